@@ -1,0 +1,318 @@
+/*
+ * spfkit.h - the one public header of libspfkit, a Sender Policy Framework
+ * (RFC 7208) library whose evaluator does no I/O.
+ *
+ * A check is a state machine: create it, give it the client IP and the
+ * identities, then call spfkit_check_run() until it returns SPFKIT_DONE.
+ * Whenever it returns SPFKIT_WANT_DNS, read the pending queries with
+ * spfkit_check_query(), answer each with spfkit_check_answer() (from any
+ * DNS source: the in-memory zone below, libunbound, a test), and run again.
+ *
+ * Conventions: every handle is opaque; destructors accept NULL; a call that
+ * fails returns a negative spfkit_status and leaves nothing to clean up.
+ * Strings returned by the library are borrowed from the handle they came
+ * from unless a comment says "caller frees with spfkit_free()".
+ */
+#ifndef SPFKIT_H
+#define SPFKIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(SPFKIT_BUILDING) && defined(__GNUC__)
+#define SPFKIT_API __attribute__((visibility("default")))
+#else
+#define SPFKIT_API
+#endif
+
+#define SPFKIT_VERSION "0.1.0"
+
+/* ---------------------------------------------------------------- status */
+
+/* API status: 0 is success, errors are negative. Never an SPF result. */
+typedef enum spfkit_status {
+	SPFKIT_OK = 0,
+	SPFKIT_DONE = 1,     /* spfkit_check_run(): the result is final */
+	SPFKIT_WANT_DNS = 2, /* spfkit_check_run(): answer the pending queries */
+	SPFKIT_ENOMEM = -1,  /* an allocation failed */
+	SPFKIT_EINVAL = -2,  /* a bad argument (NULL handle, unparsable IP, ...) */
+	SPFKIT_ESTATE = -3,  /* the call does not fit the handle's state */
+	SPFKIT_ENOENT = -4,  /* no such query id, file or name */
+	SPFKIT_EPARSE = -5,  /* a file or text could not be parsed */
+	SPFKIT_EIO = -6,     /* a file could not be read */
+	SPFKIT_ETOOBIG = -7  /* an input or output over its size cap */
+} spfkit_status;
+
+/* A static English string for a status; never NULL. */
+SPFKIT_API const char *spfkit_strerror(int status);
+
+/* The library version string, SPFKIT_VERSION of the built library. */
+SPFKIT_API const char *spfkit_version(void);
+
+/* ---------------------------------------------------------------- results */
+
+/* The SPF result of check_host() (RFC 7208 §2.6). */
+typedef enum spfkit_result {
+	SPFKIT_RESULT_NONE = 0,
+	SPFKIT_RESULT_NEUTRAL,
+	SPFKIT_RESULT_PASS,
+	SPFKIT_RESULT_FAIL,
+	SPFKIT_RESULT_SOFTFAIL,
+	SPFKIT_RESULT_TEMPERROR,
+	SPFKIT_RESULT_PERMERROR
+} spfkit_result;
+
+/* "none", "neutral", "pass", ...: the RFC's lower-case name; never NULL. */
+SPFKIT_API const char *spfkit_result_name(spfkit_result r);
+
+/* Why the result is what it is. */
+typedef enum spfkit_reason {
+	SPFKIT_REASON_NONE = 0,        /* no result yet */
+	SPFKIT_REASON_MECHANISM,       /* a mechanism matched */
+	SPFKIT_REASON_DEFAULT,         /* nothing matched: default neutral */
+	SPFKIT_REASON_MALFORMED_DOMAIN,/* the identity's domain is not usable (§4.3) */
+	SPFKIT_REASON_NO_RECORD,       /* no v=spf1 record (§4.5) */
+	SPFKIT_REASON_MULTIPLE_RECORDS,/* more than one v=spf1 record (§4.5) */
+	SPFKIT_REASON_SYNTAX,          /* a record that does not parse (§4.6) */
+	SPFKIT_REASON_LOOKUP_LIMIT,    /* over 10 DNS-querying terms (§4.6.4) */
+	SPFKIT_REASON_VOID_LIMIT,      /* over 2 void lookups (§4.6.4) */
+	SPFKIT_REASON_MX_LIMIT,        /* over 10 MX names (§4.6.4) */
+	SPFKIT_REASON_INCLUDE_NONE,    /* include target without a record (§5.2) */
+	SPFKIT_REASON_REDIRECT_NONE,   /* redirect target without a record (§6.1) */
+	SPFKIT_REASON_BAD_TARGET,      /* a macro expanded to an unusable name */
+	SPFKIT_REASON_DNS_ERROR,       /* a DNS failure (§4.4, §5) */
+	SPFKIT_REASON_DEADLINE,        /* the check ran past its deadline */
+	SPFKIT_REASON_INTERNAL         /* out of memory or a size cap mid-check */
+} spfkit_reason;
+
+/* A short lower-case name for a reason ("mechanism", "lookup-limit", ...). */
+SPFKIT_API const char *spfkit_reason_name(spfkit_reason r);
+
+/* Which identity a check is about (RFC 7208 §2.3, §2.4). */
+typedef enum spfkit_scope {
+	SPFKIT_SCOPE_MAILFROM = 0, /* MAIL FROM; a null sender checks HELO */
+	SPFKIT_SCOPE_HELO = 1      /* the HELO/EHLO name */
+} spfkit_scope;
+
+/* ---------------------------------------------------------------- memory */
+
+/* Allocation hooks. ud is passed back unchanged. realloc(ud, NULL, n) must
+ * act as malloc; free(ud, NULL) must do nothing. */
+typedef struct spfkit_allocator {
+	void *(*alloc)(void *ud, size_t size);
+	void *(*realloc)(void *ud, void *ptr, size_t size);
+	void (*free)(void *ud, void *ptr);
+	void *ud;
+} spfkit_allocator;
+
+/* Frees memory the library handed over with "caller frees with
+ * spfkit_free()". Uses the allocator of the config it came from, so pass
+ * that config (or NULL when it used the default allocator). */
+typedef struct spfkit_config spfkit_config;
+SPFKIT_API void spfkit_free(const spfkit_config *cfg, void *ptr);
+
+/* ---------------------------------------------------------------- config */
+
+/* Settings shared by many checks. A config must outlive every check and
+ * zone made from it; it is not changed by checks, so one config may serve
+ * checks in several threads once it is set up. */
+
+/* Creates a config with RFC defaults. alloc may be NULL (malloc/free);
+ * it is copied. On success *out is the caller's, freed with
+ * spfkit_config_free(). */
+SPFKIT_API int spfkit_config_new(spfkit_config **out,
+                                 const spfkit_allocator *alloc);
+SPFKIT_API void spfkit_config_free(spfkit_config *cfg);
+
+/* The explanation used for fail when the record has no usable exp=
+ * (RFC 7208 §6.2). A macro-string (explanation context, so %{c} %{r} %{t}
+ * work). Copied. Returns SPFKIT_EPARSE for a bad macro-string. The default
+ * is SPFKIT_DEFAULT_EXPLANATION. */
+#define SPFKIT_DEFAULT_EXPLANATION                                            \
+	"%{i} is not one of %{d}'s designated mail servers. See "             \
+	"https://www.rfc-editor.org/rfc/rfc7208#section-2.6.4"
+SPFKIT_API int spfkit_config_set_default_explanation(spfkit_config *cfg,
+                                                     const char *macro_string);
+
+/* The receiving host's name, %{r} (RFC 7208 §7.3) and the Received-SPF
+ * receiver= key. Copied. Default "unknown". */
+SPFKIT_API int spfkit_config_set_receiver(spfkit_config *cfg, const char *name);
+
+/* Limits (RFC 7208 §4.6.4). Values of 0 are refused with SPFKIT_EINVAL. */
+typedef enum spfkit_limit {
+	SPFKIT_LIMIT_DNS_TERMS = 0,  /* default 10 */
+	SPFKIT_LIMIT_VOID_LOOKUPS,   /* default 2 */
+	SPFKIT_LIMIT_MX_NAMES,       /* default 10 */
+	SPFKIT_LIMIT_PTR_NAMES,      /* default 10 */
+	SPFKIT_LIMIT_DEADLINE_MS     /* default 20000 (§4.6.4: at least 20 s) */
+} spfkit_limit;
+SPFKIT_API int spfkit_config_set_limit(spfkit_config *cfg, spfkit_limit which,
+                                       uint32_t value);
+
+/* ---------------------------------------------------------------- checks */
+
+typedef struct spfkit_check spfkit_check;
+
+/* Creates a check. cfg is borrowed until spfkit_check_free(). *out is the
+ * caller's, freed with spfkit_check_free(). */
+SPFKIT_API int spfkit_check_new(spfkit_check **out, const spfkit_config *cfg);
+SPFKIT_API void spfkit_check_free(spfkit_check *chk);
+
+/* The client address in text form (IPv4 dotted quad or IPv6; an
+ * IPv4-mapped IPv6 address is treated as IPv4). SPFKIT_EINVAL if it does
+ * not parse. Must be set before the first spfkit_check_run(). */
+SPFKIT_API int spfkit_check_set_ip(spfkit_check *chk, const char *ip);
+
+/* The identities, as (pointer, length): the bytes may hold anything,
+ * including NUL; they are copied. sender is the MAIL FROM address without
+ * angle brackets ("" or "<>" is the null sender); helo is the HELO name.
+ * SPFKIT_ETOOBIG past 64 KiB. */
+SPFKIT_API int spfkit_check_set_sender(spfkit_check *chk, const char *sender,
+                                       size_t len);
+SPFKIT_API int spfkit_check_set_helo(spfkit_check *chk, const char *helo,
+                                     size_t len);
+SPFKIT_API int spfkit_check_set_scope(spfkit_check *chk, spfkit_scope scope);
+
+/* Uses this record text instead of asking DNS for the checked domain's own
+ * record (includes and redirects are still looked up): a draft tested
+ * before it is published. Copied. */
+SPFKIT_API int spfkit_check_set_record(spfkit_check *chk, const char *record,
+                                       size_t len);
+
+/* Runs the check as far as it can go. now_ms is a monotonic clock in
+ * milliseconds supplied by the caller (the library reads no clock); the
+ * deadline counts from the first call. Returns SPFKIT_DONE when the result
+ * is final, SPFKIT_WANT_DNS when queries are pending, or a negative status
+ * (SPFKIT_ESTATE if the IP was never set). Out of memory mid-check ends the
+ * check with temperror and reason internal, and still returns SPFKIT_DONE. */
+SPFKIT_API int spfkit_check_run(spfkit_check *chk, uint64_t now_ms);
+
+/* DNS record types the evaluator asks for. */
+#define SPFKIT_TYPE_A 1
+#define SPFKIT_TYPE_PTR 12
+#define SPFKIT_TYPE_MX 15
+#define SPFKIT_TYPE_TXT 16
+#define SPFKIT_TYPE_AAAA 28
+#define SPFKIT_TYPE_CNAME 5
+
+/* Number of queries waiting for an answer. */
+SPFKIT_API size_t spfkit_check_pending(const spfkit_check *chk);
+
+/* The i-th pending query (0 <= i < spfkit_check_pending()). *id identifies
+ * it in spfkit_check_answer(); *name (a NUL-terminated domain without the
+ * trailing dot) is borrowed until that query is answered or the check is
+ * freed; *type is one of SPFKIT_TYPE_*. */
+SPFKIT_API int spfkit_check_query(const spfkit_check *chk, size_t i,
+                                  unsigned *id, const char **name,
+                                  uint16_t *type);
+
+/* How a DNS query ended, already classified (RFC 7208 §4.4, §4.6.4). */
+typedef enum spfkit_dns_status {
+	SPFKIT_DNS_NOERROR = 0, /* data, or NODATA when no record matches */
+	SPFKIT_DNS_NXDOMAIN,    /* the name does not exist */
+	SPFKIT_DNS_TEMPFAIL     /* SERVFAIL, timeout, malformed answer, ... */
+} spfkit_dns_status;
+
+/* One resource record of an answer, in DNS wire format: A 4 octets, AAAA 16,
+ * MX a 16-bit preference then an uncompressed name, PTR an uncompressed
+ * name, TXT one or more <length><octets> character-strings. Records whose
+ * type or format does not fit the query are ignored, as a resolver would. */
+typedef struct spfkit_rr {
+	uint16_t type;
+	uint32_t ttl;
+	const unsigned char *rdata;
+	size_t rdlen;
+} spfkit_rr;
+
+/* Answers pending query id with status and n records (all borrowed for the
+ * duration of the call only). SPFKIT_ENOENT if id is not pending. */
+SPFKIT_API int spfkit_check_answer(spfkit_check *chk, unsigned id,
+                                   spfkit_dns_status status,
+                                   const spfkit_rr *rrs, size_t n);
+
+/* ---------------------------------------------------------------- results */
+
+/* All of these are valid once spfkit_check_run() returned SPFKIT_DONE;
+ * strings are borrowed until spfkit_check_free() and never NULL unless a
+ * comment says so. */
+SPFKIT_API spfkit_result spfkit_check_result(const spfkit_check *chk);
+SPFKIT_API spfkit_reason spfkit_check_reason(const spfkit_check *chk);
+/* "mailfrom" or "helo": the identity that was checked. */
+SPFKIT_API const char *spfkit_check_identity(const spfkit_check *chk);
+/* The <sender> that was checked ("postmaster@helo.example" for HELO). */
+SPFKIT_API const char *spfkit_check_sender(const spfkit_check *chk);
+/* The domain check_host() started with (the identity's domain). */
+SPFKIT_API const char *spfkit_check_domain(const spfkit_check *chk);
+/* The client IP in canonical text form. */
+SPFKIT_API const char *spfkit_check_ip(const spfkit_check *chk);
+/* The explanation (fail only, RFC 7208 §6.2), or NULL. */
+SPFKIT_API const char *spfkit_check_explanation(const spfkit_check *chk);
+/* The term that decided the result ("-all", "include:_spf.example.net"),
+ * or NULL when none did. */
+SPFKIT_API const char *spfkit_check_mechanism(const spfkit_check *chk);
+/* Where that term (or the problem) stood: the domain whose record held it,
+ * reached through includes and redirects, as "a.example > include
+ * b.example"; NULL when not applicable. */
+SPFKIT_API const char *spfkit_check_where(const spfkit_check *chk);
+/* A one-line human description of a permerror, temperror or none cause,
+ * with the position in the record for syntax errors; NULL otherwise. */
+SPFKIT_API const char *spfkit_check_problem(const spfkit_check *chk);
+/* DNS-querying terms and void lookups counted (RFC 7208 §4.6.4). */
+SPFKIT_API unsigned spfkit_check_lookups(const spfkit_check *chk);
+SPFKIT_API unsigned spfkit_check_void_lookups(const spfkit_check *chk);
+/* DNS queries the check asked for in all. */
+SPFKIT_API unsigned spfkit_check_queries(const spfkit_check *chk);
+
+/* Header fields (name and value, one line, no CRLF). authserv_id is the
+ * Authentication-Results authserv-id (RFC 8601 §2.5), required for it;
+ * ignored for Received-SPF. The value never holds CR, LF or other control
+ * characters: input that would put them there is escaped. *out is NUL
+ * terminated; caller frees with spfkit_free(cfg, *out). */
+typedef enum spfkit_header {
+	SPFKIT_HEADER_RECEIVED_SPF = 0,   /* RFC 7208 §9.1 */
+	SPFKIT_HEADER_AUTHENTICATION_RESULTS /* RFC 8601 */
+} spfkit_header;
+SPFKIT_API int spfkit_check_header(const spfkit_check *chk, spfkit_header kind,
+                                   const char *authserv_id, char **out);
+
+/* ---------------------------------------------------------------- zone */
+
+/* An in-memory DNS zone: the driver for tests, drafts and offline use.
+ * Names not in the zone are NXDOMAIN; a name without records of the asked
+ * type is NODATA; CNAMEs are followed (loops give TEMPFAIL). */
+typedef struct spfkit_zone spfkit_zone;
+
+/* cfg (for its allocator) is borrowed until spfkit_zone_free(). */
+SPFKIT_API int spfkit_zone_new(spfkit_zone **out, const spfkit_config *cfg);
+SPFKIT_API void spfkit_zone_free(spfkit_zone *zone);
+
+/* Loads a file: an RFC 1035 master file, or openspf YAML zonedata when the
+ * name ends in .yml or .yaml. On failure a one-line message naming the file
+ * and line is written to err (if errlen > 0) and the zone is unchanged. */
+SPFKIT_API int spfkit_zone_load_file(spfkit_zone *zone, const char *path,
+                                     char *err, size_t errlen);
+
+/* Adds one record in wire form (see spfkit_rr). name is copied; a trailing
+ * dot is ignored; names compare case-insensitively. */
+SPFKIT_API int spfkit_zone_add(spfkit_zone *zone, const char *name,
+                               uint16_t type, uint32_t ttl,
+                               const unsigned char *rdata, size_t rdlen);
+/* Marks a name as timing out: every query for it gets TEMPFAIL. */
+SPFKIT_API int spfkit_zone_add_timeout(spfkit_zone *zone, const char *name);
+
+/* Answers every pending query of chk from the zone. Returns SPFKIT_OK or
+ * a negative status from spfkit_check_answer(). */
+SPFKIT_API int spfkit_zone_answer(const spfkit_zone *zone, spfkit_check *chk);
+
+/* Runs chk to completion against the zone, with now_ms as the clock. */
+SPFKIT_API int spfkit_zone_check(const spfkit_zone *zone, spfkit_check *chk,
+                                 uint64_t now_ms);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SPFKIT_H */

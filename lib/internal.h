@@ -1,0 +1,203 @@
+/*
+ * internal.h - what the modules of libspfkit share and nothing outside sees:
+ * allocation through the config's hooks, the bounded buffer, addresses,
+ * parsed records and macro expansion. Names are spfkit__*.
+ */
+#ifndef SPFKIT_INTERNAL_H
+#define SPFKIT_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "spfkit.h"
+
+/* ---------------------------------------------------------------- memory */
+
+/* The allocator every module uses; the default wraps malloc/free. */
+typedef spfkit_allocator spfkit__alloc;
+const spfkit__alloc *spfkit__default_alloc(void);
+const spfkit__alloc *spfkit__config_alloc(const spfkit_config *cfg);
+void *spfkit__malloc(const spfkit__alloc *a, size_t n);
+void *spfkit__calloc(const spfkit__alloc *a, size_t count, size_t size);
+void *spfkit__realloc(const spfkit__alloc *a, void *p, size_t n);
+void spfkit__free(const spfkit__alloc *a, void *p);
+/* A NUL-terminated copy of (s, n); NULL when out of memory. */
+char *spfkit__strndup(const spfkit__alloc *a, const char *s, size_t n);
+
+/* ---------------------------------------------------------------- buffer */
+
+/* A bounded growable byte buffer (Postfix vstring with curl's size cap).
+ * The handle stays valid as it grows; data is always NUL terminated once
+ * anything was written. The first error sticks: once err is set, appends
+ * do nothing, so a caller may append a series and check err once. */
+typedef struct spfkit__buf {
+	char *data;
+	size_t len;
+	size_t cap;
+	size_t max; /* hard cap on len; exceeding it sets SPFKIT_ETOOBIG */
+	int err;    /* SPFKIT_OK, SPFKIT_ENOMEM or SPFKIT_ETOOBIG */
+	const spfkit__alloc *a;
+} spfkit__buf;
+
+void spfkit__buf_init(spfkit__buf *b, const spfkit__alloc *a, size_t max);
+void spfkit__buf_free(spfkit__buf *b);
+void spfkit__buf_reset(spfkit__buf *b); /* len = 0, err kept */
+int spfkit__buf_add(spfkit__buf *b, const void *p, size_t n);
+int spfkit__buf_addc(spfkit__buf *b, char c);
+int spfkit__buf_adds(spfkit__buf *b, const char *s);
+int spfkit__buf_addu(spfkit__buf *b, uint64_t v);
+/* Takes ownership of data (NUL terminated); the buffer is left empty.
+ * Returns NULL when err is set or nothing was ever allocated (then an
+ * empty string is allocated). */
+char *spfkit__buf_take(spfkit__buf *b);
+
+/* ---------------------------------------------------------------- text */
+
+/* Lower-case ASCII only; safe for any byte. */
+static inline unsigned char spfkit__lower(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
+}
+static inline bool spfkit__is_alpha(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+static inline bool spfkit__is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+static inline bool spfkit__is_alnum(unsigned char c)
+{
+	return spfkit__is_alpha(c) || spfkit__is_digit(c);
+}
+/* Case-insensitive ASCII comparison of (a, an) and (b, bn). */
+bool spfkit__ieq(const char *a, size_t an, const char *b, size_t bn);
+
+/* RFC 7208 §4.3 and §7.3: is (s, n) a usable domain name? Labels of 1-63
+ * octets, at most 253 octets after dropping one trailing dot, at least two
+ * labels, no control characters, spaces or 8-bit octets, and not all
+ * numeric in the last label. */
+bool spfkit__domain_ok(const char *s, size_t n);
+
+/* ---------------------------------------------------------------- ip */
+
+typedef struct spfkit__ip {
+	int family;            /* 4 or 6 */
+	unsigned char a[16];   /* 4 or 16 octets, network order */
+} spfkit__ip;
+
+/* Parses text into ip. IPv4-mapped IPv6 (::ffff:a.b.c.d) becomes IPv4.
+ * Returns false for anything else, including trailing bytes. */
+bool spfkit__ip_parse(const char *s, size_t n, spfkit__ip *ip);
+/* Only dotted-quad IPv4 (ip4: mechanism) / only IPv6 (ip6:). */
+bool spfkit__ip4_parse(const char *s, size_t n, unsigned char out[4]);
+bool spfkit__ip6_parse(const char *s, size_t n, unsigned char out[16]);
+/* Canonical text (inet_ntop style) into b. */
+void spfkit__ip_format(const spfkit__ip *ip, spfkit__buf *b);
+/* True when the first prefix bits of a and b (both len octets) agree. */
+bool spfkit__prefix_match(const unsigned char *a, const unsigned char *b,
+                          size_t len, unsigned prefix);
+/* The reverse-lookup name (%{i} dotted for v4, nibbles for v6), no
+ * ".in-addr.arpa" suffix when bare is true. */
+void spfkit__ip_macro(const spfkit__ip *ip, spfkit__buf *b);
+void spfkit__ip_reverse_name(const spfkit__ip *ip, spfkit__buf *b);
+
+/* ---------------------------------------------------------------- record */
+
+typedef enum spfkit__mech {
+	SPFKIT__ALL = 0,
+	SPFKIT__INCLUDE,
+	SPFKIT__A,
+	SPFKIT__MX,
+	SPFKIT__PTR,
+	SPFKIT__IP4,
+	SPFKIT__IP6,
+	SPFKIT__EXISTS,
+	SPFKIT__REDIRECT, /* modifiers stored as terms too */
+	SPFKIT__EXP,
+	SPFKIT__UNKNOWN_MOD
+} spfkit__mech;
+
+typedef struct spfkit__term {
+	spfkit__mech mech;
+	char qualifier;    /* '+', '-', '~', '?' (explicit or implied '+') */
+	size_t pos, len;   /* the term's bytes in the record text */
+	size_t spec_pos;   /* domain-spec / macro-string within the text */
+	size_t spec_len;   /* 0 when absent (use the current domain) */
+	int cidr4, cidr6;  /* -1 when absent */
+	unsigned char addr[16]; /* ip4 (4 octets) / ip6 network */
+} spfkit__term;
+
+typedef struct spfkit__record {
+	char *text;        /* NUL-terminated copy of the record */
+	size_t len;
+	spfkit__term *terms; /* mechanisms in order, then modifiers */
+	size_t nterms;
+	int redirect;      /* index into terms, or -1 */
+	int exp;           /* index into terms, or -1 */
+} spfkit__record;
+
+typedef struct spfkit__parse_error {
+	size_t pos;        /* octet offset of the offending term */
+	size_t len;        /* its length */
+	char msg[160];     /* one line */
+} spfkit__parse_error;
+
+/* Is (s, n) an SPF record by its version (§4.5): "v=spf1" then SP or end,
+ * case-insensitive. */
+bool spfkit__is_spf_record(const char *s, size_t n);
+
+/* Parses a whole record (starting "v=spf1") per RFC 7208 §4.6 and §12.
+ * SPFKIT_OK and *out (free with spfkit__record_free), SPFKIT_EPARSE and
+ * err filled, or SPFKIT_ENOMEM. */
+int spfkit__record_parse(const spfkit__alloc *a, const char *s, size_t n,
+                         spfkit__record **out, spfkit__parse_error *err);
+void spfkit__record_free(const spfkit__alloc *a, spfkit__record *r);
+
+/* ---------------------------------------------------------------- macro */
+
+/* Where a macro-string is expanded: domain-spec (no c, r, t; result is a
+ * domain name, left-truncated to 253 octets per §7.3) or explanation. */
+typedef enum spfkit__macro_ctx {
+	SPFKIT__MACRO_DOMAIN = 0,
+	SPFKIT__MACRO_EXPLAIN = 1
+} spfkit__macro_ctx;
+
+/* The values macros expand to (RFC 7208 §7.3). Views, borrowed. */
+typedef struct spfkit__macro_env {
+	const char *sender;  size_t sender_len;   /* s */
+	const char *local;   size_t local_len;    /* l */
+	const char *sdomain; size_t sdomain_len;  /* o */
+	const char *domain;  size_t domain_len;   /* d: current domain */
+	const char *helo;    size_t helo_len;     /* h */
+	const char *receiver; size_t receiver_len;/* r */
+	const char *ptr;     size_t ptr_len;      /* p: validated name or "unknown" */
+	const spfkit__ip *ip;                     /* i, c, v */
+	uint64_t now;                             /* t: seconds since the epoch */
+} spfkit__macro_env;
+
+/* Syntax check of a macro-string (§7.1). SPFKIT_OK, or SPFKIT_EPARSE with
+ * *errpos the offset of the bad '%' sequence. In domain context the letters
+ * c, r and t are errors. */
+int spfkit__macro_check(const char *s, size_t n, spfkit__macro_ctx ctx,
+                        size_t *errpos);
+/* Does (s, n) use %{p} (so the evaluator must validate the client name
+ * first)? */
+bool spfkit__macro_uses_p(const char *s, size_t n);
+/* Expands (s, n) into out (appending). Returns SPFKIT_OK, SPFKIT_EPARSE for a
+ * syntax error, or out's sticky error. Domain context applies the 253-octet
+ * left truncation to the whole expansion. */
+int spfkit__macro_expand(const spfkit__macro_env *env, const char *s,
+                         size_t n, spfkit__macro_ctx ctx, spfkit__buf *out);
+
+/* ---------------------------------------------------------------- dns */
+
+/* Decoders for the wire RDATA drivers hand over (hostile input). Names are
+ * written as dotted text without a trailing dot; false when malformed. */
+bool spfkit__rdata_name(const unsigned char *p, size_t n, size_t *used,
+                        spfkit__buf *out);
+/* TXT: appends the concatenation of all character-strings (§3.3). */
+bool spfkit__rdata_txt(const unsigned char *p, size_t n, spfkit__buf *out);
+
+#endif /* SPFKIT_INTERNAL_H */

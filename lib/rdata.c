@@ -1,0 +1,2 @@
+/* placeholder: being written */
+typedef int spfkit__placeholder_rdata;

@@ -1,0 +1,2 @@
+#include "../unit/t.h"
+int main(void) { return t_done(); }
