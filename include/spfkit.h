@@ -183,6 +183,11 @@ SPFKIT_API int spfkit_check_set_scope(spfkit_check *chk, spfkit_scope scope);
 SPFKIT_API int spfkit_check_set_record(spfkit_check *chk, const char *record,
                                        size_t len);
 
+/* The time for %{t} in explanations (RFC 7208 §7.3), in seconds since the
+ * epoch; the library reads no clock. Default 0. */
+SPFKIT_API int spfkit_check_set_timestamp(spfkit_check *chk,
+                                          uint64_t unix_seconds);
+
 /* Runs the check as far as it can go. now_ms is a monotonic clock in
  * milliseconds supplied by the caller (the library reads no clock); the
  * deadline counts from the first call. Returns SPFKIT_DONE when the result

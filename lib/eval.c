@@ -1,2 +1,1465 @@
-/* placeholder: being written */
-typedef int spfkit__placeholder_eval;
+/*
+ * eval.c - check_host() (RFC 7208 §4-§6) as a state machine that asks for
+ * DNS and is fed answers. It never does I/O: spfkit_check_run() advances
+ * the evaluation until it needs an answer it does not have, and the caller
+ * answers the pending queries with spfkit_check_answer().
+ *
+ * Every step is written so that it can be entered again from the top once
+ * an answer arrived: the answers live in the check's query table, and the
+ * per-term flags (counted, voided) make sure a counter moves once.
+ * Includes and redirects push frames; all frames share one budget.
+ */
+#include <string.h>
+
+#include "api.h"
+#include "header.h"
+
+/* Caps on what hostile DNS answers can make us hold. */
+#define MAX_ITEMS 1000    /* records kept per answer */
+#define MAX_INPUT 65536   /* sender, HELO and record override octets */
+#define MAX_TXT 65536     /* one TXT record, all strings joined */
+
+typedef struct item {
+	char *data;
+	size_t len;
+} item;
+
+typedef struct query {
+	unsigned id;
+	uint16_t type;
+	bool answered;
+	spfkit_dns_status status;
+	char *name;
+	size_t name_len;
+	item *items;
+	size_t nitems;
+	size_t total; /* records of the asked type, counted past MAX_ITEMS */
+} query;
+
+typedef enum frame_kind { FK_TOP, FK_INCLUDE, FK_REDIRECT } frame_kind;
+typedef enum frame_state { FS_FETCH, FS_TERMS, FS_AFTER } frame_state;
+
+typedef struct frame {
+	frame_kind kind;
+	frame_state state;
+	const char *domain; /* owned by the check's string list */
+	size_t domain_len;
+	const spfkit__record *rec; /* owned by the check's record list */
+	size_t ti;
+	/* Progress within the current term; cleared when it is left. */
+	bool counted, voided, child_done;
+	spfkit_result child_result;
+	spfkit_reason child_reason;
+} frame;
+
+/* What a step of term evaluation comes to. */
+typedef enum step {
+	S_NOMATCH = 0,
+	S_MATCH,
+	S_NEED,   /* an answer is missing: return to the caller */
+	S_PUSHED, /* a frame was pushed: run it */
+	S_ENDED   /* the check ended (error result) */
+} step;
+
+struct spfkit_check {
+	const spfkit_config *cfg;
+	const spfkit__alloc *a;
+
+	/* inputs */
+	spfkit__ip ip;
+	bool ip_set;
+	char *sender_in;
+	size_t sender_in_len;
+	char *helo;
+	size_t helo_len;
+	char *override;
+	size_t override_len;
+	bool has_override;
+	spfkit_scope scope;
+
+	uint64_t timestamp; /* %{t}, seconds since the epoch */
+
+	/* state */
+	bool started; /* the first run has set the identity up */
+	bool ended;   /* an error or none ended the evaluation */
+	bool no_dns;  /* the deadline passed: ask nothing more */
+	bool done;    /* the result (and explanation) is final */
+	bool oom;
+	uint64_t start_ms;
+	const char *domain; /* the checked domain (first frame's) */
+	const char *identity;
+	char *ip_text;
+	char *sender; /* effective <sender>, %{s} */
+	size_t sender_len;
+	const char *local; /* views into sender */
+	size_t local_len;
+	const char *sdomain;
+	size_t sdomain_len;
+
+	query **queries;
+	size_t nqueries, cap_queries;
+	unsigned next_id;
+
+	frame *frames;
+	size_t nframes, cap_frames;
+
+	spfkit__record **records;
+	size_t nrecords, cap_records;
+	char **strings;
+	size_t nstrings, cap_strings;
+
+	unsigned lookups, voids;
+
+	/* %{p} (§7.3): the validated names once known */
+	bool p_known;
+	const char *p_names[16];
+	size_t p_lens[16];
+	size_t np;
+
+	/* the record and domain whose term decided the result (for exp=) */
+	const spfkit__record *decider_rec;
+	const char *decider_domain;
+	size_t decider_domain_len;
+
+	/* result */
+	spfkit_result result;
+	spfkit_reason reason;
+	char *mechanism, *where, *problem, *explanation;
+};
+
+/* ---------------------------------------------------------------- helpers */
+
+/* Remembers p so it is freed with the check; false when out of memory. */
+static bool keep_string(spfkit_check *chk, char *p)
+{
+	if (!p)
+		return false;
+	if (chk->nstrings == chk->cap_strings) {
+		size_t cap = chk->cap_strings ? chk->cap_strings * 2 : 16;
+		char **n = spfkit__realloc(chk->a, chk->strings, cap * sizeof *n);
+		if (!n) {
+			spfkit__free(chk->a, p);
+			return false;
+		}
+		chk->strings = n;
+		chk->cap_strings = cap;
+	}
+	chk->strings[chk->nstrings++] = p;
+	return true;
+}
+
+static bool keep_record(spfkit_check *chk, spfkit__record *r)
+{
+	if (chk->nrecords == chk->cap_records) {
+		size_t cap = chk->cap_records ? chk->cap_records * 2 : 8;
+		spfkit__record **n =
+		    spfkit__realloc(chk->a, chk->records, cap * sizeof *n);
+		if (!n) {
+			spfkit__record_free(chk->a, r);
+			return false;
+		}
+		chk->records = n;
+		chk->cap_records = cap;
+	}
+	chk->records[chk->nrecords++] = r;
+	return true;
+}
+
+/* Replaces *slot with a copy of (s, n). */
+static void set_text(spfkit_check *chk, char **slot, const char *s, size_t n)
+{
+	char *p = spfkit__strndup(chk->a, s, n);
+	if (!p) {
+		chk->oom = true;
+		return;
+	}
+	spfkit__free(chk->a, *slot);
+	*slot = p;
+}
+
+/* Takes the buffer's text into *slot (or marks the check out of memory). */
+static void set_buf(spfkit_check *chk, char **slot, spfkit__buf *b)
+{
+	char *p = spfkit__buf_take(b);
+	spfkit__buf_free(b);
+	if (!p) {
+		chk->oom = true;
+		return;
+	}
+	spfkit__free(chk->a, *slot);
+	*slot = p;
+}
+
+/* "shop.example > include _spf.provider.example": how frame k was
+ * reached from the checked domain. */
+static void format_where(const spfkit_check *chk, size_t k, spfkit__buf *b)
+{
+	for (size_t i = 0; i <= k && i < chk->nframes; i++) {
+		const frame *f = &chk->frames[i];
+		if (i > 0)
+			spfkit__buf_adds(b, f->kind == FK_INCLUDE ? " > include "
+			                                          : " > redirect ");
+		/* A hostile identity can be 64 KiB; a name is 253 at most. */
+		spfkit__buf_add(b, f->domain,
+		                f->domain_len < 253 ? f->domain_len : 253);
+	}
+}
+
+static void set_where(spfkit_check *chk, size_t k)
+{
+	spfkit__buf b;
+	spfkit__buf_init(&b, chk->a, 4096);
+	format_where(chk, k, &b);
+	set_buf(chk, &chk->where, &b);
+}
+
+/* Ends the check with an error (or none) result and a problem text. */
+static step end_check(spfkit_check *chk, spfkit_result r, spfkit_reason why,
+                      const char *what, const char *detail, size_t detail_len)
+{
+	chk->result = r;
+	chk->reason = why;
+	chk->ended = true;
+	spfkit__buf b;
+	spfkit__buf_init(&b, chk->a, 4096);
+	spfkit__buf_adds(&b, what);
+	if (detail) {
+		/* Only visible ASCII of a hostile detail goes into the text. */
+		for (size_t i = 0; i < detail_len && i < 253; i++) {
+			unsigned char c = (unsigned char)detail[i];
+			spfkit__buf_addc(&b, (c >= 0x20 && c < 0x7f) ? (char)c : '?');
+		}
+	}
+	set_buf(chk, &chk->problem, &b);
+	if (chk->nframes)
+		set_where(chk, chk->nframes - 1);
+	/* RFC 7208 §4.6.4 and §2.6: nothing more is asked once a result is
+	 * known; unanswered queries are dropped. */
+	for (size_t i = 0; i < chk->nqueries; i++)
+		chk->queries[i]->answered = true;
+	return S_ENDED;
+}
+
+static step end_oom(spfkit_check *chk)
+{
+	chk->oom = true;
+	return end_check(chk, SPFKIT_RESULT_TEMPERROR, SPFKIT_REASON_INTERNAL,
+	                 "out of memory during the check", NULL, 0);
+}
+
+/* The query for (name, type): answered, or asked now (*need set). */
+static query *ask(spfkit_check *chk, const char *name, size_t n,
+                  uint16_t type, bool *need)
+{
+	if (n && name[n - 1] == '.')
+		n--;
+	for (size_t i = 0; i < chk->nqueries; i++) {
+		query *q = chk->queries[i];
+		if (q->type == type && spfkit__ieq(q->name, q->name_len, name, n)) {
+			if (!q->answered)
+				*need = true;
+			return q->answered ? q : NULL;
+		}
+	}
+	if (chk->no_dns)
+		return NULL; /* *need stays false: the caller goes without */
+	if (chk->nqueries == chk->cap_queries) {
+		size_t cap = chk->cap_queries ? chk->cap_queries * 2 : 8;
+		query **nq = spfkit__realloc(chk->a, chk->queries, cap * sizeof *nq);
+		if (!nq) {
+			chk->oom = true;
+			return NULL;
+		}
+		chk->queries = nq;
+		chk->cap_queries = cap;
+	}
+	query *q = spfkit__calloc(chk->a, 1, sizeof *q);
+	if (!q || !(q->name = spfkit__strndup(chk->a, name, n))) {
+		spfkit__free(chk->a, q);
+		chk->oom = true;
+		return NULL;
+	}
+	q->name_len = n;
+	q->type = type;
+	q->id = ++chk->next_id;
+	chk->queries[chk->nqueries++] = q;
+	*need = true;
+	return NULL;
+}
+
+static bool is_void(const query *q)
+{
+	return q->status == SPFKIT_DNS_NXDOMAIN ||
+	       (q->status == SPFKIT_DNS_NOERROR && q->nitems == 0);
+}
+
+static uint16_t addr_type(const spfkit_check *chk)
+{
+	return chk->ip.family == 4 ? SPFKIT_TYPE_A : SPFKIT_TYPE_AAAA;
+}
+
+/* Does an A/AAAA answer item hold an address within the prefix? */
+static bool addr_matches(const spfkit_check *chk, const item *it, int cidr4,
+                         int cidr6)
+{
+	size_t want = chk->ip.family == 4 ? 4 : 16;
+	if (it->len != want)
+		return false;
+	unsigned prefix = chk->ip.family == 4 ? (cidr4 < 0 ? 32u : (unsigned)cidr4)
+	                                      : (cidr6 < 0 ? 128u : (unsigned)cidr6);
+	return spfkit__prefix_match((const unsigned char *)it->data, chk->ip.a,
+	                            want, prefix);
+}
+
+/* Is name (n) equal to domain (dn) or a subdomain of it? */
+static bool within(const char *name, size_t n, const char *domain, size_t dn)
+{
+	if (n && name[n - 1] == '.')
+		n--;
+	if (dn && domain[dn - 1] == '.')
+		dn--;
+	if (n == dn)
+		return spfkit__ieq(name, n, domain, dn);
+	return n > dn && name[n - dn - 1] == '.' &&
+	       spfkit__ieq(name + n - dn, dn, domain, dn);
+}
+
+/* ---------------------------------------------------------------- §5.5 */
+
+/* RFC 7208 §5.5 validated names of <ip>: the first names of the PTR
+ * answer (at most the PTR limit) whose forward lookup holds <ip>. When
+ * filter is given, only names equal to or under it are looked up (the
+ * ptr mechanism needs no other). Appends up to max names to out. A DNS
+ * error on the PTR query gives no names; on a forward query skips the
+ * name. */
+static step validated_names(spfkit_check *chk, const char *filter,
+                            size_t filter_len, const char **out, size_t *lens,
+                            size_t max, size_t *nout, const query **ptrq)
+{
+	bool need = false;
+	spfkit__buf rn;
+	spfkit__buf_init(&rn, chk->a, 128);
+	spfkit__ip_reverse_name(&chk->ip, &rn);
+	if (rn.err) {
+		spfkit__buf_free(&rn);
+		return end_oom(chk);
+	}
+	const query *q = ask(chk, rn.data, rn.len, SPFKIT_TYPE_PTR, &need);
+	spfkit__buf_free(&rn);
+	if (chk->oom)
+		return end_oom(chk);
+	*nout = 0;
+	*ptrq = q;
+	if (!q)
+		return need ? S_NEED : S_NOMATCH;
+	if (q->status != SPFKIT_DNS_NOERROR)
+		return S_NOMATCH;
+	size_t limit = chk->cfg->limits[SPFKIT_LIMIT_PTR_NAMES];
+	size_t names = q->nitems < limit ? q->nitems : limit;
+	const query *fwd[MAX_ITEMS];
+	for (size_t i = 0; i < names; i++) {
+		const item *it = &q->items[i];
+		fwd[i] = NULL;
+		if (filter && !within(it->data, it->len, filter, filter_len))
+			continue;
+		if (!spfkit__domain_ok(it->data, it->len))
+			continue;
+		fwd[i] = ask(chk, it->data, it->len, addr_type(chk), &need);
+		if (chk->oom)
+			return end_oom(chk);
+	}
+	if (need)
+		return S_NEED;
+	for (size_t i = 0; i < names && *nout < max; i++) {
+		if (!fwd[i] || fwd[i]->status != SPFKIT_DNS_NOERROR)
+			continue;
+		for (size_t k = 0; k < fwd[i]->nitems; k++)
+			if (addr_matches(chk, &fwd[i]->items[k], -1, -1)) {
+				out[*nout] = q->items[i].data;
+				lens[*nout] = q->items[i].len;
+				(*nout)++;
+				break;
+			}
+	}
+	return S_NOMATCH;
+}
+
+/* Makes sure the %{p} candidates are known. */
+static step need_p(spfkit_check *chk)
+{
+	if (chk->p_known)
+		return S_NOMATCH;
+	const query *ptrq;
+	step s = validated_names(chk, NULL, 0, chk->p_names, chk->p_lens,
+	                         sizeof chk->p_names / sizeof chk->p_names[0],
+	                         &chk->np, &ptrq);
+	if (s == S_NOMATCH)
+		chk->p_known = true;
+	return s;
+}
+
+/* The %{p} value for <domain> (§7.3): the domain itself if validated, else
+ * a validated subdomain of it, else any validated name, else "unknown". */
+static void choose_p(const spfkit_check *chk, const char *d, size_t dn,
+                     const char **p, size_t *pn)
+{
+	*p = "unknown";
+	*pn = 7;
+	for (size_t i = 0; i < chk->np; i++)
+		if (within(chk->p_names[i], chk->p_lens[i], d, dn) &&
+		    chk->p_lens[i] - (chk->p_lens[i] && chk->p_names[i][chk->p_lens[i] - 1] == '.') ==
+		        dn - (dn && d[dn - 1] == '.')) {
+			*p = chk->p_names[i];
+			*pn = chk->p_lens[i];
+			return;
+		}
+	for (size_t i = 0; i < chk->np; i++)
+		if (within(chk->p_names[i], chk->p_lens[i], d, dn)) {
+			*p = chk->p_names[i];
+			*pn = chk->p_lens[i];
+			return;
+		}
+	if (chk->np) {
+		*p = chk->p_names[0];
+		*pn = chk->p_lens[0];
+	}
+}
+
+/* ---------------------------------------------------------------- macros */
+
+/* Expands (s, n) for <domain> d into out; S_NEED while %{p} is unknown.
+ * Returns S_MATCH on success, S_NOMATCH on a macro error. */
+static step expand(spfkit_check *chk, const char *d, size_t dn, const char *s,
+                   size_t n, spfkit__macro_ctx ctx, spfkit__buf *out)
+{
+	spfkit__macro_env env;
+	memset(&env, 0, sizeof env);
+	if (spfkit__macro_uses_p(s, n)) {
+		step st = need_p(chk);
+		if (st != S_NOMATCH)
+			return st;
+		choose_p(chk, d, dn, &env.ptr, &env.ptr_len);
+	}
+	env.sender = chk->sender;
+	env.sender_len = chk->sender_len;
+	env.local = chk->local;
+	env.local_len = chk->local_len;
+	env.sdomain = chk->sdomain;
+	env.sdomain_len = chk->sdomain_len;
+	env.domain = d;
+	env.domain_len = dn;
+	if (chk->helo_len) {
+		env.helo = chk->helo;
+		env.helo_len = chk->helo_len;
+	} else {
+		env.helo = "unknown";
+		env.helo_len = 7;
+	}
+	env.receiver = chk->cfg->receiver;
+	env.receiver_len = strlen(chk->cfg->receiver);
+	env.ip = &chk->ip;
+	env.now = chk->timestamp;
+	int rc = spfkit__macro_expand(&env, s, n, ctx, out);
+	if (rc == SPFKIT_ENOMEM)
+		return end_oom(chk);
+	return rc == SPFKIT_OK ? S_MATCH : S_NOMATCH;
+}
+
+/* The target name of a term: its expanded domain-spec, or <domain>. */
+static step term_target(spfkit_check *chk, const frame *f,
+                        const spfkit__term *t, spfkit__buf *out)
+{
+	if (t->spec_len == 0) {
+		spfkit__buf_add(out, f->domain, f->domain_len);
+		return out->err ? end_oom(chk) : S_MATCH;
+	}
+	step s = expand(chk, f->domain, f->domain_len, f->rec->text + t->spec_pos,
+	                t->spec_len, SPFKIT__MACRO_DOMAIN, out);
+	if (s != S_MATCH && s != S_NOMATCH)
+		return s;
+	if (s == S_NOMATCH || !spfkit__domain_ok(out->data, out->len))
+		return end_check(chk, SPFKIT_RESULT_PERMERROR,
+		                 SPFKIT_REASON_BAD_TARGET,
+		                 "a macro expanded to an unusable domain name: ",
+		                 out->data ? out->data : "", out->len);
+	if (out->data[out->len - 1] == '.')
+		out->data[--out->len] = '\0';
+	return S_MATCH;
+}
+
+/* ---------------------------------------------------------------- terms */
+
+static step term_error_dns(spfkit_check *chk, const query *q)
+{
+	static const char *const types[] = {[SPFKIT_TYPE_A] = "A",
+	                                    [SPFKIT_TYPE_PTR] = "PTR",
+	                                    [SPFKIT_TYPE_MX] = "MX",
+	                                    [SPFKIT_TYPE_TXT] = "TXT",
+	                                    [SPFKIT_TYPE_AAAA] = "AAAA"};
+	spfkit__buf b;
+	spfkit__buf_init(&b, chk->a, 512);
+	spfkit__buf_adds(&b, "DNS failure (SERVFAIL or timeout) for ");
+	spfkit__buf_adds(&b, q->type < sizeof types / sizeof types[0] &&
+	                             types[q->type] ? types[q->type] : "?");
+	spfkit__buf_adds(&b, " ");
+	step s = end_check(chk, SPFKIT_RESULT_TEMPERROR, SPFKIT_REASON_DNS_ERROR,
+	                   b.data ? b.data : "", q->name, q->name_len);
+	spfkit__buf_free(&b);
+	return s;
+}
+
+/* RFC 7208 §4.6.4: a void lookup counts once per term; over the limit is
+ * a permerror at that moment. */
+static step count_void(spfkit_check *chk, frame *f, const query *q)
+{
+	if (f->voided || !is_void(q))
+		return S_NOMATCH;
+	f->voided = true;
+	if (++chk->voids > chk->cfg->limits[SPFKIT_LIMIT_VOID_LOOKUPS])
+		return end_check(chk, SPFKIT_RESULT_PERMERROR,
+		                 SPFKIT_REASON_VOID_LIMIT,
+		                 "too many void lookups (limit 2, RFC 7208 4.6.4); "
+		                 "the last was for ",
+		                 q->name, q->name_len);
+	return S_NOMATCH;
+}
+
+static step eval_a(spfkit_check *chk, frame *f, const spfkit__term *t,
+                   const char *target, size_t tn)
+{
+	bool need = false;
+	const query *q = ask(chk, target, tn, addr_type(chk), &need);
+	if (chk->oom)
+		return end_oom(chk);
+	if (!q)
+		return S_NEED;
+	if (q->status == SPFKIT_DNS_TEMPFAIL)
+		return term_error_dns(chk, q);
+	if (count_void(chk, f, q) == S_ENDED)
+		return S_ENDED;
+	for (size_t i = 0; i < q->nitems; i++)
+		if (addr_matches(chk, &q->items[i], t->cidr4, t->cidr6))
+			return S_MATCH;
+	return S_NOMATCH;
+}
+
+static step eval_mx(spfkit_check *chk, frame *f, const spfkit__term *t,
+                    const char *target, size_t tn)
+{
+	bool need = false;
+	const query *q = ask(chk, target, tn, SPFKIT_TYPE_MX, &need);
+	if (chk->oom)
+		return end_oom(chk);
+	if (!q)
+		return S_NEED;
+	if (q->status == SPFKIT_DNS_TEMPFAIL)
+		return term_error_dns(chk, q);
+	if (count_void(chk, f, q) == S_ENDED)
+		return S_ENDED;
+	/* RFC 7208 §4.6.4: more than 10 MX names is a permerror. */
+	if (q->total > chk->cfg->limits[SPFKIT_LIMIT_MX_NAMES])
+		return end_check(chk, SPFKIT_RESULT_PERMERROR,
+		                 SPFKIT_REASON_MX_LIMIT,
+		                 "more than 10 MX names (RFC 7208 4.6.4) for ",
+		                 q->name, q->name_len);
+	/* Ask for every exchange's addresses at once; judge them in order. */
+	const query *fwd[MAX_ITEMS];
+	for (size_t i = 0; i < q->nitems; i++) {
+		const item *it = &q->items[i];
+		fwd[i] = NULL;
+		if (it->len == 0 || !spfkit__domain_ok(it->data, it->len))
+			continue; /* a null MX (RFC 7505) names no host */
+		fwd[i] = ask(chk, it->data, it->len, addr_type(chk), &need);
+		if (chk->oom)
+			return end_oom(chk);
+	}
+	if (need)
+		return S_NEED;
+	for (size_t i = 0; i < q->nitems; i++) {
+		if (!fwd[i])
+			continue;
+		if (fwd[i]->status == SPFKIT_DNS_TEMPFAIL)
+			return term_error_dns(chk, fwd[i]);
+		for (size_t k = 0; k < fwd[i]->nitems; k++)
+			if (addr_matches(chk, &fwd[i]->items[k], t->cidr4, t->cidr6))
+				return S_MATCH;
+	}
+	return S_NOMATCH;
+}
+
+static step eval_ptr(spfkit_check *chk, frame *f, const char *target,
+                     size_t tn)
+{
+	const char *names[1];
+	size_t lens[1], n;
+	const query *ptrq;
+	step s = validated_names(chk, target, tn, names, lens, 1, &n, &ptrq);
+	if (s != S_NOMATCH)
+		return s;
+	if (ptrq && count_void(chk, f, ptrq) == S_ENDED)
+		return S_ENDED;
+	return n ? S_MATCH : S_NOMATCH;
+}
+
+static step eval_exists(spfkit_check *chk, frame *f, const char *target,
+                        size_t tn)
+{
+	bool need = false;
+	/* RFC 7208 §5.7: always an A query, whatever the client's family. */
+	const query *q = ask(chk, target, tn, SPFKIT_TYPE_A, &need);
+	if (chk->oom)
+		return end_oom(chk);
+	if (!q)
+		return S_NEED;
+	if (q->status == SPFKIT_DNS_TEMPFAIL)
+		return term_error_dns(chk, q);
+	if (count_void(chk, f, q) == S_ENDED)
+		return S_ENDED;
+	return q->nitems ? S_MATCH : S_NOMATCH;
+}
+
+/* Pushes a frame for an include or redirect target. */
+static step push_frame(spfkit_check *chk, frame_kind kind, const char *d,
+                       size_t dn)
+{
+	if (chk->nframes == chk->cap_frames) {
+		size_t cap = chk->cap_frames ? chk->cap_frames * 2 : 4;
+		frame *nf = spfkit__realloc(chk->a, chk->frames, cap * sizeof *nf);
+		if (!nf)
+			return end_oom(chk);
+		chk->frames = nf;
+		chk->cap_frames = cap;
+	}
+	char *copy = spfkit__strndup(chk->a, d, dn);
+	if (!keep_string(chk, copy))
+		return end_oom(chk);
+	frame *f = &chk->frames[chk->nframes++];
+	memset(f, 0, sizeof *f);
+	f->kind = kind;
+	f->state = FS_FETCH;
+	f->domain = copy;
+	f->domain_len = dn;
+	return S_PUSHED;
+}
+
+/* RFC 7208 §4.6.4: include, a, mx, ptr, exists and redirect count toward
+ * the limit of 10, across the whole check, when they are reached. */
+static step count_term(spfkit_check *chk, frame *f, const spfkit__term *t)
+{
+	if (f->counted)
+		return S_NOMATCH;
+	f->counted = true;
+	if (++chk->lookups > chk->cfg->limits[SPFKIT_LIMIT_DNS_TERMS])
+		return end_check(chk, SPFKIT_RESULT_PERMERROR,
+		                 SPFKIT_REASON_LOOKUP_LIMIT,
+		                 "more than 10 DNS-querying terms (RFC 7208 "
+		                 "4.6.4); the 11th is ",
+		                 f->rec->text + t->pos, t->len);
+	return S_NOMATCH;
+}
+
+/* Evaluates the mechanism t of frame f (§5). */
+static step eval_mech(spfkit_check *chk, frame *f, const spfkit__term *t)
+{
+	switch (t->mech) {
+	case SPFKIT__ALL:
+		return S_MATCH;
+	case SPFKIT__IP4:
+		return chk->ip.family == 4 &&
+		               spfkit__prefix_match(chk->ip.a, t->addr, 4,
+		                                    t->cidr4 < 0 ? 32u
+		                                                 : (unsigned)t->cidr4)
+		           ? S_MATCH
+		           : S_NOMATCH;
+	case SPFKIT__IP6:
+		return chk->ip.family == 6 &&
+		               spfkit__prefix_match(chk->ip.a, t->addr, 16,
+		                                    t->cidr6 < 0 ? 128u
+		                                                 : (unsigned)t->cidr6)
+		           ? S_MATCH
+		           : S_NOMATCH;
+	default:
+		break;
+	}
+	if (f->child_done) {
+		/* RFC 7208 §5.2: only an include's pass is a match. */
+		return f->child_result == SPFKIT_RESULT_PASS ? S_MATCH : S_NOMATCH;
+	}
+	if (count_term(chk, f, t) == S_ENDED)
+		return S_ENDED;
+	spfkit__buf target;
+	spfkit__buf_init(&target, chk->a, 1024);
+	step s = term_target(chk, f, t, &target);
+	if (s == S_MATCH) {
+		const char *d = target.data;
+		size_t dn = target.len;
+		switch (t->mech) {
+		case SPFKIT__A: s = eval_a(chk, f, t, d, dn); break;
+		case SPFKIT__MX: s = eval_mx(chk, f, t, d, dn); break;
+		case SPFKIT__PTR: s = eval_ptr(chk, f, d, dn); break;
+		case SPFKIT__EXISTS: s = eval_exists(chk, f, d, dn); break;
+		case SPFKIT__INCLUDE: s = push_frame(chk, FK_INCLUDE, d, dn); break;
+		default: s = S_NOMATCH; break;
+		}
+	}
+	spfkit__buf_free(&target);
+	return s;
+}
+
+/* ---------------------------------------------------------------- frames */
+
+static spfkit_result qualifier_result(char q)
+{
+	switch (q) {
+	case '-': return SPFKIT_RESULT_FAIL;
+	case '~': return SPFKIT_RESULT_SOFTFAIL;
+	case '?': return SPFKIT_RESULT_NEUTRAL;
+	default: return SPFKIT_RESULT_PASS;
+	}
+}
+
+/* Frame f (the top of the stack) has result r: hand it to its parent, or
+ * end the check. */
+static void finish_frame(spfkit_check *chk, spfkit_result r,
+                         spfkit_reason why)
+{
+	chk->nframes--;
+	if (chk->nframes == 0) {
+		chk->result = r;
+		chk->reason = why;
+		if (why == SPFKIT_REASON_DEFAULT) {
+			/* Nothing matched: an include's term that matched
+			 * inside is no part of the answer. */
+			set_text(chk, &chk->where, chk->domain, strlen(chk->domain));
+			chk->decider_rec = NULL;
+		}
+		return;
+	}
+	frame *parent = &chk->frames[chk->nframes - 1];
+	parent->child_done = true;
+	parent->child_result = r;
+	parent->child_reason = why;
+}
+
+/* Records that term t of frame k decided the frame's result. */
+static void note_match(spfkit_check *chk, size_t k, const spfkit__term *t,
+                       bool via_include)
+{
+	const frame *f = &chk->frames[k];
+	set_text(chk, &chk->mechanism, f->rec->text + t->pos, t->len);
+	if (!via_include)
+		set_where(chk, k);
+	chk->decider_rec = f->rec;
+	chk->decider_domain = f->domain;
+	chk->decider_domain_len = f->domain_len;
+}
+
+/* Fetches and parses the record of frame f (§4.4, §4.5). */
+static step fetch_record(spfkit_check *chk, frame *f)
+{
+	const char *text = NULL;
+	size_t text_len = 0;
+	if (f->kind == FK_TOP && chk->has_override) {
+		text = chk->override;
+		text_len = chk->override_len;
+	} else {
+		bool need = false;
+		const query *q =
+		    ask(chk, f->domain, f->domain_len, SPFKIT_TYPE_TXT, &need);
+		if (chk->oom)
+			return end_oom(chk);
+		if (!q)
+			return S_NEED;
+		if (q->status == SPFKIT_DNS_TEMPFAIL)
+			return term_error_dns(chk, q);
+		size_t found = 0;
+		for (size_t i = 0; i < q->nitems; i++)
+			if (spfkit__is_spf_record(q->items[i].data, q->items[i].len)) {
+				if (++found == 1) {
+					text = q->items[i].data;
+					text_len = q->items[i].len;
+				}
+			}
+		if (found > 1)
+			return end_check(chk, SPFKIT_RESULT_PERMERROR,
+			                 SPFKIT_REASON_MULTIPLE_RECORDS,
+			                 "more than one v=spf1 record (RFC 7208 "
+			                 "4.5) at ",
+			                 f->domain, f->domain_len);
+		if (found == 0) {
+			if (f->kind == FK_TOP)
+				return end_check(
+				    chk, SPFKIT_RESULT_NONE, SPFKIT_REASON_NO_RECORD,
+				    q->status == SPFKIT_DNS_NXDOMAIN
+				        ? "the domain does not exist: "
+				        : "no v=spf1 record published at ",
+				    f->domain, f->domain_len);
+			return end_check(chk, SPFKIT_RESULT_PERMERROR,
+			                 f->kind == FK_INCLUDE
+			                     ? SPFKIT_REASON_INCLUDE_NONE
+			                     : SPFKIT_REASON_REDIRECT_NONE,
+			                 f->kind == FK_INCLUDE
+			                     ? "include target has no v=spf1 record "
+			                       "(RFC 7208 5.2): "
+			                     : "redirect target has no v=spf1 record "
+			                       "(RFC 7208 6.1): ",
+			                 f->domain, f->domain_len);
+		}
+	}
+	spfkit__record *rec = NULL;
+	spfkit__parse_error perr;
+	int rc = spfkit__record_parse(chk->a, text, text_len, &rec, &perr);
+	if (rc == SPFKIT_ENOMEM)
+		return end_oom(chk);
+	if (rc) {
+		spfkit__buf b;
+		spfkit__buf_init(&b, chk->a, 512);
+		spfkit__buf_adds(&b, "syntax error in the record of ");
+		spfkit__buf_add(&b, f->domain, f->domain_len < 253 ? f->domain_len : 253);
+		spfkit__buf_adds(&b, ": ");
+		spfkit__buf_adds(&b, perr.msg);
+		step s = end_check(chk, SPFKIT_RESULT_PERMERROR, SPFKIT_REASON_SYNTAX,
+		                   b.data ? b.data : "syntax error", NULL, 0);
+		spfkit__buf_free(&b);
+		return s;
+	}
+	if (!keep_record(chk, rec))
+		return end_oom(chk);
+	f->rec = rec;
+	f->state = FS_TERMS;
+	f->ti = 0;
+	return S_NOMATCH;
+}
+
+/* Runs the top frame one step. */
+static step step_frame(spfkit_check *chk)
+{
+	size_t k = chk->nframes - 1;
+	frame *f = &chk->frames[k];
+	if (f->state == FS_FETCH)
+		return fetch_record(chk, f);
+	if (f->state == FS_TERMS) {
+		while (f->ti < f->rec->nterms) {
+			const spfkit__term *t = &f->rec->terms[f->ti];
+			if (t->mech >= SPFKIT__REDIRECT) {
+				f->ti++;
+				continue;
+			}
+			step s = eval_mech(chk, f, t);
+			if (s == S_MATCH) {
+				note_match(chk, k, t, t->mech == SPFKIT__INCLUDE);
+				finish_frame(chk, qualifier_result(t->qualifier),
+				             SPFKIT_REASON_MECHANISM);
+				return S_NOMATCH;
+			}
+			if (s != S_NOMATCH)
+				return s;
+			f->ti++;
+			f->counted = f->voided = f->child_done = false;
+		}
+		f->state = FS_AFTER;
+	}
+	/* RFC 7208 §6.1: redirect applies when no mechanism matched. */
+	if (f->rec->redirect < 0) {
+		finish_frame(chk, SPFKIT_RESULT_NEUTRAL, SPFKIT_REASON_DEFAULT);
+		return S_NOMATCH;
+	}
+	const spfkit__term *t = &f->rec->terms[f->rec->redirect];
+	if (f->child_done) {
+		finish_frame(chk, f->child_result, f->child_reason);
+		return S_NOMATCH;
+	}
+	if (count_term(chk, f, t) == S_ENDED)
+		return S_ENDED;
+	spfkit__buf target;
+	spfkit__buf_init(&target, chk->a, 1024);
+	step s = term_target(chk, f, t, &target);
+	if (s == S_MATCH) {
+		/* A redirect's result stands for the whole record; the
+		 * decider of what follows is in the target. */
+		chk->decider_rec = NULL;
+		s = push_frame(chk, FK_REDIRECT, target.data, target.len);
+	}
+	spfkit__buf_free(&target);
+	return s;
+}
+
+/* ---------------------------------------------------------------- exp */
+
+/* Copies text into the explanation, visible ASCII only (it goes into SMTP
+ * replies and header fields). */
+static void set_explanation(spfkit_check *chk, const char *s, size_t n)
+{
+	char *p = spfkit__strndup(chk->a, s, n);
+	if (!p) {
+		chk->oom = true;
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if (c < 0x20 || c >= 0x7f)
+			p[i] = '?';
+	}
+	spfkit__free(chk->a, chk->explanation);
+	chk->explanation = p;
+}
+
+/* The explanation for fail (§6.2): exp= of the deciding record, or the
+ * configured default. S_NEED while DNS is pending. */
+static step explain(spfkit_check *chk)
+{
+	const char *d = chk->decider_domain ? chk->decider_domain : "";
+	size_t dn = chk->decider_domain ? chk->decider_domain_len : 0;
+	const spfkit__record *rec = chk->decider_rec;
+	if (rec && rec->exp >= 0) {
+		const spfkit__term *t = &rec->terms[rec->exp];
+		spfkit__buf name;
+		spfkit__buf_init(&name, chk->a, 1024);
+		step s = expand(chk, d, dn, rec->text + t->spec_pos, t->spec_len,
+		                SPFKIT__MACRO_DOMAIN, &name);
+		const query *q = NULL;
+		if (s == S_MATCH && !chk->no_dns &&
+		    spfkit__domain_ok(name.data, name.len)) {
+			bool need = false;
+			q = ask(chk, name.data, name.len, SPFKIT_TYPE_TXT, &need);
+			if (chk->oom)
+				s = end_oom(chk);
+			else if (!q)
+				s = S_NEED;
+		}
+		spfkit__buf_free(&name);
+		if (s == S_NEED || s == S_ENDED)
+			return s;
+		/* Any DNS error, no record, more than one, 8-bit text or a
+		 * macro error: as if there were no exp= (§6.2). */
+		if (q && q->status == SPFKIT_DNS_NOERROR && q->nitems == 1) {
+			const item *it = &q->items[0];
+			bool ascii = true;
+			for (size_t i = 0; i < it->len; i++)
+				if ((unsigned char)it->data[i] >= 0x80)
+					ascii = false;
+			spfkit__buf out;
+			spfkit__buf_init(&out, chk->a, SPFKIT__EXPLAIN_MAX);
+			s = ascii ? expand(chk, d, dn, it->data, it->len,
+			                   SPFKIT__MACRO_EXPLAIN, &out)
+			          : S_NOMATCH;
+			if (s == S_MATCH && out.len)
+				set_explanation(chk, out.data, out.len);
+			spfkit__buf_free(&out);
+			if (s == S_NEED || s == S_ENDED)
+				return s;
+			if (s == S_MATCH && chk->explanation)
+				return S_MATCH;
+		}
+	}
+	const char *def = chk->cfg->default_exp;
+	spfkit__buf out;
+	spfkit__buf_init(&out, chk->a, SPFKIT__EXPLAIN_MAX);
+	step s = expand(chk, d, dn, def, strlen(def), SPFKIT__MACRO_EXPLAIN, &out);
+	if (s == S_MATCH)
+		set_explanation(chk, out.data ? out.data : "", out.len);
+	else if (s == S_NOMATCH)
+		set_explanation(chk, "SPF fail", 8);
+	spfkit__buf_free(&out);
+	return s == S_NEED || s == S_ENDED ? s : S_MATCH;
+}
+
+/* ---------------------------------------------------------------- start */
+
+/* RFC 7208 §4.3: the identity's domain must be a usable, multi-label name:
+ * labels of letters, digits, '-' and '_' up to 63 octets, 253 in all, and
+ * not a numeric top label (an address literal is not a domain). */
+static bool identity_domain_ok(const char *s, size_t n)
+{
+	if (n && s[n - 1] == '.')
+		n--;
+	if (!spfkit__domain_ok(s, n))
+		return false;
+	size_t labels = 1, last = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '.') {
+			labels++;
+			last = i + 1;
+		} else if (!spfkit__is_alnum(c) && c != '-' && c != '_') {
+			return false;
+		}
+	}
+	bool numeric = true;
+	for (size_t i = last; i < n; i++)
+		if (!spfkit__is_digit((unsigned char)s[i]))
+			numeric = false;
+	return labels >= 2 && !numeric;
+}
+
+/* Sets up <sender>, <domain> and the top frame (§4.1, §4.3, §2.3, §2.4). */
+static step start(spfkit_check *chk)
+{
+	spfkit__buf ipt;
+	spfkit__buf_init(&ipt, chk->a, 64);
+	spfkit__ip_format(&chk->ip, &ipt);
+	set_buf(chk, &chk->ip_text, &ipt);
+	if (chk->oom)
+		return end_oom(chk);
+
+	const char *s = chk->sender_in ? chk->sender_in : "";
+	size_t sn = chk->sender_in_len;
+	if (sn >= 2 && s[0] == '<' && s[sn - 1] == '>') {
+		s++;
+		sn -= 2;
+	}
+	bool helo = chk->scope == SPFKIT_SCOPE_HELO || sn == 0;
+	chk->identity = helo ? "helo" : "mailfrom";
+
+	const char *local = "postmaster", *domain;
+	size_t local_len = 10, domain_len;
+	if (helo) {
+		domain = chk->helo ? chk->helo : "";
+		domain_len = chk->helo_len;
+	} else {
+		size_t at = sn;
+		for (size_t i = sn; i-- > 0;)
+			if (s[i] == '@') {
+				at = i;
+				break;
+			}
+		if (at == sn) {
+			domain = s;
+			domain_len = sn;
+		} else {
+			domain = s + at + 1;
+			domain_len = sn - at - 1;
+			if (at > 0) {
+				local = s;
+				local_len = at;
+			}
+		}
+	}
+	spfkit__buf b;
+	spfkit__buf_init(&b, chk->a, 2 * MAX_INPUT + 16);
+	spfkit__buf_add(&b, local, local_len);
+	spfkit__buf_addc(&b, '@');
+	spfkit__buf_add(&b, domain, domain_len);
+	chk->sender_len = b.len;
+	set_buf(chk, &chk->sender, &b);
+	if (chk->oom)
+		return end_oom(chk);
+	chk->local = chk->sender;
+	chk->local_len = local_len;
+	chk->sdomain = chk->sender + local_len + 1;
+	chk->sdomain_len = domain_len;
+	if (domain_len && domain[domain_len - 1] == '.')
+		domain_len--;
+
+	step st = push_frame(chk, FK_TOP, chk->sdomain, domain_len);
+	if (st == S_ENDED)
+		return st;
+	chk->domain = chk->frames[0].domain;
+	if (!identity_domain_ok(chk->sdomain, chk->sdomain_len))
+		return end_check(chk, SPFKIT_RESULT_NONE,
+		                 SPFKIT_REASON_MALFORMED_DOMAIN,
+		                 helo ? "the HELO name is not a usable domain name "
+		                        "(RFC 7208 4.3): "
+		                      : "the sender's domain is not a usable domain "
+		                        "name (RFC 7208 4.3): ",
+		                 domain, domain_len);
+	return S_NOMATCH;
+}
+
+/* ---------------------------------------------------------------- API */
+
+int spfkit_check_new(spfkit_check **out, const spfkit_config *cfg)
+{
+	if (!out || !cfg)
+		return SPFKIT_EINVAL;
+	*out = NULL;
+	const spfkit__alloc *a = spfkit__config_alloc(cfg);
+	spfkit_check *chk = spfkit__calloc(a, 1, sizeof *chk);
+	if (!chk)
+		return SPFKIT_ENOMEM;
+	chk->cfg = cfg;
+	chk->a = a;
+	*out = chk;
+	return SPFKIT_OK;
+}
+
+void spfkit_check_free(spfkit_check *chk)
+{
+	if (!chk)
+		return;
+	const spfkit__alloc *a = chk->a;
+	for (size_t i = 0; i < chk->nqueries; i++) {
+		query *q = chk->queries[i];
+		for (size_t k = 0; k < q->nitems; k++)
+			spfkit__free(a, q->items[k].data);
+		spfkit__free(a, q->items);
+		spfkit__free(a, q->name);
+		spfkit__free(a, q);
+	}
+	spfkit__free(a, chk->queries);
+	for (size_t i = 0; i < chk->nrecords; i++)
+		spfkit__record_free(a, chk->records[i]);
+	spfkit__free(a, chk->records);
+	for (size_t i = 0; i < chk->nstrings; i++)
+		spfkit__free(a, chk->strings[i]);
+	spfkit__free(a, chk->strings);
+	spfkit__free(a, chk->frames);
+	spfkit__free(a, chk->sender_in);
+	spfkit__free(a, chk->helo);
+	spfkit__free(a, chk->override);
+	spfkit__free(a, chk->ip_text);
+	spfkit__free(a, chk->sender);
+	spfkit__free(a, chk->mechanism);
+	spfkit__free(a, chk->where);
+	spfkit__free(a, chk->problem);
+	spfkit__free(a, chk->explanation);
+	spfkit__free(a, chk);
+}
+
+int spfkit_check_set_ip(spfkit_check *chk, const char *ip)
+{
+	if (!chk || !ip)
+		return SPFKIT_EINVAL;
+	if (chk->started)
+		return SPFKIT_ESTATE;
+	spfkit__ip parsed;
+	if (!spfkit__ip_parse(ip, strlen(ip), &parsed))
+		return SPFKIT_EINVAL;
+	chk->ip = parsed;
+	chk->ip_set = true;
+	return SPFKIT_OK;
+}
+
+/* Replaces an input copy; the old one is kept when the copy fails. */
+static int set_input(spfkit_check *chk, char **slot, size_t *slot_len,
+                     const char *s, size_t n)
+{
+	if (!chk || (!s && n))
+		return SPFKIT_EINVAL;
+	if (chk->started)
+		return SPFKIT_ESTATE;
+	if (n > MAX_INPUT)
+		return SPFKIT_ETOOBIG;
+	char *p = spfkit__strndup(chk->a, s ? s : "", n);
+	if (!p)
+		return SPFKIT_ENOMEM;
+	spfkit__free(chk->a, *slot);
+	*slot = p;
+	*slot_len = n;
+	return SPFKIT_OK;
+}
+
+int spfkit_check_set_sender(spfkit_check *chk, const char *sender, size_t len)
+{
+	return chk ? set_input(chk, &chk->sender_in, &chk->sender_in_len, sender,
+	                       len)
+	           : SPFKIT_EINVAL;
+}
+
+int spfkit_check_set_helo(spfkit_check *chk, const char *helo, size_t len)
+{
+	return chk ? set_input(chk, &chk->helo, &chk->helo_len, helo, len)
+	           : SPFKIT_EINVAL;
+}
+
+int spfkit_check_set_record(spfkit_check *chk, const char *record, size_t len)
+{
+	if (!chk)
+		return SPFKIT_EINVAL;
+	int rc = set_input(chk, &chk->override, &chk->override_len, record, len);
+	if (rc == SPFKIT_OK)
+		chk->has_override = true;
+	return rc;
+}
+
+int spfkit_check_set_timestamp(spfkit_check *chk, uint64_t unix_seconds)
+{
+	if (!chk)
+		return SPFKIT_EINVAL;
+	chk->timestamp = unix_seconds;
+	return SPFKIT_OK;
+}
+
+int spfkit_check_set_scope(spfkit_check *chk, spfkit_scope scope)
+{
+	if (!chk || (scope != SPFKIT_SCOPE_MAILFROM && scope != SPFKIT_SCOPE_HELO))
+		return SPFKIT_EINVAL;
+	if (chk->started)
+		return SPFKIT_ESTATE;
+	chk->scope = scope;
+	return SPFKIT_OK;
+}
+
+size_t spfkit_check_pending(const spfkit_check *chk)
+{
+	size_t n = 0;
+	if (chk)
+		for (size_t i = 0; i < chk->nqueries; i++)
+			n += !chk->queries[i]->answered;
+	return n;
+}
+
+int spfkit_check_query(const spfkit_check *chk, size_t i, unsigned *id,
+                       const char **name, uint16_t *type)
+{
+	if (!chk)
+		return SPFKIT_EINVAL;
+	for (size_t k = 0; k < chk->nqueries; k++) {
+		const query *q = chk->queries[k];
+		if (q->answered)
+			continue;
+		if (i-- == 0) {
+			if (id)
+				*id = q->id;
+			if (name)
+				*name = q->name;
+			if (type)
+				*type = q->type;
+			return SPFKIT_OK;
+		}
+	}
+	return SPFKIT_ENOENT;
+}
+
+/* Decodes one record of the asked type into an item; false to skip it. */
+static bool decode_rr(const spfkit_check *chk, const query *q,
+                      const spfkit_rr *rr, spfkit__buf *b)
+{
+	if (rr->type != q->type || (!rr->rdata && rr->rdlen))
+		return false;
+	switch (q->type) {
+	case SPFKIT_TYPE_A:
+		return rr->rdlen == 4 && !spfkit__buf_add(b, rr->rdata, 4);
+	case SPFKIT_TYPE_AAAA:
+		return rr->rdlen == 16 && !spfkit__buf_add(b, rr->rdata, 16);
+	case SPFKIT_TYPE_MX: {
+		size_t used;
+		return rr->rdlen >= 3 &&
+		       spfkit__rdata_name(rr->rdata + 2, rr->rdlen - 2, &used, b) &&
+		       used == rr->rdlen - 2;
+	}
+	case SPFKIT_TYPE_PTR: {
+		size_t used;
+		return spfkit__rdata_name(rr->rdata, rr->rdlen, &used, b) &&
+		       used == rr->rdlen;
+	}
+	case SPFKIT_TYPE_TXT:
+		return spfkit__rdata_txt(rr->rdata, rr->rdlen, b);
+	default:
+		(void)chk;
+		return false;
+	}
+}
+
+int spfkit_check_answer(spfkit_check *chk, unsigned id,
+                        spfkit_dns_status status, const spfkit_rr *rrs,
+                        size_t n)
+{
+	if (!chk || (!rrs && n))
+		return SPFKIT_EINVAL;
+	if (status != SPFKIT_DNS_NOERROR && status != SPFKIT_DNS_NXDOMAIN &&
+	    status != SPFKIT_DNS_TEMPFAIL)
+		return SPFKIT_EINVAL;
+	query *q = NULL;
+	for (size_t i = 0; i < chk->nqueries; i++)
+		if (chk->queries[i]->id == id && !chk->queries[i]->answered)
+			q = chk->queries[i];
+	if (!q)
+		return SPFKIT_ENOENT;
+	size_t keep = n < MAX_ITEMS ? n : MAX_ITEMS;
+	item *items = NULL;
+	if (status == SPFKIT_DNS_NOERROR && keep) {
+		items = spfkit__calloc(chk->a, keep, sizeof *items);
+		if (!items)
+			return SPFKIT_ENOMEM;
+	}
+	size_t nitems = 0, total = 0;
+	for (size_t i = 0; status == SPFKIT_DNS_NOERROR && i < n; i++) {
+		spfkit__buf b;
+		spfkit__buf_init(&b, chk->a, MAX_TXT);
+		bool ok = decode_rr(chk, q, &rrs[i], &b);
+		if (b.err == SPFKIT_ENOMEM) {
+			spfkit__buf_free(&b);
+			for (size_t k = 0; k < nitems; k++)
+				spfkit__free(chk->a, items[k].data);
+			spfkit__free(chk->a, items);
+			return SPFKIT_ENOMEM;
+		}
+		if (ok) {
+			total++;
+			if (nitems < keep) {
+				size_t len = b.len;
+				char *data = spfkit__buf_take(&b);
+				if (!data) {
+					spfkit__buf_free(&b);
+					for (size_t k = 0; k < nitems; k++)
+						spfkit__free(chk->a, items[k].data);
+					spfkit__free(chk->a, items);
+					return SPFKIT_ENOMEM;
+				}
+				items[nitems].data = data;
+				items[nitems].len = len;
+				nitems++;
+			}
+		}
+		spfkit__buf_free(&b);
+	}
+	q->answered = true;
+	q->status = status;
+	q->items = items;
+	q->nitems = nitems;
+	q->total = total;
+	return SPFKIT_OK;
+}
+
+int spfkit_check_run(spfkit_check *chk, uint64_t now_ms)
+{
+	if (!chk)
+		return SPFKIT_EINVAL;
+	if (chk->done)
+		return SPFKIT_DONE;
+	if (!chk->ip_set)
+		return SPFKIT_ESTATE;
+	if (!chk->started) {
+		chk->started = true;
+		chk->start_ms = now_ms;
+		chk->result = SPFKIT_RESULT_NONE;
+		start(chk);
+	}
+	if (now_ms >= chk->start_ms &&
+	    now_ms - chk->start_ms >= chk->cfg->limits[SPFKIT_LIMIT_DEADLINE_MS]) {
+		/* RFC 7208 §4.6.4: past the deadline the result is temperror;
+		 * a fail already decided keeps its result and gets the
+		 * default explanation instead of an exp= lookup. */
+		if (!chk->ended && chk->nframes)
+			end_check(chk, SPFKIT_RESULT_TEMPERROR,
+			          SPFKIT_REASON_DEADLINE,
+			          "the check ran past its deadline", NULL, 0);
+		chk->no_dns = true;
+		for (size_t i = 0; i < chk->nqueries; i++)
+			chk->queries[i]->answered = true;
+	}
+	while (chk->nframes && !chk->ended) {
+		step s = step_frame(chk);
+		if (s == S_NEED) {
+			if (spfkit_check_pending(chk))
+				return SPFKIT_WANT_DNS;
+			end_oom(chk);
+		}
+	}
+	if (!chk->ended && chk->result == SPFKIT_RESULT_FAIL &&
+	    !chk->explanation) {
+		step s = explain(chk);
+		if (s == S_NEED && spfkit_check_pending(chk))
+			return SPFKIT_WANT_DNS;
+	}
+	if (chk->oom && chk->reason != SPFKIT_REASON_INTERNAL) {
+		chk->result = SPFKIT_RESULT_TEMPERROR;
+		chk->reason = SPFKIT_REASON_INTERNAL;
+	}
+	chk->done = true;
+	return SPFKIT_DONE;
+}
+
+/* ---------------------------------------------------------------- results */
+
+spfkit_result spfkit_check_result(const spfkit_check *chk)
+{
+	return chk && chk->done ? chk->result : SPFKIT_RESULT_NONE;
+}
+
+spfkit_reason spfkit_check_reason(const spfkit_check *chk)
+{
+	return chk && chk->done ? chk->reason : SPFKIT_REASON_NONE;
+}
+
+const char *spfkit_check_identity(const spfkit_check *chk)
+{
+	return chk && chk->identity ? chk->identity : "mailfrom";
+}
+
+const char *spfkit_check_sender(const spfkit_check *chk)
+{
+	return chk && chk->sender ? chk->sender : "";
+}
+
+const char *spfkit_check_domain(const spfkit_check *chk)
+{
+	return chk && chk->domain ? chk->domain : "";
+}
+
+const char *spfkit_check_ip(const spfkit_check *chk)
+{
+	return chk && chk->ip_text ? chk->ip_text : "";
+}
+
+const char *spfkit_check_explanation(const spfkit_check *chk)
+{
+	return chk && chk->done && chk->result == SPFKIT_RESULT_FAIL
+	           ? chk->explanation
+	           : NULL;
+}
+
+const char *spfkit_check_mechanism(const spfkit_check *chk)
+{
+	return chk && chk->done && chk->reason == SPFKIT_REASON_MECHANISM
+	           ? chk->mechanism
+	           : NULL;
+}
+
+const char *spfkit_check_where(const spfkit_check *chk)
+{
+	return chk && chk->done ? chk->where : NULL;
+}
+
+const char *spfkit_check_problem(const spfkit_check *chk)
+{
+	return chk && chk->done ? chk->problem : NULL;
+}
+
+unsigned spfkit_check_lookups(const spfkit_check *chk)
+{
+	return chk ? chk->lookups : 0;
+}
+
+unsigned spfkit_check_void_lookups(const spfkit_check *chk)
+{
+	return chk ? chk->voids : 0;
+}
+
+unsigned spfkit_check_queries(const spfkit_check *chk)
+{
+	return chk ? chk->next_id : 0;
+}
+
+int spfkit_check_header(const spfkit_check *chk, spfkit_header kind,
+                        const char *authserv_id, char **out)
+{
+	if (!chk || !out)
+		return SPFKIT_EINVAL;
+	*out = NULL;
+	if (!chk->done)
+		return SPFKIT_ESTATE;
+	spfkit__header_info h;
+	memset(&h, 0, sizeof h);
+	h.result = chk->result;
+	h.identity = spfkit_check_identity(chk);
+	h.ip = spfkit_check_ip(chk);
+	h.sender = spfkit_check_sender(chk);
+	h.helo = chk->helo;
+	h.domain = spfkit_check_domain(chk);
+	h.receiver = chk->cfg->receiver;
+	h.mechanism = spfkit_check_mechanism(chk);
+	h.problem = spfkit_check_problem(chk);
+	h.explanation = spfkit_check_explanation(chk);
+	spfkit__buf b;
+	spfkit__buf_init(&b, chk->a, 8192);
+	int rc = spfkit__header_format(&h, kind, authserv_id, &b);
+	if (rc == SPFKIT_OK) {
+		*out = spfkit__buf_take(&b);
+		if (!*out)
+			rc = SPFKIT_ENOMEM;
+	}
+	spfkit__buf_free(&b);
+	return rc;
+}

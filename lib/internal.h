@@ -74,10 +74,10 @@ static inline bool spfkit__is_alnum(unsigned char c)
 /* Case-insensitive ASCII comparison of (a, an) and (b, bn). */
 bool spfkit__ieq(const char *a, size_t an, const char *b, size_t bn);
 
-/* RFC 7208 §4.3 and §7.3: is (s, n) a usable domain name? Labels of 1-63
- * octets, at most 253 octets after dropping one trailing dot, at least two
- * labels, no control characters, spaces or 8-bit octets, and not all
- * numeric in the last label. */
+/* RFC 7208 §4.3, §7.3: can (s, n) be asked for in DNS? Labels of 1-63
+ * octets, at most 253 octets after dropping one trailing dot, no control
+ * characters. (The identity's own domain gets the stricter check of §4.3
+ * in eval.c.) */
 bool spfkit__domain_ok(const char *s, size_t n);
 
 /* ---------------------------------------------------------------- ip */
@@ -98,9 +98,10 @@ void spfkit__ip_format(const spfkit__ip *ip, spfkit__buf *b);
 /* True when the first prefix bits of a and b (both len octets) agree. */
 bool spfkit__prefix_match(const unsigned char *a, const unsigned char *b,
                           size_t len, unsigned prefix);
-/* The reverse-lookup name (%{i} dotted for v4, nibbles for v6), no
- * ".in-addr.arpa" suffix when bare is true. */
+/* %{i} (RFC 7208 §7.3): dotted quad for v4, 32 dot-separated nibbles in
+ * forward order for v6. */
 void spfkit__ip_macro(const spfkit__ip *ip, spfkit__buf *b);
+/* The PTR query name: "4.3.2.1.in-addr.arpa" / reversed nibbles + ".ip6.arpa". */
 void spfkit__ip_reverse_name(const spfkit__ip *ip, spfkit__buf *b);
 
 /* ---------------------------------------------------------------- record */

@@ -1,2 +1,1120 @@
-/* placeholder: being written */
-typedef int spfkit__placeholder_zone;
+/*
+ * zone.c - the in-memory DNS zone: the driver that answers the evaluator
+ * from RFC 1035 master files (parsed by ldns) and openspf YAML zonedata
+ * (parsed by libyaml), for tests, drafts and offline use. It knows DNS
+ * names, types and wire RDATA, never SPF grammar.
+ *
+ * Storage is a chained hash table of names (lower-case, no trailing dot).
+ * Each name holds its records sorted by type, so the records of one type
+ * are a contiguous run that answers a query without copying. Ancestors of
+ * every name are kept as nodes too, so an empty non-terminal answers NODATA
+ * rather than NXDOMAIN (RFC 8020). YAML zonedata follows the suite
+ * driver's reading of TIMEOUT and NONE (see zone.h). Loading a file goes
+ * into a staging zone that is merged only once the whole file parsed: a
+ * failed load leaves the zone as it was.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <ldns/ldns.h>
+#include <yaml.h>
+
+#include "zone.h"
+
+/* RFC 1035 §3.2.1: RDLENGTH is 16 bits. */
+#define RDATA_MAX 65535u
+/* RFC 1035 §2.3.4: a name is at most 255 octets in wire form, labels 63. */
+#define WIRE_NAME_MAX 255u
+#define LABEL_MAX 63u
+/* RFC 1035 §3.3: a <character-string> holds at most 255 octets. */
+#define CHARSTRING_MAX 255u
+
+typedef struct znode {
+	struct znode *next; /* hash chain */
+	spfkit_rr *rrs;     /* sorted by type; file order within a type */
+	size_t nrr, cap;
+	size_t hash;
+	bool timeout; /* every query for the name gets TEMPFAIL */
+	bool below;   /* a name under this one has records */
+	bool exists;  /* listed in YAML zonedata: there even without records */
+	bool timeout_others; /* YAML TIMEOUT after records: other types fail */
+	bool no_spf_txt;     /* YAML "TXT: NONE": SPF never stands in for TXT */
+	size_t len;
+	char name[]; /* lower-case, no trailing dot, NUL terminated */
+} znode;
+
+struct spfkit_zone {
+	const spfkit__alloc *a;
+	znode **tab;
+	size_t nbuckets; /* a power of two, or 0 before the first name */
+	size_t nnodes;   /* every node, empty non-terminals included */
+	size_t nnames;   /* nodes that hold records */
+	size_t nrecords;
+};
+
+/* ---------------------------------------------------------------- errors */
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	if (!err || errlen == 0)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	int r = vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		err[0] = '\0';
+	/* One line: names and values from a file may hold any octet. */
+	for (char *p = err; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c < 0x20 || c == 0x7f)
+			*p = '?';
+	}
+}
+
+/* ---------------------------------------------------------------- names */
+
+/* Drops one trailing dot ("example.com." is "example.com"; "." is ""). */
+static size_t name_len(const char *s, size_t n)
+{
+	return (n && s[n - 1] == '.') ? n - 1 : n;
+}
+
+/* FNV-1a over the lower-cased octets. */
+static size_t name_hash(const char *s, size_t n)
+{
+	uint64_t h = 14695981039346656037u;
+	for (size_t i = 0; i < n; i++) {
+		h ^= spfkit__lower((unsigned char)s[i]);
+		h *= 1099511628211u;
+	}
+	return (size_t)(h ^ (h >> 32));
+}
+
+static znode *find(const spfkit_zone *z, const char *s, size_t n)
+{
+	if (z->nbuckets == 0)
+		return NULL;
+	size_t h = name_hash(s, n);
+	for (znode *nd = z->tab[h & (z->nbuckets - 1)]; nd; nd = nd->next) {
+		if (nd->hash != h || nd->len != n)
+			continue;
+		size_t i = 0;
+		while (i < n && spfkit__lower((unsigned char)s[i]) ==
+		                    (unsigned char)nd->name[i])
+			i++;
+		if (i == n)
+			return nd;
+	}
+	return NULL;
+}
+
+/* Keeps the load factor at most 1 so lookups stay O(1) in big zones. */
+static int grow(spfkit_zone *z)
+{
+	if (z->nnodes < z->nbuckets)
+		return SPFKIT_OK;
+	size_t nb = z->nbuckets ? z->nbuckets * 2 : 64;
+	if (nb < z->nbuckets)
+		return SPFKIT_ENOMEM;
+	znode **tab = spfkit__calloc(z->a, nb, sizeof *tab);
+	if (!tab)
+		return SPFKIT_ENOMEM;
+	for (size_t i = 0; i < z->nbuckets; i++) {
+		znode *nd = z->tab[i];
+		while (nd) {
+			znode *next = nd->next;
+			nd->next = tab[nd->hash & (nb - 1)];
+			tab[nd->hash & (nb - 1)] = nd;
+			nd = next;
+		}
+	}
+	spfkit__free(z->a, z->tab);
+	z->tab = tab;
+	z->nbuckets = nb;
+	return SPFKIT_OK;
+}
+
+/* Creates the node for (s, n), which must not exist yet. */
+static znode *create(spfkit_zone *z, const char *s, size_t n)
+{
+	if (n > SIZE_MAX - sizeof(znode) - 1 || grow(z))
+		return NULL;
+	znode *nd = spfkit__malloc(z->a, sizeof(znode) + n + 1);
+	if (!nd)
+		return NULL;
+	memset(nd, 0, sizeof *nd);
+	for (size_t i = 0; i < n; i++)
+		nd->name[i] = (char)spfkit__lower((unsigned char)s[i]);
+	nd->name[n] = '\0';
+	nd->len = n;
+	nd->hash = name_hash(s, n);
+	size_t b = nd->hash & (z->nbuckets - 1);
+	nd->next = z->tab[b];
+	z->tab[b] = nd;
+	z->nnodes++;
+	return nd;
+}
+
+/* Offset of the parent name of (s, n) at offset off, or n when none. */
+static size_t parent_off(const char *s, size_t n, size_t off)
+{
+	const char *d = memchr(s + off, '.', n - off);
+	return d ? (size_t)(d - s) + 1 : n;
+}
+
+/* Finds or creates the node for (s, n) and every ancestor, topmost first,
+ * so that "a node exists" always implies "its ancestors exist" even when
+ * an allocation fails half-way. Empty nodes answer like absent ones. */
+static znode *ensure(spfkit_zone *z, const char *s, size_t n)
+{
+	znode *nd = find(z, s, n);
+	if (nd)
+		return nd;
+	/* The topmost missing suffix. */
+	size_t top = 0;
+	for (size_t off = parent_off(s, n, 0); off < n;
+	     off = parent_off(s, n, off)) {
+		if (find(z, s + off, n - off))
+			break;
+		top = off;
+	}
+	for (size_t off = top;;) {
+		nd = create(z, s + off, n - off);
+		if (!nd)
+			return NULL;
+		if (off == 0)
+			return nd;
+		/* Down one label: s[off - 1] is the dot before this suffix. */
+		size_t k = off - 1;
+		while (k > 0 && s[k - 1] != '.')
+			k--;
+		off = k;
+	}
+}
+
+/* Marks the ancestors of (s, n) as having records below them. */
+static void mark_below(spfkit_zone *z, const char *s, size_t n)
+{
+	for (size_t off = parent_off(s, n, 0); off < n;
+	     off = parent_off(s, n, off)) {
+		znode *nd = find(z, s + off, n - off);
+		if (!nd || nd->below)
+			return; /* its ancestors are marked already */
+		nd->below = true;
+	}
+}
+
+static int reserve(spfkit_zone *z, znode *nd, size_t extra)
+{
+	if (extra > SIZE_MAX / sizeof(spfkit_rr) - nd->nrr)
+		return SPFKIT_ENOMEM;
+	size_t need = nd->nrr + extra;
+	if (need <= nd->cap)
+		return SPFKIT_OK;
+	size_t cap = nd->cap ? nd->cap * 2 : 2;
+	if (cap < need)
+		cap = need;
+	spfkit_rr *rrs = spfkit__realloc(z->a, nd->rrs, cap * sizeof *rrs);
+	if (!rrs)
+		return SPFKIT_ENOMEM;
+	nd->rrs = rrs;
+	nd->cap = cap;
+	return SPFKIT_OK;
+}
+
+/* Inserts rr (room reserved) after the records of its type and below. */
+static void insert_rr(spfkit_zone *z, znode *nd, spfkit_rr rr)
+{
+	size_t pos = nd->nrr;
+	while (pos > 0 && nd->rrs[pos - 1].type > rr.type)
+		pos--;
+	memmove(nd->rrs + pos + 1, nd->rrs + pos,
+	        (nd->nrr - pos) * sizeof *nd->rrs);
+	nd->rrs[pos] = rr;
+	if (nd->nrr++ == 0)
+		z->nnames++;
+	z->nrecords++;
+}
+
+/* The run of records of type in nd, or NULL with *n == 0. */
+static const spfkit_rr *run_of(const znode *nd, uint16_t type, size_t *n)
+{
+	size_t i = 0;
+	while (i < nd->nrr && nd->rrs[i].type < type)
+		i++;
+	size_t j = i;
+	while (j < nd->nrr && nd->rrs[j].type == type)
+		j++;
+	*n = j - i;
+	return *n ? nd->rrs + i : NULL;
+}
+
+/* RFC 1035 §3.1 wire name (uncompressed) to dotted text without the
+ * trailing dot; the root is "". out holds WIRE_NAME_MAX octets. */
+static bool wire_to_name(const unsigned char *p, size_t n, char *out,
+                         size_t *outlen)
+{
+	size_t i = 0, o = 0;
+	for (;;) {
+		if (i >= n || i >= WIRE_NAME_MAX)
+			return false;
+		size_t l = p[i++];
+		if (l == 0)
+			break;
+		if (l > LABEL_MAX || l > n - i || i + l >= WIRE_NAME_MAX)
+			return false;
+		if (o)
+			out[o++] = '.';
+		memcpy(out + o, p + i, l);
+		o += l;
+		i += l;
+	}
+	out[o] = '\0';
+	*outlen = o;
+	return true;
+}
+
+/* Dotted text (one trailing dot ignored, "" or "." the root) to a wire
+ * name in b, case kept. False for an empty label, a label over 63 octets
+ * or a name over 255 octets. */
+static bool name_to_wire(const char *s, size_t n, spfkit__buf *b)
+{
+	n = name_len(s, n);
+	size_t start = b->len, i = 0;
+	while (i < n) {
+		const char *d = memchr(s + i, '.', n - i);
+		size_t l = d ? (size_t)(d - (s + i)) : n - i;
+		if (l == 0 || l > LABEL_MAX)
+			return false;
+		unsigned char c = (unsigned char)l;
+		spfkit__buf_add(b, &c, 1);
+		spfkit__buf_add(b, s + i, l);
+		i += l + 1;
+		if (d && i == n) /* "a..": an empty last label */
+			return false;
+	}
+	spfkit__buf_addc(b, '\0');
+	return b->err == SPFKIT_OK && b->len - start <= WIRE_NAME_MAX;
+}
+
+/* ---------------------------------------------------------------- zone */
+
+static void zone_init(spfkit_zone *z, const spfkit__alloc *a)
+{
+	memset(z, 0, sizeof *z);
+	z->a = a;
+}
+
+static void zone_clear(spfkit_zone *z)
+{
+	for (size_t i = 0; i < z->nbuckets; i++) {
+		znode *nd = z->tab[i];
+		while (nd) {
+			znode *next = nd->next;
+			for (size_t k = 0; k < nd->nrr; k++)
+				spfkit__free(z->a, (void *)nd->rrs[k].rdata);
+			spfkit__free(z->a, nd->rrs);
+			spfkit__free(z->a, nd);
+			nd = next;
+		}
+	}
+	spfkit__free(z->a, z->tab);
+	zone_init(z, z->a);
+}
+
+int spfkit_zone_new(spfkit_zone **out, const spfkit_config *cfg)
+{
+	if (!out)
+		return SPFKIT_EINVAL;
+	*out = NULL;
+	const spfkit__alloc *a = spfkit__config_alloc(cfg);
+	if (!a)
+		return SPFKIT_EINVAL;
+	spfkit_zone *z = spfkit__malloc(a, sizeof *z);
+	if (!z)
+		return SPFKIT_ENOMEM;
+	zone_init(z, a);
+	*out = z;
+	return SPFKIT_OK;
+}
+
+void spfkit_zone_free(spfkit_zone *zone)
+{
+	if (!zone)
+		return;
+	zone_clear(zone);
+	spfkit__free(zone->a, zone);
+}
+
+size_t spfkit__zone_count_names(const spfkit_zone *zone)
+{
+	return zone ? zone->nnames : 0;
+}
+
+size_t spfkit__zone_count_records(const spfkit_zone *zone)
+{
+	return zone ? zone->nrecords : 0;
+}
+
+/* Adds a record whose rdata (allocated with z->a, never NULL) the zone
+ * takes over, also on failure. */
+static int add_owned(spfkit_zone *z, const char *name, size_t n,
+                     uint16_t type, uint32_t ttl, unsigned char *rdata,
+                     size_t rdlen)
+{
+	n = name_len(name, n);
+	znode *nd = ensure(z, name, n);
+	if (!nd || reserve(z, nd, 1)) {
+		spfkit__free(z->a, rdata);
+		return SPFKIT_ENOMEM;
+	}
+	spfkit_rr rr = {type, ttl, rdata, rdlen};
+	insert_rr(z, nd, rr);
+	mark_below(z, name, n);
+	return SPFKIT_OK;
+}
+
+int spfkit_zone_add(spfkit_zone *zone, const char *name, uint16_t type,
+                    uint32_t ttl, const unsigned char *rdata, size_t rdlen)
+{
+	if (!zone || !name || (!rdata && rdlen))
+		return SPFKIT_EINVAL;
+	if (rdlen > RDATA_MAX)
+		return SPFKIT_ETOOBIG;
+	unsigned char *copy = spfkit__malloc(zone->a, rdlen);
+	if (!copy)
+		return SPFKIT_ENOMEM;
+	if (rdlen)
+		memcpy(copy, rdata, rdlen);
+	return add_owned(zone, name, strlen(name), type, ttl, copy, rdlen);
+}
+
+int spfkit_zone_add_timeout(spfkit_zone *zone, const char *name)
+{
+	if (!zone || !name)
+		return SPFKIT_EINVAL;
+	znode *nd = ensure(zone, name, name_len(name, strlen(name)));
+	if (!nd)
+		return SPFKIT_ENOMEM;
+	nd->timeout = true;
+	return SPFKIT_OK;
+}
+
+/* Moves everything of src into dst, all or nothing: the first pass makes
+ * every node and the room for every record (leftovers of a failure are
+ * empty nodes, which answer like absent ones), the second cannot fail. */
+static int zone_merge(spfkit_zone *dst, spfkit_zone *src)
+{
+	if (dst->nnodes == 0) {
+		spfkit_zone tmp = *dst;
+		*dst = *src;
+		*src = tmp;
+		return SPFKIT_OK;
+	}
+	for (size_t i = 0; i < src->nbuckets; i++)
+		for (znode *s = src->tab[i]; s; s = s->next) {
+			znode *d = ensure(dst, s->name, s->len);
+			if (!d || reserve(dst, d, s->nrr))
+				return SPFKIT_ENOMEM;
+		}
+	for (size_t i = 0; i < src->nbuckets; i++)
+		for (znode *s = src->tab[i]; s; s = s->next) {
+			znode *d = find(dst, s->name, s->len);
+			for (size_t k = 0; k < s->nrr; k++)
+				insert_rr(dst, d, s->rrs[k]);
+			/* src holds the ancestors of its names, so its own flags
+			 * carry every mark the moved records need. */
+			d->timeout |= s->timeout;
+			d->below |= s->below;
+			d->exists |= s->exists;
+			d->timeout_others |= s->timeout_others;
+			d->no_spf_txt |= s->no_spf_txt;
+			s->nrr = 0;
+		}
+	return SPFKIT_OK;
+}
+
+/* ---------------------------------------------------------------- lookup */
+
+int spfkit__zone_lookup(const spfkit_zone *zone, const char *name,
+                        uint16_t type, spfkit__zone_answer *ans)
+{
+	if (!ans)
+		return SPFKIT_EINVAL;
+	memset(ans, 0, sizeof *ans);
+	if (!zone || !name)
+		return SPFKIT_EINVAL;
+	char target[WIRE_NAME_MAX + 1];
+	const char *s = name;
+	size_t n = name_len(name, strlen(name));
+	for (;;) {
+		const znode *nd = find(zone, s, n);
+		if (!nd) {
+			ans->status = SPFKIT_DNS_NXDOMAIN;
+			return SPFKIT_OK;
+		}
+		if (nd->timeout) {
+			ans->status = SPFKIT_DNS_TEMPFAIL;
+			return SPFKIT_OK;
+		}
+		ans->status = SPFKIT_DNS_NOERROR;
+		size_t cnt;
+		const spfkit_rr *run = run_of(nd, type, &cnt);
+		if (cnt) {
+			ans->rrs = run;
+			ans->n = cnt;
+			return SPFKIT_OK;
+		}
+		if (nd->timeout_others) {
+			/* openspf zonedata: only the types listed before
+			 * TIMEOUT answer; the rest, CNAME chasing and SPF
+			 * standing in for TXT included, time out. */
+			ans->status = SPFKIT_DNS_TEMPFAIL;
+			return SPFKIT_OK;
+		}
+		if (type == SPFKIT_TYPE_TXT && !nd->no_spf_txt) {
+			/* The suite's rule (rfc7208-tests.yml, "Selecting
+			 * records"): SPF (type 99) records stand in for TXT at
+			 * a name that has no TXT records. */
+			run = run_of(nd, SPFKIT__TYPE_SPF, &cnt);
+			if (cnt) {
+				spfkit_rr *copy =
+				    spfkit__calloc(zone->a, cnt, sizeof *copy);
+				if (!copy) {
+					memset(ans, 0, sizeof *ans);
+					return SPFKIT_ENOMEM;
+				}
+				for (size_t i = 0; i < cnt; i++) {
+					copy[i] = run[i];
+					copy[i].type = SPFKIT_TYPE_TXT;
+				}
+				ans->owned = copy;
+				ans->rrs = copy;
+				ans->n = cnt;
+				return SPFKIT_OK;
+			}
+		}
+		if (type != SPFKIT_TYPE_CNAME) {
+			run = run_of(nd, SPFKIT_TYPE_CNAME, &cnt);
+			if (cnt) {
+				/* RFC 1034 §3.6.2: follow the alias; a loop
+				 * or an over-long chain is a server failure. */
+				if (ans->cnames >= SPFKIT__ZONE_MAX_CNAME ||
+				    !wire_to_name(run[0].rdata, run[0].rdlen,
+				                  target, &n)) {
+					ans->status = SPFKIT_DNS_TEMPFAIL;
+					return SPFKIT_OK;
+				}
+				ans->cnames++;
+				s = target;
+				continue;
+			}
+		}
+		/* RFC 8020: a name with nothing of this type, or with
+		 * nothing at all but names below it, exists: NODATA. */
+		if (nd->nrr == 0 && !nd->below && !nd->exists)
+			ans->status = SPFKIT_DNS_NXDOMAIN;
+		return SPFKIT_OK;
+	}
+}
+
+void spfkit__zone_answer_free(const spfkit_zone *zone,
+                              spfkit__zone_answer *ans)
+{
+	if (!ans)
+		return;
+	if (zone && ans->owned)
+		spfkit__free(zone->a, ans->owned);
+	memset(ans, 0, sizeof *ans);
+}
+
+int spfkit_zone_answer(const spfkit_zone *zone, spfkit_check *chk)
+{
+	if (!zone || !chk)
+		return SPFKIT_EINVAL;
+	size_t n = spfkit_check_pending(chk);
+	if (n == 0)
+		return SPFKIT_OK;
+	/* Look everything up first: answering one query changes the list
+	 * and ends the life of its name. */
+	struct pending {
+		unsigned id;
+		spfkit__zone_answer ans;
+	} *p = spfkit__calloc(zone->a, n, sizeof *p);
+	if (!p)
+		return SPFKIT_ENOMEM;
+	int rc = SPFKIT_OK;
+	size_t done = 0;
+	for (; done < n; done++) {
+		const char *name;
+		uint16_t type;
+		rc = spfkit_check_query(chk, done, &p[done].id, &name, &type);
+		if (rc < 0)
+			break;
+		rc = spfkit__zone_lookup(zone, name, type, &p[done].ans);
+		if (rc < 0)
+			break;
+	}
+	for (size_t i = 0; rc == SPFKIT_OK && i < n; i++) {
+		rc = spfkit_check_answer(chk, p[i].id, p[i].ans.status,
+		                         p[i].ans.rrs, p[i].ans.n);
+		if (rc > 0)
+			rc = SPFKIT_OK;
+	}
+	for (size_t i = 0; i < done; i++)
+		spfkit__zone_answer_free(zone, &p[i].ans);
+	spfkit__free(zone->a, p);
+	return rc;
+}
+
+int spfkit_zone_check(const spfkit_zone *zone, spfkit_check *chk,
+                      uint64_t now_ms)
+{
+	if (!zone || !chk)
+		return SPFKIT_EINVAL;
+	for (;;) {
+		int rc = spfkit_check_run(chk, now_ms);
+		if (rc == SPFKIT_DONE)
+			return SPFKIT_OK;
+		if (rc < 0)
+			return rc;
+		/* WANT_DNS with nothing pending would spin for ever. */
+		if (rc != SPFKIT_WANT_DNS || spfkit_check_pending(chk) == 0)
+			return SPFKIT_ESTATE;
+		rc = spfkit_zone_answer(zone, chk);
+		if (rc < 0)
+			return rc;
+	}
+}
+
+/* ---------------------------------------------------------------- YAML */
+
+/* Shortens a value quoted in an error message. */
+#define SHOW 60
+
+typedef struct yctx {
+	spfkit_zone *z;
+	yaml_document_t *doc;
+	char *err;
+	size_t errlen;
+} yctx;
+
+static const char *ystr(const yaml_node_t *nd)
+{
+	return (const char *)nd->data.scalar.value;
+}
+
+static size_t ylen(const yaml_node_t *nd)
+{
+	return nd->data.scalar.length;
+}
+
+static unsigned long yline(const yaml_node_t *nd)
+{
+	return (unsigned long)nd->start_mark.line + 1;
+}
+
+static bool yis(const yaml_node_t *nd, const char *word)
+{
+	return nd && nd->type == YAML_SCALAR_NODE &&
+	       spfkit__ieq(ystr(nd), ylen(nd), word, strlen(word));
+}
+
+/* A plain empty scalar: YAML's null, as in "name:" with nothing after. */
+static bool ynull(const yaml_node_t *nd)
+{
+	return nd->type == YAML_SCALAR_NODE &&
+	       nd->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+	       (ylen(nd) == 0 || yis(nd, "~") || yis(nd, "null"));
+}
+
+/* A scalar as a C string: false when it holds a NUL. */
+static bool ycstr(const yaml_node_t *nd)
+{
+	return nd->type == YAML_SCALAR_NODE && strlen(ystr(nd)) == ylen(nd);
+}
+
+/* RFC 1035 §3.3.14: one text as character-strings, split into 255-octet
+ * pieces only when it does not fit one. */
+static void add_text(spfkit__buf *b, const char *s, size_t n)
+{
+	do {
+		size_t k = n > CHARSTRING_MAX ? CHARSTRING_MAX : n;
+		unsigned char len = (unsigned char)k;
+		spfkit__buf_add(b, &len, 1);
+		spfkit__buf_add(b, s, k);
+		s += k;
+		n -= k;
+	} while (n);
+}
+
+static int yrecord(yctx *c, znode *nd, const yaml_node_t *key,
+                   const yaml_node_t *item)
+{
+	const char *name = ystr(key);
+	size_t nlen = ylen(key);
+	if (item->type == YAML_SCALAR_NODE) {
+		set_err(c->err, c->errlen, "%lu: unknown record \"%.*s\"",
+		        yline(item), SHOW, ystr(item));
+		return SPFKIT_EPARSE;
+	}
+	if (item->type != YAML_MAPPING_NODE ||
+	    item->data.mapping.pairs.top - item->data.mapping.pairs.start != 1) {
+		set_err(c->err, c->errlen,
+		        "%lu: a record is TYPE: value or TIMEOUT", yline(item));
+		return SPFKIT_EPARSE;
+	}
+	yaml_node_pair_t *pair = item->data.mapping.pairs.start;
+	yaml_node_t *tk = yaml_document_get_node(c->doc, pair->key);
+	yaml_node_t *v = yaml_document_get_node(c->doc, pair->value);
+	if (!tk || !v || tk->type != YAML_SCALAR_NODE) {
+		set_err(c->err, c->errlen, "%lu: a record is TYPE: value",
+		        yline(item));
+		return SPFKIT_EPARSE;
+	}
+	if (v->type == YAML_SCALAR_NODE && strcmp(ystr(v), "NONE") == 0 &&
+	    ylen(v) == 4) {
+		/* The suite's marker for "no record of this type"; for TXT
+		 * it also keeps SPF records from standing in. */
+		if (yis(tk, "TXT"))
+			nd->no_spf_txt = true;
+		return SPFKIT_OK;
+	}
+	spfkit__buf b;
+	spfkit__buf_init(&b, c->z->a, RDATA_MAX);
+	uint16_t type;
+	const char *bad = NULL;
+	if (yis(tk, "A") || yis(tk, "AAAA")) {
+		type = yis(tk, "A") ? SPFKIT_TYPE_A : SPFKIT_TYPE_AAAA;
+		unsigned char addr[16];
+		if (!ycstr(v) ||
+		    inet_pton(type == SPFKIT_TYPE_A ? AF_INET : AF_INET6,
+		              ystr(v), addr) != 1)
+			bad = "address";
+		else
+			spfkit__buf_add(&b, addr, type == SPFKIT_TYPE_A ? 4 : 16);
+	} else if (yis(tk, "MX")) {
+		type = SPFKIT_TYPE_MX;
+		yaml_node_t *pref = NULL, *host = NULL;
+		if (v->type == YAML_SEQUENCE_NODE &&
+		    v->data.sequence.items.top - v->data.sequence.items.start == 2) {
+			pref = yaml_document_get_node(
+			    c->doc, v->data.sequence.items.start[0]);
+			host = yaml_document_get_node(
+			    c->doc, v->data.sequence.items.start[1]);
+		}
+		unsigned long p = 0;
+		bool ok = pref && host && pref->type == YAML_SCALAR_NODE &&
+		          host->type == YAML_SCALAR_NODE && ylen(pref) > 0 &&
+		          ylen(pref) <= 5;
+		for (size_t i = 0; ok && i < ylen(pref); i++) {
+			unsigned char d = (unsigned char)ystr(pref)[i];
+			ok = spfkit__is_digit(d);
+			p = p * 10 + (unsigned long)(d - '0');
+		}
+		if (!ok || p > 65535) {
+			bad = "value (want [preference, host])";
+		} else {
+			unsigned char w[2] = {(unsigned char)(p >> 8),
+			                      (unsigned char)p};
+			spfkit__buf_add(&b, w, 2);
+			if (!name_to_wire(ystr(host), ylen(host), &b))
+				bad = "MX host name";
+		}
+	} else if (yis(tk, "PTR") || yis(tk, "CNAME")) {
+		type = yis(tk, "PTR") ? SPFKIT_TYPE_PTR : SPFKIT_TYPE_CNAME;
+		if (v->type != YAML_SCALAR_NODE ||
+		    !name_to_wire(ystr(v), ylen(v), &b))
+			bad = "name";
+	} else if (yis(tk, "TXT") || yis(tk, "SPF")) {
+		type = yis(tk, "TXT") ? SPFKIT_TYPE_TXT : SPFKIT__TYPE_SPF;
+		if (v->type == YAML_SCALAR_NODE) {
+			add_text(&b, ystr(v), ylen(v));
+		} else if (v->type == YAML_SEQUENCE_NODE) {
+			/* Several character-strings of one RR, as given. */
+			for (yaml_node_item_t *it = v->data.sequence.items.start;
+			     !bad && it < v->data.sequence.items.top; it++) {
+				yaml_node_t *s = yaml_document_get_node(c->doc, *it);
+				if (!s || s->type != YAML_SCALAR_NODE)
+					bad = "text (want a string or a list of strings)";
+				else
+					add_text(&b, ystr(s), ylen(s));
+			}
+		} else {
+			bad = "text (want a string or a list of strings)";
+		}
+	} else {
+		spfkit__buf_free(&b);
+		set_err(c->err, c->errlen, "%lu: unknown record type \"%.*s\"",
+		        yline(tk), SHOW, ystr(tk));
+		return SPFKIT_EPARSE;
+	}
+	if (!bad && b.err == SPFKIT_ETOOBIG)
+		bad = "record (over 65535 octets)";
+	if (bad) {
+		spfkit__buf_free(&b);
+		bool sc = v->type == YAML_SCALAR_NODE;
+		set_err(c->err, c->errlen, "%lu: bad %s %s%s%.*s%s for %.*s",
+		        yline(v), ystr(tk), bad, sc ? " \"" : "", sc ? SHOW : 0,
+		        sc ? ystr(v) : "", sc ? "\"" : "", SHOW, name);
+		return SPFKIT_EPARSE;
+	}
+	size_t rdlen = b.len;
+	unsigned char *rdata = (unsigned char *)spfkit__buf_take(&b);
+	if (!rdata) {
+		spfkit__buf_free(&b);
+		return SPFKIT_ENOMEM;
+	}
+	return add_owned(c->z, name, nlen, type, SPFKIT__ZONE_YAML_TTL, rdata,
+	                 rdlen);
+}
+
+/* Loads a zonedata mapping into c->z, which is a staging zone. */
+static int yzonedata(yctx *c, const yaml_node_t *map)
+{
+	if (map->type != YAML_MAPPING_NODE) {
+		set_err(c->err, c->errlen,
+		        "%lu: zonedata must map names to lists of records",
+		        yline(map));
+		return SPFKIT_EPARSE;
+	}
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
+	     p < map->data.mapping.pairs.top; p++) {
+		yaml_node_t *key = yaml_document_get_node(c->doc, p->key);
+		yaml_node_t *val = yaml_document_get_node(c->doc, p->value);
+		if (!key || !val || key->type != YAML_SCALAR_NODE) {
+			set_err(c->err, c->errlen, "%lu: a name must be a string",
+			        key ? yline(key) : yline(map));
+			return SPFKIT_EPARSE;
+		}
+		if (!ynull(val) && val->type != YAML_SEQUENCE_NODE) {
+			set_err(c->err, c->errlen,
+			        "%lu: the records of %.*s must be a list",
+			        yline(val), SHOW, ystr(key));
+			return SPFKIT_EPARSE;
+		}
+		/* A listed name exists, records or not (the suite's driver
+		 * answers it, never NXDOMAIN). */
+		size_t n = name_len(ystr(key), ylen(key));
+		znode *nd = ensure(c->z, ystr(key), n);
+		if (!nd)
+			return SPFKIT_ENOMEM;
+		nd->exists = true;
+		mark_below(c->z, ystr(key), n);
+		if (ynull(val))
+			continue;
+		for (yaml_node_item_t *it = val->data.sequence.items.start;
+		     it < val->data.sequence.items.top; it++) {
+			yaml_node_t *item = yaml_document_get_node(c->doc, *it);
+			if (!item)
+				continue;
+			if (yis(item, "TIMEOUT")) {
+				/* The suite's driver answers the types listed
+				 * before TIMEOUT and times out on the rest;
+				 * what follows TIMEOUT is never reached. */
+				nd->timeout_others = true;
+				break;
+			}
+			int rc = yrecord(c, nd, key, item);
+			if (rc)
+				return rc;
+		}
+	}
+	return SPFKIT_OK;
+}
+
+int spfkit__zone_load_yaml_node(spfkit_zone *zone, yaml_document_t *doc,
+                                yaml_node_t *zonedata, char *err,
+                                size_t errlen)
+{
+	if (err && errlen)
+		err[0] = '\0';
+	if (!zone || !doc || !zonedata) {
+		set_err(err, errlen, "invalid argument");
+		return SPFKIT_EINVAL;
+	}
+	spfkit_zone st;
+	zone_init(&st, zone->a);
+	yctx c = {&st, doc, err, errlen};
+	int rc = yzonedata(&c, zonedata);
+	if (rc == SPFKIT_OK)
+		rc = zone_merge(zone, &st);
+	if (rc == SPFKIT_ENOMEM)
+		set_err(err, errlen, "%lu: out of memory", yline(zonedata));
+	zone_clear(&st);
+	return rc;
+}
+
+/* The zonedata of one YAML document, or NULL when it has none: a suite
+ * document (description, tests, zonedata) or a bare name mapping. */
+static int ypick(yaml_document_t *doc, yaml_node_t *root, yaml_node_t **out,
+                 char *err, size_t errlen)
+{
+	*out = NULL;
+	if (ynull(root))
+		return SPFKIT_OK;
+	if (root->type != YAML_MAPPING_NODE) {
+		set_err(err, errlen, "%lu: the document must be a mapping",
+		        yline(root));
+		return SPFKIT_EPARSE;
+	}
+	bool suite = false;
+	for (yaml_node_pair_t *p = root->data.mapping.pairs.start;
+	     p < root->data.mapping.pairs.top; p++) {
+		yaml_node_t *key = yaml_document_get_node(doc, p->key);
+		if (yis(key, "zonedata")) {
+			yaml_node_t *v = yaml_document_get_node(doc, p->value);
+			*out = (v && !ynull(v)) ? v : NULL;
+			return SPFKIT_OK;
+		}
+		if (yis(key, "tests") || yis(key, "description"))
+			suite = true;
+	}
+	if (!suite)
+		*out = root;
+	return SPFKIT_OK;
+}
+
+/* The 1-based line of octet offset off in fp. */
+static size_t line_of(FILE *fp, size_t off)
+{
+	size_t line = 1;
+	if (fseek(fp, 0, SEEK_SET) != 0)
+		return line;
+	for (size_t i = 0; i < off; i++) {
+		int ch = getc(fp);
+		if (ch == EOF)
+			break;
+		if (ch == '\n')
+			line++;
+	}
+	return line;
+}
+
+static int load_yaml(spfkit_zone *st, const char *path, FILE *fp, char *err,
+                     size_t errlen)
+{
+	yaml_parser_t parser;
+	if (!yaml_parser_initialize(&parser))
+		return SPFKIT_ENOMEM;
+	yaml_parser_set_input_file(&parser, fp);
+	int rc = SPFKIT_OK;
+	char msg[256];
+	while (rc == SPFKIT_OK) {
+		yaml_document_t doc;
+		if (!yaml_parser_load(&parser, &doc)) {
+			rc = parser.error == YAML_MEMORY_ERROR ? SPFKIT_ENOMEM
+			                                       : SPFKIT_EPARSE;
+			if (parser.error == YAML_READER_ERROR)
+				/* Bad encoding: libyaml knows only the octet. */
+				set_err(err, errlen, "%s:%zu: %s (octet %lu)", path,
+				        line_of(fp, parser.problem_offset),
+				        parser.problem ? parser.problem : "read error",
+				        (unsigned long)parser.problem_offset);
+			else
+				set_err(err, errlen, "%s:%lu: %s%s%s", path,
+				        (unsigned long)parser.problem_mark.line + 1,
+				        parser.problem ? parser.problem : "YAML error",
+				        parser.context ? " " : "",
+				        parser.context ? parser.context : "");
+			break;
+		}
+		yaml_node_t *root = yaml_document_get_root_node(&doc);
+		if (!root) { /* the end of the stream */
+			yaml_document_delete(&doc);
+			break;
+		}
+		yaml_node_t *zd;
+		msg[0] = '\0';
+		rc = ypick(&doc, root, &zd, msg, sizeof msg);
+		if (rc == SPFKIT_OK && zd) {
+			yctx c = {st, &doc, msg, sizeof msg};
+			rc = yzonedata(&c, zd);
+		}
+		if (rc == SPFKIT_ENOMEM)
+			set_err(err, errlen, "%s: out of memory", path);
+		else if (rc)
+			set_err(err, errlen, "%s:%s", path, msg);
+		yaml_document_delete(&doc);
+	}
+	yaml_parser_delete(&parser);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- master */
+
+/* Skips blanks, line ends and ";" comments from the current position;
+ * counts line ends into *line. Returns the first other octet or EOF. */
+static int skip_blank(FILE *fp, size_t *line)
+{
+	int ch;
+	while ((ch = getc(fp)) != EOF) {
+		if (ch == '\n') {
+			(*line)++;
+		} else if (ch == ';') {
+			while ((ch = getc(fp)) != EOF && ch != '\n')
+				;
+			if (ch == EOF)
+				return EOF;
+			(*line)++;
+		} else if (ch != ' ' && ch != '\t' && ch != '\r') {
+			return ch;
+		}
+	}
+	return EOF;
+}
+
+/* The line where the entry that starts at pos begins: ldns counts the
+ * line ends it read past, which is one too far or more. */
+static size_t entry_line(FILE *fp, long pos, int ldns_line)
+{
+	size_t line = 1;
+	if (pos < 0 || fseek(fp, 0, SEEK_SET) != 0)
+		return ldns_line > 0 ? (size_t)ldns_line : 1;
+	for (long i = 0; i < pos; i++) {
+		int ch = getc(fp);
+		if (ch == EOF)
+			break;
+		if (ch == '\n')
+			line++;
+	}
+	skip_blank(fp, &line);
+	return line;
+}
+
+/* Only blanks and comments from pos to the end? */
+static bool rest_blank(FILE *fp, long pos)
+{
+	size_t line = 0;
+	if (pos < 0 || fseek(fp, pos, SEEK_SET) != 0)
+		return true;
+	return skip_blank(fp, &line) == EOF;
+}
+
+static int add_ldns_rr(spfkit_zone *st, const ldns_rr *rr, ldns_buffer *wire)
+{
+	const ldns_rdf *owner = ldns_rr_owner(rr);
+	char name[WIRE_NAME_MAX + 1];
+	size_t nlen;
+	if (!owner || ldns_rdf_get_type(owner) != LDNS_RDF_TYPE_DNAME ||
+	    !wire_to_name(ldns_rdf_data(owner), ldns_rdf_size(owner), name,
+	                  &nlen))
+		return SPFKIT_EPARSE;
+	ldns_buffer_clear(wire);
+	/* Each rdf in wire form: names uncompressed, as the labels were
+	 * written (case kept), TXT as its character-strings. */
+	if (ldns_rr_rdata2buffer_wire(wire, rr) != LDNS_STATUS_OK ||
+	    ldns_buffer_status(wire) != LDNS_STATUS_OK)
+		return SPFKIT_ENOMEM;
+	size_t rdlen = ldns_buffer_position(wire);
+	if (rdlen > RDATA_MAX)
+		return SPFKIT_ETOOBIG;
+	unsigned char *rdata = spfkit__malloc(st->a, rdlen);
+	if (!rdata)
+		return SPFKIT_ENOMEM;
+	if (rdlen)
+		memcpy(rdata, ldns_buffer_begin(wire), rdlen);
+	return add_owned(st, name, nlen, (uint16_t)ldns_rr_get_type(rr),
+	                 ldns_rr_ttl(rr), rdata, rdlen);
+}
+
+static int load_master(spfkit_zone *st, const char *path, FILE *fp,
+                       char *err, size_t errlen)
+{
+	/* RFC 1035 §5.1: without $ORIGIN, relative names hang off the
+	 * root; without $TTL or a TTL on the line, an hour. */
+	ldns_rdf *origin = ldns_dname_new_frm_str(".");
+	ldns_rdf *prev = NULL;
+	ldns_buffer *wire = ldns_buffer_new(512);
+	uint32_t ttl = 3600;
+	int line = 1;
+	int rc = (origin && wire) ? SPFKIT_OK : SPFKIT_ENOMEM;
+	while (rc == SPFKIT_OK) {
+		long pos = ftell(fp);
+		ldns_rr *rr = NULL;
+		ldns_status s =
+		    ldns_rr_new_frm_fp_l(&rr, fp, &ttl, &origin, &prev, &line);
+		if (s == LDNS_STATUS_OK) {
+			rc = add_ldns_rr(st, rr, wire);
+			ldns_rr_free(rr);
+			if (rc == SPFKIT_EPARSE || rc == SPFKIT_ETOOBIG)
+				set_err(err, errlen, "%s:%zu: unusable record",
+				        path, entry_line(fp, pos, line));
+		} else if (s == LDNS_STATUS_SYNTAX_ORIGIN ||
+		           s == LDNS_STATUS_SYNTAX_TTL ||
+		           s == LDNS_STATUS_SYNTAX_EMPTY) {
+			/* ldns took the directive into origin / ttl. */
+		} else if (s == LDNS_STATUS_SYNTAX_ERR && feof(fp) &&
+		           rest_blank(fp, pos)) {
+			break; /* nothing but comments after the last entry */
+		} else {
+			rc = s == LDNS_STATUS_MEM_ERR ? SPFKIT_ENOMEM
+			                              : SPFKIT_EPARSE;
+			set_err(err, errlen, "%s:%zu: %s", path,
+			        entry_line(fp, pos, line),
+			        s == LDNS_STATUS_SYNTAX_INCLUDE
+			            ? "$INCLUDE is not supported"
+			            : ldns_get_errorstr_by_id(s));
+		}
+		if (feof(fp))
+			break;
+	}
+	if (rc == SPFKIT_OK && ferror(fp)) {
+		rc = SPFKIT_EIO;
+		set_err(err, errlen, "%s: read error", path);
+	}
+	if (rc == SPFKIT_ENOMEM)
+		set_err(err, errlen, "%s: out of memory", path);
+	ldns_rdf_deep_free(origin);
+	ldns_rdf_deep_free(prev);
+	ldns_buffer_free(wire);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- files */
+
+static bool is_yaml_path(const char *path)
+{
+	size_t n = strlen(path);
+	return (n >= 4 && spfkit__ieq(path + n - 4, 4, ".yml", 4)) ||
+	       (n >= 5 && spfkit__ieq(path + n - 5, 5, ".yaml", 5));
+}
+
+int spfkit_zone_load_file(spfkit_zone *zone, const char *path, char *err,
+                          size_t errlen)
+{
+	if (err && errlen)
+		err[0] = '\0';
+	if (!zone || !path) {
+		set_err(err, errlen, "invalid argument");
+		return SPFKIT_EINVAL;
+	}
+	FILE *fp = fopen(path, "r");
+	if (!fp) {
+		int e = errno;
+		char why[128];
+		if (strerror_r(e, why, sizeof why) != 0)
+			snprintf(why, sizeof why, "error %d", e);
+		set_err(err, errlen, "%s: %s", path, why);
+		return e == ENOENT ? SPFKIT_ENOENT : SPFKIT_EIO;
+	}
+	spfkit_zone st;
+	zone_init(&st, zone->a);
+	int rc = is_yaml_path(path) ? load_yaml(&st, path, fp, err, errlen)
+	                            : load_master(&st, path, fp, err, errlen);
+	fclose(fp);
+	if (rc == SPFKIT_OK) {
+		rc = zone_merge(zone, &st);
+		if (rc)
+			set_err(err, errlen, "%s: out of memory", path);
+	}
+	zone_clear(&st);
+	return rc;
+}

@@ -1,2 +1,294 @@
+/*
+ * test_eval.c - check_host() end to end through the public API and the
+ * zone driver: the limits, the identities, and the hostile inputs that
+ * broke other implementations. Each case asserts the RFC 7208 result.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "spfkit.h"
 #include "t.h"
-int main(void) { return t_done(); }
+
+/* One zone for every case, openspf YAML zonedata. */
+static const char zone_yaml[] =
+	"example.com:\n"
+	"  - TXT: \"v=spf1 ip4:192.0.2.0/24 -all\"\n"
+	"  - A: 192.0.2.10\n"
+	"legit.example:\n"
+	"  - TXT: \"v=spf1 +all\"\n"
+	/* libspf2 reset its counter per include: 3 includes of 3 a terms each
+	 * is 12 DNS-querying terms in all, a permerror at the 11th. */
+	"tree.example:\n"
+	"  - TXT: \"v=spf1 include:i1.tree.example include:i2.tree.example include:i3.tree.example -all\"\n"
+	"i1.tree.example:\n"
+	"  - TXT: \"v=spf1 a:h.tree.example a:h.tree.example a:h.tree.example ?all\"\n"
+	"i2.tree.example:\n"
+	"  - TXT: \"v=spf1 a:h.tree.example a:h.tree.example a:h.tree.example ?all\"\n"
+	"i3.tree.example:\n"
+	"  - TXT: \"v=spf1 a:h.tree.example a:h.tree.example a:h.tree.example ?all\"\n"
+	"h.tree.example:\n"
+	"  - A: 198.51.100.1\n"
+	/* exactly 10: 2 includes + 8 a terms */
+	"ten.example:\n"
+	"  - TXT: \"v=spf1 include:j1.ten.example include:j2.ten.example -all\"\n"
+	"j1.ten.example:\n"
+	"  - TXT: \"v=spf1 a:h.tree.example a:h.tree.example a:h.tree.example a:h.tree.example ?all\"\n"
+	"j2.ten.example:\n"
+	"  - TXT: \"v=spf1 a:h.tree.example a:h.tree.example a:h.tree.example a:h.tree.example ?all\"\n"
+	"nul.example:\n"
+	"  - TXT: \"v=spf1 -all\\0 +all\"\n"
+	"joined.example:\n"
+	"  - TXT: [\"v=spf1 ip4:192.0.2.1\", \"-all\"]\n"
+	"empties.example:\n"
+	"  - TXT: [\"v=spf1 \", \"\", \"-all\"]\n"
+	"ctl.example:\n"
+	"  - TXT: \"v=spf1 a:\\x01.example -all\"\n"
+	"void.example:\n"
+	"  - TXT: \"v=spf1 a:n1.void.example a:n2.void.example a:n3.void.example -all\"\n"
+	"void2.example:\n"
+	"  - TXT: \"v=spf1 a:n1.void.example a:n2.void.example -all\"\n"
+	"bigd.example:\n"
+	"  - TXT: \"v=spf1 exists:%{d2147483648}.x.bigd.example -all\"\n"
+	"bigd.example.x.bigd.example:\n"
+	"  - A: 127.0.0.2\n"
+	"mapped.example:\n"
+	"  - TXT: \"v=spf1 ip4:192.0.2.1 -all\"\n"
+	"mx.example:\n"
+	"  - TXT: \"v=spf1 mx -all\"\n"
+	"  - MX: [0, m1.mx.example]\n  - MX: [1, m2.mx.example]\n  - MX: [2, m3.mx.example]\n"
+	"  - MX: [3, m4.mx.example]\n  - MX: [4, m5.mx.example]\n  - MX: [5, m6.mx.example]\n"
+	"  - MX: [6, m7.mx.example]\n  - MX: [7, m8.mx.example]\n  - MX: [8, m9.mx.example]\n"
+	"  - MX: [9, m10.mx.example]\n  - MX: [10, m11.mx.example]\n"
+	"helo.example:\n"
+	"  - TXT: \"v=spf1 a -all\"\n"
+	"  - A: 192.0.2.55\n"
+	"slow.example:\n"
+	"  - TXT: \"v=spf1 a:dead.example -all\"\n"
+	"dead.example:\n"
+	"  - TIMEOUT\n"
+	"longexp.example:\n"
+	"  - TXT: \"v=spf1 -all exp=e.longexp.example\"\n"
+	"dr.example:\n"
+	"  - TXT: \"v=spf1 -all exp=e.dr.example\"\n"
+	"e.dr.example:\n"
+	"  - TXT: \"%{DR} %{L} %{o}\"\n";
+
+static char zone_path[64];
+
+static spfkit_zone *zone_load(spfkit_config *cfg)
+{
+	spfkit_zone *z = NULL;
+	char err[256];
+	T_EQ_INT(spfkit_zone_new(&z, cfg), SPFKIT_OK, "zone_new");
+	int rc = spfkit_zone_load_file(z, zone_path, err, sizeof err);
+	T_CHECK(rc == SPFKIT_OK, "zone load: %s", err);
+	/* A 4000-octet explanation literal (CVE-2021-20314 class): split in
+	 * 255-octet character-strings as DNS carries it. */
+	unsigned char rd[4100];
+	size_t n = 0, left = 4000;
+	while (left) {
+		size_t k = left > 255 ? 255 : left;
+		rd[n++] = (unsigned char)k;
+		memset(rd + n, 'x', k);
+		n += k;
+		left -= k;
+	}
+	T_EQ_INT(spfkit_zone_add(z, "e.longexp.example", SPFKIT_TYPE_TXT, 300, rd, n),
+	         SPFKIT_OK, "zone_add long TXT");
+	return z;
+}
+
+typedef struct eval_case {
+	const char *ip;
+	const char *sender;
+	size_t sender_len; /* 0: strlen */
+	const char *helo;
+	spfkit_scope scope;
+	spfkit_result want;
+	spfkit_reason reason;
+	int lookups; /* -1: don't care */
+	const char *explanation; /* NULL: don't care */
+} eval_case;
+
+static const eval_case cases[] = {
+	{"192.0.2.7", "a@example.com", 0, NULL, SPFKIT_SCOPE_MAILFROM, SPFKIT_RESULT_PASS, SPFKIT_REASON_MECHANISM, 0, NULL},
+	{"198.51.100.7", "a@example.com", 0, NULL, SPFKIT_SCOPE_MAILFROM, SPFKIT_RESULT_FAIL, SPFKIT_REASON_MECHANISM, 0, NULL},
+	{"192.0.2.7", "a@tree.example", 0, NULL, SPFKIT_SCOPE_MAILFROM, SPFKIT_RESULT_PERMERROR, SPFKIT_REASON_LOOKUP_LIMIT, 11, NULL},
+	{"192.0.2.7", "a@ten.example", 0, NULL, SPFKIT_SCOPE_MAILFROM, SPFKIT_RESULT_FAIL, SPFKIT_REASON_MECHANISM, 10, NULL},
+	{"192.0.2.7", "a@nul.example", 0, NULL, SPFKIT_SCOPE_MAILFROM, SPFKIT_RESULT_PERMERROR, SPFKIT_REASON_SYNTAX, 0, NULL},
+	{"192.0.2.1", "a@joined.example", 0, NULL, SPFKIT_SCOPE_MAILFROM, SPFKIT_RESULT_PERMERROR, SPFKIT_REASON_SYNTAX, 0, NULL},
+	{"192.0.2.1", "a@empties.example", 0, NULL, SPFKIT_SCOPE_MAILFROM, SPFKIT_RESULT_FAIL, SPFKIT_REASON_MECHANISM, 0, NULL},
+	{"192.0.2.1", "a@ctl.example", 0, NULL, SPFKIT_SCOPE_MAILFROM, SPFKIT_RESULT_PERMERROR, SPFKIT_REASON_SYNTAX, 0, NULL},
+	{"192.0.2.1", "a@void.example", 0, NULL, SPFKIT_SCOPE_MAILFROM, SPFKIT_RESULT_PERMERROR, SPFKIT_REASON_VOID_LIMIT, 3, NULL},
+	{"192.0.2.1", "a@void2.example", 0, NULL, SPFKIT_SCOPE_MAILFROM, SPFKIT_RESULT_FAIL, SPFKIT_REASON_MECHANISM, 2, NULL},
+	{"192.0.2.1", "a@bigd.example", 0, NULL, SPFKIT_SCOPE_MAILFROM, SPFKIT_RESULT_PASS, SPFKIT_REASON_MECHANISM, 1, NULL},
+	{"::ffff:192.0.2.1", "a@mapped.example", 0, NULL, SPFKIT_SCOPE_MAILFROM, SPFKIT_RESULT_PASS, SPFKIT_REASON_MECHANISM, 0, NULL},
+	{"192.0.2.1", "a@mx.example", 0, NULL, SPFKIT_SCOPE_MAILFROM, SPFKIT_RESULT_PERMERROR, SPFKIT_REASON_MX_LIMIT, 1, NULL},
+	{"192.0.2.1", "a@slow.example", 0, NULL, SPFKIT_SCOPE_MAILFROM, SPFKIT_RESULT_TEMPERROR, SPFKIT_REASON_DNS_ERROR, 1, NULL},
+	/* Malformed identities give none (RFC 7208 §4.3). */
+	{"192.0.2.1", "a@legit.example(.attacker.example)", 0, NULL, SPFKIT_SCOPE_MAILFROM, SPFKIT_RESULT_NONE, SPFKIT_REASON_MALFORMED_DOMAIN, 0, NULL},
+	{"192.0.2.1", "a@exam\0ple.com", 14, NULL, SPFKIT_SCOPE_MAILFROM, SPFKIT_RESULT_NONE, SPFKIT_REASON_MALFORMED_DOMAIN, 0, NULL},
+	{"192.0.2.1", "a@[192.0.2.1]", 0, NULL, SPFKIT_SCOPE_MAILFROM, SPFKIT_RESULT_NONE, SPFKIT_REASON_MALFORMED_DOMAIN, 0, NULL},
+	{"192.0.2.1", "a@nothere.example", 0, NULL, SPFKIT_SCOPE_MAILFROM, SPFKIT_RESULT_NONE, SPFKIT_REASON_NO_RECORD, 0, NULL},
+	/* Control characters in the local part are data, not syntax. */
+	{"192.0.2.7", "a\x01\r\nb@example.com", 0, NULL, SPFKIT_SCOPE_MAILFROM, SPFKIT_RESULT_PASS, SPFKIT_REASON_MECHANISM, 0, NULL},
+	/* The null sender and --scope helo check the HELO name. */
+	{"192.0.2.55", "", 0, "helo.example", SPFKIT_SCOPE_MAILFROM, SPFKIT_RESULT_PASS, SPFKIT_REASON_MECHANISM, 1, NULL},
+	{"192.0.2.55", "<>", 0, "helo.example", SPFKIT_SCOPE_MAILFROM, SPFKIT_RESULT_PASS, SPFKIT_REASON_MECHANISM, 1, NULL},
+	{"192.0.2.56", "a@example.com", 0, "helo.example", SPFKIT_SCOPE_HELO, SPFKIT_RESULT_FAIL, SPFKIT_REASON_MECHANISM, 1, NULL},
+	{"192.0.2.56", "", 0, "localhost", SPFKIT_SCOPE_MAILFROM, SPFKIT_RESULT_NONE, SPFKIT_REASON_MALFORMED_DOMAIN, 0, NULL},
+	/* Explanations: a long literal falls back to the default; %{DR} and
+	 * %{L} escape 8-bit octets. */
+	{"192.0.2.1", "a@longexp.example", 0, NULL, SPFKIT_SCOPE_MAILFROM, SPFKIT_RESULT_FAIL, SPFKIT_REASON_MECHANISM, 0, "DEFAULT"},
+	{"192.0.2.1", "j\xe9r\xf4me@dr.example", 0, NULL, SPFKIT_SCOPE_MAILFROM, SPFKIT_RESULT_FAIL, SPFKIT_REASON_MECHANISM, 0, "example.dr j%E9r%F4me dr.example"},
+};
+
+/* Runs a check to the end against the zone. */
+static spfkit_check *run(spfkit_config *cfg, spfkit_zone *z, const eval_case *c)
+{
+	spfkit_check *chk = NULL;
+	T_EQ_INT(spfkit_check_new(&chk, cfg), SPFKIT_OK, "check_new");
+	T_EQ_INT(spfkit_check_set_ip(chk, c->ip), SPFKIT_OK, c->ip);
+	size_t sl = c->sender_len ? c->sender_len : strlen(c->sender);
+	T_EQ_INT(spfkit_check_set_sender(chk, c->sender, sl), SPFKIT_OK, "set_sender");
+	if (c->helo)
+		spfkit_check_set_helo(chk, c->helo, strlen(c->helo));
+	spfkit_check_set_scope(chk, c->scope);
+	T_EQ_INT(spfkit_zone_check(z, chk, 1000), SPFKIT_OK, "zone_check");
+	return chk;
+}
+
+static void test_cases(spfkit_config *cfg, spfkit_zone *z)
+{
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const eval_case *c = &cases[i];
+		spfkit_check *chk = run(cfg, z, c);
+		T_CHECK(spfkit_check_result(chk) == c->want,
+		        "case %zu (%s from %s): got %s (%s), want %s", i, c->sender,
+		        c->ip, spfkit_result_name(spfkit_check_result(chk)),
+		        spfkit_check_problem(chk) ? spfkit_check_problem(chk) : "-",
+		        spfkit_result_name(c->want));
+		T_CHECK(spfkit_check_reason(chk) == c->reason, "case %zu: reason %s, want %s",
+		        i, spfkit_reason_name(spfkit_check_reason(chk)),
+		        spfkit_reason_name(c->reason));
+		if (c->lookups >= 0)
+			T_CHECK((int)spfkit_check_lookups(chk) == c->lookups,
+			        "case %zu: lookups %u, want %d", i,
+			        spfkit_check_lookups(chk), c->lookups);
+		if (c->explanation)
+			T_EQ_STR(spfkit_check_explanation(chk), c->explanation, c->sender);
+		spfkit_check_free(chk);
+	}
+}
+
+/* The deadline: a check that waits for DNS past it ends in temperror and
+ * asks for nothing more. */
+static void test_deadline(spfkit_config *cfg, spfkit_zone *z)
+{
+	spfkit_check *chk = NULL;
+	spfkit_check_new(&chk, cfg);
+	spfkit_check_set_ip(chk, "192.0.2.1");
+	spfkit_check_set_sender(chk, "a@example.com", 13);
+	T_EQ_INT(spfkit_check_run(chk, 5000), SPFKIT_WANT_DNS, "first run wants DNS");
+	T_EQ_INT(spfkit_check_pending(chk), 1, "one query pending");
+	T_EQ_INT(spfkit_check_run(chk, 5000 + 20000), SPFKIT_DONE, "deadline ends it");
+	T_EQ_INT(spfkit_check_result(chk), SPFKIT_RESULT_TEMPERROR, "deadline temperror");
+	T_EQ_INT(spfkit_check_reason(chk), SPFKIT_REASON_DEADLINE, "deadline reason");
+	T_EQ_INT(spfkit_check_pending(chk), 0, "nothing pending after the deadline");
+	spfkit_check_free(chk);
+	(void)z;
+}
+
+/* --record replaces the domain's own record; includes still resolve. */
+static void test_override(spfkit_config *cfg, spfkit_zone *z)
+{
+	spfkit_check *chk = NULL;
+	spfkit_check_new(&chk, cfg);
+	spfkit_check_set_ip(chk, "198.51.100.9");
+	spfkit_check_set_sender(chk, "a@example.com", 13);
+	const char *draft = "v=spf1 ip4:198.51.100.0/24 include:legit.example -all";
+	T_EQ_INT(spfkit_check_set_record(chk, draft, strlen(draft)), SPFKIT_OK, "set_record");
+	spfkit_zone_check(z, chk, 0);
+	T_EQ_INT(spfkit_check_result(chk), SPFKIT_RESULT_PASS, "draft passes");
+	T_EQ_STR(spfkit_check_mechanism(chk), "ip4:198.51.100.0/24", "draft mechanism");
+	spfkit_check_free(chk);
+}
+
+/* 64 KiB identities are accepted and give none (labels over 63 octets);
+ * one octet more is refused at the API. */
+static void test_huge(spfkit_config *cfg, spfkit_zone *z)
+{
+	size_t n = 65536;
+	char *big = malloc(n + 1);
+	memset(big, 'a', n + 1);
+	big[10] = '@';
+	spfkit_check *chk = NULL;
+	spfkit_check_new(&chk, cfg);
+	spfkit_check_set_ip(chk, "192.0.2.1");
+	T_EQ_INT(spfkit_check_set_sender(chk, big, n + 1), SPFKIT_ETOOBIG, "sender over 64 KiB");
+	T_EQ_INT(spfkit_check_set_sender(chk, big, n), SPFKIT_OK, "64 KiB sender");
+	T_EQ_INT(spfkit_check_set_helo(chk, big, n), SPFKIT_OK, "64 KiB HELO");
+	spfkit_zone_check(z, chk, 0);
+	T_EQ_INT(spfkit_check_result(chk), SPFKIT_RESULT_NONE, "64 KiB sender: none");
+	char *hdr = NULL;
+	T_EQ_INT(spfkit_check_header(chk, SPFKIT_HEADER_RECEIVED_SPF, NULL, &hdr), SPFKIT_OK,
+	         "header for a 64 KiB sender");
+	T_CHECK(hdr && strlen(hdr) <= 4096, "header capped");
+	spfkit_free(cfg, hdr);
+	spfkit_check_free(chk);
+
+	chk = NULL;
+	spfkit_check_new(&chk, cfg);
+	spfkit_check_set_ip(chk, "192.0.2.1");
+	spfkit_check_set_helo(chk, big, n);
+	spfkit_check_set_scope(chk, SPFKIT_SCOPE_HELO);
+	spfkit_zone_check(z, chk, 0);
+	T_EQ_INT(spfkit_check_result(chk), SPFKIT_RESULT_NONE, "64 KiB HELO: none");
+	spfkit_check_free(chk);
+	free(big);
+}
+
+static void test_api_misuse(spfkit_config *cfg)
+{
+	spfkit_check *chk = NULL;
+	spfkit_check_new(&chk, cfg);
+	T_EQ_INT(spfkit_check_run(chk, 0), SPFKIT_ESTATE, "run without an IP");
+	T_EQ_INT(spfkit_check_set_ip(chk, "192.0.2.300"), SPFKIT_EINVAL, "bad IP");
+	T_EQ_INT(spfkit_check_set_ip(chk, "192.0.2.1"), SPFKIT_OK, "good IP");
+	T_EQ_INT(spfkit_check_answer(chk, 99, SPFKIT_DNS_NOERROR, NULL, 0), SPFKIT_ENOENT,
+	         "answer to no query");
+	T_EQ_INT(spfkit_check_set_scope(chk, (spfkit_scope)7), SPFKIT_EINVAL, "bad scope");
+	spfkit_check_free(chk);
+	spfkit_check_free(NULL);
+	T_EQ_INT(spfkit_check_new(NULL, cfg), SPFKIT_EINVAL, "NULL out");
+	T_EQ_INT(spfkit_config_set_limit(cfg, SPFKIT_LIMIT_DNS_TERMS, 0), SPFKIT_EINVAL, "limit 0");
+	T_EQ_INT(spfkit_config_set_default_explanation(cfg, "%{x}"), SPFKIT_EPARSE, "bad default exp");
+}
+
+int main(void)
+{
+	char dir[] = "/tmp/spfkit-eval-XXXXXX";
+	if (!mkdtemp(dir))
+		return 1;
+	snprintf(zone_path, sizeof zone_path, "%s/zone.yml", dir);
+	FILE *f = fopen(zone_path, "w");
+	fwrite(zone_yaml, 1, sizeof zone_yaml - 1, f);
+	fclose(f);
+
+	spfkit_config *cfg = NULL;
+	spfkit_config_new(&cfg, NULL);
+	spfkit_config_set_default_explanation(cfg, "DEFAULT");
+	spfkit_zone *z = zone_load(cfg);
+	test_cases(cfg, z);
+	test_deadline(cfg, z);
+	test_override(cfg, z);
+	test_huge(cfg, z);
+	test_api_misuse(cfg);
+	spfkit_zone_free(z);
+	spfkit_config_free(cfg);
+	unlink(zone_path);
+	rmdir(dir);
+	return t_done();
+}

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The README's second command: every test, in a normal build and under
+# AddressSanitizer + UndefinedBehaviorSanitizer, plus a short run of each
+# fuzz target. Ends with "N passed, N failed" (checks across all programs).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh || exit 1
+suite=${SPFKIT_SUITE:-../shared/testsuite/rfc7208-tests.yml}
+[ -f "$suite" ] || { echo "test.sh: the RFC 7208 suite is not at $suite (set SPFKIT_SUITE)" >&2; exit 1; }
+export SPFKIT_SUITE="$(realpath "$suite")"
+passed=0 failed=0
+log=$(mktemp -d)
+trap 'rm -rf "$log"' EXIT
+
+# Runs one test program, adds its closing counts to the totals.
+count() { # name, command...
+	local name=$1; shift
+	local out="$log/$(echo "$name" | tr '/ ' '__').out"
+	"$@" >"$out" 2>&1
+	local rc=$?
+	local line
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -n 1)
+	if [ -z "$line" ]; then
+		echo "FAIL $name: exited $rc without a count"; tail -n 20 "$out"
+		failed=$((failed + 1)); return
+	fi
+	local p f
+	p=$(echo "$line" | cut -d' ' -f1); f=$(echo "$line" | cut -d' ' -f3)
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+	passed=$((passed + p)); failed=$((failed + f))
+	if [ "$f" -ne 0 ]; then echo "FAIL $name ($line, exit $rc)"; grep -E 'FAIL|ERROR|Sanitizer|runtime error' "$out" | head -n 40; else echo "ok   $name ($line)"; fi
+}
+
+build() { # dir, meson options...
+	local dir=$1; shift
+	if [ ! -d "$dir" ]; then meson setup "$dir" "$@" >/dev/null || return 1; fi
+	ninja -C "$dir" >"$log/ninja.out" 2>&1 || { cat "$log/ninja.out"; return 1; }
+}
+
+run_all() { # build dir, label
+	local dir=$1 label=$2
+	for t in "$dir"/tests/test_*; do
+		[ -x "$t" ] || continue
+		count "$label unit/$(basename "$t")" "$t"
+	done
+	count "$label rfc7208" "$dir/tests/rfc7208_runner" "$SPFKIT_SUITE"
+	count "$label cli" tests/cli/run.sh "$dir/src/spfkit/spfkit"
+}
+
+if build build; then run_all build plain; else echo "FAIL build"; failed=$((failed + 1)); fi
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+if build build-asan -Db_sanitize=address,undefined -Dc_args=-fno-sanitize-recover=all -Db_lundef=false; then
+	run_all build-asan asan
+else
+	echo "FAIL build-asan"; failed=$((failed + 1))
+fi
+
+if [ -x tests/fuzz/smoke.sh ]; then
+	count "fuzz smoke" tests/fuzz/smoke.sh
+fi
+
+count "banned functions" scripts/check-banned.sh
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
