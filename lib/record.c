@@ -238,8 +238,22 @@ static int parse_term(const char *t, size_t n, size_t pos, spfkit__term *term,
 	for (size_t k = 0; k < sizeof mechs / sizeof mechs[0]; k++)
 		if (spfkit__ieq(name, name_len, mechs[k].name, mechs[k].len))
 			m = &mechs[k];
-	if (!m)
-		return parse_fail(err, pos, n, "unknown mechanism", t, n);
+	if (!m) {
+		int rc = parse_fail(err, pos, n, "unknown mechanism", t, n);
+		/* The typos owners make most; lint gives the full advice. */
+		static const struct {
+			const char *typo, *fix;
+		} typos[] = {{"ipv4", "ip4:"}, {"ipv6", "ip6:"}, {"ip", "ip4:"},
+		             {"inc", "include:"}, {"includes", "include:"}};
+		for (size_t k = 0; err && k < sizeof typos / sizeof typos[0]; k++)
+			if (spfkit__ieq(name, name_len, typos[k].typo,
+			                strlen(typos[k].typo))) {
+				size_t used = strlen(err->msg);
+				snprintf(err->msg + used, sizeof err->msg - used,
+				         " (did you mean '%s'?)", typos[k].fix);
+			}
+		return rc;
+	}
 	term->mech = m->mech;
 
 	const char *rest = t + i;

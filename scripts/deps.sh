@@ -3,7 +3,7 @@
 # Runs apt-get as root (directly, or through sudo when not root).
 set -euo pipefail
 pkgs=(build-essential meson ninja-build pkg-config libldns-dev libyaml-dev
-      clang libclang-rt-14-dev man-db valgrind)
+      clang libclang-rt-14-dev man-db valgrind python3)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -756,6 +756,10 @@ static int yrecord(yctx *c, znode *nd, const yaml_node_t *key,
 		        yline(tk), SHOW, ystr(tk));
 		return SPFKIT_EPARSE;
 	}
+	if (b.err == SPFKIT_ENOMEM) {
+		spfkit__buf_free(&b);
+		return SPFKIT_ENOMEM;
+	}
 	if (!bad && b.err == SPFKIT_ETOOBIG)
 		bad = "record (over 65535 octets)";
 	if (bad) {

@@ -1,2 +1,114 @@
-/* placeholder: being written */
-typedef int spfkit__placeholder_main;
+/*
+ * main.c - the spfkit command: dispatches to one subcommand per file
+ * (check.c), and answers --help, --version and `spfkit help COMMAND`.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+typedef struct command {
+	const char *name;
+	const char *summary;
+	int (*run)(int argc, char **argv);
+	void (*help)(FILE *f);
+} command;
+
+static const command commands[] = {
+	{"check", "evaluate SPF for an IP and a sender (or a stream of them)",
+	 cli_check_main, cli_check_help},
+};
+
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static const command *find_command(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static void main_help(FILE *f)
+{
+	fputs("Usage: spfkit COMMAND [OPTION]...\n"
+	      "       spfkit --help | --version | help COMMAND\n"
+	      "\n"
+	      "Sender Policy Framework (RFC 7208) checks.\n"
+	      "\n"
+	      "Commands:\n",
+	      f);
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fputs("\n"
+	      "Options:\n"
+	      "  -h, --help     show this help and exit\n"
+	      "  --version      show the version and exit\n"
+	      "\n"
+	      "Exit status of check: 0 pass, 1 fail, 2 softfail, 3 neutral, "
+	      "4 none,\n"
+	      "5 permerror, 6 temperror; 64 usage error, 65 a zone file that "
+	      "does not\n"
+	      "parse, 66 a file that cannot be read, 70 internal error.\n"
+	      "\n"
+	      "Run 'spfkit help COMMAND' for a command's options; see "
+	      "spfkit(1).\n",
+	      f);
+}
+
+/* One line on stderr for an unknown command; c is quoted safely. */
+static int unknown_command(const char *c)
+{
+	char shown[300];
+	cli_escape(shown, sizeof shown, c, strlen(c), 64);
+	fprintf(stderr, "spfkit: unknown command '%s' (try 'spfkit --help')\n",
+	        shown);
+	return CLI_EX_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs("spfkit: no command given (try 'spfkit --help')\n",
+		      stderr);
+		return CLI_EX_USAGE;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+		main_help(stdout);
+		return fflush(stdout) == 0 ? 0 : CLI_EX_SOFTWARE;
+	}
+	if (strcmp(cmd, "--version") == 0) {
+		printf("spfkit %s (libspfkit %s)\n", SPFKIT_VERSION,
+		       spfkit_version());
+		return fflush(stdout) == 0 ? 0 : CLI_EX_SOFTWARE;
+	}
+	if (strcmp(cmd, "help") == 0) {
+		if (argc == 2) {
+			main_help(stdout);
+		} else if (argc == 3) {
+			const command *c = find_command(argv[2]);
+			if (!c)
+				return unknown_command(argv[2]);
+			c->help(stdout);
+		} else {
+			fputs("spfkit help: give one command name "
+			      "(try 'spfkit --help')\n",
+			      stderr);
+			return CLI_EX_USAGE;
+		}
+		return fflush(stdout) == 0 ? 0 : CLI_EX_SOFTWARE;
+	}
+	if (cmd[0] == '-') {
+		char shown[300];
+		cli_escape(shown, sizeof shown, cmd, strlen(cmd), 64);
+		fprintf(stderr,
+		        "spfkit: unknown option '%s' (try 'spfkit --help')\n",
+		        shown);
+		return CLI_EX_USAGE;
+	}
+	const command *c = find_command(cmd);
+	if (!c)
+		return unknown_command(cmd);
+	return c->run(argc - 1, argv + 1);
+}

@@ -1,0 +1,79 @@
+/*
+ * cli.h - what the files of the spfkit command share: subcommand entry
+ * points, exit statuses and the output writers of output.c. The CLI uses
+ * the public API (spfkit.h) only.
+ */
+#ifndef SPFKIT_CLI_H
+#define SPFKIT_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "spfkit.h"
+
+/* Exit statuses besides the SPF results (sysexits.h values, spelled out
+ * so the man page and the code say the same numbers). */
+#define CLI_EX_USAGE 64    /* bad command line */
+#define CLI_EX_DATAERR 65  /* an input file that does not parse */
+#define CLI_EX_NOINPUT 66  /* an input file that cannot be opened or read */
+#define CLI_EX_SOFTWARE 70 /* out of memory, write error, library trouble */
+
+/* Exit status for an SPF result: pass 0, fail 1, softfail 2, neutral 3,
+ * none 4, permerror 5, temperror 6. */
+int cli_exit_for_result(spfkit_result r);
+
+/* ---------------------------------------------------------- subcommands */
+
+/* `spfkit check ...`: argv[0] is "check". Returns the exit status. */
+int cli_check_main(int argc, char **argv);
+/* The help text of `spfkit check` on f. */
+void cli_check_help(FILE *f);
+
+/* ---------------------------------------------------------- output.c */
+
+typedef enum cli_format {
+	CLI_FORMAT_TEXT = 0,
+	CLI_FORMAT_JSON,
+	CLI_FORMAT_RECEIVED_SPF,
+	CLI_FORMAT_AUTHRES
+} cli_format;
+
+/* Parses a --format value; false when it is none of the names. */
+bool cli_format_parse(const char *s, cli_format *out);
+
+/* How results are written. */
+typedef struct cli_out {
+	FILE *f;
+	cli_format format;
+	bool batch;               /* text: one compact line per check */
+	const char *authserv_id;  /* authres only; required there */
+	const spfkit_config *cfg; /* frees header strings (spfkit_free) */
+	unsigned lookup_limit;    /* shown as "N of LIMIT" in text */
+	unsigned void_limit;
+} cli_out;
+
+/* Writes a finished check. helo (helo_len octets, may hold anything) is
+ * the HELO name given, NULL when none was. Returns SPFKIT_OK or the
+ * negative status of spfkit_check_header(). */
+int cli_out_check(const cli_out *o, const spfkit_check *chk, const char *helo,
+                  size_t helo_len);
+
+/* Writes a batch error line for input line number line: text
+ * "error: line N: WHY", json {"error":"WHY","line":N}; the header formats
+ * use the text form. why is printable ASCII (see cli_escape()). */
+void cli_out_batch_error(const cli_out *o, unsigned long line,
+                         const char *why);
+
+/* Writes (s, n) into dst (cap octets, always NUL terminated) with every
+ * octet outside printable ASCII, and the backslash, as "\xHH"; shows at
+ * most max source octets, then "...". For messages that quote input. */
+void cli_escape(char *dst, size_t cap, const char *s, size_t n, size_t max);
+
+/* Writes (s, n) to f as a JSON string with its quotes. Valid UTF-8 is
+ * written as it is (C0, DEL and C1 controls escaped as \u00XX); an octet
+ * that is not part of valid UTF-8 is written as \u00XX of its value, so
+ * the output is always valid JSON. */
+void cli_json_string(FILE *f, const char *s, size_t n);
+
+#endif /* SPFKIT_CLI_H */

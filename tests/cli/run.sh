@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# tests/cli/run.sh SPFKIT - the spfkit command as a user runs it: results
+# and exit statuses on the bundled example, every output format, batch
+# mode, usage errors, header injection, --help and the man page.
+# Ends with "N passed, N failed".
+set -u
+bin=${1:?usage: run.sh PATH-TO-spfkit}
+cd "$(dirname "$0")/../.."
+zone=examples/contact-form.zone
+pass=0 fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+# expect NAME WANT-EXIT GREP-PATTERN -- ARGS...: runs spfkit, checks the
+# exit status and that stdout+stderr match the pattern.
+expect() {
+	local name=$1 want=$2 pat=$3; shift 4
+	"$bin" "$@" >"$tmp/out" 2>"$tmp/err"
+	local rc=$?
+	if [ "$rc" -ne "$want" ]; then bad "$name: exit $rc, want $want"; cat "$tmp/out" "$tmp/err"; return; fi
+	if ! cat "$tmp/out" "$tmp/err" | grep -qE -- "$pat"; then bad "$name: output does not match /$pat/"; cat "$tmp/out" "$tmp/err"; return; fi
+	ok
+}
+
+# one_line NAME: the last command's stderr is exactly one line.
+one_line() {
+	if [ "$(wc -l <"$tmp/err")" -eq 1 ]; then ok; else bad "$1: stderr is not one line"; cat "$tmp/err"; fi
+}
+
+C=(check --zone "$zone")
+expect "contact form as visitor: fail" 1 '^fail: 203\.0\.113\.5 is not authorised' -- "${C[@]}" --ip 203.0.113.5 --sender visitor@example.org --helo www.shop.example
+expect "fail shows the exp= explanation" 1 'may not send as example\.org' -- "${C[@]}" --ip 203.0.113.5 --sender visitor@example.org
+expect "contact form as the shop: pass" 0 '^pass: 203\.0\.113\.5 is authorised' -- "${C[@]}" --ip 203.0.113.5 --sender forms@shop.example --helo www.shop.example
+expect "IPv6 through the include" 0 '^pass' -- "${C[@]}" --ip 2001:db8:113::9 --sender forms@shop.example
+expect "IPv4-mapped IPv6 is IPv4" 0 '^pass' -- "${C[@]}" --ip ::ffff:203.0.113.5 --sender forms@shop.example
+expect "null sender checks HELO" 0 'identity +helo' -- "${C[@]}" --ip 203.0.113.5 --sender '' --helo www.shop.example
+expect "<> is the null sender" 0 'identity +helo' -- "${C[@]}" --ip 203.0.113.5 --sender '<>' --helo www.shop.example
+expect "--scope helo" 1 '^fail' -- "${C[@]}" --ip 203.0.113.6 --sender forms@shop.example --helo www.shop.example --scope helo
+expect "no record: none" 4 '^none' -- "${C[@]}" --ip 203.0.113.5 --sender a@nothing.example
+expect "malformed domain: none" 4 '^none' -- "${C[@]}" --ip 203.0.113.5 --sender 'a@legit.example(.attacker.example)'
+expect "draft record with --record" 0 '^pass' -- "${C[@]}" --ip 198.51.100.77 --sender visitor@example.org --record 'v=spf1 ip4:198.51.100.0/24 mx -all'
+expect "draft with a typo: permerror" 5 'did you mean .ip4:' -- "${C[@]}" --ip 198.51.100.77 --sender visitor@example.org --record 'v=spf1 ipv4:198.51.100.0/24 -all'
+expect "custom default explanation" 1 'go away 203\.0\.113\.5' -- "${C[@]}" --ip 203.0.113.5 --sender forms@shop.example --helo x.example --record 'v=spf1 -all' --explanation 'go away %{i}'
+
+# JSON: valid, with the documented keys.
+"$bin" "${C[@]}" --ip 203.0.113.5 --sender visitor@example.org --format json >"$tmp/j"
+if python3 - "$tmp/j" <<'PY'
+import json, sys
+o = json.load(open(sys.argv[1]))
+for k in ("result", "explanation", "domain", "identity", "mechanism", "lookups", "void_lookups", "problem"):
+    assert k in o, k
+assert o["result"] == "fail" and o["domain"] == "example.org" and o["identity"] == "mailfrom"
+assert o["mechanism"] == "-all" and o["lookups"] == 1 and o["void_lookups"] == 0
+PY
+then ok; else bad "json keys"; cat "$tmp/j"; fi
+
+expect "received-spf" 0 '^Received-SPF: pass .*client-ip=203\.0\.113\.5;.*envelope-from=' -- "${C[@]}" --ip 203.0.113.5 --sender forms@shop.example --format received-spf
+expect "authres" 1 '^Authentication-Results: mx\.example; spf=fail .*smtp\.mailfrom=visitor@example\.org' -- "${C[@]}" --ip 203.0.113.5 --sender visitor@example.org --format authres --authserv-id mx.example
+
+# Header injection: CR, LF and controls from the sender never reach the header.
+"$bin" "${C[@]}" --ip 203.0.113.5 --sender $'a\r\nX-Evil: 1\x01@shop.example' --format received-spf >"$tmp/h"
+if [ "$(wc -l <"$tmp/h")" -eq 1 ] && ! grep -q $'\r' "$tmp/h" && ! grep -qP '[\x00-\x08\x0b-\x1f\x7f]' "$tmp/h"; then ok; else bad "header injection"; od -c "$tmp/h" | head; fi
+
+# Usage errors: exit 64 and one clear line.
+expect "bad IP" 64 "is not an IPv4 or IPv6 address" -- "${C[@]}" --ip 1.2.3 --sender a@shop.example; one_line "bad IP"
+expect "missing --ip" 64 "--ip" -- "${C[@]}" --sender a@shop.example; one_line "missing --ip"
+expect "authres without authserv-id" 64 "authserv-id" -- "${C[@]}" --ip 203.0.113.5 --sender a@shop.example --format authres; one_line "authres without id"
+expect "bad format" 64 "format" -- "${C[@]}" --ip 203.0.113.5 --sender a@shop.example --format xml; one_line "bad format"
+expect "unknown command" 64 "unknown command" -- frobnicate; one_line "unknown command"
+expect "missing zone file" 66 "no-such-file" -- check --zone "$tmp/no-such-file" --ip 203.0.113.5 --sender a@shop.example; one_line "missing zone"
+printf 'example.org. IN TXT "v=spf1 -all"\nbroken line here\n' >"$tmp/bad.zone"
+expect "zone syntax error names the line" 65 'bad\.zone:2' -- check --zone "$tmp/bad.zone" --ip 203.0.113.5 --sender a@example.org; one_line "bad zone"
+expect "help" 0 'Usage: spfkit check' -- check --help
+expect "top help" 0 'Usage: spfkit' -- --help
+expect "version" 0 '[0-9]+\.[0-9]+' -- --version
+
+# Batch: one line out per line in, in order; a malformed line gets its own error.
+printf '203.0.113.5\tvisitor@example.org\twww.shop.example\n203.0.113.5\tforms@shop.example\twww.shop.example\nnot-an-ip\tx@y.example\n203.0.113.5\n203.0.113.5\t\twww.shop.example\r\n' >"$tmp/batch"
+"$bin" "${C[@]}" --batch <"$tmp/batch" >"$tmp/bo" 2>"$tmp/be"
+rc=$?
+if [ "$rc" -eq 0 ] && [ "$(wc -l <"$tmp/bo")" -eq 5 ] && sed -n 1p "$tmp/bo" | grep -q fail && sed -n 2p "$tmp/bo" | grep -q pass \
+	&& sed -n 3p "$tmp/bo" | grep -q '^error: line 3' && sed -n 4p "$tmp/bo" | grep -q '^error: line 4' && sed -n 5p "$tmp/bo" | grep -q pass; then ok
+else bad "batch text (exit $rc)"; cat "$tmp/bo" "$tmp/be"; fi
+"$bin" "${C[@]}" --batch --format json <"$tmp/batch" >"$tmp/bj"
+if python3 - "$tmp/bj" <<'PY'
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+assert len(lines) == 5, len(lines)
+objs = [json.loads(l) for l in lines]
+assert [o.get("result") for o in objs] == ["fail", "pass", None, None, "pass"], objs
+assert objs[2]["line"] == 3 and "error" in objs[2]
+PY
+then ok; else bad "batch json"; cat "$tmp/bj"; fi
+
+# A long stream stays in order and in one process.
+for i in $(seq 1 2000); do printf '203.0.113.%d\tforms@shop.example\n198.51.100.%d\tforms@shop.example\n' $((i % 250)) $((i % 250)); done >"$tmp/many"
+"$bin" "${C[@]}" --batch --format json <"$tmp/many" >"$tmp/mo"
+if [ "$(wc -l <"$tmp/mo")" -eq 4000 ] && [ "$(grep -c '"result":"pass"' "$tmp/mo")" -eq 2000 ] && [ "$(grep -c '"result":"fail"' "$tmp/mo")" -eq 2000 ] \
+	&& sed -n 2p "$tmp/mo" | grep -q '"result":"fail"'; then ok; else bad "batch of 4000"; fi
+
+# The man page renders.
+if MANWIDTH=80 man -l man/spfkit.1 2>/dev/null | grep -q 'EXIT STATUS'; then ok; else bad "man page does not render"; fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
