@@ -246,7 +246,8 @@ SPFKIT_API int spfkit_check_answer(spfkit_check *chk, unsigned id,
  * comment says so. */
 SPFKIT_API spfkit_result spfkit_check_result(const spfkit_check *chk);
 SPFKIT_API spfkit_reason spfkit_check_reason(const spfkit_check *chk);
-/* "mailfrom" or "helo": the identity that was checked. */
+/* "mailfrom" or "helo": the identity that was checked. A null sender is
+ * the "mailfrom" identity postmaster@<HELO> (RFC 7208 §2.4). */
 SPFKIT_API const char *spfkit_check_identity(const spfkit_check *chk);
 /* The <sender> that was checked ("postmaster@helo.example" for HELO). */
 SPFKIT_API const char *spfkit_check_sender(const spfkit_check *chk);
@@ -259,9 +260,12 @@ SPFKIT_API const char *spfkit_check_explanation(const spfkit_check *chk);
 /* The term that decided the result ("-all", "include:_spf.example.net"),
  * or NULL when none did. */
 SPFKIT_API const char *spfkit_check_mechanism(const spfkit_check *chk);
-/* Where that term (or the problem) stood: the domain whose record held it,
- * reached through includes and redirects, as "a.example > include
- * b.example"; NULL when not applicable. */
+/* Where the evaluation stood when it decided: the route from the checked
+ * domain to the record whose own term matched (or that had the problem),
+ * through includes and redirects, as "a.example > include b.example".
+ * For a pass through an include, spfkit_check_mechanism() is the include
+ * term and this names the record inside it that matched. NULL when not
+ * applicable. */
 SPFKIT_API const char *spfkit_check_where(const spfkit_check *chk);
 /* A one-line human description of a permerror, temperror or none cause,
  * with the position in the record for syntax errors; NULL otherwise. */

@@ -1008,8 +1008,11 @@ static step start(spfkit_check *chk)
 		s++;
 		sn -= 2;
 	}
+	/* RFC 7208 §2.4: with a null reverse-path the MAIL FROM identity is
+	 * postmaster@<HELO>, so the HELO name is checked but the identity
+	 * stays "mailfrom"; --scope helo checks the HELO identity (§2.3). */
 	bool helo = chk->scope == SPFKIT_SCOPE_HELO || sn == 0;
-	chk->identity = helo ? "helo" : "mailfrom";
+	chk->identity = chk->scope == SPFKIT_SCOPE_HELO ? "helo" : "mailfrom";
 
 	const char *local = "postmaster", *domain;
 	size_t local_len = 10, domain_len;
@@ -1447,6 +1450,8 @@ int spfkit_check_header(const spfkit_check *chk, spfkit_header kind,
 	h.ip = spfkit_check_ip(chk);
 	h.sender = spfkit_check_sender(chk);
 	h.helo = chk->helo;
+	h.helo_len = chk->helo_len;
+	h.sender_len = chk->sender_len;
 	h.domain = spfkit_check_domain(chk);
 	h.receiver = chk->cfg->receiver;
 	h.mechanism = spfkit_check_mechanism(chk);

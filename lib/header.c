@@ -19,10 +19,10 @@
  * so that even with every character escaped by the encoder (at most twice
  * its length) the header stays below SPFKIT__HEADER_MAX. */
 enum {
-	CAP_SHORT = 16,   /* identity */
-	CAP_IP = 64,      /* client-ip */
-	CAP_NAME = 128,   /* receiver, authserv-id */
-	CAP_VALUE = 200,  /* sender, helo, domain, mechanism */
+	CAP_SHORT = 16,  /* identity */
+	CAP_IP = 64,     /* client-ip */
+	CAP_NAME = 128,  /* receiver, authserv-id */
+	CAP_VALUE = 200, /* sender, helo, domain, mechanism */
 	CAP_PROBLEM = 300,
 	CAP_EXPLAIN = 400
 };
@@ -88,7 +88,8 @@ static void sanitize(view v, size_t cap, spfkit__buf *out)
 		if (unit == 1) {
 			spfkit__buf_addc(out, (char)c);
 		} else {
-			char esc[4] = {'\\', 'x', hexdig[c >> 4], hexdig[c & 15]};
+			char esc[4] = {'\\', 'x', hexdig[c >> 4],
+			               hexdig[c & 15]};
 			spfkit__buf_add(out, esc, sizeof esc);
 		}
 		used += unit;
@@ -100,8 +101,8 @@ static void sanitize(view v, size_t cap, spfkit__buf *out)
 /* RFC 5322 §3.2.3 atext. */
 static bool is_atext(unsigned char c)
 {
-	return spfkit__is_alnum(c) || (c != 0 && strchr("!#$%&'*+-/=?^_`{|}~",
-	                                                c) != NULL);
+	return spfkit__is_alnum(c) ||
+	       (c != 0 && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
 }
 
 /* RFC 5322 dot-atom-text: 1*atext *("." 1*atext). */
@@ -279,12 +280,12 @@ static void add_comment(spfkit__buf *out, spfkit__buf *tmp,
 	case SPFKIT_RESULT_FAIL:
 	case SPFKIT_RESULT_SOFTFAIL:
 		spfkit__buf_adds(out, h->result == SPFKIT_RESULT_SOFTFAIL
-		                          ? "transitioning domain of "
-		                          : "domain of ");
+		                              ? "transitioning domain of "
+		                              : "domain of ");
 		add_view(out, tmp, s, CAP_VALUE, ENC_COMMENT);
 		spfkit__buf_adds(out, h->result == SPFKIT_RESULT_PASS
-		                          ? " designates "
-		                          : " does not designate ");
+		                              ? " designates "
+		                              : " does not designate ");
 		add_value(out, tmp, h->ip, CAP_IP, ENC_COMMENT);
 		spfkit__buf_adds(out, " as permitted sender");
 		break;
@@ -301,11 +302,13 @@ static void add_comment(spfkit__buf *out, spfkit__buf *tmp,
 		                 " does not designate permitted sender hosts");
 		break;
 	case SPFKIT_RESULT_TEMPERROR:
-		spfkit__buf_adds(out, "temporary error in processing domain of ");
+		spfkit__buf_adds(out,
+		                 "temporary error in processing domain of ");
 		add_view(out, tmp, s, CAP_VALUE, ENC_COMMENT);
 		break;
 	case SPFKIT_RESULT_PERMERROR:
-		spfkit__buf_adds(out, "permanent error in processing domain of ");
+		spfkit__buf_adds(out,
+		                 "permanent error in processing domain of ");
 		add_view(out, tmp, s, CAP_VALUE, ENC_COMMENT);
 		break;
 	}
@@ -407,7 +410,8 @@ int spfkit__header_format(const spfkit__header_info *h, spfkit_header kind,
 	if (kind != SPFKIT_HEADER_RECEIVED_SPF &&
 	    kind != SPFKIT_HEADER_AUTHENTICATION_RESULTS)
 		return SPFKIT_EINVAL;
-	if (kind == SPFKIT_HEADER_AUTHENTICATION_RESULTS && !present(authserv_id))
+	if (kind == SPFKIT_HEADER_AUTHENTICATION_RESULTS &&
+	    !present(authserv_id))
 		return SPFKIT_EINVAL;
 	if ((unsigned)h->result > (unsigned)SPFKIT_RESULT_PERMERROR)
 		return SPFKIT_EINVAL;

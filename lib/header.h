@@ -20,14 +20,14 @@
  * fields. */
 typedef struct spfkit__header_info {
 	spfkit_result result;
-	const char *identity;    /* "mailfrom" or "helo" */
-	const char *ip;          /* the client IP, canonical text */
-	const char *sender;      /* the <sender> check_host() used */
-	const char *helo;        /* the HELO name, may be NULL */
-	const char *domain;      /* the <domain> check_host() started with */
-	const char *receiver;    /* may be NULL: no receiver= key, no prefix */
-	const char *mechanism;   /* the deciding term, may be NULL */
-	const char *problem;     /* permerror/temperror/none cause, may be NULL */
+	const char *identity;  /* "mailfrom" or "helo" */
+	const char *ip;        /* the client IP, canonical text */
+	const char *sender;    /* the <sender> check_host() used */
+	const char *helo;      /* the HELO name, may be NULL */
+	const char *domain;    /* the <domain> check_host() started with */
+	const char *receiver;  /* may be NULL: no receiver= key, no prefix */
+	const char *mechanism; /* the deciding term, may be NULL */
+	const char *problem;   /* permerror/temperror/none cause, may be NULL */
 	const char *explanation; /* fail explanation (§6.2), may be NULL */
 	/* Octets of sender and helo when they may hold NUL; 0 means "up to
 	 * the NUL", so a zeroed struct works with C strings. */

@@ -18,6 +18,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <ldns/ldns.h>
 #include <yaml.h>
@@ -1067,7 +1068,7 @@ static int load_master(spfkit_zone *st, const char *path, FILE *fp,
 			            ? "$INCLUDE is not supported"
 			            : ldns_get_errorstr_by_id(s));
 		}
-		if (feof(fp))
+		if (feof(fp) || ferror(fp))
 			break;
 	}
 	if (rc == SPFKIT_OK && ferror(fp)) {
@@ -1108,6 +1109,13 @@ int spfkit_zone_load_file(spfkit_zone *zone, const char *path, char *err,
 			snprintf(why, sizeof why, "error %d", e);
 		set_err(err, errlen, "%s: %s", path, why);
 		return e == ENOENT ? SPFKIT_ENOENT : SPFKIT_EIO;
+	}
+	struct stat sb;
+	if (fstat(fileno(fp), &sb) == 0 && !S_ISREG(sb.st_mode)) {
+		/* A directory or device never reaches end of file. */
+		fclose(fp);
+		set_err(err, errlen, "%s: not a regular file", path);
+		return SPFKIT_EIO;
 	}
 	spfkit_zone st;
 	zone_init(&st, zone->a);

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -174,7 +175,8 @@ void cli_check_help(FILE *f)
 	    "                        the host name)\n"
 	    "  --explanation MACROS  the explanation for fail when the record "
 	    "has no\n"
-	    "                        exp= (a macro-string, RFC 7208 section 7)\n"
+	    "                        exp= (a macro-string, RFC 7208 "
+	    "section 7)\n"
 	    "  --timeout SECONDS     give up with temperror after this long "
 	    "(default 20)\n"
 	    "  --batch               read lines IP<TAB>SENDER[<TAB>HELO] from "
@@ -306,8 +308,8 @@ static int parse_args(int argc, char **argv, check_opts *co)
 			if (!set_once(&co->ip, optarg, c, &status))
 				return status;
 			if (!ip_ok(optarg))
-				return usage("--ip: '%s' is not an IPv4 or IPv6 "
-				             "address",
+				return usage("--ip: '%s' is not an IPv4 or "
+				             "IPv6 address",
 				             shown_str(optarg));
 			break;
 		case OPT_SENDER:
@@ -341,15 +343,16 @@ static int parse_args(int argc, char **argv, check_opts *co)
 			if (!set_once(&format, optarg, c, &status))
 				return status;
 			if (!cli_format_parse(optarg, &co->format))
-				return usage("--format: '%s' is not text, json, "
-				             "received-spf or authres",
+				return usage("--format: '%s' is not text, "
+				             "json, received-spf or authres",
 				             shown_str(optarg));
 			break;
 		case OPT_AUTHSERV_ID:
 			if (!set_once(&co->authserv_id, optarg, c, &status))
 				return status;
 			if (optarg[0] == '\0')
-				return usage("--authserv-id: the value is empty");
+				return usage("--authserv-id: the value is "
+				             "empty");
 			break;
 		case OPT_RECEIVER:
 			if (!set_once(&co->receiver, optarg, c, &status))
@@ -365,8 +368,8 @@ static int parse_args(int argc, char **argv, check_opts *co)
 			if (!set_once(&timeout, optarg, c, &status))
 				return status;
 			if (!parse_timeout(optarg, &co->timeout_ms))
-				return usage("--timeout: '%s' is not a number of "
-				             "seconds from 0.001 to 86400",
+				return usage("--timeout: '%s' is not a number "
+				             "of seconds from 0.001 to 86400",
 				             shown_str(optarg));
 			break;
 		case OPT_BATCH:
@@ -387,8 +390,8 @@ static int parse_args(int argc, char **argv, check_opts *co)
 				             opt_name(optopt));
 			if (optopt != 0) {
 				char o = (char)optopt;
-				return usage("unknown option '-%s' (try 'spfkit "
-				             "help check')",
+				return usage("unknown option '-%s' (try "
+				             "'spfkit help check')",
 				             shown(&o, 1));
 			}
 			return usage("unknown or ambiguous option '%s' (try "
@@ -456,7 +459,8 @@ static int make_config(const check_opts *co, spfkit_config **out)
 		}
 	}
 	if (co->explanation) {
-		rc = spfkit_config_set_default_explanation(cfg, co->explanation);
+		rc = spfkit_config_set_default_explanation(cfg,
+		                                           co->explanation);
 		if (rc < 0) {
 			spfkit_config_free(cfg);
 			if (rc == SPFKIT_ENOMEM)
@@ -505,13 +509,21 @@ static int make_zone_resolver(const check_opts *co, const spfkit_config *cfg,
 		return fatal(CLI_EX_SOFTWARE, "%s", spfkit_strerror(rc));
 	for (size_t i = 0; i < co->nzones; i++) {
 		char err[512] = "";
+		/* A directory opens but never reads; say so up front. */
+		struct stat st;
+		if (stat(co->zones[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+			spfkit_zone_free(zone);
+			return fatal(CLI_EX_NOINPUT,
+			             "--zone '%s': is a directory",
+			             shown_str(co->zones[i]));
+		}
 		rc = spfkit_zone_load_file(zone, co->zones[i], err, sizeof err);
 		if (rc < 0) {
 			spfkit_zone_free(zone);
 			if (err[0]) {
 				char msg[sizeof err * 4 + 8];
-				cli_escape(msg, sizeof msg, err,
-				           strnlen(err, sizeof err), sizeof err);
+				size_t n = strnlen(err, sizeof err);
+				cli_escape(msg, sizeof msg, err, n, sizeof err);
 				return fatal(zone_status(rc), "%s", msg);
 			}
 			return fatal(zone_status(rc), "--zone '%s': %s",
@@ -612,6 +624,14 @@ static bool input_fault(int rc, const char *what)
 	       strcmp(what, "run") != 0 && strcmp(what, "check") != 0;
 }
 
+/* What a do_check() failure on the input means, in words. */
+static const char *input_fault_text(int rc)
+{
+	/* spfkit_check_set_sender()/_helo(): over 64 KiB. */
+	return rc == SPFKIT_ETOOBIG ? "longer than 64 KiB"
+	                            : spfkit_strerror(rc);
+}
+
 /* Flushes stdout; a write error is exit 70 with one line. */
 static int finish_output(int status)
 {
@@ -639,7 +659,7 @@ static int check_one(const check_opts *co, const spfkit_config *cfg,
 	int rc = do_check(co, cfg, res, &in, &chk, &what);
 	if (rc < 0) {
 		if (input_fault(rc, what))
-			return usage("--%s: %s", what, spfkit_strerror(rc));
+			return usage("--%s: %s", what, input_fault_text(rc));
 		return fatal(CLI_EX_SOFTWARE, "%s", spfkit_strerror(rc));
 	}
 	int status = cli_exit_for_result(spfkit_check_result(chk));
@@ -723,8 +743,8 @@ static bool batch_line(const check_opts *co, const spfkit_config *cfg,
 	size_t k = split_tabs(s, n, f, fl);
 	if (k < 2 || k > 3) {
 		snprintf(why, sizeof why,
-		         "expected IP<TAB>SENDER[<TAB>HELO], found %zu field%s", k,
-		         k == 1 ? "" : "s");
+		         "expected IP<TAB>SENDER[<TAB>HELO], found %zu field%s",
+		         k, k == 1 ? "" : "s");
 		cli_out_batch_error(out, lineno, why);
 		return true;
 	}
@@ -761,7 +781,9 @@ static bool batch_line(const check_opts *co, const spfkit_config *cfg,
 	const char *what = NULL;
 	int rc = do_check(co, cfg, res, &in, &chk, &what);
 	if (rc < 0) {
-		snprintf(why, sizeof why, "%s: %s", what, spfkit_strerror(rc));
+		snprintf(why, sizeof why, "%s: %s", what,
+		         input_fault(rc, what) ? input_fault_text(rc)
+		                               : spfkit_strerror(rc));
 		cli_out_batch_error(out, lineno, why);
 		return input_fault(rc, what);
 	}

@@ -39,7 +39,8 @@ static void main_help(FILE *f)
 	      "Commands:\n",
 	      f);
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-8s %s\n", commands[i].name,
+		        commands[i].summary);
 	fputs("\n"
 	      "Options:\n"
 	      "  -h, --help     show this help and exit\n"

@@ -334,8 +334,8 @@ static const char *text_hint(spfkit_result r, spfkit_reason why)
 		return "the policy needs too many DNS lookups; the owner must "
 		       "remove or replace include, a, mx, ptr or exists terms";
 	case SPFKIT_REASON_VOID_LIMIT:
-		return "names in the policy do not exist; the owner must remove "
-		       "the stale terms";
+		return "names in the policy do not exist; the owner must "
+		       "remove the stale terms";
 	case SPFKIT_REASON_MX_LIMIT:
 		return "the domain has more MX names than an mx term may look "
 		       "up; the owner should use ip4/ip6 terms";
@@ -397,7 +397,8 @@ static void text_check(const cli_out *o, const spfkit_check *chk,
 	if (mech) {
 		fprintf(f, ROW, "matched");
 		put_str(f, mech);
-		fputs("  in ", f);
+		/* A route through includes says where inside it matched. */
+		fputs(where && strstr(where, " > ") ? "  via " : "  in ", f);
 		if (where)
 			put_str(f, where);
 		else
@@ -405,7 +406,9 @@ static void text_check(const cli_out *o, const spfkit_check *chk,
 		putc('\n', f);
 	} else if (why == SPFKIT_REASON_DEFAULT) {
 		fprintf(f, ROW, "matched");
-		fputs("no term; neutral is the default (RFC 7208 section 4.7)", f);
+		fputs("no term; neutral is the default (RFC 7208 section "
+		      "4.7)",
+		      f);
 		if (where) {
 			fputs("  in ", f);
 			put_str(f, where);

@@ -36,8 +36,8 @@ expect "fail shows the exp= explanation" 1 'may not send as example\.org' -- "${
 expect "contact form as the shop: pass" 0 '^pass: 203\.0\.113\.5 is authorised' -- "${C[@]}" --ip 203.0.113.5 --sender forms@shop.example --helo www.shop.example
 expect "IPv6 through the include" 0 '^pass' -- "${C[@]}" --ip 2001:db8:113::9 --sender forms@shop.example
 expect "IPv4-mapped IPv6 is IPv4" 0 '^pass' -- "${C[@]}" --ip ::ffff:203.0.113.5 --sender forms@shop.example
-expect "null sender checks HELO" 0 'identity +helo' -- "${C[@]}" --ip 203.0.113.5 --sender '' --helo www.shop.example
-expect "<> is the null sender" 0 'identity +helo' -- "${C[@]}" --ip 203.0.113.5 --sender '<>' --helo www.shop.example
+expect "null sender checks HELO" 0 'identity +mailfrom +postmaster@www\.shop\.example' -- "${C[@]}" --ip 203.0.113.5 --sender '' --helo www.shop.example
+expect "<> is the null sender" 0 'postmaster@www\.shop\.example' -- "${C[@]}" --ip 203.0.113.5 --sender '<>' --helo www.shop.example
 expect "--scope helo" 1 '^fail' -- "${C[@]}" --ip 203.0.113.6 --sender forms@shop.example --helo www.shop.example --scope helo
 expect "no record: none" 4 '^none' -- "${C[@]}" --ip 203.0.113.5 --sender a@nothing.example
 expect "malformed domain: none" 4 '^none' -- "${C[@]}" --ip 203.0.113.5 --sender 'a@legit.example(.attacker.example)'
@@ -70,6 +70,7 @@ expect "missing --ip" 64 "--ip" -- "${C[@]}" --sender a@shop.example; one_line "
 expect "authres without authserv-id" 64 "authserv-id" -- "${C[@]}" --ip 203.0.113.5 --sender a@shop.example --format authres; one_line "authres without id"
 expect "bad format" 64 "format" -- "${C[@]}" --ip 203.0.113.5 --sender a@shop.example --format xml; one_line "bad format"
 expect "unknown command" 64 "unknown command" -- frobnicate; one_line "unknown command"
+expect "zone is a directory" 66 "regular file|directory" -- check --zone "$tmp" --ip 203.0.113.5 --sender a@shop.example; one_line "zone dir"
 expect "missing zone file" 66 "no-such-file" -- check --zone "$tmp/no-such-file" --ip 203.0.113.5 --sender a@shop.example; one_line "missing zone"
 printf 'example.org. IN TXT "v=spf1 -all"\nbroken line here\n' >"$tmp/bad.zone"
 expect "zone syntax error names the line" 65 'bad\.zone:2' -- check --zone "$tmp/bad.zone" --ip 203.0.113.5 --sender a@example.org; one_line "bad zone"
