@@ -153,6 +153,13 @@ typedef enum spfkit_limit {
 SPFKIT_API int spfkit_config_set_limit(spfkit_config *cfg, spfkit_limit which,
                                        uint32_t value);
 
+/* Prefetch (on by default): once a record is known, ask at once for what
+ * its terms will need (include and redirect records, a, mx and exists
+ * targets), at most as many terms as the lookup budget still allows, so a
+ * cold check takes about (depth of the include tree + 1) round trips.
+ * Results, counters and explanations are identical either way. */
+SPFKIT_API int spfkit_config_set_prefetch(spfkit_config *cfg, int on);
+
 /* ---------------------------------------------------------------- checks */
 
 typedef struct spfkit_check spfkit_check;
@@ -234,10 +241,27 @@ typedef struct spfkit_rr {
 } spfkit_rr;
 
 /* Answers pending query id with status and n records (all borrowed for the
- * duration of the call only). SPFKIT_ENOENT if id is not pending. */
+ * duration of the call only). SPFKIT_ENOENT if id is not pending (never
+ * asked, already answered, or dropped because the check ended). */
 SPFKIT_API int spfkit_check_answer(spfkit_check *chk, unsigned id,
                                    spfkit_dns_status status,
                                    const spfkit_rr *rrs, size_t n);
+
+/* DNSSEC status of an answer, as a validating resolver reports it. */
+typedef enum spfkit_dnssec {
+	SPFKIT_DNSSEC_UNKNOWN = 0, /* not validated (zone files, no anchor) */
+	SPFKIT_DNSSEC_INSECURE,    /* validated: the zone is not signed */
+	SPFKIT_DNSSEC_SECURE,      /* validated: signed and correct */
+	SPFKIT_DNSSEC_BOGUS        /* validation failed (give TEMPFAIL) */
+} spfkit_dnssec;
+/* "unknown", "insecure", "secure", "bogus"; never NULL. */
+SPFKIT_API const char *spfkit_dnssec_name(spfkit_dnssec s);
+
+/* As spfkit_check_answer(), with the answer's DNSSEC status. */
+SPFKIT_API int spfkit_check_answer_dnssec(spfkit_check *chk, unsigned id,
+                                          spfkit_dns_status status,
+                                          const spfkit_rr *rrs, size_t n,
+                                          spfkit_dnssec dnssec);
 
 /* ---------------------------------------------------------------- results */
 
@@ -270,6 +294,9 @@ SPFKIT_API const char *spfkit_check_where(const spfkit_check *chk);
 /* A one-line human description of a permerror, temperror or none cause,
  * with the position in the record for syntax errors; NULL otherwise. */
 SPFKIT_API const char *spfkit_check_problem(const spfkit_check *chk);
+/* The weakest DNSSEC status among the answers the result used (bogus <
+ * unknown < insecure < secure); unknown when no answer was used. */
+SPFKIT_API spfkit_dnssec spfkit_check_dnssec(const spfkit_check *chk);
 /* DNS-querying terms and void lookups counted (RFC 7208 §4.6.4). */
 SPFKIT_API unsigned spfkit_check_lookups(const spfkit_check *chk);
 SPFKIT_API unsigned spfkit_check_void_lookups(const spfkit_check *chk);
@@ -320,6 +347,70 @@ SPFKIT_API int spfkit_zone_answer(const spfkit_zone *zone, spfkit_check *chk);
 /* Runs chk to completion against the zone, with now_ms as the clock. */
 SPFKIT_API int spfkit_zone_check(const spfkit_zone *zone, spfkit_check *chk,
                                  uint64_t now_ms);
+
+/* ---------------------------------------------------------------- real DNS */
+
+/* A DNS driver over libunbound: asynchronous in one thread, many checks in
+ * flight, libunbound's cache (answers are reused while their TTL lasts),
+ * TCP fallback for truncated answers, DNSSEC validation when a trust
+ * anchor is set. Names held by an attached zone are answered from it
+ * first; every other name goes to DNS. */
+typedef struct spfkit_resolver spfkit_resolver;
+
+/* cfg is borrowed until spfkit_resolver_free(). Nothing is read or sent
+ * before the first check is sent. */
+SPFKIT_API int spfkit_resolver_new(spfkit_resolver **out,
+                                   const spfkit_config *cfg);
+/* Cancels every outstanding query; the checks are left as they are. */
+SPFKIT_API void spfkit_resolver_free(spfkit_resolver *r);
+
+/* Where to ask (the first call of either kind decides; default: the
+ * resolvers of /etc/resolv.conf). ADDR[@PORT] forwards to a server, as
+ * `dig @server` does, loopback included; repeatable. */
+SPFKIT_API int spfkit_resolver_add_nameserver(spfkit_resolver *r,
+                                              const char *addr);
+SPFKIT_API int spfkit_resolver_use_resolvconf(spfkit_resolver *r,
+                                              const char *path);
+/* Resolves from the root servers itself, with no resolver at all. */
+SPFKIT_API int spfkit_resolver_set_recursive(spfkit_resolver *r);
+/* DNSSEC: validate with the trust anchor in this file (for example
+ * /usr/share/dns/root.key). */
+SPFKIT_API int spfkit_resolver_set_trust_anchor_file(spfkit_resolver *r,
+                                                     const char *path);
+/* Answers for names in zone come from it (borrowed until the resolver is
+ * freed). */
+SPFKIT_API int spfkit_resolver_set_zone(spfkit_resolver *r,
+                                        const spfkit_zone *zone);
+/* A query unanswered after ms milliseconds is a TEMPFAIL (default 5000). */
+SPFKIT_API int spfkit_resolver_set_query_timeout(spfkit_resolver *r,
+                                                 uint32_t ms);
+
+/* Sends those pending queries of chk that were not sent yet. chk is
+ * borrowed until it has no query in flight or spfkit_resolver_cancel(). */
+SPFKIT_API int spfkit_resolver_send(spfkit_resolver *r, spfkit_check *chk,
+                                    uint64_t now_ms);
+/* Drops every query in flight for chk (before freeing it early). */
+SPFKIT_API void spfkit_resolver_cancel(spfkit_resolver *r, spfkit_check *chk);
+
+/* Called when an answer for chk was handed to it; the caller then runs
+ * chk (spfkit_check_run) and sends again. */
+typedef void (*spfkit_resolver_cb)(spfkit_check *chk, void *ud);
+
+/* Waits at most timeout_ms for answers (0: do not block), hands each to
+ * its check and calls cb for that check; queries past their timeout are
+ * answered TEMPFAIL. Returns the number of answers delivered or a negative
+ * status. */
+SPFKIT_API int spfkit_resolver_process(spfkit_resolver *r, uint32_t timeout_ms,
+                                       uint64_t now_ms, spfkit_resolver_cb cb,
+                                       void *ud);
+/* A file descriptor that turns readable when answers are waiting, for an
+ * event loop; -1 before the first send. */
+SPFKIT_API int spfkit_resolver_fd(const spfkit_resolver *r);
+/* Queries in flight. */
+SPFKIT_API size_t spfkit_resolver_in_flight(const spfkit_resolver *r);
+/* Queries handed to libunbound in all (zone answers excluded; libunbound
+ * may answer some from its cache without sending a message). */
+SPFKIT_API uint64_t spfkit_resolver_queries_sent(const spfkit_resolver *r);
 
 #ifdef __cplusplus
 }

@@ -100,6 +100,7 @@ int spfkit_config_new(spfkit_config **out, const spfkit_allocator *alloc)
 	cfg->limits[SPFKIT_LIMIT_MX_NAMES] = 10;
 	cfg->limits[SPFKIT_LIMIT_PTR_NAMES] = 10;
 	cfg->limits[SPFKIT_LIMIT_DEADLINE_MS] = 20000;
+	cfg->prefetch = true;
 	*out = cfg;
 	return SPFKIT_OK;
 }
@@ -152,4 +153,23 @@ int spfkit_config_set_limit(spfkit_config *cfg, spfkit_limit which,
 		return SPFKIT_EINVAL;
 	cfg->limits[which] = value;
 	return SPFKIT_OK;
+}
+
+int spfkit_config_set_prefetch(spfkit_config *cfg, int on)
+{
+	if (!cfg)
+		return SPFKIT_EINVAL;
+	cfg->prefetch = on != 0;
+	return SPFKIT_OK;
+}
+
+const char *spfkit_dnssec_name(spfkit_dnssec s)
+{
+	switch (s) {
+	case SPFKIT_DNSSEC_UNKNOWN: return "unknown";
+	case SPFKIT_DNSSEC_INSECURE: return "insecure";
+	case SPFKIT_DNSSEC_SECURE: return "secure";
+	case SPFKIT_DNSSEC_BOGUS: return "bogus";
+	}
+	return "unknown";
 }

@@ -16,6 +16,7 @@ struct spfkit_config {
 	char *default_exp;
 	char *receiver;
 	uint32_t limits[SPFKIT__NLIMITS];
+	bool prefetch;
 };
 
 #endif

@@ -34,6 +34,7 @@ typedef struct query {
 	item *items;
 	size_t nitems;
 	size_t total; /* records of the asked type, counted past MAX_ITEMS */
+	spfkit_dnssec dnssec;
 } query;
 
 typedef enum frame_kind { FK_TOP, FK_INCLUDE, FK_REDIRECT } frame_kind;
@@ -109,6 +110,7 @@ struct spfkit_check {
 	size_t nstrings, cap_strings;
 
 	unsigned lookups, voids;
+	int dnssec_rank; /* weakest DNSSEC status used so far; -1: none */
 
 	/* %{p} (§7.3): the validated names once known */
 	bool p_known;
@@ -247,6 +249,25 @@ static step end_oom(spfkit_check *chk)
 	                 "out of memory during the check", NULL, 0);
 }
 
+/* Ranks DNSSEC statuses from weakest to strongest. */
+static int dnssec_rank(spfkit_dnssec s)
+{
+	switch (s) {
+	case SPFKIT_DNSSEC_BOGUS: return 0;
+	case SPFKIT_DNSSEC_INSECURE: return 2;
+	case SPFKIT_DNSSEC_SECURE: return 3;
+	default: return 1;
+	}
+}
+
+/* An answer was used: the check is as secure as its weakest answer. */
+static void note_dnssec(spfkit_check *chk, spfkit_dnssec s)
+{
+	int r = dnssec_rank(s);
+	if (chk->dnssec_rank < 0 || r < chk->dnssec_rank)
+		chk->dnssec_rank = r;
+}
+
 /* The query for (name, type): answered, or asked now (*need set). */
 static query *ask(spfkit_check *chk, const char *name, size_t n,
                   uint16_t type, bool *need)
@@ -256,9 +277,12 @@ static query *ask(spfkit_check *chk, const char *name, size_t n,
 	for (size_t i = 0; i < chk->nqueries; i++) {
 		query *q = chk->queries[i];
 		if (q->type == type && spfkit__ieq(q->name, q->name_len, name, n)) {
-			if (!q->answered)
+			if (!q->answered) {
 				*need = true;
-			return q->answered ? q : NULL;
+				return NULL;
+			}
+			note_dnssec(chk, q->dnssec);
+			return q;
 		}
 	}
 	if (chk->no_dns)
@@ -754,6 +778,59 @@ static void note_match(spfkit_check *chk, size_t k, const spfkit__term *t,
 	chk->decider_domain_len = f->domain_len;
 }
 
+/* Asks for the target of term t, when it can be known without DNS. */
+static void prefetch_target(spfkit_check *chk, const frame *f,
+                            const spfkit__term *t, uint16_t type)
+{
+	const char *spec = f->rec->text + t->spec_pos;
+	if (t->spec_len && spfkit__macro_uses_p(spec, t->spec_len))
+		return;
+	spfkit__buf target;
+	spfkit__buf_init(&target, chk->a, 1024);
+	if (t->spec_len == 0)
+		spfkit__buf_add(&target, f->domain, f->domain_len);
+	else if (expand(chk, f->domain, f->domain_len, spec, t->spec_len,
+	                SPFKIT__MACRO_DOMAIN, &target) != S_MATCH)
+		target.err = SPFKIT_EINVAL;
+	if (target.err == SPFKIT_ENOMEM)
+		chk->oom = true;
+	else if (!target.err && spfkit__domain_ok(target.data, target.len)) {
+		bool need = false;
+		ask(chk, target.data, target.len, type, &need);
+	}
+	spfkit__buf_free(&target);
+}
+
+/* Asks at once for what the terms of f's record will need first (§4.6.4
+ * budget permitting): the records of includes and the redirect, and the
+ * targets of a, mx and exists. Evaluation still consumes the answers in
+ * order and counts as it goes, so results do not change; only the round
+ * trips do. Targets that need %{p} wait for their turn. */
+static void prefetch(spfkit_check *chk, const frame *f)
+{
+	uint32_t limit = chk->cfg->limits[SPFKIT_LIMIT_DNS_TERMS];
+	uint32_t budget = chk->lookups < limit ? limit - chk->lookups : 0;
+	bool has_all = false;
+	for (size_t i = 0; i < f->rec->nterms && budget; i++) {
+		const spfkit__term *t = &f->rec->terms[i];
+		uint16_t type;
+		switch (t->mech) {
+		case SPFKIT__ALL: has_all = true; continue;
+		case SPFKIT__INCLUDE: type = SPFKIT_TYPE_TXT; break;
+		case SPFKIT__A: type = addr_type(chk); break;
+		case SPFKIT__MX: type = SPFKIT_TYPE_MX; break;
+		case SPFKIT__EXISTS: type = SPFKIT_TYPE_A; break;
+		case SPFKIT__PTR: budget--; continue;
+		default: continue;
+		}
+		budget--;
+		prefetch_target(chk, f, t, type);
+	}
+	if (budget && !has_all && f->rec->redirect >= 0)
+		prefetch_target(chk, f, &f->rec->terms[f->rec->redirect],
+		                SPFKIT_TYPE_TXT);
+}
+
 /* Fetches and parses the record of frame f (§4.4, §4.5). */
 static step fetch_record(spfkit_check *chk, frame *f)
 {
@@ -828,7 +905,9 @@ static step fetch_record(spfkit_check *chk, frame *f)
 	f->rec = rec;
 	f->state = FS_TERMS;
 	f->ti = 0;
-	return S_NOMATCH;
+	if (chk->cfg->prefetch)
+		prefetch(chk, f);
+	return chk->oom ? end_oom(chk) : S_NOMATCH;
 }
 
 /* Runs the top frame one step. */
@@ -1082,6 +1161,7 @@ int spfkit_check_new(spfkit_check **out, const spfkit_config *cfg)
 		return SPFKIT_ENOMEM;
 	chk->cfg = cfg;
 	chk->a = a;
+	chk->dnssec_rank = -1;
 	*out = chk;
 	return SPFKIT_OK;
 }
@@ -1258,6 +1338,14 @@ int spfkit_check_answer(spfkit_check *chk, unsigned id,
                         spfkit_dns_status status, const spfkit_rr *rrs,
                         size_t n)
 {
+	return spfkit_check_answer_dnssec(chk, id, status, rrs, n,
+	                                  SPFKIT_DNSSEC_UNKNOWN);
+}
+
+int spfkit_check_answer_dnssec(spfkit_check *chk, unsigned id,
+                               spfkit_dns_status status, const spfkit_rr *rrs,
+                               size_t n, spfkit_dnssec dnssec)
+{
 	if (!chk || (!rrs && n))
 		return SPFKIT_EINVAL;
 	if (status != SPFKIT_DNS_NOERROR && status != SPFKIT_DNS_NXDOMAIN &&
@@ -1309,6 +1397,7 @@ int spfkit_check_answer(spfkit_check *chk, unsigned id,
 	}
 	q->answered = true;
 	q->status = status;
+	q->dnssec = dnssec;
 	q->items = items;
 	q->nitems = nitems;
 	q->total = total;
@@ -1360,6 +1449,10 @@ int spfkit_check_run(spfkit_check *chk, uint64_t now_ms)
 		chk->result = SPFKIT_RESULT_TEMPERROR;
 		chk->reason = SPFKIT_REASON_INTERNAL;
 	}
+	/* Prefetched queries the result did not need are dropped: a driver
+	 * answering them later gets SPFKIT_ENOENT. */
+	for (size_t i = 0; i < chk->nqueries; i++)
+		chk->queries[i]->answered = true;
 	chk->done = true;
 	return SPFKIT_DONE;
 }
@@ -1418,6 +1511,15 @@ const char *spfkit_check_where(const spfkit_check *chk)
 const char *spfkit_check_problem(const spfkit_check *chk)
 {
 	return chk && chk->done ? chk->problem : NULL;
+}
+
+spfkit_dnssec spfkit_check_dnssec(const spfkit_check *chk)
+{
+	static const spfkit_dnssec by_rank[] = {
+	    SPFKIT_DNSSEC_BOGUS, SPFKIT_DNSSEC_UNKNOWN, SPFKIT_DNSSEC_INSECURE,
+	    SPFKIT_DNSSEC_SECURE};
+	return chk && chk->dnssec_rank >= 0 ? by_rank[chk->dnssec_rank]
+	                                    : SPFKIT_DNSSEC_UNKNOWN;
 }
 
 unsigned spfkit_check_lookups(const spfkit_check *chk)

@@ -44,6 +44,7 @@ run_all() { # build dir, label
 		count "$label unit/$(basename "$t")" "$t"
 	done
 	count "$label rfc7208" "$dir/tests/rfc7208_runner" "$SPFKIT_SUITE"
+	count "$label rfc7208 (prefetch off)" env SPFKIT_PREFETCH=0 "$dir/tests/rfc7208_runner" "$SPFKIT_SUITE"
 	count "$label cli" tests/cli/run.sh "$dir/src/spfkit/spfkit"
 }
 

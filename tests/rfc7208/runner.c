@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <yaml.h>
@@ -223,6 +224,12 @@ static int run_check(const spfkit_zone *zone, spfkit_config **cfgp,
 		return rc;
 	if ((rc = spfkit_config_set_default_explanation(*cfgp, "DEFAULT")) < 0 ||
 	    (rc = spfkit_config_set_receiver(*cfgp, "receiver.example")) < 0)
+		return rc;
+	/* SPFKIT_PREFETCH=0 runs the suite without prefetch: the results
+	 * must be the same either way (DESIGN.md §3). */
+	const char *pf = getenv("SPFKIT_PREFETCH");
+	if (pf && strcmp(pf, "0") == 0 &&
+	    (rc = spfkit_config_set_prefetch(*cfgp, 0)) < 0)
 		return rc;
 	*problem = "check_new";
 	if ((rc = spfkit_check_new(chkp, *cfgp)) < 0)

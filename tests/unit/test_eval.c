@@ -183,6 +183,38 @@ static void test_cases(spfkit_config *cfg, spfkit_zone *z)
 	}
 }
 
+/* With prefetch a cold check needs (include depth + 1) rounds of DNS;
+ * without, one per lookup. Counted in rounds of spfkit_check_run. */
+static unsigned rounds(spfkit_config *cfg, spfkit_zone *z, const char *sender,
+                       unsigned *queries)
+{
+	spfkit_check *chk = NULL;
+	spfkit_check_new(&chk, cfg);
+	spfkit_check_set_ip(chk, "203.0.113.1");
+	spfkit_check_set_sender(chk, sender, strlen(sender));
+	unsigned n = 0;
+	while (spfkit_check_run(chk, 0) == SPFKIT_WANT_DNS && n < 100) {
+		spfkit_zone_answer(z, chk);
+		n++;
+	}
+	*queries = spfkit_check_queries(chk);
+	spfkit_check_free(chk);
+	return n;
+}
+
+static void test_prefetch_rounds(spfkit_config *cfg, spfkit_zone *z)
+{
+	unsigned q_on, q_off;
+	spfkit_config_set_prefetch(cfg, 1);
+	unsigned on = rounds(cfg, z, "a@ten.example", &q_on);
+	spfkit_config_set_prefetch(cfg, 0);
+	unsigned off = rounds(cfg, z, "a@ten.example", &q_off);
+	/* ten.example: TXT, then both includes' TXT and all a targets. */
+	T_EQ_INT(on, 3, "rounds with prefetch (depth 1 + 1, + the a answers)");
+	T_CHECK(off > on, "rounds without prefetch: %u, with: %u", off, on);
+	T_EQ_INT(q_on, q_off, "same queries asked either way for this tree");
+}
+
 /* The deadline: a check that waits for DNS past it ends in temperror and
  * asks for nothing more. */
 static void test_deadline(spfkit_config *cfg, spfkit_zone *z)
@@ -282,6 +314,10 @@ int main(void)
 	spfkit_config_set_default_explanation(cfg, "DEFAULT");
 	spfkit_zone *z = zone_load(cfg);
 	test_cases(cfg, z);
+	/* The same results, counters and explanations without prefetch. */
+	spfkit_config_set_prefetch(cfg, 0);
+	test_cases(cfg, z);
+	test_prefetch_rounds(cfg, z);
 	test_deadline(cfg, z);
 	test_override(cfg, z);
 	test_huge(cfg, z);
