@@ -49,6 +49,7 @@ run_all() { # build dir, label
 }
 
 if build build; then run_all build plain; else echo "FAIL build"; failed=$((failed + 1)); fi
+count "install" tests/install.sh
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# tests/install.sh - the install step as a packager runs it: files land
+# where Debian expects them, pkg-config finds the library, a program built
+# against the installed header runs a check, and the shared library
+# exports spfkit_* names only. Ends with "N passed, N failed".
+set -u
+cd "$(dirname "$0")/.."
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+meson setup "$tmp/build" --prefix=/usr >/dev/null && ninja -C "$tmp/build" >/dev/null &&
+	DESTDIR="$tmp/root" meson install -C "$tmp/build" >/dev/null 2>&1 || { bad "meson install"; echo "$pass passed, $fail failed"; exit 1; }
+libdir=$(ls -d "$tmp"/root/usr/lib/*/ 2>/dev/null | head -n 1)
+for f in usr/bin/spfkit usr/include/spfkit.h usr/share/man/man1/spfkit.1; do
+	[ -f "$tmp/root/$f" ] && ok || bad "missing /$f"
+done
+[ -f "$libdir/libspfkit.so.0" ] && [ -L "$libdir/libspfkit.so" ] && ok || bad "libspfkit.so{,.0} not installed"
+[ -f "$libdir/pkgconfig/spfkit.pc" ] && ok || bad "spfkit.pc not installed"
+
+cat >"$tmp/demo.c" <<'C'
+#include <stdio.h>
+#include <string.h>
+#include <spfkit.h>
+int main(void)
+{
+	spfkit_config *cfg; spfkit_zone *z; spfkit_check *chk;
+	static const unsigned char txt[] = "\x0bv=spf1 -all";
+	if (spfkit_config_new(&cfg, NULL) || spfkit_zone_new(&z, cfg) ||
+	    spfkit_zone_add(z, "example.org", SPFKIT_TYPE_TXT, 60, txt, sizeof txt - 1) ||
+	    spfkit_check_new(&chk, cfg) || spfkit_check_set_ip(chk, "192.0.2.1") ||
+	    spfkit_check_set_sender(chk, "a@example.org", 13) || spfkit_zone_check(z, chk, 0))
+		return 2;
+	printf("%s\n", spfkit_result_name(spfkit_check_result(chk)));
+	spfkit_check_free(chk); spfkit_zone_free(z); spfkit_config_free(cfg);
+	return 0;
+}
+C
+export PKG_CONFIG_PATH="$libdir/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$tmp/root"
+if flags=$(pkg-config --cflags --libs spfkit) && cc -std=c11 -Wall -Werror "$tmp/demo.c" $flags -o "$tmp/demo" &&
+	[ "$(LD_LIBRARY_PATH="$libdir" "$tmp/demo")" = fail ]; then ok; else bad "program built with pkg-config"; fi
+
+# Hidden visibility: nothing but the public API is exported.
+others=$(nm -D --defined-only "$libdir/libspfkit.so.0" | awk '$2 ~ /[TDBR]/ {print $3}' | grep -v '^spfkit_' | grep -v '^_' || true)
+[ -z "$others" ] && ok || bad "exported non-API symbols: $(echo $others | head -c 200)"
+nm -D --defined-only "$libdir/libspfkit.so.0" | grep -q ' spfkit__' && bad "internal spfkit__ symbols exported" || ok
+
+MANWIDTH=80 man -l "$tmp/root/usr/share/man/man1/spfkit.1" >/dev/null 2>&1 && ok || bad "installed man page"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
