@@ -392,14 +392,22 @@ SPFKIT_API int spfkit_resolver_send(spfkit_resolver *r, spfkit_check *chk,
 /* Drops every query in flight for chk (before freeing it early). */
 SPFKIT_API void spfkit_resolver_cancel(spfkit_resolver *r, spfkit_check *chk);
 
-/* Called when an answer for chk was handed to it; the caller then runs
- * chk (spfkit_check_run) and sends again. */
+/* Called when answers for chk were handed to it (once per check per
+ * spfkit_resolver_process() call, however many answers it got); the
+ * caller then runs chk (spfkit_check_run) and sends again. The callback
+ * may call spfkit_resolver_send() and spfkit_resolver_cancel(), and may
+ * free chk after cancelling it; it must not call
+ * spfkit_resolver_process() or free any other check. */
 typedef void (*spfkit_resolver_cb)(spfkit_check *chk, void *ud);
 
-/* Waits at most timeout_ms for answers (0: do not block), hands each to
- * its check and calls cb for that check; queries past their timeout are
- * answered TEMPFAIL. Returns the number of answers delivered or a negative
- * status. */
+/* Waits at most timeout_ms for answers (0: do not block; it does not
+ * block either while zone answers are waiting, nor past the next query's
+ * timeout), hands each to its check and calls cb for that check; queries
+ * sent more than the query timeout before now_ms are cancelled and
+ * answered TEMPFAIL. An answer for a query its check no longer wants (the
+ * check ended) is dropped. Returns the number of answers delivered or a
+ * negative status. libunbound works in a background thread of its own;
+ * answers and callbacks come only in this call, in the caller's thread. */
 SPFKIT_API int spfkit_resolver_process(spfkit_resolver *r, uint32_t timeout_ms,
                                        uint64_t now_ms, spfkit_resolver_cb cb,
                                        void *ud);

@@ -1,10 +1,14 @@
 /*
  * check.c - `spfkit check`: one SPF check from the command line, or a
- * stream of them from standard input (--batch), answered from zone files.
+ * stream of them from standard input (--batch).
  *
- * DNS comes from a resolver: anything that answers a check's pending
- * queries. Today that is the in-memory zone (--zone FILE); a real DNS
- * driver slots in as another resolver without touching the run loop.
+ * DNS comes from one of two places. With only --zone FILE the in-memory
+ * zone answers everything, one check at a time (hermetic: nothing leaves
+ * the machine). Otherwise the libunbound driver (spfkit_resolver) asks
+ * real DNS -- /etc/resolv.conf's servers, --nameserver ADDR[@PORT], or the
+ * root servers with --recursive -- after any --zone files, and a batch
+ * keeps --concurrency checks in flight in this one thread, writing results
+ * strictly in input order.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,6 +20,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <poll.h>
 
 #include "cli.h"
 
@@ -23,6 +28,22 @@
  * names them only to show "N of LIMIT" in text output. */
 #define RFC_DNS_TERMS 10
 #define RFC_VOID_LOOKUPS 2
+
+/* The library's default deadline (SPFKIT_LIMIT_DEADLINE_MS, RFC 7208
+ * §4.6.4: at least 20 s) and the resolver's default per-query timeout;
+ * --timeout sets the first and caps the second. */
+#define DEFAULT_DEADLINE_MS 20000u
+#define DEFAULT_QUERY_TIMEOUT_MS 5000u
+
+/* --concurrency: its default with real DNS and its bounds. Finished
+ * results wait for earlier ones in a window this many times larger, so a
+ * slow check does not stall the others at once. */
+#define CONCURRENCY_DEFAULT 64u
+#define CONCURRENCY_MAX 10000u
+#define WINDOW_FACTOR 4u
+
+/* The batch progress line on a terminal: at most this often. */
+#define PROGRESS_MS 250u
 
 /* --timeout bounds, in milliseconds. */
 #define TIMEOUT_MIN_MS 1u
@@ -43,14 +64,16 @@
 
 /* ------------------------------------------------------------ resolver */
 
-/* Answers the pending queries of a check: the one thing the run loop
- * needs from DNS. answer() returns SPFKIT_OK once every pending query has
- * been answered (it may block until then), or a negative status. */
+/* Where a check's DNS answers come from. With only a zone, answer()
+ * answers every pending query at once (zone_answer()); with real DNS, dns
+ * is set and run_check() drives the libunbound driver instead. */
 typedef struct resolver {
 	const char *name;
 	int (*answer)(void *ctx, spfkit_check *chk);
 	void (*close)(void *ctx);
-	void *ctx;
+	void *ctx;            /* the zone, or NULL */
+	spfkit_resolver *dns; /* real DNS, or NULL */
+	uint32_t deadline_ms; /* SPFKIT_LIMIT_DEADLINE_MS of the checks */
 } resolver;
 
 static int zone_answer(void *ctx, spfkit_check *chk)
@@ -72,9 +95,53 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+/* Milliseconds left of a check started at start_ms (at least 1, so a
+ * wait always ends in a new run that sees the deadline). */
+static uint32_t time_left(uint64_t start_ms, uint32_t deadline_ms,
+                          uint64_t now)
+{
+	uint64_t end = start_ms + deadline_ms;
+	return now >= end ? 1u : (uint32_t)(end - now);
+}
+
+/* Runs chk to its result over real DNS: run, send what it asks, wait
+ * for answers, run again. Past the deadline the run ends it (temperror);
+ * whatever it still had in flight is cancelled. */
+static int run_check_dns(spfkit_check *chk, const resolver *res)
+{
+	uint64_t start = now_ms();
+	for (;;) {
+		uint64_t now = now_ms();
+		int rc = spfkit_check_run(chk, now);
+		if (rc == SPFKIT_DONE)
+			break;
+		if (rc != SPFKIT_WANT_DNS || spfkit_check_pending(chk) == 0) {
+			/* An error, or a check that asks nothing would spin. */
+			spfkit_resolver_cancel(res->dns, chk);
+			return rc < 0 ? rc : SPFKIT_ESTATE;
+		}
+		rc = spfkit_resolver_send(res->dns, chk, now);
+		if (rc >= 0) {
+			uint32_t wait = time_left(start, res->deadline_ms, now);
+			rc = spfkit_resolver_process(res->dns,
+			                             wait < 1000 ? wait : 1000,
+			                             now, NULL, NULL);
+		}
+		if (rc < 0) {
+			spfkit_resolver_cancel(res->dns, chk);
+			return rc;
+		}
+	}
+	/* Prefetched queries it no longer needs may still be in flight. */
+	spfkit_resolver_cancel(res->dns, chk);
+	return SPFKIT_OK;
+}
+
 /* Runs chk to its result: run, answer what it asks, run again. */
 static int run_check(spfkit_check *chk, const resolver *res)
 {
+	if (res->dns)
+		return run_check_dns(chk, res);
 	for (;;) {
 		int rc = spfkit_check_run(chk, now_ms());
 		if (rc == SPFKIT_DONE)
@@ -102,10 +169,16 @@ typedef struct check_opts {
 	const char *explanation;
 	const char **zones;
 	size_t nzones;
+	const char **nameservers; /* ADDR[@PORT], already checked */
+	size_t nnameservers;
+	const char *trust_anchor;
 	spfkit_scope scope;
 	cli_format format;
 	uint32_t timeout_ms; /* 0: the library's default */
+	unsigned concurrency; /* 0: the default */
+	bool recursive;
 	bool batch;
+	bool dns; /* real DNS (a DNS option, or no --zone) */
 } check_opts;
 
 enum {
@@ -120,7 +193,11 @@ enum {
 	OPT_RECEIVER,
 	OPT_EXPLANATION,
 	OPT_TIMEOUT,
-	OPT_BATCH
+	OPT_BATCH,
+	OPT_NAMESERVER,
+	OPT_RECURSIVE,
+	OPT_TRUST_ANCHOR,
+	OPT_CONCURRENCY
 };
 
 static const struct option longopts[] = {
@@ -136,6 +213,10 @@ static const struct option longopts[] = {
 	{"explanation", required_argument, NULL, OPT_EXPLANATION},
 	{"timeout", required_argument, NULL, OPT_TIMEOUT},
 	{"batch", no_argument, NULL, OPT_BATCH},
+	{"nameserver", required_argument, NULL, OPT_NAMESERVER},
+	{"recursive", no_argument, NULL, OPT_RECURSIVE},
+	{"trust-anchor", required_argument, NULL, OPT_TRUST_ANCHOR},
+	{"concurrency", required_argument, NULL, OPT_CONCURRENCY},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -144,8 +225,8 @@ void cli_check_help(FILE *f)
 {
 	fputs(
 	    "Usage: spfkit check --ip IP --sender ADDR [--helo NAME] "
-	    "--zone FILE [OPTION]...\n"
-	    "       spfkit check --batch --zone FILE [OPTION]... < LINES\n"
+	    "[OPTION]...\n"
+	    "       spfkit check --batch [OPTION]... < LINES\n"
 	    "\n"
 	    "Evaluates SPF (RFC 7208 check_host()) for a client IP and a "
 	    "sender.\n"
@@ -157,11 +238,6 @@ void cli_check_help(FILE *f)
 	    "                        sender (then postmaster@HELO is checked)\n"
 	    "  --helo NAME           the HELO/EHLO name\n"
 	    "  --scope mailfrom|helo the identity to check (default mailfrom)\n"
-	    "  --zone FILE           answer DNS from this RFC 1035 master file "
-	    "or\n"
-	    "                        openspf YAML (.yml/.yaml); repeatable; "
-	    "required\n"
-	    "                        (real DNS is not built in yet)\n"
 	    "  --record 'v=spf1 ...' use this record for the sender's domain "
 	    "instead of\n"
 	    "                        its published one (test a draft)\n"
@@ -178,11 +254,39 @@ void cli_check_help(FILE *f)
 	    "                        exp= (a macro-string, RFC 7208 "
 	    "section 7)\n"
 	    "  --timeout SECONDS     give up with temperror after this long "
-	    "(default 20)\n"
+	    "(default 20);\n"
+	    "                        also caps each DNS query's wait "
+	    "(default 5)\n"
 	    "  --batch               read lines IP<TAB>SENDER[<TAB>HELO] from "
 	    "standard\n"
-	    "                        input, write one line per input line\n"
+	    "                        input, write one line per input line, in "
+	    "order\n"
+	    "  --concurrency N       with --batch and real DNS: checks in "
+	    "flight at once\n"
+	    "                        (default 64)\n"
+	    "\n"
+	    "DNS sources (default: the resolvers of /etc/resolv.conf):\n"
+	    "  --zone FILE           answer from this RFC 1035 master file or "
+	    "openspf\n"
+	    "                        YAML (.yml/.yaml); repeatable. Alone, the "
+	    "zone\n"
+	    "                        answers everything (no real DNS); with a "
+	    "DNS\n"
+	    "                        option below, names it holds come from it "
+	    "and\n"
+	    "                        the rest from DNS\n"
+	    "  --nameserver ADDR[@PORT]  ask this server (an IP address; "
+	    "repeatable),\n"
+	    "                        e.g. 127.0.0.1@5353\n"
+	    "  --recursive           resolve from the root servers, with no "
+	    "resolver\n"
+	    "  --trust-anchor FILE   validate DNSSEC with this trust anchor "
+	    "(e.g.\n"
+	    "                        /usr/share/dns/root.key); shown as "
+	    "\"dnssec\"\n"
 	    "  -h, --help            show this help and exit\n"
+	    "\n"
+	    "DNS failures and timeouts are results (temperror), not errors.\n"
 	    "\n"
 	    "Exit status: 0 pass, 1 fail, 2 softfail, 3 neutral, 4 none, "
 	    "5 permerror,\n"
@@ -280,6 +384,50 @@ static bool parse_timeout(const char *s, uint32_t *ms)
 	return true;
 }
 
+/* ADDR[@PORT] as dig and libunbound write it: an IPv4 or IPv6 address,
+ * then optionally '@' and a port from 1 to 65535. */
+static bool nameserver_ok(const char *s)
+{
+	char addr[64];
+	const char *at = strchr(s, '@');
+	size_t n = at ? (size_t)(at - s) : strlen(s);
+	if (n == 0 || n >= sizeof addr)
+		return false;
+	memcpy(addr, s, n);
+	addr[n] = '\0';
+	if (!ip_ok(addr))
+		return false;
+	if (!at)
+		return true;
+	unsigned long port = 0;
+	const char *p = at + 1;
+	if (*p < '0' || *p > '9')
+		return false;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		port = port * 10 + (unsigned long)(*p - '0');
+		if (port > 65535)
+			return false;
+	}
+	return *p == '\0' && port > 0;
+}
+
+/* A count from 1 to max, decimal digits only. */
+static bool parse_count(const char *s, unsigned max, unsigned *out)
+{
+	unsigned long v = 0;
+	if (*s < '0' || *s > '9')
+		return false;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		v = v * 10 + (unsigned long)(*s - '0');
+		if (v > max)
+			return false;
+	}
+	if (*s != '\0' || v == 0)
+		return false;
+	*out = (unsigned)v;
+	return true;
+}
+
 /* Sets *dst once; a second time is a usage error. */
 static bool set_once(const char **dst, const char *v, int opt, int *status)
 {
@@ -297,6 +445,7 @@ static int parse_args(int argc, char **argv, check_opts *co)
 {
 	int status = 0;
 	const char *scope = NULL, *format = NULL, *timeout = NULL;
+	const char *concurrency = NULL;
 	opterr = 0;
 	optind = 1;
 	for (;;) {
@@ -375,6 +524,33 @@ static int parse_args(int argc, char **argv, check_opts *co)
 		case OPT_BATCH:
 			co->batch = true;
 			break;
+		case OPT_NAMESERVER:
+			if (!nameserver_ok(optarg))
+				return usage("--nameserver: '%s' is not "
+				             "ADDR[@PORT] (an IP address, e.g. "
+				             "127.0.0.1@5353)",
+				             shown_str(optarg));
+			co->nameservers[co->nnameservers++] = optarg;
+			break;
+		case OPT_RECURSIVE:
+			co->recursive = true;
+			break;
+		case OPT_TRUST_ANCHOR:
+			if (!set_once(&co->trust_anchor, optarg, c, &status))
+				return status;
+			if (optarg[0] == '\0')
+				return usage("--trust-anchor: the value is "
+				             "empty");
+			break;
+		case OPT_CONCURRENCY:
+			if (!set_once(&concurrency, optarg, c, &status))
+				return status;
+			if (!parse_count(optarg, CONCURRENCY_MAX,
+			                 &co->concurrency))
+				return usage("--concurrency: '%s' is not a "
+				             "number from 1 to %u",
+				             shown_str(optarg), CONCURRENCY_MAX);
+			break;
 		case 'h':
 			cli_check_help(stdout);
 			return -1;
@@ -422,9 +598,16 @@ static int parse_args(int argc, char **argv, check_opts *co)
 	}
 	if (co->format == CLI_FORMAT_AUTHRES && !co->authserv_id)
 		return usage("--format authres needs --authserv-id ID");
-	if (co->nzones == 0)
-		return usage("no DNS source: give --zone FILE (real DNS is not "
-		             "built in yet)");
+	if (co->recursive && co->nnameservers > 0)
+		return usage("--recursive asks the root servers itself; drop "
+		             "--nameserver, or --recursive");
+	/* --zone alone stays hermetic: no silent fallback to resolv.conf. */
+	co->dns = co->nzones == 0 || co->nnameservers > 0 || co->recursive ||
+	          co->trust_anchor;
+	if (concurrency && !co->batch)
+		return usage("--concurrency applies to --batch only");
+	/* With --zone alone checks run one at a time: the zone answers at
+	 * once, so there is nothing to overlap. */
 	return 0;
 }
 
@@ -572,11 +755,11 @@ static const char *input_problem(const check_opts *co, const check_input *in)
 	return NULL;
 }
 
-/* Creates and runs a check. On failure *chkp is NULL and *what says
- * which step failed; the status is negative. */
-static int do_check(const check_opts *co, const spfkit_config *cfg,
-                    const resolver *res, const check_input *in,
-                    spfkit_check **chkp, const char **what)
+/* Creates a check for in with every setting; the step that failed is
+ * named in *what. On failure *chkp is NULL and the status negative. */
+static int make_check(const check_opts *co, const spfkit_config *cfg,
+                      const check_input *in, spfkit_check **chkp,
+                      const char **what)
 {
 	spfkit_check *chk = NULL;
 	*chkp = NULL;
@@ -603,12 +786,29 @@ static int do_check(const check_opts *co, const spfkit_config *cfg,
 		rc = spfkit_check_set_record(chk, co->record,
 		                             strlen(co->record));
 	}
-	if (rc == SPFKIT_OK) {
-		*what = "run";
-		rc = run_check(chk, res);
-	}
 	if (rc < 0) {
 		spfkit_check_free(chk);
+		return rc;
+	}
+	*chkp = chk;
+	return SPFKIT_OK;
+}
+
+/* Creates and runs a check against the zone resolver. On failure *chkp
+ * is NULL and *what says which step failed; the status is negative. */
+static int do_check(const check_opts *co, const spfkit_config *cfg,
+                    const resolver *res, const check_input *in,
+                    spfkit_check **chkp, const char **what)
+{
+	spfkit_check *chk = NULL;
+	int rc = make_check(co, cfg, in, &chk, what);
+	if (rc < 0)
+		return rc;
+	*what = "run";
+	rc = run_check(chk, res);
+	if (rc < 0) {
+		spfkit_check_free(chk);
+		*chkp = NULL;
 		return rc;
 	}
 	*chkp = chk;
@@ -729,6 +929,50 @@ static size_t split_tabs(const char *s, size_t n, const char *f[4],
 	return k;
 }
 
+/* Parses a batch line into in (ip written to ipbuf, 64 octets; sender
+ * and helo point into s). Returns false with why filled (why_cap octets)
+ * when the line cannot be checked. */
+static bool parse_line(const check_opts *co, const char *s, size_t n,
+                       check_input *in, char *ipbuf, char *why,
+                       size_t why_cap)
+{
+	const char *f[4];
+	size_t fl[4];
+	if (n > 0 && s[n - 1] == '\r')
+		n--;
+	size_t k = split_tabs(s, n, f, fl);
+	if (k < 2 || k > 3) {
+		snprintf(why, why_cap,
+		         "expected IP<TAB>SENDER[<TAB>HELO], found %zu field%s",
+		         k, k == 1 ? "" : "s");
+		return false;
+	}
+	if (fl[0] >= 64 || memchr(f[0], '\0', fl[0])) {
+		snprintf(why, why_cap, "'%s' is not an IPv4 or IPv6 address",
+		         shown(f[0], fl[0]));
+		return false;
+	}
+	memcpy(ipbuf, f[0], fl[0]);
+	ipbuf[fl[0]] = '\0';
+	if (!ip_ok(ipbuf)) {
+		snprintf(why, why_cap, "'%s' is not an IPv4 or IPv6 address",
+		         shown(f[0], fl[0]));
+		return false;
+	}
+	*in = (check_input){.ip = ipbuf, .sender = f[1], .sender_len = fl[1]};
+	strip_brackets(&in->sender, &in->sender_len);
+	if (k == 3 && fl[2] > 0) {
+		in->helo = f[2];
+		in->helo_len = fl[2];
+	}
+	const char *bad = input_problem(co, in);
+	if (bad) {
+		snprintf(why, why_cap, "%s", bad);
+		return false;
+	}
+	return true;
+}
+
 /* Handles one batch line; returns false for trouble of ours (out of
  * memory, a library failure), which makes the exit status 70. */
 static bool batch_line(const check_opts *co, const spfkit_config *cfg,
@@ -736,44 +980,10 @@ static bool batch_line(const check_opts *co, const spfkit_config *cfg,
                        unsigned long lineno, const char *s, size_t n)
 {
 	char why[SHOW_MAX * 4 + 128];
-	const char *f[4];
-	size_t fl[4];
-	if (n > 0 && s[n - 1] == '\r')
-		n--;
-	size_t k = split_tabs(s, n, f, fl);
-	if (k < 2 || k > 3) {
-		snprintf(why, sizeof why,
-		         "expected IP<TAB>SENDER[<TAB>HELO], found %zu field%s",
-		         k, k == 1 ? "" : "s");
-		cli_out_batch_error(out, lineno, why);
-		return true;
-	}
-
 	char ip[64];
-	if (fl[0] >= sizeof ip || memchr(f[0], '\0', fl[0])) {
-		snprintf(why, sizeof why, "'%s' is not an IPv4 or IPv6 address",
-		         shown(f[0], fl[0]));
+	check_input in;
+	if (!parse_line(co, s, n, &in, ip, why, sizeof why)) {
 		cli_out_batch_error(out, lineno, why);
-		return true;
-	}
-	memcpy(ip, f[0], fl[0]);
-	ip[fl[0]] = '\0';
-	if (!ip_ok(ip)) {
-		snprintf(why, sizeof why, "'%s' is not an IPv4 or IPv6 address",
-		         shown(f[0], fl[0]));
-		cli_out_batch_error(out, lineno, why);
-		return true;
-	}
-
-	check_input in = {.ip = ip, .sender = f[1], .sender_len = fl[1]};
-	strip_brackets(&in.sender, &in.sender_len);
-	if (k == 3 && fl[2] > 0) {
-		in.helo = f[2];
-		in.helo_len = fl[2];
-	}
-	const char *bad = input_problem(co, &in);
-	if (bad) {
-		cli_out_batch_error(out, lineno, bad);
 		return true;
 	}
 
@@ -829,36 +1039,415 @@ static int check_batch(const check_opts *co, const spfkit_config *cfg,
 	return finish_output(all_ok ? 0 : CLI_EX_SOFTWARE);
 }
 
+/* ------------------------------------------------------------ batch, DNS */
+
+/* One input line of a batch over real DNS, from reading to writing. */
+typedef enum job_state {
+	JOB_FREE = 0,
+	JOB_RUNNING, /* the check waits for DNS */
+	JOB_DONE,    /* the result waits for earlier lines to be written */
+	JOB_ERROR    /* an error line waits likewise */
+} job_state;
+
+typedef struct job {
+	job_state state;
+	unsigned long lineno;
+	spfkit_check *chk;
+	char *helo; /* a copy (the line buffer is reused), or NULL */
+	size_t helo_len;
+	char *why;  /* JOB_ERROR: the message (NULL: out of memory) */
+	bool ours;  /* JOB_ERROR: trouble of ours, not of the input */
+	uint64_t start_ms;
+} job;
+
+/* The batch: a window of lines by sequence number, [head, tail), in a
+ * ring; at most limit of them running. */
+typedef struct engine {
+	const check_opts *co;
+	const spfkit_config *cfg;
+	const resolver *res;
+	const cli_out *out;
+	job *ring;
+	size_t cap;
+	unsigned long head, tail;
+	size_t running, limit;
+	unsigned long finished;
+	bool all_ok;
+	/* progress line on a terminal */
+	bool progress;
+	uint64_t t0, last_progress;
+	int progress_len;
+} engine;
+
+static job *job_at(const engine *e, unsigned long seq)
+{
+	return &e->ring[seq % e->cap];
+}
+
+/* Ends a job with an error line. */
+static void job_fail(engine *e, job *j, const char *why, bool ours)
+{
+	if (j->chk) {
+		spfkit_resolver_cancel(e->res->dns, j->chk);
+		spfkit_check_free(j->chk);
+		j->chk = NULL;
+	}
+	if (j->state == JOB_RUNNING)
+		e->running--;
+	j->state = JOB_ERROR;
+	j->why = strdup(why);
+	j->ours = ours;
+	e->finished++;
+}
+
+/* Runs a job's check once more: it finishes, or sends what it asks. */
+static void job_advance(engine *e, job *j, uint64_t now)
+{
+	char why[128];
+	int rc = spfkit_check_run(j->chk, now);
+	if (rc == SPFKIT_DONE) {
+		/* Prefetched queries it no longer needs may be in flight. */
+		spfkit_resolver_cancel(e->res->dns, j->chk);
+		j->state = JOB_DONE;
+		e->running--;
+		e->finished++;
+		return;
+	}
+	if (rc == SPFKIT_WANT_DNS && spfkit_check_pending(j->chk) == 0)
+		rc = SPFKIT_ESTATE; /* would spin */
+	if (rc == SPFKIT_WANT_DNS) {
+		rc = spfkit_resolver_send(e->res->dns, j->chk, now);
+		if (rc >= 0)
+			return;
+	}
+	snprintf(why, sizeof why, "run: %s", spfkit_strerror(rc));
+	job_fail(e, j, why, true);
+}
+
+/* spfkit_resolver_process() callback: an answer reached chk. */
+static void job_answered(spfkit_check *chk, void *ud)
+{
+	engine *e = ud;
+	for (unsigned long seq = e->head; seq != e->tail; seq++) {
+		job *j = job_at(e, seq);
+		if (j->state == JOB_RUNNING && j->chk == chk) {
+			job_advance(e, j, now_ms());
+			return;
+		}
+	}
+}
+
+/* Starts the job for one input line. */
+static void job_start(engine *e, job *j, unsigned long lineno,
+                      const char *s, size_t n)
+{
+	char why[SHOW_MAX * 4 + 128];
+	char ip[64];
+	check_input in;
+	*j = (job){.state = JOB_RUNNING, .lineno = lineno};
+	e->running++;
+	if (!parse_line(e->co, s, n, &in, ip, why, sizeof why)) {
+		job_fail(e, j, why, false);
+		return;
+	}
+	if (in.helo) {
+		j->helo = malloc(in.helo_len ? in.helo_len : 1);
+		if (!j->helo) {
+			job_fail(e, j, "out of memory", true);
+			return;
+		}
+		memcpy(j->helo, in.helo, in.helo_len);
+		j->helo_len = in.helo_len;
+	}
+	const char *what = NULL;
+	int rc = make_check(e->co, e->cfg, &in, &j->chk, &what);
+	if (rc < 0) {
+		snprintf(why, sizeof why, "%s: %s", what,
+		         input_fault(rc, what) ? input_fault_text(rc)
+		                               : spfkit_strerror(rc));
+		job_fail(e, j, why, !input_fault(rc, what));
+		return;
+	}
+	j->start_ms = now_ms();
+	job_advance(e, j, j->start_ms);
+}
+
+/* Writes finished jobs in input order, as far as they are finished. */
+static void flush_jobs(engine *e)
+{
+	while (e->head != e->tail) {
+		job *j = job_at(e, e->head);
+		if (j->state == JOB_DONE) {
+			int rc = cli_out_check(e->out, j->chk, j->helo,
+			                       j->helo_len);
+			if (rc < 0) {
+				char why[128];
+				snprintf(why, sizeof why,
+				         "formatting the result: %s",
+				         spfkit_strerror(rc));
+				cli_out_batch_error(e->out, j->lineno, why);
+				e->all_ok = false;
+			}
+		} else if (j->state == JOB_ERROR) {
+			cli_out_batch_error(e->out, j->lineno,
+			                    j->why ? j->why : "out of memory");
+			if (j->ours || !j->why)
+				e->all_ok = false;
+		} else {
+			break;
+		}
+		spfkit_check_free(j->chk);
+		free(j->helo);
+		free(j->why);
+		*j = (job){.state = JOB_FREE};
+		e->head++;
+	}
+}
+
+/* Ends every running check whose deadline passed: the run that sees it
+ * gives temperror (RFC 7208 §4.6.4) and its queries are cancelled. Returns
+ * the milliseconds until the next deadline. */
+static uint32_t expire_jobs(engine *e, uint64_t now)
+{
+	uint32_t next = UINT32_MAX;
+	for (unsigned long seq = e->head; seq != e->tail; seq++) {
+		job *j = job_at(e, seq);
+		if (j->state != JOB_RUNNING)
+			continue;
+		uint32_t left = time_left(j->start_ms, e->res->deadline_ms, now);
+		if (now >= j->start_ms + e->res->deadline_ms) {
+			job_advance(e, j, now);
+			if (j->state == JOB_RUNNING)
+				job_fail(e, j, "the check did not end at its "
+				               "deadline", true);
+		} else if (left < next) {
+			next = left;
+		}
+	}
+	return next;
+}
+
+/* "\r12345 checks, 812/s, 64 in flight" on stderr, a few times a second. */
+static void show_progress(engine *e, uint64_t now, bool force)
+{
+	if (!e->progress || (!force && now - e->last_progress < PROGRESS_MS))
+		return;
+	e->last_progress = now;
+	uint64_t ms = now > e->t0 ? now - e->t0 : 1;
+	int n = fprintf(stderr, "\r%lu checks, %.0f/s, %zu in flight",
+	                e->finished, (double)e->finished * 1000.0 / (double)ms,
+	                e->running);
+	/* Blank out what a longer earlier line left behind. */
+	if (n > 0 && n < e->progress_len)
+		fprintf(stderr, "%*s", e->progress_len - n, "");
+	if (n > e->progress_len)
+		e->progress_len = n;
+	fflush(stderr);
+}
+
+static void clear_progress(engine *e)
+{
+	if (e->progress && e->progress_len > 0) {
+		fprintf(stderr, "\r%*s\r", e->progress_len, "");
+		fflush(stderr);
+	}
+}
+
+/* --batch over real DNS: up to --concurrency checks in flight, results
+ * written strictly in input order. */
+static int check_batch_dns(const check_opts *co, const spfkit_config *cfg,
+                           const resolver *res, const cli_out *out)
+{
+	engine e = {.co = co, .cfg = cfg, .res = res, .out = out,
+	            .all_ok = true};
+	e.limit = co->concurrency ? co->concurrency : CONCURRENCY_DEFAULT;
+	e.cap = e.limit * WINDOW_FACTOR;
+	e.ring = calloc(e.cap, sizeof *e.ring);
+	if (!e.ring)
+		return fatal(CLI_EX_SOFTWARE, "%s",
+		             spfkit_strerror(SPFKIT_ENOMEM));
+	e.progress = isatty(STDERR_FILENO) == 1;
+	e.t0 = e.last_progress = now_ms();
+
+	char *buf = NULL;
+	size_t cap = 0, len = 0;
+	bool toolong, nomem, eof = false, dns_broken = false;
+	unsigned long lineno = 0;
+	for (;;) {
+		while (!eof && e.running < e.limit && e.tail - e.head < e.cap) {
+			if (!read_line(stdin, &buf, &cap, &len, &toolong,
+			               &nomem)) {
+				eof = true;
+				break;
+			}
+			lineno++;
+			job *j = job_at(&e, e.tail++);
+			if (toolong || nomem) {
+				char why[80];
+				snprintf(why, sizeof why,
+				         toolong ? "longer than %u octets"
+				                 : "out of memory",
+				         BATCH_LINE_MAX);
+				*j = (job){.state = JOB_RUNNING,
+				           .lineno = lineno};
+				e.running++;
+				job_fail(&e, j, why, nomem);
+				continue;
+			}
+			job_start(&e, j, lineno, buf ? buf : "", len);
+		}
+		flush_jobs(&e);
+		if (eof && e.head == e.tail)
+			break;
+		if (e.running == 0)
+			continue;
+
+		uint64_t now = now_ms();
+		uint32_t wait = expire_jobs(&e, now);
+		if (e.progress && wait > PROGRESS_MS)
+			wait = PROGRESS_MS;
+		if (wait > 1000)
+			wait = 1000;
+		int rc = spfkit_resolver_process(res->dns, wait, now,
+		                                 job_answered, &e);
+		if (rc < 0 && !dns_broken) {
+			/* The driver itself failed: every check left fails
+			 * with it, once. */
+			char why[128];
+			snprintf(why, sizeof why, "dns: %s",
+			         spfkit_strerror(rc));
+			for (unsigned long seq = e.head; seq != e.tail; seq++)
+				if (job_at(&e, seq)->state == JOB_RUNNING)
+					job_fail(&e, job_at(&e, seq), why, true);
+			dns_broken = rc != SPFKIT_ENOMEM;
+		}
+		now = now_ms();
+		(void)expire_jobs(&e, now);
+		show_progress(&e, now, false);
+	}
+	show_progress(&e, now_ms(), true);
+	clear_progress(&e);
+	free(buf);
+	free(e.ring);
+	if (ferror(stdin)) {
+		(void)finish_output(0);
+		return fatal(CLI_EX_SOFTWARE, "reading standard input: %s",
+		             strerror(errno ? errno : EIO));
+	}
+	return finish_output(e.all_ok ? 0 : CLI_EX_SOFTWARE);
+}
+
+/* ------------------------------------------------------------ DNS setup */
+
+/* Can path be opened for reading? For a message before any work. */
+static bool readable(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return false;
+	fclose(f);
+	return true;
+}
+
+/* Makes the libunbound driver the resolver; zone (may be NULL, then
+ * owned by res) answers first. Returns 0 or the exit status. */
+static int make_dns_resolver(const check_opts *co, const spfkit_config *cfg,
+                             resolver *res)
+{
+	spfkit_resolver *r = NULL;
+	int rc = spfkit_resolver_new(&r, cfg);
+	if (rc < 0)
+		return fatal(CLI_EX_SOFTWARE, "DNS: %s", spfkit_strerror(rc));
+	for (size_t i = 0; rc >= 0 && i < co->nnameservers; i++) {
+		rc = spfkit_resolver_add_nameserver(r, co->nameservers[i]);
+		if (rc == SPFKIT_EINVAL) {
+			spfkit_resolver_free(r);
+			return usage("--nameserver: '%s' is not ADDR[@PORT]",
+			             shown_str(co->nameservers[i]));
+		}
+	}
+	if (rc >= 0 && co->recursive)
+		rc = spfkit_resolver_set_recursive(r);
+	if (rc >= 0 && !co->recursive && co->nnameservers == 0) {
+		if (!readable("/etc/resolv.conf")) {
+			int err = errno;
+			spfkit_resolver_free(r);
+			return fatal(CLI_EX_NOINPUT,
+			             "cannot read /etc/resolv.conf: %s (give "
+			             "--nameserver ADDR[@PORT] or --recursive)",
+			             strerror(err));
+		}
+		rc = spfkit_resolver_use_resolvconf(r, NULL);
+	}
+	if (rc >= 0 && co->trust_anchor) {
+		if (!readable(co->trust_anchor)) {
+			int err = errno;
+			spfkit_resolver_free(r);
+			return fatal(CLI_EX_NOINPUT, "--trust-anchor '%s': %s",
+			             shown_str(co->trust_anchor),
+			             strerror(err));
+		}
+		rc = spfkit_resolver_set_trust_anchor_file(r,
+		                                           co->trust_anchor);
+	}
+	if (rc >= 0 && res->ctx)
+		rc = spfkit_resolver_set_zone(r, res->ctx);
+	uint32_t qt = DEFAULT_QUERY_TIMEOUT_MS;
+	if (co->timeout_ms && co->timeout_ms < qt)
+		qt = co->timeout_ms;
+	if (rc >= 0)
+		rc = spfkit_resolver_set_query_timeout(r, qt);
+	if (rc < 0) {
+		spfkit_resolver_free(r);
+		return fatal(CLI_EX_SOFTWARE, "DNS: %s", spfkit_strerror(rc));
+	}
+	res->name = "dns";
+	res->dns = r;
+	res->deadline_ms = co->timeout_ms ? co->timeout_ms : DEFAULT_DEADLINE_MS;
+	return 0;
+}
+
+static void close_resolver(resolver *res)
+{
+	spfkit_resolver_free(res->dns);
+	if (res->ctx)
+		spfkit_zone_free(res->ctx);
+}
+
 /* ------------------------------------------------------------ main */
 
 int cli_check_main(int argc, char **argv)
 {
 	check_opts co = {.scope = SPFKIT_SCOPE_MAILFROM,
 	                 .format = CLI_FORMAT_TEXT};
-	/* At most one zone per argument. */
-	co.zones = calloc((size_t)(argc > 0 ? argc : 1), sizeof *co.zones);
-	if (!co.zones)
+	/* At most one zone, and one name server, per argument. */
+	size_t nargs = (size_t)(argc > 0 ? argc : 1);
+	co.zones = calloc(nargs, sizeof *co.zones);
+	co.nameservers = calloc(nargs, sizeof *co.nameservers);
+	if (!co.zones || !co.nameservers) {
+		free(co.zones);
+		free(co.nameservers);
 		return fatal(CLI_EX_SOFTWARE, "%s",
 		             spfkit_strerror(SPFKIT_ENOMEM));
+	}
 
 	int status = parse_args(argc, argv, &co);
-	if (status != 0) {
-		free(co.zones);
-		return status < 0 ? finish_output(0) : status;
-	}
-
 	spfkit_config *cfg = NULL;
-	status = make_config(&co, &cfg);
-	if (status != 0) {
-		free(co.zones);
-		return status;
+	if (status == 0)
+		status = make_config(&co, &cfg);
+	resolver res = {0};
+	if (status == 0 && co.nzones > 0)
+		status = make_zone_resolver(&co, cfg, &res);
+	if (status == 0 && co.dns) {
+		status = make_dns_resolver(&co, cfg, &res);
+		if (status != 0 && res.ctx)
+			res.close(res.ctx);
 	}
-	resolver res;
-	status = make_zone_resolver(&co, cfg, &res);
 	if (status != 0) {
 		spfkit_config_free(cfg);
 		free(co.zones);
-		return status;
+		free(co.nameservers);
+		return status < 0 ? finish_output(0) : status;
 	}
 
 	cli_out out = {.f = stdout,
@@ -868,13 +1457,19 @@ int cli_check_main(int argc, char **argv)
 	               .cfg = cfg,
 	               .lookup_limit = RFC_DNS_TERMS,
 	               .void_limit = RFC_VOID_LOOKUPS};
-	if (co.batch)
+	if (co.batch && res.dns)
+		status = check_batch_dns(&co, cfg, &res, &out);
+	else if (co.batch)
 		status = check_batch(&co, cfg, &res, &out);
 	else
 		status = check_one(&co, cfg, &res, &out);
 
-	res.close(res.ctx);
+	if (res.dns)
+		close_resolver(&res);
+	else
+		res.close(res.ctx);
 	spfkit_config_free(cfg);
 	free(co.zones);
+	free(co.nameservers);
 	return status;
 }

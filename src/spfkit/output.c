@@ -239,6 +239,10 @@ static void json_check(const cli_out *o, const spfkit_check *chk,
 	json_str_or_null(f, spfkit_check_problem(chk));
 	fputs(",\"reason\":", f);
 	json_str_or_null(f, spfkit_reason_name(spfkit_check_reason(chk)));
+	/* Always present: "unknown" when nothing was validated (zone files,
+	 * no --trust-anchor). */
+	fputs(",\"dnssec\":", f);
+	json_str_or_null(f, spfkit_dnssec_name(spfkit_check_dnssec(chk)));
 	fprintf(f, ",\"lookups\":%u,\"void_lookups\":%u,\"queries\":%u}\n",
 	        spfkit_check_lookups(chk), spfkit_check_void_lookups(chk),
 	        spfkit_check_queries(chk));
@@ -436,6 +440,18 @@ static void text_check(const cli_out *o, const spfkit_check *chk,
 	if (hint) {
 		fprintf(f, ROW, "hint");
 		fputs(hint, f);
+		putc('\n', f);
+	}
+	spfkit_dnssec sec = spfkit_check_dnssec(chk);
+	if (sec != SPFKIT_DNSSEC_UNKNOWN) {
+		fprintf(f, ROW, "dnssec");
+		fputs(spfkit_dnssec_name(sec), f);
+		fputs(sec == SPFKIT_DNSSEC_SECURE
+		          ? " (every answer used was signed and validated)"
+		      : sec == SPFKIT_DNSSEC_BOGUS
+		          ? " (validation failed: answers were not trusted)"
+		          : " (validated: at least one zone used is unsigned)",
+		      f);
 		putc('\n', f);
 	}
 	unsigned queries = spfkit_check_queries(chk);

@@ -1,0 +1,647 @@
+/*
+ * unbound.c - the real DNS driver: answers the evaluator's queries through
+ * libunbound's asynchronous API (cache, TCP fallback, DNSSEC validation),
+ * many checks in flight, one ub_ctx for the resolver's lifetime so its
+ * cache serves every check. Names an attached zone holds are answered from
+ * the zone without asking DNS.
+ *
+ * Every query lives in one of two lists: "flight" (handed to libunbound,
+ * waiting) and "ready" (answered, by libunbound, the zone, or a timeout,
+ * and not yet handed to its check). Answers reach checks only inside
+ * spfkit_resolver_process(), so the caller's callback never runs inside
+ * spfkit_resolver_send() or inside libunbound.
+ *
+ * libunbound runs its work in a background thread (ub_ctx_async(ctx, 1)):
+ * the other choice, a forked process, would copy the caller's whole
+ * address space and descriptors (a daemon holding thousands of checks) and
+ * leave a second process to account for under LeakSanitizer. The caller
+ * still sees one thread: results are read from ub_fd() by ub_process().
+ */
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unbound.h>
+
+#include "api.h"
+#include "dns/zone.h"
+#include "internal.h"
+
+/* The per-query timeout when none is set (spfkit.h). */
+#define RES_DEFAULT_TIMEOUT_MS 5000u
+
+/* DNS class IN (RFC 1035 §3.2.4). */
+#define RES_CLASS_IN 1
+
+/* A name of at most 255 octets, every octet escaped as \DDD, and a NUL. */
+#define RES_NAME_MAX (255 * 4 + 1)
+
+typedef enum res_mode {
+	RES_MODE_UNSET = 0, /* nothing chosen yet: /etc/resolv.conf */
+	RES_MODE_FORWARD,   /* --nameserver: forward to these servers */
+	RES_MODE_RESOLVCONF,
+	RES_MODE_RECURSIVE /* from the root hints built into libunbound */
+} res_mode;
+
+typedef struct res_query {
+	struct res_query *prev, *next; /* in flight or ready */
+	spfkit_resolver *r;
+	spfkit_check *chk;
+	unsigned id;
+	uint16_t type;
+	int async_id;   /* libunbound's id; valid while in flight */
+	bool in_flight; /* in r->flight (else in r->ready) */
+	uint64_t sent_ms;
+	/* The answer, once ready. */
+	spfkit_dns_status status;
+	spfkit_dnssec dnssec;
+	struct ub_result *ub; /* libunbound's answer, or NULL */
+	spfkit__zone_answer zans;
+	bool has_zans;
+} res_query;
+
+typedef struct res_list {
+	res_query *head, *tail;
+	size_t n;
+} res_list;
+
+struct spfkit_resolver {
+	const spfkit_config *cfg;
+	const spfkit__alloc *a;
+	struct ub_ctx *ctx;
+	const spfkit_zone *zone;
+	res_mode mode;
+	char *resolvconf; /* RES_MODE_RESOLVCONF path, or NULL */
+	bool trust_anchor;
+	bool started; /* the context was finalised by a first send */
+	uint32_t timeout_ms;
+	uint64_t sent; /* ub_resolve_async() calls */
+	res_list flight, ready;
+	spfkit_check **batch; /* process(): checks to call back */
+	size_t batch_cap;
+};
+
+/* ------------------------------------------------------------ lists */
+
+static void list_push(res_list *l, res_query *q)
+{
+	q->next = NULL;
+	q->prev = l->tail;
+	if (l->tail)
+		l->tail->next = q;
+	else
+		l->head = q;
+	l->tail = q;
+	l->n++;
+}
+
+static void list_remove(res_list *l, res_query *q)
+{
+	if (q->prev)
+		q->prev->next = q->next;
+	else
+		l->head = q->next;
+	if (q->next)
+		q->next->prev = q->prev;
+	else
+		l->tail = q->prev;
+	q->prev = q->next = NULL;
+	l->n--;
+}
+
+/* Releases a query's answer and the query; it is in no list. */
+static void query_free(spfkit_resolver *r, res_query *q)
+{
+	if (q->ub)
+		ub_resolve_free(q->ub);
+	if (q->has_zans)
+		spfkit__zone_answer_free(r->zone, &q->zans);
+	spfkit__free(r->a, q);
+}
+
+/* Moves a query from the flight list to the ready list. */
+static void make_ready(spfkit_resolver *r, res_query *q)
+{
+	if (q->in_flight) {
+		list_remove(&r->flight, q);
+		q->in_flight = false;
+		list_push(&r->ready, q);
+	}
+}
+
+/* ------------------------------------------------------------ setup */
+
+int spfkit_resolver_new(spfkit_resolver **out, const spfkit_config *cfg)
+{
+	if (!out || !cfg)
+		return SPFKIT_EINVAL;
+	*out = NULL;
+	const spfkit__alloc *a = spfkit__config_alloc(cfg);
+	spfkit_resolver *r = spfkit__calloc(a, 1, sizeof *r);
+	if (!r)
+		return SPFKIT_ENOMEM;
+	r->cfg = cfg;
+	r->a = a;
+	r->timeout_ms = RES_DEFAULT_TIMEOUT_MS;
+	r->ctx = ub_ctx_create();
+	if (!r->ctx) {
+		spfkit__free(a, r);
+		return SPFKIT_ENOMEM;
+	}
+	if (ub_ctx_async(r->ctx, 1) != 0) {
+		ub_ctx_delete(r->ctx);
+		spfkit__free(a, r);
+		return SPFKIT_ENOMEM;
+	}
+	*out = r;
+	return SPFKIT_OK;
+}
+
+void spfkit_resolver_free(spfkit_resolver *r)
+{
+	if (!r)
+		return;
+	res_query *q;
+	while ((q = r->flight.head) != NULL) {
+		list_remove(&r->flight, q);
+		(void)ub_cancel(r->ctx, q->async_id);
+		query_free(r, q);
+	}
+	while ((q = r->ready.head) != NULL) {
+		list_remove(&r->ready, q);
+		query_free(r, q);
+	}
+	ub_ctx_delete(r->ctx);
+	spfkit__free(r->a, r->resolvconf);
+	spfkit__free(r->a, r->batch);
+	spfkit__free(r->a, r);
+}
+
+/* The first choice of where to ask decides; settings only before the
+ * first send. */
+static int choose_mode(spfkit_resolver *r, res_mode m)
+{
+	if (r->started)
+		return SPFKIT_ESTATE;
+	if (r->mode != RES_MODE_UNSET && r->mode != m)
+		return SPFKIT_ESTATE;
+	r->mode = m;
+	return SPFKIT_OK;
+}
+
+int spfkit_resolver_add_nameserver(spfkit_resolver *r, const char *addr)
+{
+	if (!r || !addr || !addr[0])
+		return SPFKIT_EINVAL;
+	int rc = choose_mode(r, RES_MODE_FORWARD);
+	if (rc < 0)
+		return rc;
+	/* libunbound's own syntax is ADDR[@PORT], as dig's @server. */
+	rc = ub_ctx_set_fwd(r->ctx, addr);
+	if (rc == UB_NOMEM)
+		return SPFKIT_ENOMEM;
+	if (rc != 0)
+		return SPFKIT_EINVAL;
+	return SPFKIT_OK;
+}
+
+int spfkit_resolver_use_resolvconf(spfkit_resolver *r, const char *path)
+{
+	if (!r)
+		return SPFKIT_EINVAL;
+	int rc = choose_mode(r, RES_MODE_RESOLVCONF);
+	if (rc < 0)
+		return rc;
+	if (path) {
+		char *p = spfkit__strndup(r->a, path, strlen(path));
+		if (!p)
+			return SPFKIT_ENOMEM;
+		spfkit__free(r->a, r->resolvconf);
+		r->resolvconf = p;
+	}
+	return SPFKIT_OK;
+}
+
+int spfkit_resolver_set_recursive(spfkit_resolver *r)
+{
+	if (!r)
+		return SPFKIT_EINVAL;
+	return choose_mode(r, RES_MODE_RECURSIVE);
+}
+
+int spfkit_resolver_set_trust_anchor_file(spfkit_resolver *r, const char *path)
+{
+	if (!r || !path || !path[0])
+		return SPFKIT_EINVAL;
+	if (r->started)
+		return SPFKIT_ESTATE;
+	/* libunbound reads the file when the context is finalised; the
+	 * first send reports a file it cannot read. */
+	int rc = ub_ctx_add_ta_file(r->ctx, path);
+	if (rc == UB_NOMEM)
+		return SPFKIT_ENOMEM;
+	if (rc != 0)
+		return SPFKIT_EINVAL;
+	r->trust_anchor = true;
+	return SPFKIT_OK;
+}
+
+int spfkit_resolver_set_zone(spfkit_resolver *r, const spfkit_zone *zone)
+{
+	if (!r)
+		return SPFKIT_EINVAL;
+	r->zone = zone;
+	return SPFKIT_OK;
+}
+
+int spfkit_resolver_set_query_timeout(spfkit_resolver *r, uint32_t ms)
+{
+	if (!r || ms == 0)
+		return SPFKIT_EINVAL;
+	r->timeout_ms = ms;
+	return SPFKIT_OK;
+}
+
+/* Maps a libunbound setup error to a status. */
+static int ub_status(int rc)
+{
+	switch (rc) {
+	case 0: return SPFKIT_OK;
+	case UB_NOMEM: return SPFKIT_ENOMEM;
+	case UB_READFILE: return SPFKIT_EIO;
+	case UB_SYNTAX: return SPFKIT_EPARSE;
+	default: return SPFKIT_EINVAL;
+	}
+}
+
+/* Applies the chosen source once, before the first query. */
+static int start(spfkit_resolver *r)
+{
+	if (r->started)
+		return SPFKIT_OK;
+	int rc = 0;
+	switch (r->mode) {
+	case RES_MODE_UNSET:
+	case RES_MODE_RESOLVCONF:
+		rc = ub_ctx_resolvconf(r->ctx, r->resolvconf);
+		/* resolv.conf naming 127.0.0.1 (a local cache) is common. */
+		if (rc == 0)
+			rc = ub_ctx_set_option(r->ctx,
+					       "do-not-query-localhost:", "no");
+		break;
+	case RES_MODE_FORWARD:
+		/* Forwarding to a server on loopback is what ADDR means. */
+		rc = ub_ctx_set_option(r->ctx, "do-not-query-localhost:", "no");
+		break;
+	case RES_MODE_RECURSIVE: break;
+	}
+	if (rc != 0)
+		return ub_status(rc);
+	r->started = true;
+	return SPFKIT_OK;
+}
+
+/* ------------------------------------------------------------ queries */
+
+/* Writes name in presentation format into out (RES_NAME_MAX octets):
+ * octets special there (RFC 1035 §5.1) or outside letters, digits, '-'
+ * and '_' become \DDD, so a hostile macro expansion can only ever be the
+ * one name it spells. '.' separates labels (a name from the evaluator
+ * holds no dot inside a label). */
+static bool present_name(const char *name, char *out)
+{
+	size_t o = 0;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		unsigned char c = *p;
+		if (spfkit__is_alnum(c) || c == '-' || c == '_' || c == '.') {
+			if (o + 2 > RES_NAME_MAX)
+				return false;
+			out[o++] = (char)c;
+		} else {
+			if (o + 5 > RES_NAME_MAX)
+				return false;
+			out[o++] = '\\';
+			out[o++] = (char)('0' + c / 100);
+			out[o++] = (char)('0' + c / 10 % 10);
+			out[o++] = (char)('0' + c % 10);
+		}
+	}
+	out[o] = '\0';
+	return true;
+}
+
+/* libunbound's callback (inside ub_process): keep the answer for
+ * delivery after ub_process returns. */
+static void ub_done(void *mydata, int err, struct ub_result *result)
+{
+	res_query *q = mydata;
+	spfkit_resolver *r = q->r;
+	q->ub = result;
+	q->status = SPFKIT_DNS_TEMPFAIL;
+	q->dnssec = SPFKIT_DNSSEC_UNKNOWN;
+	if (err == 0 && result) {
+		if (result->bogus) {
+			q->dnssec = SPFKIT_DNSSEC_BOGUS;
+		} else {
+			if (result->secure)
+				q->dnssec = SPFKIT_DNSSEC_SECURE;
+			else if (r->trust_anchor)
+				q->dnssec = SPFKIT_DNSSEC_INSECURE;
+			if (result->rcode == 0)
+				q->status = SPFKIT_DNS_NOERROR;
+			else if (result->nxdomain || result->rcode == 3)
+				q->status = SPFKIT_DNS_NXDOMAIN;
+			/* SERVFAIL, REFUSED, ... stay TEMPFAIL. */
+			if (q->status == SPFKIT_DNS_TEMPFAIL)
+				q->dnssec = SPFKIT_DNSSEC_UNKNOWN;
+		}
+	}
+	make_ready(r, q);
+}
+
+/* Is query id of chk already in a list? */
+static bool known(const spfkit_resolver *r, const spfkit_check *chk,
+		  unsigned id)
+{
+	for (const res_query *q = r->flight.head; q; q = q->next)
+		if (q->chk == chk && q->id == id)
+			return true;
+	for (const res_query *q = r->ready.head; q; q = q->next)
+		if (q->chk == chk && q->id == id)
+			return true;
+	return false;
+}
+
+/* Starts one query: from the zone when it holds the name, else through
+ * libunbound. */
+static int send_one(spfkit_resolver *r, spfkit_check *chk, unsigned id,
+		    const char *name, uint16_t type, uint64_t now_ms)
+{
+	res_query *q = spfkit__calloc(r->a, 1, sizeof *q);
+	if (!q)
+		return SPFKIT_ENOMEM;
+	q->r = r;
+	q->chk = chk;
+	q->id = id;
+	q->type = type;
+	q->sent_ms = now_ms;
+	q->status = SPFKIT_DNS_TEMPFAIL;
+	q->dnssec = SPFKIT_DNSSEC_UNKNOWN;
+
+	if (r->zone) {
+		int rc = spfkit__zone_lookup(r->zone, name, type, &q->zans);
+		if (rc == SPFKIT_ENOMEM) {
+			spfkit__free(r->a, q);
+			return rc;
+		}
+		/* NXDOMAIN from the zone means "not ours": ask DNS. */
+		if (rc == SPFKIT_OK && q->zans.status != SPFKIT_DNS_NXDOMAIN) {
+			q->has_zans = true;
+			q->status = q->zans.status;
+			list_push(&r->ready, q);
+			return SPFKIT_OK;
+		}
+		if (rc == SPFKIT_OK)
+			spfkit__zone_answer_free(r->zone, &q->zans);
+		memset(&q->zans, 0, sizeof q->zans);
+	}
+
+	char pres[RES_NAME_MAX];
+	if (!present_name(name, pres)) {
+		/* Longer than any name: the evaluator never asks this. */
+		list_push(&r->ready, q);
+		return SPFKIT_OK;
+	}
+	int rc = start(r);
+	if (rc < 0) {
+		spfkit__free(r->a, q);
+		return rc;
+	}
+	q->in_flight = true;
+	list_push(&r->flight, q);
+	rc = ub_resolve_async(r->ctx, pres, type, RES_CLASS_IN, q, ub_done,
+			      &q->async_id);
+	if (rc != 0) {
+		/* Not handed over: no callback will come. A name libunbound
+		 * will not parse is a failed lookup, not our trouble. */
+		list_remove(&r->flight, q);
+		q->in_flight = false;
+		if (rc == UB_NOMEM) {
+			spfkit__free(r->a, q);
+			return SPFKIT_ENOMEM;
+		}
+		if (rc == UB_SYNTAX) {
+			list_push(&r->ready, q);
+			return SPFKIT_OK;
+		}
+		spfkit__free(r->a, q);
+		return ub_status(rc);
+	}
+	r->sent++;
+	return SPFKIT_OK;
+}
+
+int spfkit_resolver_send(spfkit_resolver *r, spfkit_check *chk, uint64_t now_ms)
+{
+	if (!r || !chk)
+		return SPFKIT_EINVAL;
+	size_t n = spfkit_check_pending(chk);
+	for (size_t i = 0; i < n; i++) {
+		unsigned id;
+		const char *name;
+		uint16_t type;
+		int rc = spfkit_check_query(chk, i, &id, &name, &type);
+		if (rc < 0)
+			return rc;
+		if (known(r, chk, id))
+			continue;
+		rc = send_one(r, chk, id, name, type, now_ms);
+		if (rc < 0)
+			return rc;
+	}
+	return SPFKIT_OK;
+}
+
+void spfkit_resolver_cancel(spfkit_resolver *r, spfkit_check *chk)
+{
+	if (!r || !chk)
+		return;
+	res_query *q, *next;
+	for (q = r->flight.head; q; q = next) {
+		next = q->next;
+		if (q->chk != chk)
+			continue;
+		list_remove(&r->flight, q);
+		(void)ub_cancel(r->ctx, q->async_id);
+		query_free(r, q);
+	}
+	for (q = r->ready.head; q; q = next) {
+		next = q->next;
+		if (q->chk != chk)
+			continue;
+		list_remove(&r->ready, q);
+		query_free(r, q);
+	}
+}
+
+/* ------------------------------------------------------------ answers */
+
+/* Hands a ready query's answer to its check. Returns true when the check
+ * took it. */
+static bool deliver(spfkit_resolver *r, res_query *q)
+{
+	spfkit_rr stack[16] = {{0}};
+	spfkit_rr *rrs = NULL;
+	size_t n = 0;
+	int rc;
+	if (q->has_zans) {
+		rc = spfkit_check_answer_dnssec(q->chk, q->id, q->zans.status,
+						q->zans.rrs, q->zans.n,
+						SPFKIT_DNSSEC_UNKNOWN);
+		return rc == SPFKIT_OK;
+	}
+	spfkit_dns_status status = q->status;
+	if (status == SPFKIT_DNS_NOERROR && q->ub && q->ub->havedata) {
+		while (q->ub->data[n])
+			n++;
+		rrs = n <= sizeof stack / sizeof stack[0]
+			  ? stack
+			  : spfkit__calloc(r->a, n, sizeof *rrs);
+		if (!rrs) {
+			/* Out of memory is a failed lookup for the check. */
+			status = SPFKIT_DNS_TEMPFAIL;
+			n = 0;
+		}
+		for (size_t i = 0; rrs && i < n; i++) {
+			rrs[i].type = q->type;
+			rrs[i].ttl = q->ub->ttl > 0 ? (uint32_t)q->ub->ttl : 0;
+			rrs[i].rdata = (const unsigned char *)q->ub->data[i];
+			rrs[i].rdlen =
+			    q->ub->len[i] > 0 ? (size_t)q->ub->len[i] : 0;
+		}
+	}
+	rc = spfkit_check_answer_dnssec(q->chk, q->id, status, rrs, n,
+					q->dnssec);
+	if (rrs && rrs != stack)
+		spfkit__free(r->a, rrs);
+	/* SPFKIT_ENOENT: the check ended and dropped this query. */
+	return rc == SPFKIT_OK;
+}
+
+/* Answers TEMPFAIL for queries in flight past the timeout. Returns the
+ * milliseconds until the next one expires (UINT32_MAX: none). */
+static uint32_t expire(spfkit_resolver *r, uint64_t now_ms)
+{
+	uint64_t next = UINT64_MAX;
+	res_query *q, *nq;
+	for (q = r->flight.head; q; q = nq) {
+		nq = q->next;
+		uint64_t due = q->sent_ms + r->timeout_ms;
+		if (now_ms >= due) {
+			(void)ub_cancel(r->ctx, q->async_id);
+			q->status = SPFKIT_DNS_TEMPFAIL;
+			q->dnssec = SPFKIT_DNSSEC_UNKNOWN;
+			make_ready(r, q);
+		} else if (due - now_ms < next) {
+			next = due - now_ms;
+		}
+	}
+	return next > UINT32_MAX ? UINT32_MAX : (uint32_t)next;
+}
+
+/* Waits up to wait_ms for libunbound's descriptor and reads every answer
+ * there (their callbacks move them to the ready list). */
+static int pump(spfkit_resolver *r, uint32_t wait_ms)
+{
+	if (!r->started || r->flight.n == 0)
+		return SPFKIT_OK;
+	struct pollfd pfd = {.fd = ub_fd(r->ctx), .events = POLLIN};
+	if (pfd.fd < 0)
+		return SPFKIT_EIO;
+	int prc = poll(&pfd, 1, wait_ms > INT32_MAX ? INT32_MAX : (int)wait_ms);
+	if (prc <= 0)
+		return SPFKIT_OK; /* timeout, or EINTR: the caller comes back */
+	int rc = ub_process(r->ctx);
+	if (rc != 0)
+		return rc == UB_NOMEM ? SPFKIT_ENOMEM : SPFKIT_EIO;
+	return SPFKIT_OK;
+}
+
+/* Orders check pointers so each is called back once. */
+static int cmp_ptr(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t) * (spfkit_check *const *)a;
+	uintptr_t y = (uintptr_t) * (spfkit_check *const *)b;
+	return x < y ? -1 : x > y;
+}
+
+int spfkit_resolver_process(spfkit_resolver *r, uint32_t timeout_ms,
+			    uint64_t now_ms, spfkit_resolver_cb cb, void *ud)
+{
+	if (!r)
+		return SPFKIT_EINVAL;
+	/* Read what already arrived before timing anything out: a caller
+	 * that was busy elsewhere must not lose answers waiting in the
+	 * pipe. */
+	int rc = pump(r, 0);
+	if (rc < 0)
+		return rc;
+	uint32_t next = expire(r, now_ms);
+	if (r->ready.n == 0 && r->flight.n > 0 && timeout_ms > 0) {
+		/* Never wait past the next query's timeout: the caller comes
+		 * back with a new clock. */
+		rc = pump(r, next < timeout_ms ? next : timeout_ms);
+		if (rc < 0)
+			return rc;
+	}
+
+	/* Hand every ready answer over, then call back each check once, so
+	 * a check that got several answers at once runs once. */
+	size_t nready = r->ready.n;
+	if (nready == 0)
+		return 0;
+	if (nready > r->batch_cap) {
+		spfkit_check **b =
+		    spfkit__realloc(r->a, r->batch, nready * sizeof *b);
+		if (!b)
+			return SPFKIT_ENOMEM;
+		r->batch = b;
+		r->batch_cap = nready;
+	}
+	size_t nb = 0;
+	int delivered = 0;
+	res_query *q;
+	while ((q = r->ready.head) != NULL) {
+		list_remove(&r->ready, q);
+		if (deliver(r, q)) {
+			delivered++;
+			r->batch[nb++] = q->chk;
+		}
+		query_free(r, q);
+	}
+	if (nb > 1)
+		qsort(r->batch, nb, sizeof *r->batch, cmp_ptr);
+	for (size_t i = 0; i < nb; i++) {
+		if (i > 0 && r->batch[i] == r->batch[i - 1])
+			continue;
+		if (cb)
+			cb(r->batch[i], ud);
+	}
+	return delivered;
+}
+
+int spfkit_resolver_fd(const spfkit_resolver *r)
+{
+	if (!r || !r->started)
+		return -1;
+	return ub_fd(r->ctx);
+}
+
+size_t spfkit_resolver_in_flight(const spfkit_resolver *r)
+{
+	return r ? r->flight.n + r->ready.n : 0;
+}
+
+uint64_t spfkit_resolver_queries_sent(const spfkit_resolver *r)
+{
+	return r ? r->sent : 0;
+}
