@@ -184,6 +184,11 @@ SPFKIT_API int spfkit_check_set_helo(spfkit_check *chk, const char *helo,
                                      size_t len);
 SPFKIT_API int spfkit_check_set_scope(spfkit_check *chk, spfkit_scope scope);
 
+/* A pointer of the caller's, kept with the check and never used by the
+ * library (an event loop finds its own state from a check with it). */
+SPFKIT_API int spfkit_check_set_userdata(spfkit_check *chk, void *ud);
+SPFKIT_API void *spfkit_check_userdata(const spfkit_check *chk);
+
 /* Uses this record text instead of asking DNS for the checked domain's own
  * record (includes and redirects are still looked up): a draft tested
  * before it is published. Copied. */

@@ -79,6 +79,7 @@ struct spfkit_check {
 	spfkit_scope scope;
 
 	uint64_t timestamp; /* %{t}, seconds since the epoch */
+	void *userdata;
 
 	/* state */
 	bool started; /* the first run has set the identity up */
@@ -1253,6 +1254,19 @@ int spfkit_check_set_record(spfkit_check *chk, const char *record, size_t len)
 	if (rc == SPFKIT_OK)
 		chk->has_override = true;
 	return rc;
+}
+
+int spfkit_check_set_userdata(spfkit_check *chk, void *ud)
+{
+	if (!chk)
+		return SPFKIT_EINVAL;
+	chk->userdata = ud;
+	return SPFKIT_OK;
+}
+
+void *spfkit_check_userdata(const spfkit_check *chk)
+{
+	return chk ? chk->userdata : NULL;
 }
 
 int spfkit_check_set_timestamp(spfkit_check *chk, uint64_t unix_seconds)

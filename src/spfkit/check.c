@@ -1128,13 +1128,9 @@ static void job_advance(engine *e, job *j, uint64_t now)
 static void job_answered(spfkit_check *chk, void *ud)
 {
 	engine *e = ud;
-	for (unsigned long seq = e->head; seq != e->tail; seq++) {
-		job *j = job_at(e, seq);
-		if (j->state == JOB_RUNNING && j->chk == chk) {
-			job_advance(e, j, now_ms());
-			return;
-		}
-	}
+	job *j = spfkit_check_userdata(chk);
+	if (j && j->state == JOB_RUNNING && j->chk == chk)
+		job_advance(e, j, now_ms());
 }
 
 /* Starts the job for one input line. */
@@ -1168,6 +1164,7 @@ static void job_start(engine *e, job *j, unsigned long lineno,
 		job_fail(e, j, why, !input_fault(rc, what));
 		return;
 	}
+	spfkit_check_set_userdata(j->chk, j);
 	j->start_ms = now_ms();
 	job_advance(e, j, j->start_ms);
 }
