@@ -533,13 +533,10 @@ static step term_error_dns(spfkit_check *chk, const query *q)
 	return s;
 }
 
-/* RFC 7208 §4.6.4: a void lookup counts once per term; over the limit is
- * a permerror at that moment. */
-static step count_void(spfkit_check *chk, frame *f, const query *q)
+/* RFC 7208 §4.6.4: a void lookup (NXDOMAIN or no answer) counts; over the
+ * limit is a permerror at that moment. */
+static step add_void(spfkit_check *chk, const query *q)
 {
-	if (f->voided || !is_void(q))
-		return S_NOMATCH;
-	f->voided = true;
 	if (++chk->voids > chk->cfg->limits[SPFKIT_LIMIT_VOID_LOOKUPS])
 		return end_check(chk, SPFKIT_RESULT_PERMERROR,
 		                 SPFKIT_REASON_VOID_LIMIT,
@@ -547,6 +544,16 @@ static step count_void(spfkit_check *chk, frame *f, const query *q)
 		                 "the last was for ",
 		                 q->name, q->name_len);
 	return S_NOMATCH;
+}
+
+/* The void lookup of a term's own query counts once, however often the
+ * term is entered again while it waits for DNS. */
+static step count_void(spfkit_check *chk, frame *f, const query *q)
+{
+	if (f->voided || !is_void(q))
+		return S_NOMATCH;
+	f->voided = true;
+	return add_void(chk, q);
 }
 
 static step eval_a(spfkit_check *chk, frame *f, const spfkit__term *t,
@@ -600,15 +607,22 @@ static step eval_mx(spfkit_check *chk, frame *f, const spfkit__term *t,
 	}
 	if (need)
 		return S_NEED;
+	/* As pyspf and Mail::SPF do (the receivers whose counts owners
+	 * meet), every exchange's addresses are gathered before any is
+	 * compared: a DNS error on any is temperror, and each empty address
+	 * lookup is a void lookup (§4.6.4), in MX order. */
 	for (size_t i = 0; i < q->nitems; i++) {
 		if (!fwd[i])
 			continue;
 		if (fwd[i]->status == SPFKIT_DNS_TEMPFAIL)
 			return term_error_dns(chk, fwd[i]);
-		for (size_t k = 0; k < fwd[i]->nitems; k++)
+		if (is_void(fwd[i]) && add_void(chk, fwd[i]) == S_ENDED)
+			return S_ENDED;
+	}
+	for (size_t i = 0; i < q->nitems; i++)
+		for (size_t k = 0; fwd[i] && k < fwd[i]->nitems; k++)
 			if (addr_matches(chk, &fwd[i]->items[k], t->cidr4, t->cidr6))
 				return S_MATCH;
-	}
 	return S_NOMATCH;
 }
 

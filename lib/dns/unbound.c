@@ -18,6 +18,7 @@
  * still sees one thread: results are read from ub_fd() by ub_process().
  */
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unbound.h>
@@ -274,6 +275,23 @@ static int ub_status(int rc)
 }
 
 /* Applies the chosen source once, before the first query. */
+/* The reverse zones libunbound serves locally by default (unbound.conf(5),
+ * "local-zone" defaults), made transparent when forwarding. */
+static const char *const local_zones[] = {
+	"10.in-addr.arpa.", "16.172.in-addr.arpa.", "17.172.in-addr.arpa.",
+	"18.172.in-addr.arpa.", "19.172.in-addr.arpa.", "20.172.in-addr.arpa.",
+	"21.172.in-addr.arpa.", "22.172.in-addr.arpa.", "23.172.in-addr.arpa.",
+	"24.172.in-addr.arpa.", "25.172.in-addr.arpa.", "26.172.in-addr.arpa.",
+	"27.172.in-addr.arpa.", "28.172.in-addr.arpa.", "29.172.in-addr.arpa.",
+	"30.172.in-addr.arpa.", "31.172.in-addr.arpa.", "168.192.in-addr.arpa.",
+	"254.169.in-addr.arpa.", "2.0.192.in-addr.arpa.",
+	"100.51.198.in-addr.arpa.", "113.0.203.in-addr.arpa.",
+	"255.255.255.255.in-addr.arpa.", "0.in-addr.arpa.",
+	"127.in-addr.arpa.", "d.f.ip6.arpa.", "8.e.f.ip6.arpa.",
+	"9.e.f.ip6.arpa.", "a.e.f.ip6.arpa.", "b.e.f.ip6.arpa.",
+	"8.b.d.0.1.0.0.2.ip6.arpa.", "test.", "invalid.", "home.arpa.",
+};
+
 static int start(spfkit_resolver *r)
 {
 	if (r->started)
@@ -293,6 +311,17 @@ static int start(spfkit_resolver *r)
 		rc = ub_ctx_set_option(r->ctx, "do-not-query-localhost:", "no");
 		break;
 	case RES_MODE_RECURSIVE: break;
+	}
+	/* libunbound answers NXDOMAIN itself for the reverse zones of private
+	 * and documentation networks (RFC 6761, RFC 6303). Behind a resolver
+	 * of the user's choice, that resolver decides: its %{p} and ptr
+	 * answers must not be replaced by ours. */
+	for (size_t i = 0; rc == 0 && r->mode != RES_MODE_RECURSIVE &&
+	                   i < sizeof local_zones / sizeof local_zones[0];
+	     i++) {
+		char zone[96];
+		snprintf(zone, sizeof zone, "%s transparent", local_zones[i]);
+		rc = ub_ctx_set_option(r->ctx, "local-zone:", zone);
 	}
 	if (rc != 0)
 		return ub_status(rc);

@@ -61,6 +61,17 @@ static const char zone_yaml[] =
 	"  - MX: [3, m4.mx.example]\n  - MX: [4, m5.mx.example]\n  - MX: [5, m6.mx.example]\n"
 	"  - MX: [6, m7.mx.example]\n  - MX: [7, m8.mx.example]\n  - MX: [8, m9.mx.example]\n"
 	"  - MX: [9, m10.mx.example]\n  - MX: [10, m11.mx.example]\n"
+	/* Exchanges without AAAA: each empty AAAA lookup is a void lookup for
+	 * an IPv6 client, as pyspf and Mail::SPF count. */
+	"mx3v4.example:\n"
+	"  - TXT: \"v=spf1 mx ~all\"\n"
+	"  - MX: [0, h1.mx3v4.example]\n  - MX: [1, h2.mx3v4.example]\n  - MX: [2, h3.mx3v4.example]\n"
+	"mx2v4.example:\n"
+	"  - TXT: \"v=spf1 mx ~all\"\n"
+	"  - MX: [0, h1.mx3v4.example]\n  - MX: [1, h2.mx3v4.example]\n"
+	"h1.mx3v4.example:\n  - A: 192.0.2.31\n"
+	"h2.mx3v4.example:\n  - A: 192.0.2.32\n"
+	"h3.mx3v4.example:\n  - A: 192.0.2.33\n"
 	"helo.example:\n"
 	"  - TXT: \"v=spf1 a -all\"\n"
 	"  - A: 192.0.2.55\n"
@@ -127,6 +138,9 @@ static const eval_case cases[] = {
 	{"::ffff:192.0.2.1", "a@mapped.example", 0, NULL, SPFKIT_SCOPE_MAILFROM, SPFKIT_RESULT_PASS, SPFKIT_REASON_MECHANISM, 0, NULL},
 	{"192.0.2.1", "a@mx.example", 0, NULL, SPFKIT_SCOPE_MAILFROM, SPFKIT_RESULT_PERMERROR, SPFKIT_REASON_MX_LIMIT, 1, NULL},
 	{"192.0.2.1", "a@slow.example", 0, NULL, SPFKIT_SCOPE_MAILFROM, SPFKIT_RESULT_TEMPERROR, SPFKIT_REASON_DNS_ERROR, 1, NULL},
+	{"2001:db8::1", "a@mx3v4.example", 0, NULL, SPFKIT_SCOPE_MAILFROM, SPFKIT_RESULT_PERMERROR, SPFKIT_REASON_VOID_LIMIT, 1, NULL},
+	{"2001:db8::1", "a@mx2v4.example", 0, NULL, SPFKIT_SCOPE_MAILFROM, SPFKIT_RESULT_SOFTFAIL, SPFKIT_REASON_MECHANISM, 1, NULL},
+	{"192.0.2.33", "a@mx3v4.example", 0, NULL, SPFKIT_SCOPE_MAILFROM, SPFKIT_RESULT_PASS, SPFKIT_REASON_MECHANISM, 1, NULL},
 	/* Malformed identities give none (RFC 7208 §4.3). */
 	{"192.0.2.1", "a@legit.example(.attacker.example)", 0, NULL, SPFKIT_SCOPE_MAILFROM, SPFKIT_RESULT_NONE, SPFKIT_REASON_MALFORMED_DOMAIN, 0, NULL},
 	{"192.0.2.1", "a@exam\0ple.com", 14, NULL, SPFKIT_SCOPE_MAILFROM, SPFKIT_RESULT_NONE, SPFKIT_REASON_MALFORMED_DOMAIN, 0, NULL},
