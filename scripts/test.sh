@@ -59,6 +59,12 @@ else
 	echo "FAIL build-asan"; failed=$((failed + 1))
 fi
 
+# Real servers on loopback: NSD with the suite's zones, a fault-injecting
+# DNS server, libunbound in between (the sanitizer build for the faults).
+if [ -x build/src/spfkit/spfkit ] && [ -x build-asan/src/spfkit/spfkit ]; then
+	count "integration (NSD, faults)" tests/integration/run.sh build build-asan
+fi
+
 if [ -x tests/fuzz/smoke.sh ]; then
 	count "fuzz smoke" tests/fuzz/smoke.sh
 fi
