@@ -43,6 +43,29 @@ typedef enum res_mode {
 	RES_MODE_RECURSIVE /* from the root hints built into libunbound */
 } res_mode;
 
+/* A cached answer (RFC 1035 §3.2.1 TTL respected): reused for every check
+ * while it lasts, so a warm check never crosses libunbound's worker pipe.
+ * Failures and bogus answers are never cached. Shared by the queries it
+ * answers (refs) and the table (in_table); freed when neither holds it. */
+typedef struct res_cached {
+	struct res_cached *next; /* hash chain */
+	unsigned refs;
+	bool in_table;
+	uint16_t type;
+	uint32_t hash;
+	uint64_t expires_ms;
+	spfkit_dns_status status;
+	spfkit_dnssec dnssec;
+	size_t n;
+	spfkit_rr *rrs; /* n records, rdata into blob */
+	unsigned char *blob;
+	size_t name_len;
+	char name[]; /* lower case, NUL terminated */
+} res_cached;
+
+/* At most this many answers are cached; past it the table starts over. */
+#define RES_CACHE_MAX 65536u
+
 typedef struct res_query {
 	struct res_query *prev, *next; /* in flight or ready */
 	spfkit_resolver *r;
@@ -58,6 +81,9 @@ typedef struct res_query {
 	struct ub_result *ub; /* libunbound's answer, or NULL */
 	spfkit__zone_answer zans;
 	bool has_zans;
+	res_cached *cached; /* answered from the cache */
+	char *key;          /* lower-case name, to cache libunbound's answer */
+	size_t key_len;
 } res_query;
 
 typedef struct res_list {
@@ -77,6 +103,9 @@ struct spfkit_resolver {
 	uint32_t timeout_ms;
 	uint64_t sent; /* ub_resolve_async() calls */
 	res_list flight, ready;
+	res_cached **cache; /* hash table, cache_size buckets (power of 2) */
+	size_t cache_size, cache_n;
+	uint64_t now_ms; /* the caller's clock at the last send/process */
 	spfkit_check **batch; /* process(): checks to call back */
 	size_t batch_cap;
 };
@@ -109,9 +138,152 @@ static void list_remove(res_list *l, res_query *q)
 	l->n--;
 }
 
+/* ------------------------------------------------------------ cache */
+
+static uint32_t cache_hash(const char *name, size_t n, uint16_t type)
+{
+	uint32_t h = 2166136261u ^ type; /* FNV-1a over the lower-case name */
+	for (size_t i = 0; i < n; i++) {
+		h ^= spfkit__lower((unsigned char)name[i]);
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static void cache_unref(spfkit_resolver *r, res_cached *c)
+{
+	if (c && --c->refs == 0 && !c->in_table) {
+		spfkit__free(r->a, c->rrs);
+		spfkit__free(r->a, c->blob);
+		spfkit__free(r->a, c);
+	}
+}
+
+/* Takes c out of the table (unlinking it is the caller's part). */
+static void cache_drop(spfkit_resolver *r, res_cached *c)
+{
+	c->in_table = false;
+	r->cache_n--;
+	c->refs++;
+	cache_unref(r, c);
+}
+
+/* Empties the table; answers still held by queries live on. */
+static void cache_clear(spfkit_resolver *r)
+{
+	for (size_t i = 0; i < r->cache_size; i++) {
+		res_cached *c = r->cache[i], *next;
+		for (; c; c = next) {
+			next = c->next;
+			cache_drop(r, c);
+		}
+		r->cache[i] = NULL;
+	}
+}
+
+/* The fresh cached answer for (name, type), or NULL; a stale one goes. */
+static res_cached *cache_find(spfkit_resolver *r, const char *name, size_t n,
+                              uint16_t type)
+{
+	if (!r->cache_size)
+		return NULL;
+	uint32_t h = cache_hash(name, n, type);
+	res_cached **pp = &r->cache[h & (r->cache_size - 1)];
+	while (*pp) {
+		res_cached *c = *pp;
+		if (c->hash == h && c->type == type &&
+		    spfkit__ieq(c->name, c->name_len, name, n)) {
+			if (c->expires_ms > r->now_ms)
+				return c;
+			*pp = c->next;
+			cache_drop(r, c);
+			return NULL;
+		}
+		pp = &c->next;
+	}
+	return NULL;
+}
+
+/* Makes room for one more entry; false when out of memory. */
+static bool cache_room(spfkit_resolver *r)
+{
+	if (r->cache_n >= RES_CACHE_MAX)
+		cache_clear(r);
+	if (r->cache_size && r->cache_n < r->cache_size - r->cache_size / 4)
+		return true;
+	size_t size = r->cache_size ? r->cache_size * 2 : 256;
+	res_cached **t = spfkit__calloc(r->a, size, sizeof *t);
+	if (!t)
+		return false;
+	for (size_t i = 0; i < r->cache_size; i++) {
+		res_cached *c = r->cache[i], *next;
+		for (; c; c = next) {
+			next = c->next;
+			c->next = t[c->hash & (size - 1)];
+			t[c->hash & (size - 1)] = c;
+		}
+	}
+	spfkit__free(r->a, r->cache);
+	r->cache = t;
+	r->cache_size = size;
+	return true;
+}
+
+/* Keeps libunbound's answer to q while its TTL lasts. A cache that cannot
+ * grow just does not keep it. */
+static void cache_store(spfkit_resolver *r, const res_query *q)
+{
+	const struct ub_result *ub = q->ub;
+	if (!q->key || !ub || ub->ttl <= 0 || q->status == SPFKIT_DNS_TEMPFAIL ||
+	    q->dnssec == SPFKIT_DNSSEC_BOGUS || !cache_room(r))
+		return;
+	size_t n = 0, bytes = 0;
+	while (ub->havedata && ub->data[n]) {
+		bytes += ub->len[n] > 0 ? (size_t)ub->len[n] : 0;
+		n++;
+	}
+	res_cached *c = spfkit__calloc(r->a, 1, sizeof *c + q->key_len + 1);
+	if (!c)
+		return;
+	c->rrs = n ? spfkit__calloc(r->a, n, sizeof *c->rrs) : NULL;
+	c->blob = bytes ? spfkit__malloc(r->a, bytes) : NULL;
+	if ((n && !c->rrs) || (bytes && !c->blob)) {
+		spfkit__free(r->a, c->rrs);
+		spfkit__free(r->a, c->blob);
+		spfkit__free(r->a, c);
+		return;
+	}
+	size_t off = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t len = ub->len[i] > 0 ? (size_t)ub->len[i] : 0;
+		if (len)
+			memcpy(c->blob + off, ub->data[i], len);
+		c->rrs[i].type = q->type;
+		c->rrs[i].ttl = (uint32_t)ub->ttl;
+		c->rrs[i].rdata = c->blob ? c->blob + off : NULL;
+		c->rrs[i].rdlen = len;
+		off += len;
+	}
+	c->n = n;
+	c->type = q->type;
+	c->status = q->status;
+	c->dnssec = q->dnssec;
+	c->expires_ms = r->now_ms + (uint64_t)ub->ttl * 1000u;
+	memcpy(c->name, q->key, q->key_len + 1);
+	c->name_len = q->key_len;
+	c->hash = cache_hash(c->name, c->name_len, c->type);
+	c->in_table = true;
+	size_t b = c->hash & (r->cache_size - 1);
+	c->next = r->cache[b];
+	r->cache[b] = c;
+	r->cache_n++;
+}
+
 /* Releases a query's answer and the query; it is in no list. */
 static void query_free(spfkit_resolver *r, res_query *q)
 {
+	cache_unref(r, q->cached);
+	spfkit__free(r->a, q->key);
 	if (q->ub)
 		ub_resolve_free(q->ub);
 	if (q->has_zans)
@@ -171,6 +343,8 @@ void spfkit_resolver_free(spfkit_resolver *r)
 		list_remove(&r->ready, q);
 		query_free(r, q);
 	}
+	cache_clear(r);
+	spfkit__free(r->a, r->cache);
 	ub_ctx_delete(r->ctx);
 	spfkit__free(r->a, r->resolvconf);
 	spfkit__free(r->a, r->batch);
@@ -384,6 +558,7 @@ static void ub_done(void *mydata, int err, struct ub_result *result)
 				q->dnssec = SPFKIT_DNSSEC_UNKNOWN;
 		}
 	}
+	cache_store(r, q);
 	make_ready(r, q);
 }
 
@@ -434,6 +609,23 @@ static int send_one(spfkit_resolver *r, spfkit_check *chk, unsigned id,
 		memset(&q->zans, 0, sizeof q->zans);
 	}
 
+	size_t name_len = strlen(name);
+	q->cached = cache_find(r, name, name_len, type);
+	if (q->cached) {
+		q->cached->refs++;
+		q->status = q->cached->status;
+		list_push(&r->ready, q);
+		return SPFKIT_OK;
+	}
+	q->key = spfkit__strndup(r->a, name, name_len);
+	if (!q->key) {
+		spfkit__free(r->a, q);
+		return SPFKIT_ENOMEM;
+	}
+	for (size_t i = 0; i < name_len; i++)
+		q->key[i] = (char)spfkit__lower((unsigned char)q->key[i]);
+	q->key_len = name_len;
+
 	char pres[RES_NAME_MAX];
 	if (!present_name(name, pres)) {
 		/* Longer than any name: the evaluator never asks this. */
@@ -473,6 +665,7 @@ int spfkit_resolver_send(spfkit_resolver *r, spfkit_check *chk, uint64_t now_ms)
 {
 	if (!r || !chk)
 		return SPFKIT_EINVAL;
+	r->now_ms = now_ms;
 	size_t n = spfkit_check_pending(chk);
 	for (size_t i = 0; i < n; i++) {
 		unsigned id;
@@ -526,6 +719,12 @@ static bool deliver(spfkit_resolver *r, res_query *q)
 		rc = spfkit_check_answer_dnssec(q->chk, q->id, q->zans.status,
 						q->zans.rrs, q->zans.n,
 						SPFKIT_DNSSEC_UNKNOWN);
+		return rc == SPFKIT_OK;
+	}
+	if (q->cached) {
+		rc = spfkit_check_answer_dnssec(q->chk, q->id, q->cached->status,
+						q->cached->rrs, q->cached->n,
+						q->cached->dnssec);
 		return rc == SPFKIT_OK;
 	}
 	spfkit_dns_status status = q->status;
@@ -608,6 +807,7 @@ int spfkit_resolver_process(spfkit_resolver *r, uint32_t timeout_ms,
 {
 	if (!r)
 		return SPFKIT_EINVAL;
+	r->now_ms = now_ms;
 	/* Read what already arrived before timing anything out: a caller
 	 * that was busy elsewhere must not lose answers waiting in the
 	 * pipe. */

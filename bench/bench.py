@@ -1,0 +1,295 @@
+#!/usr/bin/python3
+"""bench.py - the measuring half of bench/run.sh (run.sh sets up; this measures).
+
+Expects NSD answering the generated root zone on 127.0.0.1:NSD_PORT and
+dnsdelay.py in front of it on 127.0.0.1:DELAY_PORT (20 ms per answer). For
+each implementation it measures:
+
+  agreement   % of stream lines whose result equals pyspf's (warm-run output)
+  warm        checks/s over a second pass of the stream in one process whose
+              cache the first pass warmed (direct to NSD, no delay)
+  cold        per-check latency, median and p95, over a sample of checks each
+              with a fresh cache, through the 20 ms delay front
+  messages    DNS messages the delay front received per cold check
+
+and writes the markdown tables to OUT (bench/README.md's results section).
+"""
+import argparse
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PY = "/usr/bin/python3"
+
+
+def dnsctl(port, name):
+    out = subprocess.run([PY, os.path.join(HERE, "dnsctl.py"), str(port), name, "TXT"],
+                         capture_output=True, text=True, check=True).stdout
+    kv = dict(x.split("=") for x in out.split())
+    return int(kv["udp"]) + int(kv["tcp"]), out.strip()
+
+
+def pct(xs, p):
+    xs = sorted(xs)
+    if not xs:
+        return float("nan")
+    k = (len(xs) - 1) * p
+    lo = int(k)
+    hi = min(lo + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
+
+
+class Peer:
+    """A peer runner: PORT warm|cold, stream on stdin (see bench/peers/)."""
+
+    def __init__(self, name, argv, version):
+        self.name, self.argv, self.version = name, argv, version
+
+    def warm(self, port, stream_text):
+        p = subprocess.run(self.argv + [str(port), "warm"], input=stream_text,
+                           capture_output=True, text=True)
+        if p.returncode != 0:
+            raise RuntimeError(f"{self.name} warm: exit {p.returncode}: {p.stderr[-500:]}")
+        el = float([l for l in p.stderr.splitlines() if l.startswith("elapsed ")][-1].split()[1])
+        return p.stdout.splitlines(), el
+
+    def cold(self, port, lines):
+        p = subprocess.run(self.argv + [str(port), "cold"], input="".join(lines),
+                           capture_output=True, text=True)
+        if p.returncode != 0:
+            raise RuntimeError(f"{self.name} cold: exit {p.returncode}: {p.stderr[-500:]}")
+        res, ms = [], []
+        for l in p.stdout.splitlines():
+            r, t = l.split("\t")
+            res.append(r)
+            ms.append(float(t))
+        return res, ms
+
+
+class Spfkit:
+    """spfkit check --batch --format json --nameserver 127.0.0.1@PORT."""
+
+    def __init__(self, binary, concurrency):
+        self.name, self.bin, self.conc = "spfkit", binary, concurrency
+        self.version = "this tree (release build)"
+
+    def argv(self, port, conc):
+        return [self.bin, "check", "--batch", "--format", "json",
+                "--nameserver", f"127.0.0.1@{port}", "--concurrency", str(conc)]
+
+    @staticmethod
+    def result(line):
+        try:
+            return json.loads(line).get("result") or "error"
+        except ValueError:
+            return "error:badjson"
+
+    def warm(self, port, stream_text):
+        """The stream twice through one process; times the second pass from
+        the arrival of pass 1's last result line to pass 2's last."""
+        n = stream_text.count("\n")
+        p = subprocess.Popen(self.argv(port, self.conc), stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1)
+        import threading
+        threading.Thread(target=lambda: (p.stdin.write(stream_text * 2), p.stdin.close()),
+                         daemon=True).start()
+        out, t_mid, t_end = [], None, None
+        for line in p.stdout:
+            out.append(line)
+            if len(out) == n:
+                t_mid = time.perf_counter()
+            elif len(out) == 2 * n:
+                t_end = time.perf_counter()
+        err = p.stderr.read()
+        if p.wait() != 0 or t_end is None:
+            raise RuntimeError(f"spfkit warm: exit {p.returncode}, {len(out)} lines: {err[-500:]}")
+        return [self.result(l) for l in out[n:]], t_end - t_mid
+
+    def cold(self, port, lines):
+        """A fresh process (empty cache) per check, --concurrency 1; wall time
+        around the whole process: start-up and exit included, nothing subtracted."""
+        res, ms = [], []
+        for l in lines:
+            t0 = time.perf_counter()
+            p = subprocess.run(self.argv(port, 1), input=l, capture_output=True, text=True)
+            ms.append((time.perf_counter() - t0) * 1000.0)
+            res.append(self.result(p.stdout.splitlines()[0]) if p.stdout else f"error:exit{p.returncode}")
+        return res, ms
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--zones", required=True)
+    ap.add_argument("--nsd-port", type=int, required=True)
+    ap.add_argument("--delay-port", type=int, required=True)
+    ap.add_argument("--spfkit")
+    ap.add_argument("--libspf2-run", required=True)
+    ap.add_argument("--libspf2-wrap", default="", help="command prefix (unshare ... bind-mount)")
+    ap.add_argument("--concurrency", type=int, default=64)
+    ap.add_argument("--cold-sample", type=int, default=150)
+    ap.add_argument("--mailspf-lines", type=int, default=3000)
+    ap.add_argument("--only", default="")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--raw", required=True, help="directory for raw outputs")
+    a = ap.parse_args()
+
+    stream = open(os.path.join(a.zones, "stream.tsv")).read().splitlines(keepends=True)
+    depth = {}
+    for l in open(os.path.join(a.zones, "depth.tsv")):
+        if not l.startswith("#"):
+            d, inc, rounds, kind = l.rstrip("\n").split("\t")
+            depth[d] = (int(inc), int(rounds), kind)
+    dom = lambda l: l.split("\t")[1].rsplit("@", 1)[-1].lower()
+
+    # cold sample: one line per distinct sender domain, seeded, at most K
+    rng = random.Random(7208)
+    first = {}
+    for i, l in enumerate(stream):
+        first.setdefault(dom(l), i)
+    idx = sorted(rng.sample(sorted(first.values()), min(a.cold_sample, len(first))))
+    sample = [stream[i] for i in idx]
+    os.makedirs(a.raw, exist_ok=True)
+    open(os.path.join(a.raw, "cold-sample.tsv"), "w").write("".join(sample))
+
+    wrap = a.libspf2_wrap.split() if a.libspf2_wrap else []
+    impls = [
+        Peer("pyspf", [PY, os.path.join(HERE, "peers", "pyspf_run.py")],
+             "python3-spf " + pkgver("python3-spf") + " (pydns)"),
+        Peer("Mail::SPF", ["perl", os.path.join(HERE, "peers", "mailspf_run.pl")],
+             "libmail-spf-perl " + pkgver("libmail-spf-perl")),
+        Peer("libspf2", wrap + [a.libspf2_run], "libspf2 " + pkgver("libspf2-2") + " (SPF_DNS_CACHE)"),
+    ]
+    if a.spfkit:
+        impls.append(Spfkit(a.spfkit, a.concurrency))
+    if a.only:
+        impls = [i for i in impls if i.name in a.only.split(",")]
+
+    rows = {}
+    for im in impls:
+        lines = stream[:a.mailspf_lines] if im.name == "Mail::SPF" else stream
+        t0 = time.time()
+        print(f"[bench] {im.name}: warm, {len(lines)} lines x 2 passes ...", file=sys.stderr, flush=True)
+        wres, el = im.warm(a.nsd_port, "".join(lines))
+        print(f"[bench] {im.name}: cold, {len(sample)} checks through the 20 ms front ...",
+              file=sys.stderr, flush=True)
+        dnsctl(a.delay_port, "_reset.dnsdelay")
+        cres, ms = im.cold(a.delay_port, sample)
+        msgs, raw_ctr = dnsctl(a.delay_port, "_reset.dnsdelay")
+        rows[im.name] = dict(impl=im, warm=wres, n=len(lines), el=el, cold=cres, ms=ms, msgs=msgs,
+                             ctr=raw_ctr, secs=time.time() - t0)
+        safe = im.name.replace("::", "-").lower()
+        open(os.path.join(a.raw, f"{safe}.warm.txt"), "w").write("".join(r + "\n" for r in wres))
+        open(os.path.join(a.raw, f"{safe}.cold.txt"), "w").write(
+            "".join(f"{r}\t{m:.3f}\n" for r, m in zip(cres, ms)))
+        print(f"[bench] {im.name}: {len(lines) / el:.0f} checks/s warm, cold median "
+              f"{statistics.median(ms):.1f} ms, {msgs / len(sample):.2f} msgs/check "
+              f"({time.time() - t0:.0f} s)", file=sys.stderr, flush=True)
+
+    report(a, rows, stream, sample, depth, dom)
+
+
+def pkgver(pkg):
+    try:
+        return subprocess.run(["dpkg-query", "-W", "-f=${Version}", pkg], capture_output=True,
+                              text=True).stdout.strip()
+    except OSError:
+        return "?"
+
+
+def report(a, rows, stream, sample, depth, dom):
+    ref = rows.get("pyspf")
+    md = []
+    md.append(f"Measured {time.strftime('%Y-%m-%d %H:%M %Z')} on {platform.node() or 'this machine'}: "
+              f"{os.cpu_count()} cores, {osname()}, Linux {platform.release()}. "
+              f"Stream: {len(stream)} checks over {len(depth)} sender domains "
+              f"(zones/gen.py seed 7208); cold sample: {len(sample)} checks, one per distinct sender "
+              "domain, through dnsdelay.py (20 ms per answer).\n")
+    md.append("| implementation | agreement with pyspf | warm checks/s | cold median ms | cold p95 ms "
+              "| DNS msgs / cold check |")
+    md.append("|---|---|---|---|---|---|")
+    dis = {}
+    for name, r in rows.items():
+        if ref:
+            n = min(len(r["warm"]), len(ref["warm"]))
+            same = sum(x == y for x, y in zip(r["warm"][:n], ref["warm"][:n]))
+            agree = f"{100.0 * same / n:.2f}% of {n}"
+            dis[name] = [(i, r["warm"][i], ref["warm"][i]) for i in range(n) if r["warm"][i] != ref["warm"][i]]
+        else:
+            agree = "n/a"
+        md.append(f"| {name} ({r['impl'].version}) | {agree} | {r['n'] / r['el']:,.0f} "
+                  f"({r['n']} lines) | {statistics.median(r['ms']):.1f} | {pct(r['ms'], 0.95):.1f} "
+                  f"| {r['msgs'] / len(sample):.2f} |")
+    md.append("")
+
+    sk = rows.get("spfkit")
+    if sk:
+        md.append("| target (from the issue) | measured | met |")
+        md.append("|---|---|---|")
+        thr = lambda n: rows[n]["n"] / rows[n]["el"]
+        if "libspf2" in rows:
+            x = thr("spfkit") / thr("libspf2")
+            md.append(f"| warm throughput >= 10x libspf2 (cache on) | {x:.1f}x | {'yes' if x >= 10 else 'no'} |")
+        if ref:
+            x = thr("spfkit") / thr("pyspf")
+            md.append(f"| warm throughput >= 50x pyspf | {x:.1f}x | {'yes' if x >= 50 else 'no'} |")
+        ratios, floor = [], []
+        for l, m in zip(sample, sk["ms"]):
+            inc, rounds, _ = depth.get(dom(l), (0, 1, ""))
+            ratios.append(m / ((inc + 1) * 20.0))
+            floor.append(m / (rounds * 20.0))
+        med = statistics.median(ratios)
+        within = sum(x <= 1.2 for x in ratios)
+        md.append(f"| cold latency <= 1.2 x (include depth + 1) x 20 ms per check | median {med:.2f}x, "
+                  f"p95 {pct(ratios, 0.95):.2f}x; {within} of {len(ratios)} checks within 1.2x "
+                  f"| {'yes' if within == len(ratios) else ('median only' if med <= 1.2 else 'no')} |")
+        if ref:
+            x = (sk["msgs"] / len(sample)) / (ref["msgs"] / len(sample))
+            md.append(f"| DNS messages per check <= 1.1 x pyspf's | {x:.2f}x | {'yes' if x <= 1.1 else 'no'} |")
+        md.append("")
+        md.append(f"For context: against the dependency floor (the minimum number of sequential round "
+                  f"trips a perfect resolver needs for the whole record, counting a/mx/ptr/exists "
+                  f"lookups, from depth.tsv) spfkit's cold latency is median "
+                  f"{statistics.median(floor):.2f}x, p95 {pct(floor, 0.95):.2f}x.\n")
+
+    if dis:
+        md.append("Disagreements with pyspf (warm-run results), by pair and sender-domain kind:\n")
+        for name, ds in dis.items():
+            if not ds:
+                continue
+            c = Counter((x, y, depth.get(dom(stream[i]), (0, 0, "?"))[2]) for i, x, y in ds)
+            md.append(f"- {name}: " + ", ".join(f"{x} vs pyspf {y} [{k}] x{n}" for (x, y, k), n in c.most_common(8)))
+        md.append("")
+    text = "\n".join(md)
+    print(text)
+    with open(a.out, "w") as f:
+        f.write(text + "\n")
+    # examples for humans: first line per (impl, pair, domain)
+    with open(os.path.join(a.raw, "disagreements.txt"), "w") as f:
+        for name, ds in dis.items():
+            seen = set()
+            for i, x, y in ds:
+                key = (x, y, dom(stream[i]))
+                if key not in seen:
+                    seen.add(key)
+                    f.write(f"{name}\t{x}\tpyspf={y}\t{stream[i]}")
+
+
+def osname():
+    try:
+        for l in open("/etc/os-release"):
+            if l.startswith("PRETTY_NAME="):
+                return l.split("=", 1)[1].strip().strip('"')
+    except OSError:
+        pass
+    return platform.system()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+#!/usr/bin/python3
+"""pyspf_run.py - bench/ peer: Debian's python3-spf (pyspf 2.0.14) over a stream of checks.
+
+Reads IP<TAB>SENDER<TAB>HELO lines on stdin, evaluates all of them in this one
+process and prints one result name per line, in order.
+
+  pyspf_run.py PORT warm   two passes over the stream sharing one DNS cache
+                           (pyspf's own per-query cache dict, shared across
+                           queries); prints pass 2's results; stderr gets
+                           "elapsed SECONDS" for pass 2 alone
+  pyspf_run.py PORT cold   one pass, a fresh query object (empty cache) per
+                           check; prints "RESULT<TAB>MILLISECONDS" per line
+
+DNS: Debian's python3-spf uses pydns (python3-dns, module DNS) because
+dnspython is not installed; spf.py reads /etc/resolv.conf at import, so the
+server list is replaced right after import with 127.0.0.1 and the port with
+PORT: nothing leaves loopback.
+"""
+import sys
+import time
+
+import DNS
+import spf
+
+port = int(sys.argv[1])
+mode = sys.argv[2]
+DNS.defaults["server"] = ["127.0.0.1"]
+DNS.defaults["port"] = port
+DNS.defaults["timeout"] = 10
+
+lines = [l.rstrip("\n").split("\t") for l in sys.stdin]
+
+
+def one(fields, cache=None):
+    ip, sender = fields[0], fields[1]
+    helo = fields[2] if len(fields) > 2 else ""
+    if sender in ("", "<>"):
+        sender = "postmaster@" + helo
+    try:
+        q = spf.query(ip, sender, helo, timeout=20)
+        if cache is not None:
+            q.cache = cache
+        return q.check()[0]
+    except Exception as e:  # a crash is reported, not hidden
+        return "error:" + type(e).__name__
+
+
+out = sys.stdout
+if mode == "warm":
+    cache = {}
+    for f in lines:
+        one(f, cache)
+    t0 = time.perf_counter()
+    res = [one(f, cache) for f in lines]
+    el = time.perf_counter() - t0
+    out.write("".join(r + "\n" for r in res))
+    print(f"elapsed {el:.6f}", file=sys.stderr)
+else:
+    for f in lines:
+        t0 = time.perf_counter()
+        r = one(f)
+        out.write(f"{r}\t{(time.perf_counter() - t0) * 1000:.3f}\n")
+        out.flush()
