@@ -202,9 +202,13 @@ static void format_where(const spfkit_check *chk, size_t k, spfkit__buf *b)
 		if (i > 0)
 			spfkit__buf_adds(b, f->kind == FK_INCLUDE ? " > include "
 			                                          : " > redirect ");
-		/* A hostile identity can be 64 KiB; a name is 253 at most. */
-		spfkit__buf_add(b, f->domain,
-		                f->domain_len < 253 ? f->domain_len : 253);
+		/* A hostile identity can be 64 KiB and hold any octet; a name
+		 * is 253 at most, shown in visible ASCII. */
+		size_t n = f->domain_len < 253 ? f->domain_len : 253;
+		for (size_t o = 0; o < n; o++) {
+			unsigned char c = (unsigned char)f->domain[o];
+			spfkit__buf_addc(b, c >= 0x20 && c < 0x7f ? (char)c : '?');
+		}
 	}
 }
 
@@ -1137,10 +1141,11 @@ static step start(spfkit_check *chk)
 	spfkit__buf_add(&b, local, local_len);
 	spfkit__buf_addc(&b, '@');
 	spfkit__buf_add(&b, domain, domain_len);
-	chk->sender_len = b.len;
+	size_t sender_len = b.len;
 	set_buf(chk, &chk->sender, &b);
 	if (chk->oom)
 		return end_oom(chk);
+	chk->sender_len = sender_len;
 	chk->local = chk->sender;
 	chk->local_len = local_len;
 	chk->sdomain = chk->sender + local_len + 1;

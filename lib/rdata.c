@@ -20,8 +20,10 @@ bool spfkit__rdata_name(const unsigned char *p, size_t n, size_t *used,
 		 * allowed here: drivers hand over uncompressed names. */
 		if (len > 63 || len > n - i)
 			return false;
+		/* RFC 1035 §2.3.4: 255 octets in all, the root's zero octet
+		 * included. */
 		total += len + 1;
-		if (total > 255)
+		if (total > 254)
 			return false;
 		if (!first)
 			spfkit__buf_addc(out, '.');
