@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(build-essential meson ninja-build pkg-config libldns-dev libyaml-dev
       libunbound-dev libevent-dev dns-root-data nsd python3-dnslib python3-yaml
-      clang libclang-rt-14-dev man-db valgrind python3)
+      clang libclang-rt-14-dev man-db valgrind gcovr python3)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

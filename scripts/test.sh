@@ -69,6 +69,7 @@ if [ -x tests/fuzz/smoke.sh ]; then
 	count "fuzz smoke" tests/fuzz/smoke.sh
 fi
 
+count "valgrind memcheck" scripts/valgrind.sh build
 count "banned functions" scripts/check-banned.sh
 
 echo "$passed passed, $failed failed"

@@ -83,6 +83,28 @@ static const char zone_yaml[] =
 	"  - TXT: \"v=spf1 -all exp=e.longexp.example\"\n"
 	"dr.example:\n"
 	"  - TXT: \"v=spf1 -all exp=e.dr.example\"\n"
+	"mxdead.example:\n"
+	"  - TXT: \"v=spf1 mx:dead.example -all\"\n"
+	"mxhostdead.example:\n"
+	"  - TXT: \"v=spf1 mx -all\"\n"
+	"  - MX: [0, h1.mx3v4.example]\n  - MX: [5, dead.example]\n"
+	"existsdead.example:\n"
+	"  - TXT: \"v=spf1 exists:dead.example -all\"\n"
+	"expctl.example:\n"
+	"  - TXT: \"v=spf1 -all exp=e.expctl.example\"\n"
+	"e.expctl.example:\n"
+	"  - TXT: \"%{l} is not welcome\"\n"
+	"pmac.example:\n"
+	"  - TXT: \"v=spf1 -all exp=e.pmac.example\"\n"
+	"e.pmac.example:\n"
+	"  - TXT: \"you are %{p}\"\n"
+	"5.2.0.192.in-addr.arpa:\n"
+	"  - PTR: other.example\n  - PTR: mail.pmac.example\n  - PTR: pmac.example\n"
+	"6.2.0.192.in-addr.arpa:\n"
+	"  - PTR: other.example\n  - PTR: mail.pmac.example\n"
+	"other.example:\n  - A: 192.0.2.5\n  - A: 192.0.2.6\n"
+	"mail.pmac.example:\n  - A: 192.0.2.5\n  - A: 192.0.2.6\n"
+	"pmac.example:\n  - A: 192.0.2.5\n"
 	"e.dr.example:\n"
 	"  - TXT: \"%{DR} %{L} %{o}\"\n";
 
@@ -141,6 +163,18 @@ static const eval_case cases[] = {
 	{"2001:db8::1", "a@mx3v4.example", 0, NULL, SPFKIT_SCOPE_MAILFROM, SPFKIT_RESULT_PERMERROR, SPFKIT_REASON_VOID_LIMIT, 1, NULL},
 	{"2001:db8::1", "a@mx2v4.example", 0, NULL, SPFKIT_SCOPE_MAILFROM, SPFKIT_RESULT_SOFTFAIL, SPFKIT_REASON_MECHANISM, 1, NULL},
 	{"192.0.2.33", "a@mx3v4.example", 0, NULL, SPFKIT_SCOPE_MAILFROM, SPFKIT_RESULT_PASS, SPFKIT_REASON_MECHANISM, 1, NULL},
+	/* DNS failures in mx and exists are temperror (RFC 7208 §5). */
+	{"192.0.2.1", "a@mxdead.example", 0, NULL, SPFKIT_SCOPE_MAILFROM, SPFKIT_RESULT_TEMPERROR, SPFKIT_REASON_DNS_ERROR, 1, NULL},
+	{"192.0.2.1", "a@mxhostdead.example", 0, NULL, SPFKIT_SCOPE_MAILFROM, SPFKIT_RESULT_TEMPERROR, SPFKIT_REASON_DNS_ERROR, 1, NULL},
+	{"192.0.2.1", "a@existsdead.example", 0, NULL, SPFKIT_SCOPE_MAILFROM, SPFKIT_RESULT_TEMPERROR, SPFKIT_REASON_DNS_ERROR, 1, NULL},
+	/* Control octets a macro puts into an explanation are shown as '?'. */
+	{"192.0.2.1", "a\x01\x7f@expctl.example", 0, NULL, SPFKIT_SCOPE_MAILFROM, SPFKIT_RESULT_FAIL, SPFKIT_REASON_MECHANISM, 0, "a?? is not welcome"},
+	/* %{p} (§7.3): the domain itself if validated, else a subdomain. */
+	{"192.0.2.5", "a@pmac.example", 0, NULL, SPFKIT_SCOPE_MAILFROM, SPFKIT_RESULT_FAIL, SPFKIT_REASON_MECHANISM, 0, "you are pmac.example"},
+	{"192.0.2.6", "a@pmac.example", 0, NULL, SPFKIT_SCOPE_MAILFROM, SPFKIT_RESULT_FAIL, SPFKIT_REASON_MECHANISM, 0, "you are mail.pmac.example"},
+	/* No '@': the whole sender is the domain; a trailing dot is dropped. */
+	{"192.0.2.7", "example.com", 0, NULL, SPFKIT_SCOPE_MAILFROM, SPFKIT_RESULT_PASS, SPFKIT_REASON_MECHANISM, 0, NULL},
+	{"192.0.2.7", "a@example.com.", 0, NULL, SPFKIT_SCOPE_MAILFROM, SPFKIT_RESULT_PASS, SPFKIT_REASON_MECHANISM, 0, NULL},
 	/* Malformed identities give none (RFC 7208 §4.3). */
 	{"192.0.2.1", "a@legit.example(.attacker.example)", 0, NULL, SPFKIT_SCOPE_MAILFROM, SPFKIT_RESULT_NONE, SPFKIT_REASON_MALFORMED_DOMAIN, 0, NULL},
 	{"192.0.2.1", "a@exam\0ple.com", 14, NULL, SPFKIT_SCOPE_MAILFROM, SPFKIT_RESULT_NONE, SPFKIT_REASON_MALFORMED_DOMAIN, 0, NULL},
@@ -296,8 +330,100 @@ static void test_huge(spfkit_config *cfg, spfkit_zone *z)
 	free(big);
 }
 
+/* A driver of the test's own: DNSSEC statuses, malformed RDATA, answers
+ * to queries the check dropped. */
+static void test_manual_driver(spfkit_config *cfg)
+{
+	static const unsigned char txt[] = "\x17v=spf1 a:h.example -all";
+	static const unsigned char a_bad[] = {192, 0, 2};
+	static const unsigned char a_ok[] = {192, 0, 2, 1};
+	spfkit_check *chk = NULL;
+	spfkit_check_new(&chk, cfg);
+	spfkit_check_set_ip(chk, "192.0.2.1");
+	spfkit_check_set_sender(chk, "a@d.example", 11);
+	int v = 7;
+	T_EQ_INT(spfkit_check_set_userdata(chk, &v), SPFKIT_OK, "userdata");
+	T_CHECK(spfkit_check_userdata(chk) == &v, "userdata kept");
+	T_EQ_INT(spfkit_check_run(chk, 0), SPFKIT_WANT_DNS, "wants the record");
+	unsigned id;
+	const char *name;
+	uint16_t type;
+	T_EQ_INT(spfkit_check_query(chk, 0, &id, &name, &type), SPFKIT_OK, "query 0");
+	T_EQ_INT(spfkit_check_query(chk, 1, &id, &name, &type), SPFKIT_ENOENT, "no query 1");
+	T_EQ_INT(type, SPFKIT_TYPE_TXT, "TXT first");
+	spfkit_rr rr = {SPFKIT_TYPE_TXT, 60, txt, sizeof txt - 1};
+	T_EQ_INT(spfkit_check_answer(chk, id, (spfkit_dns_status)9, &rr, 1), SPFKIT_EINVAL, "bad status");
+	T_EQ_INT(spfkit_check_answer_dnssec(chk, id, SPFKIT_DNS_NOERROR, &rr, 1, SPFKIT_DNSSEC_SECURE),
+	         SPFKIT_OK, "secure TXT");
+	T_EQ_INT(spfkit_check_run(chk, 0), SPFKIT_WANT_DNS, "wants h.example");
+	spfkit_check_query(chk, 0, &id, &name, &type);
+	T_EQ_STR(name, "h.example", "a target");
+	/* A 3-octet A record is ignored; the 4-octet one matches. */
+	spfkit_rr rrs[2] = {{SPFKIT_TYPE_A, 60, a_bad, 3}, {SPFKIT_TYPE_A, 60, a_ok, 4}};
+	T_EQ_INT(spfkit_check_answer_dnssec(chk, id, SPFKIT_DNS_NOERROR, rrs, 2, SPFKIT_DNSSEC_INSECURE),
+	         SPFKIT_OK, "insecure A");
+	T_EQ_INT(spfkit_check_run(chk, 0), SPFKIT_DONE, "done");
+	T_EQ_INT(spfkit_check_result(chk), SPFKIT_RESULT_PASS, "pass through a");
+	T_EQ_INT(spfkit_check_dnssec(chk), SPFKIT_DNSSEC_INSECURE, "weakest status");
+	T_EQ_STR(spfkit_dnssec_name(spfkit_check_dnssec(chk)), "insecure", "dnssec name");
+	T_EQ_INT(spfkit_check_answer(chk, id, SPFKIT_DNS_NOERROR, NULL, 0), SPFKIT_ENOENT,
+	         "answer after the end");
+	spfkit_check_free(chk);
+
+	/* A bogus answer that is used makes the whole check bogus. */
+	chk = NULL;
+	spfkit_check_new(&chk, cfg);
+	spfkit_check_set_ip(chk, "192.0.2.1");
+	spfkit_check_set_sender(chk, "a@d.example", 11);
+	spfkit_check_run(chk, 0);
+	spfkit_check_query(chk, 0, &id, NULL, NULL);
+	spfkit_check_answer_dnssec(chk, id, SPFKIT_DNS_NOERROR, &rr, 1, SPFKIT_DNSSEC_BOGUS);
+	spfkit_check_run(chk, 0);
+	spfkit_check_query(chk, 0, &id, NULL, NULL);
+	spfkit_check_answer_dnssec(chk, id, SPFKIT_DNS_NOERROR, rrs + 1, 1, SPFKIT_DNSSEC_SECURE);
+	spfkit_check_run(chk, 0);
+	T_EQ_INT(spfkit_check_dnssec(chk), SPFKIT_DNSSEC_BOGUS, "bogus wins");
+	spfkit_check_free(chk);
+}
+
+/* A fail whose exp= lookup outlives the deadline keeps its result and
+ * gets the default explanation. */
+static void test_exp_deadline(spfkit_config *cfg, spfkit_zone *z)
+{
+	spfkit_check *chk = NULL;
+	spfkit_check_new(&chk, cfg);
+	spfkit_check_set_ip(chk, "192.0.2.1");
+	spfkit_check_set_sender(chk, "j@dr.example", 12);
+	T_EQ_INT(spfkit_check_run(chk, 0), SPFKIT_WANT_DNS, "record");
+	spfkit_zone_answer(z, chk);
+	T_EQ_INT(spfkit_check_run(chk, 0), SPFKIT_WANT_DNS, "exp lookup");
+	T_EQ_INT(spfkit_check_run(chk, 30000), SPFKIT_DONE, "deadline during exp");
+	T_EQ_INT(spfkit_check_result(chk), SPFKIT_RESULT_FAIL, "still fail");
+	T_EQ_STR(spfkit_check_explanation(chk), "DEFAULT", "default explanation");
+	spfkit_check_free(chk);
+}
+
 static void test_api_misuse(spfkit_config *cfg)
 {
+	T_EQ_INT(spfkit_check_set_sender(NULL, "a", 1), SPFKIT_EINVAL, "NULL check sender");
+	T_EQ_INT(spfkit_check_set_helo(NULL, "a", 1), SPFKIT_EINVAL, "NULL check helo");
+	T_EQ_INT(spfkit_check_set_record(NULL, "v=spf1", 6), SPFKIT_EINVAL, "NULL check record");
+	T_EQ_INT(spfkit_check_set_timestamp(NULL, 1), SPFKIT_EINVAL, "NULL check timestamp");
+	T_EQ_INT(spfkit_check_set_userdata(NULL, NULL), SPFKIT_EINVAL, "NULL check userdata");
+	T_EQ_INT(spfkit_check_set_ip(NULL, "192.0.2.1"), SPFKIT_EINVAL, "NULL check ip");
+	T_EQ_INT(spfkit_check_run(NULL, 0), SPFKIT_EINVAL, "NULL run");
+	T_EQ_INT(spfkit_check_query(NULL, 0, NULL, NULL, NULL), SPFKIT_EINVAL, "NULL query");
+	T_EQ_INT(spfkit_check_answer(NULL, 1, SPFKIT_DNS_NOERROR, NULL, 0), SPFKIT_EINVAL, "NULL answer");
+	T_EQ_INT(spfkit_check_header(NULL, SPFKIT_HEADER_RECEIVED_SPF, NULL, NULL), SPFKIT_EINVAL, "NULL header");
+	T_EQ_INT(spfkit_check_result(NULL), SPFKIT_RESULT_NONE, "NULL result");
+	T_CHECK(spfkit_check_explanation(NULL) == NULL && spfkit_check_mechanism(NULL) == NULL &&
+	            spfkit_check_where(NULL) == NULL && spfkit_check_problem(NULL) == NULL,
+	        "NULL accessors");
+	T_EQ_INT(spfkit_check_pending(NULL), 0, "NULL pending");
+	T_EQ_STR(spfkit_strerror(SPFKIT_ETOOBIG), "too big", "strerror");
+	T_EQ_STR(spfkit_strerror(-99), "unknown status", "strerror unknown");
+	T_EQ_STR(spfkit_reason_name(SPFKIT_REASON_MX_LIMIT), "mx-limit", "reason name");
+	T_EQ_STR(spfkit_result_name((spfkit_result)99), "unknown", "result name unknown");
 	spfkit_check *chk = NULL;
 	spfkit_check_new(&chk, cfg);
 	T_EQ_INT(spfkit_check_run(chk, 0), SPFKIT_ESTATE, "run without an IP");
@@ -336,6 +462,8 @@ int main(void)
 	test_override(cfg, z);
 	test_huge(cfg, z);
 	test_api_misuse(cfg);
+	test_manual_driver(cfg);
+	test_exp_deadline(cfg, z);
 	spfkit_zone_free(z);
 	spfkit_config_free(cfg);
 	unlink(zone_path);
