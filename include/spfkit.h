@@ -36,15 +36,17 @@ extern "C" {
 /* API status: 0 is success, errors are negative. Never an SPF result. */
 typedef enum spfkit_status {
 	SPFKIT_OK = 0,
-	SPFKIT_DONE = 1,     /* spfkit_check_run(): the result is final */
-	SPFKIT_WANT_DNS = 2, /* spfkit_check_run(): answer the pending queries */
-	SPFKIT_ENOMEM = -1,  /* an allocation failed */
-	SPFKIT_EINVAL = -2,  /* a bad argument (NULL handle, unparsable IP, ...) */
-	SPFKIT_ESTATE = -3,  /* the call does not fit the handle's state */
-	SPFKIT_ENOENT = -4,  /* no such query id, file or name */
-	SPFKIT_EPARSE = -5,  /* a file or text could not be parsed */
-	SPFKIT_EIO = -6,     /* a file could not be read */
-	SPFKIT_ETOOBIG = -7  /* an input or output over its size cap */
+	SPFKIT_DONE = 1, /* spfkit_check_run(): the result is final */
+	SPFKIT_WANT_DNS =
+	    2,              /* spfkit_check_run(): answer the pending queries */
+	SPFKIT_ENOMEM = -1, /* an allocation failed */
+	SPFKIT_EINVAL =
+	    -2, /* a bad argument (NULL handle, unparsable IP, ...) */
+	SPFKIT_ESTATE = -3, /* the call does not fit the handle's state */
+	SPFKIT_ENOENT = -4, /* no such query id, file or name */
+	SPFKIT_EPARSE = -5, /* a file or text could not be parsed */
+	SPFKIT_EIO = -6,    /* a file could not be read */
+	SPFKIT_ETOOBIG = -7 /* an input or output over its size cap */
 } spfkit_status;
 
 /* A static English string for a status; never NULL. */
@@ -71,22 +73,24 @@ SPFKIT_API const char *spfkit_result_name(spfkit_result r);
 
 /* Why the result is what it is. */
 typedef enum spfkit_reason {
-	SPFKIT_REASON_NONE = 0,        /* no result yet */
-	SPFKIT_REASON_MECHANISM,       /* a mechanism matched */
-	SPFKIT_REASON_DEFAULT,         /* nothing matched: default neutral */
-	SPFKIT_REASON_MALFORMED_DOMAIN,/* the identity's domain is not usable (§4.3) */
-	SPFKIT_REASON_NO_RECORD,       /* no v=spf1 record (§4.5) */
-	SPFKIT_REASON_MULTIPLE_RECORDS,/* more than one v=spf1 record (§4.5) */
-	SPFKIT_REASON_SYNTAX,          /* a record that does not parse (§4.6) */
-	SPFKIT_REASON_LOOKUP_LIMIT,    /* over 10 DNS-querying terms (§4.6.4) */
-	SPFKIT_REASON_VOID_LIMIT,      /* over 2 void lookups (§4.6.4) */
-	SPFKIT_REASON_MX_LIMIT,        /* over 10 MX names (§4.6.4) */
-	SPFKIT_REASON_INCLUDE_NONE,    /* include target without a record (§5.2) */
-	SPFKIT_REASON_REDIRECT_NONE,   /* redirect target without a record (§6.1) */
-	SPFKIT_REASON_BAD_TARGET,      /* a macro expanded to an unusable name */
-	SPFKIT_REASON_DNS_ERROR,       /* a DNS failure (§4.4, §5) */
-	SPFKIT_REASON_DEADLINE,        /* the check ran past its deadline */
-	SPFKIT_REASON_INTERNAL         /* out of memory or a size cap mid-check */
+	SPFKIT_REASON_NONE = 0,         /* no result yet */
+	SPFKIT_REASON_MECHANISM,        /* a mechanism matched */
+	SPFKIT_REASON_DEFAULT,          /* nothing matched: default neutral */
+	SPFKIT_REASON_MALFORMED_DOMAIN, /* the identity's domain is not usable
+					   (§4.3) */
+	SPFKIT_REASON_NO_RECORD,        /* no v=spf1 record (§4.5) */
+	SPFKIT_REASON_MULTIPLE_RECORDS, /* more than one v=spf1 record (§4.5) */
+	SPFKIT_REASON_SYNTAX,       /* a record that does not parse (§4.6) */
+	SPFKIT_REASON_LOOKUP_LIMIT, /* over 10 DNS-querying terms (§4.6.4) */
+	SPFKIT_REASON_VOID_LIMIT,   /* over 2 void lookups (§4.6.4) */
+	SPFKIT_REASON_MX_LIMIT,     /* over 10 MX names (§4.6.4) */
+	SPFKIT_REASON_INCLUDE_NONE, /* include target without a record (§5.2) */
+	SPFKIT_REASON_REDIRECT_NONE, /* redirect target without a record (§6.1)
+				      */
+	SPFKIT_REASON_BAD_TARGET,    /* a macro expanded to an unusable name */
+	SPFKIT_REASON_DNS_ERROR,     /* a DNS failure (§4.4, §5) */
+	SPFKIT_REASON_DEADLINE,      /* the check ran past its deadline */
+	SPFKIT_REASON_INTERNAL       /* out of memory or a size cap mid-check */
 } spfkit_reason;
 
 /* A short lower-case name for a reason ("mechanism", "lookup-limit", ...). */
@@ -125,18 +129,18 @@ SPFKIT_API void spfkit_free(const spfkit_config *cfg, void *ptr);
  * it is copied. On success *out is the caller's, freed with
  * spfkit_config_free(). */
 SPFKIT_API int spfkit_config_new(spfkit_config **out,
-                                 const spfkit_allocator *alloc);
+				 const spfkit_allocator *alloc);
 SPFKIT_API void spfkit_config_free(spfkit_config *cfg);
 
 /* The explanation used for fail when the record has no usable exp=
  * (RFC 7208 §6.2). A macro-string (explanation context, so %{c} %{r} %{t}
  * work). Copied. Returns SPFKIT_EPARSE for a bad macro-string. The default
  * is SPFKIT_DEFAULT_EXPLANATION. */
-#define SPFKIT_DEFAULT_EXPLANATION                                            \
-	"%{i} is not one of %{d}'s designated mail servers. See "             \
+#define SPFKIT_DEFAULT_EXPLANATION                                             \
+	"%{i} is not one of %{d}'s designated mail servers. See "              \
 	"https://www.rfc-editor.org/rfc/rfc7208#section-2.6.4"
 SPFKIT_API int spfkit_config_set_default_explanation(spfkit_config *cfg,
-                                                     const char *macro_string);
+						     const char *macro_string);
 
 /* The receiving host's name, %{r} (RFC 7208 §7.3) and the Received-SPF
  * receiver= key. Copied. Default "unknown". */
@@ -144,14 +148,14 @@ SPFKIT_API int spfkit_config_set_receiver(spfkit_config *cfg, const char *name);
 
 /* Limits (RFC 7208 §4.6.4). Values of 0 are refused with SPFKIT_EINVAL. */
 typedef enum spfkit_limit {
-	SPFKIT_LIMIT_DNS_TERMS = 0,  /* default 10 */
-	SPFKIT_LIMIT_VOID_LOOKUPS,   /* default 2 */
-	SPFKIT_LIMIT_MX_NAMES,       /* default 10 */
-	SPFKIT_LIMIT_PTR_NAMES,      /* default 10 */
-	SPFKIT_LIMIT_DEADLINE_MS     /* default 20000 (§4.6.4: at least 20 s) */
+	SPFKIT_LIMIT_DNS_TERMS = 0, /* default 10 */
+	SPFKIT_LIMIT_VOID_LOOKUPS,  /* default 2 */
+	SPFKIT_LIMIT_MX_NAMES,      /* default 10 */
+	SPFKIT_LIMIT_PTR_NAMES,     /* default 10 */
+	SPFKIT_LIMIT_DEADLINE_MS    /* default 20000 (§4.6.4: at least 20 s) */
 } spfkit_limit;
 SPFKIT_API int spfkit_config_set_limit(spfkit_config *cfg, spfkit_limit which,
-                                       uint32_t value);
+				       uint32_t value);
 
 /* Prefetch (on by default): once a record is known, ask at once for what
  * its terms will need (include and redirect records, a, mx and exists
@@ -179,9 +183,9 @@ SPFKIT_API int spfkit_check_set_ip(spfkit_check *chk, const char *ip);
  * angle brackets ("" or "<>" is the null sender); helo is the HELO name.
  * SPFKIT_ETOOBIG past 64 KiB. */
 SPFKIT_API int spfkit_check_set_sender(spfkit_check *chk, const char *sender,
-                                       size_t len);
+				       size_t len);
 SPFKIT_API int spfkit_check_set_helo(spfkit_check *chk, const char *helo,
-                                     size_t len);
+				     size_t len);
 SPFKIT_API int spfkit_check_set_scope(spfkit_check *chk, spfkit_scope scope);
 
 /* A pointer of the caller's, kept with the check and never used by the
@@ -193,12 +197,12 @@ SPFKIT_API void *spfkit_check_userdata(const spfkit_check *chk);
  * record (includes and redirects are still looked up): a draft tested
  * before it is published. Copied. */
 SPFKIT_API int spfkit_check_set_record(spfkit_check *chk, const char *record,
-                                       size_t len);
+				       size_t len);
 
 /* The time for %{t} in explanations (RFC 7208 §7.3), in seconds since the
  * epoch; the library reads no clock. Default 0. */
 SPFKIT_API int spfkit_check_set_timestamp(spfkit_check *chk,
-                                          uint64_t unix_seconds);
+					  uint64_t unix_seconds);
 
 /* Runs the check as far as it can go. now_ms is a monotonic clock in
  * milliseconds supplied by the caller (the library reads no clock); the
@@ -209,11 +213,11 @@ SPFKIT_API int spfkit_check_set_timestamp(spfkit_check *chk,
 SPFKIT_API int spfkit_check_run(spfkit_check *chk, uint64_t now_ms);
 
 /* DNS record types the evaluator asks for. */
-#define SPFKIT_TYPE_A 1
-#define SPFKIT_TYPE_PTR 12
-#define SPFKIT_TYPE_MX 15
-#define SPFKIT_TYPE_TXT 16
-#define SPFKIT_TYPE_AAAA 28
+#define SPFKIT_TYPE_A     1
+#define SPFKIT_TYPE_PTR   12
+#define SPFKIT_TYPE_MX    15
+#define SPFKIT_TYPE_TXT   16
+#define SPFKIT_TYPE_AAAA  28
 #define SPFKIT_TYPE_CNAME 5
 
 /* Number of queries waiting for an answer. */
@@ -224,8 +228,8 @@ SPFKIT_API size_t spfkit_check_pending(const spfkit_check *chk);
  * trailing dot) is borrowed until that query is answered or the check is
  * freed; *type is one of SPFKIT_TYPE_*. */
 SPFKIT_API int spfkit_check_query(const spfkit_check *chk, size_t i,
-                                  unsigned *id, const char **name,
-                                  uint16_t *type);
+				  unsigned *id, const char **name,
+				  uint16_t *type);
 
 /* How a DNS query ended, already classified (RFC 7208 §4.4, §4.6.4). */
 typedef enum spfkit_dns_status {
@@ -249,8 +253,8 @@ typedef struct spfkit_rr {
  * duration of the call only). SPFKIT_ENOENT if id is not pending (never
  * asked, already answered, or dropped because the check ended). */
 SPFKIT_API int spfkit_check_answer(spfkit_check *chk, unsigned id,
-                                   spfkit_dns_status status,
-                                   const spfkit_rr *rrs, size_t n);
+				   spfkit_dns_status status,
+				   const spfkit_rr *rrs, size_t n);
 
 /* DNSSEC status of an answer, as a validating resolver reports it. */
 typedef enum spfkit_dnssec {
@@ -264,9 +268,9 @@ SPFKIT_API const char *spfkit_dnssec_name(spfkit_dnssec s);
 
 /* As spfkit_check_answer(), with the answer's DNSSEC status. */
 SPFKIT_API int spfkit_check_answer_dnssec(spfkit_check *chk, unsigned id,
-                                          spfkit_dns_status status,
-                                          const spfkit_rr *rrs, size_t n,
-                                          spfkit_dnssec dnssec);
+					  spfkit_dns_status status,
+					  const spfkit_rr *rrs, size_t n,
+					  spfkit_dnssec dnssec);
 
 /* ---------------------------------------------------------------- results */
 
@@ -314,11 +318,11 @@ SPFKIT_API unsigned spfkit_check_queries(const spfkit_check *chk);
  * characters: input that would put them there is escaped. *out is NUL
  * terminated; caller frees with spfkit_free(cfg, *out). */
 typedef enum spfkit_header {
-	SPFKIT_HEADER_RECEIVED_SPF = 0,   /* RFC 7208 §9.1 */
+	SPFKIT_HEADER_RECEIVED_SPF = 0,      /* RFC 7208 §9.1 */
 	SPFKIT_HEADER_AUTHENTICATION_RESULTS /* RFC 8601 */
 } spfkit_header;
 SPFKIT_API int spfkit_check_header(const spfkit_check *chk, spfkit_header kind,
-                                   const char *authserv_id, char **out);
+				   const char *authserv_id, char **out);
 
 /* ---------------------------------------------------------------- zone */
 
@@ -335,13 +339,13 @@ SPFKIT_API void spfkit_zone_free(spfkit_zone *zone);
  * name ends in .yml or .yaml. On failure a one-line message naming the file
  * and line is written to err (if errlen > 0) and the zone is unchanged. */
 SPFKIT_API int spfkit_zone_load_file(spfkit_zone *zone, const char *path,
-                                     char *err, size_t errlen);
+				     char *err, size_t errlen);
 
 /* Adds one record in wire form (see spfkit_rr). name is copied; a trailing
  * dot is ignored; names compare case-insensitively. */
 SPFKIT_API int spfkit_zone_add(spfkit_zone *zone, const char *name,
-                               uint16_t type, uint32_t ttl,
-                               const unsigned char *rdata, size_t rdlen);
+			       uint16_t type, uint32_t ttl,
+			       const unsigned char *rdata, size_t rdlen);
 /* Marks a name as timing out: every query for it gets TEMPFAIL. */
 SPFKIT_API int spfkit_zone_add_timeout(spfkit_zone *zone, const char *name);
 
@@ -351,7 +355,7 @@ SPFKIT_API int spfkit_zone_answer(const spfkit_zone *zone, spfkit_check *chk);
 
 /* Runs chk to completion against the zone, with now_ms as the clock. */
 SPFKIT_API int spfkit_zone_check(const spfkit_zone *zone, spfkit_check *chk,
-                                 uint64_t now_ms);
+				 uint64_t now_ms);
 
 /* ---------------------------------------------------------------- real DNS */
 
@@ -365,7 +369,7 @@ typedef struct spfkit_resolver spfkit_resolver;
 /* cfg is borrowed until spfkit_resolver_free(). Nothing is read or sent
  * before the first check is sent. */
 SPFKIT_API int spfkit_resolver_new(spfkit_resolver **out,
-                                   const spfkit_config *cfg);
+				   const spfkit_config *cfg);
 /* Cancels every outstanding query; the checks are left as they are. */
 SPFKIT_API void spfkit_resolver_free(spfkit_resolver *r);
 
@@ -373,27 +377,27 @@ SPFKIT_API void spfkit_resolver_free(spfkit_resolver *r);
  * resolvers of /etc/resolv.conf). ADDR[@PORT] forwards to a server, as
  * `dig @server` does, loopback included; repeatable. */
 SPFKIT_API int spfkit_resolver_add_nameserver(spfkit_resolver *r,
-                                              const char *addr);
+					      const char *addr);
 SPFKIT_API int spfkit_resolver_use_resolvconf(spfkit_resolver *r,
-                                              const char *path);
+					      const char *path);
 /* Resolves from the root servers itself, with no resolver at all. */
 SPFKIT_API int spfkit_resolver_set_recursive(spfkit_resolver *r);
 /* DNSSEC: validate with the trust anchor in this file (for example
  * /usr/share/dns/root.key). */
 SPFKIT_API int spfkit_resolver_set_trust_anchor_file(spfkit_resolver *r,
-                                                     const char *path);
+						     const char *path);
 /* Answers for names in zone come from it (borrowed until the resolver is
  * freed). */
 SPFKIT_API int spfkit_resolver_set_zone(spfkit_resolver *r,
-                                        const spfkit_zone *zone);
+					const spfkit_zone *zone);
 /* A query unanswered after ms milliseconds is a TEMPFAIL (default 5000). */
 SPFKIT_API int spfkit_resolver_set_query_timeout(spfkit_resolver *r,
-                                                 uint32_t ms);
+						 uint32_t ms);
 
 /* Sends those pending queries of chk that were not sent yet. chk is
  * borrowed until it has no query in flight or spfkit_resolver_cancel(). */
 SPFKIT_API int spfkit_resolver_send(spfkit_resolver *r, spfkit_check *chk,
-                                    uint64_t now_ms);
+				    uint64_t now_ms);
 /* Drops every query in flight for chk (before freeing it early). */
 SPFKIT_API void spfkit_resolver_cancel(spfkit_resolver *r, spfkit_check *chk);
 
@@ -414,8 +418,8 @@ typedef void (*spfkit_resolver_cb)(spfkit_check *chk, void *ud);
  * negative status. libunbound works in a background thread of its own;
  * answers and callbacks come only in this call, in the caller's thread. */
 SPFKIT_API int spfkit_resolver_process(spfkit_resolver *r, uint32_t timeout_ms,
-                                       uint64_t now_ms, spfkit_resolver_cb cb,
-                                       void *ud);
+				       uint64_t now_ms, spfkit_resolver_cb cb,
+				       void *ud);
 /* A file descriptor that turns readable when answers are waiting, for an
  * event loop; -1 before the first send. */
 SPFKIT_API int spfkit_resolver_fd(const spfkit_resolver *r);

@@ -88,7 +88,7 @@ int spfkit_config_new(spfkit_config **out, const spfkit_allocator *alloc)
 		return SPFKIT_ENOMEM;
 	cfg->alloc = *a;
 	cfg->default_exp = spfkit__strndup(a, SPFKIT_DEFAULT_EXPLANATION,
-	                                   strlen(SPFKIT_DEFAULT_EXPLANATION));
+					   strlen(SPFKIT_DEFAULT_EXPLANATION));
 	cfg->receiver = spfkit__strndup(a, "unknown", 7);
 	if (!cfg->default_exp || !cfg->receiver) {
 		spfkit_config_free(cfg);
@@ -127,14 +127,15 @@ static int replace_string(spfkit_config *cfg, char **slot, const char *s)
 }
 
 int spfkit_config_set_default_explanation(spfkit_config *cfg,
-                                          const char *macro_string)
+					  const char *macro_string)
 {
 	if (!cfg || !macro_string)
 		return SPFKIT_EINVAL;
 	size_t errpos;
 	size_t n = strlen(macro_string);
 	if (n > SPFKIT__EXPLAIN_MAX ||
-	    spfkit__macro_check(macro_string, n, SPFKIT__MACRO_EXPLAIN, &errpos))
+	    spfkit__macro_check(macro_string, n, SPFKIT__MACRO_EXPLAIN,
+				&errpos))
 		return SPFKIT_EPARSE;
 	return replace_string(cfg, &cfg->default_exp, macro_string);
 }
@@ -147,7 +148,7 @@ int spfkit_config_set_receiver(spfkit_config *cfg, const char *name)
 }
 
 int spfkit_config_set_limit(spfkit_config *cfg, spfkit_limit which,
-                            uint32_t value)
+			    uint32_t value)
 {
 	if (!cfg || (unsigned)which >= SPFKIT__NLIMITS || value == 0)
 		return SPFKIT_EINVAL;

@@ -26,7 +26,7 @@ static void default_free(void *ud, void *p)
 }
 
 static const spfkit__alloc default_allocator = {default_alloc, default_realloc,
-                                                default_free, NULL};
+						default_free, NULL};
 
 const spfkit__alloc *spfkit__default_alloc(void)
 {

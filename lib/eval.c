@@ -15,9 +15,9 @@
 #include "header.h"
 
 /* Caps on what hostile DNS answers can make us hold. */
-#define MAX_ITEMS 1000    /* records kept per answer */
-#define MAX_INPUT 65536   /* sender, HELO and record override octets */
-#define MAX_TXT 65536     /* one TXT record, all strings joined */
+#define MAX_ITEMS 1000  /* records kept per answer */
+#define MAX_INPUT 65536 /* sender, HELO and record override octets */
+#define MAX_TXT   65536 /* one TXT record, all strings joined */
 
 typedef struct item {
 	char *data;
@@ -139,7 +139,8 @@ static bool keep_string(spfkit_check *chk, char *p)
 		return false;
 	if (chk->nstrings == chk->cap_strings) {
 		size_t cap = chk->cap_strings ? chk->cap_strings * 2 : 16;
-		char **n = spfkit__realloc(chk->a, chk->strings, cap * sizeof *n);
+		char **n =
+		    spfkit__realloc(chk->a, chk->strings, cap * sizeof *n);
 		if (!n) {
 			spfkit__free(chk->a, p);
 			return false;
@@ -200,14 +201,16 @@ static void format_where(const spfkit_check *chk, size_t k, spfkit__buf *b)
 	for (size_t i = 0; i <= k && i < chk->nframes; i++) {
 		const frame *f = &chk->frames[i];
 		if (i > 0)
-			spfkit__buf_adds(b, f->kind == FK_INCLUDE ? " > include "
-			                                          : " > redirect ");
+			spfkit__buf_adds(b, f->kind == FK_INCLUDE
+						? " > include "
+						: " > redirect ");
 		/* A hostile identity can be 64 KiB and hold any octet; a name
 		 * is 253 at most, shown in visible ASCII. */
 		size_t n = f->domain_len < 253 ? f->domain_len : 253;
 		for (size_t o = 0; o < n; o++) {
 			unsigned char c = (unsigned char)f->domain[o];
-			spfkit__buf_addc(b, c >= 0x20 && c < 0x7f ? (char)c : '?');
+			spfkit__buf_addc(b,
+					 c >= 0x20 && c < 0x7f ? (char)c : '?');
 		}
 	}
 }
@@ -222,7 +225,7 @@ static void set_where(spfkit_check *chk, size_t k)
 
 /* Ends the check with an error (or none) result and a problem text. */
 static step end_check(spfkit_check *chk, spfkit_result r, spfkit_reason why,
-                      const char *what, const char *detail, size_t detail_len)
+		      const char *what, const char *detail, size_t detail_len)
 {
 	chk->result = r;
 	chk->reason = why;
@@ -234,7 +237,8 @@ static step end_check(spfkit_check *chk, spfkit_result r, spfkit_reason why,
 		/* Only visible ASCII of a hostile detail goes into the text. */
 		for (size_t i = 0; i < detail_len && i < 253; i++) {
 			unsigned char c = (unsigned char)detail[i];
-			spfkit__buf_addc(&b, (c >= 0x20 && c < 0x7f) ? (char)c : '?');
+			spfkit__buf_addc(&b, (c >= 0x20 && c < 0x7f) ? (char)c
+								     : '?');
 		}
 	}
 	set_buf(chk, &chk->problem, &b);
@@ -251,7 +255,7 @@ static step end_oom(spfkit_check *chk)
 {
 	chk->oom = true;
 	return end_check(chk, SPFKIT_RESULT_TEMPERROR, SPFKIT_REASON_INTERNAL,
-	                 "out of memory during the check", NULL, 0);
+			 "out of memory during the check", NULL, 0);
 }
 
 /* Ranks DNSSEC statuses from weakest to strongest. */
@@ -274,14 +278,15 @@ static void note_dnssec(spfkit_check *chk, spfkit_dnssec s)
 }
 
 /* The query for (name, type): answered, or asked now (*need set). */
-static query *ask(spfkit_check *chk, const char *name, size_t n,
-                  uint16_t type, bool *need)
+static query *ask(spfkit_check *chk, const char *name, size_t n, uint16_t type,
+		  bool *need)
 {
 	if (n && name[n - 1] == '.')
 		n--;
 	for (size_t i = 0; i < chk->nqueries; i++) {
 		query *q = chk->queries[i];
-		if (q->type == type && spfkit__ieq(q->name, q->name_len, name, n)) {
+		if (q->type == type &&
+		    spfkit__ieq(q->name, q->name_len, name, n)) {
 			if (!q->answered) {
 				*need = true;
 				return NULL;
@@ -294,7 +299,8 @@ static query *ask(spfkit_check *chk, const char *name, size_t n,
 		return NULL; /* *need stays false: the caller goes without */
 	if (chk->nqueries == chk->cap_queries) {
 		size_t cap = chk->cap_queries ? chk->cap_queries * 2 : 8;
-		query **nq = spfkit__realloc(chk->a, chk->queries, cap * sizeof *nq);
+		query **nq =
+		    spfkit__realloc(chk->a, chk->queries, cap * sizeof *nq);
 		if (!nq) {
 			chk->oom = true;
 			return NULL;
@@ -329,15 +335,16 @@ static uint16_t addr_type(const spfkit_check *chk)
 
 /* Does an A/AAAA answer item hold an address within the prefix? */
 static bool addr_matches(const spfkit_check *chk, const item *it, int cidr4,
-                         int cidr6)
+			 int cidr6)
 {
 	size_t want = chk->ip.family == 4 ? 4 : 16;
 	if (it->len != want)
 		return false;
-	unsigned prefix = chk->ip.family == 4 ? (cidr4 < 0 ? 32u : (unsigned)cidr4)
-	                                      : (cidr6 < 0 ? 128u : (unsigned)cidr6);
+	unsigned prefix = chk->ip.family == 4
+			      ? (cidr4 < 0 ? 32u : (unsigned)cidr4)
+			      : (cidr6 < 0 ? 128u : (unsigned)cidr6);
 	return spfkit__prefix_match((const unsigned char *)it->data, chk->ip.a,
-	                            want, prefix);
+				    want, prefix);
 }
 
 /* Is name (n) equal to domain (dn) or a subdomain of it? */
@@ -362,8 +369,8 @@ static bool within(const char *name, size_t n, const char *domain, size_t dn)
  * error on the PTR query gives no names; on a forward query skips the
  * name. */
 static step validated_names(spfkit_check *chk, const char *filter,
-                            size_t filter_len, const char **out, size_t *lens,
-                            size_t max, size_t *nout, const query **ptrq)
+			    size_t filter_len, const char **out, size_t *lens,
+			    size_t max, size_t *nout, const query **ptrq)
 {
 	bool need = false;
 	spfkit__buf rn;
@@ -420,8 +427,8 @@ static step need_p(spfkit_check *chk)
 		return S_NOMATCH;
 	const query *ptrq;
 	step s = validated_names(chk, NULL, 0, chk->p_names, chk->p_lens,
-	                         sizeof chk->p_names / sizeof chk->p_names[0],
-	                         &chk->np, &ptrq);
+				 sizeof chk->p_names / sizeof chk->p_names[0],
+				 &chk->np, &ptrq);
 	if (s == S_NOMATCH)
 		chk->p_known = true;
 	return s;
@@ -430,14 +437,16 @@ static step need_p(spfkit_check *chk)
 /* The %{p} value for <domain> (§7.3): the domain itself if validated, else
  * a validated subdomain of it, else any validated name, else "unknown". */
 static void choose_p(const spfkit_check *chk, const char *d, size_t dn,
-                     const char **p, size_t *pn)
+		     const char **p, size_t *pn)
 {
 	*p = "unknown";
 	*pn = 7;
 	for (size_t i = 0; i < chk->np; i++)
 		if (within(chk->p_names[i], chk->p_lens[i], d, dn) &&
-		    chk->p_lens[i] - (chk->p_lens[i] && chk->p_names[i][chk->p_lens[i] - 1] == '.') ==
-		        dn - (dn && d[dn - 1] == '.')) {
+		    chk->p_lens[i] -
+			    (chk->p_lens[i] &&
+			     chk->p_names[i][chk->p_lens[i] - 1] == '.') ==
+			dn - (dn && d[dn - 1] == '.')) {
 			*p = chk->p_names[i];
 			*pn = chk->p_lens[i];
 			return;
@@ -459,7 +468,7 @@ static void choose_p(const spfkit_check *chk, const char *d, size_t dn,
 /* Expands (s, n) for <domain> d into out; S_NEED while %{p} is unknown.
  * Returns S_MATCH on success, S_NOMATCH on a macro error. */
 static step expand(spfkit_check *chk, const char *d, size_t dn, const char *s,
-                   size_t n, spfkit__macro_ctx ctx, spfkit__buf *out)
+		   size_t n, spfkit__macro_ctx ctx, spfkit__buf *out)
 {
 	spfkit__macro_env env;
 	memset(&env, 0, sizeof env);
@@ -496,21 +505,22 @@ static step expand(spfkit_check *chk, const char *d, size_t dn, const char *s,
 
 /* The target name of a term: its expanded domain-spec, or <domain>. */
 static step term_target(spfkit_check *chk, const frame *f,
-                        const spfkit__term *t, spfkit__buf *out)
+			const spfkit__term *t, spfkit__buf *out)
 {
 	if (t->spec_len == 0) {
 		spfkit__buf_add(out, f->domain, f->domain_len);
 		return out->err ? end_oom(chk) : S_MATCH;
 	}
-	step s = expand(chk, f->domain, f->domain_len, f->rec->text + t->spec_pos,
-	                t->spec_len, SPFKIT__MACRO_DOMAIN, out);
+	step s =
+	    expand(chk, f->domain, f->domain_len, f->rec->text + t->spec_pos,
+		   t->spec_len, SPFKIT__MACRO_DOMAIN, out);
 	if (s != S_MATCH && s != S_NOMATCH)
 		return s;
 	if (s == S_NOMATCH || !spfkit__domain_ok(out->data, out->len))
-		return end_check(chk, SPFKIT_RESULT_PERMERROR,
-		                 SPFKIT_REASON_BAD_TARGET,
-		                 "a macro expanded to an unusable domain name: ",
-		                 out->data ? out->data : "", out->len);
+		return end_check(
+		    chk, SPFKIT_RESULT_PERMERROR, SPFKIT_REASON_BAD_TARGET,
+		    "a macro expanded to an unusable domain name: ",
+		    out->data ? out->data : "", out->len);
 	if (out->data[out->len - 1] == '.')
 		out->data[--out->len] = '\0';
 	return S_MATCH;
@@ -521,18 +531,21 @@ static step term_target(spfkit_check *chk, const frame *f,
 static step term_error_dns(spfkit_check *chk, const query *q)
 {
 	static const char *const types[] = {[SPFKIT_TYPE_A] = "A",
-	                                    [SPFKIT_TYPE_PTR] = "PTR",
-	                                    [SPFKIT_TYPE_MX] = "MX",
-	                                    [SPFKIT_TYPE_TXT] = "TXT",
-	                                    [SPFKIT_TYPE_AAAA] = "AAAA"};
+					    [SPFKIT_TYPE_PTR] = "PTR",
+					    [SPFKIT_TYPE_MX] = "MX",
+					    [SPFKIT_TYPE_TXT] = "TXT",
+					    [SPFKIT_TYPE_AAAA] = "AAAA"};
 	spfkit__buf b;
 	spfkit__buf_init(&b, chk->a, 512);
 	spfkit__buf_adds(&b, "DNS failure (SERVFAIL or timeout) for ");
 	spfkit__buf_adds(&b, q->type < sizeof types / sizeof types[0] &&
-	                             types[q->type] ? types[q->type] : "?");
+				     types[q->type]
+				 ? types[q->type]
+				 : "?");
 	spfkit__buf_adds(&b, " ");
-	step s = end_check(chk, SPFKIT_RESULT_TEMPERROR, SPFKIT_REASON_DNS_ERROR,
-	                   b.data ? b.data : "", q->name, q->name_len);
+	step s =
+	    end_check(chk, SPFKIT_RESULT_TEMPERROR, SPFKIT_REASON_DNS_ERROR,
+		      b.data ? b.data : "", q->name, q->name_len);
 	spfkit__buf_free(&b);
 	return s;
 }
@@ -542,11 +555,11 @@ static step term_error_dns(spfkit_check *chk, const query *q)
 static step add_void(spfkit_check *chk, const query *q)
 {
 	if (++chk->voids > chk->cfg->limits[SPFKIT_LIMIT_VOID_LOOKUPS])
-		return end_check(chk, SPFKIT_RESULT_PERMERROR,
-		                 SPFKIT_REASON_VOID_LIMIT,
-		                 "too many void lookups (limit 2, RFC 7208 4.6.4); "
-		                 "the last was for ",
-		                 q->name, q->name_len);
+		return end_check(
+		    chk, SPFKIT_RESULT_PERMERROR, SPFKIT_REASON_VOID_LIMIT,
+		    "too many void lookups (limit 2, RFC 7208 4.6.4); "
+		    "the last was for ",
+		    q->name, q->name_len);
 	return S_NOMATCH;
 }
 
@@ -561,7 +574,7 @@ static step count_void(spfkit_check *chk, frame *f, const query *q)
 }
 
 static step eval_a(spfkit_check *chk, frame *f, const spfkit__term *t,
-                   const char *target, size_t tn)
+		   const char *target, size_t tn)
 {
 	bool need = false;
 	const query *q = ask(chk, target, tn, addr_type(chk), &need);
@@ -580,7 +593,7 @@ static step eval_a(spfkit_check *chk, frame *f, const spfkit__term *t,
 }
 
 static step eval_mx(spfkit_check *chk, frame *f, const spfkit__term *t,
-                    const char *target, size_t tn)
+		    const char *target, size_t tn)
 {
 	bool need = false;
 	const query *q = ask(chk, target, tn, SPFKIT_TYPE_MX, &need);
@@ -595,9 +608,9 @@ static step eval_mx(spfkit_check *chk, frame *f, const spfkit__term *t,
 	/* RFC 7208 §4.6.4: more than 10 MX names is a permerror. */
 	if (q->total > chk->cfg->limits[SPFKIT_LIMIT_MX_NAMES])
 		return end_check(chk, SPFKIT_RESULT_PERMERROR,
-		                 SPFKIT_REASON_MX_LIMIT,
-		                 "more than 10 MX names (RFC 7208 4.6.4) for ",
-		                 q->name, q->name_len);
+				 SPFKIT_REASON_MX_LIMIT,
+				 "more than 10 MX names (RFC 7208 4.6.4) for ",
+				 q->name, q->name_len);
 	/* Ask for every exchange's addresses at once; judge them in order. */
 	const query *fwd[MAX_ITEMS];
 	for (size_t i = 0; i < q->nitems; i++) {
@@ -625,13 +638,13 @@ static step eval_mx(spfkit_check *chk, frame *f, const spfkit__term *t,
 	}
 	for (size_t i = 0; i < q->nitems; i++)
 		for (size_t k = 0; fwd[i] && k < fwd[i]->nitems; k++)
-			if (addr_matches(chk, &fwd[i]->items[k], t->cidr4, t->cidr6))
+			if (addr_matches(chk, &fwd[i]->items[k], t->cidr4,
+					 t->cidr6))
 				return S_MATCH;
 	return S_NOMATCH;
 }
 
-static step eval_ptr(spfkit_check *chk, frame *f, const char *target,
-                     size_t tn)
+static step eval_ptr(spfkit_check *chk, frame *f, const char *target, size_t tn)
 {
 	const char *names[1];
 	size_t lens[1], n;
@@ -645,7 +658,7 @@ static step eval_ptr(spfkit_check *chk, frame *f, const char *target,
 }
 
 static step eval_exists(spfkit_check *chk, frame *f, const char *target,
-                        size_t tn)
+			size_t tn)
 {
 	bool need = false;
 	/* RFC 7208 §5.7: always an A query, whatever the client's family. */
@@ -663,11 +676,12 @@ static step eval_exists(spfkit_check *chk, frame *f, const char *target,
 
 /* Pushes a frame for an include or redirect target. */
 static step push_frame(spfkit_check *chk, frame_kind kind, const char *d,
-                       size_t dn)
+		       size_t dn)
 {
 	if (chk->nframes == chk->cap_frames) {
 		size_t cap = chk->cap_frames ? chk->cap_frames * 2 : 4;
-		frame *nf = spfkit__realloc(chk->a, chk->frames, cap * sizeof *nf);
+		frame *nf =
+		    spfkit__realloc(chk->a, chk->frames, cap * sizeof *nf);
 		if (!nf)
 			return end_oom(chk);
 		chk->frames = nf;
@@ -694,10 +708,10 @@ static step count_term(spfkit_check *chk, frame *f, const spfkit__term *t)
 	f->counted = true;
 	if (++chk->lookups > chk->cfg->limits[SPFKIT_LIMIT_DNS_TERMS])
 		return end_check(chk, SPFKIT_RESULT_PERMERROR,
-		                 SPFKIT_REASON_LOOKUP_LIMIT,
-		                 "more than 10 DNS-querying terms (RFC 7208 "
-		                 "4.6.4); the 11th is ",
-		                 f->rec->text + t->pos, t->len);
+				 SPFKIT_REASON_LOOKUP_LIMIT,
+				 "more than 10 DNS-querying terms (RFC 7208 "
+				 "4.6.4); the 11th is ",
+				 f->rec->text + t->pos, t->len);
 	return S_NOMATCH;
 }
 
@@ -705,28 +719,27 @@ static step count_term(spfkit_check *chk, frame *f, const spfkit__term *t)
 static step eval_mech(spfkit_check *chk, frame *f, const spfkit__term *t)
 {
 	switch (t->mech) {
-	case SPFKIT__ALL:
-		return S_MATCH;
+	case SPFKIT__ALL: return S_MATCH;
 	case SPFKIT__IP4:
 		return chk->ip.family == 4 &&
-		               spfkit__prefix_match(chk->ip.a, t->addr, 4,
-		                                    t->cidr4 < 0 ? 32u
-		                                                 : (unsigned)t->cidr4)
-		           ? S_MATCH
-		           : S_NOMATCH;
+			       spfkit__prefix_match(
+				   chk->ip.a, t->addr, 4,
+				   t->cidr4 < 0 ? 32u : (unsigned)t->cidr4)
+			   ? S_MATCH
+			   : S_NOMATCH;
 	case SPFKIT__IP6:
 		return chk->ip.family == 6 &&
-		               spfkit__prefix_match(chk->ip.a, t->addr, 16,
-		                                    t->cidr6 < 0 ? 128u
-		                                                 : (unsigned)t->cidr6)
-		           ? S_MATCH
-		           : S_NOMATCH;
-	default:
-		break;
+			       spfkit__prefix_match(
+				   chk->ip.a, t->addr, 16,
+				   t->cidr6 < 0 ? 128u : (unsigned)t->cidr6)
+			   ? S_MATCH
+			   : S_NOMATCH;
+	default: break;
 	}
 	if (f->child_done) {
 		/* RFC 7208 §5.2: only an include's pass is a match. */
-		return f->child_result == SPFKIT_RESULT_PASS ? S_MATCH : S_NOMATCH;
+		return f->child_result == SPFKIT_RESULT_PASS ? S_MATCH
+							     : S_NOMATCH;
 	}
 	if (count_term(chk, f, t) == S_ENDED)
 		return S_ENDED;
@@ -741,7 +754,9 @@ static step eval_mech(spfkit_check *chk, frame *f, const spfkit__term *t)
 		case SPFKIT__MX: s = eval_mx(chk, f, t, d, dn); break;
 		case SPFKIT__PTR: s = eval_ptr(chk, f, d, dn); break;
 		case SPFKIT__EXISTS: s = eval_exists(chk, f, d, dn); break;
-		case SPFKIT__INCLUDE: s = push_frame(chk, FK_INCLUDE, d, dn); break;
+		case SPFKIT__INCLUDE:
+			s = push_frame(chk, FK_INCLUDE, d, dn);
+			break;
 		default: s = S_NOMATCH; break;
 		}
 	}
@@ -763,8 +778,7 @@ static spfkit_result qualifier_result(char q)
 
 /* Frame f (the top of the stack) has result r: hand it to its parent, or
  * end the check. */
-static void finish_frame(spfkit_check *chk, spfkit_result r,
-                         spfkit_reason why)
+static void finish_frame(spfkit_check *chk, spfkit_result r, spfkit_reason why)
 {
 	chk->nframes--;
 	if (chk->nframes == 0) {
@@ -773,7 +787,8 @@ static void finish_frame(spfkit_check *chk, spfkit_result r,
 		if (why == SPFKIT_REASON_DEFAULT) {
 			/* Nothing matched: an include's term that matched
 			 * inside is no part of the answer. */
-			set_text(chk, &chk->where, chk->domain, strlen(chk->domain));
+			set_text(chk, &chk->where, chk->domain,
+				 strlen(chk->domain));
 			chk->decider_rec = NULL;
 		}
 		return;
@@ -786,7 +801,7 @@ static void finish_frame(spfkit_check *chk, spfkit_result r,
 
 /* Records that term t of frame k decided the frame's result. */
 static void note_match(spfkit_check *chk, size_t k, const spfkit__term *t,
-                       bool via_include)
+		       bool via_include)
 {
 	const frame *f = &chk->frames[k];
 	set_text(chk, &chk->mechanism, f->rec->text + t->pos, t->len);
@@ -799,7 +814,7 @@ static void note_match(spfkit_check *chk, size_t k, const spfkit__term *t,
 
 /* Asks for the target of term t, when it can be known without DNS. */
 static void prefetch_target(spfkit_check *chk, const frame *f,
-                            const spfkit__term *t, uint16_t type)
+			    const spfkit__term *t, uint16_t type)
 {
 	const char *spec = f->rec->text + t->spec_pos;
 	if (t->spec_len && spfkit__macro_uses_p(spec, t->spec_len))
@@ -809,7 +824,7 @@ static void prefetch_target(spfkit_check *chk, const frame *f,
 	if (t->spec_len == 0)
 		spfkit__buf_add(&target, f->domain, f->domain_len);
 	else if (expand(chk, f->domain, f->domain_len, spec, t->spec_len,
-	                SPFKIT__MACRO_DOMAIN, &target) != S_MATCH)
+			SPFKIT__MACRO_DOMAIN, &target) != S_MATCH)
 		target.err = SPFKIT_EINVAL;
 	if (target.err == SPFKIT_ENOMEM)
 		chk->oom = true;
@@ -847,7 +862,7 @@ static void prefetch(spfkit_check *chk, const frame *f)
 	}
 	if (budget && !has_all && f->rec->redirect >= 0)
 		prefetch_target(chk, f, &f->rec->terms[f->rec->redirect],
-		                SPFKIT_TYPE_TXT);
+				SPFKIT_TYPE_TXT);
 }
 
 /* Fetches and parses the record of frame f (§4.4, §4.5). */
@@ -870,36 +885,39 @@ static step fetch_record(spfkit_check *chk, frame *f)
 			return term_error_dns(chk, q);
 		size_t found = 0;
 		for (size_t i = 0; i < q->nitems; i++)
-			if (spfkit__is_spf_record(q->items[i].data, q->items[i].len)) {
+			if (spfkit__is_spf_record(q->items[i].data,
+						  q->items[i].len)) {
 				if (++found == 1) {
 					text = q->items[i].data;
 					text_len = q->items[i].len;
 				}
 			}
 		if (found > 1)
-			return end_check(chk, SPFKIT_RESULT_PERMERROR,
-			                 SPFKIT_REASON_MULTIPLE_RECORDS,
-			                 "more than one v=spf1 record (RFC 7208 "
-			                 "4.5) at ",
-			                 f->domain, f->domain_len);
+			return end_check(
+			    chk, SPFKIT_RESULT_PERMERROR,
+			    SPFKIT_REASON_MULTIPLE_RECORDS,
+			    "more than one v=spf1 record (RFC 7208 "
+			    "4.5) at ",
+			    f->domain, f->domain_len);
 		if (found == 0) {
 			if (f->kind == FK_TOP)
 				return end_check(
-				    chk, SPFKIT_RESULT_NONE, SPFKIT_REASON_NO_RECORD,
+				    chk, SPFKIT_RESULT_NONE,
+				    SPFKIT_REASON_NO_RECORD,
 				    q->status == SPFKIT_DNS_NXDOMAIN
-				        ? "the domain does not exist: "
-				        : "no v=spf1 record published at ",
+					? "the domain does not exist: "
+					: "no v=spf1 record published at ",
 				    f->domain, f->domain_len);
-			return end_check(chk, SPFKIT_RESULT_PERMERROR,
-			                 f->kind == FK_INCLUDE
-			                     ? SPFKIT_REASON_INCLUDE_NONE
-			                     : SPFKIT_REASON_REDIRECT_NONE,
-			                 f->kind == FK_INCLUDE
-			                     ? "include target has no v=spf1 record "
-			                       "(RFC 7208 5.2): "
-			                     : "redirect target has no v=spf1 record "
-			                       "(RFC 7208 6.1): ",
-			                 f->domain, f->domain_len);
+			return end_check(
+			    chk, SPFKIT_RESULT_PERMERROR,
+			    f->kind == FK_INCLUDE ? SPFKIT_REASON_INCLUDE_NONE
+						  : SPFKIT_REASON_REDIRECT_NONE,
+			    f->kind == FK_INCLUDE
+				? "include target has no v=spf1 record "
+				  "(RFC 7208 5.2): "
+				: "redirect target has no v=spf1 record "
+				  "(RFC 7208 6.1): ",
+			    f->domain, f->domain_len);
 		}
 	}
 	spfkit__record *rec = NULL;
@@ -911,11 +929,13 @@ static step fetch_record(spfkit_check *chk, frame *f)
 		spfkit__buf b;
 		spfkit__buf_init(&b, chk->a, 512);
 		spfkit__buf_adds(&b, "syntax error in the record of ");
-		spfkit__buf_add(&b, f->domain, f->domain_len < 253 ? f->domain_len : 253);
+		spfkit__buf_add(&b, f->domain,
+				f->domain_len < 253 ? f->domain_len : 253);
 		spfkit__buf_adds(&b, ": ");
 		spfkit__buf_adds(&b, perr.msg);
-		step s = end_check(chk, SPFKIT_RESULT_PERMERROR, SPFKIT_REASON_SYNTAX,
-		                   b.data ? b.data : "syntax error", NULL, 0);
+		step s = end_check(chk, SPFKIT_RESULT_PERMERROR,
+				   SPFKIT_REASON_SYNTAX,
+				   b.data ? b.data : "syntax error", NULL, 0);
 		spfkit__buf_free(&b);
 		return s;
 	}
@@ -945,9 +965,11 @@ static step step_frame(spfkit_check *chk)
 			}
 			step s = eval_mech(chk, f, t);
 			if (s == S_MATCH) {
-				note_match(chk, k, t, t->mech == SPFKIT__INCLUDE);
-				finish_frame(chk, qualifier_result(t->qualifier),
-				             SPFKIT_REASON_MECHANISM);
+				note_match(chk, k, t,
+					   t->mech == SPFKIT__INCLUDE);
+				finish_frame(chk,
+					     qualifier_result(t->qualifier),
+					     SPFKIT_REASON_MECHANISM);
 				return S_NOMATCH;
 			}
 			if (s != S_NOMATCH)
@@ -1013,13 +1035,14 @@ static step explain(spfkit_check *chk)
 		const spfkit__term *t = &rec->terms[rec->exp];
 		spfkit__buf name;
 		spfkit__buf_init(&name, chk->a, 1024);
-		step s = expand(chk, d, dn, rec->text + t->spec_pos, t->spec_len,
-		                SPFKIT__MACRO_DOMAIN, &name);
+		step s = expand(chk, d, dn, rec->text + t->spec_pos,
+				t->spec_len, SPFKIT__MACRO_DOMAIN, &name);
 		const query *q = NULL;
 		if (s == S_MATCH && !chk->no_dns &&
 		    spfkit__domain_ok(name.data, name.len)) {
 			bool need = false;
-			q = ask(chk, name.data, name.len, SPFKIT_TYPE_TXT, &need);
+			q = ask(chk, name.data, name.len, SPFKIT_TYPE_TXT,
+				&need);
 			if (chk->oom)
 				s = end_oom(chk);
 			else if (!q)
@@ -1039,8 +1062,8 @@ static step explain(spfkit_check *chk)
 			spfkit__buf out;
 			spfkit__buf_init(&out, chk->a, SPFKIT__EXPLAIN_MAX);
 			s = ascii ? expand(chk, d, dn, it->data, it->len,
-			                   SPFKIT__MACRO_EXPLAIN, &out)
-			          : S_NOMATCH;
+					   SPFKIT__MACRO_EXPLAIN, &out)
+				  : S_NOMATCH;
 			if (s == S_MATCH && out.len)
 				set_explanation(chk, out.data, out.len);
 			spfkit__buf_free(&out);
@@ -1053,7 +1076,8 @@ static step explain(spfkit_check *chk)
 	const char *def = chk->cfg->default_exp;
 	spfkit__buf out;
 	spfkit__buf_init(&out, chk->a, SPFKIT__EXPLAIN_MAX);
-	step s = expand(chk, d, dn, def, strlen(def), SPFKIT__MACRO_EXPLAIN, &out);
+	step s =
+	    expand(chk, d, dn, def, strlen(def), SPFKIT__MACRO_EXPLAIN, &out);
 	if (s == S_MATCH)
 		set_explanation(chk, out.data ? out.data : "", out.len);
 	else if (s == S_NOMATCH)
@@ -1158,13 +1182,13 @@ static step start(spfkit_check *chk)
 		return st;
 	chk->domain = chk->frames[0].domain;
 	if (!identity_domain_ok(chk->sdomain, chk->sdomain_len))
-		return end_check(chk, SPFKIT_RESULT_NONE,
-		                 SPFKIT_REASON_MALFORMED_DOMAIN,
-		                 helo ? "the HELO name is not a usable domain name "
-		                        "(RFC 7208 4.3): "
-		                      : "the sender's domain is not a usable domain "
-		                        "name (RFC 7208 4.3): ",
-		                 domain, domain_len);
+		return end_check(
+		    chk, SPFKIT_RESULT_NONE, SPFKIT_REASON_MALFORMED_DOMAIN,
+		    helo ? "the HELO name is not a usable domain name "
+			   "(RFC 7208 4.3): "
+			 : "the sender's domain is not a usable domain "
+			   "name (RFC 7208 4.3): ",
+		    domain, domain_len);
 	return S_NOMATCH;
 }
 
@@ -1235,7 +1259,7 @@ int spfkit_check_set_ip(spfkit_check *chk, const char *ip)
 
 /* Replaces an input copy; the old one is kept when the copy fails. */
 static int set_input(spfkit_check *chk, char **slot, size_t *slot_len,
-                     const char *s, size_t n)
+		     const char *s, size_t n)
 {
 	if (!chk || (!s && n))
 		return SPFKIT_EINVAL;
@@ -1254,22 +1278,23 @@ static int set_input(spfkit_check *chk, char **slot, size_t *slot_len,
 
 int spfkit_check_set_sender(spfkit_check *chk, const char *sender, size_t len)
 {
-	return chk ? set_input(chk, &chk->sender_in, &chk->sender_in_len, sender,
-	                       len)
-	           : SPFKIT_EINVAL;
+	return chk ? set_input(chk, &chk->sender_in, &chk->sender_in_len,
+			       sender, len)
+		   : SPFKIT_EINVAL;
 }
 
 int spfkit_check_set_helo(spfkit_check *chk, const char *helo, size_t len)
 {
 	return chk ? set_input(chk, &chk->helo, &chk->helo_len, helo, len)
-	           : SPFKIT_EINVAL;
+		   : SPFKIT_EINVAL;
 }
 
 int spfkit_check_set_record(spfkit_check *chk, const char *record, size_t len)
 {
 	if (!chk)
 		return SPFKIT_EINVAL;
-	int rc = set_input(chk, &chk->override, &chk->override_len, record, len);
+	int rc =
+	    set_input(chk, &chk->override, &chk->override_len, record, len);
 	if (rc == SPFKIT_OK)
 		chk->has_override = true;
 	return rc;
@@ -1298,7 +1323,8 @@ int spfkit_check_set_timestamp(spfkit_check *chk, uint64_t unix_seconds)
 
 int spfkit_check_set_scope(spfkit_check *chk, spfkit_scope scope)
 {
-	if (!chk || (scope != SPFKIT_SCOPE_MAILFROM && scope != SPFKIT_SCOPE_HELO))
+	if (!chk ||
+	    (scope != SPFKIT_SCOPE_MAILFROM && scope != SPFKIT_SCOPE_HELO))
 		return SPFKIT_EINVAL;
 	if (chk->started)
 		return SPFKIT_ESTATE;
@@ -1316,7 +1342,7 @@ size_t spfkit_check_pending(const spfkit_check *chk)
 }
 
 int spfkit_check_query(const spfkit_check *chk, size_t i, unsigned *id,
-                       const char **name, uint16_t *type)
+		       const char **name, uint16_t *type)
 {
 	if (!chk)
 		return SPFKIT_EINVAL;
@@ -1339,7 +1365,7 @@ int spfkit_check_query(const spfkit_check *chk, size_t i, unsigned *id,
 
 /* Decodes one record of the asked type into an item; false to skip it. */
 static bool decode_rr(const spfkit_check *chk, const query *q,
-                      const spfkit_rr *rr, spfkit__buf *b)
+		      const spfkit_rr *rr, spfkit__buf *b)
 {
 	if (rr->type != q->type || (!rr->rdata && rr->rdlen))
 		return false;
@@ -1351,7 +1377,8 @@ static bool decode_rr(const spfkit_check *chk, const query *q,
 	case SPFKIT_TYPE_MX: {
 		size_t used;
 		return rr->rdlen >= 3 &&
-		       spfkit__rdata_name(rr->rdata + 2, rr->rdlen - 2, &used, b) &&
+		       spfkit__rdata_name(rr->rdata + 2, rr->rdlen - 2, &used,
+					  b) &&
 		       used == rr->rdlen - 2;
 	}
 	case SPFKIT_TYPE_PTR: {
@@ -1359,25 +1386,22 @@ static bool decode_rr(const spfkit_check *chk, const query *q,
 		return spfkit__rdata_name(rr->rdata, rr->rdlen, &used, b) &&
 		       used == rr->rdlen;
 	}
-	case SPFKIT_TYPE_TXT:
-		return spfkit__rdata_txt(rr->rdata, rr->rdlen, b);
-	default:
-		(void)chk;
-		return false;
+	case SPFKIT_TYPE_TXT: return spfkit__rdata_txt(rr->rdata, rr->rdlen, b);
+	default: (void)chk; return false;
 	}
 }
 
 int spfkit_check_answer(spfkit_check *chk, unsigned id,
-                        spfkit_dns_status status, const spfkit_rr *rrs,
-                        size_t n)
+			spfkit_dns_status status, const spfkit_rr *rrs,
+			size_t n)
 {
 	return spfkit_check_answer_dnssec(chk, id, status, rrs, n,
-	                                  SPFKIT_DNSSEC_UNKNOWN);
+					  SPFKIT_DNSSEC_UNKNOWN);
 }
 
 int spfkit_check_answer_dnssec(spfkit_check *chk, unsigned id,
-                               spfkit_dns_status status, const spfkit_rr *rrs,
-                               size_t n, spfkit_dnssec dnssec)
+			       spfkit_dns_status status, const spfkit_rr *rrs,
+			       size_t n, spfkit_dnssec dnssec)
 {
 	if (!chk || (!rrs && n))
 		return SPFKIT_EINVAL;
@@ -1417,7 +1441,8 @@ int spfkit_check_answer_dnssec(spfkit_check *chk, unsigned id,
 				if (!data) {
 					spfkit__buf_free(&b);
 					for (size_t k = 0; k < nitems; k++)
-						spfkit__free(chk->a, items[k].data);
+						spfkit__free(chk->a,
+							     items[k].data);
 					spfkit__free(chk->a, items);
 					return SPFKIT_ENOMEM;
 				}
@@ -1452,14 +1477,15 @@ int spfkit_check_run(spfkit_check *chk, uint64_t now_ms)
 		start(chk);
 	}
 	if (now_ms >= chk->start_ms &&
-	    now_ms - chk->start_ms >= chk->cfg->limits[SPFKIT_LIMIT_DEADLINE_MS]) {
+	    now_ms - chk->start_ms >=
+		chk->cfg->limits[SPFKIT_LIMIT_DEADLINE_MS]) {
 		/* RFC 7208 §4.6.4: past the deadline the result is temperror;
 		 * a fail already decided keeps its result and gets the
 		 * default explanation instead of an exp= lookup. */
 		if (!chk->ended && chk->nframes)
 			end_check(chk, SPFKIT_RESULT_TEMPERROR,
-			          SPFKIT_REASON_DEADLINE,
-			          "the check ran past its deadline", NULL, 0);
+				  SPFKIT_REASON_DEADLINE,
+				  "the check ran past its deadline", NULL, 0);
 		chk->no_dns = true;
 		for (size_t i = 0; i < chk->nqueries; i++)
 			chk->queries[i]->answered = true;
@@ -1525,15 +1551,15 @@ const char *spfkit_check_ip(const spfkit_check *chk)
 const char *spfkit_check_explanation(const spfkit_check *chk)
 {
 	return chk && chk->done && chk->result == SPFKIT_RESULT_FAIL
-	           ? chk->explanation
-	           : NULL;
+		   ? chk->explanation
+		   : NULL;
 }
 
 const char *spfkit_check_mechanism(const spfkit_check *chk)
 {
 	return chk && chk->done && chk->reason == SPFKIT_REASON_MECHANISM
-	           ? chk->mechanism
-	           : NULL;
+		   ? chk->mechanism
+		   : NULL;
 }
 
 const char *spfkit_check_where(const spfkit_check *chk)
@@ -1552,7 +1578,7 @@ spfkit_dnssec spfkit_check_dnssec(const spfkit_check *chk)
 	    SPFKIT_DNSSEC_BOGUS, SPFKIT_DNSSEC_UNKNOWN, SPFKIT_DNSSEC_INSECURE,
 	    SPFKIT_DNSSEC_SECURE};
 	return chk && chk->dnssec_rank >= 0 ? by_rank[chk->dnssec_rank]
-	                                    : SPFKIT_DNSSEC_UNKNOWN;
+					    : SPFKIT_DNSSEC_UNKNOWN;
 }
 
 unsigned spfkit_check_lookups(const spfkit_check *chk)
@@ -1571,7 +1597,7 @@ unsigned spfkit_check_queries(const spfkit_check *chk)
 }
 
 int spfkit_check_header(const spfkit_check *chk, spfkit_header kind,
-                        const char *authserv_id, char **out)
+			const char *authserv_id, char **out)
 {
 	if (!chk || !out)
 		return SPFKIT_EINVAL;

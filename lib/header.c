@@ -35,8 +35,8 @@ static const char hexdig[] = "0123456789ABCDEF";
 static const char *result_token(spfkit_result r)
 {
 	static const char *const names[] = {"none",     "neutral",  "pass",
-	                                    "fail",     "softfail", "temperror",
-	                                    "permerror"};
+					    "fail",     "softfail", "temperror",
+					    "permerror"};
 	return names[r];
 }
 
@@ -89,7 +89,7 @@ static void sanitize(view v, size_t cap, spfkit__buf *out)
 			spfkit__buf_addc(out, (char)c);
 		} else {
 			char esc[4] = {'\\', 'x', hexdig[c >> 4],
-			               hexdig[c & 15]};
+				       hexdig[c & 15]};
 			spfkit__buf_add(out, esc, sizeof esc);
 		}
 		used += unit;
@@ -191,7 +191,7 @@ typedef enum enc {
 
 /* Sanitizes s (capped at cap) into tmp and appends it to out, encoded. */
 static void add_view(spfkit__buf *out, spfkit__buf *tmp, view s, size_t cap,
-                     enc how)
+		     enc how)
 {
 	spfkit__buf_reset(tmp);
 	sanitize(s, cap, tmp);
@@ -211,9 +211,7 @@ static void add_view(spfkit__buf *out, spfkit__buf *tmp, view s, size_t cap,
 		else
 			add_quoted(out, v, n);
 		break;
-	case ENC_COMMENT:
-		add_ctext(out, v, n);
-		break;
+	case ENC_COMMENT: add_ctext(out, v, n); break;
 	case ENC_TOKEN:
 		if (is_token(v, n))
 			spfkit__buf_add(out, v, n);
@@ -233,15 +231,13 @@ static void add_view(spfkit__buf *out, spfkit__buf *tmp, view s, size_t cap,
 			add_quoted(out, v, n);
 		break;
 	}
-	case ENC_QUOTED:
-		add_quoted(out, v, n);
-		break;
+	case ENC_QUOTED: add_quoted(out, v, n); break;
 	}
 }
 
 /* add_view() of a NUL-terminated string. */
 static void add_value(spfkit__buf *out, spfkit__buf *tmp, const char *s,
-                      size_t cap, enc how)
+		      size_t cap, enc how)
 {
 	add_view(out, tmp, cstr(s), cap, how);
 }
@@ -272,7 +268,7 @@ static view who(const spfkit__header_info *h)
  * common practice ("domain of S designates IP as permitted sender"). With
  * with_problem, the problem of none/permerror/temperror is appended. */
 static void add_comment(spfkit__buf *out, spfkit__buf *tmp,
-                        const spfkit__header_info *h, bool with_problem)
+			const spfkit__header_info *h, bool with_problem)
 {
 	view s = who(h);
 	switch (h->result) {
@@ -280,35 +276,35 @@ static void add_comment(spfkit__buf *out, spfkit__buf *tmp,
 	case SPFKIT_RESULT_FAIL:
 	case SPFKIT_RESULT_SOFTFAIL:
 		spfkit__buf_adds(out, h->result == SPFKIT_RESULT_SOFTFAIL
-		                              ? "transitioning domain of "
-		                              : "domain of ");
+					  ? "transitioning domain of "
+					  : "domain of ");
 		add_view(out, tmp, s, CAP_VALUE, ENC_COMMENT);
 		spfkit__buf_adds(out, h->result == SPFKIT_RESULT_PASS
-		                              ? " designates "
-		                              : " does not designate ");
+					  ? " designates "
+					  : " does not designate ");
 		add_value(out, tmp, h->ip, CAP_IP, ENC_COMMENT);
 		spfkit__buf_adds(out, " as permitted sender");
 		break;
 	case SPFKIT_RESULT_NEUTRAL:
 		add_value(out, tmp, h->ip, CAP_IP, ENC_COMMENT);
 		spfkit__buf_adds(out, " is neither permitted nor denied by "
-		                      "domain of ");
+				      "domain of ");
 		add_view(out, tmp, s, CAP_VALUE, ENC_COMMENT);
 		break;
 	case SPFKIT_RESULT_NONE:
 		spfkit__buf_adds(out, "domain of ");
 		add_view(out, tmp, s, CAP_VALUE, ENC_COMMENT);
 		spfkit__buf_adds(out,
-		                 " does not designate permitted sender hosts");
+				 " does not designate permitted sender hosts");
 		break;
 	case SPFKIT_RESULT_TEMPERROR:
 		spfkit__buf_adds(out,
-		                 "temporary error in processing domain of ");
+				 "temporary error in processing domain of ");
 		add_view(out, tmp, s, CAP_VALUE, ENC_COMMENT);
 		break;
 	case SPFKIT_RESULT_PERMERROR:
 		spfkit__buf_adds(out,
-		                 "permanent error in processing domain of ");
+				 "permanent error in processing domain of ");
 		add_view(out, tmp, s, CAP_VALUE, ENC_COMMENT);
 		break;
 	}
@@ -323,7 +319,7 @@ static void add_comment(spfkit__buf *out, spfkit__buf *tmp,
 
 /* Appends "; key=value" (or "key=value" first) per RFC 7208 §9.1. */
 static void add_kv(spfkit__buf *out, spfkit__buf *tmp, bool *first,
-                   const char *key, view value, size_t cap)
+		   const char *key, view value, size_t cap)
 {
 	spfkit__buf_adds(out, *first ? " " : "; ");
 	*first = false;
@@ -334,7 +330,7 @@ static void add_kv(spfkit__buf *out, spfkit__buf *tmp, bool *first,
 
 /* RFC 7208 §9.1: result, comment, then key-value pairs. */
 static void received_spf(spfkit__buf *out, spfkit__buf *tmp,
-                         const spfkit__header_info *h)
+			 const spfkit__header_info *h)
 {
 	bool first = true;
 	spfkit__buf_adds(out, "Received-SPF: ");
@@ -374,8 +370,8 @@ static void received_spf(spfkit__buf *out, spfkit__buf *tmp,
 
 /* RFC 8601 §2.2: authserv-id; spf=result (comment) [reason] property. */
 static void authentication_results(spfkit__buf *out, spfkit__buf *tmp,
-                                   const spfkit__header_info *h,
-                                   const char *authserv_id)
+				   const spfkit__header_info *h,
+				   const char *authserv_id)
 {
 	bool helo = present(h->identity) && strcmp(h->identity, "helo") == 0;
 	spfkit__buf_adds(out, "Authentication-Results: ");
@@ -395,7 +391,7 @@ static void authentication_results(spfkit__buf *out, spfkit__buf *tmp,
 	if (helo) {
 		spfkit__buf_adds(out, " smtp.helo=");
 		add_view(out, tmp, helo_of(h).n ? helo_of(h) : cstr(h->domain),
-		         CAP_VALUE, ENC_PVALUE);
+			 CAP_VALUE, ENC_PVALUE);
 	} else {
 		spfkit__buf_adds(out, " smtp.mailfrom=");
 		add_view(out, tmp, who(h), CAP_VALUE, ENC_PVALUE);
@@ -403,7 +399,7 @@ static void authentication_results(spfkit__buf *out, spfkit__buf *tmp,
 }
 
 int spfkit__header_format(const spfkit__header_info *h, spfkit_header kind,
-                          const char *authserv_id, spfkit__buf *out)
+			  const char *authserv_id, spfkit__buf *out)
 {
 	if (!h || !out)
 		return SPFKIT_EINVAL;

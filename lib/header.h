@@ -44,6 +44,6 @@ typedef struct spfkit__header_info {
  * authserv_id) with out unchanged, or out's sticky error (SPFKIT_ENOMEM,
  * SPFKIT_ETOOBIG when out's own cap is smaller than the header). */
 int spfkit__header_format(const spfkit__header_info *h, spfkit_header kind,
-                          const char *authserv_id, spfkit__buf *out);
+			  const char *authserv_id, spfkit__buf *out);
 
 #endif /* SPFKIT_HEADER_H */

@@ -83,8 +83,8 @@ bool spfkit__domain_ok(const char *s, size_t n);
 /* ---------------------------------------------------------------- ip */
 
 typedef struct spfkit__ip {
-	int family;            /* 4 or 6 */
-	unsigned char a[16];   /* 4 or 16 octets, network order */
+	int family;          /* 4 or 6 */
+	unsigned char a[16]; /* 4 or 16 octets, network order */
 } spfkit__ip;
 
 /* Parses text into ip. IPv4-mapped IPv6 (::ffff:a.b.c.d) becomes IPv4.
@@ -97,11 +97,12 @@ bool spfkit__ip6_parse(const char *s, size_t n, unsigned char out[16]);
 void spfkit__ip_format(const spfkit__ip *ip, spfkit__buf *b);
 /* True when the first prefix bits of a and b (both len octets) agree. */
 bool spfkit__prefix_match(const unsigned char *a, const unsigned char *b,
-                          size_t len, unsigned prefix);
+			  size_t len, unsigned prefix);
 /* %{i} (RFC 7208 §7.3): dotted quad for v4, 32 dot-separated nibbles in
  * forward order for v6. */
 void spfkit__ip_macro(const spfkit__ip *ip, spfkit__buf *b);
-/* The PTR query name: "4.3.2.1.in-addr.arpa" / reversed nibbles + ".ip6.arpa". */
+/* The PTR query name: "4.3.2.1.in-addr.arpa" / reversed nibbles + ".ip6.arpa".
+ */
 void spfkit__ip_reverse_name(const spfkit__ip *ip, spfkit__buf *b);
 
 /* ---------------------------------------------------------------- record */
@@ -122,27 +123,27 @@ typedef enum spfkit__mech {
 
 typedef struct spfkit__term {
 	spfkit__mech mech;
-	char qualifier;    /* '+', '-', '~', '?' (explicit or implied '+') */
-	size_t pos, len;   /* the term's bytes in the record text */
-	size_t spec_pos;   /* domain-spec / macro-string within the text */
-	size_t spec_len;   /* 0 when absent (use the current domain) */
-	int cidr4, cidr6;  /* -1 when absent */
+	char qualifier;   /* '+', '-', '~', '?' (explicit or implied '+') */
+	size_t pos, len;  /* the term's bytes in the record text */
+	size_t spec_pos;  /* domain-spec / macro-string within the text */
+	size_t spec_len;  /* 0 when absent (use the current domain) */
+	int cidr4, cidr6; /* -1 when absent */
 	unsigned char addr[16]; /* ip4 (4 octets) / ip6 network */
 } spfkit__term;
 
 typedef struct spfkit__record {
-	char *text;        /* NUL-terminated copy of the record */
+	char *text; /* NUL-terminated copy of the record */
 	size_t len;
 	spfkit__term *terms; /* mechanisms in order, then modifiers */
 	size_t nterms;
-	int redirect;      /* index into terms, or -1 */
-	int exp;           /* index into terms, or -1 */
+	int redirect; /* index into terms, or -1 */
+	int exp;      /* index into terms, or -1 */
 } spfkit__record;
 
 typedef struct spfkit__parse_error {
-	size_t pos;        /* octet offset of the offending term */
-	size_t len;        /* its length */
-	char msg[160];     /* one line */
+	size_t pos;    /* octet offset of the offending term */
+	size_t len;    /* its length */
+	char msg[160]; /* one line */
 } spfkit__parse_error;
 
 /* Is (s, n) an SPF record by its version (§4.5): "v=spf1" then SP or end,
@@ -153,7 +154,7 @@ bool spfkit__is_spf_record(const char *s, size_t n);
  * SPFKIT_OK and *out (free with spfkit__record_free), SPFKIT_EPARSE and
  * err filled, or SPFKIT_ENOMEM. */
 int spfkit__record_parse(const spfkit__alloc *a, const char *s, size_t n,
-                         spfkit__record **out, spfkit__parse_error *err);
+			 spfkit__record **out, spfkit__parse_error *err);
 void spfkit__record_free(const spfkit__alloc *a, spfkit__record *r);
 
 /* ---------------------------------------------------------------- macro */
@@ -167,37 +168,44 @@ typedef enum spfkit__macro_ctx {
 
 /* The values macros expand to (RFC 7208 §7.3). Views, borrowed. */
 typedef struct spfkit__macro_env {
-	const char *sender;  size_t sender_len;   /* s */
-	const char *local;   size_t local_len;    /* l */
-	const char *sdomain; size_t sdomain_len;  /* o */
-	const char *domain;  size_t domain_len;   /* d: current domain */
-	const char *helo;    size_t helo_len;     /* h */
-	const char *receiver; size_t receiver_len;/* r */
-	const char *ptr;     size_t ptr_len;      /* p: validated name or "unknown" */
-	const spfkit__ip *ip;                     /* i, c, v */
-	uint64_t now;                             /* t: seconds since the epoch */
+	const char *sender;
+	size_t sender_len; /* s */
+	const char *local;
+	size_t local_len; /* l */
+	const char *sdomain;
+	size_t sdomain_len; /* o */
+	const char *domain;
+	size_t domain_len; /* d: current domain */
+	const char *helo;
+	size_t helo_len; /* h */
+	const char *receiver;
+	size_t receiver_len; /* r */
+	const char *ptr;
+	size_t ptr_len;       /* p: validated name or "unknown" */
+	const spfkit__ip *ip; /* i, c, v */
+	uint64_t now;         /* t: seconds since the epoch */
 } spfkit__macro_env;
 
 /* Syntax check of a macro-string (§7.1). SPFKIT_OK, or SPFKIT_EPARSE with
  * *errpos the offset of the bad '%' sequence. In domain context the letters
  * c, r and t are errors. */
 int spfkit__macro_check(const char *s, size_t n, spfkit__macro_ctx ctx,
-                        size_t *errpos);
+			size_t *errpos);
 /* Does (s, n) use %{p} (so the evaluator must validate the client name
  * first)? */
 bool spfkit__macro_uses_p(const char *s, size_t n);
 /* Expands (s, n) into out (appending). Returns SPFKIT_OK, SPFKIT_EPARSE for a
  * syntax error, or out's sticky error. Domain context applies the 253-octet
  * left truncation to the whole expansion. */
-int spfkit__macro_expand(const spfkit__macro_env *env, const char *s,
-                         size_t n, spfkit__macro_ctx ctx, spfkit__buf *out);
+int spfkit__macro_expand(const spfkit__macro_env *env, const char *s, size_t n,
+			 spfkit__macro_ctx ctx, spfkit__buf *out);
 
 /* ---------------------------------------------------------------- dns */
 
 /* Decoders for the wire RDATA drivers hand over (hostile input). Names are
  * written as dotted text without a trailing dot; false when malformed. */
 bool spfkit__rdata_name(const unsigned char *p, size_t n, size_t *used,
-                        spfkit__buf *out);
+			spfkit__buf *out);
 /* TXT: appends the concatenation of all character-strings (§3.3). */
 bool spfkit__rdata_txt(const unsigned char *p, size_t n, spfkit__buf *out);
 

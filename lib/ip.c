@@ -62,8 +62,8 @@ bool spfkit__ip4_parse(const char *s, size_t n, unsigned char out[4])
 bool spfkit__ip6_parse(const char *s, size_t n, unsigned char out[16])
 {
 	unsigned char tmp[16] = {0};
-	size_t bi = 0;          /* octets written to tmp */
-	size_t gap = SIZE_MAX;  /* octet index where "::" stands */
+	size_t bi = 0;         /* octets written to tmp */
+	size_t gap = SIZE_MAX; /* octet index where "::" stands */
 	size_t i = 0;
 
 	if (n < 2)
@@ -85,8 +85,8 @@ bool spfkit__ip6_parse(const char *s, size_t n, unsigned char out[16])
 		}
 		if (i < n && s[i] == '.') {
 			/* The embedded IPv4 tail ends the address. */
-			if (bi > 12 || !spfkit__ip4_parse(s + start, n - start,
-			                                  tmp + bi))
+			if (bi > 12 ||
+			    !spfkit__ip4_parse(s + start, n - start, tmp + bi))
 				return false;
 			bi += 4;
 			break;
@@ -127,7 +127,7 @@ bool spfkit__ip6_parse(const char *s, size_t n, unsigned char out[16])
 static bool is_v4_mapped(const unsigned char a[16])
 {
 	static const unsigned char prefix[12] = {0, 0, 0, 0, 0,    0,
-	                                         0, 0, 0, 0, 0xff, 0xff};
+						 0, 0, 0, 0, 0xff, 0xff};
 	return memcmp(a, prefix, sizeof prefix) == 0;
 }
 
@@ -235,7 +235,7 @@ void spfkit__ip_format(const spfkit__ip *ip, spfkit__buf *b)
 /* A prefix longer than len * 8 bits is clamped to len * 8: never reads
  * past len octets. A prefix of 0 matches everything (RFC 7208 §5.6). */
 bool spfkit__prefix_match(const unsigned char *a, const unsigned char *b,
-                          size_t len, unsigned prefix)
+			  size_t len, unsigned prefix)
 {
 	size_t bytes = prefix / 8;
 	unsigned bits = prefix % 8;
@@ -254,7 +254,7 @@ bool spfkit__prefix_match(const unsigned char *a, const unsigned char *b,
 /* The 32 nibbles of a, dot separated, forward (reverse false: "2.0.0.1...")
  * or reversed for ip6.arpa. */
 static void nibbles(const unsigned char a[16], bool reverse, bool upper,
-                    spfkit__buf *b)
+		    spfkit__buf *b)
 {
 	static const char upperdigits[] = "0123456789ABCDEF";
 	char tmp[64];

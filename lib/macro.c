@@ -28,23 +28,27 @@
  * %{...} expansion. */
 typedef struct mtok {
 	bool is_macro;
-	const char *lit;     /* literal: the bytes to copy */
+	const char *lit; /* literal: the bytes to copy */
 	size_t lit_len;
 	unsigned char letter; /* macro: lower-case letter */
-	bool url;            /* upper-case letter: URL-escape the result */
-	size_t digits;       /* rightmost parts to keep; 0 = all */
+	bool url;             /* upper-case letter: URL-escape the result */
+	size_t digits;        /* rightmost parts to keep; 0 = all */
 	bool reverse;
-	const char *delims;  /* delimiter characters as written; none = "." */
+	const char *delims; /* delimiter characters as written; none = "." */
 	size_t ndelims;
 } mtok;
 
 static bool is_delim_char(unsigned char c)
 {
 	switch (c) {
-	case '.': case '-': case '+': case ',': case '/': case '_': case '=':
-		return true;
-	default:
-		return false;
+	case '.':
+	case '-':
+	case '+':
+	case ',':
+	case '/':
+	case '_':
+	case '=': return true;
+	default: return false;
 	}
 }
 
@@ -61,13 +65,18 @@ static bool is_literal(unsigned char c, spfkit__macro_ctx ctx)
 static bool letter_ok(unsigned char c, spfkit__macro_ctx ctx)
 {
 	switch (c) {
-	case 's': case 'l': case 'o': case 'd': case 'i': case 'p': case 'h':
-	case 'v':
-		return true;
-	case 'c': case 'r': case 't':
-		return ctx == SPFKIT__MACRO_EXPLAIN;
-	default:
-		return false;
+	case 's':
+	case 'l':
+	case 'o':
+	case 'd':
+	case 'i':
+	case 'p':
+	case 'h':
+	case 'v': return true;
+	case 'c':
+	case 'r':
+	case 't': return ctx == SPFKIT__MACRO_EXPLAIN;
+	default: return false;
 	}
 }
 
@@ -75,7 +84,7 @@ static bool letter_ok(unsigned char c, spfkit__macro_ctx ctx)
  * returns false with *pos at the offending byte: the '%' that starts a bad
  * sequence, or a byte that is no macro-literal. */
 static bool mtok_next(const char *s, size_t n, size_t *pos,
-                      spfkit__macro_ctx ctx, mtok *t)
+		      spfkit__macro_ctx ctx, mtok *t)
 {
 	size_t p = *pos;
 	memset(t, 0, sizeof *t);
@@ -110,10 +119,8 @@ static bool mtok_next(const char *s, size_t n, size_t *pos,
 		t->lit_len = 3;
 		*pos = p + 2;
 		return true;
-	case '{':
-		break;
-	default:
-		return false;
+	case '{': break;
+	default: return false;
 	}
 
 	size_t i = p + 2;
@@ -161,8 +168,8 @@ static bool mtok_next(const char *s, size_t n, size_t *pos,
 
 /* Walks the whole string: SPFKIT_OK or SPFKIT_EPARSE with *errpos set.
  * *used collects LETTER_BIT of every macro letter seen before any error. */
-static int scan(const char *s, size_t n, spfkit__macro_ctx ctx,
-                size_t *errpos, unsigned *used)
+static int scan(const char *s, size_t n, spfkit__macro_ctx ctx, size_t *errpos,
+		unsigned *used)
 {
 	size_t pos = 0;
 	mtok t;
@@ -180,7 +187,7 @@ static int scan(const char *s, size_t n, spfkit__macro_ctx ctx,
 }
 
 int spfkit__macro_check(const char *s, size_t n, spfkit__macro_ctx ctx,
-                        size_t *errpos)
+			size_t *errpos)
 {
 	unsigned used;
 	return scan(s, n, ctx, errpos, &used);
@@ -204,8 +211,8 @@ bool spfkit__macro_uses_p(const char *s, size_t n)
 typedef struct sink {
 	spfkit__buf *out;
 	bool domain;
-	bool cut;     /* octets were dropped before win[0] */
-	char before;  /* the octet just before win[0] when cut */
+	bool cut;    /* octets were dropped before win[0] */
+	char before; /* the octet just before win[0] when cut */
 	size_t wlen;
 	char win[1024];
 } sink;
@@ -360,8 +367,8 @@ typedef struct derived {
 } derived;
 
 /* A view of (p, len) that tolerates NULL, or dflt when p is NULL. */
-static void view(const char *p, size_t len, const char *dflt,
-                 const char **vp, size_t *vlen)
+static void view(const char *p, size_t len, const char *dflt, const char **vp,
+		 size_t *vlen)
 {
 	if (p == NULL) {
 		*vp = dflt;
@@ -374,24 +381,14 @@ static void view(const char *p, size_t len, const char *dflt,
 
 /* The unexpanded value of a macro letter (RFC 7208 §7.3). */
 static void letter_value(const spfkit__macro_env *env, unsigned char letter,
-                         derived *dv, const char **vp, size_t *vlen)
+			 derived *dv, const char **vp, size_t *vlen)
 {
 	switch (letter) {
-	case 's':
-		view(env->sender, env->sender_len, "", vp, vlen);
-		return;
-	case 'l':
-		view(env->local, env->local_len, "", vp, vlen);
-		return;
-	case 'o':
-		view(env->sdomain, env->sdomain_len, "", vp, vlen);
-		return;
-	case 'd':
-		view(env->domain, env->domain_len, "", vp, vlen);
-		return;
-	case 'h':
-		view(env->helo, env->helo_len, "", vp, vlen);
-		return;
+	case 's': view(env->sender, env->sender_len, "", vp, vlen); return;
+	case 'l': view(env->local, env->local_len, "", vp, vlen); return;
+	case 'o': view(env->sdomain, env->sdomain_len, "", vp, vlen); return;
+	case 'd': view(env->domain, env->domain_len, "", vp, vlen); return;
+	case 'h': view(env->helo, env->helo_len, "", vp, vlen); return;
 	case 'p':
 		/* The evaluator validates the client name (§5.5) and passes
 		 * it; without one the value is "unknown" (§7.3). */
@@ -434,8 +431,8 @@ static void letter_value(const spfkit__macro_env *env, unsigned char letter,
 /* The whole string is checked before anything is written, so a syntax
  * error leaves out unchanged. env->ip is required when i, c or v is used
  * (SPFKIT_EINVAL otherwise). An explanation stops at out's first error. */
-int spfkit__macro_expand(const spfkit__macro_env *env, const char *s,
-                         size_t n, spfkit__macro_ctx ctx, spfkit__buf *out)
+int spfkit__macro_expand(const spfkit__macro_env *env, const char *s, size_t n,
+			 spfkit__macro_ctx ctx, spfkit__buf *out)
 {
 	if (out->err)
 		return out->err;

@@ -6,7 +6,7 @@
 #include "internal.h"
 
 bool spfkit__rdata_name(const unsigned char *p, size_t n, size_t *used,
-                        spfkit__buf *out)
+			spfkit__buf *out)
 {
 	size_t i = 0, total = 0;
 	bool first = true;

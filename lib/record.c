@@ -50,7 +50,7 @@ bool spfkit__domain_ok(const char *s, size_t n)
 
 /* Appends a one-line message into err. */
 static int parse_fail(spfkit__parse_error *err, size_t pos, size_t len,
-                      const char *what, const char *term, size_t term_len)
+		      const char *what, const char *term, size_t term_len)
 {
 	if (!err)
 		return SPFKIT_EPARSE;
@@ -65,7 +65,7 @@ static int parse_fail(spfkit__parse_error *err, size_t pos, size_t len,
 	}
 	shown[k] = '\0';
 	snprintf(err->msg, sizeof err->msg, "%s at octet %zu: '%s%s'", what,
-	         pos + 1, shown, term_len > 60 ? "..." : "");
+		 pos + 1, shown, term_len > 60 ? "..." : "");
 	return SPFKIT_EPARSE;
 }
 
@@ -154,15 +154,15 @@ typedef struct mech_name {
 } mech_name;
 
 static const mech_name mechs[] = {
-	{"all", 3, SPFKIT__ALL},       {"include", 7, SPFKIT__INCLUDE},
-	{"a", 1, SPFKIT__A},           {"mx", 2, SPFKIT__MX},
-	{"ptr", 3, SPFKIT__PTR},       {"ip4", 3, SPFKIT__IP4},
-	{"ip6", 3, SPFKIT__IP6},       {"exists", 6, SPFKIT__EXISTS},
+    {"all", 3, SPFKIT__ALL}, {"include", 7, SPFKIT__INCLUDE},
+    {"a", 1, SPFKIT__A},     {"mx", 2, SPFKIT__MX},
+    {"ptr", 3, SPFKIT__PTR}, {"ip4", 3, SPFKIT__IP4},
+    {"ip6", 3, SPFKIT__IP6}, {"exists", 6, SPFKIT__EXISTS},
 };
 
 /* Parses one term t (length n, at offset pos in the record) into *term. */
 static int parse_term(const char *t, size_t n, size_t pos, spfkit__term *term,
-                      spfkit__parse_error *err)
+		      spfkit__parse_error *err)
 {
 	memset(term, 0, sizeof *term);
 	term->pos = pos;
@@ -174,9 +174,10 @@ static int parse_term(const char *t, size_t n, size_t pos, spfkit__term *term,
 		unsigned char c = (unsigned char)t[i];
 		if (c < 0x21 || c > 0x7e)
 			return parse_fail(err, pos, n,
-			                  c >= 0x80 ? "non-ASCII octet in term"
-			                            : "control character in term",
-			                  t, n);
+					  c >= 0x80
+					      ? "non-ASCII octet in term"
+					      : "control character in term",
+					  t, n);
 	}
 
 	size_t i = 0;
@@ -191,20 +192,21 @@ static int parse_term(const char *t, size_t n, size_t pos, spfkit__term *term,
 	if (i < n && spfkit__is_alpha((unsigned char)t[i])) {
 		i++;
 		while (i < n && (spfkit__is_alnum((unsigned char)t[i]) ||
-		                 t[i] == '-' || t[i] == '_' || t[i] == '.'))
+				 t[i] == '-' || t[i] == '_' || t[i] == '.'))
 			i++;
 	}
 	size_t name_len = i - name_start;
 	const char *name = t + name_start;
 	if (name_len == 0)
-		return parse_fail(err, pos, n, "term does not start with a name",
-		                  t, n);
+		return parse_fail(err, pos, n,
+				  "term does not start with a name", t, n);
 
 	if (i < n && t[i] == '=') {
 		/* modifier = redirect / explanation / unknown-modifier */
 		if (qualified)
 			return parse_fail(err, pos, n,
-			                  "a modifier cannot have a qualifier", t, n);
+					  "a modifier cannot have a qualifier",
+					  t, n);
 		const char *v = t + i + 1;
 		size_t vn = n - i - 1;
 		term->spec_pos = pos + i + 1;
@@ -213,12 +215,13 @@ static int parse_term(const char *t, size_t n, size_t pos, spfkit__term *term,
 			term->mech = SPFKIT__REDIRECT;
 			if (!domain_spec_ok(v, vn))
 				return parse_fail(err, pos, n,
-				                  "redirect= needs a domain", t, n);
+						  "redirect= needs a domain", t,
+						  n);
 		} else if (spfkit__ieq(name, name_len, "exp", 3)) {
 			term->mech = SPFKIT__EXP;
 			if (!domain_spec_ok(v, vn))
 				return parse_fail(err, pos, n,
-				                  "exp= needs a domain", t, n);
+						  "exp= needs a domain", t, n);
 		} else {
 			/* RFC 7208 §6: unknown modifiers (RFC 6652 ra= rp= rr=
 			 * among them) are ignored, but must still be well
@@ -226,10 +229,10 @@ static int parse_term(const char *t, size_t n, size_t pos, spfkit__term *term,
 			size_t errpos;
 			term->mech = SPFKIT__UNKNOWN_MOD;
 			if (spfkit__macro_check(v, vn, SPFKIT__MACRO_DOMAIN,
-			                        &errpos))
+						&errpos))
 				return parse_fail(err, pos, n,
-				                  "bad macro in modifier value", t,
-				                  n);
+						  "bad macro in modifier value",
+						  t, n);
 		}
 		return SPFKIT_OK;
 	}
@@ -243,14 +246,19 @@ static int parse_term(const char *t, size_t n, size_t pos, spfkit__term *term,
 		/* The typos owners make most; lint gives the full advice. */
 		static const struct {
 			const char *typo, *fix;
-		} typos[] = {{"ipv4", "ip4:"}, {"ipv6", "ip6:"}, {"ip", "ip4:"},
-		             {"inc", "include:"}, {"includes", "include:"}};
-		for (size_t k = 0; err && k < sizeof typos / sizeof typos[0]; k++)
+		} typos[] = {{"ipv4", "ip4:"},
+			     {"ipv6", "ip6:"},
+			     {"ip", "ip4:"},
+			     {"inc", "include:"},
+			     {"includes", "include:"}};
+		for (size_t k = 0; err && k < sizeof typos / sizeof typos[0];
+		     k++)
 			if (spfkit__ieq(name, name_len, typos[k].typo,
-			                strlen(typos[k].typo))) {
+					strlen(typos[k].typo))) {
 				size_t used = strlen(err->msg);
-				snprintf(err->msg + used, sizeof err->msg - used,
-				         " (did you mean '%s'?)", typos[k].fix);
+				snprintf(err->msg + used,
+					 sizeof err->msg - used,
+					 " (did you mean '%s'?)", typos[k].fix);
 			}
 		return rc;
 	}
@@ -261,17 +269,18 @@ static int parse_term(const char *t, size_t n, size_t pos, spfkit__term *term,
 	switch (m->mech) {
 	case SPFKIT__ALL:
 		if (rn)
-			return parse_fail(err, pos, n, "'all' takes no argument",
-			                  t, n);
+			return parse_fail(err, pos, n,
+					  "'all' takes no argument", t, n);
 		return SPFKIT_OK;
 	case SPFKIT__INCLUDE:
 	case SPFKIT__EXISTS:
-		if (rn < 2 || rest[0] != ':' || !domain_spec_ok(rest + 1, rn - 1))
+		if (rn < 2 || rest[0] != ':' ||
+		    !domain_spec_ok(rest + 1, rn - 1))
 			return parse_fail(err, pos, n,
-			                  m->mech == SPFKIT__INCLUDE
-			                      ? "include: needs a domain"
-			                      : "exists: needs a domain",
-			                  t, n);
+					  m->mech == SPFKIT__INCLUDE
+					      ? "include: needs a domain"
+					      : "exists: needs a domain",
+					  t, n);
 		term->spec_pos = pos + i + 1;
 		term->spec_len = rn - 1;
 		return SPFKIT_OK;
@@ -279,37 +288,39 @@ static int parse_term(const char *t, size_t n, size_t pos, spfkit__term *term,
 		if (rn == 0)
 			return SPFKIT_OK;
 		if (rest[0] != ':' || !domain_spec_ok(rest + 1, rn - 1))
-			return parse_fail(err, pos, n, "bad domain in ptr:", t, n);
+			return parse_fail(err, pos, n, "bad domain in ptr:", t,
+					  n);
 		term->spec_pos = pos + i + 1;
 		term->spec_len = rn - 1;
 		return SPFKIT_OK;
 	case SPFKIT__A:
 	case SPFKIT__MX: {
-		/* dual-cidr-length = [ ip4-cidr-length ] [ "/" ip6-cidr-length ]
-		 * taken from the right end: the domain-spec itself may hold
+		/* dual-cidr-length = [ ip4-cidr-length ] [ "/" ip6-cidr-length
+		 * ] taken from the right end: the domain-spec itself may hold
 		 * '/' (a macro-literal). */
 		size_t end = rn;
 		size_t k = trailing_slash_num(rest, end);
 		if (k && end - k > 0 && rest[end - k - 1] == '/') {
 			if (!parse_cidr(rest + end - k, k, 128, &term->cidr6))
 				return parse_fail(err, pos, n,
-				                  "bad IPv6 CIDR length", t, n);
+						  "bad IPv6 CIDR length", t, n);
 			end -= k + 1;
 			k = trailing_slash_num(rest, end);
 		}
 		if (k) {
 			if (!parse_cidr(rest + end - k, k, 32, &term->cidr4))
 				return parse_fail(err, pos, n,
-				                  "bad IPv4 CIDR length", t, n);
+						  "bad IPv4 CIDR length", t, n);
 			end -= k;
 		}
 		if (end == 0)
 			return SPFKIT_OK;
 		if (rest[0] != ':' || !domain_spec_ok(rest + 1, end - 1))
 			return parse_fail(err, pos, n,
-			                  m->mech == SPFKIT__A ? "bad domain in a:"
-			                                       : "bad domain in mx:",
-			                  t, n);
+					  m->mech == SPFKIT__A
+					      ? "bad domain in a:"
+					      : "bad domain in mx:",
+					  t, n);
 		term->spec_pos = pos + i + 1;
 		term->spec_len = end - 1;
 		return SPFKIT_OK;
@@ -319,9 +330,9 @@ static int parse_term(const char *t, size_t n, size_t pos, spfkit__term *term,
 		bool v4 = m->mech == SPFKIT__IP4;
 		if (rn < 2 || rest[0] != ':')
 			return parse_fail(err, pos, n,
-			                  v4 ? "ip4: needs an address"
-			                     : "ip6: needs an address",
-			                  t, n);
+					  v4 ? "ip4: needs an address"
+					     : "ip6: needs an address",
+					  t, n);
 		const char *a = rest + 1;
 		size_t an = rn - 1;
 		size_t slash = an;
@@ -331,24 +342,23 @@ static int parse_term(const char *t, size_t n, size_t pos, spfkit__term *term,
 				break;
 			}
 		int *cidr = v4 ? &term->cidr4 : &term->cidr6;
-		if (slash < an && !parse_cidr(a + slash, an - slash, v4 ? 32 : 128,
-		                              cidr))
+		if (slash < an &&
+		    !parse_cidr(a + slash, an - slash, v4 ? 32 : 128, cidr))
 			return parse_fail(err, pos, n, "bad CIDR length", t, n);
 		bool ok = v4 ? spfkit__ip4_parse(a, slash, term->addr)
-		             : spfkit__ip6_parse(a, slash, term->addr);
+			     : spfkit__ip6_parse(a, slash, term->addr);
 		if (!ok)
-			return parse_fail(err, pos, n,
-			                  v4 ? "bad IPv4 address" : "bad IPv6 address",
-			                  t, n);
+			return parse_fail(
+			    err, pos, n,
+			    v4 ? "bad IPv4 address" : "bad IPv6 address", t, n);
 		return SPFKIT_OK;
 	}
-	default:
-		return parse_fail(err, pos, n, "unknown mechanism", t, n);
+	default: return parse_fail(err, pos, n, "unknown mechanism", t, n);
 	}
 }
 
 int spfkit__record_parse(const spfkit__alloc *a, const char *s, size_t n,
-                         spfkit__record **out, spfkit__parse_error *err)
+			 spfkit__record **out, spfkit__parse_error *err)
 {
 	*out = NULL;
 	if (err) {
@@ -395,13 +405,14 @@ int spfkit__record_parse(const spfkit__alloc *a, const char *s, size_t n,
 			break;
 		if (t->mech == SPFKIT__REDIRECT || t->mech == SPFKIT__EXP) {
 			int *slot = t->mech == SPFKIT__REDIRECT ? &r->redirect
-			                                        : &r->exp;
+								: &r->exp;
 			if (*slot >= 0) {
-				rc = parse_fail(err, start, i - start,
-				                t->mech == SPFKIT__REDIRECT
-				                    ? "second redirect= modifier"
-				                    : "second exp= modifier",
-				                s + start, i - start);
+				rc =
+				    parse_fail(err, start, i - start,
+					       t->mech == SPFKIT__REDIRECT
+						   ? "second redirect= modifier"
+						   : "second exp= modifier",
+					       s + start, i - start);
 				break;
 			}
 			*slot = (int)r->nterms;

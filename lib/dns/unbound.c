@@ -105,7 +105,7 @@ struct spfkit_resolver {
 	res_list flight, ready;
 	res_cached **cache; /* hash table, cache_size buckets (power of 2) */
 	size_t cache_size, cache_n;
-	uint64_t now_ms; /* the caller's clock at the last send/process */
+	uint64_t now_ms;      /* the caller's clock at the last send/process */
 	spfkit_check **batch; /* process(): checks to call back */
 	size_t batch_cap;
 };
@@ -183,7 +183,7 @@ static void cache_clear(spfkit_resolver *r)
 
 /* The fresh cached answer for (name, type), or NULL; a stale one goes. */
 static res_cached *cache_find(spfkit_resolver *r, const char *name, size_t n,
-                              uint16_t type)
+			      uint16_t type)
 {
 	if (!r->cache_size)
 		return NULL;
@@ -234,7 +234,8 @@ static bool cache_room(spfkit_resolver *r)
 static void cache_store(spfkit_resolver *r, const res_query *q)
 {
 	const struct ub_result *ub = q->ub;
-	if (!q->key || !ub || ub->ttl <= 0 || q->status == SPFKIT_DNS_TEMPFAIL ||
+	if (!q->key || !ub || ub->ttl <= 0 ||
+	    q->status == SPFKIT_DNS_TEMPFAIL ||
 	    q->dnssec == SPFKIT_DNSSEC_BOGUS || !cache_room(r))
 		return;
 	size_t n = 0, bytes = 0;
@@ -452,18 +453,40 @@ static int ub_status(int rc)
 /* The reverse zones libunbound serves locally by default (unbound.conf(5),
  * "local-zone" defaults), made transparent when forwarding. */
 static const char *const local_zones[] = {
-	"10.in-addr.arpa.", "16.172.in-addr.arpa.", "17.172.in-addr.arpa.",
-	"18.172.in-addr.arpa.", "19.172.in-addr.arpa.", "20.172.in-addr.arpa.",
-	"21.172.in-addr.arpa.", "22.172.in-addr.arpa.", "23.172.in-addr.arpa.",
-	"24.172.in-addr.arpa.", "25.172.in-addr.arpa.", "26.172.in-addr.arpa.",
-	"27.172.in-addr.arpa.", "28.172.in-addr.arpa.", "29.172.in-addr.arpa.",
-	"30.172.in-addr.arpa.", "31.172.in-addr.arpa.", "168.192.in-addr.arpa.",
-	"254.169.in-addr.arpa.", "2.0.192.in-addr.arpa.",
-	"100.51.198.in-addr.arpa.", "113.0.203.in-addr.arpa.",
-	"255.255.255.255.in-addr.arpa.", "0.in-addr.arpa.",
-	"127.in-addr.arpa.", "d.f.ip6.arpa.", "8.e.f.ip6.arpa.",
-	"9.e.f.ip6.arpa.", "a.e.f.ip6.arpa.", "b.e.f.ip6.arpa.",
-	"8.b.d.0.1.0.0.2.ip6.arpa.", "test.", "invalid.", "home.arpa.",
+    "10.in-addr.arpa.",
+    "16.172.in-addr.arpa.",
+    "17.172.in-addr.arpa.",
+    "18.172.in-addr.arpa.",
+    "19.172.in-addr.arpa.",
+    "20.172.in-addr.arpa.",
+    "21.172.in-addr.arpa.",
+    "22.172.in-addr.arpa.",
+    "23.172.in-addr.arpa.",
+    "24.172.in-addr.arpa.",
+    "25.172.in-addr.arpa.",
+    "26.172.in-addr.arpa.",
+    "27.172.in-addr.arpa.",
+    "28.172.in-addr.arpa.",
+    "29.172.in-addr.arpa.",
+    "30.172.in-addr.arpa.",
+    "31.172.in-addr.arpa.",
+    "168.192.in-addr.arpa.",
+    "254.169.in-addr.arpa.",
+    "2.0.192.in-addr.arpa.",
+    "100.51.198.in-addr.arpa.",
+    "113.0.203.in-addr.arpa.",
+    "255.255.255.255.in-addr.arpa.",
+    "0.in-addr.arpa.",
+    "127.in-addr.arpa.",
+    "d.f.ip6.arpa.",
+    "8.e.f.ip6.arpa.",
+    "9.e.f.ip6.arpa.",
+    "a.e.f.ip6.arpa.",
+    "b.e.f.ip6.arpa.",
+    "8.b.d.0.1.0.0.2.ip6.arpa.",
+    "test.",
+    "invalid.",
+    "home.arpa.",
 };
 
 static int start(spfkit_resolver *r)
@@ -491,7 +514,7 @@ static int start(spfkit_resolver *r)
 	 * of the user's choice, that resolver decides: its %{p} and ptr
 	 * answers must not be replaced by ours. */
 	for (size_t i = 0; rc == 0 && r->mode != RES_MODE_RECURSIVE &&
-	                   i < sizeof local_zones / sizeof local_zones[0];
+			   i < sizeof local_zones / sizeof local_zones[0];
 	     i++) {
 		char zone[96];
 		snprintf(zone, sizeof zone, "%s transparent", local_zones[i]);
@@ -722,9 +745,9 @@ static bool deliver(spfkit_resolver *r, res_query *q)
 		return rc == SPFKIT_OK;
 	}
 	if (q->cached) {
-		rc = spfkit_check_answer_dnssec(q->chk, q->id, q->cached->status,
-						q->cached->rrs, q->cached->n,
-						q->cached->dnssec);
+		rc = spfkit_check_answer_dnssec(
+		    q->chk, q->id, q->cached->status, q->cached->rrs,
+		    q->cached->n, q->cached->dnssec);
 		return rc == SPFKIT_OK;
 	}
 	spfkit_dns_status status = q->status;

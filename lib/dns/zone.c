@@ -29,7 +29,7 @@
 #define RDATA_MAX 65535u
 /* RFC 1035 §2.3.4: a name is at most 255 octets in wire form, labels 63. */
 #define WIRE_NAME_MAX 255u
-#define LABEL_MAX 63u
+#define LABEL_MAX     63u
 /* RFC 1035 §3.3: a <character-string> holds at most 255 octets. */
 #define CHARSTRING_MAX 255u
 
@@ -61,7 +61,8 @@ struct spfkit_zone {
 #if defined(__GNUC__)
 __attribute__((format(printf, 3, 4)))
 #endif
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
+static void
+set_err(char *err, size_t errlen, const char *fmt, ...)
 {
 	if (!err || errlen == 0)
 		return;
@@ -108,7 +109,7 @@ static znode *find(const spfkit_zone *z, const char *s, size_t n)
 			continue;
 		size_t i = 0;
 		while (i < n && spfkit__lower((unsigned char)s[i]) ==
-		                    (unsigned char)nd->name[i])
+				    (unsigned char)nd->name[i])
 			i++;
 		if (i == n)
 			return nd;
@@ -237,7 +238,7 @@ static void insert_rr(spfkit_zone *z, znode *nd, spfkit_rr rr)
 	while (pos > 0 && nd->rrs[pos - 1].type > rr.type)
 		pos--;
 	memmove(nd->rrs + pos + 1, nd->rrs + pos,
-	        (nd->nrr - pos) * sizeof *nd->rrs);
+		(nd->nrr - pos) * sizeof *nd->rrs);
 	nd->rrs[pos] = rr;
 	if (nd->nrr++ == 0)
 		z->nnames++;
@@ -260,7 +261,7 @@ static const spfkit_rr *run_of(const znode *nd, uint16_t type, size_t *n)
 /* RFC 1035 §3.1 wire name (uncompressed) to dotted text without the
  * trailing dot; the root is "". out holds WIRE_NAME_MAX octets. */
 static bool wire_to_name(const unsigned char *p, size_t n, char *out,
-                         size_t *outlen)
+			 size_t *outlen)
 {
 	size_t i = 0, o = 0;
 	for (;;) {
@@ -366,9 +367,8 @@ size_t spfkit__zone_count_records(const spfkit_zone *zone)
 
 /* Adds a record whose rdata (allocated with z->a, never NULL) the zone
  * takes over, also on failure. */
-static int add_owned(spfkit_zone *z, const char *name, size_t n,
-                     uint16_t type, uint32_t ttl, unsigned char *rdata,
-                     size_t rdlen)
+static int add_owned(spfkit_zone *z, const char *name, size_t n, uint16_t type,
+		     uint32_t ttl, unsigned char *rdata, size_t rdlen)
 {
 	n = name_len(name, n);
 	znode *nd = ensure(z, name, n);
@@ -383,7 +383,7 @@ static int add_owned(spfkit_zone *z, const char *name, size_t n,
 }
 
 int spfkit_zone_add(spfkit_zone *zone, const char *name, uint16_t type,
-                    uint32_t ttl, const unsigned char *rdata, size_t rdlen)
+		    uint32_t ttl, const unsigned char *rdata, size_t rdlen)
 {
 	if (!zone || !name || (!rdata && rdlen))
 		return SPFKIT_EINVAL;
@@ -430,8 +430,8 @@ static int zone_merge(spfkit_zone *dst, spfkit_zone *src)
 			znode *d = find(dst, s->name, s->len);
 			for (size_t k = 0; k < s->nrr; k++)
 				insert_rr(dst, d, s->rrs[k]);
-			/* src holds the ancestors of its names, so its own flags
-			 * carry every mark the moved records need. */
+			/* src holds the ancestors of its names, so its own
+			 * flags carry every mark the moved records need. */
 			d->timeout |= s->timeout;
 			d->below |= s->below;
 			d->exists |= s->exists;
@@ -445,7 +445,7 @@ static int zone_merge(spfkit_zone *dst, spfkit_zone *src)
 /* ---------------------------------------------------------------- lookup */
 
 int spfkit__zone_lookup(const spfkit_zone *zone, const char *name,
-                        uint16_t type, spfkit__zone_answer *ans)
+			uint16_t type, spfkit__zone_answer *ans)
 {
 	if (!ans)
 		return SPFKIT_EINVAL;
@@ -509,7 +509,7 @@ int spfkit__zone_lookup(const spfkit_zone *zone, const char *name,
 				 * or an over-long chain is a server failure. */
 				if (ans->cnames >= SPFKIT__ZONE_MAX_CNAME ||
 				    !wire_to_name(run[0].rdata, run[0].rdlen,
-				                  target, &n)) {
+						  target, &n)) {
 					ans->status = SPFKIT_DNS_TEMPFAIL;
 					return SPFKIT_OK;
 				}
@@ -526,8 +526,7 @@ int spfkit__zone_lookup(const spfkit_zone *zone, const char *name,
 	}
 }
 
-void spfkit__zone_answer_free(const spfkit_zone *zone,
-                              spfkit__zone_answer *ans)
+void spfkit__zone_answer_free(const spfkit_zone *zone, spfkit__zone_answer *ans)
 {
 	if (!ans)
 		return;
@@ -565,7 +564,7 @@ int spfkit_zone_answer(const spfkit_zone *zone, spfkit_check *chk)
 	}
 	for (size_t i = 0; rc == SPFKIT_OK && i < n; i++) {
 		rc = spfkit_check_answer(chk, p[i].id, p[i].ans.status,
-		                         p[i].ans.rrs, p[i].ans.n);
+					 p[i].ans.rrs, p[i].ans.n);
 		if (rc > 0)
 			rc = SPFKIT_OK;
 	}
@@ -576,7 +575,7 @@ int spfkit_zone_answer(const spfkit_zone *zone, spfkit_check *chk)
 }
 
 int spfkit_zone_check(const spfkit_zone *zone, spfkit_check *chk,
-                      uint64_t now_ms)
+		      uint64_t now_ms)
 {
 	if (!zone || !chk)
 		return SPFKIT_EINVAL;
@@ -657,19 +656,20 @@ static void add_text(spfkit__buf *b, const char *s, size_t n)
 }
 
 static int yrecord(yctx *c, znode *nd, const yaml_node_t *key,
-                   const yaml_node_t *item)
+		   const yaml_node_t *item)
 {
 	const char *name = ystr(key);
 	size_t nlen = ylen(key);
 	if (item->type == YAML_SCALAR_NODE) {
 		set_err(c->err, c->errlen, "%lu: unknown record \"%.*s\"",
-		        yline(item), SHOW, ystr(item));
+			yline(item), SHOW, ystr(item));
 		return SPFKIT_EPARSE;
 	}
 	if (item->type != YAML_MAPPING_NODE ||
-	    item->data.mapping.pairs.top - item->data.mapping.pairs.start != 1) {
+	    item->data.mapping.pairs.top - item->data.mapping.pairs.start !=
+		1) {
 		set_err(c->err, c->errlen,
-		        "%lu: a record is TYPE: value or TIMEOUT", yline(item));
+			"%lu: a record is TYPE: value or TIMEOUT", yline(item));
 		return SPFKIT_EPARSE;
 	}
 	yaml_node_pair_t *pair = item->data.mapping.pairs.start;
@@ -677,7 +677,7 @@ static int yrecord(yctx *c, znode *nd, const yaml_node_t *key,
 	yaml_node_t *v = yaml_document_get_node(c->doc, pair->value);
 	if (!tk || !v || tk->type != YAML_SCALAR_NODE) {
 		set_err(c->err, c->errlen, "%lu: a record is TYPE: value",
-		        yline(item));
+			yline(item));
 		return SPFKIT_EPARSE;
 	}
 	if (v->type == YAML_SCALAR_NODE && strcmp(ystr(v), "NONE") == 0 &&
@@ -697,15 +697,17 @@ static int yrecord(yctx *c, znode *nd, const yaml_node_t *key,
 		unsigned char addr[16];
 		if (!ycstr(v) ||
 		    inet_pton(type == SPFKIT_TYPE_A ? AF_INET : AF_INET6,
-		              ystr(v), addr) != 1)
+			      ystr(v), addr) != 1)
 			bad = "address";
 		else
-			spfkit__buf_add(&b, addr, type == SPFKIT_TYPE_A ? 4 : 16);
+			spfkit__buf_add(&b, addr,
+					type == SPFKIT_TYPE_A ? 4 : 16);
 	} else if (yis(tk, "MX")) {
 		type = SPFKIT_TYPE_MX;
 		yaml_node_t *pref = NULL, *host = NULL;
 		if (v->type == YAML_SEQUENCE_NODE &&
-		    v->data.sequence.items.top - v->data.sequence.items.start == 2) {
+		    v->data.sequence.items.top - v->data.sequence.items.start ==
+			2) {
 			pref = yaml_document_get_node(
 			    c->doc, v->data.sequence.items.start[0]);
 			host = yaml_document_get_node(
@@ -713,8 +715,8 @@ static int yrecord(yctx *c, znode *nd, const yaml_node_t *key,
 		}
 		unsigned long p = 0;
 		bool ok = pref && host && pref->type == YAML_SCALAR_NODE &&
-		          host->type == YAML_SCALAR_NODE && ylen(pref) > 0 &&
-		          ylen(pref) <= 5;
+			  host->type == YAML_SCALAR_NODE && ylen(pref) > 0 &&
+			  ylen(pref) <= 5;
 		for (size_t i = 0; ok && i < ylen(pref); i++) {
 			unsigned char d = (unsigned char)ystr(pref)[i];
 			ok = spfkit__is_digit(d);
@@ -724,7 +726,7 @@ static int yrecord(yctx *c, znode *nd, const yaml_node_t *key,
 			bad = "value (want [preference, host])";
 		} else {
 			unsigned char w[2] = {(unsigned char)(p >> 8),
-			                      (unsigned char)p};
+					      (unsigned char)p};
 			spfkit__buf_add(&b, w, 2);
 			if (!name_to_wire(ystr(host), ylen(host), &b))
 				bad = "MX host name";
@@ -740,11 +742,14 @@ static int yrecord(yctx *c, znode *nd, const yaml_node_t *key,
 			add_text(&b, ystr(v), ylen(v));
 		} else if (v->type == YAML_SEQUENCE_NODE) {
 			/* Several character-strings of one RR, as given. */
-			for (yaml_node_item_t *it = v->data.sequence.items.start;
+			for (yaml_node_item_t *it =
+				 v->data.sequence.items.start;
 			     !bad && it < v->data.sequence.items.top; it++) {
-				yaml_node_t *s = yaml_document_get_node(c->doc, *it);
+				yaml_node_t *s =
+				    yaml_document_get_node(c->doc, *it);
 				if (!s || s->type != YAML_SCALAR_NODE)
-					bad = "text (want a string or a list of strings)";
+					bad = "text (want a string or a list "
+					      "of strings)";
 				else
 					add_text(&b, ystr(s), ylen(s));
 			}
@@ -754,7 +759,7 @@ static int yrecord(yctx *c, znode *nd, const yaml_node_t *key,
 	} else {
 		spfkit__buf_free(&b);
 		set_err(c->err, c->errlen, "%lu: unknown record type \"%.*s\"",
-		        yline(tk), SHOW, ystr(tk));
+			yline(tk), SHOW, ystr(tk));
 		return SPFKIT_EPARSE;
 	}
 	if (b.err == SPFKIT_ENOMEM) {
@@ -767,8 +772,8 @@ static int yrecord(yctx *c, znode *nd, const yaml_node_t *key,
 		spfkit__buf_free(&b);
 		bool sc = v->type == YAML_SCALAR_NODE;
 		set_err(c->err, c->errlen, "%lu: bad %s %s%s%.*s%s for %.*s",
-		        yline(v), ystr(tk), bad, sc ? " \"" : "", sc ? SHOW : 0,
-		        sc ? ystr(v) : "", sc ? "\"" : "", SHOW, name);
+			yline(v), ystr(tk), bad, sc ? " \"" : "", sc ? SHOW : 0,
+			sc ? ystr(v) : "", sc ? "\"" : "", SHOW, name);
 		return SPFKIT_EPARSE;
 	}
 	size_t rdlen = b.len;
@@ -778,7 +783,7 @@ static int yrecord(yctx *c, znode *nd, const yaml_node_t *key,
 		return SPFKIT_ENOMEM;
 	}
 	return add_owned(c->z, name, nlen, type, SPFKIT__ZONE_YAML_TTL, rdata,
-	                 rdlen);
+			 rdlen);
 }
 
 /* Loads a zonedata mapping into c->z, which is a staging zone. */
@@ -786,8 +791,8 @@ static int yzonedata(yctx *c, const yaml_node_t *map)
 {
 	if (map->type != YAML_MAPPING_NODE) {
 		set_err(c->err, c->errlen,
-		        "%lu: zonedata must map names to lists of records",
-		        yline(map));
+			"%lu: zonedata must map names to lists of records",
+			yline(map));
 		return SPFKIT_EPARSE;
 	}
 	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
@@ -795,14 +800,15 @@ static int yzonedata(yctx *c, const yaml_node_t *map)
 		yaml_node_t *key = yaml_document_get_node(c->doc, p->key);
 		yaml_node_t *val = yaml_document_get_node(c->doc, p->value);
 		if (!key || !val || key->type != YAML_SCALAR_NODE) {
-			set_err(c->err, c->errlen, "%lu: a name must be a string",
-			        key ? yline(key) : yline(map));
+			set_err(c->err, c->errlen,
+				"%lu: a name must be a string",
+				key ? yline(key) : yline(map));
 			return SPFKIT_EPARSE;
 		}
 		if (!ynull(val) && val->type != YAML_SEQUENCE_NODE) {
 			set_err(c->err, c->errlen,
-			        "%lu: the records of %.*s must be a list",
-			        yline(val), SHOW, ystr(key));
+				"%lu: the records of %.*s must be a list",
+				yline(val), SHOW, ystr(key));
 			return SPFKIT_EPARSE;
 		}
 		/* A listed name exists, records or not (the suite's driver
@@ -836,8 +842,7 @@ static int yzonedata(yctx *c, const yaml_node_t *map)
 }
 
 int spfkit__zone_load_yaml_node(spfkit_zone *zone, yaml_document_t *doc,
-                                yaml_node_t *zonedata, char *err,
-                                size_t errlen)
+				yaml_node_t *zonedata, char *err, size_t errlen)
 {
 	if (err && errlen)
 		err[0] = '\0';
@@ -860,14 +865,14 @@ int spfkit__zone_load_yaml_node(spfkit_zone *zone, yaml_document_t *doc,
 /* The zonedata of one YAML document, or NULL when it has none: a suite
  * document (description, tests, zonedata) or a bare name mapping. */
 static int ypick(yaml_document_t *doc, yaml_node_t *root, yaml_node_t **out,
-                 char *err, size_t errlen)
+		 char *err, size_t errlen)
 {
 	*out = NULL;
 	if (ynull(root))
 		return SPFKIT_OK;
 	if (root->type != YAML_MAPPING_NODE) {
 		set_err(err, errlen, "%lu: the document must be a mapping",
-		        yline(root));
+			yline(root));
 		return SPFKIT_EPARSE;
 	}
 	bool suite = false;
@@ -904,7 +909,7 @@ static size_t line_of(FILE *fp, size_t off)
 }
 
 static int load_yaml(spfkit_zone *st, const char *path, FILE *fp, char *err,
-                     size_t errlen)
+		     size_t errlen)
 {
 	yaml_parser_t parser;
 	if (!yaml_parser_initialize(&parser))
@@ -916,19 +921,24 @@ static int load_yaml(spfkit_zone *st, const char *path, FILE *fp, char *err,
 		yaml_document_t doc;
 		if (!yaml_parser_load(&parser, &doc)) {
 			rc = parser.error == YAML_MEMORY_ERROR ? SPFKIT_ENOMEM
-			                                       : SPFKIT_EPARSE;
+							       : SPFKIT_EPARSE;
 			if (parser.error == YAML_READER_ERROR)
-				/* Bad encoding: libyaml knows only the octet. */
-				set_err(err, errlen, "%s:%zu: %s (octet %lu)", path,
-				        line_of(fp, parser.problem_offset),
-				        parser.problem ? parser.problem : "read error",
-				        (unsigned long)parser.problem_offset);
+				/* Bad encoding: libyaml knows only the octet.
+				 */
+				set_err(err, errlen, "%s:%zu: %s (octet %lu)",
+					path,
+					line_of(fp, parser.problem_offset),
+					parser.problem ? parser.problem
+						       : "read error",
+					(unsigned long)parser.problem_offset);
 			else
-				set_err(err, errlen, "%s:%lu: %s%s%s", path,
-				        (unsigned long)parser.problem_mark.line + 1,
-				        parser.problem ? parser.problem : "YAML error",
-				        parser.context ? " " : "",
-				        parser.context ? parser.context : "");
+				set_err(
+				    err, errlen, "%s:%lu: %s%s%s", path,
+				    (unsigned long)parser.problem_mark.line + 1,
+				    parser.problem ? parser.problem
+						   : "YAML error",
+				    parser.context ? " " : "",
+				    parser.context ? parser.context : "");
 			break;
 		}
 		yaml_node_t *root = yaml_document_get_root_node(&doc);
@@ -1010,7 +1020,7 @@ static int add_ldns_rr(spfkit_zone *st, const ldns_rr *rr, ldns_buffer *wire)
 	size_t nlen;
 	if (!owner || ldns_rdf_get_type(owner) != LDNS_RDF_TYPE_DNAME ||
 	    !wire_to_name(ldns_rdf_data(owner), ldns_rdf_size(owner), name,
-	                  &nlen))
+			  &nlen))
 		return SPFKIT_EPARSE;
 	ldns_buffer_clear(wire);
 	/* Each rdf in wire form: names uncompressed, as the labels were
@@ -1027,11 +1037,11 @@ static int add_ldns_rr(spfkit_zone *st, const ldns_rr *rr, ldns_buffer *wire)
 	if (rdlen)
 		memcpy(rdata, ldns_buffer_begin(wire), rdlen);
 	return add_owned(st, name, nlen, (uint16_t)ldns_rr_get_type(rr),
-	                 ldns_rr_ttl(rr), rdata, rdlen);
+			 ldns_rr_ttl(rr), rdata, rdlen);
 }
 
-static int load_master(spfkit_zone *st, const char *path, FILE *fp,
-                       char *err, size_t errlen)
+static int load_master(spfkit_zone *st, const char *path, FILE *fp, char *err,
+		       size_t errlen)
 {
 	/* RFC 1035 §5.1: without $ORIGIN, relative names hang off the
 	 * root; without $TTL or a TTL on the line, an hour. */
@@ -1051,22 +1061,22 @@ static int load_master(spfkit_zone *st, const char *path, FILE *fp,
 			ldns_rr_free(rr);
 			if (rc == SPFKIT_EPARSE || rc == SPFKIT_ETOOBIG)
 				set_err(err, errlen, "%s:%zu: unusable record",
-				        path, entry_line(fp, pos, line));
+					path, entry_line(fp, pos, line));
 		} else if (s == LDNS_STATUS_SYNTAX_ORIGIN ||
-		           s == LDNS_STATUS_SYNTAX_TTL ||
-		           s == LDNS_STATUS_SYNTAX_EMPTY) {
+			   s == LDNS_STATUS_SYNTAX_TTL ||
+			   s == LDNS_STATUS_SYNTAX_EMPTY) {
 			/* ldns took the directive into origin / ttl. */
 		} else if (s == LDNS_STATUS_SYNTAX_ERR && feof(fp) &&
-		           rest_blank(fp, pos)) {
+			   rest_blank(fp, pos)) {
 			break; /* nothing but comments after the last entry */
 		} else {
 			rc = s == LDNS_STATUS_MEM_ERR ? SPFKIT_ENOMEM
-			                              : SPFKIT_EPARSE;
+						      : SPFKIT_EPARSE;
 			set_err(err, errlen, "%s:%zu: %s", path,
-			        entry_line(fp, pos, line),
-			        s == LDNS_STATUS_SYNTAX_INCLUDE
-			            ? "$INCLUDE is not supported"
-			            : ldns_get_errorstr_by_id(s));
+				entry_line(fp, pos, line),
+				s == LDNS_STATUS_SYNTAX_INCLUDE
+				    ? "$INCLUDE is not supported"
+				    : ldns_get_errorstr_by_id(s));
 		}
 		if (feof(fp) || ferror(fp))
 			break;
@@ -1093,7 +1103,7 @@ static bool is_yaml_path(const char *path)
 }
 
 int spfkit_zone_load_file(spfkit_zone *zone, const char *path, char *err,
-                          size_t errlen)
+			  size_t errlen)
 {
 	if (err && errlen)
 		err[0] = '\0';
@@ -1120,7 +1130,7 @@ int spfkit_zone_load_file(spfkit_zone *zone, const char *path, char *err,
 	spfkit_zone st;
 	zone_init(&st, zone->a);
 	int rc = is_yaml_path(path) ? load_yaml(&st, path, fp, err, errlen)
-	                            : load_master(&st, path, fp, err, errlen);
+				    : load_master(&st, path, fp, err, errlen);
 	fclose(fp);
 	if (rc == SPFKIT_OK) {
 		rc = zone_merge(zone, &st);

@@ -32,8 +32,8 @@ typedef struct spfkit__zone_answer {
 	spfkit_dns_status status;
 	const spfkit_rr *rrs;
 	size_t n;
-	unsigned cnames;   /* CNAMEs followed to reach the answer */
-	spfkit_rr *owned;  /* private: the copy to free, or NULL */
+	unsigned cnames;  /* CNAMEs followed to reach the answer */
+	spfkit_rr *owned; /* private: the copy to free, or NULL */
 } spfkit__zone_answer;
 
 /* Answers (name, type) from the zone: TIMEOUT names give TEMPFAIL, records
@@ -45,10 +45,10 @@ typedef struct spfkit__zone_answer {
  * (ans filled; free with spfkit__zone_answer_free) or SPFKIT_ENOMEM /
  * SPFKIT_EINVAL (ans left empty, nothing to free). */
 int spfkit__zone_lookup(const spfkit_zone *zone, const char *name,
-                        uint16_t type, spfkit__zone_answer *ans);
+			uint16_t type, spfkit__zone_answer *ans);
 /* Releases what a lookup allocated; accepts an empty answer. */
 void spfkit__zone_answer_free(const spfkit_zone *zone,
-                              spfkit__zone_answer *ans);
+			      spfkit__zone_answer *ans);
 
 /* Loads openspf YAML zonedata: zonedata is a mapping node of doc (name ->
  * sequence of records, see spfkit_zone_load_file()), read the way the
@@ -65,8 +65,8 @@ void spfkit__zone_answer_free(const spfkit_zone *zone,
  * SPFKIT_OK, SPFKIT_EPARSE or SPFKIT_ENOMEM. doc and zonedata are
  * borrowed for the duration of the call. */
 int spfkit__zone_load_yaml_node(spfkit_zone *zone, yaml_document_t *doc,
-                                yaml_node_t *zonedata, char *err,
-                                size_t errlen);
+				yaml_node_t *zonedata, char *err,
+				size_t errlen);
 
 /* Number of names holding records, and of records, in the zone. */
 size_t spfkit__zone_count_names(const spfkit_zone *zone);

@@ -26,21 +26,21 @@
 
 /* RFC 7208 §4.6.4 limits; the CLI leaves the library's defaults alone and
  * names them only to show "N of LIMIT" in text output. */
-#define RFC_DNS_TERMS 10
+#define RFC_DNS_TERMS    10
 #define RFC_VOID_LOOKUPS 2
 
 /* The library's default deadline (SPFKIT_LIMIT_DEADLINE_MS, RFC 7208
  * §4.6.4: at least 20 s) and the resolver's default per-query timeout;
  * --timeout sets the first and caps the second. */
-#define DEFAULT_DEADLINE_MS 20000u
+#define DEFAULT_DEADLINE_MS      20000u
 #define DEFAULT_QUERY_TIMEOUT_MS 5000u
 
 /* --concurrency: its default with real DNS and its bounds. Finished
  * results wait for earlier ones in a window this many times larger, so a
  * slow check does not stall the others at once. */
 #define CONCURRENCY_DEFAULT 64u
-#define CONCURRENCY_MAX 10000u
-#define WINDOW_FACTOR 4u
+#define CONCURRENCY_MAX     10000u
+#define WINDOW_FACTOR       4u
 
 /* The batch progress line on a terminal: at most this often. */
 #define PROGRESS_MS 250u
@@ -97,8 +97,7 @@ static uint64_t now_ms(void)
 
 /* Milliseconds left of a check started at start_ms (at least 1, so a
  * wait always ends in a new run that sees the deadline). */
-static uint32_t time_left(uint64_t start_ms, uint32_t deadline_ms,
-                          uint64_t now)
+static uint32_t time_left(uint64_t start_ms, uint32_t deadline_ms, uint64_t now)
 {
 	uint64_t end = start_ms + deadline_ms;
 	return now >= end ? 1u : (uint32_t)(end - now);
@@ -124,8 +123,8 @@ static int run_check_dns(spfkit_check *chk, const resolver *res)
 		if (rc >= 0) {
 			uint32_t wait = time_left(start, res->deadline_ms, now);
 			rc = spfkit_resolver_process(res->dns,
-			                             wait < 1000 ? wait : 1000,
-			                             now, NULL, NULL);
+						     wait < 1000 ? wait : 1000,
+						     now, NULL, NULL);
 		}
 		if (rc < 0) {
 			spfkit_resolver_cancel(res->dns, chk);
@@ -174,7 +173,7 @@ typedef struct check_opts {
 	const char *trust_anchor;
 	spfkit_scope scope;
 	cli_format format;
-	uint32_t timeout_ms; /* 0: the library's default */
+	uint32_t timeout_ms;  /* 0: the library's default */
 	unsigned concurrency; /* 0: the default */
 	bool recursive;
 	bool batch;
@@ -201,24 +200,24 @@ enum {
 };
 
 static const struct option longopts[] = {
-	{"ip", required_argument, NULL, OPT_IP},
-	{"sender", required_argument, NULL, OPT_SENDER},
-	{"helo", required_argument, NULL, OPT_HELO},
-	{"scope", required_argument, NULL, OPT_SCOPE},
-	{"zone", required_argument, NULL, OPT_ZONE},
-	{"record", required_argument, NULL, OPT_RECORD},
-	{"format", required_argument, NULL, OPT_FORMAT},
-	{"authserv-id", required_argument, NULL, OPT_AUTHSERV_ID},
-	{"receiver", required_argument, NULL, OPT_RECEIVER},
-	{"explanation", required_argument, NULL, OPT_EXPLANATION},
-	{"timeout", required_argument, NULL, OPT_TIMEOUT},
-	{"batch", no_argument, NULL, OPT_BATCH},
-	{"nameserver", required_argument, NULL, OPT_NAMESERVER},
-	{"recursive", no_argument, NULL, OPT_RECURSIVE},
-	{"trust-anchor", required_argument, NULL, OPT_TRUST_ANCHOR},
-	{"concurrency", required_argument, NULL, OPT_CONCURRENCY},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
+    {"ip", required_argument, NULL, OPT_IP},
+    {"sender", required_argument, NULL, OPT_SENDER},
+    {"helo", required_argument, NULL, OPT_HELO},
+    {"scope", required_argument, NULL, OPT_SCOPE},
+    {"zone", required_argument, NULL, OPT_ZONE},
+    {"record", required_argument, NULL, OPT_RECORD},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"authserv-id", required_argument, NULL, OPT_AUTHSERV_ID},
+    {"receiver", required_argument, NULL, OPT_RECEIVER},
+    {"explanation", required_argument, NULL, OPT_EXPLANATION},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"batch", no_argument, NULL, OPT_BATCH},
+    {"nameserver", required_argument, NULL, OPT_NAMESERVER},
+    {"recursive", no_argument, NULL, OPT_RECURSIVE},
+    {"trust-anchor", required_argument, NULL, OPT_TRUST_ANCHOR},
+    {"concurrency", required_argument, NULL, OPT_CONCURRENCY},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
 };
 
 void cli_check_help(FILE *f)
@@ -458,8 +457,8 @@ static int parse_args(int argc, char **argv, check_opts *co)
 				return status;
 			if (!ip_ok(optarg))
 				return usage("--ip: '%s' is not an IPv4 or "
-				             "IPv6 address",
-				             shown_str(optarg));
+					     "IPv6 address",
+					     shown_str(optarg));
 			break;
 		case OPT_SENDER:
 			if (!set_once(&co->sender, optarg, c, &status))
@@ -478,12 +477,10 @@ static int parse_args(int argc, char **argv, check_opts *co)
 				co->scope = SPFKIT_SCOPE_HELO;
 			else
 				return usage("--scope: '%s' is not mailfrom or "
-				             "helo",
-				             shown_str(optarg));
+					     "helo",
+					     shown_str(optarg));
 			break;
-		case OPT_ZONE:
-			co->zones[co->nzones++] = optarg;
-			break;
+		case OPT_ZONE: co->zones[co->nzones++] = optarg; break;
 		case OPT_RECORD:
 			if (!set_once(&co->record, optarg, c, &status))
 				return status;
@@ -493,15 +490,15 @@ static int parse_args(int argc, char **argv, check_opts *co)
 				return status;
 			if (!cli_format_parse(optarg, &co->format))
 				return usage("--format: '%s' is not text, "
-				             "json, received-spf or authres",
-				             shown_str(optarg));
+					     "json, received-spf or authres",
+					     shown_str(optarg));
 			break;
 		case OPT_AUTHSERV_ID:
 			if (!set_once(&co->authserv_id, optarg, c, &status))
 				return status;
 			if (optarg[0] == '\0')
 				return usage("--authserv-id: the value is "
-				             "empty");
+					     "empty");
 			break;
 		case OPT_RECEIVER:
 			if (!set_once(&co->receiver, optarg, c, &status))
@@ -518,81 +515,76 @@ static int parse_args(int argc, char **argv, check_opts *co)
 				return status;
 			if (!parse_timeout(optarg, &co->timeout_ms))
 				return usage("--timeout: '%s' is not a number "
-				             "of seconds from 0.001 to 86400",
-				             shown_str(optarg));
+					     "of seconds from 0.001 to 86400",
+					     shown_str(optarg));
 			break;
-		case OPT_BATCH:
-			co->batch = true;
-			break;
+		case OPT_BATCH: co->batch = true; break;
 		case OPT_NAMESERVER:
 			if (!nameserver_ok(optarg))
 				return usage("--nameserver: '%s' is not "
-				             "ADDR[@PORT] (an IP address, e.g. "
-				             "127.0.0.1@5353)",
-				             shown_str(optarg));
+					     "ADDR[@PORT] (an IP address, e.g. "
+					     "127.0.0.1@5353)",
+					     shown_str(optarg));
 			co->nameservers[co->nnameservers++] = optarg;
 			break;
-		case OPT_RECURSIVE:
-			co->recursive = true;
-			break;
+		case OPT_RECURSIVE: co->recursive = true; break;
 		case OPT_TRUST_ANCHOR:
 			if (!set_once(&co->trust_anchor, optarg, c, &status))
 				return status;
 			if (optarg[0] == '\0')
 				return usage("--trust-anchor: the value is "
-				             "empty");
+					     "empty");
 			break;
 		case OPT_CONCURRENCY:
 			if (!set_once(&concurrency, optarg, c, &status))
 				return status;
 			if (!parse_count(optarg, CONCURRENCY_MAX,
-			                 &co->concurrency))
+					 &co->concurrency))
 				return usage("--concurrency: '%s' is not a "
-				             "number from 1 to %u",
-				             shown_str(optarg), CONCURRENCY_MAX);
+					     "number from 1 to %u",
+					     shown_str(optarg),
+					     CONCURRENCY_MAX);
 			break;
-		case 'h':
-			cli_check_help(stdout);
-			return -1;
+		case 'h': cli_check_help(stdout); return -1;
 		case ':':
 			return usage("--%s needs a value (try 'spfkit help "
-			             "check')",
-			             opt_name(optopt));
+				     "check')",
+				     opt_name(optopt));
 		default: { /* '?' */
 			const char *arg = argv[optind - 1];
 			if (optopt >= OPT_IP ||
 			    (optopt == 'h' && strncmp(arg, "--", 2) == 0))
 				return usage("--%s takes no value",
-				             opt_name(optopt));
+					     opt_name(optopt));
 			if (optopt != 0) {
 				char o = (char)optopt;
 				return usage("unknown option '-%s' (try "
-				             "'spfkit help check')",
-				             shown(&o, 1));
+					     "'spfkit help check')",
+					     shown(&o, 1));
 			}
 			return usage("unknown or ambiguous option '%s' (try "
-			             "'spfkit help check')",
-			             shown_str(arg));
+				     "'spfkit help check')",
+				     shown_str(arg));
 		}
 		}
 	}
 	if (optind < argc)
 		return usage("unexpected argument '%s' (try 'spfkit help "
-		             "check')",
-		             shown_str(argv[optind]));
+			     "check')",
+			     shown_str(argv[optind]));
 
 	if (co->batch) {
 		if (co->ip || co->sender || co->helo)
 			return usage("--batch reads IP, sender and HELO from "
-			             "standard input; drop --ip, --sender and "
-			             "--helo");
+				     "standard input; drop --ip, --sender and "
+				     "--helo");
 	} else {
 		if (!co->ip)
 			return usage("--ip IP is required (try 'spfkit help "
-			             "check')");
+				     "check')");
 		if (!co->sender && co->scope == SPFKIT_SCOPE_MAILFROM)
 			return usage("--sender ADDR is required (--sender '' "
-			             "checks the null sender)");
+				     "checks the null sender)");
 		if (co->scope == SPFKIT_SCOPE_HELO && !co->helo)
 			return usage("--scope helo needs --helo NAME");
 	}
@@ -600,10 +592,10 @@ static int parse_args(int argc, char **argv, check_opts *co)
 		return usage("--format authres needs --authserv-id ID");
 	if (co->recursive && co->nnameservers > 0)
 		return usage("--recursive asks the root servers itself; drop "
-		             "--nameserver, or --recursive");
+			     "--nameserver, or --recursive");
 	/* --zone alone stays hermetic: no silent fallback to resolv.conf. */
 	co->dns = co->nzones == 0 || co->nnameservers > 0 || co->recursive ||
-	          co->trust_anchor;
+		  co->trust_anchor;
 	if (concurrency && !co->batch)
 		return usage("--concurrency applies to --batch only");
 	/* With --zone alone checks run one at a time: the zone answers at
@@ -627,10 +619,10 @@ static int make_config(const check_opts *co, spfkit_config **out)
 			spfkit_config_free(cfg);
 			if (rc == SPFKIT_ENOMEM)
 				return fatal(CLI_EX_SOFTWARE, "%s",
-				             spfkit_strerror(rc));
+					     spfkit_strerror(rc));
 			return usage("--receiver: '%s': %s",
-			             shown_str(co->receiver),
-			             spfkit_strerror(rc));
+				     shown_str(co->receiver),
+				     spfkit_strerror(rc));
 		}
 	} else {
 		/* RFC 7208 §7.3: %{r} is the name of the checking host. */
@@ -642,25 +634,25 @@ static int make_config(const check_opts *co, spfkit_config **out)
 		}
 	}
 	if (co->explanation) {
-		rc = spfkit_config_set_default_explanation(cfg,
-		                                           co->explanation);
+		rc =
+		    spfkit_config_set_default_explanation(cfg, co->explanation);
 		if (rc < 0) {
 			spfkit_config_free(cfg);
 			if (rc == SPFKIT_ENOMEM)
 				return fatal(CLI_EX_SOFTWARE, "%s",
-				             spfkit_strerror(rc));
+					     spfkit_strerror(rc));
 			return usage("--explanation: '%s' is not a valid "
-			             "macro-string (RFC 7208 section 7.1)",
-			             shown_str(co->explanation));
+				     "macro-string (RFC 7208 section 7.1)",
+				     shown_str(co->explanation));
 		}
 	}
 	if (co->timeout_ms) {
 		rc = spfkit_config_set_limit(cfg, SPFKIT_LIMIT_DEADLINE_MS,
-		                             co->timeout_ms);
+					     co->timeout_ms);
 		if (rc < 0) {
 			spfkit_config_free(cfg);
 			return fatal(CLI_EX_SOFTWARE, "--timeout: %s",
-			             spfkit_strerror(rc));
+				     spfkit_strerror(rc));
 		}
 	}
 	*out = cfg;
@@ -672,19 +664,16 @@ static int zone_status(int rc)
 {
 	switch (rc) {
 	case SPFKIT_ENOENT:
-	case SPFKIT_EIO:
-		return CLI_EX_NOINPUT;
+	case SPFKIT_EIO: return CLI_EX_NOINPUT;
 	case SPFKIT_EPARSE:
-	case SPFKIT_ETOOBIG:
-		return CLI_EX_DATAERR;
-	default:
-		return CLI_EX_SOFTWARE;
+	case SPFKIT_ETOOBIG: return CLI_EX_DATAERR;
+	default: return CLI_EX_SOFTWARE;
 	}
 }
 
 /* Loads every --zone file into one zone and makes it the resolver. */
 static int make_zone_resolver(const check_opts *co, const spfkit_config *cfg,
-                              resolver *res)
+			      resolver *res)
 {
 	spfkit_zone *zone = NULL;
 	int rc = spfkit_zone_new(&zone, cfg);
@@ -697,8 +686,8 @@ static int make_zone_resolver(const check_opts *co, const spfkit_config *cfg,
 		if (stat(co->zones[i], &st) == 0 && S_ISDIR(st.st_mode)) {
 			spfkit_zone_free(zone);
 			return fatal(CLI_EX_NOINPUT,
-			             "--zone '%s': is a directory",
-			             shown_str(co->zones[i]));
+				     "--zone '%s': is a directory",
+				     shown_str(co->zones[i]));
 		}
 		rc = spfkit_zone_load_file(zone, co->zones[i], err, sizeof err);
 		if (rc < 0) {
@@ -710,8 +699,8 @@ static int make_zone_resolver(const check_opts *co, const spfkit_config *cfg,
 				return fatal(zone_status(rc), "%s", msg);
 			}
 			return fatal(zone_status(rc), "--zone '%s': %s",
-			             shown_str(co->zones[i]),
-			             spfkit_strerror(rc));
+				     shown_str(co->zones[i]),
+				     spfkit_strerror(rc));
 		}
 	}
 	res->name = "zone";
@@ -758,8 +747,8 @@ static const char *input_problem(const check_opts *co, const check_input *in)
 /* Creates a check for in with every setting; the step that failed is
  * named in *what. On failure *chkp is NULL and the status negative. */
 static int make_check(const check_opts *co, const spfkit_config *cfg,
-                      const check_input *in, spfkit_check **chkp,
-                      const char **what)
+		      const check_input *in, spfkit_check **chkp,
+		      const char **what)
 {
 	spfkit_check *chk = NULL;
 	*chkp = NULL;
@@ -784,7 +773,7 @@ static int make_check(const check_opts *co, const spfkit_config *cfg,
 	if (rc == SPFKIT_OK && co->record) {
 		*what = "record";
 		rc = spfkit_check_set_record(chk, co->record,
-		                             strlen(co->record));
+					     strlen(co->record));
 	}
 	if (rc < 0) {
 		spfkit_check_free(chk);
@@ -797,8 +786,8 @@ static int make_check(const check_opts *co, const spfkit_config *cfg,
 /* Creates and runs a check against the zone resolver. On failure *chkp
  * is NULL and *what says which step failed; the status is negative. */
 static int do_check(const check_opts *co, const spfkit_config *cfg,
-                    const resolver *res, const check_input *in,
-                    spfkit_check **chkp, const char **what)
+		    const resolver *res, const check_input *in,
+		    spfkit_check **chkp, const char **what)
 {
 	spfkit_check *chk = NULL;
 	int rc = make_check(co, cfg, in, &chk, what);
@@ -820,7 +809,7 @@ static int do_check(const check_opts *co, const spfkit_config *cfg,
 static bool input_fault(int rc, const char *what)
 {
 	return (rc == SPFKIT_EINVAL || rc == SPFKIT_ETOOBIG ||
-	        rc == SPFKIT_EPARSE) &&
+		rc == SPFKIT_EPARSE) &&
 	       strcmp(what, "run") != 0 && strcmp(what, "check") != 0;
 }
 
@@ -829,7 +818,7 @@ static const char *input_fault_text(int rc)
 {
 	/* spfkit_check_set_sender()/_helo(): over 64 KiB. */
 	return rc == SPFKIT_ETOOBIG ? "longer than 64 KiB"
-	                            : spfkit_strerror(rc);
+				    : spfkit_strerror(rc);
 }
 
 /* Flushes stdout; a write error is exit 70 with one line. */
@@ -837,16 +826,16 @@ static int finish_output(int status)
 {
 	if (fflush(stdout) != 0 || ferror(stdout))
 		return fatal(CLI_EX_SOFTWARE, "writing standard output: %s",
-		             strerror(errno ? errno : EIO));
+			     strerror(errno ? errno : EIO));
 	return status;
 }
 
 static int check_one(const check_opts *co, const spfkit_config *cfg,
-                     const resolver *res, const cli_out *out)
+		     const resolver *res, const cli_out *out)
 {
 	check_input in = {.ip = co->ip,
-	                  .sender = co->sender ? co->sender : "",
-	                  .helo = co->helo && co->helo[0] ? co->helo : NULL};
+			  .sender = co->sender ? co->sender : "",
+			  .helo = co->helo && co->helo[0] ? co->helo : NULL};
 	in.helo_len = in.helo ? strlen(in.helo) : 0;
 	in.sender_len = strlen(in.sender);
 	strip_brackets(&in.sender, &in.sender_len);
@@ -867,7 +856,7 @@ static int check_one(const check_opts *co, const spfkit_config *cfg,
 	spfkit_check_free(chk);
 	if (rc < 0)
 		return fatal(CLI_EX_SOFTWARE, "formatting the result: %s",
-		             spfkit_strerror(rc));
+			     spfkit_strerror(rc));
 	return finish_output(status);
 }
 
@@ -877,7 +866,7 @@ static int check_one(const check_opts *co, const spfkit_config *cfg,
  * BATCH_LINE_MAX). Returns false at the end of input with nothing read.
  * *toolong tells that the line was longer; its rest was dropped. */
 static bool read_line(FILE *in, char **buf, size_t *cap, size_t *len,
-                      bool *toolong, bool *nomem)
+		      bool *toolong, bool *nomem)
 {
 	int c;
 	bool any = false;
@@ -913,7 +902,7 @@ static bool read_line(FILE *in, char **buf, size_t *cap, size_t *len,
 
 /* Splits (s, n) at TABs into up to 4 fields; returns the field count. */
 static size_t split_tabs(const char *s, size_t n, const char *f[4],
-                         size_t fl[4])
+			 size_t fl[4])
 {
 	size_t k = 0, start = 0;
 	for (size_t i = 0; i <= n; i++) {
@@ -933,8 +922,7 @@ static size_t split_tabs(const char *s, size_t n, const char *f[4],
  * and helo point into s). Returns false with why filled (why_cap octets)
  * when the line cannot be checked. */
 static bool parse_line(const check_opts *co, const char *s, size_t n,
-                       check_input *in, char *ipbuf, char *why,
-                       size_t why_cap)
+		       check_input *in, char *ipbuf, char *why, size_t why_cap)
 {
 	const char *f[4];
 	size_t fl[4];
@@ -943,20 +931,20 @@ static bool parse_line(const check_opts *co, const char *s, size_t n,
 	size_t k = split_tabs(s, n, f, fl);
 	if (k < 2 || k > 3) {
 		snprintf(why, why_cap,
-		         "expected IP<TAB>SENDER[<TAB>HELO], found %zu field%s",
-		         k, k == 1 ? "" : "s");
+			 "expected IP<TAB>SENDER[<TAB>HELO], found %zu field%s",
+			 k, k == 1 ? "" : "s");
 		return false;
 	}
 	if (fl[0] >= 64 || memchr(f[0], '\0', fl[0])) {
 		snprintf(why, why_cap, "'%s' is not an IPv4 or IPv6 address",
-		         shown(f[0], fl[0]));
+			 shown(f[0], fl[0]));
 		return false;
 	}
 	memcpy(ipbuf, f[0], fl[0]);
 	ipbuf[fl[0]] = '\0';
 	if (!ip_ok(ipbuf)) {
 		snprintf(why, why_cap, "'%s' is not an IPv4 or IPv6 address",
-		         shown(f[0], fl[0]));
+			 shown(f[0], fl[0]));
 		return false;
 	}
 	*in = (check_input){.ip = ipbuf, .sender = f[1], .sender_len = fl[1]};
@@ -976,8 +964,8 @@ static bool parse_line(const check_opts *co, const char *s, size_t n,
 /* Handles one batch line; returns false for trouble of ours (out of
  * memory, a library failure), which makes the exit status 70. */
 static bool batch_line(const check_opts *co, const spfkit_config *cfg,
-                       const resolver *res, const cli_out *out,
-                       unsigned long lineno, const char *s, size_t n)
+		       const resolver *res, const cli_out *out,
+		       unsigned long lineno, const char *s, size_t n)
 {
 	char why[SHOW_MAX * 4 + 128];
 	char ip[64];
@@ -992,8 +980,8 @@ static bool batch_line(const check_opts *co, const spfkit_config *cfg,
 	int rc = do_check(co, cfg, res, &in, &chk, &what);
 	if (rc < 0) {
 		snprintf(why, sizeof why, "%s: %s", what,
-		         input_fault(rc, what) ? input_fault_text(rc)
-		                               : spfkit_strerror(rc));
+			 input_fault(rc, what) ? input_fault_text(rc)
+					       : spfkit_strerror(rc));
 		cli_out_batch_error(out, lineno, why);
 		return input_fault(rc, what);
 	}
@@ -1001,7 +989,7 @@ static bool batch_line(const check_opts *co, const spfkit_config *cfg,
 	spfkit_check_free(chk);
 	if (rc < 0) {
 		snprintf(why, sizeof why, "formatting the result: %s",
-		         spfkit_strerror(rc));
+			 spfkit_strerror(rc));
 		cli_out_batch_error(out, lineno, why);
 		return false;
 	}
@@ -1009,7 +997,7 @@ static bool batch_line(const check_opts *co, const spfkit_config *cfg,
 }
 
 static int check_batch(const check_opts *co, const spfkit_config *cfg,
-                       const resolver *res, const cli_out *out)
+		       const resolver *res, const cli_out *out)
 {
 	char *buf = NULL;
 	size_t cap = 0, len = 0;
@@ -1020,13 +1008,13 @@ static int check_batch(const check_opts *co, const spfkit_config *cfg,
 		if (toolong) {
 			char why[80];
 			snprintf(why, sizeof why, "longer than %u octets",
-			         BATCH_LINE_MAX);
+				 BATCH_LINE_MAX);
 			cli_out_batch_error(out, lineno, why);
 		} else if (nomem) {
 			cli_out_batch_error(out, lineno, "out of memory");
 			all_ok = false;
 		} else if (!batch_line(co, cfg, res, out, lineno,
-		                       buf ? buf : "", len)) {
+				       buf ? buf : "", len)) {
 			all_ok = false;
 		}
 	}
@@ -1034,7 +1022,7 @@ static int check_batch(const check_opts *co, const spfkit_config *cfg,
 	if (ferror(stdin)) {
 		(void)finish_output(0);
 		return fatal(CLI_EX_SOFTWARE, "reading standard input: %s",
-		             strerror(errno ? errno : EIO));
+			     strerror(errno ? errno : EIO));
 	}
 	return finish_output(all_ok ? 0 : CLI_EX_SOFTWARE);
 }
@@ -1055,8 +1043,8 @@ typedef struct job {
 	spfkit_check *chk;
 	char *helo; /* a copy (the line buffer is reused), or NULL */
 	size_t helo_len;
-	char *why;  /* JOB_ERROR: the message (NULL: out of memory) */
-	bool ours;  /* JOB_ERROR: trouble of ours, not of the input */
+	char *why; /* JOB_ERROR: the message (NULL: out of memory) */
+	bool ours; /* JOB_ERROR: trouble of ours, not of the input */
 	uint64_t start_ms;
 } job;
 
@@ -1134,8 +1122,8 @@ static void job_answered(spfkit_check *chk, void *ud)
 }
 
 /* Starts the job for one input line. */
-static void job_start(engine *e, job *j, unsigned long lineno,
-                      const char *s, size_t n)
+static void job_start(engine *e, job *j, unsigned long lineno, const char *s,
+		      size_t n)
 {
 	char why[SHOW_MAX * 4 + 128];
 	char ip[64];
@@ -1159,8 +1147,8 @@ static void job_start(engine *e, job *j, unsigned long lineno,
 	int rc = make_check(e->co, e->cfg, &in, &j->chk, &what);
 	if (rc < 0) {
 		snprintf(why, sizeof why, "%s: %s", what,
-		         input_fault(rc, what) ? input_fault_text(rc)
-		                               : spfkit_strerror(rc));
+			 input_fault(rc, what) ? input_fault_text(rc)
+					       : spfkit_strerror(rc));
 		job_fail(e, j, why, !input_fault(rc, what));
 		return;
 	}
@@ -1175,19 +1163,19 @@ static void flush_jobs(engine *e)
 	while (e->head != e->tail) {
 		job *j = job_at(e, e->head);
 		if (j->state == JOB_DONE) {
-			int rc = cli_out_check(e->out, j->chk, j->helo,
-			                       j->helo_len);
+			int rc =
+			    cli_out_check(e->out, j->chk, j->helo, j->helo_len);
 			if (rc < 0) {
 				char why[128];
 				snprintf(why, sizeof why,
-				         "formatting the result: %s",
-				         spfkit_strerror(rc));
+					 "formatting the result: %s",
+					 spfkit_strerror(rc));
 				cli_out_batch_error(e->out, j->lineno, why);
 				e->all_ok = false;
 			}
 		} else if (j->state == JOB_ERROR) {
 			cli_out_batch_error(e->out, j->lineno,
-			                    j->why ? j->why : "out of memory");
+					    j->why ? j->why : "out of memory");
 			if (j->ours || !j->why)
 				e->all_ok = false;
 		} else {
@@ -1211,12 +1199,15 @@ static uint32_t expire_jobs(engine *e, uint64_t now)
 		job *j = job_at(e, seq);
 		if (j->state != JOB_RUNNING)
 			continue;
-		uint32_t left = time_left(j->start_ms, e->res->deadline_ms, now);
+		uint32_t left =
+		    time_left(j->start_ms, e->res->deadline_ms, now);
 		if (now >= j->start_ms + e->res->deadline_ms) {
 			job_advance(e, j, now);
 			if (j->state == JOB_RUNNING)
-				job_fail(e, j, "the check did not end at its "
-				               "deadline", true);
+				job_fail(e, j,
+					 "the check did not end at its "
+					 "deadline",
+					 true);
 		} else if (left < next) {
 			next = left;
 		}
@@ -1231,9 +1222,9 @@ static void show_progress(engine *e, uint64_t now, bool force)
 		return;
 	e->last_progress = now;
 	uint64_t ms = now > e->t0 ? now - e->t0 : 1;
-	int n = fprintf(stderr, "\r%lu checks, %.0f/s, %zu in flight",
-	                e->finished, (double)e->finished * 1000.0 / (double)ms,
-	                e->running);
+	int n =
+	    fprintf(stderr, "\r%lu checks, %.0f/s, %zu in flight", e->finished,
+		    (double)e->finished * 1000.0 / (double)ms, e->running);
 	/* Blank out what a longer earlier line left behind. */
 	if (n > 0 && n < e->progress_len)
 		fprintf(stderr, "%*s", e->progress_len - n, "");
@@ -1253,16 +1244,16 @@ static void clear_progress(engine *e)
 /* --batch over real DNS: up to --concurrency checks in flight, results
  * written strictly in input order. */
 static int check_batch_dns(const check_opts *co, const spfkit_config *cfg,
-                           const resolver *res, const cli_out *out)
+			   const resolver *res, const cli_out *out)
 {
-	engine e = {.co = co, .cfg = cfg, .res = res, .out = out,
-	            .all_ok = true};
+	engine e = {
+	    .co = co, .cfg = cfg, .res = res, .out = out, .all_ok = true};
 	e.limit = co->concurrency ? co->concurrency : CONCURRENCY_DEFAULT;
 	e.cap = e.limit * WINDOW_FACTOR;
 	e.ring = calloc(e.cap, sizeof *e.ring);
 	if (!e.ring)
 		return fatal(CLI_EX_SOFTWARE, "%s",
-		             spfkit_strerror(SPFKIT_ENOMEM));
+			     spfkit_strerror(SPFKIT_ENOMEM));
 	e.progress = isatty(STDERR_FILENO) == 1;
 	e.t0 = e.last_progress = now_ms();
 
@@ -1273,7 +1264,7 @@ static int check_batch_dns(const check_opts *co, const spfkit_config *cfg,
 	for (;;) {
 		while (!eof && e.running < e.limit && e.tail - e.head < e.cap) {
 			if (!read_line(stdin, &buf, &cap, &len, &toolong,
-			               &nomem)) {
+				       &nomem)) {
 				eof = true;
 				break;
 			}
@@ -1282,11 +1273,11 @@ static int check_batch_dns(const check_opts *co, const spfkit_config *cfg,
 			if (toolong || nomem) {
 				char why[80];
 				snprintf(why, sizeof why,
-				         toolong ? "longer than %u octets"
-				                 : "out of memory",
-				         BATCH_LINE_MAX);
+					 toolong ? "longer than %u octets"
+						 : "out of memory",
+					 BATCH_LINE_MAX);
 				*j = (job){.state = JOB_RUNNING,
-				           .lineno = lineno};
+					   .lineno = lineno};
 				e.running++;
 				job_fail(&e, j, why, nomem);
 				continue;
@@ -1306,16 +1297,17 @@ static int check_batch_dns(const check_opts *co, const spfkit_config *cfg,
 		if (wait > 1000)
 			wait = 1000;
 		int rc = spfkit_resolver_process(res->dns, wait, now,
-		                                 job_answered, &e);
+						 job_answered, &e);
 		if (rc < 0 && !dns_broken) {
 			/* The driver itself failed: every check left fails
 			 * with it, once. */
 			char why[128];
 			snprintf(why, sizeof why, "dns: %s",
-			         spfkit_strerror(rc));
+				 spfkit_strerror(rc));
 			for (unsigned long seq = e.head; seq != e.tail; seq++)
 				if (job_at(&e, seq)->state == JOB_RUNNING)
-					job_fail(&e, job_at(&e, seq), why, true);
+					job_fail(&e, job_at(&e, seq), why,
+						 true);
 			dns_broken = rc != SPFKIT_ENOMEM;
 		}
 		now = now_ms();
@@ -1329,7 +1321,7 @@ static int check_batch_dns(const check_opts *co, const spfkit_config *cfg,
 	if (ferror(stdin)) {
 		(void)finish_output(0);
 		return fatal(CLI_EX_SOFTWARE, "reading standard input: %s",
-		             strerror(errno ? errno : EIO));
+			     strerror(errno ? errno : EIO));
 	}
 	return finish_output(e.all_ok ? 0 : CLI_EX_SOFTWARE);
 }
@@ -1349,7 +1341,7 @@ static bool readable(const char *path)
 /* Makes the libunbound driver the resolver; zone (may be NULL, then
  * owned by res) answers first. Returns 0 or the exit status. */
 static int make_dns_resolver(const check_opts *co, const spfkit_config *cfg,
-                             resolver *res)
+			     resolver *res)
 {
 	spfkit_resolver *r = NULL;
 	int rc = spfkit_resolver_new(&r, cfg);
@@ -1360,7 +1352,7 @@ static int make_dns_resolver(const check_opts *co, const spfkit_config *cfg,
 		if (rc == SPFKIT_EINVAL) {
 			spfkit_resolver_free(r);
 			return usage("--nameserver: '%s' is not ADDR[@PORT]",
-			             shown_str(co->nameservers[i]));
+				     shown_str(co->nameservers[i]));
 		}
 	}
 	if (rc >= 0 && co->recursive)
@@ -1370,9 +1362,9 @@ static int make_dns_resolver(const check_opts *co, const spfkit_config *cfg,
 			int err = errno;
 			spfkit_resolver_free(r);
 			return fatal(CLI_EX_NOINPUT,
-			             "cannot read /etc/resolv.conf: %s (give "
-			             "--nameserver ADDR[@PORT] or --recursive)",
-			             strerror(err));
+				     "cannot read /etc/resolv.conf: %s (give "
+				     "--nameserver ADDR[@PORT] or --recursive)",
+				     strerror(err));
 		}
 		rc = spfkit_resolver_use_resolvconf(r, NULL);
 	}
@@ -1381,11 +1373,10 @@ static int make_dns_resolver(const check_opts *co, const spfkit_config *cfg,
 			int err = errno;
 			spfkit_resolver_free(r);
 			return fatal(CLI_EX_NOINPUT, "--trust-anchor '%s': %s",
-			             shown_str(co->trust_anchor),
-			             strerror(err));
+				     shown_str(co->trust_anchor),
+				     strerror(err));
 		}
-		rc = spfkit_resolver_set_trust_anchor_file(r,
-		                                           co->trust_anchor);
+		rc = spfkit_resolver_set_trust_anchor_file(r, co->trust_anchor);
 	}
 	if (rc >= 0 && res->ctx)
 		rc = spfkit_resolver_set_zone(r, res->ctx);
@@ -1400,7 +1391,8 @@ static int make_dns_resolver(const check_opts *co, const spfkit_config *cfg,
 	}
 	res->name = "dns";
 	res->dns = r;
-	res->deadline_ms = co->timeout_ms ? co->timeout_ms : DEFAULT_DEADLINE_MS;
+	res->deadline_ms =
+	    co->timeout_ms ? co->timeout_ms : DEFAULT_DEADLINE_MS;
 	return 0;
 }
 
@@ -1416,7 +1408,7 @@ static void close_resolver(resolver *res)
 int cli_check_main(int argc, char **argv)
 {
 	check_opts co = {.scope = SPFKIT_SCOPE_MAILFROM,
-	                 .format = CLI_FORMAT_TEXT};
+			 .format = CLI_FORMAT_TEXT};
 	/* At most one zone, and one name server, per argument. */
 	size_t nargs = (size_t)(argc > 0 ? argc : 1);
 	co.zones = calloc(nargs, sizeof *co.zones);
@@ -1425,7 +1417,7 @@ int cli_check_main(int argc, char **argv)
 		free(co.zones);
 		free(co.nameservers);
 		return fatal(CLI_EX_SOFTWARE, "%s",
-		             spfkit_strerror(SPFKIT_ENOMEM));
+			     spfkit_strerror(SPFKIT_ENOMEM));
 	}
 
 	int status = parse_args(argc, argv, &co);
@@ -1448,12 +1440,12 @@ int cli_check_main(int argc, char **argv)
 	}
 
 	cli_out out = {.f = stdout,
-	               .format = co.format,
-	               .batch = co.batch,
-	               .authserv_id = co.authserv_id,
-	               .cfg = cfg,
-	               .lookup_limit = RFC_DNS_TERMS,
-	               .void_limit = RFC_VOID_LOOKUPS};
+		       .format = co.format,
+		       .batch = co.batch,
+		       .authserv_id = co.authserv_id,
+		       .cfg = cfg,
+		       .lookup_limit = RFC_DNS_TERMS,
+		       .void_limit = RFC_VOID_LOOKUPS};
 	if (co.batch && res.dns)
 		status = check_batch_dns(&co, cfg, &res, &out);
 	else if (co.batch)

@@ -14,9 +14,9 @@
 
 /* Exit statuses besides the SPF results (sysexits.h values, spelled out
  * so the man page and the code say the same numbers). */
-#define CLI_EX_USAGE 64    /* bad command line */
-#define CLI_EX_DATAERR 65  /* an input file that does not parse */
-#define CLI_EX_NOINPUT 66  /* an input file that cannot be opened or read */
+#define CLI_EX_USAGE    64 /* bad command line */
+#define CLI_EX_DATAERR  65 /* an input file that does not parse */
+#define CLI_EX_NOINPUT  66 /* an input file that cannot be opened or read */
 #define CLI_EX_SOFTWARE 70 /* out of memory, write error, library trouble */
 
 /* Exit status for an SPF result: pass 0, fail 1, softfail 2, neutral 3,
@@ -57,13 +57,12 @@ typedef struct cli_out {
  * the HELO name given, NULL when none was. Returns SPFKIT_OK or the
  * negative status of spfkit_check_header(). */
 int cli_out_check(const cli_out *o, const spfkit_check *chk, const char *helo,
-                  size_t helo_len);
+		  size_t helo_len);
 
 /* Writes a batch error line for input line number line: text
  * "error: line N: WHY", json {"error":"WHY","line":N}; the header formats
  * use the text form. why is printable ASCII (see cli_escape()). */
-void cli_out_batch_error(const cli_out *o, unsigned long line,
-                         const char *why);
+void cli_out_batch_error(const cli_out *o, unsigned long line, const char *why);
 
 /* Writes (s, n) into dst (cap octets, always NUL terminated) with every
  * octet outside printable ASCII, and the backslash, as "\xHH"; shows at

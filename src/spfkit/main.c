@@ -15,8 +15,8 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-	{"check", "evaluate SPF for an IP and a sender (or a stream of them)",
-	 cli_check_main, cli_check_help},
+    {"check", "evaluate SPF for an IP and a sender (or a stream of them)",
+     cli_check_main, cli_check_help},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -40,7 +40,7 @@ static void main_help(FILE *f)
 	      f);
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  %-8s %s\n", commands[i].name,
-		        commands[i].summary);
+			commands[i].summary);
 	fputs("\n"
 	      "Options:\n"
 	      "  -h, --help     show this help and exit\n"
@@ -63,7 +63,7 @@ static int unknown_command(const char *c)
 	char shown[300];
 	cli_escape(shown, sizeof shown, c, strlen(c), 64);
 	fprintf(stderr, "spfkit: unknown command '%s' (try 'spfkit --help')\n",
-	        shown);
+		shown);
 	return CLI_EX_USAGE;
 }
 
@@ -104,8 +104,8 @@ int main(int argc, char **argv)
 		char shown[300];
 		cli_escape(shown, sizeof shown, cmd, strlen(cmd), 64);
 		fprintf(stderr,
-		        "spfkit: unknown option '%s' (try 'spfkit --help')\n",
-		        shown);
+			"spfkit: unknown option '%s' (try 'spfkit --help')\n",
+			shown);
 		return CLI_EX_USAGE;
 	}
 	const command *c = find_command(cmd);

@@ -19,20 +19,13 @@ static const char hexdig[] = "0123456789ABCDEF";
 int cli_exit_for_result(spfkit_result r)
 {
 	switch (r) {
-	case SPFKIT_RESULT_PASS:
-		return 0;
-	case SPFKIT_RESULT_FAIL:
-		return 1;
-	case SPFKIT_RESULT_SOFTFAIL:
-		return 2;
-	case SPFKIT_RESULT_NEUTRAL:
-		return 3;
-	case SPFKIT_RESULT_NONE:
-		return 4;
-	case SPFKIT_RESULT_PERMERROR:
-		return 5;
-	case SPFKIT_RESULT_TEMPERROR:
-		return 6;
+	case SPFKIT_RESULT_PASS: return 0;
+	case SPFKIT_RESULT_FAIL: return 1;
+	case SPFKIT_RESULT_SOFTFAIL: return 2;
+	case SPFKIT_RESULT_NEUTRAL: return 3;
+	case SPFKIT_RESULT_NONE: return 4;
+	case SPFKIT_RESULT_PERMERROR: return 5;
+	case SPFKIT_RESULT_TEMPERROR: return 6;
 	}
 	return CLI_EX_SOFTWARE;
 }
@@ -43,9 +36,9 @@ bool cli_format_parse(const char *s, cli_format *out)
 		const char *name;
 		cli_format f;
 	} names[] = {{"text", CLI_FORMAT_TEXT},
-	             {"json", CLI_FORMAT_JSON},
-	             {"received-spf", CLI_FORMAT_RECEIVED_SPF},
-	             {"authres", CLI_FORMAT_AUTHRES}};
+		     {"json", CLI_FORMAT_JSON},
+		     {"received-spf", CLI_FORMAT_RECEIVED_SPF},
+		     {"authres", CLI_FORMAT_AUTHRES}};
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		if (strcmp(s, names[i].name) == 0) {
 			*out = names[i].f;
@@ -173,21 +166,11 @@ void cli_json_string(FILE *f, const char *str, size_t n)
 			continue;
 		}
 		switch (cp) {
-		case '"':
-			fputs("\\\"", f);
-			break;
-		case '\\':
-			fputs("\\\\", f);
-			break;
-		case '\n':
-			fputs("\\n", f);
-			break;
-		case '\r':
-			fputs("\\r", f);
-			break;
-		case '\t':
-			fputs("\\t", f);
-			break;
+		case '"': fputs("\\\"", f); break;
+		case '\\': fputs("\\\\", f); break;
+		case '\n': fputs("\\n", f); break;
+		case '\r': fputs("\\r", f); break;
+		case '\t': fputs("\\t", f); break;
 		default:
 			/* C0, DEL, C1, and the JavaScript line breaks. */
 			if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) ||
@@ -211,7 +194,7 @@ static void json_str_or_null(FILE *f, const char *s)
 }
 
 static void json_check(const cli_out *o, const spfkit_check *chk,
-                       const char *helo, size_t helo_len)
+		       const char *helo, size_t helo_len)
 {
 	FILE *f = o->f;
 	fputs("{\"result\":", f);
@@ -244,8 +227,8 @@ static void json_check(const cli_out *o, const spfkit_check *chk,
 	fputs(",\"dnssec\":", f);
 	json_str_or_null(f, spfkit_dnssec_name(spfkit_check_dnssec(chk)));
 	fprintf(f, ",\"lookups\":%u,\"void_lookups\":%u,\"queries\":%u}\n",
-	        spfkit_check_lookups(chk), spfkit_check_void_lookups(chk),
-	        spfkit_check_queries(chk));
+		spfkit_check_lookups(chk), spfkit_check_void_lookups(chk),
+		spfkit_check_queries(chk));
 }
 
 /* The domain for prose: the check's domain, or '' when it is empty. */
@@ -357,8 +340,7 @@ static const char *text_hint(spfkit_result r, spfkit_reason why)
 		return "try again later or with a longer --timeout";
 	case SPFKIT_REASON_INTERNAL:
 		return "out of memory or over a size cap; try again";
-	default:
-		break;
+	default: break;
 	}
 	if (r == SPFKIT_RESULT_PERMERROR)
 		return "the domain's owner must fix the record";
@@ -370,7 +352,7 @@ static const char *text_hint(spfkit_result r, spfkit_reason why)
 #define ROW "  %-12s "
 
 static void text_check(const cli_out *o, const spfkit_check *chk,
-                       const char *helo, size_t helo_len)
+		       const char *helo, size_t helo_len)
 {
 	FILE *f = o->f;
 	spfkit_result r = spfkit_check_result(chk);
@@ -447,19 +429,20 @@ static void text_check(const cli_out *o, const spfkit_check *chk,
 		fprintf(f, ROW, "dnssec");
 		fputs(spfkit_dnssec_name(sec), f);
 		fputs(sec == SPFKIT_DNSSEC_SECURE
-		          ? " (every answer used was signed and validated)"
+			  ? " (every answer used was signed and validated)"
 		      : sec == SPFKIT_DNSSEC_BOGUS
-		          ? " (validation failed: answers were not trusted)"
-		          : " (validated: at least one zone used is unsigned)",
+			  ? " (validation failed: answers were not trusted)"
+			  : " (validated: at least one zone used is unsigned)",
 		      f);
 		putc('\n', f);
 	}
 	unsigned queries = spfkit_check_queries(chk);
-	fprintf(f, ROW "%u of %u DNS-querying terms, %u of %u void lookups, "
-	           "%u DNS quer%s\n",
-	        "lookups", spfkit_check_lookups(chk), o->lookup_limit,
-	        spfkit_check_void_lookups(chk), o->void_limit, queries,
-	        queries == 1 ? "y" : "ies");
+	fprintf(f,
+		ROW "%u of %u DNS-querying terms, %u of %u void lookups, "
+		    "%u DNS quer%s\n",
+		"lookups", spfkit_check_lookups(chk), o->lookup_limit,
+		spfkit_check_void_lookups(chk), o->void_limit, queries,
+		queries == 1 ? "y" : "ies");
 }
 
 /* Batch text: "IP SENDER RESULT DETAIL", DETAIL the matched term, else
@@ -497,8 +480,8 @@ static int header_check(const cli_out *o, const spfkit_check *chk)
 {
 	char *line = NULL;
 	spfkit_header kind = o->format == CLI_FORMAT_AUTHRES
-	                         ? SPFKIT_HEADER_AUTHENTICATION_RESULTS
-	                         : SPFKIT_HEADER_RECEIVED_SPF;
+				 ? SPFKIT_HEADER_AUTHENTICATION_RESULTS
+				 : SPFKIT_HEADER_RECEIVED_SPF;
 	int rc = spfkit_check_header(chk, kind, o->authserv_id, &line);
 	if (rc < 0)
 		return rc;
@@ -516,17 +499,15 @@ static int header_check(const cli_out *o, const spfkit_check *chk)
 }
 
 int cli_out_check(const cli_out *o, const spfkit_check *chk, const char *helo,
-                  size_t helo_len)
+		  size_t helo_len)
 {
 	switch (o->format) {
 	case CLI_FORMAT_JSON:
 		json_check(o, chk, helo, helo_len);
 		return SPFKIT_OK;
 	case CLI_FORMAT_RECEIVED_SPF:
-	case CLI_FORMAT_AUTHRES:
-		return header_check(o, chk);
-	case CLI_FORMAT_TEXT:
-		break;
+	case CLI_FORMAT_AUTHRES: return header_check(o, chk);
+	case CLI_FORMAT_TEXT: break;
 	}
 	if (o->batch)
 		text_batch(o, chk);
@@ -535,8 +516,7 @@ int cli_out_check(const cli_out *o, const spfkit_check *chk, const char *helo,
 	return SPFKIT_OK;
 }
 
-void cli_out_batch_error(const cli_out *o, unsigned long line,
-                         const char *why)
+void cli_out_batch_error(const cli_out *o, unsigned long line, const char *why)
 {
 	if (o->format == CLI_FORMAT_JSON) {
 		fputs("{\"error\":", o->f);

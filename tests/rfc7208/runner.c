@@ -26,7 +26,7 @@
 /* ---------------------------------------------------------------- YAML */
 
 static yaml_node_t *map_get(yaml_document_t *doc, yaml_node_t *map,
-                            const char *key)
+			    const char *key)
 {
 	if (!map || map->type != YAML_MAPPING_NODE)
 		return NULL;
@@ -44,8 +44,8 @@ static yaml_node_t *map_get(yaml_document_t *doc, yaml_node_t *map,
 static const char *scalar(const yaml_node_t *n)
 {
 	return (n && n->type == YAML_SCALAR_NODE)
-	           ? (const char *)n->data.scalar.value
-	           : NULL;
+		   ? (const char *)n->data.scalar.value
+		   : NULL;
 }
 
 static size_t scalar_len(const yaml_node_t *n)
@@ -82,15 +82,15 @@ typedef struct counts {
 } counts;
 
 /* The results a case accepts: a scalar or a list of scalars. */
-static bool result_ok(yaml_document_t *doc, yaml_node_t *want,
-                      const char *got)
+static bool result_ok(yaml_document_t *doc, yaml_node_t *want, const char *got)
 {
 	if (want && want->type == YAML_SCALAR_NODE)
 		return strcmp(scalar(want), got) == 0;
 	if (want && want->type == YAML_SEQUENCE_NODE)
 		for (yaml_node_item_t *it = want->data.sequence.items.start;
 		     it < want->data.sequence.items.top; it++) {
-			const char *s = scalar(yaml_document_get_node(doc, *it));
+			const char *s =
+			    scalar(yaml_document_get_node(doc, *it));
 			if (s && strcmp(s, got) == 0)
 				return true;
 		}
@@ -135,7 +135,7 @@ static void put_rr(const spfkit_rr *rr)
 		}
 		fputc('"', stdout);
 	} else if (rr->type == SPFKIT_TYPE_MX || rr->type == SPFKIT_TYPE_PTR ||
-	           rr->type == SPFKIT_TYPE_CNAME) {
+		   rr->type == SPFKIT_TYPE_CNAME) {
 		size_t i = 0;
 		if (rr->type == SPFKIT_TYPE_MX && n >= 2) {
 			printf(" %u", (unsigned)(p[0] << 8 | p[1]));
@@ -214,15 +214,16 @@ static int check_traced(const spfkit_zone *zone, spfkit_check *chk)
 
 /* Sets up and runs one check; *problem names an API failure. */
 static int run_check(const spfkit_zone *zone, spfkit_config **cfgp,
-                     spfkit_check **chkp, const char *host,
-                     const yaml_node_t *mailfrom, const yaml_node_t *helo,
-                     bool verbose, const char **problem)
+		     spfkit_check **chkp, const char *host,
+		     const yaml_node_t *mailfrom, const yaml_node_t *helo,
+		     bool verbose, const char **problem)
 {
 	int rc;
 	*problem = "config";
 	if ((rc = spfkit_config_new(cfgp, NULL)) < 0)
 		return rc;
-	if ((rc = spfkit_config_set_default_explanation(*cfgp, "DEFAULT")) < 0 ||
+	if ((rc = spfkit_config_set_default_explanation(*cfgp, "DEFAULT")) <
+		0 ||
 	    (rc = spfkit_config_set_receiver(*cfgp, "receiver.example")) < 0)
 		return rc;
 	/* SPFKIT_PREFETCH=0 runs the suite without prefetch: the results
@@ -240,20 +241,20 @@ static int run_check(const spfkit_zone *zone, spfkit_config **cfgp,
 	*problem = "set_sender";
 	const char *sender = scalar(mailfrom), *name = scalar(helo);
 	if ((rc = spfkit_check_set_sender(*chkp, sender ? sender : "",
-	                                  scalar_len(mailfrom))) < 0)
+					  scalar_len(mailfrom))) < 0)
 		return rc;
 	*problem = "set_helo";
 	if ((rc = spfkit_check_set_helo(*chkp, name ? name : "",
-	                                scalar_len(helo))) < 0)
+					scalar_len(helo))) < 0)
 		return rc;
 	*problem = "check";
 	return verbose ? check_traced(zone, *chkp)
-	               : spfkit_zone_check(zone, *chkp, 0);
+		       : spfkit_zone_check(zone, *chkp, 0);
 }
 
 static void run_case(const spfkit_zone *zone, yaml_document_t *doc,
-                     const char *desc, const char *name, yaml_node_t *tc,
-                     bool verbose, counts *cnt)
+		     const char *desc, const char *name, yaml_node_t *tc,
+		     bool verbose, counts *cnt)
 {
 	const char *host = scalar(map_get(doc, tc, "host"));
 	yaml_node_t *mailfrom = map_get(doc, tc, "mailfrom");
@@ -279,8 +280,8 @@ static void run_case(const spfkit_zone *zone, yaml_document_t *doc,
 	spfkit_config *cfg = NULL;
 	spfkit_check *chk = NULL;
 	const char *step;
-	int rc = run_check(zone, &cfg, &chk, host, mailfrom, helo, verbose,
-	                   &step);
+	int rc =
+	    run_check(zone, &cfg, &chk, host, mailfrom, helo, verbose, &step);
 	bool ok = false;
 	if (rc < 0) {
 		printf("FAIL %s / %s: %s: %s want ", desc, name, step,
@@ -298,7 +299,7 @@ static void run_case(const spfkit_zone *zone, yaml_document_t *doc,
 			why = spfkit_reason_name(spfkit_check_reason(chk));
 		ok = result_ok(doc, want, got);
 		bool exp_bad = ok && want_exp && r == SPFKIT_RESULT_FAIL &&
-		               (!exp || strcmp(exp, want_exp) != 0);
+			       (!exp || strcmp(exp, want_exp) != 0);
 		if (exp_bad)
 			ok = false;
 		if (!ok) {
@@ -323,10 +324,11 @@ static void run_case(const spfkit_zone *zone, yaml_document_t *doc,
 			put_str(stdout, spfkit_check_where(chk));
 			fputs("\n  problem ", stdout);
 			put_str(stdout, spfkit_check_problem(chk));
-			printf("\n  lookups %u void %u queries %u\n  explanation ",
-			       spfkit_check_lookups(chk),
-			       spfkit_check_void_lookups(chk),
-			       spfkit_check_queries(chk));
+			printf(
+			    "\n  lookups %u void %u queries %u\n  explanation ",
+			    spfkit_check_lookups(chk),
+			    spfkit_check_void_lookups(chk),
+			    spfkit_check_queries(chk));
 			put_str(stdout, exp);
 			putchar('\n');
 		}
@@ -341,7 +343,7 @@ static void run_case(const spfkit_zone *zone, yaml_document_t *doc,
 
 /* Runs (or lists) the cases of one document. only: a case name or NULL. */
 static void run_document(yaml_document_t *doc, bool list, const char *only,
-                         counts *cnt)
+			 counts *cnt)
 {
 	yaml_node_t *root = yaml_document_get_root_node(doc);
 	yaml_node_t *tests = map_get(doc, root, "tests");
@@ -371,7 +373,8 @@ static void run_document(yaml_document_t *doc, bool list, const char *only,
 	int rc = spfkit_zone_new(&zone, NULL);
 	yaml_node_t *zd = map_get(doc, root, "zonedata");
 	if (rc == SPFKIT_OK && zd)
-		rc = spfkit__zone_load_yaml_node(zone, doc, zd, err, sizeof err);
+		rc =
+		    spfkit__zone_load_yaml_node(zone, doc, zd, err, sizeof err);
 	for (yaml_node_pair_t *p = tests->data.mapping.pairs.start;
 	     p < tests->data.mapping.pairs.top; p++) {
 		const char *name = scalar(yaml_document_get_node(doc, p->key));
@@ -385,8 +388,8 @@ static void run_document(yaml_document_t *doc, bool list, const char *only,
 			continue;
 		}
 		run_case(zone, doc, desc, name,
-		         yaml_document_get_node(doc, p->value), only != NULL,
-		         cnt);
+			 yaml_document_get_node(doc, p->value), only != NULL,
+			 cnt);
 	}
 	spfkit_zone_free(zone);
 }
@@ -406,7 +409,8 @@ int main(int argc, char **argv)
 			usage = true; /* too many arguments */
 	}
 	if (usage || !path || (list && only)) {
-		fprintf(stderr, "usage: rfc7208_runner [--list] SUITE.yml [CASE]\n");
+		fprintf(stderr,
+			"usage: rfc7208_runner [--list] SUITE.yml [CASE]\n");
 		return 2;
 	}
 	FILE *fp = fopen(path, "r");
@@ -427,8 +431,8 @@ int main(int argc, char **argv)
 		yaml_document_t doc;
 		if (!yaml_parser_load(&parser, &doc)) {
 			fprintf(stderr, "rfc7208_runner: %s:%lu: %s\n", path,
-			        (unsigned long)parser.problem_mark.line + 1,
-			        parser.problem ? parser.problem : "YAML error");
+				(unsigned long)parser.problem_mark.line + 1,
+				parser.problem ? parser.problem : "YAML error");
 			status = 2;
 			break;
 		}

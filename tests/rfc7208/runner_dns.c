@@ -35,7 +35,7 @@
 /* ---------------------------------------------------------------- YAML */
 
 static yaml_node_t *map_get(yaml_document_t *doc, yaml_node_t *map,
-                            const char *key)
+			    const char *key)
 {
 	if (!map || map->type != YAML_MAPPING_NODE)
 		return NULL;
@@ -53,8 +53,8 @@ static yaml_node_t *map_get(yaml_document_t *doc, yaml_node_t *map,
 static const char *scalar(const yaml_node_t *n)
 {
 	return (n && n->type == YAML_SCALAR_NODE)
-	           ? (const char *)n->data.scalar.value
-	           : NULL;
+		   ? (const char *)n->data.scalar.value
+		   : NULL;
 }
 
 static size_t scalar_len(const yaml_node_t *n)
@@ -91,15 +91,15 @@ typedef struct counts {
 } counts;
 
 /* The results a case accepts: a scalar or a list of scalars. */
-static bool result_ok(yaml_document_t *doc, yaml_node_t *want,
-                      const char *got)
+static bool result_ok(yaml_document_t *doc, yaml_node_t *want, const char *got)
 {
 	if (want && want->type == YAML_SCALAR_NODE)
 		return strcmp(scalar(want), got) == 0;
 	if (want && want->type == YAML_SEQUENCE_NODE)
 		for (yaml_node_item_t *it = want->data.sequence.items.start;
 		     it < want->data.sequence.items.top; it++) {
-			const char *s = scalar(yaml_document_get_node(doc, *it));
+			const char *s =
+			    scalar(yaml_document_get_node(doc, *it));
 			if (s && strcmp(s, got) == 0)
 				return true;
 		}
@@ -125,12 +125,12 @@ static void put_results(FILE *out, yaml_document_t *doc, yaml_node_t *want)
 
 typedef struct opts {
 	const char *nameserver;
-	long doc;             /* -1: every document */
-	char **only, **skip;  /* NULL-terminated name lists, or NULL */
-	const char *expect;   /* a result every case must give, or NULL */
+	long doc;            /* -1: every document */
+	char **only, **skip; /* NULL-terminated name lists, or NULL */
+	const char *expect;  /* a result every case must give, or NULL */
 	uint32_t query_timeout, deadline, max_ms;
 	bool parallel, fresh;
-	const char *one;      /* a single case, verbose */
+	const char *one; /* a single case, verbose */
 } opts;
 
 static uint64_t now_ms(void)
@@ -211,15 +211,14 @@ typedef struct run_ctx {
 } run_ctx;
 
 static int new_resolver(const opts *o, const spfkit_config *cfg,
-                        spfkit_resolver **out)
+			spfkit_resolver **out)
 {
 	int rc = spfkit_resolver_new(out, cfg);
 	if (rc < 0)
 		return rc;
 	if ((rc = spfkit_resolver_add_nameserver(*out, o->nameserver)) < 0 ||
-	    (o->query_timeout &&
-	     (rc = spfkit_resolver_set_query_timeout(*out, o->query_timeout)) <
-	         0)) {
+	    (o->query_timeout && (rc = spfkit_resolver_set_query_timeout(
+				      *out, o->query_timeout)) < 0)) {
 		spfkit_resolver_free(*out);
 		*out = NULL;
 	}
@@ -228,7 +227,7 @@ static int new_resolver(const opts *o, const spfkit_config *cfg,
 
 /* Sets up one check and runs it as far as it goes without DNS. */
 static void job_start(const opts *o, yaml_document_t *doc, job *j,
-                      spfkit_resolver *r)
+		      spfkit_resolver *r)
 {
 	const char *host = scalar(map_get(doc, j->tc, "host"));
 	yaml_node_t *mailfrom = map_get(doc, j->tc, "mailfrom");
@@ -236,15 +235,15 @@ static void job_start(const opts *o, yaml_document_t *doc, job *j,
 	const char *sender = scalar(mailfrom), *hname = scalar(helo);
 	int rc;
 	j->t0 = now_ms();
-#define STEP(s, call)                                                         \
-	do {                                                                  \
-		j->api_step = s;                                              \
-		if ((rc = (call)) < 0) {                                      \
-			j->api_rc = rc;                                       \
-			j->done = true;                                       \
-			j->t1 = now_ms();                                     \
-			return;                                               \
-		}                                                             \
+#define STEP(s, call)                                                          \
+	do {                                                                   \
+		j->api_step = s;                                               \
+		if ((rc = (call)) < 0) {                                       \
+			j->api_rc = rc;                                        \
+			j->done = true;                                        \
+			j->t1 = now_ms();                                      \
+			return;                                                \
+		}                                                              \
 	} while (0)
 	STEP("config_new", spfkit_config_new(&j->cfg, NULL));
 	STEP("set_default_explanation",
@@ -255,14 +254,15 @@ static void job_start(const opts *o, yaml_document_t *doc, job *j,
 	if (pf && strcmp(pf, "0") == 0)
 		STEP("set_prefetch", spfkit_config_set_prefetch(j->cfg, 0));
 	if (o->deadline)
-		STEP("set_limit", spfkit_config_set_limit(
-		                      j->cfg, SPFKIT_LIMIT_DEADLINE_MS, o->deadline));
+		STEP("set_limit",
+		     spfkit_config_set_limit(j->cfg, SPFKIT_LIMIT_DEADLINE_MS,
+					     o->deadline));
 	STEP("check_new", spfkit_check_new(&j->chk, j->cfg));
 	STEP("set_ip", spfkit_check_set_ip(j->chk, host ? host : ""));
 	STEP("set_sender", spfkit_check_set_sender(j->chk, sender ? sender : "",
-	                                           scalar_len(mailfrom)));
+						   scalar_len(mailfrom)));
 	STEP("set_helo", spfkit_check_set_helo(j->chk, hname ? hname : "",
-	                                       scalar_len(helo)));
+					       scalar_len(helo)));
 	if (o->fresh) {
 		STEP("resolver_new", new_resolver(o, j->cfg, &j->own));
 		r = j->own;
@@ -314,7 +314,7 @@ static void on_answer(spfkit_check *chk, void *ud)
 
 /* Drives jobs[0..n) until all are done; hang_ms bounds each. */
 static void drive(job *jobs, size_t n, spfkit_resolver *shared,
-                  uint32_t hang_ms)
+		  uint32_t hang_ms)
 {
 	for (;;) {
 		bool left = false;
@@ -324,7 +324,7 @@ static void drive(job *jobs, size_t n, spfkit_resolver *shared,
 				continue;
 			if (now_ms() - j->t0 > hang_ms) {
 				spfkit_resolver_cancel(j->own ? j->own : shared,
-				                       j->chk);
+						       j->chk);
 				j->api_step = "hang (no result in time)";
 				j->api_rc = 0;
 				j->done = true;
@@ -339,18 +339,20 @@ static void drive(job *jobs, size_t n, spfkit_resolver *shared,
 		size_t nr = shared ? 1 : 0;
 		for (size_t i = 0; i < n && !shared; i++)
 			if (!jobs[i].done && jobs[i].own)
-				rs[nr++] = jobs[i].own, i = n; /* --fresh: one at a time */
+				rs[nr++] = jobs[i].own,
+				i = n; /* --fresh: one at a time */
 		for (size_t k = 0; k < nr; k++) {
 			int rc = spfkit_resolver_process(rs[k], 50, now_ms(),
-			                                 on_answer, NULL);
+							 on_answer, NULL);
 			if (rc < 0) {
 				fprintf(stderr, "resolver_process: %s\n",
-				        spfkit_strerror(rc));
+					spfkit_strerror(rc));
 				for (size_t i = 0; i < n; i++)
 					if (!jobs[i].done) {
 						spfkit_resolver_cancel(
 						    rs[k], jobs[i].chk);
-						jobs[i].api_step = "resolver_process";
+						jobs[i].api_step =
+						    "resolver_process";
 						jobs[i].api_rc = rc;
 						jobs[i].done = true;
 						jobs[i].t1 = now_ms();
@@ -365,7 +367,7 @@ static void drive(job *jobs, size_t n, spfkit_resolver *shared,
 
 /* Judges a finished job; prints it when it fails (or when verbose). */
 static bool judge(const opts *o, yaml_document_t *doc, const char *desc,
-                  const job *j, bool verbose)
+		  const job *j, bool verbose)
 {
 	yaml_node_t *want = map_get(doc, j->tc, "result");
 	const char *want_exp = scalar(map_get(doc, j->tc, "explanation"));
@@ -435,7 +437,7 @@ static bool judge(const opts *o, yaml_document_t *doc, const char *desc,
 }
 
 static void run_document(const opts *o, yaml_document_t *doc,
-                         spfkit_resolver *shared, counts *cnt)
+			 spfkit_resolver *shared, counts *cnt)
 {
 	yaml_node_t *root = yaml_document_get_root_node(doc);
 	yaml_node_t *tests = map_get(doc, root, "tests");
@@ -449,7 +451,7 @@ static void run_document(const opts *o, yaml_document_t *doc,
 			*p = ' ';
 
 	size_t total = (size_t)(tests->data.mapping.pairs.top -
-	                        tests->data.mapping.pairs.start);
+				tests->data.mapping.pairs.start);
 	job *jobs = calloc(total ? total : 1, sizeof *jobs);
 	if (!jobs) {
 		fprintf(stderr, "rfc7208_dns_runner: out of memory\n");
@@ -497,11 +499,11 @@ static void run_document(const opts *o, yaml_document_t *doc,
 static int usage(void)
 {
 	fprintf(stderr,
-	        "usage: rfc7208_dns_runner --nameserver ADDR@PORT [--doc N] "
-	        "[--only FILE] [--skip FILE]\n"
-	        "         [--expect RESULT] [--query-timeout MS] "
-	        "[--deadline MS] [--max-ms MS]\n"
-	        "         [--parallel] [--fresh] SUITE.yml [CASE]\n");
+		"usage: rfc7208_dns_runner --nameserver ADDR@PORT [--doc N] "
+		"[--only FILE] [--skip FILE]\n"
+		"         [--expect RESULT] [--query-timeout MS] "
+		"[--deadline MS] [--max-ms MS]\n"
+		"         [--parallel] [--fresh] SUITE.yml [CASE]\n");
 	return 2;
 }
 
@@ -566,7 +568,7 @@ int main(int argc, char **argv)
 		rc = new_resolver(&o, rcfg, &shared);
 	if (rc < 0) {
 		fprintf(stderr, "rfc7208_dns_runner: resolver for %s: %s\n",
-		        o.nameserver, spfkit_strerror(rc));
+			o.nameserver, spfkit_strerror(rc));
 		spfkit_config_free(rcfg);
 		fclose(fp);
 		return 2;
@@ -582,9 +584,10 @@ int main(int argc, char **argv)
 	for (long index = 0;; index++) {
 		yaml_document_t doc;
 		if (!yaml_parser_load(&parser, &doc)) {
-			fprintf(stderr, "rfc7208_dns_runner: %s:%lu: %s\n", path,
-			        (unsigned long)parser.problem_mark.line + 1,
-			        parser.problem ? parser.problem : "YAML error");
+			fprintf(stderr, "rfc7208_dns_runner: %s:%lu: %s\n",
+				path,
+				(unsigned long)parser.problem_mark.line + 1,
+				parser.problem ? parser.problem : "YAML error");
 			status = 2;
 			break;
 		}
@@ -599,8 +602,9 @@ int main(int argc, char **argv)
 	yaml_parser_delete(&parser);
 	fclose(fp);
 	if (shared)
-		printf("# %llu queries sent\n",
-		       (unsigned long long)spfkit_resolver_queries_sent(shared));
+		printf(
+		    "# %llu queries sent\n",
+		    (unsigned long long)spfkit_resolver_queries_sent(shared));
 	spfkit_resolver_free(shared);
 	spfkit_config_free(rcfg);
 	free_names(o.only);
@@ -608,7 +612,8 @@ int main(int argc, char **argv)
 	if (status)
 		return status;
 	if (o.one && cnt.matched == 0) {
-		fprintf(stderr, "rfc7208_dns_runner: no case named %s\n", o.one);
+		fprintf(stderr, "rfc7208_dns_runner: no case named %s\n",
+			o.one);
 		return 2;
 	}
 	printf("%u passed, %u failed\n", cnt.passed, cnt.failed);

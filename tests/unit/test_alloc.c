@@ -58,24 +58,25 @@ static void f_free(void *ud, void *p)
 }
 
 static const char zone_text[] =
-	"example.com:\n"
-	"  - TXT: \"v=spf1 include:inc.example.com mx a:%{d2}.x.example.com ptr -all exp=why.example.com\"\n"
-	"  - MX: [10, mx1.example.com]\n"
-	"  - MX: [20, mx2.example.com]\n"
-	"inc.example.com:\n"
-	"  - TXT: [\"v=spf1 ip4:198.51.100.0/24 \", \"redirect=r.example.com\"]\n"
-	"r.example.com:\n"
-	"  - TXT: \"v=spf1 exists:%{ir}.%{l1r-}.e.example.com ?all\"\n"
-	"mx1.example.com:\n"
-	"  - A: 192.0.2.1\n"
-	"mx2.example.com:\n"
-	"  - A: 192.0.2.2\n"
-	"why.example.com:\n"
-	"  - TXT: \"%{i} is not %{p} and may not send for %{d} (%{S})\"\n"
-	"9.2.0.192.in-addr.arpa:\n"
-	"  - PTR: host.example.com\n"
-	"host.example.com:\n"
-	"  - A: 192.0.2.7\n";
+    "example.com:\n"
+    "  - TXT: \"v=spf1 include:inc.example.com mx a:%{d2}.x.example.com ptr "
+    "-all exp=why.example.com\"\n"
+    "  - MX: [10, mx1.example.com]\n"
+    "  - MX: [20, mx2.example.com]\n"
+    "inc.example.com:\n"
+    "  - TXT: [\"v=spf1 ip4:198.51.100.0/24 \", \"redirect=r.example.com\"]\n"
+    "r.example.com:\n"
+    "  - TXT: \"v=spf1 exists:%{ir}.%{l1r-}.e.example.com ?all\"\n"
+    "mx1.example.com:\n"
+    "  - A: 192.0.2.1\n"
+    "mx2.example.com:\n"
+    "  - A: 192.0.2.2\n"
+    "why.example.com:\n"
+    "  - TXT: \"%{i} is not %{p} and may not send for %{d} (%{S})\"\n"
+    "9.2.0.192.in-addr.arpa:\n"
+    "  - PTR: host.example.com\n"
+    "host.example.com:\n"
+    "  - A: 192.0.2.7\n";
 
 static char path[80];
 
@@ -92,7 +93,8 @@ static bool one_run(failer *f, int *outcome)
 	*outcome = 0;
 	int rc = spfkit_config_new(&cfg, &al);
 	if (rc != SPFKIT_OK) {
-		T_CHECK(rc == SPFKIT_ENOMEM && cfg == NULL, "config_new: %d", rc);
+		T_CHECK(rc == SPFKIT_ENOMEM && cfg == NULL, "config_new: %d",
+			rc);
 		goto out;
 	}
 	if ((rc = spfkit_config_set_receiver(cfg, "mx.receiver.example")) ||
@@ -105,11 +107,13 @@ static bool one_run(failer *f, int *outcome)
 		goto out;
 	}
 	if ((rc = spfkit_zone_load_file(z, path, err, sizeof err))) {
-		T_CHECK(rc == SPFKIT_ENOMEM, "zone_load_file: %d (%s)", rc, err);
+		T_CHECK(rc == SPFKIT_ENOMEM, "zone_load_file: %d (%s)", rc,
+			err);
 		goto out;
 	}
 	if ((rc = spfkit_check_new(&chk, cfg))) {
-		T_CHECK(rc == SPFKIT_ENOMEM && chk == NULL, "check_new: %d", rc);
+		T_CHECK(rc == SPFKIT_ENOMEM && chk == NULL, "check_new: %d",
+			rc);
 		goto out;
 	}
 	if ((rc = spfkit_check_set_ip(chk, "192.0.2.9")) ||
@@ -128,12 +132,14 @@ static bool one_run(failer *f, int *outcome)
 		/* Out of memory mid-check is temperror (reason internal),
 		 * never a made-up pass or fail. */
 		T_CHECK(r == SPFKIT_RESULT_TEMPERROR || r == SPFKIT_RESULT_FAIL,
-		        "result under failure: %s", spfkit_result_name(r));
+			"result under failure: %s", spfkit_result_name(r));
 	} else {
-		T_EQ_STR(spfkit_result_name(r), "fail", "result without failure");
+		T_EQ_STR(spfkit_result_name(r), "fail",
+			 "result without failure");
 	}
 	*outcome = (int)r + 1;
-	rc = spfkit_check_header(chk, SPFKIT_HEADER_AUTHENTICATION_RESULTS, "mx.example", &hdr);
+	rc = spfkit_check_header(chk, SPFKIT_HEADER_AUTHENTICATION_RESULTS,
+				 "mx.example", &hdr);
 	T_CHECK(rc == SPFKIT_OK || rc == SPFKIT_ENOMEM, "header: %d", rc);
 out:
 	spfkit_free(cfg, hdr);
@@ -158,11 +164,13 @@ int main(void)
 	for (n = 0; n < 100000; n++) {
 		failer f = {n, 0, false};
 		bool clean = one_run(&f, &outcome);
-		T_CHECK(f.live == 0, "allocation %ld failing: %ld blocks leaked", n, f.live);
+		T_CHECK(f.live == 0,
+			"allocation %ld failing: %ld blocks leaked", n, f.live);
 		if (clean)
 			break;
 	}
-	T_CHECK(n > 10 && n < 100000, "a run completed after %ld failure points", n);
+	T_CHECK(n > 10 && n < 100000,
+		"a run completed after %ld failure points", n);
 	printf("allocation failure points exercised: %ld\n", n);
 	unlink(path);
 	rmdir(dir);

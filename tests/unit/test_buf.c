@@ -49,7 +49,7 @@ int main(void)
 	spfkit__buf_init(&b, a, SIZE_MAX);
 	spfkit__buf_adds(&b, "ab");
 	T_EQ_INT(spfkit__buf_add(&b, "x", SIZE_MAX - 1), SPFKIT_ETOOBIG,
-	         "length overflow refused");
+		 "length overflow refused");
 	spfkit__buf_free(&b);
 	T_CHECK(spfkit__calloc(a, SIZE_MAX / 2, 4) == NULL, "calloc overflow");
 	return t_done();

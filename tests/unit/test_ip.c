@@ -12,7 +12,7 @@
 
 /* Formats ip with f into a fresh string; caller frees. */
 static char *fmt(void (*f)(const spfkit__ip *, spfkit__buf *),
-                 const spfkit__ip *ip)
+		 const spfkit__ip *ip)
 {
 	spfkit__buf b;
 	spfkit__buf_init(&b, spfkit__default_alloc(), 4096);
@@ -28,72 +28,72 @@ static const struct {
 	int family;
 	const char *canon;
 } parse_cases[] = {
-	{S("192.0.2.1"), 4, "192.0.2.1"},
-	{S("0.0.0.0"), 4, "0.0.0.0"},
-	{S("255.255.255.255"), 4, "255.255.255.255"},
-	{S("10.0.0.255"), 4, "10.0.0.255"},
-	{S(""), 0, NULL},
-	{S("1.2.3"), 0, NULL},
-	{S("1.2.3.4.5"), 0, NULL},
-	{S("256.1.1.1"), 0, NULL},
-	{S("1.2.3.256"), 0, NULL},
-	{S("1.2.3.1000"), 0, NULL},
-	{S("1234.1.1.1"), 0, NULL},
-	{S("01.2.3.4"), 0, NULL},
-	{S("1.2.3.00"), 0, NULL},
-	{S("+1.2.3.4"), 0, NULL},
-	{S("1.2.3.-4"), 0, NULL},
-	{S("1..2.3"), 0, NULL},
-	{S(".1.2.3.4"), 0, NULL},
-	{S("1.2.3.4."), 0, NULL},
-	{S(" 1.2.3.4"), 0, NULL},
-	{S("1.2.3.4 "), 0, NULL},
-	{S("1.2.3.4\0junk"), 0, NULL},
-	{S("1.2.3.4\0"), 0, NULL},
-	{S("0x1.2.3.4"), 0, NULL},
-	{S("1.2.3.a"), 0, NULL},
-	{S("::"), 6, "::"},
-	{S("::1"), 6, "::1"},
-	{S("1::"), 6, "1::"},
-	{S("2001:db8::cb01"), 6, "2001:db8::cb01"},
-	{S("2001:DB8::CB01"), 6, "2001:db8::cb01"},
-	{S("2001:0db8:0000:0000:0000:0000:0000:0001"), 6, "2001:db8::1"},
-	{S("1:2:3:4:5:6:7:8"), 6, "1:2:3:4:5:6:7:8"},
-	{S("1:2:3:4:5:6:7::"), 6, "1:2:3:4:5:6:7:0"},
-	{S("::2:3:4:5:6:7:8"), 6, "0:2:3:4:5:6:7:8"},
-	{S("::1.2.3.4"), 6, "::102:304"},
-	{S("64:ff9b::192.0.2.33"), 6, "64:ff9b::c000:221"},
-	{S("1:2:3:4:5:6:1.2.3.4"), 6, "1:2:3:4:5:6:102:304"},
-	{S("::ffff:192.0.2.1"), 4, "192.0.2.1"},
-	{S("::FFFF:192.0.2.1"), 4, "192.0.2.1"},
-	{S("0:0:0:0:0:ffff:c000:0201"), 4, "192.0.2.1"},
-	{S("::ffff:c000:201"), 4, "192.0.2.1"},
-	{S(":::"), 0, NULL},
-	{S(":"), 0, NULL},
-	{S("1::2::3"), 0, NULL},
-	{S("::1::"), 0, NULL},
-	{S(":1::2"), 0, NULL},
-	{S("1::2:"), 0, NULL},
-	{S("1:2:3:4:5:6:7"), 0, NULL},
-	{S("1:2:3:4:5:6:7:8:9"), 0, NULL},
-	{S("1:2:3:4:5:6:7:8::"), 0, NULL},
-	{S("::1:2:3:4:5:6:7:8"), 0, NULL},
-	{S("1:2:3:4:5:6:7::8"), 0, NULL},
-	{S("12345::"), 0, NULL},
-	{S("g::1"), 0, NULL},
-	{S("::1%eth0"), 0, NULL},
-	{S("[::1]"), 0, NULL},
-	{S("::1\0"), 0, NULL},
-	{S("::1\0junk"), 0, NULL},
-	{S("1:2:3:4:5:6:7:1.2.3.4"), 0, NULL},
-	{S("1:2:3:4:5:6::1.2.3.4"), 0, NULL},
-	{S("::1.2.3.4:5"), 0, NULL},
-	{S("::1.2.3"), 0, NULL},
-	{S("::256.1.1.1"), 0, NULL},
-	{S("::ffff:01.2.3.4"), 0, NULL},
-	{S("::1a.2.3.4"), 0, NULL},
-	{S("1.2.3.4::"), 0, NULL},
-	{S(" ::1"), 0, NULL},
+    {S("192.0.2.1"), 4, "192.0.2.1"},
+    {S("0.0.0.0"), 4, "0.0.0.0"},
+    {S("255.255.255.255"), 4, "255.255.255.255"},
+    {S("10.0.0.255"), 4, "10.0.0.255"},
+    {S(""), 0, NULL},
+    {S("1.2.3"), 0, NULL},
+    {S("1.2.3.4.5"), 0, NULL},
+    {S("256.1.1.1"), 0, NULL},
+    {S("1.2.3.256"), 0, NULL},
+    {S("1.2.3.1000"), 0, NULL},
+    {S("1234.1.1.1"), 0, NULL},
+    {S("01.2.3.4"), 0, NULL},
+    {S("1.2.3.00"), 0, NULL},
+    {S("+1.2.3.4"), 0, NULL},
+    {S("1.2.3.-4"), 0, NULL},
+    {S("1..2.3"), 0, NULL},
+    {S(".1.2.3.4"), 0, NULL},
+    {S("1.2.3.4."), 0, NULL},
+    {S(" 1.2.3.4"), 0, NULL},
+    {S("1.2.3.4 "), 0, NULL},
+    {S("1.2.3.4\0junk"), 0, NULL},
+    {S("1.2.3.4\0"), 0, NULL},
+    {S("0x1.2.3.4"), 0, NULL},
+    {S("1.2.3.a"), 0, NULL},
+    {S("::"), 6, "::"},
+    {S("::1"), 6, "::1"},
+    {S("1::"), 6, "1::"},
+    {S("2001:db8::cb01"), 6, "2001:db8::cb01"},
+    {S("2001:DB8::CB01"), 6, "2001:db8::cb01"},
+    {S("2001:0db8:0000:0000:0000:0000:0000:0001"), 6, "2001:db8::1"},
+    {S("1:2:3:4:5:6:7:8"), 6, "1:2:3:4:5:6:7:8"},
+    {S("1:2:3:4:5:6:7::"), 6, "1:2:3:4:5:6:7:0"},
+    {S("::2:3:4:5:6:7:8"), 6, "0:2:3:4:5:6:7:8"},
+    {S("::1.2.3.4"), 6, "::102:304"},
+    {S("64:ff9b::192.0.2.33"), 6, "64:ff9b::c000:221"},
+    {S("1:2:3:4:5:6:1.2.3.4"), 6, "1:2:3:4:5:6:102:304"},
+    {S("::ffff:192.0.2.1"), 4, "192.0.2.1"},
+    {S("::FFFF:192.0.2.1"), 4, "192.0.2.1"},
+    {S("0:0:0:0:0:ffff:c000:0201"), 4, "192.0.2.1"},
+    {S("::ffff:c000:201"), 4, "192.0.2.1"},
+    {S(":::"), 0, NULL},
+    {S(":"), 0, NULL},
+    {S("1::2::3"), 0, NULL},
+    {S("::1::"), 0, NULL},
+    {S(":1::2"), 0, NULL},
+    {S("1::2:"), 0, NULL},
+    {S("1:2:3:4:5:6:7"), 0, NULL},
+    {S("1:2:3:4:5:6:7:8:9"), 0, NULL},
+    {S("1:2:3:4:5:6:7:8::"), 0, NULL},
+    {S("::1:2:3:4:5:6:7:8"), 0, NULL},
+    {S("1:2:3:4:5:6:7::8"), 0, NULL},
+    {S("12345::"), 0, NULL},
+    {S("g::1"), 0, NULL},
+    {S("::1%eth0"), 0, NULL},
+    {S("[::1]"), 0, NULL},
+    {S("::1\0"), 0, NULL},
+    {S("::1\0junk"), 0, NULL},
+    {S("1:2:3:4:5:6:7:1.2.3.4"), 0, NULL},
+    {S("1:2:3:4:5:6::1.2.3.4"), 0, NULL},
+    {S("::1.2.3.4:5"), 0, NULL},
+    {S("::1.2.3"), 0, NULL},
+    {S("::256.1.1.1"), 0, NULL},
+    {S("::ffff:01.2.3.4"), 0, NULL},
+    {S("::1a.2.3.4"), 0, NULL},
+    {S("1.2.3.4::"), 0, NULL},
+    {S(" ::1"), 0, NULL},
 };
 
 /* RFC 5952 §4 recommendations (and its §5 mapped form), as
@@ -102,20 +102,20 @@ static const struct {
 	const char *in;
 	const char *want;
 } rfc5952_cases[] = {
-	{"2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"},  /* §4.2.3 first run */
-	{"2001:0db8::0001", "2001:db8::1"},             /* §4.1 no zeros */
-	{"2001:db8:0:0:0:0:2:1", "2001:db8::2:1"},      /* §4.2.1 longest */
-	{"2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1"}, /* §4.2.2 one 0 */
-	{"2001:0:0:1:0:0:0:1", "2001:0:0:1::1"},        /* §4.2.3 longest */
-	{"2001:DB8::AbCd", "2001:db8::abcd"},           /* §4.3 lower case */
-	{"0:0:0:0:0:0:0:0", "::"},
-	{"0:0:0:0:0:0:0:1", "::1"},
-	{"1:0:0:0:0:0:0:0", "1::"},
-	{"1:0:1:0:1:0:1:0", "1:0:1:0:1:0:1:0"},
-	{"fe80::0:0:1", "fe80::1"},
-	{"::ffff:192.0.2.1", "::ffff:192.0.2.1"},       /* §5 mixed */
-	{"ffff::", "ffff::"},
-	{"0:ffff::", "0:ffff::"},
+    {"2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"},    /* §4.2.3 first run */
+    {"2001:0db8::0001", "2001:db8::1"},               /* §4.1 no zeros */
+    {"2001:db8:0:0:0:0:2:1", "2001:db8::2:1"},        /* §4.2.1 longest */
+    {"2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1"}, /* §4.2.2 one 0 */
+    {"2001:0:0:1:0:0:0:1", "2001:0:0:1::1"},          /* §4.2.3 longest */
+    {"2001:DB8::AbCd", "2001:db8::abcd"},             /* §4.3 lower case */
+    {"0:0:0:0:0:0:0:0", "::"},
+    {"0:0:0:0:0:0:0:1", "::1"},
+    {"1:0:0:0:0:0:0:0", "1::"},
+    {"1:0:1:0:1:0:1:0", "1:0:1:0:1:0:1:0"},
+    {"fe80::0:0:1", "fe80::1"},
+    {"::ffff:192.0.2.1", "::ffff:192.0.2.1"}, /* §5 mixed */
+    {"ffff::", "ffff::"},
+    {"0:ffff::", "0:ffff::"},
 };
 
 /* %{i} and the PTR query name. */
@@ -124,21 +124,20 @@ static const struct {
 	const char *macro;
 	const char *rev;
 } name_cases[] = {
-	{"192.0.2.3", "192.0.2.3", "3.2.0.192.in-addr.arpa"},
-	{"0.0.0.0", "0.0.0.0", "0.0.0.0.in-addr.arpa"},
-	{"::ffff:10.1.2.3", "10.1.2.3", "3.2.1.10.in-addr.arpa"},
-	{"2001:db8::cb01",
-	 "2.0.0.1.0.D.B.8.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.C.B.0.1",
-	 "1.0.b.c.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2."
-	 "ip6.arpa"},
-	{"::1",
-	 "0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1",
-	 "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0."
-	 "ip6.arpa"},
-	{"FFFF:ABCD::",
-	 "F.F.F.F.A.B.C.D.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0",
-	 "0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.c.b.a.f.f.f.f."
-	 "ip6.arpa"},
+    {"192.0.2.3", "192.0.2.3", "3.2.0.192.in-addr.arpa"},
+    {"0.0.0.0", "0.0.0.0", "0.0.0.0.in-addr.arpa"},
+    {"::ffff:10.1.2.3", "10.1.2.3", "3.2.1.10.in-addr.arpa"},
+    {"2001:db8::cb01",
+     "2.0.0.1.0.D.B.8.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.C.B.0.1",
+     "1.0.b.c.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2."
+     "ip6.arpa"},
+    {"::1", "0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1",
+     "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0."
+     "ip6.arpa"},
+    {"FFFF:ABCD::",
+     "F.F.F.F.A.B.C.D.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0",
+     "0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.c.b.a.f.f.f.f."
+     "ip6.arpa"},
 };
 
 static const struct {
@@ -146,28 +145,28 @@ static const struct {
 	unsigned prefix;
 	bool want;
 } prefix_cases[] = {
-	{"192.0.2.1", "192.0.2.200", 24, true},
-	{"192.0.2.1", "192.0.3.1", 24, false},
-	{"192.0.2.1", "192.0.3.1", 23, true},
-	{"192.0.2.1", "192.0.2.1", 32, true},
-	{"192.0.2.1", "192.0.2.2", 32, false},
-	{"192.0.2.1", "192.0.2.2", 31, false},
-	{"192.0.2.2", "192.0.2.3", 31, true},
-	{"10.0.0.1", "192.0.2.1", 0, true},
-	{"10.0.0.1", "11.0.0.1", 8, false},
-	{"10.0.0.1", "11.0.0.1", 7, true},
-	{"128.0.0.0", "0.0.0.0", 1, false},
-	{"127.0.0.0", "0.0.0.0", 1, true},
-	{"192.0.2.1", "192.0.2.1", 33, true},   /* clamped to 32 */
-	{"192.0.2.1", "192.0.2.2", 999, false}, /* clamped to 32 */
-	{"2001:db8::1", "2001:db8::ffff", 64, true},
-	{"2001:db8::1", "2001:db9::1", 32, false},
-	{"2001:db8::1", "2001:db9::1", 31, true},
-	{"2001:db8::1", "2001:db8::1", 128, true},
-	{"2001:db8::1", "2001:db8::3", 127, false},
-	{"2001:db8::2", "2001:db8::3", 127, true},
-	{"2001:db8::1", "::", 0, true},
-	{"2001:db8::1", "2001:db8::1", 129, true},
+    {"192.0.2.1", "192.0.2.200", 24, true},
+    {"192.0.2.1", "192.0.3.1", 24, false},
+    {"192.0.2.1", "192.0.3.1", 23, true},
+    {"192.0.2.1", "192.0.2.1", 32, true},
+    {"192.0.2.1", "192.0.2.2", 32, false},
+    {"192.0.2.1", "192.0.2.2", 31, false},
+    {"192.0.2.2", "192.0.2.3", 31, true},
+    {"10.0.0.1", "192.0.2.1", 0, true},
+    {"10.0.0.1", "11.0.0.1", 8, false},
+    {"10.0.0.1", "11.0.0.1", 7, true},
+    {"128.0.0.0", "0.0.0.0", 1, false},
+    {"127.0.0.0", "0.0.0.0", 1, true},
+    {"192.0.2.1", "192.0.2.1", 33, true},   /* clamped to 32 */
+    {"192.0.2.1", "192.0.2.2", 999, false}, /* clamped to 32 */
+    {"2001:db8::1", "2001:db8::ffff", 64, true},
+    {"2001:db8::1", "2001:db9::1", 32, false},
+    {"2001:db8::1", "2001:db9::1", 31, true},
+    {"2001:db8::1", "2001:db8::1", 128, true},
+    {"2001:db8::1", "2001:db8::3", 127, false},
+    {"2001:db8::2", "2001:db8::3", 127, true},
+    {"2001:db8::1", "::", 0, true},
+    {"2001:db8::1", "2001:db8::1", 129, true},
 };
 
 static void test_parse(void)
@@ -176,11 +175,11 @@ static void test_parse(void)
 	     i++) {
 		spfkit__ip ip;
 		memset(&ip, 0xaa, sizeof ip);
-		bool ok = spfkit__ip_parse(parse_cases[i].s, parse_cases[i].n,
-		                           &ip);
+		bool ok =
+		    spfkit__ip_parse(parse_cases[i].s, parse_cases[i].n, &ip);
 		T_CHECK(ok == (parse_cases[i].family != 0),
-		        "parse #%zu \"%s\": got %s", i, parse_cases[i].s,
-		        ok ? "ok" : "rejected");
+			"parse #%zu \"%s\": got %s", i, parse_cases[i].s,
+			ok ? "ok" : "rejected");
 		if (!ok || parse_cases[i].family == 0)
 			continue;
 		T_EQ_INT(ip.family, parse_cases[i].family, parse_cases[i].s);
@@ -200,38 +199,37 @@ static void test_family_parsers(void)
 		size_t n;
 		bool v4ok, v6ok;
 	} cases[] = {
-		{S("192.0.2.1"), true, false},
-		{S("::1"), false, true},
-		{S("::ffff:192.0.2.1"), false, true},
-		{S("192.0.2.1\0"), false, false},
-		{S(""), false, false},
-		{S("1.2.3.4/24"), false, false},
+	    {S("192.0.2.1"), true, false},
+	    {S("::1"), false, true},
+	    {S("::ffff:192.0.2.1"), false, true},
+	    {S("192.0.2.1\0"), false, false},
+	    {S(""), false, false},
+	    {S("1.2.3.4/24"), false, false},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		unsigned char a4[4], a16[16];
 		T_CHECK(spfkit__ip4_parse(cases[i].s, cases[i].n, a4) ==
-		            cases[i].v4ok,
-		        "ip4_parse #%zu \"%s\"", i, cases[i].s);
+			    cases[i].v4ok,
+			"ip4_parse #%zu \"%s\"", i, cases[i].s);
 		T_CHECK(spfkit__ip6_parse(cases[i].s, cases[i].n, a16) ==
-		            cases[i].v6ok,
-		        "ip6_parse #%zu \"%s\"", i, cases[i].s);
+			    cases[i].v6ok,
+			"ip6_parse #%zu \"%s\"", i, cases[i].s);
 	}
 
 	unsigned char a[16];
 	static const unsigned char mapped[16] = {
 	    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1};
 	T_CHECK(spfkit__ip6_parse(S("::ffff:192.0.2.1"), a) &&
-	            memcmp(a, mapped, 16) == 0,
-	        "ip6_parse keeps the mapped address");
+		    memcmp(a, mapped, 16) == 0,
+		"ip6_parse keeps the mapped address");
 	static const unsigned char v4[4] = {192, 0, 2, 1};
 	T_CHECK(spfkit__ip4_parse(S("192.0.2.1"), a) && memcmp(a, v4, 4) == 0,
-	        "ip4_parse octets");
+		"ip4_parse octets");
 	/* A prefix of a longer buffer: the length is what counts. */
-	T_CHECK(spfkit__ip4_parse("192.0.2.10", 9, a) &&
-	            memcmp(a, v4, 4) == 0,
-	        "ip4_parse stops at n");
+	T_CHECK(spfkit__ip4_parse("192.0.2.10", 9, a) && memcmp(a, v4, 4) == 0,
+		"ip4_parse stops at n");
 	T_CHECK(spfkit__ip6_parse("::1:2", 3, a) && a[15] == 1,
-	        "ip6_parse stops at n");
+		"ip6_parse stops at n");
 }
 
 static void test_rfc5952(void)
@@ -240,7 +238,7 @@ static void test_rfc5952(void)
 	     i++) {
 		spfkit__ip ip = {.family = 6};
 		bool ok = spfkit__ip6_parse(rfc5952_cases[i].in,
-		                            strlen(rfc5952_cases[i].in), ip.a);
+					    strlen(rfc5952_cases[i].in), ip.a);
 		T_CHECK(ok, "ip6_parse \"%s\"", rfc5952_cases[i].in);
 		char *text = fmt(spfkit__ip_format, &ip);
 		T_EQ_STR(text, rfc5952_cases[i].want, rfc5952_cases[i].in);
@@ -253,8 +251,8 @@ static void test_names(void)
 	for (size_t i = 0; i < sizeof name_cases / sizeof name_cases[0]; i++) {
 		spfkit__ip ip;
 		T_CHECK(spfkit__ip_parse(name_cases[i].ip,
-		                         strlen(name_cases[i].ip), &ip),
-		        "parse %s", name_cases[i].ip);
+					 strlen(name_cases[i].ip), &ip),
+			"parse %s", name_cases[i].ip);
 		char *m = fmt(spfkit__ip_macro, &ip);
 		char *r = fmt(spfkit__ip_reverse_name, &ip);
 		T_EQ_STR(m, name_cases[i].macro, name_cases[i].ip);
@@ -270,17 +268,17 @@ static void test_prefix(void)
 	     i++) {
 		spfkit__ip a, b;
 		T_CHECK(spfkit__ip_parse(prefix_cases[i].a,
-		                         strlen(prefix_cases[i].a), &a) &&
-		            spfkit__ip_parse(prefix_cases[i].b,
-		                             strlen(prefix_cases[i].b), &b) &&
-		            a.family == b.family,
-		        "prefix #%zu parse", i);
+					 strlen(prefix_cases[i].a), &a) &&
+			    spfkit__ip_parse(prefix_cases[i].b,
+					     strlen(prefix_cases[i].b), &b) &&
+			    a.family == b.family,
+			"prefix #%zu parse", i);
 		size_t len = a.family == 6 ? 16 : 4;
 		T_CHECK(spfkit__prefix_match(a.a, b.a, len,
-		                             prefix_cases[i].prefix) ==
-		            prefix_cases[i].want,
-		        "prefix #%zu %s vs %s /%u", i, prefix_cases[i].a,
-		        prefix_cases[i].b, prefix_cases[i].prefix);
+					     prefix_cases[i].prefix) ==
+			    prefix_cases[i].want,
+			"prefix #%zu %s vs %s /%u", i, prefix_cases[i].a,
+			prefix_cases[i].b, prefix_cases[i].prefix);
 	}
 }
 

@@ -17,10 +17,10 @@ static spfkit__ip ip4, ip6;
 static spfkit__macro_env envs[NENV];
 
 /* Sets a view from a string literal, embedded NULs and 8-bit included. */
-#define VIEW(ptr, len, lit)                                                   \
-	do {                                                                  \
-		(ptr) = (lit);                                                \
-		(len) = sizeof(lit) - 1;                                      \
+#define VIEW(ptr, len, lit)                                                    \
+	do {                                                                   \
+		(ptr) = (lit);                                                 \
+		(len) = sizeof(lit) - 1;                                       \
 	} while (0)
 
 static void setup(void)
@@ -68,7 +68,7 @@ static void setup(void)
 /* Expands in into a fresh string with the given cap. Returns the status;
  * *got is the caller's (free()) or NULL when nothing came out. */
 static int expand(const spfkit__macro_env *env, const char *in, size_t n,
-                  spfkit__macro_ctx ctx, size_t cap, char **got, size_t *len)
+		  spfkit__macro_ctx ctx, size_t cap, char **got, size_t *len)
 {
 	spfkit__buf b;
 	spfkit__buf_init(&b, spfkit__default_alloc(), cap);
@@ -86,124 +86,122 @@ static const struct {
 	int rc;
 	const char *want;
 } cases[] = {
-	/* RFC 7208 §7.4, one macro at a time. */
-	{E4, D, "%{s}", 0, "strong-bad@email.example.com"},
-	{E4, D, "%{o}", 0, "email.example.com"},
-	{E4, D, "%{d}", 0, "email.example.com"},
-	{E4, D, "%{d4}", 0, "email.example.com"},
-	{E4, D, "%{d3}", 0, "email.example.com"},
-	{E4, D, "%{d2}", 0, "example.com"},
-	{E4, D, "%{d1}", 0, "com"},
-	{E4, D, "%{dr}", 0, "com.example.email"},
-	{E4, D, "%{d2r}", 0, "example.email"},
-	{E4, D, "%{l}", 0, "strong-bad"},
-	{E4, D, "%{l-}", 0, "strong.bad"},
-	{E4, D, "%{lr}", 0, "strong-bad"},
-	{E4, D, "%{lr-}", 0, "bad.strong"},
-	{E4, D, "%{l1r-}", 0, "strong"},
-	/* RFC 7208 §7.4 macro-strings. */
-	{E4, D, "%{ir}.%{v}._spf.%{d2}", 0,
-	 "3.2.0.192.in-addr._spf.example.com"},
-	{E4, D, "%{lr-}.lp._spf.%{d2}", 0, "bad.strong.lp._spf.example.com"},
-	{E4, D, "%{lr-}.lp.%{ir}.%{v}._spf.%{d2}", 0,
-	 "bad.strong.lp.3.2.0.192.in-addr._spf.example.com"},
-	{E4, D, "%{ir}.%{v}.%{l1r-}.lp._spf.%{d2}", 0,
-	 "3.2.0.192.in-addr.strong.lp._spf.example.com"},
-	{E4, D, "%{d2}.trusted-domains.example.net", 0,
-	 "example.com.trusted-domains.example.net"},
-	{E6, D, "%{ir}.%{v}._spf.%{d2}", 0,
-	 "1.0.B.C.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.B.D.0.1.0.0.2."
-	 "ip6._spf.example.com"},
-	/* The other letters. */
-	{E4, D, "%{i}", 0, "192.0.2.3"},
-	{E6, D, "%{i}", 0,
-	 "2.0.0.1.0.D.B.8.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.C.B.0.1"},
-	{E6, D, "%{i8}", 0, "0.0.0.0.C.B.0.1"},
-	{E4, D, "%{v}", 0, "in-addr"},
-	{E6, D, "%{v}", 0, "ip6"},
-	{E4, D, "%{h}", 0, "mx.example.org"},
-	{E4, D, "%{p}", 0, "mx.example.org"},
-	{E4, D, "%{p2}", 0, "example.org"},
-	{ENULL, D, "%{p}", 0, "unknown"},
-	{ENULL, D, "%{h}.x", 0, ".x"},
-	{E4, X, "%{c}", 0, "192.0.2.3"},
-	{E6, X, "%{c}", 0, "2001:db8::cb01"},
-	{E4, X, "%{r}", 0, "receiver.example.net"},
-	{ENULL, X, "%{r}", 0, "unknown"},
-	{E4, X, "%{t}", 0, "1234567890"},
-	{ENULL, X, "%{t}", 0, "0"},
-	{E4, X, "%{t1}", 0, "1234567890"},
-	/* Case: letters and the "r" transformer are case-insensitive; an
-	 * upper-case letter URL-escapes. */
-	{E4, D, "%{D}", 0, "email.example.com"},
-	{E4, D, "%{dR}", 0, "com.example.email"},
-	{E4, D, "%{S}", 0, "strong-bad%40email.example.com"},
-	{EURL, D, "%{L}", 0, "a%3Db%2Fc~d%C3%A9"},
-	{EURL, D, "%{l}", 0, "a=b/c~d\xc3\xa9"},
-	{EURL, D, "%{Lr=}", 0, "b%2Fc~d%C3%A9.a"},
-	{EURL, D, "%{L1/}", 0, "c~d%C3%A9"},
-	{EURL, D, "%{S}", 0, "a%3Db%2Fc~d%C3%A9%40x.example"},
-	{EURL, D, "%{DR}", 0, "c.b%80.%FF"},
-	{EURL, D, "%{dr}", 0, "c.b\x80.\xff"},
-	{EURL, X, "%{H}", 0, "a%20b%25c"},
-	{E6, X, "%{C}", 0, "2001%3Adb8%3A%3Acb01"},
-	/* Delimiters, digits. */
-	{E4, D, "%{d-}", 0, "email.example.com"},
-	{E4, D, "%{s@}", SPFKIT_EPARSE, NULL}, /* '@' is no delimiter */
-	{E4, D, "%{s=}", 0, "strong-bad@email.example.com"},
-	{E4, D, "%{s-.}", 0, "strong.bad@email.example.com"},
-	{E4, D, "%{s2-}", 0, "strong.bad@email.example.com"},
-	{E4, D, "%{s1-}", 0, "bad@email.example.com"},
-	{E4, D, "%{s1r-.}", 0, "strong"},
-	{E4, D, "%{d2r-.+,/_=}", 0, "example.email"},
-	{E4, D, "%{d01}", 0, "com"},
-	{E4, D, "%{d2147483648}", 0, "email.example.com"},
-	{E4, D, "%{d4294967296}", 0, "email.example.com"},
-	{E4, D, "%{d99999999999999999999999999999999}", 0,
-	 "email.example.com"},
-	{E4, D, "%{d2147483648r}", 0, "com.example.email"},
-	/* Escapes and literals. */
-	{E4, D, "", 0, ""},
-	{E4, D, "%%", 0, "%"},
-	{E4, D, "%_", 0, " "},
-	{E4, D, "%-", 0, "%20"},
-	{E4, D, "a%%b%_c%-d", 0, "a%b c%20d"},
-	{E4, D, "%%{d}", 0, "%{d}"},
-	{E4, X, "See me.", 0, "See me."},
-	{E4, X, "%{i} is not one of %{d}'s designated mail servers.", 0,
-	 "192.0.2.3 is not one of email.example.com's designated mail "
-	 "servers."},
-	{E4, X, "!\"#$&'()*+,-./09:;<=>?@AZ[\\]^_`az{|}~", 0,
-	 "!\"#$&'()*+,-./09:;<=>?@AZ[\\]^_`az{|}~"},
-	/* Syntax errors. */
-	{E4, D, "See me.", SPFKIT_EPARSE, NULL},
-	{E4, D, "%{c}", SPFKIT_EPARSE, NULL},
-	{E4, D, "%{C}", SPFKIT_EPARSE, NULL},
-	{E4, D, "%{r}", SPFKIT_EPARSE, NULL},
-	{E4, D, "%{t}", SPFKIT_EPARSE, NULL},
-	{E4, D, "%", SPFKIT_EPARSE, NULL},
-	{E4, D, "abc%", SPFKIT_EPARSE, NULL},
-	{E4, D, "%{", SPFKIT_EPARSE, NULL},
-	{E4, D, "%{d", SPFKIT_EPARSE, NULL},
-	{E4, D, "%{d2", SPFKIT_EPARSE, NULL},
-	{E4, D, "%{d2r-", SPFKIT_EPARSE, NULL},
-	{E4, D, "%{}", SPFKIT_EPARSE, NULL},
-	{E4, D, "%{x}", SPFKIT_EPARSE, NULL},
-	{E4, D, "%{ d}", SPFKIT_EPARSE, NULL},
-	{E4, D, "%{d }", SPFKIT_EPARSE, NULL},
-	{E4, D, "%{d0}", SPFKIT_EPARSE, NULL},
-	{E4, D, "%{d00}", SPFKIT_EPARSE, NULL},
-	{E4, D, "%{dr2}", SPFKIT_EPARSE, NULL},
-	{E4, D, "%{d-r}", SPFKIT_EPARSE, NULL},
-	{E4, D, "%{drr}", SPFKIT_EPARSE, NULL},
-	{E4, D, "%{d-2}", SPFKIT_EPARSE, NULL},
-	{E4, D, "%a", SPFKIT_EPARSE, NULL},
-	{E4, D, "%D", SPFKIT_EPARSE, NULL},
-	{E4, D, "%20", SPFKIT_EPARSE, NULL},
-	{E4, X, "%", SPFKIT_EPARSE, NULL},
-	{E4, X, "a\tb", SPFKIT_EPARSE, NULL},
-	{E4, X, "caf\xc3\xa9", SPFKIT_EPARSE, NULL},
-	{E4, X, "a\x7f", SPFKIT_EPARSE, NULL},
+    /* RFC 7208 §7.4, one macro at a time. */
+    {E4, D, "%{s}", 0, "strong-bad@email.example.com"},
+    {E4, D, "%{o}", 0, "email.example.com"},
+    {E4, D, "%{d}", 0, "email.example.com"},
+    {E4, D, "%{d4}", 0, "email.example.com"},
+    {E4, D, "%{d3}", 0, "email.example.com"},
+    {E4, D, "%{d2}", 0, "example.com"},
+    {E4, D, "%{d1}", 0, "com"},
+    {E4, D, "%{dr}", 0, "com.example.email"},
+    {E4, D, "%{d2r}", 0, "example.email"},
+    {E4, D, "%{l}", 0, "strong-bad"},
+    {E4, D, "%{l-}", 0, "strong.bad"},
+    {E4, D, "%{lr}", 0, "strong-bad"},
+    {E4, D, "%{lr-}", 0, "bad.strong"},
+    {E4, D, "%{l1r-}", 0, "strong"},
+    /* RFC 7208 §7.4 macro-strings. */
+    {E4, D, "%{ir}.%{v}._spf.%{d2}", 0, "3.2.0.192.in-addr._spf.example.com"},
+    {E4, D, "%{lr-}.lp._spf.%{d2}", 0, "bad.strong.lp._spf.example.com"},
+    {E4, D, "%{lr-}.lp.%{ir}.%{v}._spf.%{d2}", 0,
+     "bad.strong.lp.3.2.0.192.in-addr._spf.example.com"},
+    {E4, D, "%{ir}.%{v}.%{l1r-}.lp._spf.%{d2}", 0,
+     "3.2.0.192.in-addr.strong.lp._spf.example.com"},
+    {E4, D, "%{d2}.trusted-domains.example.net", 0,
+     "example.com.trusted-domains.example.net"},
+    {E6, D, "%{ir}.%{v}._spf.%{d2}", 0,
+     "1.0.B.C.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.B.D.0.1.0.0.2."
+     "ip6._spf.example.com"},
+    /* The other letters. */
+    {E4, D, "%{i}", 0, "192.0.2.3"},
+    {E6, D, "%{i}", 0,
+     "2.0.0.1.0.D.B.8.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.C.B.0.1"},
+    {E6, D, "%{i8}", 0, "0.0.0.0.C.B.0.1"},
+    {E4, D, "%{v}", 0, "in-addr"},
+    {E6, D, "%{v}", 0, "ip6"},
+    {E4, D, "%{h}", 0, "mx.example.org"},
+    {E4, D, "%{p}", 0, "mx.example.org"},
+    {E4, D, "%{p2}", 0, "example.org"},
+    {ENULL, D, "%{p}", 0, "unknown"},
+    {ENULL, D, "%{h}.x", 0, ".x"},
+    {E4, X, "%{c}", 0, "192.0.2.3"},
+    {E6, X, "%{c}", 0, "2001:db8::cb01"},
+    {E4, X, "%{r}", 0, "receiver.example.net"},
+    {ENULL, X, "%{r}", 0, "unknown"},
+    {E4, X, "%{t}", 0, "1234567890"},
+    {ENULL, X, "%{t}", 0, "0"},
+    {E4, X, "%{t1}", 0, "1234567890"},
+    /* Case: letters and the "r" transformer are case-insensitive; an
+     * upper-case letter URL-escapes. */
+    {E4, D, "%{D}", 0, "email.example.com"},
+    {E4, D, "%{dR}", 0, "com.example.email"},
+    {E4, D, "%{S}", 0, "strong-bad%40email.example.com"},
+    {EURL, D, "%{L}", 0, "a%3Db%2Fc~d%C3%A9"},
+    {EURL, D, "%{l}", 0, "a=b/c~d\xc3\xa9"},
+    {EURL, D, "%{Lr=}", 0, "b%2Fc~d%C3%A9.a"},
+    {EURL, D, "%{L1/}", 0, "c~d%C3%A9"},
+    {EURL, D, "%{S}", 0, "a%3Db%2Fc~d%C3%A9%40x.example"},
+    {EURL, D, "%{DR}", 0, "c.b%80.%FF"},
+    {EURL, D, "%{dr}", 0, "c.b\x80.\xff"},
+    {EURL, X, "%{H}", 0, "a%20b%25c"},
+    {E6, X, "%{C}", 0, "2001%3Adb8%3A%3Acb01"},
+    /* Delimiters, digits. */
+    {E4, D, "%{d-}", 0, "email.example.com"},
+    {E4, D, "%{s@}", SPFKIT_EPARSE, NULL}, /* '@' is no delimiter */
+    {E4, D, "%{s=}", 0, "strong-bad@email.example.com"},
+    {E4, D, "%{s-.}", 0, "strong.bad@email.example.com"},
+    {E4, D, "%{s2-}", 0, "strong.bad@email.example.com"},
+    {E4, D, "%{s1-}", 0, "bad@email.example.com"},
+    {E4, D, "%{s1r-.}", 0, "strong"},
+    {E4, D, "%{d2r-.+,/_=}", 0, "example.email"},
+    {E4, D, "%{d01}", 0, "com"},
+    {E4, D, "%{d2147483648}", 0, "email.example.com"},
+    {E4, D, "%{d4294967296}", 0, "email.example.com"},
+    {E4, D, "%{d99999999999999999999999999999999}", 0, "email.example.com"},
+    {E4, D, "%{d2147483648r}", 0, "com.example.email"},
+    /* Escapes and literals. */
+    {E4, D, "", 0, ""},
+    {E4, D, "%%", 0, "%"},
+    {E4, D, "%_", 0, " "},
+    {E4, D, "%-", 0, "%20"},
+    {E4, D, "a%%b%_c%-d", 0, "a%b c%20d"},
+    {E4, D, "%%{d}", 0, "%{d}"},
+    {E4, X, "See me.", 0, "See me."},
+    {E4, X, "%{i} is not one of %{d}'s designated mail servers.", 0,
+     "192.0.2.3 is not one of email.example.com's designated mail "
+     "servers."},
+    {E4, X, "!\"#$&'()*+,-./09:;<=>?@AZ[\\]^_`az{|}~", 0,
+     "!\"#$&'()*+,-./09:;<=>?@AZ[\\]^_`az{|}~"},
+    /* Syntax errors. */
+    {E4, D, "See me.", SPFKIT_EPARSE, NULL},
+    {E4, D, "%{c}", SPFKIT_EPARSE, NULL},
+    {E4, D, "%{C}", SPFKIT_EPARSE, NULL},
+    {E4, D, "%{r}", SPFKIT_EPARSE, NULL},
+    {E4, D, "%{t}", SPFKIT_EPARSE, NULL},
+    {E4, D, "%", SPFKIT_EPARSE, NULL},
+    {E4, D, "abc%", SPFKIT_EPARSE, NULL},
+    {E4, D, "%{", SPFKIT_EPARSE, NULL},
+    {E4, D, "%{d", SPFKIT_EPARSE, NULL},
+    {E4, D, "%{d2", SPFKIT_EPARSE, NULL},
+    {E4, D, "%{d2r-", SPFKIT_EPARSE, NULL},
+    {E4, D, "%{}", SPFKIT_EPARSE, NULL},
+    {E4, D, "%{x}", SPFKIT_EPARSE, NULL},
+    {E4, D, "%{ d}", SPFKIT_EPARSE, NULL},
+    {E4, D, "%{d }", SPFKIT_EPARSE, NULL},
+    {E4, D, "%{d0}", SPFKIT_EPARSE, NULL},
+    {E4, D, "%{d00}", SPFKIT_EPARSE, NULL},
+    {E4, D, "%{dr2}", SPFKIT_EPARSE, NULL},
+    {E4, D, "%{d-r}", SPFKIT_EPARSE, NULL},
+    {E4, D, "%{drr}", SPFKIT_EPARSE, NULL},
+    {E4, D, "%{d-2}", SPFKIT_EPARSE, NULL},
+    {E4, D, "%a", SPFKIT_EPARSE, NULL},
+    {E4, D, "%D", SPFKIT_EPARSE, NULL},
+    {E4, D, "%20", SPFKIT_EPARSE, NULL},
+    {E4, X, "%", SPFKIT_EPARSE, NULL},
+    {E4, X, "a\tb", SPFKIT_EPARSE, NULL},
+    {E4, X, "caf\xc3\xa9", SPFKIT_EPARSE, NULL},
+    {E4, X, "a\x7f", SPFKIT_EPARSE, NULL},
 };
 
 static void test_table(void)
@@ -212,11 +210,11 @@ static void test_table(void)
 		char *got;
 		size_t len;
 		int want_rc = cases[i].rc;
-		int rc = expand(&envs[cases[i].env], cases[i].in,
-		                strlen(cases[i].in), cases[i].ctx, 4096, &got,
-		                &len);
+		int rc =
+		    expand(&envs[cases[i].env], cases[i].in,
+			   strlen(cases[i].in), cases[i].ctx, 4096, &got, &len);
 		T_CHECK(rc == want_rc, "#%zu \"%s\": rc %d, want %d", i,
-		        cases[i].in, rc, want_rc);
+			cases[i].in, rc, want_rc);
 		if (cases[i].want)
 			T_EQ_STR(got, cases[i].want, cases[i].in);
 		free(got);
@@ -233,39 +231,39 @@ static void test_check(void)
 		int rc;
 		size_t errpos;
 	} checks[] = {
-		{"%{d}", 4, D, SPFKIT_OK, 0},
-		{"%", 1, D, SPFKIT_EPARSE, 0},
-		{"ab%", 3, D, SPFKIT_EPARSE, 2},
-		{"%{", 2, D, SPFKIT_EPARSE, 0},
-		{"a%{x}", 5, D, SPFKIT_EPARSE, 1},
-		{"%{d0}", 5, D, SPFKIT_EPARSE, 0},
-		{"x%a", 3, D, SPFKIT_EPARSE, 1},
-		{"%{d}.%{c}", 9, D, SPFKIT_EPARSE, 5},
-		{"%{d}.%{c}", 9, X, SPFKIT_OK, 0},
-		{"%{T}", 4, X, SPFKIT_OK, 0},
-		{"a b", 3, D, SPFKIT_EPARSE, 1},
-		{"a b", 3, X, SPFKIT_OK, 0},
-		{"%{d-}", 5, D, SPFKIT_OK, 0},
-		{"%{dr2}", 6, D, SPFKIT_EPARSE, 0},
-		{"\x80", 1, X, SPFKIT_EPARSE, 0},
-		{"abc\x01", 4, X, SPFKIT_EPARSE, 3},
-		{"%%%", 3, D, SPFKIT_EPARSE, 2},
-		{"%{d}%{", 6, D, SPFKIT_EPARSE, 4},
-		{"ab\0cd", 5, X, SPFKIT_EPARSE, 2},
-		{"%{d}\0", 5, D, SPFKIT_EPARSE, 4},
-		/* n bounds the view: the bytes after it are never read. */
-		{"%{d}%", 4, D, SPFKIT_OK, 0},
-		{"", 0, D, SPFKIT_OK, 0},
+	    {"%{d}", 4, D, SPFKIT_OK, 0},
+	    {"%", 1, D, SPFKIT_EPARSE, 0},
+	    {"ab%", 3, D, SPFKIT_EPARSE, 2},
+	    {"%{", 2, D, SPFKIT_EPARSE, 0},
+	    {"a%{x}", 5, D, SPFKIT_EPARSE, 1},
+	    {"%{d0}", 5, D, SPFKIT_EPARSE, 0},
+	    {"x%a", 3, D, SPFKIT_EPARSE, 1},
+	    {"%{d}.%{c}", 9, D, SPFKIT_EPARSE, 5},
+	    {"%{d}.%{c}", 9, X, SPFKIT_OK, 0},
+	    {"%{T}", 4, X, SPFKIT_OK, 0},
+	    {"a b", 3, D, SPFKIT_EPARSE, 1},
+	    {"a b", 3, X, SPFKIT_OK, 0},
+	    {"%{d-}", 5, D, SPFKIT_OK, 0},
+	    {"%{dr2}", 6, D, SPFKIT_EPARSE, 0},
+	    {"\x80", 1, X, SPFKIT_EPARSE, 0},
+	    {"abc\x01", 4, X, SPFKIT_EPARSE, 3},
+	    {"%%%", 3, D, SPFKIT_EPARSE, 2},
+	    {"%{d}%{", 6, D, SPFKIT_EPARSE, 4},
+	    {"ab\0cd", 5, X, SPFKIT_EPARSE, 2},
+	    {"%{d}\0", 5, D, SPFKIT_EPARSE, 4},
+	    /* n bounds the view: the bytes after it are never read. */
+	    {"%{d}%", 4, D, SPFKIT_OK, 0},
+	    {"", 0, D, SPFKIT_OK, 0},
 	};
 	for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++) {
 		size_t pos = 12345;
 		int rc = spfkit__macro_check(checks[i].in, checks[i].n,
-		                             checks[i].ctx, &pos);
+					     checks[i].ctx, &pos);
 		T_CHECK(rc == checks[i].rc, "check #%zu: rc %d", i, rc);
 		if (checks[i].rc != SPFKIT_OK)
 			T_CHECK(pos == checks[i].errpos,
-			        "check #%zu: errpos %zu, want %zu", i, pos,
-			        checks[i].errpos);
+				"check #%zu: errpos %zu, want %zu", i, pos,
+				checks[i].errpos);
 	}
 }
 
@@ -275,17 +273,17 @@ static void test_uses_p(void)
 		const char *in;
 		bool want;
 	} ps[] = {
-		{"%{p}", true},        {"%{P}", true},
-		{"%{pr}", true},       {"%{d}.%{p2r.}", true},
-		{"%%{p}", false},      {"%{d}", false},
-		{"p", false},          {"%{p", false},
-		{"%{ir}.%{v}", false}, {"", false},
-		{"%{c} %{P}", true},
+	    {"%{p}", true},        {"%{P}", true},
+	    {"%{pr}", true},       {"%{d}.%{p2r.}", true},
+	    {"%%{p}", false},      {"%{d}", false},
+	    {"p", false},          {"%{p", false},
+	    {"%{ir}.%{v}", false}, {"", false},
+	    {"%{c} %{P}", true},
 	};
 	for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++)
 		T_CHECK(spfkit__macro_uses_p(ps[i].in, strlen(ps[i].in)) ==
-		            ps[i].want,
-		        "uses_p \"%s\"", ps[i].in);
+			    ps[i].want,
+			"uses_p \"%s\"", ps[i].in);
 }
 
 /* Appends: what out held stays, a syntax error writes nothing, and the
@@ -295,12 +293,12 @@ static void test_append(void)
 	spfkit__buf b;
 	spfkit__buf_init(&b, spfkit__default_alloc(), 4096);
 	spfkit__buf_adds(&b, "pre:");
-	T_EQ_INT(spfkit__macro_expand(&envs[E4], "%{d1}", 5, D, &b),
-	         SPFKIT_OK, "append rc");
+	T_EQ_INT(spfkit__macro_expand(&envs[E4], "%{d1}", 5, D, &b), SPFKIT_OK,
+		 "append rc");
 	const char *want = "pre:com";
 	T_EQ_STR(b.data, want, "append");
 	T_EQ_INT(spfkit__macro_expand(&envs[E4], "%{d}%", 5, X, &b),
-	         SPFKIT_EPARSE, "append error rc");
+		 SPFKIT_EPARSE, "append error rc");
 	T_EQ_STR(b.data, want, "error leaves out unchanged");
 	spfkit__buf_free(&b);
 
@@ -308,17 +306,17 @@ static void test_append(void)
 	char *got;
 	size_t len;
 	T_EQ_INT(expand(&envs[E4], "%{d}", 4, D, 10, &got, &len),
-	         SPFKIT_ETOOBIG, "domain over cap");
+		 SPFKIT_ETOOBIG, "domain over cap");
 	free(got);
 
 	/* An IP macro without an IP is a caller error. */
 	spfkit__macro_env noip = envs[E4];
 	noip.ip = NULL;
 	T_EQ_INT(expand(&noip, "%{i}", 4, D, 100, &got, &len), SPFKIT_EINVAL,
-	         "no ip");
+		 "no ip");
 	free(got);
 	T_EQ_INT(expand(&noip, "%{d}", 4, D, 100, &got, &len), SPFKIT_OK,
-	         "no ip, not needed");
+		 "no ip, not needed");
 	free(got);
 }
 
@@ -363,28 +361,28 @@ static void test_truncation(void)
 		const char *in;      /* the macro-string */
 		size_t want_len;     /* 0: check against truncate_ref only */
 	} tr[] = {
-		/* 30 labels of 9 + 29 dots = 299: keep 25 labels = 249. */
-		{"abcdefghi.", 299, "%{d}", 249},
-		{"abcdefghi.", 249, "%{d}", 249},
-		/* 253 exactly stays; a trailing dot is not counted. */
-		{"abcdefghi.", 253, "%{d}", 253},
-		{"abcdefghi.", 253, "%{d}.", 254},
-		{"abcdefghi.", 254, "%{d}", 244}, /* ends "abcd": cut a label */
-		{"abcdefghi.", 300, "%{d}", 0},
-		{"a.", 300, "%{d}", 0},
-		{"a.", 5000, "%{d}", 0},
-		{"a.", 5000, "%{d}.", 0},
-		{"a.", 5000, "%{d}x", 0},
-		{"abcdefg.", 3000, "%{d}.%{d}.%{d}", 0},
-		{L63 ".", 70000, "x.%{d}.example.com", 0},
-		{L63 ".", 70000, "%{dr}", 0},
-		{"ab.", 2000, "%{D}", 0},
-		/* No label boundary: a single label longer than 253 comes out
-		 * as its last 254 octets, which any domain check rejects. */
-		{"a", 300, "%{d}", 254},
-		{"a", 3000, "%{d}", 254},
-		{"a", 3000, "%{d}.", 255},
-		{"a", 3000, "x.%{d}", 254},
+	    /* 30 labels of 9 + 29 dots = 299: keep 25 labels = 249. */
+	    {"abcdefghi.", 299, "%{d}", 249},
+	    {"abcdefghi.", 249, "%{d}", 249},
+	    /* 253 exactly stays; a trailing dot is not counted. */
+	    {"abcdefghi.", 253, "%{d}", 253},
+	    {"abcdefghi.", 253, "%{d}.", 254},
+	    {"abcdefghi.", 254, "%{d}", 244}, /* ends "abcd": cut a label */
+	    {"abcdefghi.", 300, "%{d}", 0},
+	    {"a.", 300, "%{d}", 0},
+	    {"a.", 5000, "%{d}", 0},
+	    {"a.", 5000, "%{d}.", 0},
+	    {"a.", 5000, "%{d}x", 0},
+	    {"abcdefg.", 3000, "%{d}.%{d}.%{d}", 0},
+	    {L63 ".", 70000, "x.%{d}.example.com", 0},
+	    {L63 ".", 70000, "%{dr}", 0},
+	    {"ab.", 2000, "%{D}", 0},
+	    /* No label boundary: a single label longer than 253 comes out
+	     * as its last 254 octets, which any domain check rejects. */
+	    {"a", 300, "%{d}", 254},
+	    {"a", 3000, "%{d}", 254},
+	    {"a", 3000, "%{d}.", 255},
+	    {"a", 3000, "x.%{d}", 254},
 	};
 	for (size_t i = 0; i < sizeof tr / sizeof tr[0]; i++) {
 		char *dom = malloc(tr[i].n);
@@ -397,25 +395,25 @@ static void test_truncation(void)
 		char *full, *got;
 		size_t flen, glen;
 		int rc1 = expand(&e, tr[i].in, strlen(tr[i].in), X, SIZE_MAX,
-		                 &full, &flen);
+				 &full, &flen);
 		int rc2 = expand(&e, tr[i].in, strlen(tr[i].in), D, 4096, &got,
-		                 &glen);
+				 &glen);
 		T_CHECK(rc1 == SPFKIT_OK && rc2 == SPFKIT_OK,
-		        "truncation #%zu: rc %d %d", i, rc1, rc2);
+			"truncation #%zu: rc %d %d", i, rc1, rc2);
 		if (rc1 == SPFKIT_OK && rc2 == SPFKIT_OK) {
 			size_t off, rlen;
 			truncate_ref(full, flen, &off, &rlen);
 			T_CHECK(glen == rlen &&
-			            memcmp(got, full + off, rlen) == 0,
-			        "truncation #%zu: len %zu, want %zu", i, glen,
-			        rlen);
+				    memcmp(got, full + off, rlen) == 0,
+				"truncation #%zu: len %zu, want %zu", i, glen,
+				rlen);
 			if (tr[i].want_len)
 				T_EQ_INT(glen, tr[i].want_len, "length");
 			/* Within the limit: the result starts a label. */
 			size_t lim = 253 + (glen > 0 && got[glen - 1] == '.');
 			if (glen <= lim)
 				T_CHECK(off == 0 || full[off - 1] == '.',
-				        "truncation #%zu: label boundary", i);
+					"truncation #%zu: label boundary", i);
 		}
 		free(full);
 		free(got);
@@ -465,11 +463,11 @@ static void test_hostile(void)
 	size_t len;
 	/* The cap one octet short of the output: ETOOBIG, never more. */
 	T_EQ_INT(expand(&e, "%{L}", 4, X, want_len - 1, &got, &len),
-	         SPFKIT_ETOOBIG, "%{L} 64 KiB over cap");
+		 SPFKIT_ETOOBIG, "%{L} 64 KiB over cap");
 	T_CHECK(len <= want_len - 1, "%%{L} stayed within its cap");
 	free(got);
 	T_EQ_INT(expand(&e, "%{L}", 4, X, want_len, &got, &len), SPFKIT_OK,
-	         "%{L} 64 KiB at cap");
+		 "%{L} 64 KiB at cap");
 	T_EQ_INT(len, want_len, "%{L} 64 KiB length");
 	T_CHECK(got && memcmp(got, want, want_len) == 0, "%%{L} 64 KiB bytes");
 	free(got);
@@ -479,7 +477,7 @@ static void test_hostile(void)
 	for (size_t i = 0; i < BIG; i++)
 		local[i] = (i % 2) ? '.' : (char)(unsigned char)(0x80 + i % 64);
 	T_EQ_INT(expand(&e, "%{Lr}", 5, X, SIZE_MAX, &got, &len), SPFKIT_OK,
-	         "%{Lr} many parts");
+		 "%{Lr} many parts");
 	/* Parts reversed: the last part is empty (trailing '.'), then the
 	 * 8-bit octets from the end, each escaped, joined by '.'. */
 	bool same = got != NULL && len == 1 + (BIG / 2) * 3 + (BIG / 2 - 1);
@@ -495,25 +493,24 @@ static void test_hostile(void)
 
 	/* %{l2147483648r} and %{l1r}: huge and tiny counts over many parts. */
 	T_EQ_INT(expand(&e, "%{l1r}", 6, X, SIZE_MAX, &got, &len), SPFKIT_OK,
-	         "%{l1r}");
+		 "%{l1r}");
 	T_CHECK(len == 1 && got && got[0] == local[0], "%%{l1r} is part 0");
 	free(got);
 	char *all;
 	size_t alen;
 	T_EQ_INT(expand(&e, "%{lr}", 5, X, SIZE_MAX, &all, &alen), SPFKIT_OK,
-	         "%{lr}");
+		 "%{lr}");
 	T_EQ_INT(expand(&e, "%{l2147483648r}", 15, X, SIZE_MAX, &got, &len),
-	         SPFKIT_OK, "%{l2147483648r}");
+		 SPFKIT_OK, "%{l2147483648r}");
 	T_CHECK(len == alen && all && got && memcmp(got, all, len) == 0,
-	        "%%{l2147483648r} == %%{lr}");
+		"%%{l2147483648r} == %%{lr}");
 	free(got);
 	free(all);
 
 	/* The same 64 KiB in domain context: truncated, not refused. */
 	T_EQ_INT(expand(&e, "%{L}.example.com", 16, D, 4096, &got, &len),
-	         SPFKIT_OK, "%{L} domain");
-	T_CHECK(len <= 253 && len > 200, "%%{L} domain truncated to %zu",
-	        len);
+		 SPFKIT_OK, "%{L} domain");
+	T_CHECK(len <= 253 && len > 200, "%%{L} domain truncated to %zu", len);
 	free(got);
 
 	/* A 4000-octet explanation literal, spaces included. */
@@ -521,12 +518,12 @@ static void test_hostile(void)
 	char *lit = malloc(LIT);
 	fill(lit, LIT, "See http://example.com/why?id=1 ");
 	T_EQ_INT(expand(&e, lit, LIT, X, 8192, &got, &len), SPFKIT_OK,
-	         "4000-octet literal");
+		 "4000-octet literal");
 	T_CHECK(len == LIT && got && memcmp(got, lit, LIT) == 0,
-	        "4000-octet literal copied exactly");
+		"4000-octet literal copied exactly");
 	free(got);
 	T_EQ_INT(expand(&e, lit, LIT, X, LIT - 1, &got, &len), SPFKIT_ETOOBIG,
-	         "4000-octet literal over cap");
+		 "4000-octet literal over cap");
 	free(got);
 	free(lit);
 
@@ -537,15 +534,15 @@ static void test_hostile(void)
 	fill(many, REP * 5, "%{Lr}");
 	e.local = "\xff.\xfe";
 	e.local_len = 3;
-	T_EQ_INT(expand(&e, many, REP * 5, X, SIZE_MAX, &got, &len),
-	         SPFKIT_OK, "10000 x %{Lr}");
+	T_EQ_INT(expand(&e, many, REP * 5, X, SIZE_MAX, &got, &len), SPFKIT_OK,
+		 "10000 x %{Lr}");
 	same = got != NULL && len == (size_t)REP * 7;
 	for (size_t i = 0; same && i < REP; i++)
 		same = memcmp(got + 7 * i, "%FE.%FF", 7) == 0;
 	T_CHECK(same, "10000 x %%{Lr}: exact output");
 	free(got);
-	T_EQ_INT(expand(&e, many, REP * 5, X, 1000, &got, &len),
-	         SPFKIT_ETOOBIG, "10000 x %{Lr} over cap");
+	T_EQ_INT(expand(&e, many, REP * 5, X, 1000, &got, &len), SPFKIT_ETOOBIG,
+		 "10000 x %{Lr} over cap");
 	T_CHECK(len <= 1000, "stayed within cap");
 	free(got);
 	free(many);

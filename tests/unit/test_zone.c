@@ -17,11 +17,20 @@ typedef struct bytes {
 	const char *p;
 	size_t n;
 } bytes;
-#define B(s) {(s), sizeof(s) - 1}
-#define NONE {NULL, 0}
+#define B(s)                                                                   \
+	{                                                                      \
+		(s), sizeof(s) - 1                                             \
+	}
+#define NONE                                                                   \
+	{                                                                      \
+		NULL, 0                                                        \
+	}
 
-enum { NOERR = SPFKIT_DNS_NOERROR, NXD = SPFKIT_DNS_NXDOMAIN,
-       TEMP = SPFKIT_DNS_TEMPFAIL };
+enum {
+	NOERR = SPFKIT_DNS_NOERROR,
+	NXD = SPFKIT_DNS_NXDOMAIN,
+	TEMP = SPFKIT_DNS_TEMPFAIL
+};
 
 /* One query and what the zone must say. */
 typedef struct lcase {
@@ -35,13 +44,13 @@ typedef struct lcase {
 } lcase;
 
 static void run_lookups(const spfkit_zone *z, const lcase *cases, size_t n,
-                        const char *table)
+			const char *table)
 {
 	for (size_t i = 0; i < n; i++) {
 		const lcase *c = &cases[i];
 		char what[200];
 		snprintf(what, sizeof what, "%s: %s/%u", table, c->name,
-		         (unsigned)c->type);
+			 (unsigned)c->type);
 		spfkit__zone_answer ans;
 		int rc = spfkit__zone_lookup(z, c->name, c->type, &ans);
 		T_EQ_INT(rc, SPFKIT_OK, what);
@@ -52,10 +61,10 @@ static void run_lookups(const spfkit_zone *z, const lcase *cases, size_t n,
 			T_EQ_INT(ans.rrs[k].type, c->type, what);
 		if (c->first.p && ans.n > 0) {
 			T_CHECK(ans.rrs[0].rdlen == c->first.n &&
-			            memcmp(ans.rrs[0].rdata, c->first.p,
-			                   c->first.n) == 0,
-			        "%s: rdata differs (%zu octets, want %zu)", what,
-			        ans.rrs[0].rdlen, c->first.n);
+				    memcmp(ans.rrs[0].rdata, c->first.p,
+					   c->first.n) == 0,
+				"%s: rdata differs (%zu octets, want %zu)",
+				what, ans.rrs[0].rdlen, c->first.n);
 		}
 		if (c->ttl && ans.n > 0)
 			T_EQ_INT(ans.rrs[0].ttl, c->ttl, what);
@@ -66,7 +75,7 @@ static void run_lookups(const spfkit_zone *z, const lcase *cases, size_t n,
 static void add(spfkit_zone *z, const char *name, uint16_t type, bytes rd)
 {
 	int rc = spfkit_zone_add(z, name, type, 300,
-	                         (const unsigned char *)rd.p, rd.n);
+				 (const unsigned char *)rd.p, rd.n);
 	T_CHECK(rc == SPFKIT_OK, "add %s/%u: %d", name, (unsigned)type, rc);
 }
 
@@ -82,26 +91,40 @@ static void test_lookup(void)
 	add(z, "A.b.Example.", SPFKIT_TYPE_TXT, txt);
 	add(z, "a.b.example", SPFKIT_TYPE_TXT, (bytes)B("\x03two\x02st"));
 	add(z, "alias.example", SPFKIT_TYPE_CNAME,
-	    (bytes)B("\x01" "A\x01" "B\x07" "EXAMPLE\x00"));
+	    (bytes)B("\x01"
+		     "A\x01"
+		     "B\x07"
+		     "EXAMPLE\x00"));
 	add(z, "alias2.example", SPFKIT_TYPE_CNAME,
-	    (bytes)B("\x05" "alias\x07" "example\x00"));
+	    (bytes)B("\x05"
+		     "alias\x07"
+		     "example\x00"));
 	add(z, "dangling.example", SPFKIT_TYPE_CNAME,
-	    (bytes)B("\x07" "nothere\x07" "example\x00"));
+	    (bytes)B("\x07"
+		     "nothere\x07"
+		     "example\x00"));
 	add(z, "loop1.example", SPFKIT_TYPE_CNAME,
-	    (bytes)B("\x05" "loop2\x07" "example\x00"));
+	    (bytes)B("\x05"
+		     "loop2\x07"
+		     "example\x00"));
 	add(z, "loop2.example", SPFKIT_TYPE_CNAME,
-	    (bytes)B("\x05" "LOOP1\x07" "example\x00"));
+	    (bytes)B("\x05"
+		     "LOOP1\x07"
+		     "example\x00"));
 	add(z, "self.example", SPFKIT_TYPE_CNAME,
-	    (bytes)B("\x04" "self\x07" "example\x00"));
+	    (bytes)B("\x04"
+		     "self\x07"
+		     "example\x00"));
 	add(z, "bad.example", SPFKIT_TYPE_CNAME, (bytes)B("\x09short"));
 	add(z, "spf.example", SPFKIT__TYPE_SPF, (bytes)B("\x06v=spf1"));
 	add(z, "both.example", SPFKIT__TYPE_SPF, (bytes)B("\x01s"));
 	add(z, "both.example", SPFKIT_TYPE_TXT, (bytes)B("\x01t"));
 	add(z, "addr.example", SPFKIT_TYPE_A, (bytes)B("\xc0\x00\x02\x01"));
 	add(z, "to-slow.example", SPFKIT_TYPE_CNAME,
-	    (bytes)B("\x04slow\x07" "example\x00"));
+	    (bytes)B("\x04slow\x07"
+		     "example\x00"));
 	T_EQ_INT(spfkit_zone_add_timeout(z, "SLOW.example."), SPFKIT_OK,
-	         "add_timeout");
+		 "add_timeout");
 	/* A chain of 8 CNAMEs works, 9 is too long. */
 	for (int i = 1; i <= 9; i++) {
 		char name[32], target[32];
@@ -111,11 +134,14 @@ static void test_lookup(void)
 		size_t tl = strlen(target);
 		rd[0] = (unsigned char)tl;
 		memcpy(rd + 1, target, tl);
-		memcpy(rd + 1 + tl, "\x07" "example", 9);
+		memcpy(rd + 1 + tl,
+		       "\x07"
+		       "example",
+		       9);
 		/* length, label, "\7example" and the root's zero octet */
 		T_EQ_INT(spfkit_zone_add(z, name, SPFKIT_TYPE_CNAME, 1, rd,
-		                         1 + tl + 9),
-		         SPFKIT_OK, name);
+					 1 + tl + 9),
+			 SPFKIT_OK, name);
 	}
 	add(z, "c10.example", SPFKIT_TYPE_TXT, txt);
 
@@ -155,39 +181,38 @@ static void test_lookup(void)
 	/* Records of a type come back in the order they were added. */
 	spfkit__zone_answer ans;
 	T_EQ_INT(spfkit__zone_lookup(z, "a.b.example", SPFKIT_TYPE_TXT, &ans),
-	         SPFKIT_OK, "order");
+		 SPFKIT_OK, "order");
 	T_CHECK(ans.n == 2 && ans.rrs[1].rdlen == 7 &&
-	            memcmp(ans.rrs[1].rdata, "\x03two\x02st", 7) == 0,
-	        "second TXT record kept in order");
+		    memcmp(ans.rrs[1].rdata, "\x03two\x02st", 7) == 0,
+		"second TXT record kept in order");
 	spfkit__zone_answer_free(z, &ans);
 
 	/* Bad arguments. */
 	T_EQ_INT(spfkit__zone_lookup(z, NULL, 1, &ans), SPFKIT_EINVAL,
-	         "lookup NULL name");
+		 "lookup NULL name");
 	T_EQ_INT(spfkit_zone_add(NULL, "x", 1, 1, NULL, 0), SPFKIT_EINVAL,
-	         "add NULL zone");
+		 "add NULL zone");
 	T_EQ_INT(spfkit_zone_add(z, NULL, 1, 1, NULL, 0), SPFKIT_EINVAL,
-	         "add NULL name");
+		 "add NULL name");
 	T_EQ_INT(spfkit_zone_add(z, "x", 1, 1, NULL, 4), SPFKIT_EINVAL,
-	         "add NULL rdata");
+		 "add NULL rdata");
 	static unsigned char huge[65536];
 	T_EQ_INT(spfkit_zone_add(z, "x", 16, 1, huge, sizeof huge),
-	         SPFKIT_ETOOBIG, "add over 65535 octets");
+		 SPFKIT_ETOOBIG, "add over 65535 octets");
 	T_EQ_INT(spfkit_zone_add_timeout(z, NULL), SPFKIT_EINVAL,
-	         "timeout NULL");
+		 "timeout NULL");
 	T_EQ_INT(spfkit_zone_new(NULL, NULL), SPFKIT_EINVAL, "zone_new NULL");
 	T_EQ_INT(spfkit_zone_answer(NULL, NULL), SPFKIT_EINVAL, "answer NULL");
 	T_EQ_INT(spfkit_zone_check(z, NULL, 0), SPFKIT_EINVAL, "check NULL");
 
 	/* An empty rdata is kept as a record (the suite's "SPF: [ ]"). */
-	T_EQ_INT(spfkit_zone_add(z, "empty.example", SPFKIT_TYPE_TXT, 1, NULL,
-	                         0),
-	         SPFKIT_OK, "add empty rdata");
-	T_EQ_INT(spfkit__zone_lookup(z, "empty.example", SPFKIT_TYPE_TXT,
-	                             &ans),
-	         SPFKIT_OK, "empty");
+	T_EQ_INT(
+	    spfkit_zone_add(z, "empty.example", SPFKIT_TYPE_TXT, 1, NULL, 0),
+	    SPFKIT_OK, "add empty rdata");
+	T_EQ_INT(spfkit__zone_lookup(z, "empty.example", SPFKIT_TYPE_TXT, &ans),
+		 SPFKIT_OK, "empty");
 	T_CHECK(ans.n == 1 && ans.rrs[0].rdlen == 0 && ans.rrs[0].rdata,
-	        "empty rdata: one record, non-NULL pointer");
+		"empty rdata: one record, non-NULL pointer");
 	spfkit__zone_answer_free(z, &ans);
 	spfkit_zone_free(z);
 	spfkit_zone_free(NULL);
@@ -205,7 +230,8 @@ static void test_big(void)
 		char name[64];
 		snprintf(name, sizeof name, "h%d.d%d.example", i, i % 100);
 		unsigned char a[4] = {10, (unsigned char)(i >> 16),
-		                      (unsigned char)(i >> 8), (unsigned char)i};
+				      (unsigned char)(i >> 8),
+				      (unsigned char)i};
 		bad = spfkit_zone_add(z, name, SPFKIT_TYPE_A, 60, a, 4) != 0;
 	}
 	T_CHECK(!bad, "50000 adds");
@@ -275,13 +301,13 @@ static void run_bad_files(spfkit_zone *z, const bad_file *cases, size_t n)
 		snprintf(want, sizeof want, "%s%s", path, c->want);
 		int rc = spfkit_zone_load_file(z, path, err, sizeof err);
 		T_CHECK(rc == c->status, "%s: status %d, want %d (%s)", c->base,
-		        rc, c->status, err);
+			rc, c->status, err);
 		T_CHECK(strncmp(err, want, strlen(want)) == 0,
-		        "%s: message \"%s\" should start \"%s\"", c->base, err,
-		        want);
+			"%s: message \"%s\" should start \"%s\"", c->base, err,
+			want);
 		T_CHECK(!c->also || strstr(err, c->also),
-		        "%s: message \"%s\" should hold \"%s\"", c->base, err,
-		        c->also);
+			"%s: message \"%s\" should hold \"%s\"", c->base, err,
+			c->also);
 		T_CHECK(strchr(err, '\n') == NULL, "%s: one line", c->base);
 		T_EQ_INT(spfkit__zone_count_names(z), names, c->base);
 		T_EQ_INT(spfkit__zone_count_records(z), records, c->base);
@@ -320,7 +346,7 @@ static void test_master(spfkit_zone *z)
 	const char *path = write_file("zone.db", master);
 	char err[256] = "untouched";
 	T_EQ_INT(spfkit_zone_load_file(z, path, err, sizeof err), SPFKIT_OK,
-	         err);
+		 err);
 	const char *msg = err;
 	T_EQ_STR(msg, "", "no message on success");
 	static const lcase cases[] = {
@@ -333,17 +359,26 @@ static void test_master(spfkit_zone *z)
 	    {"www.example.org", SPFKIT_TYPE_AAAA, NOERR, 1,
 	     B("\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x10"), 0, 0},
 	    {"example.org", SPFKIT_TYPE_MX, NOERR, 1,
-	     B("\x00\x0a\x04Mail\x07" "Example\x03ORG\x00"), 0, 0},
+	     B("\x00\x0a\x04Mail\x07"
+	       "Example\x03ORG\x00"),
+	     0, 0},
 	    {"alias.example.org", SPFKIT_TYPE_A, NOERR, 1,
 	     B("\xc0\x00\x02\x0a"), 1, 0},
 	    {"alias.example.org", SPFKIT_TYPE_CNAME, NOERR, 1,
-	     B("\x03www\x07" "example\x03org\x00"), 0, 0},
-	    {"old.example.org", SPFKIT_TYPE_TXT, NOERR, 1,
-	     B("\x0bv=spf1 -all"), 0, 0},
-	    {"multi.example.org", SPFKIT_TYPE_TXT, NOERR, 1, B("\x01" "a\x01" "b"),
+	     B("\x03www\x07"
+	       "example\x03org\x00"),
+	     0, 0},
+	    {"old.example.org", SPFKIT_TYPE_TXT, NOERR, 1, B("\x0bv=spf1 -all"),
+	     0, 0},
+	    {"multi.example.org", SPFKIT_TYPE_TXT, NOERR, 1,
+	     B("\x01"
+	       "a\x01"
+	       "b"),
 	     0, 0},
 	    {"10.2.0.192.in-addr.arpa", SPFKIT_TYPE_PTR, NOERR, 1,
-	     B("\x03www\x07" "example\x03org\x00"), 0, 0},
+	     B("\x03www\x07"
+	       "example\x03org\x00"),
+	     0, 0},
 	    {"x.example.org", 65000, NOERR, 1, B("\xab\xcd"), 0, 0},
 	    {"x.example.org", SPFKIT_TYPE_TXT, NOERR, 0, NONE, 0, 0},
 	    {"ent.example.org", SPFKIT_TYPE_TXT, NOERR, 0, NONE, 0, 0},
@@ -357,9 +392,9 @@ static void test_master(spfkit_zone *z)
 
 	/* Without $ORIGIN names hang off the root. */
 	path = write_file("noorigin.db", "rel A 192.0.2.1\n"
-	                                 "abs.example. TXT \"y\"");
+					 "abs.example. TXT \"y\"");
 	T_EQ_INT(spfkit_zone_load_file(z, path, err, sizeof err), SPFKIT_OK,
-	         err);
+		 err);
 	static const lcase rel[] = {
 	    {"rel", SPFKIT_TYPE_A, NOERR, 1, B("\xc0\x00\x02\x01"), 0, 3600},
 	    {"abs.example", SPFKIT_TYPE_TXT, NOERR, 1, B("\x01y"), 0, 0},
@@ -394,13 +429,13 @@ static void test_master(spfkit_zone *z)
 	char missing[128];
 	snprintf(missing, sizeof missing, "%s/missing.db", tmpdir);
 	T_EQ_INT(spfkit_zone_load_file(z, missing, err, sizeof err),
-	         SPFKIT_ENOENT, "missing file");
+		 SPFKIT_ENOENT, "missing file");
 	T_CHECK(strncmp(err, missing, strlen(missing)) == 0,
-	        "missing file message \"%s\"", err);
-	T_EQ_INT(spfkit_zone_load_file(z, NULL, err, sizeof err),
-	         SPFKIT_EINVAL, "NULL path");
+		"missing file message \"%s\"", err);
+	T_EQ_INT(spfkit_zone_load_file(z, NULL, err, sizeof err), SPFKIT_EINVAL,
+		 "NULL path");
 	T_EQ_INT(spfkit_zone_load_file(z, missing, NULL, 0), SPFKIT_ENOENT,
-	         "no err buffer");
+		 "no err buffer");
 }
 
 /* ---------------------------------------------------------------- YAML */
@@ -478,7 +513,7 @@ static void test_yaml(spfkit_zone *z)
 	const char *path = write_file("zone.yml", text);
 	char err[256];
 	T_EQ_INT(spfkit_zone_load_file(z, path, err, sizeof err), SPFKIT_OK,
-	         err);
+		 err);
 	remove_file("zone.yml");
 
 	char longwire[310];
@@ -487,7 +522,12 @@ static void test_yaml(spfkit_zone *z)
 	longwire[256] = 45;
 	memset(longwire + 257, 'x', 45);
 	const lcase longcase[] = {
-	    {"long.example.com", SPFKIT_TYPE_TXT, NOERR, 1, {longwire, 302}, 0,
+	    {"long.example.com",
+	     SPFKIT_TYPE_TXT,
+	     NOERR,
+	     1,
+	     {longwire, 302},
+	     0,
 	     SPFKIT__ZONE_YAML_TTL},
 	    {"longlist.example.com", SPFKIT_TYPE_TXT, NOERR, 1, NONE, 0, 0},
 	};
@@ -495,8 +535,8 @@ static void test_yaml(spfkit_zone *z)
 	spfkit__zone_answer ans;
 	spfkit__zone_lookup(z, "longlist.example.com", SPFKIT_TYPE_TXT, &ans);
 	T_CHECK(ans.n == 1 && ans.rrs[0].rdlen == 304 &&
-	            memcmp(ans.rrs[0].rdata + 302, "\x01y", 2) == 0,
-	        "list items are split separately and keep their order");
+		    memcmp(ans.rrs[0].rdata + 302, "\x01y", 2) == 0,
+		"list items are split separately and keep their order");
 	spfkit__zone_answer_free(z, &ans);
 
 	static const lcase cases[] = {
@@ -507,19 +547,28 @@ static void test_yaml(spfkit_zone *z)
 	    {"example.com", SPFKIT_TYPE_AAAA, NOERR, 1,
 	     B("\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x01"), 0, 0},
 	    {"example.com", SPFKIT_TYPE_MX, NOERR, 2,
-	     B("\x00\x0a\x04mail\x07" "Example\x03" "com\x00"), 0, 0},
+	     B("\x00\x0a\x04mail\x07"
+	       "Example\x03"
+	       "com\x00"),
+	     0, 0},
 	    {"multi.example.com", SPFKIT_TYPE_TXT, NOERR, 1,
 	     B("\x07v=spf1 \x10ip4:192.0.2.0/24\x05 -all"), 0, 0},
-	    {"esc.example.com", SPFKIT_TYPE_TXT, NOERR, 1, B("\x05" "a\nb\0c"),
+	    {"esc.example.com", SPFKIT_TYPE_TXT, NOERR, 1,
+	     B("\x05"
+	       "a\nb\0c"),
 	     0, 0},
 	    {"timeout.example.com", SPFKIT_TYPE_TXT, TEMP, 0, NONE, 0, 0},
 	    {"4.3.2.1.in-addr.arpa", SPFKIT_TYPE_PTR, NOERR, 1,
-	     B("\x04host\x07" "example\x03" "com\x00"), 0, 0},
-	    {"alias.example.com", SPFKIT_TYPE_A, NOERR, 2, NONE, 1, 0},
-	    {"both.example.com", SPFKIT_TYPE_TXT, NOERR, 1, B("\x0bv=spf1 -all"),
+	     B("\x04host\x07"
+	       "example\x03"
+	       "com\x00"),
 	     0, 0},
+	    {"alias.example.com", SPFKIT_TYPE_A, NOERR, 2, NONE, 1, 0},
+	    {"both.example.com", SPFKIT_TYPE_TXT, NOERR, 1,
+	     B("\x0bv=spf1 -all"), 0, 0},
 	    {"null.example.com", SPFKIT_TYPE_TXT, NOERR, 1, B(""), 0, 0},
-	    {"emptytxt.example.com", SPFKIT_TYPE_TXT, NOERR, 1, B("\x00"), 0, 0},
+	    {"emptytxt.example.com", SPFKIT_TYPE_TXT, NOERR, 1, B("\x00"), 0,
+	     0},
 	    /* A listed name exists even without records. */
 	    {"nothing.example.com", SPFKIT_TYPE_TXT, NOERR, 0, NONE, 0, 0},
 	    {"nowhere.example.com", SPFKIT_TYPE_TXT, NXD, 0, NONE, 0, 0},
@@ -547,14 +596,14 @@ static void test_yaml(spfkit_zone *z)
 
 	spfkit__zone_lookup(z, "example.com", SPFKIT_TYPE_MX, &ans);
 	T_CHECK(ans.n == 2 && ans.rrs[1].rdlen == 3 &&
-	            memcmp(ans.rrs[1].rdata, "\0\0\0", 3) == 0,
-	        "MX [0, \"\"] is the root name");
+		    memcmp(ans.rrs[1].rdata, "\0\0\0", 3) == 0,
+		"MX [0, \"\"] is the root name");
 	spfkit__zone_answer_free(z, &ans);
 
 	/* A bare mapping of names is zonedata too; .yaml works as well. */
 	path = write_file("bare.yaml", "bare.example.net:\n  - A: 192.0.2.7\n");
 	T_EQ_INT(spfkit_zone_load_file(z, path, err, sizeof err), SPFKIT_OK,
-	         err);
+		 err);
 	remove_file("bare.yaml");
 	static const lcase bare[] = {
 	    {"bare.example.net", SPFKIT_TYPE_A, NOERR, 1, B("\xc0\x00\x02\x07"),
@@ -581,7 +630,8 @@ static void test_yaml(spfkit_zone *z)
 	     "    - A: 192.0.2.1\n"
 	     "  broken.example:\n"
 	     "    - A: 999.1.1.1\n",
-	     SPFKIT_EPARSE, ":5: bad A address \"999.1.1.1\"", "broken.example"},
+	     SPFKIT_EPARSE, ":5: bad A address \"999.1.1.1\"",
+	     "broken.example"},
 	    {"badtype.yml",
 	     "partial.example:\n"
 	     "  - A: 192.0.2.1\n"
@@ -632,18 +682,16 @@ static void test_yaml(spfkit_zone *z)
 /* The node loader the suite runner uses, straight from a string. */
 static void test_yaml_node(void)
 {
-	static const char doc_text[] =
-	    "description: node\n"
-	    "zonedata:\n"
-	    "  n.example:\n"
-	    "    - TXT: v=spf1 -all\n"
-	    "  bad.example:\n"
-	    "    - TXT: ok\n";
-	static const char bad_text[] =
-	    "zonedata:\n"
-	    "  partial.example:\n"
-	    "    - TXT: ok\n"
-	    "    - MX: 10\n";
+	static const char doc_text[] = "description: node\n"
+				       "zonedata:\n"
+				       "  n.example:\n"
+				       "    - TXT: v=spf1 -all\n"
+				       "  bad.example:\n"
+				       "    - TXT: ok\n";
+	static const char bad_text[] = "zonedata:\n"
+				       "  partial.example:\n"
+				       "    - TXT: ok\n"
+				       "    - MX: 10\n";
 	const char *texts[] = {doc_text, bad_text};
 	int want[] = {SPFKIT_OK, SPFKIT_EPARSE};
 	spfkit_zone *z = NULL;
@@ -653,29 +701,30 @@ static void test_yaml_node(void)
 		yaml_parser_t parser;
 		yaml_document_t doc;
 		yaml_parser_initialize(&parser);
-		yaml_parser_set_input_string(&parser,
-		                             (const unsigned char *)texts[i],
-		                             strlen(texts[i]));
+		yaml_parser_set_input_string(
+		    &parser, (const unsigned char *)texts[i], strlen(texts[i]));
 		T_CHECK(yaml_parser_load(&parser, &doc), "parse doc %d", i);
 		yaml_node_t *root = yaml_document_get_root_node(&doc);
 		yaml_node_t *zd = NULL;
 		for (yaml_node_pair_t *p = root->data.mapping.pairs.start;
 		     p < root->data.mapping.pairs.top; p++) {
 			yaml_node_t *k = yaml_document_get_node(&doc, p->key);
-			if (strcmp((char *)k->data.scalar.value, "zonedata") == 0)
+			if (strcmp((char *)k->data.scalar.value, "zonedata") ==
+			    0)
 				zd = yaml_document_get_node(&doc, p->value);
 		}
 		char err[200] = "x";
-		int rc = spfkit__zone_load_yaml_node(z, &doc, zd, err,
-		                                     sizeof err);
+		int rc =
+		    spfkit__zone_load_yaml_node(z, &doc, zd, err, sizeof err);
 		T_EQ_INT(rc, want[i], "load node");
 		const char *msg = err;
 		if (i == 0)
 			T_EQ_STR(msg, "", "no message");
 		else
-			T_EQ_STR(msg, "4: bad MX value (want [preference, host]) "
-			              "\"10\" for partial.example",
-			         "node error message");
+			T_EQ_STR(msg,
+				 "4: bad MX value (want [preference, host]) "
+				 "\"10\" for partial.example",
+				 "node error message");
 		yaml_document_delete(&doc);
 		yaml_parser_delete(&parser);
 	}
@@ -686,7 +735,7 @@ static void test_yaml_node(void)
 	};
 	run_lookups(z, cases, 2, "node");
 	T_EQ_INT(spfkit__zone_load_yaml_node(z, NULL, NULL, NULL, 0),
-	         SPFKIT_EINVAL, "node NULL");
+		 SPFKIT_EINVAL, "node NULL");
 	spfkit_zone_free(z);
 }
 
@@ -712,7 +761,9 @@ static void test_check(void)
 	    (bytes)B("\x1bv=spf1 ip4:192.0.2.1 a -all"));
 	add(z, "example.com", SPFKIT_TYPE_A, (bytes)B("\xc0\x00\x02\x05"));
 	add(z, "alias.example.com", SPFKIT_TYPE_CNAME,
-	    (bytes)B("\x07" "example\x03" "com\x00"));
+	    (bytes)B("\x07"
+		     "example\x03"
+		     "com\x00"));
 	add(z, "inc.example.com", SPFKIT_TYPE_TXT,
 	    (bytes)B("\x1bv=spf1 include:slow.example"));
 	spfkit_zone_add_timeout(z, "slow.example");
@@ -734,15 +785,15 @@ static void test_check(void)
 			rc = spfkit_check_set_ip(chk, c->ip);
 		if (rc == SPFKIT_OK)
 			rc = spfkit_check_set_sender(chk, c->sender,
-			                             strlen(c->sender));
+						     strlen(c->sender));
 		T_EQ_INT(spfkit_zone_answer(z, chk), SPFKIT_OK,
-		         "nothing pending yet");
+			 "nothing pending yet");
 		if (rc == SPFKIT_OK)
 			rc = spfkit_zone_check(z, chk, 0);
 		T_EQ_INT(rc, SPFKIT_OK, c->sender);
 		if (rc == SPFKIT_OK)
 			T_EQ_STR(spfkit_result_name(spfkit_check_result(chk)),
-			         spfkit_result_name(c->want), c->sender);
+				 spfkit_result_name(c->want), c->sender);
 		spfkit_check_free(chk);
 	}
 	spfkit_zone_free(z);
