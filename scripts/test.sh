@@ -71,6 +71,7 @@ fi
 
 count "valgrind memcheck" scripts/valgrind.sh build
 count "banned functions" scripts/check-banned.sh
+count "format" scripts/check-format.sh
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -77,15 +77,17 @@ static const char *one(SPF_server_t *srv, const line *l)
 	const char *name;
 	if (req == NULL)
 		return "error:alloc";
-	if ((strchr(l->ip, ':') ? SPF_request_set_ipv6_str(req, l->ip)
-	                        : SPF_request_set_ipv4_str(req, l->ip)) != SPF_E_SUCCESS) {
+	if ((strchr(l->ip, ':')
+		 ? SPF_request_set_ipv6_str(req, l->ip)
+		 : SPF_request_set_ipv4_str(req, l->ip)) != SPF_E_SUCCESS) {
 		SPF_request_free(req);
 		return "error:ip";
 	}
 	SPF_request_set_helo_dom(req, l->helo);
 	SPF_request_set_env_from(req, l->sender);
 	SPF_request_query_mailfrom(req, &resp);
-	name = resp ? SPF_strresult(SPF_response_result(resp)) : "error:noresponse";
+	name = resp ? SPF_strresult(SPF_response_result(resp))
+		    : "error:noresponse";
 	SPF_response_free(resp);
 	SPF_request_free(req);
 	return name;
@@ -157,6 +159,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (ninit_calls == 0)
-		fprintf(stderr, "libspf2_run: warning: res_ninit override never ran\n");
+		fprintf(stderr,
+			"libspf2_run: warning: res_ninit override never ran\n");
 	return 0;
 }
