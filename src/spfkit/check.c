@@ -770,6 +770,13 @@ static int make_check(const check_opts *co, const spfkit_config *cfg,
 		*what = "scope";
 		rc = spfkit_check_set_scope(chk, co->scope);
 	}
+	if (rc == SPFKIT_OK) {
+		/* %{t} in explanations: the library reads no clock. */
+		time_t now = time(NULL);
+		*what = "timestamp";
+		rc = spfkit_check_set_timestamp(chk,
+						now > 0 ? (uint64_t)now : 0);
+	}
 	if (rc == SPFKIT_OK && co->record) {
 		*what = "record";
 		rc = spfkit_check_set_record(chk, co->record,

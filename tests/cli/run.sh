@@ -43,6 +43,7 @@ expect "no record: none" 4 '^none' -- "${C[@]}" --ip 203.0.113.5 --sender a@noth
 expect "malformed domain: none" 4 '^none' -- "${C[@]}" --ip 203.0.113.5 --sender 'a@legit.example(.attacker.example)'
 expect "draft record with --record" 0 '^pass' -- "${C[@]}" --ip 198.51.100.77 --sender visitor@example.org --record 'v=spf1 ip4:198.51.100.0/24 mx -all'
 expect "draft with a typo: permerror" 5 'did you mean .ip4:' -- "${C[@]}" --ip 198.51.100.77 --sender visitor@example.org --record 'v=spf1 ipv4:198.51.100.0/24 -all'
+expect "%{t} is the time of the check" 1 'at 1[0-9]{9} ' -- "${C[@]}" --ip 203.0.113.5 --sender forms@shop.example --record 'v=spf1 -all' --explanation 'at %{t} go'
 expect "custom default explanation" 1 'go away 203\.0\.113\.5' -- "${C[@]}" --ip 203.0.113.5 --sender forms@shop.example --helo x.example --record 'v=spf1 -all' --explanation 'go away %{i}'
 
 # JSON: valid, with the documented keys.
