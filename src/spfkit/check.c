@@ -1248,6 +1248,90 @@ static void clear_progress(engine *e)
 	}
 }
 
+/* Standard input as lines without blocking the checks in flight: bytes
+ * are read only when poll() says they are there, and a line is handed out
+ * once its newline (or the end of input) arrived. A line longer than
+ * BATCH_LINE_MAX is skipped to its newline and reported as too long. */
+typedef struct line_reader {
+	int fd;
+	char *buf;
+	size_t start, len, cap; /* unread bytes: buf[start, start + len) */
+	bool eof, failed, skipping;
+} line_reader;
+
+/* Takes the next complete line: 1 with (*s, *n) valid until the next
+ * call, 0 when more input is needed, -1 at the end of input. */
+static int lr_line(line_reader *r, const char **s, size_t *n, bool *toolong)
+{
+	*toolong = false;
+	for (;;) {
+		char *p = r->buf + r->start;
+		char *nl = r->len ? memchr(p, '\n', r->len) : NULL;
+		if (r->skipping) {
+			if (!nl && !r->eof) {
+				r->start = r->len = 0;
+				return 0;
+			}
+			size_t k = nl ? (size_t)(nl - p) + 1 : r->len;
+			r->start += k;
+			r->len -= k;
+			r->skipping = false;
+			*toolong = true;
+			*s = "";
+			*n = 0;
+			return 1;
+		}
+		if (nl || (r->eof && r->len)) {
+			size_t k = nl ? (size_t)(nl - p) : r->len;
+			*s = p;
+			*n = k;
+			k += nl != NULL;
+			r->start += k;
+			r->len -= k;
+			return 1;
+		}
+		if (r->len > BATCH_LINE_MAX) {
+			r->skipping = true;
+			continue;
+		}
+		return r->eof ? -1 : 0;
+	}
+}
+
+/* Reads what standard input has (poll() said it is readable). */
+static void lr_fill(line_reader *r)
+{
+	if (r->start && r->len)
+		memmove(r->buf, r->buf + r->start, r->len);
+	r->start = 0;
+	if (r->cap - r->len < 4096) {
+		size_t ncap = r->cap ? r->cap * 2 : 65536;
+		if (ncap > BATCH_LINE_MAX + 65536)
+			ncap = BATCH_LINE_MAX + 65536;
+		if (ncap > r->cap) {
+			char *b = realloc(r->buf, ncap);
+			if (!b) {
+				r->failed = r->eof = true;
+				return;
+			}
+			r->buf = b;
+			r->cap = ncap;
+		}
+	}
+	if (r->cap == r->len) {
+		/* Full of one over-long line: drop what we have of it. */
+		r->skipping = true;
+		r->len = 0;
+	}
+	ssize_t got = read(r->fd, r->buf + r->len, r->cap - r->len);
+	if (got > 0)
+		r->len += (size_t)got;
+	else if (got == 0)
+		r->eof = true;
+	else if (errno != EINTR && errno != EAGAIN)
+		r->failed = r->eof = true;
+}
+
 /* --batch over real DNS: up to --concurrency checks in flight, results
  * written strictly in input order. */
 static int check_batch_dns(const check_opts *co, const spfkit_config *cfg,
@@ -1264,47 +1348,47 @@ static int check_batch_dns(const check_opts *co, const spfkit_config *cfg,
 	e.progress = isatty(STDERR_FILENO) == 1;
 	e.t0 = e.last_progress = now_ms();
 
-	char *buf = NULL;
-	size_t cap = 0, len = 0;
-	bool toolong, nomem, eof = false, dns_broken = false;
+	line_reader lr = {.fd = STDIN_FILENO};
+	bool toolong, eof = false, dns_broken = false;
 	unsigned long lineno = 0;
 	for (;;) {
 		while (!eof && e.running < e.limit && e.tail - e.head < e.cap) {
-			if (!read_line(stdin, &buf, &cap, &len, &toolong,
-				       &nomem)) {
+			const char *line;
+			size_t len;
+			int got = lr_line(&lr, &line, &len, &toolong);
+			if (got == 0)
+				break;
+			if (got < 0) {
 				eof = true;
 				break;
 			}
 			lineno++;
 			job *j = job_at(&e, e.tail++);
-			if (toolong || nomem) {
+			if (toolong) {
 				char why[80];
 				snprintf(why, sizeof why,
-					 toolong ? "longer than %u octets"
-						 : "out of memory",
+					 "longer than %u octets",
 					 BATCH_LINE_MAX);
 				*j = (job){.state = JOB_RUNNING,
 					   .lineno = lineno};
 				e.running++;
-				job_fail(&e, j, why, nomem);
+				job_fail(&e, j, why, false);
 				continue;
 			}
-			job_start(&e, j, lineno, buf ? buf : "", len);
+			job_start(&e, j, lineno, line, len);
 		}
 		flush_jobs(&e);
 		if (eof && e.head == e.tail)
 			break;
-		if (e.running == 0)
-			continue;
 
-		uint64_t now = now_ms();
-		uint32_t wait = expire_jobs(&e, now);
-		if (e.progress && wait > PROGRESS_MS)
-			wait = PROGRESS_MS;
-		if (wait > 1000)
-			wait = 1000;
-		int rc = spfkit_resolver_process(res->dns, wait, now,
-						 job_answered, &e);
+		/* Hand over every answer already there (cache hits come
+		 * back at once), then wait for input or DNS, whichever comes
+		 * first. */
+		int rc;
+		do {
+			rc = spfkit_resolver_process(res->dns, 0, now_ms(),
+						     job_answered, &e);
+		} while (rc > 0);
 		if (rc < 0 && !dns_broken) {
 			/* The driver itself failed: every check left fails
 			 * with it, once. */
@@ -1317,15 +1401,39 @@ static int check_batch_dns(const check_opts *co, const spfkit_config *cfg,
 						 true);
 			dns_broken = rc != SPFKIT_ENOMEM;
 		}
+		flush_jobs(&e);
+		uint64_t now = now_ms();
+		uint32_t wait = expire_jobs(&e, now);
+		if (e.progress && wait > PROGRESS_MS)
+			wait = PROGRESS_MS;
+		if (wait > 1000)
+			wait = 1000;
+		bool want_input =
+		    !eof && e.running < e.limit && e.tail - e.head < e.cap;
+		struct pollfd pfd[2];
+		nfds_t nfd = 0;
+		if (want_input)
+			pfd[nfd++] =
+			    (struct pollfd){.fd = lr.fd, .events = POLLIN};
+		int dfd = spfkit_resolver_fd(res->dns);
+		if (e.running > 0 && dfd >= 0)
+			pfd[nfd++] =
+			    (struct pollfd){.fd = dfd, .events = POLLIN};
+		if (nfd > 0 || e.running > 0) {
+			int prc =
+			    poll(pfd, nfd, nfd && !e.running ? -1 : (int)wait);
+			if (prc > 0 && want_input && pfd[0].revents)
+				lr_fill(&lr);
+		}
 		now = now_ms();
 		(void)expire_jobs(&e, now);
 		show_progress(&e, now, false);
 	}
 	show_progress(&e, now_ms(), true);
 	clear_progress(&e);
-	free(buf);
+	free(lr.buf);
 	free(e.ring);
-	if (ferror(stdin)) {
+	if (lr.failed) {
 		(void)finish_output(0);
 		return fatal(CLI_EX_SOFTWARE, "reading standard input: %s",
 			     strerror(errno ? errno : EIO));
