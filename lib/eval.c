@@ -207,10 +207,12 @@ static void format_where(const spfkit_check *chk, size_t k, spfkit__buf *b)
 		/* A hostile identity can be 64 KiB and hold any octet; a name
 		 * is 253 at most, shown in visible ASCII. */
 		size_t n = f->domain_len < 253 ? f->domain_len : 253;
-		for (size_t o = 0; o < n; o++) {
-			unsigned char c = (unsigned char)f->domain[o];
-			spfkit__buf_addc(b,
-					 c >= 0x20 && c < 0x7f ? (char)c : '?');
+		size_t start = b->len;
+		spfkit__buf_add(b, f->domain, n);
+		for (size_t o = start; !b->err && o < b->len; o++) {
+			unsigned char c = (unsigned char)b->data[o];
+			if (c < 0x20 || c >= 0x7f)
+				b->data[o] = '?';
 		}
 	}
 }

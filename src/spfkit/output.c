@@ -157,6 +157,16 @@ void cli_json_string(FILE *f, const char *str, size_t n)
 	const unsigned char *s = (const unsigned char *)str;
 	putc('"', f);
 	for (size_t i = 0; i < n;) {
+		/* Plain printable ASCII goes out in one piece. */
+		size_t run = i;
+		while (run < n && s[run] >= 0x20 && s[run] < 0x7f &&
+		       s[run] != '"' && s[run] != '\\')
+			run++;
+		if (run > i) {
+			fwrite(s + i, 1, run - i, f);
+			i = run;
+			continue;
+		}
 		uint32_t cp;
 		size_t len = utf8_seq(s + i, n - i, &cp);
 		if (len == 0) {
