@@ -717,25 +717,26 @@ static step count_term(spfkit_check *chk, frame *f, const spfkit__term *t)
 	return S_NOMATCH;
 }
 
+/* Does an ip4 or ip6 term hold the client (§5.6)? Needs no DNS. */
+static bool ip_term_matches(const spfkit_check *chk, const spfkit__term *t)
+{
+	if (t->mech == SPFKIT__IP4)
+		return chk->ip.family == 4 &&
+		       spfkit__prefix_match(chk->ip.a, t->addr, 4,
+					    t->cidr4 < 0 ? 32u
+							 : (unsigned)t->cidr4);
+	return t->mech == SPFKIT__IP6 && chk->ip.family == 6 &&
+	       spfkit__prefix_match(chk->ip.a, t->addr, 16,
+				    t->cidr6 < 0 ? 128u : (unsigned)t->cidr6);
+}
+
 /* Evaluates the mechanism t of frame f (§5). */
 static step eval_mech(spfkit_check *chk, frame *f, const spfkit__term *t)
 {
 	switch (t->mech) {
 	case SPFKIT__ALL: return S_MATCH;
 	case SPFKIT__IP4:
-		return chk->ip.family == 4 &&
-			       spfkit__prefix_match(
-				   chk->ip.a, t->addr, 4,
-				   t->cidr4 < 0 ? 32u : (unsigned)t->cidr4)
-			   ? S_MATCH
-			   : S_NOMATCH;
-	case SPFKIT__IP6:
-		return chk->ip.family == 6 &&
-			       spfkit__prefix_match(
-				   chk->ip.a, t->addr, 16,
-				   t->cidr6 < 0 ? 128u : (unsigned)t->cidr6)
-			   ? S_MATCH
-			   : S_NOMATCH;
+	case SPFKIT__IP6: return ip_term_matches(chk, t) ? S_MATCH : S_NOMATCH;
 	default: break;
 	}
 	if (f->child_done) {
@@ -837,6 +838,15 @@ static void prefetch_target(spfkit_check *chk, const frame *f,
 	spfkit__buf_free(&target);
 }
 
+/* RFC 7208 §6.1: a record with 'all' never uses its redirect. */
+static bool has_all(const spfkit__record *rec)
+{
+	for (size_t i = 0; i < rec->nterms; i++)
+		if (rec->terms[i].mech == SPFKIT__ALL)
+			return true;
+	return false;
+}
+
 /* Asks at once for what the terms of f's record will need first (§4.6.4
  * budget permitting): the records of includes and the redirect, and the
  * targets of a, mx and exists. Evaluation still consumes the answers in
@@ -846,12 +856,16 @@ static void prefetch(spfkit_check *chk, const frame *f)
 {
 	uint32_t limit = chk->cfg->limits[SPFKIT_LIMIT_DNS_TERMS];
 	uint32_t budget = chk->lookups < limit ? limit - chk->lookups : 0;
-	bool has_all = false;
-	for (size_t i = 0; i < f->rec->nterms && budget; i++) {
+	/* Nothing after a term that is sure to match is ever reached: 'all',
+	 * or an ip4/ip6 that holds the client. The redirect neither. */
+	bool decided = false;
+	for (size_t i = 0; i < f->rec->nterms && budget && !decided; i++) {
 		const spfkit__term *t = &f->rec->terms[i];
 		uint16_t type;
 		switch (t->mech) {
-		case SPFKIT__ALL: has_all = true; continue;
+		case SPFKIT__ALL: decided = true; continue;
+		case SPFKIT__IP4:
+		case SPFKIT__IP6: decided = ip_term_matches(chk, t); continue;
 		case SPFKIT__INCLUDE: type = SPFKIT_TYPE_TXT; break;
 		case SPFKIT__A: type = addr_type(chk); break;
 		case SPFKIT__MX: type = SPFKIT_TYPE_MX; break;
@@ -862,7 +876,7 @@ static void prefetch(spfkit_check *chk, const frame *f)
 		budget--;
 		prefetch_target(chk, f, t, type);
 	}
-	if (budget && !has_all && f->rec->redirect >= 0)
+	if (budget && !decided && f->rec->redirect >= 0 && !has_all(f->rec))
 		prefetch_target(chk, f, &f->rec->terms[f->rec->redirect],
 				SPFKIT_TYPE_TXT);
 }
