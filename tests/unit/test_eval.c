@@ -94,6 +94,9 @@ static const char zone_yaml[] =
     "  - TXT: \"v=spf1 -all exp=e.longexp.example\"\n"
     "dr.example:\n"
     "  - TXT: \"v=spf1 -all exp=e.dr.example\"\n"
+    "early.example:\n"
+    "  - TXT: \"v=spf1 ip4:203.0.113.0/24 include:i1.tree.example "
+    "include:i2.tree.example -all\"\n"
     "mxdead.example:\n"
     "  - TXT: \"v=spf1 mx:dead.example -all\"\n"
     "mxhostdead.example:\n"
@@ -317,6 +320,11 @@ static void test_prefetch_rounds(spfkit_config *cfg, spfkit_zone *z)
 	T_EQ_INT(on, 3, "rounds with prefetch (depth 1 + 1, + the a answers)");
 	T_CHECK(off > on, "rounds without prefetch: %u, with: %u", off, on);
 	T_EQ_INT(q_on, q_off, "same queries asked either way for this tree");
+	/* Nothing after an ip4 that holds the client is prefetched. */
+	spfkit_config_set_prefetch(cfg, 1);
+	on = rounds(cfg, z, "a@early.example", &q_on);
+	T_EQ_INT(q_on, 1, "no prefetch past a matching ip4");
+	T_EQ_INT(on, 1, "one round for early.example");
 }
 
 /* The deadline: a check that waits for DNS past it ends in temperror and
