@@ -264,11 +264,7 @@ static void run_document(yaml_document_t *doc, bool list, const char *only,
 	if (!tests || tests->type != YAML_MAPPING_NODE)
 		return;
 	char desc[160];
-	const char *d = scalar(map_get(doc, root, "description"));
-	snprintf(desc, sizeof desc, "%s", d ? d : "(no description)");
-	for (char *p = desc; *p; p++)
-		if ((unsigned char)*p < 0x20)
-			*p = ' ';
+	suite_description(doc, root, desc, sizeof desc);
 
 	bool wanted = !only;
 	for (yaml_node_pair_t *p = tests->data.mapping.pairs.start;

@@ -356,11 +356,7 @@ static void run_document(const opts *o, yaml_document_t *doc,
 	if (!tests || tests->type != YAML_MAPPING_NODE)
 		return;
 	char desc[160];
-	const char *d = scalar(map_get(doc, root, "description"));
-	snprintf(desc, sizeof desc, "%s", d ? d : "(no description)");
-	for (char *p = desc; *p; p++)
-		if ((unsigned char)*p < 0x20)
-			*p = ' ';
+	suite_description(doc, root, desc, sizeof desc);
 
 	size_t total = (size_t)(tests->data.mapping.pairs.top -
 				tests->data.mapping.pairs.start);

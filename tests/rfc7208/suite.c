@@ -85,3 +85,13 @@ void put_results(FILE *out, yaml_document_t *doc, yaml_node_t *want)
 		put_str(out, scalar(want));
 	}
 }
+
+void suite_description(yaml_document_t *doc, yaml_node_t *root, char *buf,
+		       size_t size)
+{
+	const char *d = scalar(map_get(doc, root, "description"));
+	snprintf(buf, size, "%s", d ? d : "(no description)");
+	for (char *p = buf; *p; p++)
+		if ((unsigned char)*p < 0x20)
+			*p = ' ';
+}

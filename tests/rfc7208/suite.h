@@ -30,4 +30,9 @@ bool result_ok(yaml_document_t *doc, yaml_node_t *want, const char *got);
 /* Prints the accepted results, "a|b" for a list. */
 void put_results(FILE *out, yaml_document_t *doc, yaml_node_t *want);
 
+/* The document's description on one line (controls as spaces), or
+ * "(no description)", into buf. */
+void suite_description(yaml_document_t *doc, yaml_node_t *root, char *buf,
+		       size_t size);
+
 #endif
