@@ -272,6 +272,96 @@ SPFKIT_API int spfkit_check_answer_dnssec(spfkit_check *chk, unsigned id,
 					  const spfkit_rr *rrs, size_t n,
 					  spfkit_dnssec dnssec);
 
+/* ---------------------------------------------------------------- events */
+
+/* What the evaluator does, step by step. trace, tree and lint are built
+ * from these events: their counts and matches are the evaluator's own,
+ * never a second implementation's. */
+typedef enum spfkit_event_kind {
+	SPFKIT_EVENT_QUERY = 0, /* a DNS query is asked: query_id, name, type */
+	SPFKIT_EVENT_ANSWER,    /* an answer was handed over: query_id, name,
+				   type, status, nitems, ttl, rdata_octets */
+	SPFKIT_EVENT_FRAME,     /* a record is to be evaluated: depth, via,
+				   domain (the checked domain, an include or a
+				   redirect target) */
+	SPFKIT_EVENT_RECORD,    /* the frame's record text is known: text, ttl
+				   (a record given with spfkit_check_set_record
+				   has ttl 0) */
+	SPFKIT_EVENT_TERM,      /* a term is reached: text, mechanism,
+				   qualifier, counted, lookups after counting;
+				   ip4/ip6 also family, addr, cidr */
+	SPFKIT_EVENT_LOOKUP,    /* the current term (or record fetch, or exp)
+				   uses an answer: query_id, name, type,
+				   status, items, ttl */
+	SPFKIT_EVENT_VOID,      /* a void lookup was counted: name */
+	SPFKIT_EVENT_TERM_END,  /* the term is left: matched */
+	SPFKIT_EVENT_FRAME_END, /* the frame's result: result, reason */
+	SPFKIT_EVENT_PROBLEM,   /* an error or none cause: result, reason,
+				   text; ends the check unless walking */
+	SPFKIT_EVENT_RESULT     /* the final result: result, reason, text
+				   (the explanation for fail, else NULL) */
+} spfkit_event_kind;
+
+/* One decoded record of an answer: A 4 octets, AAAA 16, MX and PTR the
+ * name, TXT the strings joined. */
+typedef struct spfkit_event_item {
+	char *data;
+	size_t len;
+} spfkit_event_item;
+
+/* An event. Everything it points to is borrowed for the duration of the
+ * callback only. Fields not listed for a kind are zero or NULL. */
+typedef struct spfkit_event {
+	spfkit_event_kind kind;
+	unsigned depth;     /* frame depth: 0 is the checked domain's record */
+	const char *via;    /* "top", "include" or "redirect": how the current
+			       frame was reached */
+	const char *domain; /* the current frame's domain */
+	const char *text;   /* record, term, problem or explanation text */
+	size_t text_len;
+	const char *mechanism; /* TERM: "all", "include", "a", "mx", "ptr",
+				  "ip4", "ip6", "exists" or "redirect" */
+	char qualifier;        /* TERM: '+', '-', '~' or '?' */
+	int counted; /* TERM: counts toward the limit of 10 (§4.6.4) */
+	int matched; /* TERM_END: the term matched */
+	int family;  /* TERM ip4/ip6: 4 or 6 */
+	const unsigned char *addr; /* TERM ip4/ip6: the network (4 or 16) */
+	int cidr;         /* TERM ip4/ip6: prefix length (32/128 if absent) */
+	int cidr4, cidr6; /* TERM a/mx: dual-cidr-length, -1 if absent */
+	unsigned query_id;
+	const char *name; /* QUERY, ANSWER, LOOKUP, VOID: the queried name */
+	uint16_t type;
+	spfkit_dns_status status;
+	uint32_t ttl; /* ANSWER, LOOKUP, RECORD: the smallest TTL, 0 if none */
+	size_t rdata_octets; /* ANSWER: rdata octets of all records */
+	const spfkit_event_item *items; /* LOOKUP */
+	size_t nitems;                  /* ANSWER, LOOKUP */
+	spfkit_result result;
+	spfkit_reason reason;
+	spfkit_dnssec dnssec;           /* ANSWER, LOOKUP */
+	unsigned lookups, void_lookups; /* the check's totals after the event */
+} spfkit_event;
+
+/* Called for every event, in the caller's thread, from inside
+ * spfkit_check_run() and spfkit_check_answer(). It must not call anything
+ * that changes chk. */
+typedef void (*spfkit_event_cb)(const spfkit_check *chk, const spfkit_event *ev,
+				void *ud);
+
+/* Sets (or with NULL clears) the event callback. Before the first run. */
+SPFKIT_API int spfkit_check_set_events(spfkit_check *chk, spfkit_event_cb cb,
+				       void *ud);
+
+/* Walking (for tree and lint): evaluates as for a client that no ip4, ip6,
+ * a, mx, ptr or exists term holds, so every term a receiver could reach is
+ * reached; all, include and redirect work as always. Errors inside an
+ * include or redirect (no record, syntax, DNS failure, a bad target, more
+ * than 10 MX names) are reported as PROBLEM events and end only that
+ * frame or term, and the limits on terms and void lookups are reported
+ * once when crossed but do not stop the walk, so the whole tree is seen.
+ * Counters still count exactly as in a check. Before the first run. */
+SPFKIT_API int spfkit_check_set_walk(spfkit_check *chk, int on);
+
 /* ---------------------------------------------------------------- results */
 
 /* All of these are valid once spfkit_check_run() returned SPFKIT_DONE;

@@ -19,10 +19,9 @@
 #define MAX_INPUT 65536 /* sender, HELO and record override octets */
 #define MAX_TXT   65536 /* one TXT record, all strings joined */
 
-typedef struct item {
-	char *data;
-	size_t len;
-} item;
+/* A decoded record of an answer; the public event type, so events can
+ * point at a query's records without copying them. */
+typedef spfkit_event_item item;
 
 typedef struct query {
 	unsigned id;
@@ -35,6 +34,8 @@ typedef struct query {
 	size_t nitems;
 	size_t total; /* records of the asked type, counted past MAX_ITEMS */
 	spfkit_dnssec dnssec;
+	uint32_t ttl;      /* smallest TTL of the records kept */
+	unsigned reported; /* the event serial its last LOOKUP went out in */
 } query;
 
 typedef enum frame_kind { FK_TOP, FK_INCLUDE, FK_REDIRECT } frame_kind;
@@ -48,7 +49,7 @@ typedef struct frame {
 	const spfkit__record *rec; /* owned by the check's record list */
 	size_t ti;
 	/* Progress within the current term; cleared when it is left. */
-	bool counted, voided, child_done;
+	bool announced, counted, voided, child_done;
 	spfkit_result child_result;
 	spfkit_reason child_reason;
 } frame;
@@ -123,6 +124,14 @@ struct spfkit_check {
 	const spfkit__record *decider_rec;
 	const char *decider_domain;
 	size_t decider_domain_len;
+
+	/* events (trace, tree, lint) and walking */
+	spfkit_event_cb ev_cb;
+	void *ev_ud;
+	unsigned serial; /* bumped per frame, term and explanation */
+	bool walk;
+	bool walk_over_terms, walk_over_voids; /* limit reported once */
+	bool explaining;
 
 	/* result */
 	spfkit_result result;
@@ -225,6 +234,89 @@ static void set_where(spfkit_check *chk, size_t k)
 	set_buf(chk, &chk->where, &b);
 }
 
+/* ---------------------------------------------------------------- events */
+
+static const char *const mech_names[] = {[SPFKIT__ALL] = "all",
+					 [SPFKIT__INCLUDE] = "include",
+					 [SPFKIT__A] = "a",
+					 [SPFKIT__MX] = "mx",
+					 [SPFKIT__PTR] = "ptr",
+					 [SPFKIT__IP4] = "ip4",
+					 [SPFKIT__IP6] = "ip6",
+					 [SPFKIT__EXISTS] = "exists",
+					 [SPFKIT__REDIRECT] = "redirect",
+					 [SPFKIT__EXP] = "exp",
+					 [SPFKIT__UNKNOWN_MOD] = "modifier"};
+
+/* Hands ev to the caller's callback, with the current frame and the
+ * running totals filled in. */
+static void emit(spfkit_check *chk, spfkit_event *ev)
+{
+	if (!chk->ev_cb)
+		return;
+	ev->via = "top";
+	ev->domain = chk->domain ? chk->domain : "";
+	if (chk->nframes) {
+		const frame *f = &chk->frames[chk->nframes - 1];
+		ev->depth = (unsigned)(chk->nframes - 1);
+		ev->via = f->kind == FK_INCLUDE    ? "include"
+			  : f->kind == FK_REDIRECT ? "redirect"
+						   : "top";
+		ev->domain = f->domain;
+	}
+	ev->lookups = chk->lookups;
+	ev->void_lookups = chk->voids;
+	chk->ev_cb(chk, ev, chk->ev_ud);
+}
+
+/* A LOOKUP event: the current step uses q's answer (once per step). */
+static void emit_lookup(spfkit_check *chk, query *q)
+{
+	if (!chk->ev_cb || q->reported == chk->serial)
+		return;
+	q->reported = chk->serial;
+	spfkit_event ev;
+	memset(&ev, 0, sizeof ev);
+	ev.kind = SPFKIT_EVENT_LOOKUP;
+	ev.query_id = q->id;
+	ev.name = q->name;
+	ev.type = q->type;
+	ev.status = q->status;
+	ev.items = q->items;
+	ev.nitems = q->nitems;
+	ev.ttl = q->ttl;
+	ev.dnssec = q->dnssec;
+	emit(chk, &ev);
+}
+
+/* A PROBLEM event with the problem text. */
+static void emit_problem(spfkit_check *chk, spfkit_result r, spfkit_reason why,
+			 const char *text)
+{
+	spfkit_event ev;
+	memset(&ev, 0, sizeof ev);
+	ev.kind = SPFKIT_EVENT_PROBLEM;
+	ev.result = r;
+	ev.reason = why;
+	ev.text = text;
+	ev.text_len = strlen(text);
+	emit(chk, &ev);
+}
+
+/* The problem text: what, then visible ASCII of a hostile detail. */
+static void problem_text(spfkit__buf *b, const char *what, const char *detail,
+			 size_t detail_len)
+{
+	spfkit__buf_adds(b, what);
+	if (detail) {
+		for (size_t i = 0; i < detail_len && i < 253; i++) {
+			unsigned char c = (unsigned char)detail[i];
+			spfkit__buf_addc(b, (c >= 0x20 && c < 0x7f) ? (char)c
+								    : '?');
+		}
+	}
+}
+
 /* Ends the check with an error (or none) result and a problem text. */
 static step end_check(spfkit_check *chk, spfkit_result r, spfkit_reason why,
 		      const char *what, const char *detail, size_t detail_len)
@@ -234,18 +326,12 @@ static step end_check(spfkit_check *chk, spfkit_result r, spfkit_reason why,
 	chk->ended = true;
 	spfkit__buf b;
 	spfkit__buf_init(&b, chk->a, 4096);
-	spfkit__buf_adds(&b, what);
-	if (detail) {
-		/* Only visible ASCII of a hostile detail goes into the text. */
-		for (size_t i = 0; i < detail_len && i < 253; i++) {
-			unsigned char c = (unsigned char)detail[i];
-			spfkit__buf_addc(&b, (c >= 0x20 && c < 0x7f) ? (char)c
-								     : '?');
-		}
-	}
+	problem_text(&b, what, detail, detail_len);
 	set_buf(chk, &chk->problem, &b);
 	if (chk->nframes)
 		set_where(chk, chk->nframes - 1);
+	if (chk->problem)
+		emit_problem(chk, r, why, chk->problem);
 	/* RFC 7208 §4.6.4 and §2.6: nothing more is asked once a result is
 	 * known; unanswered queries are dropped. */
 	for (size_t i = 0; i < chk->nqueries; i++)
@@ -258,6 +344,46 @@ static step end_oom(spfkit_check *chk)
 	chk->oom = true;
 	return end_check(chk, SPFKIT_RESULT_TEMPERROR, SPFKIT_REASON_INTERNAL,
 			 "out of memory during the check", NULL, 0);
+}
+
+/* How far an error reaches when walking (spfkit_check_set_walk). */
+typedef enum fail_scope {
+	FAIL_TERM,  /* the term gives no match */
+	FAIL_FRAME, /* the include or redirect frame ends with the error */
+	FAIL_LIMIT  /* reported once; the walk goes on */
+} fail_scope;
+
+static void finish_frame(spfkit_check *chk, spfkit_result r, spfkit_reason why);
+
+/* An error result (§4.6.4, §5, §6): ends the check; when walking, it is
+ * reported and ends only what scope says (the checked domain's own record
+ * failing still ends the walk). */
+static step fail(spfkit_check *chk, fail_scope scope, spfkit_result r,
+		 spfkit_reason why, const char *what, const char *detail,
+		 size_t detail_len)
+{
+	if (!chk->walk || (scope == FAIL_FRAME && chk->nframes <= 1))
+		return end_check(chk, r, why, what, detail, detail_len);
+	if (scope == FAIL_LIMIT) {
+		bool *once = why == SPFKIT_REASON_VOID_LIMIT
+				 ? &chk->walk_over_voids
+				 : &chk->walk_over_terms;
+		if (*once)
+			return S_NOMATCH;
+		*once = true;
+	}
+	spfkit__buf b;
+	spfkit__buf_init(&b, chk->a, 4096);
+	problem_text(&b, what, detail, detail_len);
+	if (b.err) {
+		spfkit__buf_free(&b);
+		return end_oom(chk);
+	}
+	emit_problem(chk, r, why, b.data ? b.data : "");
+	spfkit__buf_free(&b);
+	if (scope == FAIL_FRAME)
+		finish_frame(chk, r, why);
+	return S_NOMATCH;
 }
 
 /* Ranks DNSSEC statuses from weakest to strongest. */
@@ -281,7 +407,7 @@ static void note_dnssec(spfkit_check *chk, spfkit_dnssec s)
 
 /* The query for (name, type): answered, or asked now (*need set). */
 static query *ask(spfkit_check *chk, const char *name, size_t n, uint16_t type,
-		  bool *need)
+		  bool *need, bool report)
 {
 	if (n && name[n - 1] == '.')
 		n--;
@@ -294,6 +420,8 @@ static query *ask(spfkit_check *chk, const char *name, size_t n, uint16_t type,
 				return NULL;
 			}
 			note_dnssec(chk, q->dnssec);
+			if (report)
+				emit_lookup(chk, q);
 			return q;
 		}
 	}
@@ -321,6 +449,15 @@ static query *ask(spfkit_check *chk, const char *name, size_t n, uint16_t type,
 	q->id = ++chk->next_id;
 	chk->queries[chk->nqueries++] = q;
 	*need = true;
+	if (chk->ev_cb) {
+		spfkit_event ev;
+		memset(&ev, 0, sizeof ev);
+		ev.kind = SPFKIT_EVENT_QUERY;
+		ev.query_id = q->id;
+		ev.name = q->name;
+		ev.type = type;
+		emit(chk, &ev);
+	}
 	return NULL;
 }
 
@@ -382,7 +519,8 @@ static step validated_names(spfkit_check *chk, const char *filter,
 		spfkit__buf_free(&rn);
 		return end_oom(chk);
 	}
-	const query *q = ask(chk, rn.data, rn.len, SPFKIT_TYPE_PTR, &need);
+	const query *q =
+	    ask(chk, rn.data, rn.len, SPFKIT_TYPE_PTR, &need, true);
 	spfkit__buf_free(&rn);
 	if (chk->oom)
 		return end_oom(chk);
@@ -402,7 +540,8 @@ static step validated_names(spfkit_check *chk, const char *filter,
 			continue;
 		if (!spfkit__domain_ok(it->data, it->len))
 			continue;
-		fwd[i] = ask(chk, it->data, it->len, addr_type(chk), &need);
+		fwd[i] =
+		    ask(chk, it->data, it->len, addr_type(chk), &need, true);
 		if (chk->oom)
 			return end_oom(chk);
 	}
@@ -519,10 +658,10 @@ static step term_target(spfkit_check *chk, const frame *f,
 	if (s != S_MATCH && s != S_NOMATCH)
 		return s;
 	if (s == S_NOMATCH || !spfkit__domain_ok(out->data, out->len))
-		return end_check(
-		    chk, SPFKIT_RESULT_PERMERROR, SPFKIT_REASON_BAD_TARGET,
-		    "a macro expanded to an unusable domain name: ",
-		    out->data ? out->data : "", out->len);
+		return fail(chk, FAIL_TERM, SPFKIT_RESULT_PERMERROR,
+			    SPFKIT_REASON_BAD_TARGET,
+			    "a macro expanded to an unusable domain name: ",
+			    out->data ? out->data : "", out->len);
 	if (out->data[out->len - 1] == '.')
 		out->data[--out->len] = '\0';
 	return S_MATCH;
@@ -530,7 +669,7 @@ static step term_target(spfkit_check *chk, const frame *f,
 
 /* ---------------------------------------------------------------- terms */
 
-static step term_error_dns(spfkit_check *chk, const query *q)
+static step term_error_dns(spfkit_check *chk, const query *q, fail_scope scope)
 {
 	static const char *const types[] = {[SPFKIT_TYPE_A] = "A",
 					    [SPFKIT_TYPE_PTR] = "PTR",
@@ -545,9 +684,10 @@ static step term_error_dns(spfkit_check *chk, const query *q)
 				 ? types[q->type]
 				 : "?");
 	spfkit__buf_adds(&b, " ");
-	step s =
-	    end_check(chk, SPFKIT_RESULT_TEMPERROR, SPFKIT_REASON_DNS_ERROR,
-		      b.data ? b.data : "", q->name, q->name_len);
+	step s = b.err ? end_oom(chk)
+		       : fail(chk, scope, SPFKIT_RESULT_TEMPERROR,
+			      SPFKIT_REASON_DNS_ERROR, b.data ? b.data : "",
+			      q->name, q->name_len);
 	spfkit__buf_free(&b);
 	return s;
 }
@@ -556,12 +696,23 @@ static step term_error_dns(spfkit_check *chk, const query *q)
  * limit is a permerror at that moment. */
 static step add_void(spfkit_check *chk, const query *q)
 {
-	if (++chk->voids > chk->cfg->limits[SPFKIT_LIMIT_VOID_LOOKUPS])
-		return end_check(
-		    chk, SPFKIT_RESULT_PERMERROR, SPFKIT_REASON_VOID_LIMIT,
-		    "too many void lookups (limit 2, RFC 7208 4.6.4); "
-		    "the last was for ",
-		    q->name, q->name_len);
+	chk->voids++;
+	if (chk->ev_cb) {
+		spfkit_event ev;
+		memset(&ev, 0, sizeof ev);
+		ev.kind = SPFKIT_EVENT_VOID;
+		ev.query_id = q->id;
+		ev.name = q->name;
+		ev.type = q->type;
+		ev.status = q->status;
+		emit(chk, &ev);
+	}
+	if (chk->voids > chk->cfg->limits[SPFKIT_LIMIT_VOID_LOOKUPS])
+		return fail(chk, FAIL_LIMIT, SPFKIT_RESULT_PERMERROR,
+			    SPFKIT_REASON_VOID_LIMIT,
+			    "too many void lookups (limit 2, RFC 7208 4.6.4); "
+			    "the last was for ",
+			    q->name, q->name_len);
 	return S_NOMATCH;
 }
 
@@ -579,13 +730,13 @@ static step eval_a(spfkit_check *chk, frame *f, const spfkit__term *t,
 		   const char *target, size_t tn)
 {
 	bool need = false;
-	const query *q = ask(chk, target, tn, addr_type(chk), &need);
+	const query *q = ask(chk, target, tn, addr_type(chk), &need, true);
 	if (chk->oom)
 		return end_oom(chk);
 	if (!q)
 		return S_NEED;
 	if (q->status == SPFKIT_DNS_TEMPFAIL)
-		return term_error_dns(chk, q);
+		return term_error_dns(chk, q, FAIL_TERM);
 	if (count_void(chk, f, q) == S_ENDED)
 		return S_ENDED;
 	for (size_t i = 0; i < q->nitems; i++)
@@ -598,21 +749,21 @@ static step eval_mx(spfkit_check *chk, frame *f, const spfkit__term *t,
 		    const char *target, size_t tn)
 {
 	bool need = false;
-	const query *q = ask(chk, target, tn, SPFKIT_TYPE_MX, &need);
+	const query *q = ask(chk, target, tn, SPFKIT_TYPE_MX, &need, true);
 	if (chk->oom)
 		return end_oom(chk);
 	if (!q)
 		return S_NEED;
 	if (q->status == SPFKIT_DNS_TEMPFAIL)
-		return term_error_dns(chk, q);
+		return term_error_dns(chk, q, FAIL_TERM);
 	if (count_void(chk, f, q) == S_ENDED)
 		return S_ENDED;
 	/* RFC 7208 §4.6.4: more than 10 MX names is a permerror. */
 	if (q->total > chk->cfg->limits[SPFKIT_LIMIT_MX_NAMES])
-		return end_check(chk, SPFKIT_RESULT_PERMERROR,
-				 SPFKIT_REASON_MX_LIMIT,
-				 "more than 10 MX names (RFC 7208 4.6.4) for ",
-				 q->name, q->name_len);
+		return fail(chk, FAIL_TERM, SPFKIT_RESULT_PERMERROR,
+			    SPFKIT_REASON_MX_LIMIT,
+			    "more than 10 MX names (RFC 7208 4.6.4) for ",
+			    q->name, q->name_len);
 	/* Ask for every exchange's addresses at once; judge them in order. */
 	const query *fwd[MAX_ITEMS];
 	for (size_t i = 0; i < q->nitems; i++) {
@@ -620,7 +771,8 @@ static step eval_mx(spfkit_check *chk, frame *f, const spfkit__term *t,
 		fwd[i] = NULL;
 		if (it->len == 0 || !spfkit__domain_ok(it->data, it->len))
 			continue; /* a null MX (RFC 7505) names no host */
-		fwd[i] = ask(chk, it->data, it->len, addr_type(chk), &need);
+		fwd[i] =
+		    ask(chk, it->data, it->len, addr_type(chk), &need, true);
 		if (chk->oom)
 			return end_oom(chk);
 	}
@@ -634,7 +786,7 @@ static step eval_mx(spfkit_check *chk, frame *f, const spfkit__term *t,
 		if (!fwd[i])
 			continue;
 		if (fwd[i]->status == SPFKIT_DNS_TEMPFAIL)
-			return term_error_dns(chk, fwd[i]);
+			return term_error_dns(chk, fwd[i], FAIL_TERM);
 		if (is_void(fwd[i]) && add_void(chk, fwd[i]) == S_ENDED)
 			return S_ENDED;
 	}
@@ -664,13 +816,13 @@ static step eval_exists(spfkit_check *chk, frame *f, const char *target,
 {
 	bool need = false;
 	/* RFC 7208 §5.7: always an A query, whatever the client's family. */
-	const query *q = ask(chk, target, tn, SPFKIT_TYPE_A, &need);
+	const query *q = ask(chk, target, tn, SPFKIT_TYPE_A, &need, true);
 	if (chk->oom)
 		return end_oom(chk);
 	if (!q)
 		return S_NEED;
 	if (q->status == SPFKIT_DNS_TEMPFAIL)
-		return term_error_dns(chk, q);
+		return term_error_dns(chk, q, FAIL_TERM);
 	if (count_void(chk, f, q) == S_ENDED)
 		return S_ENDED;
 	return q->nitems ? S_MATCH : S_NOMATCH;
@@ -698,22 +850,84 @@ static step push_frame(spfkit_check *chk, frame_kind kind, const char *d,
 	f->state = FS_FETCH;
 	f->domain = copy;
 	f->domain_len = dn;
+	chk->serial++;
+	if (chk->ev_cb) {
+		spfkit_event ev;
+		memset(&ev, 0, sizeof ev);
+		ev.kind = SPFKIT_EVENT_FRAME;
+		emit(chk, &ev);
+	}
 	return S_PUSHED;
 }
 
-/* RFC 7208 §4.6.4: include, a, mx, ptr, exists and redirect count toward
- * the limit of 10, across the whole check, when they are reached. */
-static step count_term(spfkit_check *chk, frame *f, const spfkit__term *t)
+/* Walking goes on past the limit of 10, so it needs its own end: an
+ * include or redirect of a domain already being evaluated is a loop (a
+ * check ends it at the limit), and past WALK_MAX_TERMS counted terms the
+ * walk stops (macros can make endless new names). S_MATCH: go on. */
+#define WALK_MAX_TERMS 200
+static step walk_guard(spfkit_check *chk, const char *d, size_t dn)
 {
-	if (f->counted)
-		return S_NOMATCH;
-	f->counted = true;
-	if (++chk->lookups > chk->cfg->limits[SPFKIT_LIMIT_DNS_TERMS])
+	if (!chk->walk)
+		return S_MATCH;
+	if (chk->lookups > WALK_MAX_TERMS)
 		return end_check(chk, SPFKIT_RESULT_PERMERROR,
 				 SPFKIT_REASON_LOOKUP_LIMIT,
-				 "more than 10 DNS-querying terms (RFC 7208 "
-				 "4.6.4); the 11th is ",
-				 f->rec->text + t->pos, t->len);
+				 "the walk stopped after 200 DNS-querying "
+				 "terms; a check stops at the 11th",
+				 NULL, 0);
+	for (size_t i = 0; i < chk->nframes; i++)
+		if (spfkit__ieq(chk->frames[i].domain,
+				chk->frames[i].domain_len, d, dn))
+			return fail(chk, FAIL_TERM, SPFKIT_RESULT_PERMERROR,
+				    SPFKIT_REASON_LOOKUP_LIMIT,
+				    "a loop: a check goes round until the "
+				    "limit of 10 terms (RFC 7208 4.6.4); "
+				    "already evaluating ",
+				    d, dn);
+	return S_MATCH;
+}
+
+/* Term t of frame f is reached: a TERM event, and RFC 7208 §4.6.4:
+ * include, a, mx, ptr, exists and redirect count toward the limit of 10,
+ * across the whole check, when they are reached. Once per term. */
+static step reach_term(spfkit_check *chk, frame *f, const spfkit__term *t)
+{
+	if (f->announced)
+		return S_NOMATCH;
+	f->announced = true;
+	chk->serial++;
+	bool dns = t->mech != SPFKIT__ALL && t->mech != SPFKIT__IP4 &&
+		   t->mech != SPFKIT__IP6;
+	if (dns) {
+		f->counted = true;
+		chk->lookups++;
+	}
+	if (chk->ev_cb) {
+		spfkit_event ev;
+		memset(&ev, 0, sizeof ev);
+		ev.kind = SPFKIT_EVENT_TERM;
+		ev.text = f->rec->text + t->pos;
+		ev.text_len = t->len;
+		ev.mechanism = mech_names[t->mech];
+		ev.qualifier = t->qualifier;
+		ev.counted = dns;
+		ev.cidr4 = t->cidr4;
+		ev.cidr6 = t->cidr6;
+		if (t->mech == SPFKIT__IP4 || t->mech == SPFKIT__IP6) {
+			bool v4 = t->mech == SPFKIT__IP4;
+			ev.family = v4 ? 4 : 6;
+			ev.addr = t->addr;
+			ev.cidr = v4 ? (t->cidr4 < 0 ? 32 : t->cidr4)
+				     : (t->cidr6 < 0 ? 128 : t->cidr6);
+		}
+		emit(chk, &ev);
+	}
+	if (dns && chk->lookups > chk->cfg->limits[SPFKIT_LIMIT_DNS_TERMS])
+		return fail(chk, FAIL_LIMIT, SPFKIT_RESULT_PERMERROR,
+			    SPFKIT_REASON_LOOKUP_LIMIT,
+			    "more than 10 DNS-querying terms (RFC 7208 "
+			    "4.6.4); the 11th is ",
+			    f->rec->text + t->pos, t->len);
 	return S_NOMATCH;
 }
 
@@ -736,7 +950,9 @@ static step eval_mech(spfkit_check *chk, frame *f, const spfkit__term *t)
 	switch (t->mech) {
 	case SPFKIT__ALL: return S_MATCH;
 	case SPFKIT__IP4:
-	case SPFKIT__IP6: return ip_term_matches(chk, t) ? S_MATCH : S_NOMATCH;
+	case SPFKIT__IP6:
+		return !chk->walk && ip_term_matches(chk, t) ? S_MATCH
+							     : S_NOMATCH;
 	default: break;
 	}
 	if (f->child_done) {
@@ -744,8 +960,6 @@ static step eval_mech(spfkit_check *chk, frame *f, const spfkit__term *t)
 		return f->child_result == SPFKIT_RESULT_PASS ? S_MATCH
 							     : S_NOMATCH;
 	}
-	if (count_term(chk, f, t) == S_ENDED)
-		return S_ENDED;
 	spfkit__buf target;
 	spfkit__buf_init(&target, chk->a, 1024);
 	step s = term_target(chk, f, t, &target);
@@ -758,10 +972,15 @@ static step eval_mech(spfkit_check *chk, frame *f, const spfkit__term *t)
 		case SPFKIT__PTR: s = eval_ptr(chk, f, d, dn); break;
 		case SPFKIT__EXISTS: s = eval_exists(chk, f, d, dn); break;
 		case SPFKIT__INCLUDE:
-			s = push_frame(chk, FK_INCLUDE, d, dn);
+			s = walk_guard(chk, d, dn);
+			if (s == S_MATCH)
+				s = push_frame(chk, FK_INCLUDE, d, dn);
 			break;
 		default: s = S_NOMATCH; break;
 		}
+		/* Walking: no address-based term holds the client. */
+		if (s == S_MATCH && chk->walk && t->mech != SPFKIT__INCLUDE)
+			s = S_NOMATCH;
 	}
 	spfkit__buf_free(&target);
 	return s;
@@ -783,6 +1002,14 @@ static spfkit_result qualifier_result(char q)
  * end the check. */
 static void finish_frame(spfkit_check *chk, spfkit_result r, spfkit_reason why)
 {
+	if (chk->ev_cb) {
+		spfkit_event ev;
+		memset(&ev, 0, sizeof ev);
+		ev.kind = SPFKIT_EVENT_FRAME_END;
+		ev.result = r;
+		ev.reason = why;
+		emit(chk, &ev);
+	}
 	chk->nframes--;
 	if (chk->nframes == 0) {
 		chk->result = r;
@@ -833,7 +1060,7 @@ static void prefetch_target(spfkit_check *chk, const frame *f,
 		chk->oom = true;
 	else if (!target.err && spfkit__domain_ok(target.data, target.len)) {
 		bool need = false;
-		ask(chk, target.data, target.len, type, &need);
+		ask(chk, target.data, target.len, type, &need, false);
 	}
 	spfkit__buf_free(&target);
 }
@@ -865,7 +1092,9 @@ static void prefetch(spfkit_check *chk, const frame *f)
 		switch (t->mech) {
 		case SPFKIT__ALL: decided = true; continue;
 		case SPFKIT__IP4:
-		case SPFKIT__IP6: decided = ip_term_matches(chk, t); continue;
+		case SPFKIT__IP6:
+			decided = !chk->walk && ip_term_matches(chk, t);
+			continue;
 		case SPFKIT__INCLUDE: type = SPFKIT_TYPE_TXT; break;
 		case SPFKIT__A: type = addr_type(chk); break;
 		case SPFKIT__MX: type = SPFKIT_TYPE_MX; break;
@@ -886,19 +1115,21 @@ static step fetch_record(spfkit_check *chk, frame *f)
 {
 	const char *text = NULL;
 	size_t text_len = 0;
+	uint32_t ttl = 0;
 	if (f->kind == FK_TOP && chk->has_override) {
 		text = chk->override;
 		text_len = chk->override_len;
 	} else {
 		bool need = false;
-		const query *q =
-		    ask(chk, f->domain, f->domain_len, SPFKIT_TYPE_TXT, &need);
+		const query *q = ask(chk, f->domain, f->domain_len,
+				     SPFKIT_TYPE_TXT, &need, true);
 		if (chk->oom)
 			return end_oom(chk);
 		if (!q)
 			return S_NEED;
 		if (q->status == SPFKIT_DNS_TEMPFAIL)
-			return term_error_dns(chk, q);
+			return term_error_dns(chk, q, FAIL_FRAME);
+		ttl = q->ttl;
 		size_t found = 0;
 		for (size_t i = 0; i < q->nitems; i++)
 			if (spfkit__is_spf_record(q->items[i].data,
@@ -909,12 +1140,11 @@ static step fetch_record(spfkit_check *chk, frame *f)
 				}
 			}
 		if (found > 1)
-			return end_check(
-			    chk, SPFKIT_RESULT_PERMERROR,
-			    SPFKIT_REASON_MULTIPLE_RECORDS,
-			    "more than one v=spf1 record (RFC 7208 "
-			    "4.5) at ",
-			    f->domain, f->domain_len);
+			return fail(chk, FAIL_FRAME, SPFKIT_RESULT_PERMERROR,
+				    SPFKIT_REASON_MULTIPLE_RECORDS,
+				    "more than one v=spf1 record (RFC 7208 "
+				    "4.5) at ",
+				    f->domain, f->domain_len);
 		if (found == 0) {
 			if (f->kind == FK_TOP)
 				return end_check(
@@ -924,8 +1154,8 @@ static step fetch_record(spfkit_check *chk, frame *f)
 					? "the domain does not exist: "
 					: "no v=spf1 record published at ",
 				    f->domain, f->domain_len);
-			return end_check(
-			    chk, SPFKIT_RESULT_PERMERROR,
+			return fail(
+			    chk, FAIL_FRAME, SPFKIT_RESULT_PERMERROR,
 			    f->kind == FK_INCLUDE ? SPFKIT_REASON_INCLUDE_NONE
 						  : SPFKIT_REASON_REDIRECT_NONE,
 			    f->kind == FK_INCLUDE
@@ -935,6 +1165,15 @@ static step fetch_record(spfkit_check *chk, frame *f)
 				  "(RFC 7208 6.1): ",
 			    f->domain, f->domain_len);
 		}
+	}
+	if (chk->ev_cb) {
+		spfkit_event ev;
+		memset(&ev, 0, sizeof ev);
+		ev.kind = SPFKIT_EVENT_RECORD;
+		ev.text = text;
+		ev.text_len = text_len;
+		ev.ttl = ttl;
+		emit(chk, &ev);
 	}
 	spfkit__record *rec = NULL;
 	spfkit__parse_error perr;
@@ -949,9 +1188,11 @@ static step fetch_record(spfkit_check *chk, frame *f)
 				f->domain_len < 253 ? f->domain_len : 253);
 		spfkit__buf_adds(&b, ": ");
 		spfkit__buf_adds(&b, perr.msg);
-		step s = end_check(chk, SPFKIT_RESULT_PERMERROR,
-				   SPFKIT_REASON_SYNTAX,
-				   b.data ? b.data : "syntax error", NULL, 0);
+		step s = b.err
+			     ? end_oom(chk)
+			     : fail(chk, FAIL_FRAME, SPFKIT_RESULT_PERMERROR,
+				    SPFKIT_REASON_SYNTAX,
+				    b.data ? b.data : "syntax error", NULL, 0);
 		spfkit__buf_free(&b);
 		return s;
 	}
@@ -979,7 +1220,18 @@ static step step_frame(spfkit_check *chk)
 				f->ti++;
 				continue;
 			}
-			step s = eval_mech(chk, f, t);
+			step s = reach_term(chk, f, t);
+			if (s == S_NOMATCH)
+				s = eval_mech(chk, f, t);
+			if ((s == S_MATCH || s == S_NOMATCH) && chk->ev_cb) {
+				spfkit_event ev;
+				memset(&ev, 0, sizeof ev);
+				ev.kind = SPFKIT_EVENT_TERM_END;
+				ev.text = f->rec->text + t->pos;
+				ev.text_len = t->len;
+				ev.matched = s == S_MATCH;
+				emit(chk, &ev);
+			}
 			if (s == S_MATCH) {
 				note_match(chk, k, t,
 					   t->mech == SPFKIT__INCLUDE);
@@ -991,7 +1243,8 @@ static step step_frame(spfkit_check *chk)
 			if (s != S_NOMATCH)
 				return s;
 			f->ti++;
-			f->counted = f->voided = f->child_done = false;
+			f->announced = f->counted = f->voided = f->child_done =
+			    false;
 		}
 		f->state = FS_AFTER;
 	}
@@ -1005,7 +1258,7 @@ static step step_frame(spfkit_check *chk)
 		finish_frame(chk, f->child_result, f->child_reason);
 		return S_NOMATCH;
 	}
-	if (count_term(chk, f, t) == S_ENDED)
+	if (reach_term(chk, f, t) == S_ENDED)
 		return S_ENDED;
 	spfkit__buf target;
 	spfkit__buf_init(&target, chk->a, 1024);
@@ -1014,7 +1267,18 @@ static step step_frame(spfkit_check *chk)
 		/* A redirect's result stands for the whole record; the
 		 * decider of what follows is in the target. */
 		chk->decider_rec = NULL;
-		s = push_frame(chk, FK_REDIRECT, target.data, target.len);
+		s = walk_guard(chk, target.data, target.len);
+		if (s == S_MATCH)
+			s = push_frame(chk, FK_REDIRECT, target.data,
+				       target.len);
+		else if (s == S_NOMATCH)
+			finish_frame(chk, SPFKIT_RESULT_PERMERROR,
+				     SPFKIT_REASON_LOOKUP_LIMIT);
+	} else if (s == S_NOMATCH) {
+		/* Walking past a bad redirect target: the frame ends with
+		 * the error that was reported. */
+		finish_frame(chk, SPFKIT_RESULT_PERMERROR,
+			     SPFKIT_REASON_BAD_TARGET);
 	}
 	spfkit__buf_free(&target);
 	return s;
@@ -1058,7 +1322,7 @@ static step explain(spfkit_check *chk)
 		    spfkit__domain_ok(name.data, name.len)) {
 			bool need = false;
 			q = ask(chk, name.data, name.len, SPFKIT_TYPE_TXT,
-				&need);
+				&need, true);
 			if (chk->oom)
 				s = end_oom(chk);
 			else if (!q)
@@ -1316,6 +1580,27 @@ int spfkit_check_set_record(spfkit_check *chk, const char *record, size_t len)
 	return rc;
 }
 
+int spfkit_check_set_events(spfkit_check *chk, spfkit_event_cb cb, void *ud)
+{
+	if (!chk)
+		return SPFKIT_EINVAL;
+	if (chk->started)
+		return SPFKIT_ESTATE;
+	chk->ev_cb = cb;
+	chk->ev_ud = cb ? ud : NULL;
+	return SPFKIT_OK;
+}
+
+int spfkit_check_set_walk(spfkit_check *chk, int on)
+{
+	if (!chk)
+		return SPFKIT_EINVAL;
+	if (chk->started)
+		return SPFKIT_ESTATE;
+	chk->walk = on != 0;
+	return SPFKIT_OK;
+}
+
 int spfkit_check_set_userdata(spfkit_check *chk, void *ud)
 {
 	if (!chk)
@@ -1437,7 +1722,8 @@ int spfkit_check_answer_dnssec(spfkit_check *chk, unsigned id,
 		if (!items)
 			return SPFKIT_ENOMEM;
 	}
-	size_t nitems = 0, total = 0;
+	size_t nitems = 0, total = 0, octets = 0;
+	uint32_t ttl = 0;
 	for (size_t i = 0; status == SPFKIT_DNS_NOERROR && i < n; i++) {
 		spfkit__buf b;
 		spfkit__buf_init(&b, chk->a, MAX_TXT);
@@ -1450,6 +1736,9 @@ int spfkit_check_answer_dnssec(spfkit_check *chk, unsigned id,
 			return SPFKIT_ENOMEM;
 		}
 		if (ok) {
+			if (total == 0 || rrs[i].ttl < ttl)
+				ttl = rrs[i].ttl;
+			octets += rrs[i].rdlen;
 			total++;
 			if (nitems < keep) {
 				size_t len = b.len;
@@ -1475,6 +1764,21 @@ int spfkit_check_answer_dnssec(spfkit_check *chk, unsigned id,
 	q->items = items;
 	q->nitems = nitems;
 	q->total = total;
+	q->ttl = ttl;
+	if (chk->ev_cb) {
+		spfkit_event ev;
+		memset(&ev, 0, sizeof ev);
+		ev.kind = SPFKIT_EVENT_ANSWER;
+		ev.query_id = q->id;
+		ev.name = q->name;
+		ev.type = q->type;
+		ev.status = status;
+		ev.nitems = total;
+		ev.ttl = ttl;
+		ev.rdata_octets = octets;
+		ev.dnssec = dnssec;
+		emit(chk, &ev);
+	}
 	return SPFKIT_OK;
 }
 
@@ -1516,6 +1820,10 @@ int spfkit_check_run(spfkit_check *chk, uint64_t now_ms)
 	}
 	if (!chk->ended && chk->result == SPFKIT_RESULT_FAIL &&
 	    !chk->explanation) {
+		if (!chk->explaining) {
+			chk->explaining = true;
+			chk->serial++;
+		}
 		step s = explain(chk);
 		if (s == S_NEED && spfkit_check_pending(chk))
 			return SPFKIT_WANT_DNS;
@@ -1529,6 +1837,17 @@ int spfkit_check_run(spfkit_check *chk, uint64_t now_ms)
 	for (size_t i = 0; i < chk->nqueries; i++)
 		chk->queries[i]->answered = true;
 	chk->done = true;
+	if (chk->ev_cb) {
+		spfkit_event ev;
+		memset(&ev, 0, sizeof ev);
+		ev.kind = SPFKIT_EVENT_RESULT;
+		ev.result = chk->result;
+		ev.reason = chk->reason;
+		const char *exp = spfkit_check_explanation(chk);
+		ev.text = exp;
+		ev.text_len = exp ? strlen(exp) : 0;
+		emit(chk, &ev);
+	}
 	return SPFKIT_DONE;
 }
 

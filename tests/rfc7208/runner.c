@@ -11,6 +11,12 @@
  * fail with an explanation: key, the explanation is exactly that text (the
  * default explanation is set to the literal "DEFAULT", as the suite
  * expects). Exit status: 0 all passed, 1 some failed, 2 bad use.
+ *
+ * Every check also runs with an event callback that tallies what the
+ * evaluator reports (trace, tree and lint are built on these events): the
+ * counted terms and void lookups must equal the check's own counters, the
+ * RESULT event its result, and every used answer must have been asked.
+ * Each case is then walked (spfkit_check_set_walk) and the same must hold.
  */
 #include <arpa/inet.h>
 #include <stdbool.h>
@@ -126,11 +132,96 @@ static int check_traced(const spfkit_zone *zone, spfkit_check *chk)
 	}
 }
 
+/* What the events of one check added up to. */
+typedef struct tally {
+	unsigned terms_counted, voids, results, frames, frame_ends, problems;
+	unsigned max_query_id, bad_lookups;
+	spfkit_result result;
+	unsigned last_lookups, last_voids;
+} tally;
+
+static void on_event(const spfkit_check *chk, const spfkit_event *ev, void *ud)
+{
+	(void)chk;
+	tally *t = ud;
+	switch (ev->kind) {
+	case SPFKIT_EVENT_QUERY:
+		if (ev->query_id > t->max_query_id)
+			t->max_query_id = ev->query_id;
+		break;
+	case SPFKIT_EVENT_LOOKUP:
+		if (ev->query_id == 0 || ev->query_id > t->max_query_id ||
+		    !ev->name)
+			t->bad_lookups++;
+		break;
+	case SPFKIT_EVENT_TERM: t->terms_counted += ev->counted != 0; break;
+	case SPFKIT_EVENT_VOID: t->voids++; break;
+	case SPFKIT_EVENT_FRAME: t->frames++; break;
+	case SPFKIT_EVENT_FRAME_END: t->frame_ends++; break;
+	case SPFKIT_EVENT_PROBLEM: t->problems++; break;
+	case SPFKIT_EVENT_RESULT:
+		t->results++;
+		t->result = ev->result;
+		break;
+	default: break;
+	}
+	t->last_lookups = ev->lookups;
+	t->last_voids = ev->void_lookups;
+}
+
+/* Do the events agree with the finished check? NULL, or what differs. */
+static const char *tally_problem(const tally *t, const spfkit_check *chk)
+{
+	if (t->results != 1 || t->result != spfkit_check_result(chk))
+		return "RESULT event";
+	if (t->terms_counted != spfkit_check_lookups(chk) ||
+	    t->last_lookups != spfkit_check_lookups(chk))
+		return "counted TERM events";
+	if (t->voids != spfkit_check_void_lookups(chk) ||
+	    t->last_voids != spfkit_check_void_lookups(chk))
+		return "VOID events";
+	if (t->max_query_id != spfkit_check_queries(chk) || t->bad_lookups)
+		return "QUERY/LOOKUP events";
+	if (t->frame_ends > t->frames ||
+	    (t->problems == 0 && t->frame_ends != t->frames))
+		return "FRAME/FRAME_END events";
+	return NULL;
+}
+
+/* Walks the case (spfkit_check_set_walk) and checks its events. */
+static const char *walk_case(const spfkit_zone *zone, const char *host,
+			     const yaml_node_t *mailfrom,
+			     const yaml_node_t *helo)
+{
+	spfkit_config *cfg = NULL;
+	spfkit_check *chk = NULL;
+	tally t;
+	memset(&t, 0, sizeof t);
+	const char *sender = scalar(mailfrom), *name = scalar(helo);
+	const char *why = "walk setup";
+	if (spfkit_config_new(&cfg, NULL) == SPFKIT_OK &&
+	    spfkit_check_new(&chk, cfg) == SPFKIT_OK &&
+	    spfkit_check_set_ip(chk, host ? host : "") == SPFKIT_OK &&
+	    spfkit_check_set_sender(chk, sender ? sender : "",
+				    scalar_len(mailfrom)) == SPFKIT_OK &&
+	    spfkit_check_set_helo(chk, name ? name : "", scalar_len(helo)) ==
+		SPFKIT_OK &&
+	    spfkit_check_set_walk(chk, 1) == SPFKIT_OK &&
+	    spfkit_check_set_events(chk, on_event, &t) == SPFKIT_OK) {
+		why = spfkit_zone_check(zone, chk, 0) == SPFKIT_OK
+			  ? tally_problem(&t, chk)
+			  : "walk run";
+	}
+	spfkit_check_free(chk);
+	spfkit_config_free(cfg);
+	return why;
+}
+
 /* Sets up and runs one check; *problem names an API failure. */
 static int run_check(const spfkit_zone *zone, spfkit_config **cfgp,
 		     spfkit_check **chkp, const char *host,
 		     const yaml_node_t *mailfrom, const yaml_node_t *helo,
-		     bool verbose, const char **problem)
+		     bool verbose, tally *t, const char **problem)
 {
 	int rc;
 	*problem = "config";
@@ -160,6 +251,9 @@ static int run_check(const spfkit_zone *zone, spfkit_config **cfgp,
 	*problem = "set_helo";
 	if ((rc = spfkit_check_set_helo(*chkp, name ? name : "",
 					scalar_len(helo))) < 0)
+		return rc;
+	*problem = "set_events";
+	if ((rc = spfkit_check_set_events(*chkp, on_event, t)) < 0)
 		return rc;
 	*problem = "check";
 	return verbose ? check_traced(zone, *chkp)
@@ -194,8 +288,10 @@ static void run_case(const spfkit_zone *zone, yaml_document_t *doc,
 	spfkit_config *cfg = NULL;
 	spfkit_check *chk = NULL;
 	const char *step;
-	int rc =
-	    run_check(zone, &cfg, &chk, host, mailfrom, helo, verbose, &step);
+	tally t;
+	memset(&t, 0, sizeof t);
+	int rc = run_check(zone, &cfg, &chk, host, mailfrom, helo, verbose, &t,
+			   &step);
 	bool ok = false;
 	if (rc < 0) {
 		printf("FAIL %s / %s: %s: %s want ", desc, name, step,
@@ -216,6 +312,14 @@ static void run_case(const spfkit_zone *zone, yaml_document_t *doc,
 			       (!exp || strcmp(exp, want_exp) != 0);
 		if (exp_bad)
 			ok = false;
+		const char *ev_bad = tally_problem(&t, chk);
+		if (!ev_bad)
+			ev_bad = walk_case(zone, host, mailfrom, helo);
+		if (ev_bad) {
+			printf("FAIL %s / %s: events disagree: %s\n", desc,
+			       name, ev_bad);
+			ok = false;
+		}
 		if (!ok) {
 			printf("FAIL %s / %s: got %s (", desc, name, got);
 			put_str(stdout, why);

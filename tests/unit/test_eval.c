@@ -3,6 +3,7 @@
  * zone driver: the limits, the identities, and the hostile inputs that
  * broke other implementations. Each case asserts the RFC 7208 result.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,15 @@ static const char zone_yaml[] =
     "j2.ten.example:\n"
     "  - TXT: \"v=spf1 a:h.tree.example a:h.tree.example a:h.tree.example "
     "a:h.tree.example ?all\"\n"
+    /* walking past errors inside includes (spfkit_check_set_walk) */
+    "walk.example:\n"
+    "  - TXT: \"v=spf1 include:none.walk.example include:bad.walk.example "
+    "a:gone.walk.example ip4:192.0.2.0/24 -all\"\n"
+    "bad.walk.example:\n"
+    "  - TXT: \"v=spf1 ipv4:192.0.2.1 -all\"\n"
+    "loop.example:\n"
+    "  - TXT: \"v=spf1 a include:loop.example -all\"\n"
+    "  - A: 192.0.2.7\n"
     "nul.example:\n"
     "  - TXT: \"v=spf1 -all\\0 +all\"\n"
     "joined.example:\n"
@@ -547,6 +557,142 @@ static void test_api_misuse(spfkit_config *cfg)
 		 SPFKIT_EPARSE, "bad default exp");
 }
 
+/* What the events of one check were: counts by kind, and the texts of
+ * the TERM and PROBLEM events in order. */
+typedef struct ev_log {
+	unsigned n[SPFKIT_EVENT_RESULT + 1];
+	unsigned counted, matched, max_depth;
+	char terms[2048], problems[2048];
+	spfkit_result result;
+} ev_log;
+
+static void log_event(const spfkit_check *chk, const spfkit_event *ev, void *ud)
+{
+	(void)chk;
+	ev_log *l = ud;
+	l->n[ev->kind]++;
+	if (ev->depth > l->max_depth)
+		l->max_depth = ev->depth;
+	char *dst = NULL;
+	if (ev->kind == SPFKIT_EVENT_TERM) {
+		l->counted += ev->counted != 0;
+		dst = l->terms;
+	} else if (ev->kind == SPFKIT_EVENT_PROBLEM) {
+		dst = l->problems;
+	} else if (ev->kind == SPFKIT_EVENT_TERM_END) {
+		l->matched += ev->matched != 0;
+	} else if (ev->kind == SPFKIT_EVENT_RESULT) {
+		l->result = ev->result;
+	}
+	if (dst) {
+		size_t used = strlen(dst);
+		snprintf(dst + used, 2048 - used, "%s%.*s", used ? "|" : "",
+			 (int)ev->text_len, ev->text);
+	}
+}
+
+static spfkit_check *run_logged(spfkit_config *cfg, spfkit_zone *z,
+				const char *ip, const char *sender, bool walk,
+				ev_log *l)
+{
+	memset(l, 0, sizeof *l);
+	spfkit_check *chk = NULL;
+	spfkit_check_new(&chk, cfg);
+	spfkit_check_set_ip(chk, ip);
+	spfkit_check_set_sender(chk, sender, strlen(sender));
+	T_EQ_INT(spfkit_check_set_walk(chk, walk), SPFKIT_OK, "set_walk");
+	T_EQ_INT(spfkit_check_set_events(chk, log_event, l), SPFKIT_OK,
+		 "set_events");
+	T_EQ_INT(spfkit_zone_check(z, chk, 1000), SPFKIT_OK, sender);
+	T_EQ_INT(l->n[SPFKIT_EVENT_RESULT], 1, "one RESULT event");
+	T_EQ_INT(l->result, spfkit_check_result(chk), "RESULT event result");
+	T_EQ_INT(l->counted, spfkit_check_lookups(chk), "counted TERMs");
+	T_EQ_INT(l->n[SPFKIT_EVENT_VOID], spfkit_check_void_lookups(chk),
+		 "VOID events");
+	T_EQ_INT(l->n[SPFKIT_EVENT_QUERY], spfkit_check_queries(chk),
+		 "QUERY events");
+	return chk;
+}
+
+/* The events trace, tree and lint are built on, and walking. */
+static void test_events(spfkit_config *cfg, spfkit_zone *z)
+{
+	ev_log l;
+	/* A check stops at the 11th term, and says so once. */
+	spfkit_check *chk =
+	    run_logged(cfg, z, "203.0.113.1", "a@tree.example", false, &l);
+	T_EQ_INT(spfkit_check_result(chk), SPFKIT_RESULT_PERMERROR,
+		 "tree.example");
+	T_EQ_INT(l.counted, 11, "11 counted terms");
+	T_EQ_INT(l.n[SPFKIT_EVENT_PROBLEM], 1, "one problem");
+	T_CHECK(strstr(l.problems, "the 11th is a:h.tree.example") != NULL,
+		"problem text: %s", l.problems);
+	T_EQ_INT(l.n[SPFKIT_EVENT_FRAME], 4, "frames reached");
+	spfkit_check_free(chk);
+
+	/* Walking the same tree from the address its a terms hold: no a
+	 * matches, all 12 terms are reached, the limit is reported once
+	 * and the walk ends at -all. */
+	chk = run_logged(cfg, z, "198.51.100.1", "a@tree.example", true, &l);
+	T_EQ_INT(spfkit_check_result(chk), SPFKIT_RESULT_FAIL, "walk result");
+	T_EQ_INT(spfkit_check_lookups(chk), 12, "walk counts every term");
+	T_EQ_INT(l.n[SPFKIT_EVENT_PROBLEM], 1, "limit reported once");
+	T_EQ_INT(l.n[SPFKIT_EVENT_FRAME], 4, "walk frames");
+	T_EQ_INT(l.n[SPFKIT_EVENT_FRAME_END], 4, "walk frame ends");
+	T_EQ_INT(l.n[SPFKIT_EVENT_TERM], 16, "walk terms: 3 + 3 x 4 + 1");
+	T_EQ_INT(l.matched, 4, "only the three ?all and -all matched");
+	T_EQ_INT(l.max_depth, 1, "depth");
+	spfkit_check_free(chk);
+	/* Without walking the first a matches and the include passes. */
+	chk = run_logged(cfg, z, "198.51.100.1", "a@tree.example", false, &l);
+	T_EQ_INT(spfkit_check_result(chk), SPFKIT_RESULT_PASS, "no walk");
+	T_EQ_INT(l.matched, 2, "a, then the include");
+	spfkit_check_free(chk);
+
+	/* A check ends at the first broken include; a walk reports each
+	 * problem and goes on to the end. */
+	chk = run_logged(cfg, z, "192.0.2.1", "a@walk.example", false, &l);
+	T_EQ_INT(spfkit_check_result(chk), SPFKIT_RESULT_PERMERROR,
+		 "walk.example checked");
+	T_EQ_INT(spfkit_check_reason(chk), SPFKIT_REASON_INCLUDE_NONE,
+		 "walk.example reason");
+	spfkit_check_free(chk);
+	chk = run_logged(cfg, z, "192.0.2.1", "a@walk.example", true, &l);
+	T_EQ_INT(spfkit_check_result(chk), SPFKIT_RESULT_FAIL,
+		 "walk.example walked");
+	T_EQ_INT(l.n[SPFKIT_EVENT_PROBLEM], 2, "two problems");
+	T_CHECK(strstr(l.problems, "include target has no v=spf1 record") &&
+		    strstr(l.problems, "syntax error in the record of "
+				       "bad.walk.example"),
+		"problems: %s", l.problems);
+	T_EQ_INT(spfkit_check_void_lookups(chk), 1, "gone.walk.example");
+	T_EQ_INT(l.n[SPFKIT_EVENT_FRAME_END], 3, "every frame ends");
+	T_EQ_STR(l.terms,
+		 "include:none.walk.example|include:bad.walk.example|"
+		 "a:gone.walk.example|ip4:192.0.2.0/24|-all",
+		 "terms in order");
+	spfkit_check_free(chk);
+
+	/* A loop: a check goes round to the limit; a walk names it. */
+	chk = run_logged(cfg, z, "203.0.113.1", "a@loop.example", false, &l);
+	T_EQ_INT(spfkit_check_reason(chk), SPFKIT_REASON_LOOKUP_LIMIT,
+		 "loop checked");
+	spfkit_check_free(chk);
+	chk = run_logged(cfg, z, "203.0.113.1", "a@loop.example", true, &l);
+	T_EQ_INT(spfkit_check_result(chk), SPFKIT_RESULT_FAIL, "loop walked");
+	T_CHECK(strstr(l.problems, "a loop") != NULL, "loop problem: %s",
+		l.problems);
+	T_EQ_INT(spfkit_check_lookups(chk), 2, "a and the include");
+	spfkit_check_free(chk);
+
+	/* Events and walking are set before the first run. */
+	chk = run_logged(cfg, z, "203.0.113.1", "a@example.com", false, &l);
+	T_EQ_INT(spfkit_check_set_walk(chk, 1), SPFKIT_ESTATE, "walk late");
+	T_EQ_INT(spfkit_check_set_events(chk, NULL, NULL), SPFKIT_ESTATE,
+		 "events late");
+	spfkit_check_free(chk);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/spfkit-eval-XXXXXX";
@@ -572,6 +718,9 @@ int main(void)
 	test_api_misuse(cfg);
 	test_manual_driver(cfg);
 	test_exp_deadline(cfg, z);
+	test_events(cfg, z);
+	spfkit_config_set_prefetch(cfg, 1);
+	test_events(cfg, z);
 	spfkit_zone_free(z);
 	spfkit_config_free(cfg);
 	unlink(zone_path);
