@@ -272,6 +272,32 @@ SPFKIT_API int spfkit_check_answer_dnssec(spfkit_check *chk, unsigned id,
 					  const spfkit_rr *rrs, size_t n,
 					  spfkit_dnssec dnssec);
 
+/* ---------------------------------------------------------------- cache */
+
+/* A cache of parsed SPF records, keyed by the exact record text, for the
+ * checks of one thread: a busy receiver sees the same few thousand
+ * records over and over, and parsing is most of a warm check's work. It
+ * never changes a result (parsing is a pure function of the text); it
+ * holds no DNS data (that is the DNS driver's cache, with its TTLs).
+ * Not thread-safe: one cache per thread. */
+typedef struct spfkit_cache spfkit_cache;
+
+/* Creates a cache holding at most max_records records (0: 4096); the
+ * least recently used is dropped first. cfg is borrowed until
+ * spfkit_cache_free(). *out is the caller's. */
+SPFKIT_API int spfkit_cache_new(spfkit_cache **out, const spfkit_config *cfg,
+				size_t max_records);
+/* Frees the cache; after every check that uses it was freed. */
+SPFKIT_API void spfkit_cache_free(spfkit_cache *cache);
+/* Records parsed, and records found in the cache, in all. */
+SPFKIT_API uint64_t spfkit_cache_misses(const spfkit_cache *cache);
+SPFKIT_API uint64_t spfkit_cache_hits(const spfkit_cache *cache);
+
+/* Parses records through cache (borrowed until spfkit_check_free(); made
+ * from the same config as the check, else SPFKIT_EINVAL). Before the
+ * first run. */
+SPFKIT_API int spfkit_check_set_cache(spfkit_check *chk, spfkit_cache *cache);
+
 /* ---------------------------------------------------------------- events */
 
 /* What the evaluator does, step by step. trace, tree and lint are built
@@ -518,6 +544,99 @@ SPFKIT_API size_t spfkit_resolver_in_flight(const spfkit_resolver *r);
 /* Queries handed to libunbound in all (zone answers excluded; libunbound
  * may answer some from its cache without sending a message). */
 SPFKIT_API uint64_t spfkit_resolver_queries_sent(const spfkit_resolver *r);
+
+/* ---------------------------------------------------------------- lint */
+
+/* Static analysis for domain owners (spfkit lint): problems of a record
+ * and of the whole tree of includes and redirects, each with a severity,
+ * the RFC section, where it stands and a concrete fix. The grammar is the
+ * evaluator's own, and every count comes from the evaluator's events
+ * (spfkit_check_set_events) of a walked check (spfkit_check_set_walk),
+ * never from a second implementation. Nothing here does I/O. */
+
+typedef enum spfkit_severity {
+	SPFKIT_SEVERITY_INFO = 0, /* worth knowing; nothing is wrong */
+	SPFKIT_SEVERITY_WARNING,  /* works, but risky or wasteful */
+	SPFKIT_SEVERITY_ERROR     /* receivers give permerror, none or worse */
+} spfkit_severity;
+
+/* "info", "warning" or "error"; never NULL. */
+SPFKIT_API const char *spfkit_severity_name(spfkit_severity s);
+
+/* One finding. Everything it points to is borrowed for the duration of
+ * the callback only. message and fix are one line of printable ASCII;
+ * domain, where and record are DNS text (hostile: escape before showing). */
+typedef struct spfkit_finding {
+	spfkit_severity severity;
+	const char *code;   /* stable lower-case name, e.g. "ipv4-typo" */
+	const char *rfc;    /* the section, e.g. "RFC 7208 4.6.4"; or NULL */
+	const char *domain; /* whose record; NULL for a record linted alone */
+	const char *where;  /* the route from the checked domain, as
+			       "a.example > include b.example"; or NULL */
+	unsigned depth;     /* 0: the checked domain's own record */
+	const char *record; /* the record text pos and len point into, or
+			       NULL when the finding is not about a record */
+	size_t record_len;
+	size_t pos, len;     /* the offending octets of record (len 0: the
+				record as a whole) */
+	const char *message; /* what is wrong */
+	const char *fix;     /* what to do about it, or NULL */
+} spfkit_finding;
+
+/* Called once per finding, in the caller's thread. */
+typedef void (*spfkit_finding_cb)(const spfkit_finding *f, void *ud);
+
+/* Flags for spfkit_lint_record() and spfkit_linter_new().
+ * INCLUDED: the record is an include target: it needs no terminating all,
+ * and ?all is usual there.
+ * DRAFT: the (checked domain's) record is text as typed, one TXT string:
+ * over 255 octets it must be split to be published (RFC 7208 3.3). */
+#define SPFKIT_LINT_INCLUDED 1u
+#define SPFKIT_LINT_DRAFT    2u
+
+/* Lints one record text (len octets, any bytes) on its own: syntax with
+ * the position and a suggestion for the usual typos, and every rule that
+ * needs no DNS. cb is called for each finding before the call returns.
+ * Returns SPFKIT_OK (findings or not) or SPFKIT_ENOMEM / SPFKIT_EINVAL;
+ * on failure some findings may already have been reported. */
+SPFKIT_API int spfkit_lint_record(const spfkit_config *cfg, const char *text,
+				  size_t len, unsigned flags,
+				  spfkit_finding_cb cb, void *ud);
+
+/* The tree-wide linter: feed it every event of a check (walked, so every
+ * term is reached) and it reports the per-record findings of every
+ * record reached plus those only the tree shows: the lookup and void
+ * lookup limits (with the evaluator's counts), missing include and
+ * redirect targets, several records, MX names, loops, DNS failures,
+ * answer sizes, duplicate and overlapping netblocks. */
+typedef struct spfkit_linter spfkit_linter;
+
+/* cfg (its allocator and limits) is borrowed until spfkit_linter_free();
+ * flags as above (SPFKIT_LINT_DRAFT: the check was given its record with
+ * spfkit_check_set_record). *out is freed with spfkit_linter_free(). */
+SPFKIT_API int spfkit_linter_new(spfkit_linter **out, const spfkit_config *cfg,
+				 unsigned flags, spfkit_finding_cb cb,
+				 void *ud);
+SPFKIT_API void spfkit_linter_free(spfkit_linter *l);
+
+/* Feeds one event (in the order the check emitted them; ev is only read
+ * during the call). Findings may be reported from inside. Returns
+ * SPFKIT_OK, or SPFKIT_ENOMEM, which sticks: later events are ignored. */
+SPFKIT_API int spfkit_linter_event(spfkit_linter *l, const spfkit_event *ev);
+
+/* An spfkit_event_cb that feeds the linter given as ud (errors stick and
+ * show in spfkit_linter_finish()). */
+SPFKIT_API void spfkit_linter_event_cb(const spfkit_check *chk,
+				       const spfkit_event *ev, void *ud);
+
+/* After the last event: reports the findings of the whole tree (limits
+ * with the final totals, netblocks). Once. Returns SPFKIT_OK or the
+ * sticky error. */
+SPFKIT_API int spfkit_linter_finish(spfkit_linter *l);
+
+/* Findings of severity s reported so far. */
+SPFKIT_API unsigned spfkit_linter_count(const spfkit_linter *l,
+					spfkit_severity s);
 
 #ifdef __cplusplus
 }

@@ -81,13 +81,28 @@ void spfkit__buf_init(spfkit__buf *b, const spfkit__alloc *a, size_t max)
 	b->max = max;
 	b->err = SPFKIT_OK;
 	b->a = a;
+	b->local = false;
+}
+
+void spfkit__buf_init_local(spfkit__buf *b, const spfkit__alloc *a, size_t max,
+			    char *storage, size_t cap)
+{
+	spfkit__buf_init(b, a, max);
+	if (cap > 0) {
+		b->data = storage;
+		b->cap = cap;
+		b->local = true;
+		storage[0] = '\0';
+	}
 }
 
 void spfkit__buf_free(spfkit__buf *b)
 {
-	spfkit__free(b->a, b->data);
+	if (!b->local)
+		spfkit__free(b->a, b->data);
 	b->data = NULL;
 	b->len = b->cap = 0;
+	b->local = false;
 }
 
 void spfkit__buf_reset(spfkit__buf *b)
@@ -112,10 +127,14 @@ static int buf_reserve(spfkit__buf *b, size_t n)
 	size_t cap = b->cap ? b->cap : 64;
 	while (cap < need)
 		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-	char *p = spfkit__realloc(b->a, b->data, cap);
+	char *p = spfkit__realloc(b->a, b->local ? NULL : b->data, cap);
 	if (!p) {
 		b->err = SPFKIT_ENOMEM;
 		return b->err;
+	}
+	if (b->local) {
+		memcpy(p, b->data, b->len + 1);
+		b->local = false;
 	}
 	b->data = p;
 	b->cap = cap;
@@ -160,6 +179,12 @@ char *spfkit__buf_take(spfkit__buf *b)
 		return NULL;
 	if (!b->data && buf_reserve(b, 0))
 		return NULL;
+	if (b->local) {
+		char *h = spfkit__strndup(b->a, b->data, b->len);
+		if (!h)
+			b->err = SPFKIT_ENOMEM;
+		return h; /* b keeps its storage until spfkit__buf_free() */
+	}
 	b->data[b->len] = '\0';
 	char *p = b->data;
 	b->data = NULL;

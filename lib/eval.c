@@ -35,6 +35,7 @@ typedef struct query {
 	size_t total; /* records of the asked type, counted past MAX_ITEMS */
 	spfkit_dnssec dnssec;
 	uint32_t ttl;      /* smallest TTL of the records kept */
+	bool sent;         /* handed to a DNS driver (spfkit__check_unsent) */
 	unsigned reported; /* the event serial its last LOOKUP went out in */
 } query;
 
@@ -81,6 +82,7 @@ struct spfkit_check {
 
 	uint64_t timestamp; /* %{t}, seconds since the epoch */
 	void *userdata;
+	spfkit_cache *cache; /* parsed records, shared with other checks */
 
 	/* state */
 	bool started; /* the first run has set the identity up */
@@ -229,7 +231,8 @@ static void format_where(const spfkit_check *chk, size_t k, spfkit__buf *b)
 static void set_where(spfkit_check *chk, size_t k)
 {
 	spfkit__buf b;
-	spfkit__buf_init(&b, chk->a, 4096);
+	char b_local[256];
+	spfkit__buf_init_local(&b, chk->a, 4096, b_local, sizeof b_local);
 	format_where(chk, k, &b);
 	set_buf(chk, &chk->where, &b);
 }
@@ -513,7 +516,8 @@ static step validated_names(spfkit_check *chk, const char *filter,
 {
 	bool need = false;
 	spfkit__buf rn;
-	spfkit__buf_init(&rn, chk->a, 128);
+	char rn_local[128];
+	spfkit__buf_init_local(&rn, chk->a, 128, rn_local, sizeof rn_local);
 	spfkit__ip_reverse_name(&chk->ip, &rn);
 	if (rn.err) {
 		spfkit__buf_free(&rn);
@@ -961,7 +965,9 @@ static step eval_mech(spfkit_check *chk, frame *f, const spfkit__term *t)
 							     : S_NOMATCH;
 	}
 	spfkit__buf target;
-	spfkit__buf_init(&target, chk->a, 1024);
+	char target_local[256];
+	spfkit__buf_init_local(&target, chk->a, 1024, target_local,
+			       sizeof target_local);
 	step s = term_target(chk, f, t, &target);
 	if (s == S_MATCH) {
 		const char *d = target.data;
@@ -1050,7 +1056,9 @@ static void prefetch_target(spfkit_check *chk, const frame *f,
 	if (t->spec_len && spfkit__macro_uses_p(spec, t->spec_len))
 		return;
 	spfkit__buf target;
-	spfkit__buf_init(&target, chk->a, 1024);
+	char target_local[256];
+	spfkit__buf_init_local(&target, chk->a, 1024, target_local,
+			       sizeof target_local);
 	if (t->spec_len == 0)
 		spfkit__buf_add(&target, f->domain, f->domain_len);
 	else if (expand(chk, f->domain, f->domain_len, spec, t->spec_len,
@@ -1175,9 +1183,15 @@ static step fetch_record(spfkit_check *chk, frame *f)
 		ev.ttl = ttl;
 		emit(chk, &ev);
 	}
-	spfkit__record *rec = NULL;
+	spfkit__record *rec =
+	    chk->cache ? spfkit__cache_get(chk->cache, text, text_len) : NULL;
 	spfkit__parse_error perr;
-	int rc = spfkit__record_parse(chk->a, text, text_len, &rec, &perr);
+	int rc = SPFKIT_OK;
+	if (!rec) {
+		rc = spfkit__record_parse(chk->a, text, text_len, &rec, &perr);
+		if (rc == SPFKIT_OK && chk->cache)
+			spfkit__cache_put(chk->cache, rec);
+	}
 	if (rc == SPFKIT_ENOMEM)
 		return end_oom(chk);
 	if (rc) {
@@ -1261,7 +1275,9 @@ static step step_frame(spfkit_check *chk)
 	if (reach_term(chk, f, t) == S_ENDED)
 		return S_ENDED;
 	spfkit__buf target;
-	spfkit__buf_init(&target, chk->a, 1024);
+	char target_local[256];
+	spfkit__buf_init_local(&target, chk->a, 1024, target_local,
+			       sizeof target_local);
 	step s = term_target(chk, f, t, &target);
 	if (s == S_MATCH) {
 		/* A redirect's result stands for the whole record; the
@@ -1591,6 +1607,16 @@ int spfkit_check_set_events(spfkit_check *chk, spfkit_event_cb cb, void *ud)
 	return SPFKIT_OK;
 }
 
+int spfkit_check_set_cache(spfkit_check *chk, spfkit_cache *cache)
+{
+	if (!chk || (cache && spfkit__cache_config(cache) != chk->cfg))
+		return SPFKIT_EINVAL;
+	if (chk->started)
+		return SPFKIT_ESTATE;
+	chk->cache = cache;
+	return SPFKIT_OK;
+}
+
 int spfkit_check_set_walk(spfkit_check *chk, int on)
 {
 	if (!chk)
@@ -1664,6 +1690,35 @@ int spfkit_check_query(const spfkit_check *chk, size_t i, unsigned *id,
 	return SPFKIT_ENOENT;
 }
 
+bool spfkit__check_unsent(const spfkit_check *chk, size_t *cursor, unsigned *id,
+			  const char **name, uint16_t *type)
+{
+	for (size_t k = *cursor; k < chk->nqueries; k++) {
+		const query *q = chk->queries[k];
+		if (q->answered || q->sent)
+			continue;
+		*cursor = k;
+		*id = q->id;
+		*name = q->name;
+		*type = q->type;
+		return true;
+	}
+	*cursor = chk->nqueries;
+	return false;
+}
+
+void spfkit__check_mark_sent(spfkit_check *chk, size_t cursor, bool sent)
+{
+	if (cursor < chk->nqueries)
+		chk->queries[cursor]->sent = sent;
+}
+
+void spfkit__check_unsend(spfkit_check *chk)
+{
+	for (size_t k = 0; k < chk->nqueries; k++)
+		chk->queries[k]->sent = false;
+}
+
 /* Decodes one record of the asked type into an item; false to skip it. */
 static bool decode_rr(const spfkit_check *chk, const query *q,
 		      const spfkit_rr *rr, spfkit__buf *b)
@@ -1726,7 +1781,9 @@ int spfkit_check_answer_dnssec(spfkit_check *chk, unsigned id,
 	uint32_t ttl = 0;
 	for (size_t i = 0; status == SPFKIT_DNS_NOERROR && i < n; i++) {
 		spfkit__buf b;
-		spfkit__buf_init(&b, chk->a, MAX_TXT);
+		char b_local[512];
+		spfkit__buf_init_local(&b, chk->a, MAX_TXT, b_local,
+				       sizeof b_local);
 		bool ok = decode_rr(chk, q, &rrs[i], &b);
 		if (b.err == SPFKIT_ENOMEM) {
 			spfkit__buf_free(&b);

@@ -38,9 +38,16 @@ typedef struct spfkit__buf {
 	size_t max; /* hard cap on len; exceeding it sets SPFKIT_ETOOBIG */
 	int err;    /* SPFKIT_OK, SPFKIT_ENOMEM or SPFKIT_ETOOBIG */
 	const spfkit__alloc *a;
+	bool local; /* data is the caller's storage (spfkit__buf_init_local) */
 } spfkit__buf;
 
 void spfkit__buf_init(spfkit__buf *b, const spfkit__alloc *a, size_t max);
+/* As spfkit__buf_init, starting in the caller's storage (cap octets, which
+ * must outlive b): short strings on the hot path cost no allocation; a
+ * longer one moves to the heap. spfkit__buf_take() always returns heap
+ * memory. */
+void spfkit__buf_init_local(spfkit__buf *b, const spfkit__alloc *a, size_t max,
+			    char *storage, size_t cap);
 void spfkit__buf_free(spfkit__buf *b);
 void spfkit__buf_reset(spfkit__buf *b); /* len = 0, err kept */
 int spfkit__buf_add(spfkit__buf *b, const void *p, size_t n);
@@ -136,8 +143,9 @@ typedef struct spfkit__record {
 	size_t len;
 	spfkit__term *terms; /* mechanisms in order, then modifiers */
 	size_t nterms;
-	int redirect; /* index into terms, or -1 */
-	int exp;      /* index into terms, or -1 */
+	int redirect;  /* index into terms, or -1 */
+	int exp;       /* index into terms, or -1 */
+	unsigned refs; /* holders beyond the first (spfkit_cache) */
 } spfkit__record;
 
 typedef struct spfkit__parse_error {
@@ -155,7 +163,30 @@ bool spfkit__is_spf_record(const char *s, size_t n);
  * err filled, or SPFKIT_ENOMEM. */
 int spfkit__record_parse(const spfkit__alloc *a, const char *s, size_t n,
 			 spfkit__record **out, spfkit__parse_error *err);
+/* Drops one holder of r (see refs); the last one frees it. */
 void spfkit__record_free(const spfkit__alloc *a, spfkit__record *r);
+
+/* ---------------------------------------------------------------- drivers */
+
+/* For DNS drivers, so a send costs what it sends: the first pending query
+ * of chk at index *cursor or later that was not handed to a driver yet
+ * (false: none); spfkit__check_mark_sent() records the hand-over (or,
+ * with sent false, undoes it), spfkit__check_unsend() forgets every
+ * hand-over (the driver dropped the check's queries). */
+bool spfkit__check_unsent(const spfkit_check *chk, size_t *cursor, unsigned *id,
+			  const char **name, uint16_t *type);
+void spfkit__check_mark_sent(spfkit_check *chk, size_t cursor, bool sent);
+void spfkit__check_unsend(spfkit_check *chk);
+
+/* ---------------------------------------------------------------- cache */
+
+/* The cached parse of (text, n) with a holder added for the caller (free
+ * with spfkit__record_free), or NULL. */
+spfkit__record *spfkit__cache_get(spfkit_cache *c, const char *text, size_t n);
+/* Adds r to the cache (which becomes one more holder); nothing happens
+ * when out of memory. */
+void spfkit__cache_put(spfkit_cache *c, spfkit__record *r);
+const spfkit_config *spfkit__cache_config(const spfkit_cache *c);
 
 /* ---------------------------------------------------------------- macro */
 

@@ -197,6 +197,8 @@ int spfkit__macro_check(const char *s, size_t n, spfkit__macro_ctx ctx,
  * stops the scan, and what was seen before it counts. */
 bool spfkit__macro_uses_p(const char *s, size_t n)
 {
+	if (!memchr(s, '%', n))
+		return false; /* no macro at all: the common case, cheaply */
 	unsigned used;
 	scan(s, n, SPFKIT__MACRO_EXPLAIN, NULL, &used);
 	return (used & LETTER_BIT('p')) != 0;
@@ -436,6 +438,17 @@ int spfkit__macro_expand(const spfkit__macro_env *env, const char *s, size_t n,
 {
 	if (out->err)
 		return out->err;
+	/* Most domain-specs are plain names: no '%', nothing to truncate
+	 * (§7.3), only macro-literal octets (%x21-24 / %x26-7E). */
+	if (ctx == SPFKIT__MACRO_DOMAIN && n <= DOMAIN_MAX &&
+	    !memchr(s, '%', n)) {
+		size_t i = 0;
+		while (i < n && (unsigned char)s[i] > 0x20 &&
+		       (unsigned char)s[i] < 0x7f)
+			i++;
+		if (i == n)
+			return spfkit__buf_add(out, s, n);
+	}
 	unsigned used;
 	if (scan(s, n, ctx, NULL, &used) != SPFKIT_OK)
 		return SPFKIT_EPARSE;

@@ -431,6 +431,10 @@ void spfkit__record_free(const spfkit__alloc *a, spfkit__record *r)
 {
 	if (!r)
 		return;
+	if (r->refs) {
+		r->refs--; /* another holder (a cache, a check) keeps it */
+		return;
+	}
 	spfkit__free(a, r->text);
 	spfkit__free(a, r->terms);
 	spfkit__free(a, r);

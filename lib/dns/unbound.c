@@ -585,19 +585,6 @@ static void ub_done(void *mydata, int err, struct ub_result *result)
 	make_ready(r, q);
 }
 
-/* Is query id of chk already in a list? */
-static bool known(const spfkit_resolver *r, const spfkit_check *chk,
-		  unsigned id)
-{
-	for (const res_query *q = r->flight.head; q; q = q->next)
-		if (q->chk == chk && q->id == id)
-			return true;
-	for (const res_query *q = r->ready.head; q; q = q->next)
-		if (q->chk == chk && q->id == id)
-			return true;
-	return false;
-}
-
 /* Starts one query: from the zone when it holds the name, else through
  * libunbound. */
 static int send_one(spfkit_resolver *r, spfkit_check *chk, unsigned id,
@@ -689,19 +676,15 @@ int spfkit_resolver_send(spfkit_resolver *r, spfkit_check *chk, uint64_t now_ms)
 	if (!r || !chk)
 		return SPFKIT_EINVAL;
 	r->now_ms = now_ms;
-	size_t n = spfkit_check_pending(chk);
-	for (size_t i = 0; i < n; i++) {
-		unsigned id;
-		const char *name;
-		uint16_t type;
-		int rc = spfkit_check_query(chk, i, &id, &name, &type);
+	unsigned id;
+	const char *name;
+	uint16_t type;
+	for (size_t k = 0; spfkit__check_unsent(chk, &k, &id, &name, &type);
+	     k++) {
+		int rc = send_one(r, chk, id, name, type, now_ms);
 		if (rc < 0)
 			return rc;
-		if (known(r, chk, id))
-			continue;
-		rc = send_one(r, chk, id, name, type, now_ms);
-		if (rc < 0)
-			return rc;
+		spfkit__check_mark_sent(chk, k, true);
 	}
 	return SPFKIT_OK;
 }
@@ -710,6 +693,7 @@ void spfkit_resolver_cancel(spfkit_resolver *r, spfkit_check *chk)
 {
 	if (!r || !chk)
 		return;
+	spfkit__check_unsend(chk);
 	res_query *q, *next;
 	for (q = r->flight.head; q; q = next) {
 		next = q->next;

@@ -87,7 +87,8 @@ static bool one_run(failer *f, int *outcome)
 	spfkit_allocator al = {f_alloc, f_realloc, f_free, f};
 	spfkit_config *cfg = NULL;
 	spfkit_zone *z = NULL;
-	spfkit_check *chk = NULL;
+	spfkit_check *chk = NULL, *again = NULL;
+	spfkit_cache *cache = NULL;
 	char *hdr = NULL;
 	char err[256];
 	*outcome = 0;
@@ -111,11 +112,17 @@ static bool one_run(failer *f, int *outcome)
 			err);
 		goto out;
 	}
+	if ((rc = spfkit_cache_new(&cache, cfg, 0))) {
+		T_CHECK(rc == SPFKIT_ENOMEM && cache == NULL, "cache_new: %d",
+			rc);
+		goto out;
+	}
 	if ((rc = spfkit_check_new(&chk, cfg))) {
 		T_CHECK(rc == SPFKIT_ENOMEM && chk == NULL, "check_new: %d",
 			rc);
 		goto out;
 	}
+	spfkit_check_set_cache(chk, cache);
 	if ((rc = spfkit_check_set_ip(chk, "192.0.2.9")) ||
 	    (rc = spfkit_check_set_sender(chk, "user@example.com", 16)) ||
 	    (rc = spfkit_check_set_helo(chk, "host.example.com", 16))) {
@@ -141,9 +148,30 @@ static bool one_run(failer *f, int *outcome)
 	rc = spfkit_check_header(chk, SPFKIT_HEADER_AUTHENTICATION_RESULTS,
 				 "mx.example", &hdr);
 	T_CHECK(rc == SPFKIT_OK || rc == SPFKIT_ENOMEM, "header: %d", rc);
+	/* The same check again, its records from the cache. */
+	if ((rc = spfkit_check_new(&again, cfg))) {
+		T_EQ_INT(rc, SPFKIT_ENOMEM, "second check_new");
+		goto out;
+	}
+	spfkit_check_set_cache(again, cache);
+	if ((rc = spfkit_check_set_ip(again, "192.0.2.9")) ||
+	    (rc = spfkit_check_set_sender(again, "user@example.com", 16))) {
+		T_EQ_INT(rc, SPFKIT_ENOMEM, "second check setters");
+		goto out;
+	}
+	rc = spfkit_zone_check(z, again, 0);
+	T_CHECK(rc == SPFKIT_OK || rc == SPFKIT_ENOMEM, "second check: %d", rc);
+	if (rc == SPFKIT_OK) {
+		r = spfkit_check_result(again);
+		T_CHECK(r == SPFKIT_RESULT_FAIL ||
+			    (f->failed && r == SPFKIT_RESULT_TEMPERROR),
+			"second result: %s", spfkit_result_name(r));
+	}
 out:
 	spfkit_free(cfg, hdr);
 	spfkit_check_free(chk);
+	spfkit_check_free(again);
+	spfkit_cache_free(cache);
 	spfkit_zone_free(z);
 	spfkit_config_free(cfg);
 	return !f->failed;

@@ -52,5 +52,30 @@ int main(void)
 		 "length overflow refused");
 	spfkit__buf_free(&b);
 	T_CHECK(spfkit__calloc(a, SIZE_MAX / 2, 4) == NULL, "calloc overflow");
+
+	/* Starting in the caller's storage: no allocation until it is full,
+	 * then the content moves to the heap; take always gives heap memory
+	 * and leaves the storage alone. */
+	char local[8];
+	spfkit__buf_init_local(&b, a, 100, local, sizeof local);
+	spfkit__buf_adds(&b, "abcdefg");
+	T_CHECK(b.data == local && b.local, "7 octets + NUL fit locally");
+	p = spfkit__buf_take(&b);
+	T_EQ_STR(p, "abcdefg", "take from local storage");
+	T_CHECK(p != local && b.data == local, "take copies to the heap");
+	spfkit__free(a, p);
+	spfkit__buf_adds(&b, "h");
+	T_CHECK(b.data != local && !b.local, "the 8th octet moves to the heap");
+	T_EQ_STR(b.data, "abcdefgh", "content kept across the move");
+	spfkit__buf_adds(&b, "0123456789");
+	T_EQ_STR(b.data, "abcdefgh0123456789", "grows on the heap");
+	p = spfkit__buf_take(&b);
+	T_EQ_STR(p, "abcdefgh0123456789", "take from the heap");
+	spfkit__free(a, p);
+	spfkit__buf_free(&b);
+	spfkit__buf_init_local(&b, a, 4, local, sizeof local);
+	T_EQ_INT(spfkit__buf_adds(&b, "abcde"), SPFKIT_ETOOBIG,
+		 "the cap holds in local storage too");
+	spfkit__buf_free(&b);
 	return t_done();
 }

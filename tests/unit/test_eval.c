@@ -693,6 +693,66 @@ static void test_events(spfkit_config *cfg, spfkit_zone *z)
 	spfkit_check_free(chk);
 }
 
+/* The parsed-record cache changes no result; a record dropped from a
+ * full cache lives on in the check that holds it. */
+static void test_cache(spfkit_config *cfg, spfkit_zone *z)
+{
+	spfkit_cache *cache = NULL;
+	T_EQ_INT(spfkit_cache_new(&cache, cfg, 2), SPFKIT_OK, "cache_new");
+	for (int round = 0; round < 3; round++) {
+		for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+			const eval_case *c = &cases[i];
+			spfkit_check *chk = NULL;
+			spfkit_check_new(&chk, cfg);
+			T_EQ_INT(spfkit_check_set_cache(chk, cache), SPFKIT_OK,
+				 "set_cache");
+			spfkit_check_set_ip(chk, c->ip);
+			size_t sl =
+			    c->sender_len ? c->sender_len : strlen(c->sender);
+			spfkit_check_set_sender(chk, c->sender, sl);
+			if (c->helo)
+				spfkit_check_set_helo(chk, c->helo,
+						      strlen(c->helo));
+			spfkit_check_set_scope(chk, c->scope);
+			spfkit_zone_check(z, chk, 1000);
+			T_CHECK(spfkit_check_result(chk) == c->want &&
+				    spfkit_check_reason(chk) == c->reason,
+				"cached case %zu (%s): got %s", i, c->sender,
+				spfkit_result_name(spfkit_check_result(chk)));
+			if (c->explanation)
+				T_EQ_STR(spfkit_check_explanation(chk),
+					 c->explanation, c->sender);
+			spfkit_check_free(chk);
+		}
+	}
+	T_CHECK(spfkit_cache_hits(cache) > 0, "hits: %llu",
+		(unsigned long long)spfkit_cache_hits(cache));
+	/* A tree of 4 records through a cache of 2: records are evicted
+	 * while the check still uses them. */
+	spfkit_check *chk = NULL;
+	spfkit_check_new(&chk, cfg);
+	spfkit_check_set_cache(chk, cache);
+	spfkit_check_set_ip(chk, "198.51.100.9");
+	spfkit_check_set_sender(chk, "a@ten.example", 13);
+	spfkit_zone_check(z, chk, 1000);
+	T_EQ_INT(spfkit_check_result(chk), SPFKIT_RESULT_FAIL,
+		 "ten.example through a small cache");
+	spfkit_cache_free(cache);
+	spfkit_check_free(chk); /* after the cache: its records are its own */
+
+	spfkit_config *other = NULL;
+	spfkit_config_new(&other, NULL);
+	spfkit_cache_new(&cache, other, 0);
+	spfkit_check_new(&chk, cfg);
+	T_EQ_INT(spfkit_check_set_cache(chk, cache), SPFKIT_EINVAL,
+		 "a cache of another config");
+	T_EQ_INT(spfkit_check_set_cache(chk, NULL), SPFKIT_OK, "no cache");
+	spfkit_check_free(chk);
+	spfkit_cache_free(cache);
+	spfkit_config_free(other);
+	T_EQ_INT(spfkit_cache_new(NULL, cfg, 0), SPFKIT_EINVAL, "NULL out");
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/spfkit-eval-XXXXXX";
@@ -721,6 +781,7 @@ int main(void)
 	test_events(cfg, z);
 	spfkit_config_set_prefetch(cfg, 1);
 	test_events(cfg, z);
+	test_cache(cfg, z);
 	spfkit_zone_free(z);
 	spfkit_config_free(cfg);
 	unlink(zone_path);

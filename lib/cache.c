@@ -1,0 +1,175 @@
+/*
+ * cache.c - parsed SPF records kept by their text (spfkit_cache): a hash
+ * table with chaining and a least-recently-used list, for one thread.
+ * Entries hold a reference to their record (spfkit__record.refs), so a
+ * record dropped from the cache lives on in the checks still using it.
+ */
+#include <string.h>
+
+#include "api.h"
+
+#define DEFAULT_MAX 4096
+
+typedef struct entry {
+	struct entry *chain;       /* next in the bucket */
+	struct entry *prev, *next; /* LRU list: head is the most recent */
+	uint64_t hash;
+	spfkit__record *rec;
+} entry;
+
+struct spfkit_cache {
+	const spfkit_config *cfg;
+	const spfkit__alloc *a;
+	entry **buckets;
+	size_t nbuckets; /* a power of two, at least 2 x max */
+	size_t n, max;
+	entry *head, *tail;
+	uint64_t hits, misses;
+};
+
+/* A hash of the record text, eight octets at a time (records run to
+ * hundreds of octets; this is on every warm check's path). */
+static uint64_t hash_text(const char *s, size_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15u ^ n;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, s + i, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdu;
+		h ^= h >> 32;
+	}
+	uint64_t w = 0;
+	memcpy(&w, s + i, n - i);
+	h = (h ^ w) * 0xc4ceb9fe1a85ec53u;
+	return h ^ (h >> 29);
+}
+
+static void lru_unlink(spfkit_cache *c, entry *e)
+{
+	if (e->prev)
+		e->prev->next = e->next;
+	else
+		c->head = e->next;
+	if (e->next)
+		e->next->prev = e->prev;
+	else
+		c->tail = e->prev;
+	e->prev = e->next = NULL;
+}
+
+static void lru_push(spfkit_cache *c, entry *e)
+{
+	e->prev = NULL;
+	e->next = c->head;
+	if (c->head)
+		c->head->prev = e;
+	c->head = e;
+	if (!c->tail)
+		c->tail = e;
+}
+
+/* Drops the least recently used entry. */
+static void evict(spfkit_cache *c)
+{
+	entry *e = c->tail;
+	if (!e)
+		return;
+	lru_unlink(c, e);
+	entry **pp = &c->buckets[e->hash & (c->nbuckets - 1)];
+	while (*pp != e)
+		pp = &(*pp)->chain;
+	*pp = e->chain;
+	spfkit__record_free(c->a, e->rec);
+	spfkit__free(c->a, e);
+	c->n--;
+}
+
+int spfkit_cache_new(spfkit_cache **out, const spfkit_config *cfg,
+		     size_t max_records)
+{
+	if (!out || !cfg)
+		return SPFKIT_EINVAL;
+	*out = NULL;
+	size_t max = max_records ? max_records : DEFAULT_MAX;
+	if (max > ((size_t)1 << 24))
+		return SPFKIT_EINVAL;
+	const spfkit__alloc *a = spfkit__config_alloc(cfg);
+	spfkit_cache *c = spfkit__calloc(a, 1, sizeof *c);
+	if (!c)
+		return SPFKIT_ENOMEM;
+	size_t nb = 16;
+	while (nb < 2 * max)
+		nb *= 2;
+	c->buckets = spfkit__calloc(a, nb, sizeof *c->buckets);
+	if (!c->buckets) {
+		spfkit__free(a, c);
+		return SPFKIT_ENOMEM;
+	}
+	c->cfg = cfg;
+	c->a = a;
+	c->nbuckets = nb;
+	c->max = max;
+	*out = c;
+	return SPFKIT_OK;
+}
+
+void spfkit_cache_free(spfkit_cache *c)
+{
+	if (!c)
+		return;
+	while (c->n)
+		evict(c);
+	spfkit__free(c->a, c->buckets);
+	spfkit__free(c->a, c);
+}
+
+uint64_t spfkit_cache_hits(const spfkit_cache *c)
+{
+	return c ? c->hits : 0;
+}
+
+uint64_t spfkit_cache_misses(const spfkit_cache *c)
+{
+	return c ? c->misses : 0;
+}
+
+const spfkit_config *spfkit__cache_config(const spfkit_cache *c)
+{
+	return c->cfg;
+}
+
+spfkit__record *spfkit__cache_get(spfkit_cache *c, const char *text, size_t n)
+{
+	uint64_t h = hash_text(text, n);
+	for (entry *e = c->buckets[h & (c->nbuckets - 1)]; e; e = e->chain)
+		if (e->hash == h && e->rec->len == n &&
+		    memcmp(e->rec->text, text, n) == 0) {
+			if (c->head != e) {
+				lru_unlink(c, e);
+				lru_push(c, e);
+			}
+			c->hits++;
+			e->rec->refs++;
+			return e->rec;
+		}
+	c->misses++;
+	return NULL;
+}
+
+void spfkit__cache_put(spfkit_cache *c, spfkit__record *r)
+{
+	entry *e = spfkit__calloc(c->a, 1, sizeof *e);
+	if (!e)
+		return;
+	if (c->n >= c->max)
+		evict(c);
+	e->hash = hash_text(r->text, r->len);
+	e->rec = r;
+	r->refs++;
+	size_t b = e->hash & (c->nbuckets - 1);
+	e->chain = c->buckets[b];
+	c->buckets[b] = e;
+	lru_push(c, e);
+	c->n++;
+}
