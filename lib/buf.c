@@ -196,6 +196,10 @@ bool spfkit__ieq(const char *a, size_t an, const char *b, size_t bn)
 {
 	if (an != bn)
 		return false;
+	/* Names asked for and names cached are mostly the very same octets:
+	 * that is one memcmp; only a difference in case needs the slow way. */
+	if (an == 0 || memcmp(a, b, an) == 0)
+		return true;
 	for (size_t i = 0; i < an; i++)
 		if (spfkit__lower((unsigned char)a[i]) !=
 		    spfkit__lower((unsigned char)b[i]))

@@ -9,6 +9,7 @@
  * per-term flags (counted, voided) make sure a counter moves once.
  * Includes and redirects push frames; all frames share one budget.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "api.h"
@@ -28,16 +29,41 @@ typedef struct query {
 	uint16_t type;
 	bool answered;
 	spfkit_dns_status status;
-	char *name;
 	size_t name_len;
-	item *items;
+	item *items; /* in the arena, as their data */
 	size_t nitems;
 	size_t total; /* records of the asked type, counted past MAX_ITEMS */
 	spfkit_dnssec dnssec;
 	uint32_t ttl;      /* smallest TTL of the records kept */
+	uint32_t hash;     /* name_hash() of the name, to find it quickly */
 	bool sent;         /* handed to a DNS driver (spfkit__check_unsent) */
 	unsigned reported; /* the event serial its last LOOKUP went out in */
+	char name[];       /* NUL terminated, without a trailing dot */
 } query;
+
+/* The check's arena: queries, answers and frame names live as long as the
+ * check, so they are carved from chunks freed together with it instead of
+ * one allocation each (a warm check made some thirty). */
+typedef struct chunk {
+	struct chunk *next;
+	size_t used, cap;
+	max_align_t data[];
+} chunk;
+#define CHUNK_FIRST 4096u
+
+/* Under AddressSanitizer every arena allocation gets a chunk of its own,
+ * exactly its size, so an overrun of one query's data into the next is
+ * still caught (the hostile-input paths are what ASan is run for). */
+#if defined(__SANITIZE_ADDRESS__)
+#define ARENA_EXACT 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ARENA_EXACT 1
+#endif
+#endif
+#ifndef ARENA_EXACT
+#define ARENA_EXACT 0
+#endif
 
 typedef enum frame_kind { FK_TOP, FK_INCLUDE, FK_REDIRECT } frame_kind;
 typedef enum frame_state { FS_FETCH, FS_TERMS, FS_AFTER } frame_state;
@@ -110,8 +136,7 @@ struct spfkit_check {
 
 	spfkit__record **records;
 	size_t nrecords, cap_records;
-	char **strings;
-	size_t nstrings, cap_strings;
+	chunk *arena; /* most recent chunk first */
 
 	unsigned lookups, voids;
 	int dnssec_rank; /* weakest DNSSEC status used so far; -1: none */
@@ -135,6 +160,16 @@ struct spfkit_check {
 	bool walk_over_terms, walk_over_voids; /* limit reported once */
 	bool explaining;
 
+	/* where the decision stood: the frames' route, copied at the match
+	 * and formatted once when the check is done (spfkit_check_where) */
+	struct route_step {
+		frame_kind kind;
+		const char *domain; /* owned by the check's string list */
+		size_t len;
+	} * route;
+	size_t route_n, route_cap;
+	bool route_set;
+
 	/* result */
 	spfkit_result result;
 	spfkit_reason reason;
@@ -143,24 +178,42 @@ struct spfkit_check {
 
 /* ---------------------------------------------------------------- helpers */
 
-/* Remembers p so it is freed with the check; false when out of memory. */
-static bool keep_string(spfkit_check *chk, char *p)
+/* n zeroed octets that live until spfkit_check_free(), or NULL. */
+static void *arena_calloc(spfkit_check *chk, size_t n)
 {
-	if (!p)
-		return false;
-	if (chk->nstrings == chk->cap_strings) {
-		size_t cap = chk->cap_strings ? chk->cap_strings * 2 : 16;
-		char **n =
-		    spfkit__realloc(chk->a, chk->strings, cap * sizeof *n);
-		if (!n) {
-			spfkit__free(chk->a, p);
-			return false;
-		}
-		chk->strings = n;
-		chk->cap_strings = cap;
+	const size_t align = sizeof(max_align_t);
+	if (n > SIZE_MAX / 2)
+		return NULL;
+	if (!ARENA_EXACT)
+		n = (n + align - 1) / align * align;
+	chunk *c = chk->arena;
+	if (ARENA_EXACT || !c || c->cap - c->used < n) {
+		size_t cap = c ? c->cap * 2 : CHUNK_FIRST;
+		if (cap > 65536)
+			cap = 65536;
+		if (cap < n || ARENA_EXACT)
+			cap = n; /* a big answer gets a chunk of its own */
+		c = spfkit__malloc(chk->a, sizeof *c + cap);
+		if (!c)
+			return NULL;
+		c->cap = cap;
+		c->used = 0;
+		c->next = chk->arena;
+		chk->arena = c;
 	}
-	chk->strings[chk->nstrings++] = p;
-	return true;
+	void *p = (char *)c->data + c->used;
+	c->used += n;
+	memset(p, 0, n);
+	return p;
+}
+
+/* A NUL-terminated copy of (s, n) in the arena, or NULL. */
+static char *arena_strndup(spfkit_check *chk, const char *s, size_t n)
+{
+	char *p = n < SIZE_MAX ? arena_calloc(chk, n + 1) : NULL;
+	if (p && n)
+		memcpy(p, s, n);
+	return p;
 }
 
 static bool keep_record(spfkit_check *chk, spfkit__record *r)
@@ -205,19 +258,19 @@ static void set_buf(spfkit_check *chk, char **slot, spfkit__buf *b)
 	*slot = p;
 }
 
-/* "shop.example > include _spf.provider.example": how frame k was
- * reached from the checked domain. */
-static void format_where(const spfkit_check *chk, size_t k, spfkit__buf *b)
+/* "shop.example > include _spf.provider.example": how the frame of the
+ * decision was reached from the checked domain (the saved route). */
+static void format_where(const spfkit_check *chk, spfkit__buf *b)
 {
-	for (size_t i = 0; i <= k && i < chk->nframes; i++) {
-		const frame *f = &chk->frames[i];
+	for (size_t i = 0; i < chk->route_n; i++) {
+		const struct route_step *f = &chk->route[i];
 		if (i > 0)
 			spfkit__buf_adds(b, f->kind == FK_INCLUDE
 						? " > include "
 						: " > redirect ");
 		/* A hostile identity can be 64 KiB and hold any octet; a name
 		 * is 253 at most, shown in visible ASCII. */
-		size_t n = f->domain_len < 253 ? f->domain_len : 253;
+		size_t n = f->len < 253 ? f->len : 253;
 		size_t start = b->len;
 		spfkit__buf_add(b, f->domain, n);
 		for (size_t o = start; !b->err && o < b->len; o++) {
@@ -228,12 +281,45 @@ static void format_where(const spfkit_check *chk, size_t k, spfkit__buf *b)
 	}
 }
 
+/* Saves the route to frame k (frames 0..k) for spfkit_check_where(); it
+ * is formatted once, when the check is done (a check matches many times
+ * on its way through includes). */
 static void set_where(spfkit_check *chk, size_t k)
 {
+	/* Past the last frame (the checked domain's record has ended) the
+	 * route is that first frame alone. */
+	size_t n = k + 1;
+	if (n > chk->nframes)
+		n = chk->nframes ? chk->nframes : (chk->cap_frames ? 1 : 0);
+	if (n > chk->route_cap) {
+		size_t cap = n < 8 ? 8 : n * 2;
+		struct route_step *r =
+		    spfkit__realloc(chk->a, chk->route, cap * sizeof *r);
+		if (!r) {
+			chk->oom = true;
+			return;
+		}
+		chk->route = r;
+		chk->route_cap = cap;
+	}
+	for (size_t i = 0; i < n; i++) {
+		chk->route[i].kind = chk->frames[i].kind;
+		chk->route[i].domain = chk->frames[i].domain;
+		chk->route[i].len = chk->frames[i].domain_len;
+	}
+	chk->route_n = n;
+	chk->route_set = true;
+}
+
+/* Formats the saved route into chk->where. */
+static void finish_where(spfkit_check *chk)
+{
+	if (!chk->route_set)
+		return;
 	spfkit__buf b;
 	char b_local[256];
 	spfkit__buf_init_local(&b, chk->a, 4096, b_local, sizeof b_local);
-	format_where(chk, k, &b);
+	format_where(chk, &b);
 	set_buf(chk, &chk->where, &b);
 }
 
@@ -408,15 +494,25 @@ static void note_dnssec(spfkit_check *chk, spfkit_dnssec s)
 		chk->dnssec_rank = r;
 }
 
+/* A case-insensitive hash of a name, so ask() compares few names. */
+static uint32_t name_hash(const char *s, size_t n)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ spfkit__lower((unsigned char)s[i])) * 16777619u;
+	return h;
+}
+
 /* The query for (name, type): answered, or asked now (*need set). */
 static query *ask(spfkit_check *chk, const char *name, size_t n, uint16_t type,
 		  bool *need, bool report)
 {
 	if (n && name[n - 1] == '.')
 		n--;
+	uint32_t h = name_hash(name, n);
 	for (size_t i = 0; i < chk->nqueries; i++) {
 		query *q = chk->queries[i];
-		if (q->type == type &&
+		if (q->type == type && q->hash == h &&
 		    spfkit__ieq(q->name, q->name_len, name, n)) {
 			if (!q->answered) {
 				*need = true;
@@ -441,13 +537,17 @@ static query *ask(spfkit_check *chk, const char *name, size_t n, uint16_t type,
 		chk->queries = nq;
 		chk->cap_queries = cap;
 	}
-	query *q = spfkit__calloc(chk->a, 1, sizeof *q);
-	if (!q || !(q->name = spfkit__strndup(chk->a, name, n))) {
-		spfkit__free(chk->a, q);
+	query *q = n < SIZE_MAX - sizeof *q - 1
+		       ? arena_calloc(chk, sizeof *q + n + 1)
+		       : NULL;
+	if (!q) {
 		chk->oom = true;
 		return NULL;
 	}
+	memcpy(q->name, name, n);
+	q->name[n] = '\0';
 	q->name_len = n;
+	q->hash = h;
 	q->type = type;
 	q->id = ++chk->next_id;
 	chk->queries[chk->nqueries++] = q;
@@ -652,8 +752,12 @@ static step expand(spfkit_check *chk, const char *d, size_t dn, const char *s,
 static step term_target(spfkit_check *chk, const frame *f,
 			const spfkit__term *t, spfkit__buf *out)
 {
-	if (t->spec_len == 0) {
-		spfkit__buf_add(out, f->domain, f->domain_len);
+	if (t->spec_len == 0 || t->literal_ok) {
+		if (t->spec_len == 0)
+			spfkit__buf_add(out, f->domain, f->domain_len);
+		else
+			spfkit__buf_add(out, f->rec->text + t->spec_pos,
+					t->target_len);
 		return out->err ? end_oom(chk) : S_MATCH;
 	}
 	step s =
@@ -845,8 +949,8 @@ static step push_frame(spfkit_check *chk, frame_kind kind, const char *d,
 		chk->frames = nf;
 		chk->cap_frames = cap;
 	}
-	char *copy = spfkit__strndup(chk->a, d, dn);
-	if (!keep_string(chk, copy))
+	char *copy = arena_strndup(chk, d, dn);
+	if (!copy)
 		return end_oom(chk);
 	frame *f = &chk->frames[chk->nframes++];
 	memset(f, 0, sizeof *f);
@@ -1023,8 +1127,7 @@ static void finish_frame(spfkit_check *chk, spfkit_result r, spfkit_reason why)
 		if (why == SPFKIT_REASON_DEFAULT) {
 			/* Nothing matched: an include's term that matched
 			 * inside is no part of the answer. */
-			set_text(chk, &chk->where, chk->domain,
-				 strlen(chk->domain));
+			set_where(chk, 0);
 			chk->decider_rec = NULL;
 		}
 		return;
@@ -1053,6 +1156,11 @@ static void prefetch_target(spfkit_check *chk, const frame *f,
 			    const spfkit__term *t, uint16_t type)
 {
 	const char *spec = f->rec->text + t->spec_pos;
+	if (t->literal_ok) {
+		bool need = false;
+		ask(chk, spec, t->target_len, type, &need, false);
+		return;
+	}
 	if (t->spec_len && spfkit__macro_uses_p(spec, t->spec_len))
 		return;
 	spfkit__buf target;
@@ -1511,21 +1619,14 @@ void spfkit_check_free(spfkit_check *chk)
 	if (!chk)
 		return;
 	const spfkit__alloc *a = chk->a;
-	for (size_t i = 0; i < chk->nqueries; i++) {
-		query *q = chk->queries[i];
-		for (size_t k = 0; k < q->nitems; k++)
-			spfkit__free(a, q->items[k].data);
-		spfkit__free(a, q->items);
-		spfkit__free(a, q->name);
-		spfkit__free(a, q);
+	for (chunk *c = chk->arena, *next; c; c = next) {
+		next = c->next;
+		spfkit__free(a, c);
 	}
 	spfkit__free(a, chk->queries);
 	for (size_t i = 0; i < chk->nrecords; i++)
 		spfkit__record_free(a, chk->records[i]);
 	spfkit__free(a, chk->records);
-	for (size_t i = 0; i < chk->nstrings; i++)
-		spfkit__free(a, chk->strings[i]);
-	spfkit__free(a, chk->strings);
 	spfkit__free(a, chk->frames);
 	spfkit__free(a, chk->sender_in);
 	spfkit__free(a, chk->helo);
@@ -1534,6 +1635,7 @@ void spfkit_check_free(spfkit_check *chk)
 	spfkit__free(a, chk->sender);
 	spfkit__free(a, chk->mechanism);
 	spfkit__free(a, chk->where);
+	spfkit__free(a, chk->route);
 	spfkit__free(a, chk->problem);
 	spfkit__free(a, chk->explanation);
 	spfkit__free(a, chk);
@@ -1773,48 +1875,73 @@ int spfkit_check_answer_dnssec(spfkit_check *chk, unsigned id,
 	size_t keep = n < MAX_ITEMS ? n : MAX_ITEMS;
 	item *items = NULL;
 	if (status == SPFKIT_DNS_NOERROR && keep) {
-		items = spfkit__calloc(chk->a, keep, sizeof *items);
+		items = arena_calloc(chk, keep * sizeof *items);
 		if (!items)
 			return SPFKIT_ENOMEM;
 	}
+	/* The kept items' data go one after the other into one buffer (each
+	 * NUL terminated), then into one block behind the items. */
+	spfkit__buf all;
+	char all_local[1024];
+	spfkit__buf_init_local(&all, chk->a, keep * (MAX_TXT + 1), all_local,
+			       sizeof all_local);
+	/* Records past MAX_ITEMS are only counted (an MX set over the limit
+	 * must still be seen as over it): decoded here and dropped. */
+	spfkit__buf scratch;
+	char scratch_local[512];
+	spfkit__buf_init_local(&scratch, chk->a, MAX_TXT, scratch_local,
+			       sizeof scratch_local);
 	size_t nitems = 0, total = 0, octets = 0;
 	uint32_t ttl = 0;
 	for (size_t i = 0; status == SPFKIT_DNS_NOERROR && i < n; i++) {
-		spfkit__buf b;
-		char b_local[512];
-		spfkit__buf_init_local(&b, chk->a, MAX_TXT, b_local,
-				       sizeof b_local);
-		bool ok = decode_rr(chk, q, &rrs[i], &b);
-		if (b.err == SPFKIT_ENOMEM) {
-			spfkit__buf_free(&b);
-			for (size_t k = 0; k < nitems; k++)
-				spfkit__free(chk->a, items[k].data);
-			spfkit__free(chk->a, items);
+		size_t before = all.len;
+		bool ok;
+		if (nitems < keep) {
+			ok = decode_rr(chk, q, &rrs[i], &all) &&
+			     !spfkit__buf_addc(&all, '\0');
+		} else {
+			spfkit__buf_reset(&scratch);
+			ok = decode_rr(chk, q, &rrs[i], &scratch);
+			if (scratch.err == SPFKIT_ENOMEM)
+				all.err = SPFKIT_ENOMEM;
+			scratch.err = SPFKIT_OK;
+		}
+		if (all.err == SPFKIT_ENOMEM) {
+			spfkit__buf_free(&all);
+			spfkit__buf_free(&scratch);
+			return SPFKIT_ENOMEM; /* items stay in the arena */
+		}
+		if (!ok) {
+			all.err = SPFKIT_OK; /* a record over a cap: skipped */
+			all.len = before;
+			if (all.data)
+				all.data[before] = '\0';
+			continue;
+		}
+		if (total == 0 || rrs[i].ttl < ttl)
+			ttl = rrs[i].ttl;
+		octets += rrs[i].rdlen;
+		total++;
+		if (nitems < keep) {
+			items[nitems].len = all.len - before - 1;
+			/* an offset until the block is made */
+			items[nitems].data = (char *)(uintptr_t)before;
+			nitems++;
+		}
+	}
+	if (nitems) {
+		char *data = arena_calloc(chk, all.len);
+		if (!data) {
+			spfkit__buf_free(&all);
+			spfkit__buf_free(&scratch);
 			return SPFKIT_ENOMEM;
 		}
-		if (ok) {
-			if (total == 0 || rrs[i].ttl < ttl)
-				ttl = rrs[i].ttl;
-			octets += rrs[i].rdlen;
-			total++;
-			if (nitems < keep) {
-				size_t len = b.len;
-				char *data = spfkit__buf_take(&b);
-				if (!data) {
-					spfkit__buf_free(&b);
-					for (size_t k = 0; k < nitems; k++)
-						spfkit__free(chk->a,
-							     items[k].data);
-					spfkit__free(chk->a, items);
-					return SPFKIT_ENOMEM;
-				}
-				items[nitems].data = data;
-				items[nitems].len = len;
-				nitems++;
-			}
-		}
-		spfkit__buf_free(&b);
+		memcpy(data, all.data, all.len);
+		for (size_t k = 0; k < nitems; k++)
+			items[k].data = data + (uintptr_t)items[k].data;
 	}
+	spfkit__buf_free(&all);
+	spfkit__buf_free(&scratch);
 	q->answered = true;
 	q->status = status;
 	q->dnssec = dnssec;
@@ -1893,6 +2020,7 @@ int spfkit_check_run(spfkit_check *chk, uint64_t now_ms)
 	 * answering them later gets SPFKIT_ENOENT. */
 	for (size_t i = 0; i < chk->nqueries; i++)
 		chk->queries[i]->answered = true;
+	finish_where(chk);
 	chk->done = true;
 	if (chk->ev_cb) {
 		spfkit_event ev;

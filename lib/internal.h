@@ -136,6 +136,12 @@ typedef struct spfkit__term {
 	size_t spec_len;  /* 0 when absent (use the current domain) */
 	int cidr4, cidr6; /* -1 when absent */
 	unsigned char addr[16]; /* ip4 (4 octets) / ip6 network */
+	/* The domain-spec holds no macro and is a usable name as it stands:
+	 * its target is the spec itself, without a trailing dot (target_len
+	 * octets from spec_pos). Worked out once per parse, so cached
+	 * records save the expansion on every check. */
+	bool literal_ok;
+	size_t target_len;
 } spfkit__term;
 
 typedef struct spfkit__record {

@@ -403,6 +403,13 @@ int spfkit__record_parse(const spfkit__alloc *a, const char *s, size_t n,
 		rc = parse_term(s + start, i - start, start, t, err);
 		if (rc)
 			break;
+		if (t->spec_len && t->spec_len <= 253 &&
+		    !memchr(s + t->spec_pos, '%', t->spec_len) &&
+		    spfkit__domain_ok(s + t->spec_pos, t->spec_len)) {
+			bool dot = s[t->spec_pos + t->spec_len - 1] == '.';
+			t->literal_ok = t->spec_len > (size_t)dot;
+			t->target_len = t->spec_len - dot;
+		}
 		if (t->mech == SPFKIT__REDIRECT || t->mech == SPFKIT__EXP) {
 			int *slot = t->mech == SPFKIT__REDIRECT ? &r->redirect
 								: &r->exp;

@@ -647,6 +647,11 @@ static void test_events(spfkit_config *cfg, spfkit_zone *z)
 	chk = run_logged(cfg, z, "198.51.100.1", "a@tree.example", false, &l);
 	T_EQ_INT(spfkit_check_result(chk), SPFKIT_RESULT_PASS, "no walk");
 	T_EQ_INT(l.matched, 2, "a, then the include");
+	T_EQ_STR(spfkit_check_mechanism(chk), "include:i1.tree.example",
+		 "the top record's deciding term");
+	T_EQ_STR(spfkit_check_where(chk),
+		 "tree.example > include i1.tree.example",
+		 "where the match was");
 	spfkit_check_free(chk);
 
 	/* A check ends at the first broken include; a walk reports each
@@ -656,6 +661,8 @@ static void test_events(spfkit_config *cfg, spfkit_zone *z)
 		 "walk.example checked");
 	T_EQ_INT(spfkit_check_reason(chk), SPFKIT_REASON_INCLUDE_NONE,
 		 "walk.example reason");
+	T_EQ_STR(spfkit_check_where(chk),
+		 "walk.example > include none.walk.example", "where it broke");
 	spfkit_check_free(chk);
 	chk = run_logged(cfg, z, "192.0.2.1", "a@walk.example", true, &l);
 	T_EQ_INT(spfkit_check_result(chk), SPFKIT_RESULT_FAIL,
@@ -683,6 +690,7 @@ static void test_events(spfkit_config *cfg, spfkit_zone *z)
 	T_CHECK(strstr(l.problems, "a loop") != NULL, "loop problem: %s",
 		l.problems);
 	T_EQ_INT(spfkit_check_lookups(chk), 2, "a and the include");
+	T_EQ_STR(spfkit_check_where(chk), "loop.example", "where -all is");
 	spfkit_check_free(chk);
 
 	/* Events and walking are set before the first run. */
