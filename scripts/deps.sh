@@ -3,7 +3,7 @@
 # Runs apt-get as root (directly, or through sudo when not root).
 set -euo pipefail
 pkgs=(build-essential clang-format meson ninja-build pkg-config libldns-dev libyaml-dev
-      libunbound-dev libevent-dev dns-root-data nsd python3-dnslib python3-yaml
+      libunbound-dev libpsl-dev libevent-dev dns-root-data nsd python3-dnslib python3-yaml
       clang libclang-rt-14-dev man-db valgrind gcovr python3)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -46,6 +46,8 @@ run_all() { # build dir, label
 	count "$label rfc7208" "$dir/tests/rfc7208_runner" "$SPFKIT_SUITE"
 	count "$label rfc7208 (prefetch off)" env SPFKIT_PREFETCH=0 "$dir/tests/rfc7208_runner" "$SPFKIT_SUITE"
 	count "$label cli" tests/cli/run.sh "$dir/src/spfkit/spfkit"
+	count "$label lint/tree/trace" tests/lint/run.sh "$dir/src/spfkit/spfkit"
+	count "$label message" tests/message/run.sh "$dir/src/spfkit/spfkit"
 }
 
 if build build; then run_all build plain; else echo "FAIL build"; failed=$((failed + 1)); fi

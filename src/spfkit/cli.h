@@ -30,6 +30,20 @@ int cli_check_main(int argc, char **argv);
 /* The help text of `spfkit check` on f. */
 void cli_check_help(FILE *f);
 
+/* `spfkit tree`, `spfkit lint`, `spfkit trace` (tree.c, lintcmd.c,
+ * trace.c over walk.c): argv[0] is the command name. */
+int cli_tree_main(int argc, char **argv);
+void cli_tree_help(FILE *f);
+int cli_lint_main(int argc, char **argv);
+void cli_lint_help(FILE *f);
+int cli_trace_main(int argc, char **argv);
+void cli_trace_help(FILE *f);
+
+/* `spfkit message ...` (message.c): argv[0] is "message". */
+int cli_message_main(int argc, char **argv);
+/* The help text of `spfkit message` on f. */
+void cli_message_help(FILE *f);
+
 /* ---------------------------------------------------------- output.c */
 
 typedef enum cli_format {

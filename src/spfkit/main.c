@@ -17,6 +17,14 @@ typedef struct command {
 static const command commands[] = {
     {"check", "evaluate SPF for an IP and a sender (or a stream of them)",
      cli_check_main, cli_check_help},
+    {"trace", "evaluate SPF step by step: terms, DNS answers, counters",
+     cli_trace_main, cli_trace_help},
+    {"tree", "a domain's SPF as a resolved tree with counts and addresses",
+     cli_tree_main, cli_tree_help},
+    {"lint", "problems of a domain's SPF (or a draft), with fixes",
+     cli_lint_main, cli_lint_help},
+    {"message", "what SPF said about a saved message or a bounce, and why",
+     cli_message_main, cli_message_help},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -51,6 +59,9 @@ static void main_help(FILE *f)
 	      "5 permerror, 6 temperror; 64 usage error, 65 a zone file that "
 	      "does not\n"
 	      "parse, 66 a file that cannot be read, 70 internal error.\n"
+	      "Exit status of message: 0 whatever the SPF result, 65 a "
+	      "message that\n"
+	      "does not parse; 64, 66 and 70 as above.\n"
 	      "\n"
 	      "Run 'spfkit help COMMAND' for a command's options; see "
 	      "spfkit(1).\n",

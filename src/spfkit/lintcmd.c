@@ -1,0 +1,558 @@
+/*
+ * lintcmd.c - `spfkit lint`: a domain's SPF (or a draft: --record, or
+ * --zone with a draft zone file) checked for problems, each with a
+ * severity, the RFC section, where it stands in the tree and a fix.
+ *
+ * The library does the work: the walked check's events go to an
+ * spfkit_linter, so every count is the evaluator's own. This file adds
+ * one thing the library cannot see: in a draft master file a TXT string
+ * over 255 octets, which DNS cannot carry and the zone loader refuses; it
+ * is reported with its line, and the draft is linted as if the string had
+ * been split.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "walk.h"
+
+#define PROG "spfkit lint"
+/* RFC 1035 §3.3: a character-string holds at most 255 octets. */
+#define CHARSTRING_MAX 255u
+/* Context shown around the offending octets of a long record. */
+#define SHOW_AROUND 60u
+
+void cli_lint_help(FILE *f)
+{
+	fputs(
+	    "Usage: spfkit lint [DOMAIN] [OPTION]...\n"
+	    "\n"
+	    "Reports problems of DOMAIN's SPF record and of every include and\n"
+	    "redirect under it: severity, code, RFC section, where it stands,\n"
+	    "and a fix. Counts (DNS-querying terms, void lookups) are the\n"
+	    "evaluator's own, on the worst path: every term is reached.\n"
+	    "\n"
+	    "  --record TEXT     lint this draft as DOMAIN's record (without\n"
+	    "                    DOMAIN the domain is draft.invalid)\n"
+	    "  --zone FILE       DNS from this zone file (master file or "
+	    "openspf\n"
+	    "                    YAML), e.g. a draft; repeatable; hermetic\n"
+	    "  --sender ADDR     lint the domain of ADDR (its local part "
+	    "feeds\n"
+	    "                    %{l} macros); --helo NAME, --scope helo\n"
+	    "  --ip IP           walk as for this client (default 192.0.2.1; "
+	    "it\n"
+	    "                    only picks A or AAAA, and the PTR name)\n"
+	    "  --strict          warnings count as errors for the exit "
+	    "status\n"
+	    "  --format FORMAT   text (default) or json\n"
+	    "  --nameserver ADDR[@PORT], --recursive, --trust-anchor FILE,\n"
+	    "  --timeout SECONDS as for spfkit check\n"
+	    "  -h, --help        show this help and exit\n"
+	    "\n"
+	    "Exit status: 0 no errors (warnings alone are fine unless "
+	    "--strict),\n"
+	    "1 errors found, 64 usage error, 65 a zone file that does not "
+	    "parse,\n"
+	    "66 a file that cannot be read, 70 internal error. See "
+	    "spfkit-lint(1).\n",
+	    f);
+}
+
+/* A finding, copied out of the callback. */
+typedef struct lfind {
+	spfkit_severity severity;
+	char *code, *rfc, *domain, *where, *record, *message, *fix;
+	size_t record_len, pos, len;
+	unsigned depth;
+	char *file; /* a draft zone file finding: FILE:LINE */
+} lfind;
+
+typedef struct lctx {
+	lfind *v;
+	size_t n, cap;
+	bool oom;
+	bool draft_domain; /* --record without DOMAIN */
+	unsigned counts[3];
+} lctx;
+
+static char *dup_n(lctx *c, const char *s, size_t n)
+{
+	if (!s)
+		return NULL;
+	char *p = malloc(n + 1);
+	if (!p) {
+		c->oom = true;
+		return NULL;
+	}
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+static char *dup_s(lctx *c, const char *s)
+{
+	return s ? dup_n(c, s, strlen(s)) : NULL;
+}
+
+static lfind *add_find(lctx *c)
+{
+	if (c->n == c->cap) {
+		size_t nc = c->cap ? c->cap * 2 : 16;
+		lfind *nv = realloc(c->v, nc * sizeof *nv);
+		if (!nv) {
+			c->oom = true;
+			return NULL;
+		}
+		c->v = nv;
+		c->cap = nc;
+	}
+	lfind *f = &c->v[c->n++];
+	memset(f, 0, sizeof *f);
+	return f;
+}
+
+static void on_finding(const spfkit_finding *f, void *ud)
+{
+	lctx *c = ud;
+	/* A draft without DOMAIN: a and mx of the placeholder domain find
+	 * nothing by design, which is no finding. */
+	if (c->draft_domain && f->code && f->message &&
+	    (strcmp(f->code, "void-lookup") == 0 ||
+	     strcmp(f->code, "mx-none") == 0) &&
+	    strstr(f->message, " " WALK_DRAFT_DOMAIN " "))
+		return;
+	lfind *d = add_find(c);
+	if (!d)
+		return;
+	d->severity = f->severity;
+	d->code = dup_s(c, f->code);
+	d->rfc = dup_s(c, f->rfc);
+	d->domain = dup_s(c, f->domain);
+	d->where = dup_s(c, f->where);
+	d->record = dup_n(c, f->record, f->record_len);
+	d->record_len = f->record ? f->record_len : 0;
+	d->pos = f->pos;
+	d->len = f->len;
+	d->depth = f->depth;
+	d->message = dup_s(c, f->message);
+	d->fix = dup_s(c, f->fix);
+	if ((unsigned)f->severity < 3)
+		c->counts[f->severity]++;
+}
+
+static void free_finds(lctx *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		lfind *f = &c->v[i];
+		free(f->code);
+		free(f->rfc);
+		free(f->domain);
+		free(f->where);
+		free(f->record);
+		free(f->message);
+		free(f->fix);
+		free(f->file);
+	}
+	free(c->v);
+}
+
+/* ------------------------------------------------------------ drafts */
+
+/* Is path openspf YAML (the zone loader's rule)? */
+static bool is_yaml(const char *path)
+{
+	size_t n = strlen(path);
+	return (n >= 4 && strcmp(path + n - 4, ".yml") == 0) ||
+	       (n >= 5 && strcmp(path + n - 5, ".yaml") == 0);
+}
+
+/* Reads a whole file; NULL when it cannot (the zone loader reports it). */
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	if (!fp)
+		return NULL;
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap);
+	while (buf) {
+		if (n == cap) {
+			char *nb =
+			    cap < (64u << 20) ? realloc(buf, cap * 2) : NULL;
+			if (!nb) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		size_t got = fread(buf + n, 1, cap - n, fp);
+		n += got;
+		if (got == 0)
+			break;
+	}
+	if (buf && ferror(fp)) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(fp);
+	*len = n;
+	return buf;
+}
+
+/* Octets one escape-aware token of a master-file string takes at s[i]
+ * (RFC 1035 §5.1: \DDD or \X is one octet). */
+static size_t token_len(const char *s, size_t n, size_t i)
+{
+	if (s[i] != '\\' || i + 1 >= n)
+		return 1;
+	if (i + 3 < n && isdigit((unsigned char)s[i + 1]) &&
+	    isdigit((unsigned char)s[i + 2]) &&
+	    isdigit((unsigned char)s[i + 3]))
+		return 4;
+	return 2;
+}
+
+/* Finds quoted strings over 255 octets in a master file. Writes a copy
+ * with each such string split into 255-octet strings to out (when out is
+ * not NULL) and reports each with its line. Returns how many. */
+static size_t long_strings(lctx *c, const char *path, const char *s, size_t n,
+			   FILE *out)
+{
+	size_t found = 0, line = 1;
+	for (size_t i = 0; i < n;) {
+		char ch = s[i];
+		if (ch == ';') { /* a comment to the end of the line */
+			while (i < n && s[i] != '\n') {
+				if (out)
+					putc(s[i], out);
+				i++;
+			}
+			continue;
+		}
+		if (ch != '"') {
+			if (ch == '\n')
+				line++;
+			if (out)
+				putc(ch, out);
+			i++;
+			continue;
+		}
+		/* A quoted string: count its octets, split when over. */
+		size_t start_line = line, octets = 0, k = i + 1;
+		while (k < n && s[k] != '"') {
+			if (s[k] == '\n')
+				line++;
+			k += token_len(s, n, k);
+		}
+		size_t end = k < n ? k : n;
+		for (size_t j = i + 1; j < end; j += token_len(s, n, j))
+			octets++;
+		if (out)
+			putc('"', out);
+		size_t in_piece = 0;
+		for (size_t j = i + 1; j < end;) {
+			size_t tl = token_len(s, n, j);
+			if (in_piece == CHARSTRING_MAX) {
+				if (out)
+					fputs("\" \"", out);
+				in_piece = 0;
+			}
+			if (out)
+				fwrite(s + j, 1, tl > end - j ? end - j : tl,
+				       out);
+			in_piece++;
+			j += tl;
+		}
+		if (out && k < n)
+			putc('"', out);
+		i = k < n ? k + 1 : n;
+		if (octets <= CHARSTRING_MAX)
+			continue;
+		found++;
+		lfind *f = add_find(c);
+		if (!f)
+			return found;
+		size_t need = strlen(path) + 32;
+		f->file = malloc(need);
+		if (f->file)
+			snprintf(f->file, need, "%s:%zu", path, start_line);
+		f->severity = SPFKIT_SEVERITY_ERROR;
+		f->code = dup_s(c, "txt-string-long");
+		f->rfc = dup_s(c, "RFC 7208 3.3");
+		char msg[160];
+		snprintf(msg, sizeof msg,
+			 "a TXT string of %zu octets: a character-string "
+			 "holds at most 255 (RFC 1035 3.3)",
+			 octets);
+		f->message = dup_s(c, msg);
+		f->fix = dup_s(c, "split it into several quoted strings of at "
+				  "most 255 octets on the same line; receivers "
+				  "join them without a space (the rest of this "
+				  "lint reads it split so)");
+		c->counts[SPFKIT_SEVERITY_ERROR]++;
+	}
+	return found;
+}
+
+/* For each master-file draft with long strings, a split copy in a
+ * temporary file replaces it in o->dns.zones (paths to unlink in tmp). */
+static int fix_drafts(lctx *c, walk_opts *o, char **tmp)
+{
+	for (size_t i = 0; i < o->dns.nzones; i++) {
+		const char *path = o->dns.zones[i];
+		if (is_yaml(path))
+			continue;
+		size_t n = 0;
+		char *text = slurp(path, &n);
+		if (!text)
+			continue;
+		if (long_strings(c, path, text, n, NULL) == 0) {
+			free(text);
+			continue;
+		}
+		const char *dir = getenv("TMPDIR");
+		size_t need = strlen(dir && *dir ? dir : "/tmp") + 32;
+		tmp[i] = malloc(need);
+		if (!tmp[i]) {
+			free(text);
+			return CLI_EX_SOFTWARE;
+		}
+		snprintf(tmp[i], need, "%s/spfkit-lint-XXXXXX",
+			 dir && *dir ? dir : "/tmp");
+		int fd = mkstemp(tmp[i]);
+		FILE *out = fd >= 0 ? fdopen(fd, "w") : NULL;
+		if (!out) {
+			if (fd >= 0)
+				close(fd);
+			free(tmp[i]);
+			tmp[i] = NULL;
+			free(text);
+			fprintf(stderr,
+				PROG ": cannot write a temporary file\n");
+			return CLI_EX_SOFTWARE;
+		}
+		lctx quiet;
+		memset(&quiet, 0, sizeof quiet);
+		long_strings(&quiet, path, text, n, out);
+		free_finds(&quiet);
+		free(text);
+		if (fclose(out) != 0) {
+			fprintf(stderr,
+				PROG ": cannot write a temporary file\n");
+			return CLI_EX_SOFTWARE;
+		}
+		o->dns.zones[i] = tmp[i];
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ output */
+
+/* Width of an octet as walk_put() shows it. */
+static size_t shown_width(unsigned char c)
+{
+	return (c >= 0x20 && c < 0x7f && c != '\\') ? 1 : 4;
+}
+
+/* The record with a caret line under the offending octets. */
+static void put_marked(FILE *out, const lfind *f)
+{
+	size_t from = f->pos > SHOW_AROUND ? f->pos - SHOW_AROUND : 0;
+	size_t to = f->pos + f->len + SHOW_AROUND;
+	if (to > f->record_len)
+		to = f->record_len;
+	fputs("    ", out);
+	if (from > 0)
+		fputs("...", out);
+	walk_put(out, f->record + from, to - from);
+	if (to < f->record_len)
+		fputs("...", out);
+	if (f->len == 0) {
+		putc('\n', out);
+		return;
+	}
+	fputs("\n    ", out);
+	if (from > 0)
+		fputs("   ", out);
+	for (size_t i = from; i < f->pos; i++)
+		for (size_t w = shown_width((unsigned char)f->record[i]); w;
+		     w--)
+			putc(' ', out);
+	size_t marks = 0;
+	for (size_t i = f->pos; i < f->pos + f->len && i < to; i++)
+		marks += shown_width((unsigned char)f->record[i]);
+	for (size_t i = 0; i < marks && i < 400; i++)
+		putc('^', out);
+	putc('\n', out);
+}
+
+static void text_out(FILE *out, const walk_opts *o, const lctx *c,
+		     const spfkit_check *chk)
+{
+	const char *d = spfkit_check_domain(chk);
+	fputs("lint ", out);
+	walk_put(out, d, strlen(d));
+	if (o->record)
+		fputs(" (draft record)", out);
+	fprintf(out,
+		": %u error%s, %u warning%s, %u note%s; %u of 10 "
+		"DNS-querying terms, %u of 2 void lookups (every term "
+		"reached)\n",
+		c->counts[2], c->counts[2] == 1 ? "" : "s", c->counts[1],
+		c->counts[1] == 1 ? "" : "s", c->counts[0],
+		c->counts[0] == 1 ? "" : "s", spfkit_check_lookups(chk),
+		spfkit_check_void_lookups(chk));
+	/* Errors first, then warnings, then notes; in order within each. */
+	for (int sev = SPFKIT_SEVERITY_ERROR; sev >= SPFKIT_SEVERITY_INFO;
+	     sev--)
+		for (size_t i = 0; i < c->n; i++) {
+			const lfind *f = &c->v[i];
+			if ((int)f->severity != sev)
+				continue;
+			fprintf(out, "\n%-7s %s",
+				spfkit_severity_name(f->severity),
+				f->code ? f->code : "?");
+			if (f->rfc)
+				fprintf(out, "  (%s)", f->rfc);
+			if (f->file) {
+				fputs("  ", out);
+				walk_put(out, f->file, strlen(f->file));
+			} else if (f->where && f->where[0]) {
+				fputs("  in ", out);
+				walk_put(out, f->where, strlen(f->where));
+			}
+			fputs("\n    ", out);
+			walk_put(out, f->message ? f->message : "",
+				 f->message ? strlen(f->message) : 0);
+			putc('\n', out);
+			if (f->record)
+				put_marked(out, f);
+			if (f->fix) {
+				fputs("    fix: ", out);
+				walk_put(out, f->fix, strlen(f->fix));
+				putc('\n', out);
+			}
+		}
+	if (c->n == 0)
+		fputs("no problems found\n", out);
+}
+
+static void json_out(FILE *out, const walk_opts *o, const lctx *c,
+		     const spfkit_check *chk)
+{
+	fputs("{\"domain\":", out);
+	walk_json_str(out, spfkit_check_domain(chk));
+	fputs(",\"ip\":", out);
+	walk_json_str(out, spfkit_check_ip(chk));
+	fputs(",\"record\":", out);
+	walk_json_str(out, o->record);
+	fprintf(out,
+		",\"lookups\":%u,\"void_lookups\":%u,\"lookup_limit\":10,"
+		"\"void_limit\":2,\"errors\":%u,\"warnings\":%u,\"infos\":%u,"
+		"\"findings\":[",
+		spfkit_check_lookups(chk), spfkit_check_void_lookups(chk),
+		c->counts[2], c->counts[1], c->counts[0]);
+	for (size_t i = 0; i < c->n; i++) {
+		const lfind *f = &c->v[i];
+		if (i)
+			putc(',', out);
+		fputs("{\"severity\":", out);
+		walk_json_str(out, spfkit_severity_name(f->severity));
+		fputs(",\"code\":", out);
+		walk_json_str(out, f->code);
+		fputs(",\"rfc\":", out);
+		walk_json_str(out, f->rfc);
+		fputs(",\"domain\":", out);
+		walk_json_str(out, f->domain);
+		fputs(",\"where\":", out);
+		walk_json_str(out, f->where);
+		fprintf(out, ",\"depth\":%u,\"file\":", f->depth);
+		walk_json_str(out, f->file);
+		fputs(",\"record\":", out);
+		if (f->record)
+			cli_json_string(out, f->record, f->record_len);
+		else
+			fputs("null", out);
+		if (f->record && f->len) {
+			fprintf(out,
+				",\"position\":%zu,\"length\":%zu,\"term\":",
+				f->pos + 1, f->len);
+			cli_json_string(out, f->record + f->pos, f->len);
+		} else {
+			fputs(",\"position\":null,\"length\":0,\"term\":null",
+			      out);
+		}
+		fputs(",\"message\":", out);
+		walk_json_str(out, f->message);
+		fputs(",\"fix\":", out);
+		walk_json_str(out, f->fix);
+		putc('}', out);
+	}
+	fputs("]}\n", out);
+}
+
+int cli_lint_main(int argc, char **argv)
+{
+	walk_opts o;
+	memset(&o, 0, sizeof o);
+	o.prog = PROG;
+	o.cmd = "lint";
+	int status = walk_parse(argc, argv, WALK_OPT_STRICT, cli_lint_help, &o);
+	if (status) {
+		walk_opts_free(&o);
+		return status < 0 ? 0 : status;
+	}
+	lctx c;
+	memset(&c, 0, sizeof c);
+	c.draft_domain = !o.domain && !o.sender && !o.helo;
+	char **tmp = calloc(o.dns.nzones + 1, sizeof *tmp);
+	walk_run run;
+	memset(&run, 0, sizeof run);
+	spfkit_linter *lt = NULL;
+	status = tmp ? fix_drafts(&c, &o, tmp) : CLI_EX_SOFTWARE;
+	/* The linter needs the config: make one for it with the same
+	 * (default) limits the check's config has. */
+	spfkit_config *lcfg = NULL;
+	if (!status && spfkit_config_new(&lcfg, NULL) != SPFKIT_OK)
+		status = CLI_EX_SOFTWARE;
+	if (!status &&
+	    spfkit_linter_new(&lt, lcfg, o.record ? SPFKIT_LINT_DRAFT : 0,
+			      on_finding, &c) != SPFKIT_OK)
+		status = CLI_EX_SOFTWARE;
+	if (!status) {
+		run.extra = spfkit_linter_event_cb;
+		run.extra_ud = lt;
+		status = walk_check(&o, true, &run);
+	}
+	if (!status && (spfkit_linter_finish(lt) != SPFKIT_OK || c.oom)) {
+		fputs(PROG ": out of memory\n", stderr);
+		status = CLI_EX_SOFTWARE;
+	}
+	if (!status) {
+		if (o.format == WALK_JSON)
+			json_out(stdout, &o, &c, run.chk);
+		else
+			text_out(stdout, &o, &c, run.chk);
+		if (fflush(stdout) != 0)
+			status = CLI_EX_SOFTWARE;
+		else if (c.counts[SPFKIT_SEVERITY_ERROR] ||
+			 (o.strict && c.counts[SPFKIT_SEVERITY_WARNING]))
+			status = 1;
+	}
+	for (size_t i = 0; tmp && i < o.dns.nzones; i++)
+		if (tmp[i]) {
+			unlink(tmp[i]);
+			free(tmp[i]);
+		}
+	free(tmp);
+	walk_run_free(&run);
+	spfkit_linter_free(lt);
+	spfkit_config_free(lcfg);
+	free_finds(&c);
+	walk_opts_free(&o);
+	return status;
+}

@@ -1,0 +1,107 @@
+/*
+ * walk.h - what `spfkit tree`, `spfkit lint` and `spfkit trace` share:
+ * their options (identity, draft record, format, the DNS options of
+ * dnsopts.h), setting up a check, and running it with the evaluator's
+ * events recorded. Every count these commands show is read from those
+ * events, never counted again.
+ */
+#ifndef SPFKIT_WALK_H
+#define SPFKIT_WALK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dnsopts.h"
+#include "spfkit.h"
+
+/* The client address tree and lint walk from when --ip is not given: a
+ * documentation address (RFC 5737). When walking no ip4, ip6, a, mx, ptr
+ * or exists term holds any client, so it only picks A (not AAAA) queries
+ * for a and mx, the PTR name for ptr and %{p}, and what %{i} expands to. */
+#define WALK_DEFAULT_IP "192.0.2.1"
+/* The checked domain of a --record draft given without DOMAIN. */
+#define WALK_DRAFT_DOMAIN "draft.invalid"
+
+/* Which options a command takes. */
+#define WALK_OPT_STRICT 1u /* --strict (lint) */
+#define WALK_OPT_DOT    2u /* --format dot (tree) */
+#define WALK_OPT_NEEDIP 4u /* --ip is required (trace) */
+
+typedef enum walk_format { WALK_TEXT = 0, WALK_JSON, WALK_DOT } walk_format;
+
+typedef struct walk_opts {
+	const char *prog; /* "spfkit tree" */
+	const char *cmd;  /* "tree" */
+	const char *domain;
+	const char *ip;
+	const char *sender; /* NULL: postmaster@DOMAIN */
+	const char *helo;
+	spfkit_scope scope;
+	const char *record;
+	walk_format format;
+	bool strict;
+	cli_dns_opts dns;
+} walk_opts;
+
+/* Parses argv (argv[0] is the command name). Returns 0, -1 after --help
+ * (written with help), or an exit status after a one-line message. The
+ * arrays of o->dns are allocated here; walk_opts_free() frees them. */
+int walk_parse(int argc, char **argv, unsigned allow, void (*help)(FILE *),
+	       walk_opts *o);
+void walk_opts_free(walk_opts *o);
+
+/* One event as the evaluator sent it, with everything it points to
+ * copied, and the monotonic time it came in. */
+typedef struct walk_ev {
+	spfkit_event ev;
+	uint64_t us;      /* microseconds since the run started */
+	uint64_t elapsed; /* ANSWER and LOOKUP: microseconds from QUERY to
+			     ANSWER of the query */
+} walk_ev;
+
+typedef struct walk_log {
+	walk_ev *v;
+	size_t n, cap;
+	bool oom;
+	uint64_t start_us;
+} walk_log;
+
+/* A finished run: the config, check and DNS source stay open so the
+ * caller can read the check's results. */
+typedef struct walk_run {
+	spfkit_config *cfg;
+	spfkit_check *chk;
+	cli_dns *dns;
+	walk_log log;
+	spfkit_event_cb extra; /* called after logging, if set */
+	void *extra_ud;
+} walk_run;
+
+/* Sets up a check from o (walking when walk is set), runs it over the
+ * DNS source o names with every event logged (and passed to run->extra
+ * when set; set it before calling). Returns 0 or an exit status after a
+ * one-line message; run is to be freed with walk_run_free() either way. */
+int walk_check(const walk_opts *o, bool walk, walk_run *run);
+void walk_run_free(walk_run *run);
+
+/* "QUERY", "ANSWER", ...: an event kind's name in lower case. */
+const char *walk_kind_name(spfkit_event_kind k);
+/* "A", "MX", "TXT", ... */
+const char *walk_type_name(uint16_t type);
+/* "NOERROR", "NXDOMAIN", "TEMPFAIL" */
+const char *walk_status_name(spfkit_dns_status s);
+
+/* Writes (s, n) safely for people: printable ASCII as it is, anything
+ * else (and the backslash) as \xHH. */
+void walk_put(FILE *f, const char *s, size_t n);
+/* Writes an answer item of a query of type as text (an address, a name,
+ * a TXT string); escaped with walk_put(). */
+void walk_put_item(FILE *f, uint16_t type, const spfkit_event_item *it);
+/* The same item as a JSON string. */
+void walk_json_item(FILE *f, uint16_t type, const spfkit_event_item *it);
+/* A JSON string or null. */
+void walk_json_str(FILE *f, const char *s);
+
+#endif /* SPFKIT_WALK_H */

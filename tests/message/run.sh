@@ -1,0 +1,213 @@
+#!/usr/bin/env bash
+# tests/message/run.sh SPFKIT - `spfkit message` on the fixtures of this
+# directory: a direct send, a forward, a mailing list, two DSN bounces
+# (message/rfc822 and text/rfc822-headers) and an Exim bounce, forged
+# Authentication-Results, a sending service's envelope domain, a contact
+# form, folded headers (Microsoft), 8-bit and malformed fields, CRLF, a
+# missing Return-Path; then unparsable input, usage errors and output
+# hygiene. DNS comes from message.zone only (hermetic). Assertions read
+# the JSON output with python3. Ends with "N passed, N failed".
+set -u
+bin=${1:?usage: run.sh PATH-TO-spfkit}
+case $bin in /*) ;; *) bin=$PWD/$bin ;; esac
+cd "$(dirname "$0")"
+zone=message.zone
+py=/usr/bin/python3
+[ -x "$py" ] || py=python3
+pass=0 fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+# run NAME FILE [ARGS...]: spfkit message --format json on FILE into
+# $tmp/NAME.json; one check: exit 0 and valid JSON.
+run() {
+	local name=$1 file=$2; shift 2
+	"$bin" message --zone "$zone" --format json "$@" "$file" >"$tmp/$name.json" 2>"$tmp/$name.err"
+	local rc=$?
+	if [ "$rc" -ne 0 ]; then bad "$name: exit $rc"; cat "$tmp/$name.err"; return; fi
+	if "$py" -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/$name.json" 2>/dev/null; then ok; else bad "$name: not JSON"; head -c 600 "$tmp/$name.json"; fi
+}
+
+# expect NAME EXPR: a Python expression over the JSON of run NAME, with
+# o (all), e (envelope), r (recheck), m (mail_from check), a (alignment),
+# d (diagnosis codes), s (receiver_said), b (bounce), h (hop) bound.
+expect() {
+	local name=$1 expr=$2
+	if "$py" - "$tmp/$name.json" "$expr" <<'PY'
+import json, sys
+o = json.load(open(sys.argv[1]))
+e, r, a, s, b, h = o["envelope"], o["recheck"], o["alignment"], o["receiver_said"], o["bounce"], o["hop"]
+m = r["mail_from"] or {}
+d = [x["code"] for x in o["diagnosis"]]
+sys.exit(0 if eval(sys.argv[2]) else 1)
+PY
+	then ok; else bad "$name: $expr"; "$py" -m json.tool "$tmp/$name.json" | head -n 80; fi
+}
+
+# status NAME WANT [ARGS...]: exit status, one line on stderr, nothing
+# on stdout.
+status() {
+	local name=$1 want=$2; shift 2
+	"$bin" message "$@" >"$tmp/st.out" 2>"$tmp/st.err"
+	local rc=$?
+	if [ "$rc" -ne "$want" ]; then bad "$name: exit $rc, want $want"; cat "$tmp/st.err"; return; fi
+	if [ "$(wc -l <"$tmp/st.err")" -ne 1 ] || [ -s "$tmp/st.out" ]; then
+		bad "$name: want one line on stderr and no output"; cat "$tmp/st.out" "$tmp/st.err"; return
+	fi
+	ok
+}
+
+# ---------------------------------------------------------------- stories
+run direct direct.eml
+expect direct 'm["result"] == "pass" and m["domain"] == "example.org"'
+expect direct 'h["index"] == 2 and h["skipped"] == [{"index": 1, "why": "internal address"}]'
+expect direct 'e["ip"] == "198.51.100.25" and e["helo"] == "mail.example.org" and e["mail_from"] == "alice@example.org" and e["mail_from_source"] == "return-path"'
+expect direct 'a["strict"] and a["relaxed"] and a["dmarc_spf"] == "pass" and a["from_org"] == "example.org"'
+expect direct 's["recorded"] == "pass" and r["compared"] == "same" and d == ["pass-aligned"]'
+expect direct 's["received_spf"][0]["trusted"] and s["received_spf"][0]["why"] == "client-ip"'
+expect direct 'r["helo"]["result"] == "pass" and r["dns"] == "zone"'
+
+run forward forward.eml
+expect forward 'm["result"] == "fail" and s["recorded"] == "fail" and r["compared"] == "same"'
+expect forward 'r["upstream"] == {"hop": 2, "ip": "198.51.100.25", "result": "pass"}'
+expect forward '"forwarding" in d and "contact-form" not in d'
+expect forward '[x["trusted"] for x in s["received_spf"]] == [True, False]'
+
+run list list.eml
+expect list 'm["result"] == "pass" and m["domain"] == "lists.example.net"'
+expect list 'not a["strict"] and not a["relaxed"] and a["dmarc_spf"] == "fail" and a["spf_org"] == "example.net" and a["from_org"] == "example.com"'
+expect list '"mailing-list" in d and o["message"]["list_id"].startswith("Announcements")'
+
+run dsn-rfc822 dsn-rfc822.eml
+expect dsn-rfc822 'b["kind"] == "dsn" and b["original"] == "message" and b["reporting_mta"] == "www.shop.example" and b["remote_mta"] == "mx.mailprovider.example"'
+expect dsn-rfc822 'b["status"] == "5.7.23" and b["final_recipient"] == "orders@shop.example" and b["sender"] == "visitor@example.org"'
+expect dsn-rfc822 'e["ip"] == "203.0.113.5" and e["ip_source"] == "bounce diagnostic" and e["helo"] == "www.shop.example" and e["mail_from"] == "visitor@example.org"'
+expect dsn-rfc822 'm["result"] == "fail" and "bounce" in d and "contact-form" in d'
+expect dsn-rfc822 'o["message"]["subject"].startswith("Contact form") and o["received"][0]["by"] == "www.shop.example"'
+
+run dsn-headers dsn-headers.eml
+expect dsn-headers 'b["kind"] == "dsn" and b["original"] == "headers" and b["remote_mta"] == "mx.partner.example"'
+expect dsn-headers 'e["ip"] == "192.0.2.80" and e["helo"] == "relay.newsletter.example" and e["mail_from"] == "alice@example.org" and e["mail_from_source"] == "bounce recipient"'
+expect dsn-headers 'm["result"] == "fail" and "fail" in d and "contact-form" not in d'
+# The same bounce without the address in its diagnostic: no check, and
+# --ip supplies it.
+sed 's/192\.0\.2\.80 is not permitted/the sender is not permitted/' dsn-headers.eml >"$tmp/noip.eml"
+run dsn-noip "$tmp/noip.eml"
+expect dsn-noip 'not r["done"] and "--ip" in r["why_not"] and r["mail_from"] is None and a is None and d[-1] == "not-checked"'
+run dsn-ip "$tmp/noip.eml" --ip 192.0.2.80
+expect dsn-ip 'r["done"] and e["ip_source"] == "option" and m["result"] == "fail"'
+
+run exim-bounce exim-bounce.eml
+expect exim-bounce 'b["kind"] == "quoted" and b["remote_mta"] == "mx.example.net" and b["original"] == "message"'
+expect exim-bounce 'e["ip"] == "192.0.2.200" and e["helo"] == "mail.hosting.example" and e["mail_from"] == "alice@example.org" and e["mail_from_source"] == "return-path"'
+expect exim-bounce 'o["received"][0]["ip"] == "198.51.100.77" and o["received"][0]["helo"] == "[192.168.1.20]" and o["received"][0]["envelope_from"] == "alice@example.org"'
+expect exim-bounce 'm["result"] == "fail" and "bounce" in d'
+
+run forged-ar forged-ar.eml
+expect forged-ar '[x["trusted"] for x in s["authentication_results"]] == [True, False, False]'
+expect forged-ar 's["authentication_results"][1]["why"] == "authserv-id is not the receiver'"'"'s" and "came with the message" in s["authentication_results"][2]["why"]'
+expect forged-ar 'd.count("untrusted-authentication-results") == 2 and m["result"] == "fail" and s["recorded"] == "fail"'
+
+run ses ses.eml
+expect ses 'm["result"] == "pass" and m["domain"] == "mail.sesvendor.example"'
+expect ses 'not a["relaxed"] and a["spf_pass"] and a["dmarc_spf"] == "fail" and "different-envelope-domain" in d'
+
+run contact-form contact-form.eml
+expect contact-form 'm["result"] == "fail" and r["helo"]["result"] == "pass" and s["recorded"] == "fail"'
+expect contact-form '"contact-form" in d and "forwarding" not in d and "Reply-To" in o["diagnosis"][0]["text"]'
+expect contact-form 'a["strict"] and a["dmarc_spf"] == "fail"'
+
+run folded folded.eml
+expect folded 'h["index"] == 2 and h["skipped"][0]["why"] == "the receiver'"'"'s own relay" and m["result"] == "pass"'
+expect folded 'o["message"]["subject"] == "A subject that goes on and on, folded\tover three lines"'
+expect folded 'o["message"]["from"]["display"] == "Example, Alice" and o["message"]["from"]["address"] == "alice@example.org"'
+expect folded 'o["message"]["message_id"] == "<folded-1@example.org>" and o["message"]["return_path"] == "alice@example.org"'
+expect folded 'o["received"][1]["ip"] == "198.51.100.25" and o["received"][1]["with"] == "Microsoft SMTP Server" and o["received"][0]["ip"] == "2603:10b6:5:123::45"'
+expect folded 's["received_spf"][0]["trusted"] and s["authentication_results"][0]["authserv_id"] is None and not s["authentication_results"][0]["trusted"]'
+run folded-hop1 folded.eml --trusted-hops 1
+expect folded-hop1 'h["index"] == 1 and h["how"] == "trusted-hops" and m["result"] == "fail"'
+run folded-rcv folded.eml --receiver mail.protection.outlook.com
+expect folded-rcv 'h["index"] == 2 and h["how"] == "receiver" and m["result"] == "pass" and r["compared"] == "same"'
+
+run 8bit 8bit.eml
+expect 8bit 'any("ended the header section early" in w for w in o["input"]["warnings"])'
+expect 8bit 'o["message"]["subject"].startswith("Caf\u00e9 ") and o["message"]["from"]["display"] == "J\u00fcrgen M\u00fcller"'
+expect 8bit 'm["result"] == "pass" and d == ["pass-aligned"]'
+
+run crlf crlf.eml
+expect crlf 'e["ip"] == "2001:db8:51::25" and m["result"] == "pass" and s["recorded"] == "pass" and r["compared"] == "same"'
+
+run no-return-path no-return-path.eml
+expect no-return-path 'o["message"]["return_path"] is None and e["mail_from"] == "alice@example.org" and e["mail_from_source"] == "received-spf" and m["result"] == "pass"'
+
+# Every fixture with CRLF line ends gives the same analysis.
+for f in *.eml; do
+	n=${f%.eml}
+	sed 's/$/\r/' "$f" >"$tmp/crlf-$f"
+	"$bin" message --zone "$zone" --format json "$f" >"$tmp/lf.json" 2>/dev/null
+	"$bin" message --zone "$zone" --format json "$tmp/crlf-$f" >"$tmp/cr.json" 2>/dev/null
+	if "$py" - "$tmp/lf.json" "$tmp/cr.json" <<'PY'
+import json, sys
+x, y = (json.load(open(p)) for p in sys.argv[1:3])
+def key(o):
+    r = o["recheck"]
+    return (o["envelope"], r["done"], r["mail_from"] and r["mail_from"]["result"],
+            o["alignment"], [d["code"] for d in o["diagnosis"]], o["hop"],
+            o["message"]["subject"], o["input"]["bounce"])
+sys.exit(0 if key(x) == key(y) else 1)
+PY
+	then ok; else bad "CRLF version of $f differs"; fi
+done
+
+# Standard input, and text output with its sections.
+if "$bin" message --zone "$zone" <contact-form.eml >"$tmp/t" 2>&1 && "$bin" message --zone "$zone" - <contact-form.eml | cmp -s - "$tmp/t"; then ok; else bad "standard input"; fi
+for sec in '^Message$' '^Envelope$' '^Receiver said$' '^Re-check$' '^Alignment' '^Diagnosis$' 'contact-form: '; do
+	if grep -qE "$sec" "$tmp/t"; then ok; else bad "text output lacks /$sec/"; cat "$tmp/t"; fi
+done
+# Text output never passes control characters through.
+for f in *.eml; do
+	"$bin" message --zone "$zone" "$f" >"$tmp/t" 2>&1
+	if LC_ALL=C grep -q "$(printf '[\001-\010\013-\037\177]')" "$tmp/t"; then bad "$f: control octets in text output"; else ok; fi
+done
+
+# ---------------------------------------------------------------- errors
+: >"$tmp/empty"
+status "empty input" 65 --zone "$zone" "$tmp/empty"
+printf 'hello world\nthis is not a message\n' >"$tmp/prose"
+status "prose" 65 --zone "$zone" "$tmp/prose"
+head -c 4096 /dev/urandom 2>/dev/null >"$tmp/random" || printf '\000\001\002\377' >"$tmp/random"
+printf '\000\001binary\377\376' >"$tmp/binary"
+status "binary" 65 --zone "$zone" "$tmp/binary"
+printf 'X-Only: a field nobody knows\n\nbody\n' >"$tmp/unknown"
+status "no message fields" 65 --zone "$zone" "$tmp/unknown"
+printf '  continued: before any field\nFrom: a@b.example\n' >"$tmp/lead"
+status "leading continuation line" 65 --zone "$zone" "$tmp/lead"
+"$py" -c 'import sys; sys.stdout.write("Subject: x\n" + ("X-Pad: " + "a" * 990 + "\n") * 1100 + "\n")' >"$tmp/bighdr"
+status "header section over 1 MiB" 65 --zone "$zone" "$tmp/bighdr"
+"$py" -c 'import sys; sys.stdout.write("Subject: x\n\n" + ("b" * 1023 + "\n") * (10 * 1024 + 1))' >"$tmp/big"
+status "message over 10 MiB" 65 --zone "$zone" "$tmp/big"
+status "missing file" 66 --zone "$zone" "$tmp/nonexistent.eml"
+status "directory" 66 --zone "$zone" "$tmp"
+status "bad format" 64 --zone "$zone" --format xml direct.eml
+status "trusted-hops 0" 64 --zone "$zone" --trusted-hops 0 direct.eml
+status "trusted-hops past the chain" 64 --zone "$zone" --trusted-hops 9 direct.eml
+status "receiver not in the chain" 64 --zone "$zone" --receiver nowhere.example direct.eml
+status "both hop options" 64 --zone "$zone" --receiver x.example --trusted-hops 1 direct.eml
+status "two files" 64 --zone "$zone" direct.eml list.eml
+status "bad ip" 64 --zone "$zone" --ip 999.1.1.1 direct.eml
+status "unknown option" 64 --bogus direct.eml
+status "missing zone file" 66 --zone "$tmp/none.zone" direct.eml
+# A random file either parses (exit 0) or is refused cleanly (65).
+"$bin" message --zone "$zone" "$tmp/random" >/dev/null 2>&1
+rc=$?
+if [ "$rc" -eq 0 ] || [ "$rc" -eq 65 ]; then ok; else bad "random octets: exit $rc"; fi
+# The SPF result does not change the exit status.
+if "$bin" message --zone "$zone" contact-form.eml >/dev/null 2>&1; then ok; else bad "fail result exits non-zero"; fi
+
+if "$bin" message --help | grep -q 'Usage: spfkit message' && "$bin" help message >/dev/null && "$bin" --help | grep -q '^  message'; then ok; else bad "help"; fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
