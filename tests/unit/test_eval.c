@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "internal.h"
 #include "spfkit.h"
 #include "t.h"
 
@@ -701,6 +702,81 @@ static void test_events(spfkit_config *cfg, spfkit_zone *z)
 	spfkit_check_free(chk);
 }
 
+/* What DNS drivers use to send each query once (spfkit__check_unsent),
+ * and an answer of more records than are kept (MAX_ITEMS). */
+static void test_driver_hooks(spfkit_config *cfg)
+{
+	static const unsigned char txt[] = "\x0ev=spf1 mx -all";
+	spfkit_check *chk = NULL;
+	spfkit_check_new(&chk, cfg);
+	spfkit_check_set_ip(chk, "192.0.2.1");
+	spfkit_check_set_sender(chk, "a@d.example", 11);
+	T_EQ_INT(spfkit_check_run(chk, 0), SPFKIT_WANT_DNS, "wants TXT");
+	size_t k = 0;
+	unsigned id, id2;
+	const char *name;
+	uint16_t type;
+	T_CHECK(spfkit__check_unsent(chk, &k, &id, &name, &type),
+		"one unsent query");
+	T_EQ_STR(name, "d.example", "its name");
+	spfkit__check_mark_sent(chk, k, true);
+	size_t k2 = k + 1;
+	T_CHECK(!spfkit__check_unsent(chk, &k2, &id2, &name, &type),
+		"nothing else to send");
+	k2 = 0;
+	T_CHECK(!spfkit__check_unsent(chk, &k2, &id2, &name, &type),
+		"sent is remembered");
+	spfkit__check_unsend(chk);
+	k2 = 0;
+	T_CHECK(spfkit__check_unsent(chk, &k2, &id2, &name, &type) && id2 == id,
+		"unsend forgets");
+	spfkit__check_mark_sent(chk, k2, true);
+	spfkit__check_mark_sent(chk, k2, false);
+	spfkit__check_mark_sent(chk, 999, true); /* out of range: nothing */
+	k2 = 0;
+	T_CHECK(spfkit__check_unsent(chk, &k2, &id2, &name, &type),
+		"marked unsent again");
+	spfkit_rr rr = {SPFKIT_TYPE_TXT, 60, txt, sizeof txt - 1};
+	spfkit_check_answer(chk, id, SPFKIT_DNS_NOERROR, &rr, 1);
+	T_EQ_INT(spfkit_check_run(chk, 0), SPFKIT_WANT_DNS, "wants MX");
+	spfkit_check_query(chk, 0, &id, &name, &type);
+	T_EQ_INT(type, SPFKIT_TYPE_MX, "MX");
+	/* 1200 MX records: 1000 are kept, all are counted, so the limit of
+	 * 10 names is seen as crossed (RFC 7208 4.6.4). */
+	enum { NMX = 1200 };
+	static unsigned char rdata[NMX][16];
+	static spfkit_rr mx[NMX];
+	for (int i = 0; i < NMX; i++) {
+		rdata[i][0] = 0;
+		rdata[i][1] = (unsigned char)i;
+		static const unsigned char host[14] = {2,   'm', 'x', 1,   'd',
+						       7,   'e', 'x', 'a', 'm',
+						       'p', 'l', 'e', 0};
+		memcpy(&rdata[i][2], host, sizeof host);
+		mx[i] = (spfkit_rr){SPFKIT_TYPE_MX, 60, rdata[i], 16};
+	}
+	T_EQ_INT(spfkit_check_answer(chk, id, SPFKIT_DNS_NOERROR, mx, NMX),
+		 SPFKIT_OK, "1200 MX");
+	T_EQ_INT(spfkit_check_run(chk, 0), SPFKIT_DONE, "done");
+	T_EQ_INT(spfkit_check_reason(chk), SPFKIT_REASON_MX_LIMIT,
+		 "over 10 MX names");
+	spfkit_check_free(chk);
+
+	/* Walking past a redirect whose target is no usable name ends the
+	 * walk there with the problem reported. */
+	chk = NULL;
+	spfkit_check_new(&chk, cfg);
+	spfkit_check_set_ip(chk, "192.0.2.1");
+	spfkit_check_set_sender(chk, "a@d.example", 11);
+	const char *rec = "v=spf1 redirect=%{l}..example";
+	spfkit_check_set_record(chk, rec, strlen(rec));
+	spfkit_check_set_walk(chk, 1);
+	T_EQ_INT(spfkit_check_run(chk, 0), SPFKIT_DONE, "walk done");
+	T_EQ_INT(spfkit_check_result(chk), SPFKIT_RESULT_PERMERROR,
+		 "bad redirect target");
+	spfkit_check_free(chk);
+}
+
 /* The parsed-record cache changes no result; a record dropped from a
  * full cache lives on in the check that holds it. */
 static void test_cache(spfkit_config *cfg, spfkit_zone *z)
@@ -790,6 +866,7 @@ int main(void)
 	spfkit_config_set_prefetch(cfg, 1);
 	test_events(cfg, z);
 	test_cache(cfg, z);
+	test_driver_hooks(cfg);
 	spfkit_zone_free(z);
 	spfkit_config_free(cfg);
 	unlink(zone_path);
