@@ -4,7 +4,8 @@
 set -euo pipefail
 pkgs=(build-essential clang-format meson ninja-build pkg-config libldns-dev libyaml-dev
       libunbound-dev libpsl-dev libevent-dev dns-root-data nsd python3-dnslib python3-yaml
-      clang libclang-rt-14-dev man-db valgrind gcovr python3)
+      clang libclang-rt-14-dev man-db valgrind gcovr python3 postfix
+      libmilter-dev)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -13,5 +14,7 @@ done
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 echo "spfkit: installing ${missing[*]}" >&2
+# Postfix installs unconfigured: tests/postfix runs private instances.
+echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -48,6 +48,8 @@ run_all() { # build dir, label
 	count "$label cli" tests/cli/run.sh "$dir/src/spfkit/spfkit"
 	count "$label lint/tree/trace" tests/lint/run.sh "$dir/src/spfkit/spfkit"
 	count "$label message" tests/message/run.sh "$dir/src/spfkit/spfkit"
+	count "$label daemon" tests/daemon/run.sh "$dir"
+	count "$label daemon milter" /usr/bin/python3 tests/daemon/milter.py "$dir/src/spfkitd/spfkitd"
 }
 
 if build build; then run_all build plain; else echo "FAIL build"; failed=$((failed + 1)); fi
@@ -65,6 +67,11 @@ fi
 # DNS server, libunbound in between (the sanitizer build for the faults).
 if [ -x build/src/spfkit/spfkit ] && [ -x build-asan/src/spfkit/spfkit ]; then
 	count "integration (NSD, faults)" tests/integration/run.sh build build-asan
+fi
+
+# spfkitd behind a real Postfix (private instance on loopback).
+if [ -x build/src/spfkitd/spfkitd ]; then
+	count "postfix (spfkitd)" tests/postfix/run.sh build
 fi
 
 if [ -x tests/fuzz/smoke.sh ]; then

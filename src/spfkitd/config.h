@@ -1,0 +1,150 @@
+/*
+ * config.h - spfkitd.conf(5): `key = value` lines read into one immutable
+ * settings structure. A reload builds a new one and swaps it in only when
+ * the whole file was good, so errors (reported as FILE:LINE: message)
+ * never leave a half-applied configuration.
+ */
+#ifndef SPFKITD_CONFIG_H
+#define SPFKITD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <spfkit.h>
+
+/* What to do with a message, by SPF result (RFC 7208 §8). */
+typedef enum spfkitd_action {
+	SPFKITD_ACCEPT = 0, /* let it through, tagged with the header */
+	SPFKITD_REJECT,     /* 5xx */
+	SPFKITD_DEFER       /* 4xx */
+} spfkitd_action;
+
+/* "accept", "reject", "defer". */
+const char *spfkitd_action_name(spfkitd_action a);
+
+typedef enum spfkitd_header_kind {
+	SPFKITD_HEADER_RECEIVED_SPF = 0,
+	SPFKITD_HEADER_AUTHRES,
+	SPFKITD_HEADER_NONE
+} spfkitd_header_kind;
+
+typedef enum spfkitd_log_target {
+	SPFKITD_LOG_SYSLOG = 0,
+	SPFKITD_LOG_STDERR
+} spfkitd_log_target;
+
+/* An address block: family AF_INET or AF_INET6, address in network order
+ * (IPv4 in the first 4 octets), prefix length. */
+typedef struct spfkitd_cidr {
+	int family;
+	unsigned char addr[16];
+	unsigned prefix;
+} spfkitd_cidr;
+
+/* A list of owned strings. */
+typedef struct spfkitd_strlist {
+	char **v;
+	size_t n;
+} spfkitd_strlist;
+
+/* A list of address blocks. */
+typedef struct spfkitd_cidrlist {
+	spfkitd_cidr *v;
+	size_t n;
+} spfkitd_cidrlist;
+
+/* Number of SPF results (spfkit_result values 0..6). */
+#define SPFKITD_NRESULTS 7
+
+typedef struct spfkitd_conf {
+	char *path; /* the file read */
+
+	/* Checks and what each result does (index: spfkit_result). */
+	bool helo_check, mailfrom_check;
+	bool helo_null_only; /* HELO_reject = Null: HELO rejects only for
+				the null sender */
+	spfkitd_action helo_action[SPFKITD_NRESULTS];
+	spfkitd_action mailfrom_action[SPFKITD_NRESULTS];
+	bool test_only;
+	spfkitd_action internal_error_action; /* accept or defer */
+
+	/* Replies. */
+	unsigned reject_code, defer_code;
+	char *reject_reason, *defer_reason; /* templates */
+
+	/* Headers and the receiver. */
+	spfkitd_header_kind header;
+	char *authserv_id; /* set when header is authentication-results */
+	char *receiver;
+	bool hide_receiver;
+	char *explanation; /* default explanation macro-string, or NULL */
+
+	/* Who is not checked. */
+	spfkitd_cidrlist skip_addresses;
+	bool skip_authenticated;
+	spfkitd_cidrlist whitelist_ip;
+	spfkitd_strlist whitelist_helo, whitelist_sender_domain;
+	spfkitd_strlist must_pass_domains;
+
+	/* DNS. */
+	spfkitd_strlist nameservers, zone_files;
+	bool recursive, prefetch;
+	char *trust_anchor;
+	uint32_t query_timeout_ms, deadline_ms;
+
+	/* Server. */
+	spfkitd_strlist listen;
+	spfkitd_strlist milter_listen; /* normalised: inet:ADDR:PORT,
+					  inet:[V6]:PORT or unix:/path */
+	char *user, *chroot_dir, *metrics_listen, *pid_file;
+	spfkitd_log_target log;
+	int log_facility; /* syslog facility (LOG_MAIL, ...) */
+	unsigned max_connections;
+	uint32_t idle_timeout_ms;
+} spfkitd_conf;
+
+/* A configuration with every default (the file's keys all absent). NULL
+ * when out of memory. Free with spfkitd_conf_free(). */
+spfkitd_conf *spfkitd_conf_defaults(void);
+
+/* Reads path over the defaults. On failure returns NULL and writes
+ * "path:line: message" (or "path: message") into err. */
+spfkitd_conf *spfkitd_conf_load(const char *path, char *err, size_t errlen);
+
+/* Parses text (len bytes, the contents of a file called name) over the
+ * defaults. As spfkitd_conf_load(); for tests and fuzzing. */
+spfkitd_conf *spfkitd_conf_parse(const char *name, const char *text, size_t len,
+				 char *err, size_t errlen);
+
+void spfkitd_conf_free(spfkitd_conf *c);
+
+/* Parses "inet:HOST:PORT", "inet:[V6]:PORT" or "unix:/path" into its
+ * parts. Returns false when it is neither. *host points into a copy in
+ * hostbuf (hostlen bytes); for unix, *host is the path and *port 0. */
+bool spfkitd_parse_endpoint(const char *s, bool *is_unix, char *hostbuf,
+			    size_t hostlen, unsigned *port);
+
+/* Parses a milter endpoint in libmilter's smfi_setconn() syntax
+ * ("inet:PORT@ADDR", "inet:PORT" for every address, "inet6:PORT@ADDR",
+ * "unix:/path", "local:/path"; the host "localhost" is taken as the
+ * loopback address) or in ours ("inet:ADDR:PORT"), and writes it in ours
+ * into out (cap bytes). False when it is none of these. */
+bool spfkitd_milter_endpoint(const char *s, char *out, size_t cap);
+
+/* Parses an address or CIDR block ("192.0.2.0/24", "2001:db8::/32",
+ * "192.0.2.1"). */
+bool spfkitd_parse_cidr(const char *s, size_t n, spfkitd_cidr *out);
+
+/* Does the text address ip (IPv4, IPv6 or IPv4-mapped IPv6, n bytes) fall
+ * within one of the blocks? */
+bool spfkitd_cidr_match(const spfkitd_cidrlist *l, const char *ip, size_t n);
+
+/* Does the domain (n bytes) equal an entry of l or lie below one
+ * (case-insensitive, trailing dots ignored)? */
+bool spfkitd_domain_match(const spfkitd_strlist *l, const char *d, size_t n);
+
+/* Checks a reply template: NULL when good, else a static message. */
+const char *spfkitd_template_check(const char *t);
+
+#endif /* SPFKITD_CONFIG_H */
