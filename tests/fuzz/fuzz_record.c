@@ -46,6 +46,21 @@ static void check_ok(const char *s, size_t n, const spfkit__record *r)
 			  t->cidr4);
 		FZ_ASSERT(t->cidr6 >= -1 && t->cidr6 <= 128, "cidr6 %d",
 			  t->cidr6);
+		if (t->literal_ok) {
+			/* A plain-name target skips expansion in the
+			 * evaluator: it must be exactly what expansion
+			 * would give. */
+			const char *spec = s + t->spec_pos;
+			FZ_ASSERT(t->spec_len > 0 && t->spec_len <= 253 &&
+				      !memchr(spec, '%', t->spec_len) &&
+				      spfkit__domain_ok(spec, t->spec_len),
+				  "literal_ok on a spec that is not a name");
+			FZ_ASSERT(t->target_len ==
+				      t->spec_len -
+					  (spec[t->spec_len - 1] == '.'),
+				  "target_len %zu of spec_len %zu",
+				  t->target_len, t->spec_len);
+		}
 		bool dual = t->mech == SPFKIT__A || t->mech == SPFKIT__MX;
 		if (!dual && t->mech != SPFKIT__IP4)
 			FZ_ASSERT(t->cidr4 == -1, "cidr4 on mech %d", t->mech);
