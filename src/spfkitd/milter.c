@@ -225,6 +225,11 @@ bool spfkitd_authres_id(spfkitd_view value, char *out, size_t cap)
 		for (i++; i < n && p[i] != '"'; i++) {
 			if (p[i] == '\\' && i + 1 < n)
 				i++;
+			/* RFC 5322 qtext and quoted-pair: no control octets
+			 * (a NUL would also cut the id short). */
+			unsigned char c = (unsigned char)p[i];
+			if (c < 0x20 || c == 0x7f)
+				return false;
 			if (o + 1 >= cap)
 				return false;
 			out[o++] = p[i];
