@@ -3,8 +3,9 @@
 # Postfix instance (its own config_directory, queue and mailbox under a
 # temporary directory, SMTP on a loopback port chosen here) asks spfkitd
 # through check_policy_service; client.py talks SMTP with XCLIENT and
-# checks the replies and the delivered mailbox. DNS is spfkitd's
-# zone_file. The same stories run three ways: policy service (inet and
+# checks the replies and the delivered mailbox. DNS is NSD on a loopback
+# port serving tests/postfix/zone.db, which spfkitd asks through
+# libunbound (nameserver = 127.0.0.1@PORT). The same stories run three ways: policy service (inet and
 # spawn(8)), and milter (smtpd_milters) twice: the policy daemon's own
 # process with Received-SPF, and a second spfkitd with
 # Authentication-Results; both must remove a forged Authentication-Results
@@ -24,9 +25,12 @@ id postfix >/dev/null 2>&1 || fail_all "no postfix user"
 
 tmp=$(mktemp -d /tmp/spfkit-postfix.XXXXXX)
 chmod 755 "$tmp"
+INT_TMP=$tmp INT_PY=$PY
+. "$root/tests/integration/lib.sh"
 master_pid="" spfkitd_pid="" spfkitd2_pid=""
 cleanup() {
 	local pid
+	int_stop_all
 	for pid in $master_pid $spfkitd_pid $spfkitd2_pid; do
 		kill -TERM "$pid" 2>/dev/null || continue
 		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -40,9 +44,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-	"$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+# free_port (tests/integration/lib.sh): free on 127.0.0.1 for TCP and UDP.
 smtp_port=$(free_port)
 policy_port=$(free_port)
 spawn_port=$(free_port)
@@ -58,11 +60,19 @@ while [ ${#more[@]} -lt 4 ]; do
 done
 msmtp_port=${more[0]} arsmtp_port=${more[1]} milter_port=${more[2]} milter2_port=${more[3]}
 
+# ---------------------------------------------------------------- DNS
+dns_port=$(free_port)
+while case " $ports " in *" $dns_port "*) true ;; *) false ;; esac; do dns_port=$(free_port); done
+cp "$root/tests/postfix/zone.db" "$tmp/root.zone"
+nsd_start "$tmp/nsd" "$tmp/root.zone" "$dns_port" || fail_all "NSD did not start"
+
 # ---------------------------------------------------------------- spfkitd
 cat >"$tmp/spfkitd.conf" <<CONF
 listen = inet:127.0.0.1:$policy_port
 milter_listen = inet:$milter_port@127.0.0.1
-zone_file = $root/tests/daemon/zone.yml
+nameserver = 127.0.0.1@$dns_port
+query_timeout = 3s
+deadline = 8s
 receiver = mx.test.example
 log = stderr
 helo_check = yes
