@@ -1821,6 +1821,42 @@ void spfkit__check_unsend(spfkit_check *chk)
 		chk->queries[k]->sent = false;
 }
 
+/* Does MX exchange a (preference pa) come before b (pb)? Preference
+ * first (RFC 5321 §5.1), then the name, case aside. */
+static bool mx_before(uint16_t pa, const item *a, uint16_t pb, const item *b)
+{
+	if (pa != pb)
+		return pa < pb;
+	size_t n = a->len < b->len ? a->len : b->len;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char x = spfkit__lower((unsigned char)a->data[i]);
+		unsigned char y = spfkit__lower((unsigned char)b->data[i]);
+		if (x != y)
+			return x < y;
+	}
+	return a->len < b->len;
+}
+
+/* Puts an MX answer's exchanges in a fixed order, so which address lookup
+ * is the void one over the limit (RFC 7208 §4.6.4), and so the result
+ * text, never depends on the order a resolver happened to send. */
+static void sort_mx(item *items, uint16_t *prefs, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		item it = items[i];
+		uint16_t p = prefs[i];
+		size_t k = i;
+		while (k > 0 &&
+		       mx_before(p, &it, prefs[k - 1], &items[k - 1])) {
+			items[k] = items[k - 1];
+			prefs[k] = prefs[k - 1];
+			k--;
+		}
+		items[k] = it;
+		prefs[k] = p;
+	}
+}
+
 /* Decodes one record of the asked type into an item; false to skip it. */
 static bool decode_rr(const spfkit_check *chk, const query *q,
 		      const spfkit_rr *rr, spfkit__buf *b)
@@ -1874,9 +1910,12 @@ int spfkit_check_answer_dnssec(spfkit_check *chk, unsigned id,
 		return SPFKIT_ENOENT;
 	size_t keep = n < MAX_ITEMS ? n : MAX_ITEMS;
 	item *items = NULL;
+	uint16_t *prefs = NULL; /* MX preferences of the kept items */
 	if (status == SPFKIT_DNS_NOERROR && keep) {
 		items = arena_calloc(chk, keep * sizeof *items);
-		if (!items)
+		if (q->type == SPFKIT_TYPE_MX && items)
+			prefs = arena_calloc(chk, keep * sizeof *prefs);
+		if (!items || (q->type == SPFKIT_TYPE_MX && !prefs))
 			return SPFKIT_ENOMEM;
 	}
 	/* The kept items' data go one after the other into one buffer (each
@@ -1926,6 +1965,10 @@ int spfkit_check_answer_dnssec(spfkit_check *chk, unsigned id,
 			items[nitems].len = all.len - before - 1;
 			/* an offset until the block is made */
 			items[nitems].data = (char *)(uintptr_t)before;
+			if (prefs)
+				prefs[nitems] =
+				    (uint16_t)(rrs[i].rdata[0] << 8 |
+					       rrs[i].rdata[1]);
 			nitems++;
 		}
 	}
@@ -1939,6 +1982,8 @@ int spfkit_check_answer_dnssec(spfkit_check *chk, unsigned id,
 		memcpy(data, all.data, all.len);
 		for (size_t k = 0; k < nitems; k++)
 			items[k].data = data + (uintptr_t)items[k].data;
+		if (prefs)
+			sort_mx(items, prefs, nitems);
 	}
 	spfkit__buf_free(&all);
 	spfkit__buf_free(&scratch);

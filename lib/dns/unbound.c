@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ldns/ldns.h>
 #include <unbound.h>
 
 #include "api.h"
@@ -229,21 +230,21 @@ static bool cache_room(spfkit_resolver *r)
 	return true;
 }
 
-/* Keeps libunbound's answer to q while its TTL lasts. A cache that cannot
- * grow just does not keep it. */
-static void cache_store(spfkit_resolver *r, const res_query *q)
+/* Keeps an answer for (key, type) while ttl lasts: n records, record i
+ * data[i] of len[i] octets. A cache that cannot grow just does not keep
+ * it. */
+static void cache_put(spfkit_resolver *r, const char *key, size_t key_len,
+		      uint16_t type, spfkit_dns_status status,
+		      spfkit_dnssec dnssec, size_t n,
+		      const unsigned char *const *data, const size_t *len,
+		      uint32_t ttl)
 {
-	const struct ub_result *ub = q->ub;
-	if (!q->key || !ub || ub->ttl <= 0 ||
-	    q->status == SPFKIT_DNS_TEMPFAIL ||
-	    q->dnssec == SPFKIT_DNSSEC_BOGUS || !cache_room(r))
+	if (ttl == 0 || !cache_room(r))
 		return;
-	size_t n = 0, bytes = 0;
-	while (ub->havedata && ub->data[n]) {
-		bytes += ub->len[n] > 0 ? (size_t)ub->len[n] : 0;
-		n++;
-	}
-	res_cached *c = spfkit__calloc(r->a, 1, sizeof *c + q->key_len + 1);
+	size_t bytes = 0;
+	for (size_t i = 0; i < n; i++)
+		bytes += len[i];
+	res_cached *c = spfkit__calloc(r->a, 1, sizeof *c + key_len + 1);
 	if (!c)
 		return;
 	c->rrs = n ? spfkit__calloc(r->a, n, sizeof *c->rrs) : NULL;
@@ -256,28 +257,154 @@ static void cache_store(spfkit_resolver *r, const res_query *q)
 	}
 	size_t off = 0;
 	for (size_t i = 0; i < n; i++) {
-		size_t len = ub->len[i] > 0 ? (size_t)ub->len[i] : 0;
-		if (len)
-			memcpy(c->blob + off, ub->data[i], len);
-		c->rrs[i].type = q->type;
-		c->rrs[i].ttl = (uint32_t)ub->ttl;
+		if (len[i])
+			memcpy(c->blob + off, data[i], len[i]);
+		c->rrs[i].type = type;
+		c->rrs[i].ttl = ttl;
 		c->rrs[i].rdata = c->blob ? c->blob + off : NULL;
-		c->rrs[i].rdlen = len;
-		off += len;
+		c->rrs[i].rdlen = len[i];
+		off += len[i];
 	}
 	c->n = n;
-	c->type = q->type;
-	c->status = q->status;
-	c->dnssec = q->dnssec;
-	c->expires_ms = r->now_ms + (uint64_t)ub->ttl * 1000u;
-	memcpy(c->name, q->key, q->key_len + 1);
-	c->name_len = q->key_len;
+	c->type = type;
+	c->status = status;
+	c->dnssec = dnssec;
+	c->expires_ms = r->now_ms + (uint64_t)ttl * 1000u;
+	memcpy(c->name, key, key_len);
+	c->name[key_len] = '\0';
+	c->name_len = key_len;
 	c->hash = cache_hash(c->name, c->name_len, c->type);
 	c->in_table = true;
 	size_t b = c->hash & (r->cache_size - 1);
 	c->next = r->cache[b];
 	r->cache[b] = c;
 	r->cache_n++;
+}
+
+/* The text of a wire-format name (as the evaluator writes names: lower
+ * case, no trailing dot) into out; false when it is not one. */
+static bool wire_name_key(const ldns_rdf *rdf, spfkit__buf *out)
+{
+	size_t used;
+	if (!rdf || ldns_rdf_get_type(rdf) != LDNS_RDF_TYPE_DNAME ||
+	    !spfkit__rdata_name(ldns_rdf_data(rdf), ldns_rdf_size(rdf), &used,
+				out) ||
+	    used != ldns_rdf_size(rdf) || out->len == 0)
+		return false;
+	for (size_t i = 0; i < out->len; i++)
+		out->data[i] = (char)spfkit__lower((unsigned char)out->data[i]);
+	return true;
+}
+
+/* RFC 1035 §3.3.9: an MX answer's additional section usually carries the
+ * exchanges' addresses, and the evaluator asks for exactly those next
+ * (RFC 7208 §5.4). Keeping them saves a round trip and a message per
+ * exchange, as pyspf does. Only address records whose owner is an
+ * exchange of this very answer are taken, whole RRsets only, and never
+ * while validating DNSSEC (additional data is not validated). */
+static void cache_mx_additional(spfkit_resolver *r, const res_query *q)
+{
+	const struct ub_result *ub = q->ub;
+	if (q->type != SPFKIT_TYPE_MX || q->status != SPFKIT_DNS_NOERROR ||
+	    r->trust_anchor || !ub->answer_packet || ub->answer_len <= 0)
+		return;
+	ldns_pkt *pkt = NULL;
+	if (ldns_wire2pkt(&pkt, ub->answer_packet, (size_t)ub->answer_len) !=
+	    LDNS_STATUS_OK)
+		return;
+	const ldns_rr_list *an = ldns_pkt_answer(pkt);
+	const ldns_rr_list *ar = ldns_pkt_additional(pkt);
+	size_t nan = an ? ldns_rr_list_rr_count(an) : 0;
+	size_t nar = ar ? ldns_rr_list_rr_count(ar) : 0;
+	enum { MAX_SET = 64 };
+	for (size_t i = 0; i < nan && nar; i++) {
+		const ldns_rr *mx = ldns_rr_list_rr(an, i);
+		if (ldns_rr_get_type(mx) != LDNS_RR_TYPE_MX ||
+		    ldns_rr_rd_count(mx) < 2)
+			continue;
+		const ldns_rdf *exch = ldns_rr_rdf(mx, 1);
+		spfkit__buf key;
+		char key_local[256];
+		spfkit__buf_init_local(&key, r->a, 255, key_local,
+				       sizeof key_local);
+		bool ok = wire_name_key(exch, &key);
+		for (int t = 0; ok && t < 2; t++) {
+			ldns_rr_type want =
+			    t == 0 ? LDNS_RR_TYPE_A : LDNS_RR_TYPE_AAAA;
+			size_t want_len = t == 0 ? 4 : 16;
+			const unsigned char *data[MAX_SET];
+			size_t len[MAX_SET], n = 0;
+			uint32_t ttl = UINT32_MAX;
+			bool whole = true;
+			for (size_t k = 0; k < nar; k++) {
+				const ldns_rr *rr = ldns_rr_list_rr(ar, k);
+				if (ldns_rr_get_type(rr) != want ||
+				    ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN ||
+				    ldns_dname_compare(ldns_rr_owner(rr),
+						       exch) != 0)
+					continue;
+				const ldns_rdf *a = ldns_rr_rdf(rr, 0);
+				if (!a || ldns_rdf_size(a) != want_len ||
+				    n == MAX_SET) {
+					whole = false;
+					break;
+				}
+				data[n] = ldns_rdf_data(a);
+				len[n] = want_len;
+				if (ldns_rr_ttl(rr) < ttl)
+					ttl = ldns_rr_ttl(rr);
+				n++;
+			}
+			uint16_t type =
+			    t == 0 ? SPFKIT_TYPE_A : SPFKIT_TYPE_AAAA;
+			if (!whole || n == 0 ||
+			    cache_find(r, key.data, key.len, type))
+				continue;
+			if (ub->ttl > 0 && ttl > (uint32_t)ub->ttl)
+				ttl = (uint32_t)ub->ttl;
+			cache_put(r, key.data, key.len, type,
+				  SPFKIT_DNS_NOERROR, q->dnssec, n, data, len,
+				  ttl);
+		}
+		spfkit__buf_free(&key);
+	}
+	ldns_pkt_free(pkt);
+}
+
+/* Keeps libunbound's answer to q while its TTL lasts (and, for MX, the
+ * exchanges' addresses that came with it). */
+static void cache_store(spfkit_resolver *r, const res_query *q)
+{
+	const struct ub_result *ub = q->ub;
+	if (!q->key || !ub || ub->ttl <= 0 ||
+	    q->status == SPFKIT_DNS_TEMPFAIL ||
+	    q->dnssec == SPFKIT_DNSSEC_BOGUS)
+		return;
+	size_t n = 0;
+	while (ub->havedata && ub->data[n])
+		n++;
+	enum { STACK = 32 };
+	const unsigned char *data_s[STACK];
+	size_t len_s[STACK];
+	const unsigned char **data = data_s;
+	size_t *len = len_s;
+	if (n > STACK) {
+		data = spfkit__calloc(r->a, n, sizeof *data);
+		len = spfkit__calloc(r->a, n, sizeof *len);
+	}
+	if (data && len) {
+		for (size_t i = 0; i < n; i++) {
+			data[i] = (const unsigned char *)ub->data[i];
+			len[i] = ub->len[i] > 0 ? (size_t)ub->len[i] : 0;
+		}
+		cache_put(r, q->key, q->key_len, q->type, q->status, q->dnssec,
+			  n, data, len, (uint32_t)ub->ttl);
+	}
+	if (data != data_s)
+		spfkit__free(r->a, (void *)data);
+	if (len != len_s)
+		spfkit__free(r->a, len);
+	cache_mx_additional(r, q);
 }
 
 /* Releases a query's answer and the query; it is in no list. */

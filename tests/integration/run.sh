@@ -17,6 +17,7 @@
 #      sanitizer;
 #   d) the cache: a --batch of 100 lines for one domain asks for its
 #      record once;
+#   f) an MX answer's additional addresses are used: no A message;
 #   e) (c) again with SANITIZER-BUILD-DIR's spfkit, if given.
 # BUILD-DIR holds src/spfkit/spfkit, tests/rfc7208_runner and
 # tests/integration/rfc7208_dns_runner. Needs nsd, python3-dnslib,
@@ -220,6 +221,52 @@ if fault_start "$INT_TMP/faults" "$port"; then
 	done
 else
 	bad "faultdns did not start"
+fi
+
+# ------------------------------------------------------------ f) MX glue
+# NSD puts the exchanges' addresses in an MX answer's additional section;
+# the driver keeps them, so `mx` costs the MX message alone (as pyspf
+# does). Counted by bench/dnsdelay.py in front of NSD, with no delay.
+mkdir -p "$INT_TMP/glue"
+cat >"$INT_TMP/glue/root.zone" <<'ZONE'
+$TTL 300
+.                 IN SOA ns.test. hostmaster.test. 1 3600 600 86400 300
+.                 IN NS  ns.test.
+ns.test.          IN A   127.0.0.1
+glue.example.     IN TXT "v=spf1 mx -all"
+glue.example.     IN MX  10 mx1.glue.example.
+glue.example.     IN MX  20 mx2.glue.example.
+mx1.glue.example. IN A   192.0.2.11
+mx2.glue.example. IN A   192.0.2.12
+ZONE
+gport=$(free_port)
+fport=$(free_port)
+while [ "$fport" = "$gport" ]; do fport=$(free_port); done
+if nsd_start "$INT_TMP/glue/nsd" "$INT_TMP/glue/root.zone" "$gport"; then
+	"$INT_PY" "$here/../../bench/dnsdelay.py" --listen "$fport" --upstream "$gport" \
+		--delay-ms 0 >"$INT_TMP/glue/delay.out" 2>&1 &
+	delay_pid=$!
+	INT_PIDS+=("$delay_pid")
+	"$INT_PY" "$here/dnsq.py" --wait 10 "$fport" _count.dnsdelay. TXT >/dev/null
+	for ip in 192.0.2.12 192.0.2.99; do
+		"$spfkit" check --nameserver "127.0.0.1@$fport" --ip "$ip" \
+			--sender a@glue.example --format json >"$INT_TMP/glue/out" 2>&1
+	done
+	want=fail
+	got=$(sed -n 's/^{"result":"\([a-z]*\)".*/\1/p' "$INT_TMP/glue/out")
+	counts=$("$INT_PY" "$here/dnsq.py" "$fport" _count.dnsdelay. TXT | sed -n 's/.* TXT "\(.*\)"/\1/p')
+	msgs=$(echo "$counts" | awk -F'[ =]' '{print $2 + $4}')
+	if [ "$got" = "$want" ]; then ok; else bad "mx glue: got $got for 192.0.2.99, want $want"; fi
+	# Two processes, each: TXT and MX (the exp= lookup is not there).
+	if [ "$msgs" = 4 ]; then ok; else
+		bad "mx glue: $msgs DNS messages for two checks ($counts), want 4: TXT and MX each, the addresses from the MX answer"; fi
+	"$spfkit" check --nameserver "127.0.0.1@$fport" --ip 192.0.2.12 \
+		--sender a@glue.example >/dev/null 2>&1
+	if [ $? -eq 0 ]; then ok; else bad "mx glue: 192.0.2.12 (mx2) does not pass"; fi
+	stop_pid "$delay_pid"; forget_pid "$delay_pid"
+	nsd_stop
+else
+	bad "NSD for the MX glue test did not start"
 fi
 
 # ------------------------------------------------------------ e) sanitizers
