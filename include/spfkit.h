@@ -638,6 +638,148 @@ SPFKIT_API int spfkit_linter_finish(spfkit_linter *l);
 SPFKIT_API unsigned spfkit_linter_count(const spfkit_linter *l,
 					spfkit_severity s);
 
+/* ---------------------------------------------------------------- srs */
+
+/* The Sender Rewriting Scheme (Shevek's SRS paper, as libsrs2 and postsrsd
+ * 1.x implement it): a forwarder rewrites the envelope sender into its own
+ * domain, so the next receiver checks SPF against the forwarder, and only
+ * genuine bounces, with a hash made with the forwarder's secret and a
+ * recent timestamp, are turned back into the original address.
+ *
+ *   plain:  user@orig.example
+ *   SRS0:   SRS0=HHHH=TT=orig.example=user@fwd.example
+ *   SRS1:   SRS1=HHHH=fwd1.example==HHHH=TT=orig.example=user@fwd2.example
+ *
+ * HHHH is the base64 of HMAC-SHA1(secret, the fields lower-cased), cut to
+ * the hash length (4); TT is the day number modulo 1024 in base32. The
+ * character after SRS0/SRS1 is the separator ('=', '+' or '-'); the other
+ * field separators are always '='. Hashes compare case-insensitively (some
+ * MTAs lower-case local parts). Addresses are split at their last '@'.
+ * Addresses this produces are accepted by postsrsd with the same secret,
+ * and the other way round. Nothing here does I/O or reads the clock: the
+ * caller passes the time. A set-up handle may serve several threads. */
+typedef struct spfkit_srs spfkit_srs;
+
+/* Secrets are octet strings of SPFKIT_SRS_SECRET_MIN to _MAX octets and no
+ * NUL. Shorter ones are refused: an attacker who sees a few rewritten
+ * addresses can test guesses offline. Longer ones are refused because
+ * libsrs2 (postsrsd 1.x) derives its key from a longer secret in a way
+ * that reads uninitialized memory, so postsrsd could not check our hashes
+ * nor we theirs. postsrsd's Debian package generates 32 octets. */
+#define SPFKIT_SRS_SECRET_MIN  16
+#define SPFKIT_SRS_SECRET_MAX  64
+#define SPFKIT_SRS_SECRETS_MAX 32 /* secrets per handle */
+/* RFC 5321 §4.5.3.1: a forward whose result would be longer is refused. */
+#define SPFKIT_SRS_LOCAL_MAX   64
+#define SPFKIT_SRS_ADDRESS_MAX 254
+/* Input longer than this is refused as too long (postsrsd's buffers hold
+ * 1023 octets). */
+#define SPFKIT_SRS_INPUT_MAX 1024
+
+/* What a forward or reverse did, or why it did not (never an API error). */
+typedef enum spfkit_srs_reason {
+	SPFKIT_SRS_OK = 0,       /* rewritten: *out holds the address */
+	SPFKIT_SRS_LOCAL_DOMAIN, /* forward: the sender's domain is the
+				    forwarding domain; leave it as it is */
+	SPFKIT_SRS_ALREADY,      /* forward: already a valid SRS address of
+				    these secrets; leave it as it is */
+	SPFKIT_SRS_NOT_SRS,      /* reverse: no SRS0/SRS1 local part */
+	SPFKIT_SRS_BAD_ADDRESS,  /* forward: no '@', an empty local part or
+				    domain, a control octet, or '=' in the
+				    domain (it could not be reversed) */
+	SPFKIT_SRS_MALFORMED,    /* an SRS local part whose fields do not
+				    parse (hash, timestamp, domain, user) */
+	SPFKIT_SRS_BAD_HASH,     /* the hash matches no secret: forged, or
+				    signed with a secret not configured */
+	SPFKIT_SRS_EXPIRED,      /* SRS0 timestamp older than the maximum age */
+	SPFKIT_SRS_FUTURE,       /* SRS0 timestamp ahead of the clock */
+	SPFKIT_SRS_TOO_LONG      /* forward: the result would exceed
+				    SPFKIT_SRS_LOCAL_MAX or _ADDRESS_MAX;
+				    either: input over SPFKIT_SRS_INPUT_MAX */
+} spfkit_srs_reason;
+
+/* A stable lower-case name ("ok", "local-domain", "already-srs",
+ * "not-srs", "bad-address", "malformed", "bad-hash", "expired", "future",
+ * "too-long") and a one-line English sentence; static, never NULL. */
+SPFKIT_API const char *spfkit_srs_reason_name(spfkit_srs_reason r);
+SPFKIT_API const char *spfkit_srs_reason_text(spfkit_srs_reason r);
+
+/* Creates a handle without secrets; separator '=', maximum age 21 days,
+ * hash length 4 (the defaults of libsrs2 and postsrsd). cfg (its
+ * allocator; may be NULL for malloc/free) is borrowed until
+ * spfkit_srs_free(). On success *out is the caller's. */
+SPFKIT_API int spfkit_srs_new(spfkit_srs **out, const spfkit_config *cfg);
+/* Wipes the secrets and frees the handle; NULL is fine. */
+SPFKIT_API void spfkit_srs_free(spfkit_srs *srs);
+
+/* Adds a secret (len octets, copied). The first one added signs; every
+ * one verifies, in order (rotation: put the new secret first and keep the
+ * old ones for as long as bounces may come back, the maximum age).
+ * SPFKIT_EINVAL for a secret shorter than SPFKIT_SRS_SECRET_MIN, longer
+ * than SPFKIT_SRS_SECRET_MAX or holding a NUL; SPFKIT_ETOOBIG past
+ * SPFKIT_SRS_SECRETS_MAX secrets. */
+SPFKIT_API int spfkit_srs_add_secret(spfkit_srs *srs, const void *secret,
+				     size_t len);
+/* Adds the secrets of a secrets file's text (len octets; postsrsd's
+ * format): one secret per line, the first signs; a line ends at LF with
+ * any CRs before it dropped; empty lines and lines starting with '#' are
+ * skipped (postsrsd would take a '#' line as a secret; the secrets it
+ * generates never start with one); nothing else is trimmed, spaces count,
+ * as in postsrsd. All or nothing: on failure no secret was added and a
+ * one-line message naming the line is written to err (errlen > 0).
+ * SPFKIT_ENOENT when the text holds no secret, SPFKIT_EINVAL for a line
+ * add_secret refuses or one with a control octet, SPFKIT_ETOOBIG for too
+ * many secrets. */
+SPFKIT_API int spfkit_srs_add_secrets(spfkit_srs *srs, const char *text,
+				      size_t len, char *err, size_t errlen);
+/* Secrets added so far. */
+SPFKIT_API size_t spfkit_srs_secret_count(const spfkit_srs *srs);
+
+/* An SRS0 address is valid for days (1 to 1022) days after the day it was
+ * made (default 21). Timestamps count days modulo 1024, so an older one
+ * comes round again after 1024 days, as in libsrs2. SPFKIT_EINVAL out of
+ * range. */
+SPFKIT_API int spfkit_srs_set_max_age(spfkit_srs *srs, unsigned days);
+/* The separator forward writes after SRS0/SRS1: '=' (default), '+' or
+ * '-' (reverse accepts all three whatever this is). SPFKIT_EINVAL for
+ * anything else. */
+SPFKIT_API int spfkit_srs_set_separator(spfkit_srs *srs, char sep);
+/* Hash characters written and required (4 to 26, default 4; postsrsd
+ * -n). A hash of another length never verifies, as in libsrs2. */
+SPFKIT_API int spfkit_srs_set_hash_length(spfkit_srs *srs, unsigned len);
+
+/* Rewrites the envelope sender (addr, len octets, any bytes) into domain
+ * (NUL terminated, a host name; one trailing dot is dropped) at now_unix
+ * (seconds since the epoch), as postsrsd does:
+ *  - a valid SRS address of these secrets: SPFKIT_SRS_ALREADY;
+ *  - a sender in domain (case-insensitive): SPFKIT_SRS_LOCAL_DOMAIN;
+ *  - SRS0 local part: SRS1=HASH=its-domain=<after "SRS0">@domain;
+ *  - SRS1 local part: SRS1=HASH=<its first domain>=<rest>@domain, with
+ *    the hash made anew (a malformed one: SPFKIT_SRS_MALFORMED);
+ *  - anything else: SRS0=HASH=TT=its-domain=its-local-part@domain.
+ * Returns SPFKIT_OK with *why set: SPFKIT_SRS_OK and *out the new address
+ * (NUL terminated; caller frees with spfkit_free(cfg, *out)), or another
+ * reason and *out NULL. Errors: SPFKIT_EINVAL (NULL argument, unusable
+ * domain), SPFKIT_ESTATE (no secret), SPFKIT_ENOMEM (out of memory, or
+ * libcrypto failed). */
+SPFKIT_API int spfkit_srs_forward(const spfkit_srs *srs, const char *addr,
+				  size_t len, const char *domain,
+				  uint64_t now_unix, char **out,
+				  spfkit_srs_reason *why);
+
+/* Turns an SRS address (addr, len octets, any bytes; the domain after the
+ * last '@' is not looked at, as in libsrs2) back: SRS0 into the original
+ * sender after checking its hash and timestamp against now_unix; SRS1
+ * into the SRS0 address at the first forwarder (its hash checked; the
+ * SRS0 one is that forwarder's business). Prefix and hash are
+ * case-insensitive. Returns as spfkit_srs_forward(): SPFKIT_OK with *why
+ * SPFKIT_SRS_OK and *out (caller frees with spfkit_free(cfg, *out)), or a
+ * refusal in *why and *out NULL; SPFKIT_EINVAL, SPFKIT_ESTATE,
+ * SPFKIT_ENOMEM. */
+SPFKIT_API int spfkit_srs_reverse(const spfkit_srs *srs, const char *addr,
+				  size_t len, uint64_t now_unix, char **out,
+				  spfkit_srs_reason *why);
+
 #ifdef __cplusplus
 }
 #endif

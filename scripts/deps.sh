@@ -5,7 +5,7 @@ set -euo pipefail
 pkgs=(build-essential clang-format meson ninja-build pkg-config libldns-dev libyaml-dev
       libunbound-dev libpsl-dev libevent-dev dns-root-data nsd python3-dnslib python3-yaml
       clang libclang-rt-14-dev man-db valgrind gcovr python3 postfix
-      libmilter-dev)
+      libmilter-dev libssl-dev postsrsd)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -18,3 +18,13 @@ echo "spfkit: installing ${missing[*]}" >&2
 echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# postsrsd is only a peer for tests/srs (private instances on loopback):
+# its package enables a system daemon, and starts it where services may
+# start. Stop it and keep it from starting at boot.
+if [[ " ${missing[*]} " == *" postsrsd "* ]]; then
+	$SUDO service postsrsd stop >/dev/null 2>&1 || true
+	if command -v systemctl >/dev/null 2>&1; then
+		$SUDO systemctl disable postsrsd >/dev/null 2>&1 || true
+	fi
+	$SUDO update-rc.d postsrsd disable >/dev/null 2>&1 || true
+fi

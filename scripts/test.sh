@@ -74,6 +74,9 @@ if [ -x build/src/spfkitd/spfkitd ]; then
 	count "postfix (spfkitd)" tests/postfix/run.sh build
 fi
 
+# SRS against postsrsd with the same secrets (private instances on loopback).
+count "srs (postsrsd)" tests/srs/run.sh build
+
 if [ -x tests/fuzz/smoke.sh ]; then
 	count "fuzz smoke" tests/fuzz/smoke.sh
 fi

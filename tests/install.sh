@@ -13,8 +13,13 @@ trap 'rm -rf "$tmp"' EXIT
 
 meson setup "$tmp/build" --prefix=/usr >/dev/null && ninja -C "$tmp/build" >/dev/null &&
 	DESTDIR="$tmp/root" meson install -C "$tmp/build" >/dev/null 2>&1 || { bad "meson install"; echo "$pass passed, $fail failed"; exit 1; }
-libdir=$(ls -d "$tmp"/root/usr/lib/*/ 2>/dev/null | head -n 1)
-for f in usr/bin/spfkit usr/include/spfkit.h usr/share/man/man1/spfkit.1; do
+# The library's own directory (usr/lib/<multiarch>/), not lib/systemd/.
+libdir=$(dirname "$(find "$tmp"/root/usr/lib -name 'libspfkit.so.*' -print 2>/dev/null | head -n 1)")/
+for f in usr/bin/spfkit usr/sbin/spfkitd usr/include/spfkit.h \
+	usr/lib/systemd/system/spfkitd.service usr/share/doc/spfkit/examples/spfkitd.conf \
+	usr/share/man/man1/spfkit.1 usr/share/man/man1/spfkit-lint.1 usr/share/man/man1/spfkit-tree.1 \
+	usr/share/man/man1/spfkit-trace.1 usr/share/man/man1/spfkit-message.1 usr/share/man/man1/spfkit-srs.1 \
+	usr/share/man/man8/spfkitd.8 usr/share/man/man5/spfkitd.conf.5; do
 	[ -f "$tmp/root/$f" ] && ok || bad "missing /$f"
 done
 [ -f "$libdir/libspfkit.so.0" ] && [ -L "$libdir/libspfkit.so" ] && ok || bad "libspfkit.so{,.0} not installed"
@@ -47,6 +52,10 @@ others=$(nm -D --defined-only "$libdir/libspfkit.so.0" | awk '$2 ~ /[TDBR]/ {pri
 [ -z "$others" ] && ok || bad "exported non-API symbols: $(echo $others | head -c 200)"
 nm -D --defined-only "$libdir/libspfkit.so.0" | grep -q ' spfkit__' && bad "internal spfkit__ symbols exported" || ok
 
-MANWIDTH=80 man -l "$tmp/root/usr/share/man/man1/spfkit.1" >/dev/null 2>&1 && ok || bad "installed man page"
+for m in "$tmp"/root/usr/share/man/man*/*; do
+	# Every installed page renders without groff warnings.
+	w=$(MANWIDTH=80 man --warnings -l "$m" 2>&1 >/dev/null)
+	[ -z "$w" ] && ok || bad "man page $(basename "$m"): $(echo "$w" | head -n 2)"
+done
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -44,6 +44,10 @@ int cli_message_main(int argc, char **argv);
 /* The help text of `spfkit message` on f. */
 void cli_message_help(FILE *f);
 
+/* `spfkit srs forward|reverse ...` (srs.c): argv[0] is "srs". */
+int cli_srs_main(int argc, char **argv);
+void cli_srs_help(FILE *f);
+
 /* ---------------------------------------------------------- output.c */
 
 typedef enum cli_format {

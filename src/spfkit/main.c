@@ -25,6 +25,8 @@ static const command commands[] = {
      cli_lint_main, cli_lint_help},
     {"message", "what SPF said about a saved message or a bounce, and why",
      cli_message_main, cli_message_help},
+    {"srs", "rewrite senders for forwarding (SRS) and bounces back",
+     cli_srs_main, cli_srs_help},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -62,6 +64,9 @@ static void main_help(FILE *f)
 	      "Exit status of message: 0 whatever the SPF result, 65 a "
 	      "message that\n"
 	      "does not parse; 64, 66 and 70 as above.\n"
+	      "Exit status of srs: 0 rewritten (or left as it is), 1 refused, "
+	      "65 a\n"
+	      "secrets file without a usable secret; 64, 66 and 70 as above.\n"
 	      "\n"
 	      "Run 'spfkit help COMMAND' for a command's options; see "
 	      "spfkit(1).\n",

@@ -1,0 +1,476 @@
+/*
+ * srs.c - `spfkit srs forward|reverse`: the Sender Rewriting Scheme of
+ * the library (spfkit_srs_*) from the command line, one address or a
+ * stream of them (--batch), with postsrsd's secrets file.
+ *
+ * Secrets are read here (the library does no I/O) and handed over as
+ * text with spfkit_srs_add_secrets(), so the CLI and the daemon read the
+ * file by the same rules.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+
+/* A secrets file is a few short lines; anything larger is not one. */
+#define SECRETS_FILE_MAX (64u * 1024u)
+/* A batch line longer than this is refused (too-long) and dropped. */
+#define LINE_MAX_SRS (SPFKIT_SRS_INPUT_MAX + 2u)
+/* How much of a hostile value a message quotes. */
+#define SHOW_MAX 64
+
+#if defined(__GNUC__)
+#define SRS_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define SRS_PRINTF(a, b)
+#endif
+
+typedef struct srs_opts {
+	bool forward; /* else reverse */
+	const char *addr;
+	const char *domain;
+	const char *secrets;
+	unsigned max_age;  /* 0: the library's default */
+	unsigned hash_len; /* 0: the library's default */
+	char sep;          /* 0: the library's default */
+	uint64_t now;
+	cli_format format;
+	bool batch;
+} srs_opts;
+
+enum {
+	OPT_DOMAIN = 256,
+	OPT_SECRETS,
+	OPT_MAX_AGE,
+	OPT_SEPARATOR,
+	OPT_HASH_LENGTH,
+	OPT_TIME,
+	OPT_FORMAT,
+	OPT_BATCH
+};
+
+static const struct option longopts[] = {
+    {"domain", required_argument, NULL, OPT_DOMAIN},
+    {"secrets", required_argument, NULL, OPT_SECRETS},
+    {"max-age", required_argument, NULL, OPT_MAX_AGE},
+    {"separator", required_argument, NULL, OPT_SEPARATOR},
+    {"hash-length", required_argument, NULL, OPT_HASH_LENGTH},
+    {"time", required_argument, NULL, OPT_TIME},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"batch", no_argument, NULL, OPT_BATCH},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+void cli_srs_help(FILE *f)
+{
+	fputs(
+	    "Usage: spfkit srs forward ADDR --domain DOMAIN --secrets FILE "
+	    "[OPTION]...\n"
+	    "       spfkit srs reverse ADDR --secrets FILE [OPTION]...\n"
+	    "       spfkit srs forward|reverse --batch [OPTION]... < LINES\n"
+	    "\n"
+	    "Sender Rewriting Scheme, compatible with postsrsd and libsrs2: "
+	    "forward\n"
+	    "rewrites an envelope sender into DOMAIN (SRS0, or SRS1 for an "
+	    "address\n"
+	    "that is SRS already), reverse turns the recipient of a bounce "
+	    "back into\n"
+	    "the original sender after checking its hash and timestamp.\n"
+	    "\n"
+	    "Options:\n"
+	    "  --domain DOMAIN     forward: the forwarder's own domain\n"
+	    "  --secrets FILE      the secrets, one per line (postsrsd's "
+	    "file): the\n"
+	    "                      first signs, all verify; at least 16 "
+	    "octets each;\n"
+	    "                      empty lines and lines starting with '#' are "
+	    "skipped\n"
+	    "  --max-age DAYS      how long an SRS0 address stays valid "
+	    "(default 21)\n"
+	    "  --separator C       '=' (default), '+' or '-' after SRS0/SRS1\n"
+	    "  --hash-length N     hash characters, 4 to 26 (default 4, as "
+	    "postsrsd -n)\n"
+	    "  --time UNIX         the clock, in seconds since the epoch "
+	    "(default: now)\n"
+	    "  --format FORMAT     text (default) or json (one object per "
+	    "address)\n"
+	    "  --batch             read one address per line from standard "
+	    "input, write\n"
+	    "                      one line per input line, in order\n"
+	    "  -h, --help          show this help and exit\n"
+	    "\n"
+	    "Text output is the address to use. A forward that leaves the "
+	    "address as\n"
+	    "it is (already in DOMAIN, or already a valid SRS address of "
+	    "these\n"
+	    "secrets) writes it unchanged and says why on standard error. A "
+	    "refusal\n"
+	    "writes the reason on standard error (--batch: \"error: line N: "
+	    "REASON:\n"
+	    "TEXT\" on standard output).\n"
+	    "\n"
+	    "Exit status: 0 rewritten (or left as it is), 1 refused (with "
+	    "--batch: any\n"
+	    "line refused); 64 usage error, 65 a secrets file without a usable "
+	    "secret\n"
+	    "(none, too short, too long), 66 a secrets file that cannot be "
+	    "read,\n"
+	    "70 internal error.\n",
+	    f);
+}
+
+/* One line on stderr, "spfkit srs: ...", and the given exit status. */
+static int fail(int status, const char *fmt, ...) SRS_PRINTF(2, 3);
+static int fail(int status, const char *fmt, ...)
+{
+	va_list ap;
+	fputs("spfkit srs: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return status;
+}
+
+/* A value quoted safely for a message (static storage, one at a time). */
+static const char *shown(const char *s, size_t n)
+{
+	static char buf[SHOW_MAX * 4 + 8];
+	cli_escape(buf, sizeof buf, s, n, SHOW_MAX);
+	return buf;
+}
+
+/* A decimal number from min to max, digits only. */
+static bool parse_num(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+	if (*s < '0' || *s > '9')
+		return false;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		v = v * 10 + (uint64_t)(*s - '0');
+		if (v > max)
+			return false;
+	}
+	if (*s != '\0' || v < min)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* Parses argv (argv[0] "srs", argv[1] the action) into o; 0 or an exit
+ * status. */
+static int parse_args(int argc, char **argv, srs_opts *o, bool *help)
+{
+	memset(o, 0, sizeof *o);
+	o->format = CLI_FORMAT_TEXT;
+	*help = false;
+	if (argc < 2)
+		return fail(CLI_EX_USAGE, "give forward or reverse (try "
+					  "'spfkit help srs')");
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+		*help = true;
+		return 0;
+	}
+	if (strcmp(argv[1], "forward") == 0)
+		o->forward = true;
+	else if (strcmp(argv[1], "reverse") != 0)
+		return fail(CLI_EX_USAGE,
+			    "unknown action '%s': give forward or reverse",
+			    shown(argv[1], strlen(argv[1])));
+	bool have_time = false;
+	uint64_t v;
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc - 1, argv + 1, ":h", longopts, NULL)) !=
+	       -1) {
+		switch (c) {
+		case OPT_DOMAIN: o->domain = optarg; break;
+		case OPT_SECRETS: o->secrets = optarg; break;
+		case OPT_MAX_AGE:
+			if (!parse_num(optarg, 1, 1022, &v))
+				return fail(CLI_EX_USAGE,
+					    "--max-age: give days from 1 to "
+					    "1022, not '%s'",
+					    shown(optarg, strlen(optarg)));
+			o->max_age = (unsigned)v;
+			break;
+		case OPT_SEPARATOR:
+			if (strlen(optarg) != 1 || !strchr("=+-", optarg[0]))
+				return fail(CLI_EX_USAGE,
+					    "--separator: give '=', '+' or "
+					    "'-', not '%s'",
+					    shown(optarg, strlen(optarg)));
+			o->sep = optarg[0];
+			break;
+		case OPT_HASH_LENGTH:
+			if (!parse_num(optarg, 4, 26, &v))
+				return fail(CLI_EX_USAGE,
+					    "--hash-length: give 4 to 26, not "
+					    "'%s'",
+					    shown(optarg, strlen(optarg)));
+			o->hash_len = (unsigned)v;
+			break;
+		case OPT_TIME:
+			if (!parse_num(optarg, 0, UINT64_MAX / 10 - 10, &v))
+				return fail(CLI_EX_USAGE,
+					    "--time: give seconds since the "
+					    "epoch, not '%s'",
+					    shown(optarg, strlen(optarg)));
+			o->now = v;
+			have_time = true;
+			break;
+		case OPT_FORMAT:
+			if (!cli_format_parse(optarg, &o->format) ||
+			    (o->format != CLI_FORMAT_TEXT &&
+			     o->format != CLI_FORMAT_JSON))
+				return fail(CLI_EX_USAGE,
+					    "--format: give text or json, not "
+					    "'%s'",
+					    shown(optarg, strlen(optarg)));
+			break;
+		case OPT_BATCH: o->batch = true; break;
+		case 'h': *help = true; return 0;
+		case ':':
+			return fail(CLI_EX_USAGE, "%s needs a value",
+				    argv[optind] ? argv[optind] : "an option");
+		default: {
+			const char *bad = argv[optind] ? argv[optind] : "?";
+			return fail(CLI_EX_USAGE,
+				    "unknown option '%s' (try 'spfkit help "
+				    "srs')",
+				    shown(bad, strlen(bad)));
+		}
+		}
+	}
+	/* getopt_long saw argv + 1: its optind counts from there. */
+	int rest = argc - 1 - optind;
+	if (o->batch && rest > 0)
+		return fail(CLI_EX_USAGE, "--batch reads addresses from "
+					  "standard input: give none");
+	if (!o->batch && rest != 1)
+		return fail(CLI_EX_USAGE, "give one address (or --batch)");
+	if (!o->batch)
+		o->addr = argv[1 + optind];
+	if (!o->secrets)
+		return fail(CLI_EX_USAGE, "--secrets FILE is required");
+	if (o->forward && !o->domain)
+		return fail(CLI_EX_USAGE, "forward needs --domain DOMAIN");
+	if (!o->forward && o->domain)
+		return fail(CLI_EX_USAGE, "--domain is for forward only");
+	if (!have_time) {
+		time_t t = time(NULL);
+		o->now = t > 0 ? (uint64_t)t : 0;
+	}
+	return 0;
+}
+
+/* Reads the secrets file into srs; 0 or an exit status (message given). */
+static int load_secrets(spfkit_srs *srs, const char *path)
+{
+	const char *name = shown(path, strlen(path));
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return fail(CLI_EX_NOINPUT, "%s: cannot open: %s", name,
+			    strerror(errno));
+	char *buf = malloc(SECRETS_FILE_MAX + 1);
+	if (!buf) {
+		fclose(f);
+		return fail(CLI_EX_SOFTWARE, "out of memory");
+	}
+	size_t n = fread(buf, 1, SECRETS_FILE_MAX + 1, f);
+	int rerr = ferror(f) ? errno : 0;
+	fclose(f);
+	if (rerr) {
+		free(buf);
+		return fail(CLI_EX_NOINPUT, "%s: cannot read: %s", name,
+			    strerror(rerr));
+	}
+	if (n > SECRETS_FILE_MAX) {
+		free(buf);
+		return fail(CLI_EX_DATAERR,
+			    "%s: over 64 KiB: not a secrets file", name);
+	}
+	char err[256];
+	int rc = spfkit_srs_add_secrets(srs, buf, n, err, sizeof err);
+	free(buf);
+	if (rc == SPFKIT_ENOMEM)
+		return fail(CLI_EX_SOFTWARE, "out of memory");
+	if (rc != SPFKIT_OK)
+		return fail(CLI_EX_DATAERR, "%s: %s", name, err);
+	return 0;
+}
+
+/* Writes one outcome. input is (in, n); line is 0 outside --batch. */
+static void write_result(const srs_opts *o, const char *in, size_t n,
+			 unsigned long line, const char *result,
+			 spfkit_srs_reason why)
+{
+	bool unchanged =
+	    why == SPFKIT_SRS_LOCAL_DOMAIN || why == SPFKIT_SRS_ALREADY;
+	if (o->format == CLI_FORMAT_JSON) {
+		fputs("{\"input\":", stdout);
+		cli_json_string(stdout, in, n);
+		fputs(",\"output\":", stdout);
+		if (result)
+			cli_json_string(stdout, result, strlen(result));
+		else if (unchanged)
+			cli_json_string(stdout, in, n);
+		else
+			fputs("null", stdout);
+		printf(",\"rewritten\":%s,\"reason\":\"%s\"",
+		       result ? "true" : "false", spfkit_srs_reason_name(why));
+		if (why != SPFKIT_SRS_OK) {
+			const char *t = spfkit_srs_reason_text(why);
+			fputs(",\"message\":", stdout);
+			cli_json_string(stdout, t, strlen(t));
+		}
+		if (line)
+			printf(",\"line\":%lu", line);
+		fputs("}\n", stdout);
+		return;
+	}
+	if (result || unchanged) {
+		/* The address to use: the new one, or the one given. Text
+		 * output shows octets outside printable ASCII as \xHH, as
+		 * everywhere in the CLI; JSON carries them as they are. */
+		char esc[SPFKIT_SRS_INPUT_MAX * 4 + 8];
+		if (result)
+			cli_escape(esc, sizeof esc, result, strlen(result),
+				   SPFKIT_SRS_INPUT_MAX);
+		else
+			cli_escape(esc, sizeof esc, in, n,
+				   SPFKIT_SRS_INPUT_MAX);
+		fputs(esc, stdout);
+		fputc('\n', stdout);
+		if (!result && !line)
+			fprintf(stderr, "spfkit srs: not rewritten: %s\n",
+				spfkit_srs_reason_text(why));
+	} else if (line) {
+		printf("error: line %lu: %s: %s\n", line,
+		       spfkit_srs_reason_name(why),
+		       spfkit_srs_reason_text(why));
+	} else {
+		fprintf(stderr, "spfkit srs: '%s' refused: %s (%s)\n",
+			shown(in, n), spfkit_srs_reason_text(why),
+			spfkit_srs_reason_name(why));
+	}
+}
+
+/* Rewrites one address and writes the outcome; 0 done, 1 refused, or
+ * CLI_EX_SOFTWARE. */
+static int one(const srs_opts *o, const spfkit_srs *srs, const char *in,
+	       size_t n, unsigned long line)
+{
+	char *result = NULL;
+	spfkit_srs_reason why;
+	int rc = o->forward
+		     ? spfkit_srs_forward(srs, in, n, o->domain, o->now,
+					  &result, &why)
+		     : spfkit_srs_reverse(srs, in, n, o->now, &result, &why);
+	if (rc == SPFKIT_EINVAL && o->forward) {
+		fail(CLI_EX_USAGE, "--domain: '%s' is not a usable domain",
+		     shown(o->domain, strlen(o->domain)));
+		return CLI_EX_USAGE;
+	}
+	if (rc != SPFKIT_OK) {
+		fail(CLI_EX_SOFTWARE, "%s", spfkit_strerror(rc));
+		return CLI_EX_SOFTWARE;
+	}
+	write_result(o, in, n, line, result, why);
+	spfkit_free(NULL, result);
+	return why == SPFKIT_SRS_OK || why == SPFKIT_SRS_LOCAL_DOMAIN ||
+		       why == SPFKIT_SRS_ALREADY
+		   ? 0
+		   : 1;
+}
+
+/* Every line of stdin in turn; 0, 1 (some refused) or an exit status. */
+static int batch(const srs_opts *o, const spfkit_srs *srs)
+{
+	char buf[LINE_MAX_SRS + 1];
+	unsigned long line = 0;
+	int status = 0;
+	for (;;) {
+		size_t n = 0;
+		bool any = false, toolong = false;
+		int c;
+		while ((c = getchar()) != EOF) {
+			any = true;
+			if (c == '\n')
+				break;
+			if (n < LINE_MAX_SRS)
+				buf[n++] = (char)c;
+			else
+				toolong = true;
+		}
+		if (!any)
+			break;
+		line++;
+		if (n > 0 && buf[n - 1] == '\r')
+			n--;
+		int rc;
+		if (toolong) {
+			write_result(o, buf, n, line, NULL,
+				     SPFKIT_SRS_TOO_LONG);
+			rc = 1;
+		} else {
+			rc = one(o, srs, buf, n, line);
+		}
+		if (rc > 1)
+			return rc;
+		if (rc == 1)
+			status = 1;
+	}
+	if (ferror(stdin))
+		return fail(CLI_EX_NOINPUT, "reading standard input: %s",
+			    strerror(errno));
+	return status;
+}
+
+int cli_srs_main(int argc, char **argv)
+{
+	srs_opts o;
+	bool help;
+	int rc = parse_args(argc, argv, &o, &help);
+	if (rc)
+		return rc;
+	if (help) {
+		cli_srs_help(stdout);
+		return fflush(stdout) == 0 ? 0 : CLI_EX_SOFTWARE;
+	}
+	spfkit_srs *srs = NULL;
+	if (spfkit_srs_new(&srs, NULL) != SPFKIT_OK)
+		return fail(CLI_EX_SOFTWARE, "out of memory");
+	rc = load_secrets(srs, o.secrets);
+	if (!rc && o.max_age && spfkit_srs_set_max_age(srs, o.max_age))
+		rc = fail(CLI_EX_USAGE, "--max-age out of range");
+	if (!rc && o.sep && spfkit_srs_set_separator(srs, o.sep))
+		rc = fail(CLI_EX_USAGE, "--separator not allowed");
+	if (!rc && o.hash_len && spfkit_srs_set_hash_length(srs, o.hash_len))
+		rc = fail(CLI_EX_USAGE, "--hash-length out of range");
+	if (!rc && o.forward) {
+		/* The domain by the library's own rule, before any input. */
+		char *probe = NULL;
+		spfkit_srs_reason why;
+		if (spfkit_srs_forward(srs, "u@o", 3, o.domain, o.now, &probe,
+				       &why) == SPFKIT_EINVAL)
+			rc = fail(CLI_EX_USAGE,
+				  "--domain: '%s' is not a usable domain",
+				  shown(o.domain, strlen(o.domain)));
+		spfkit_free(NULL, probe);
+	}
+	if (!rc)
+		rc = o.batch ? batch(&o, srs)
+			     : one(&o, srs, o.addr, strlen(o.addr), 0);
+	spfkit_srs_free(srs);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		return fail(CLI_EX_SOFTWARE, "writing the output failed");
+	return rc;
+}
