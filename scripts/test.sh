@@ -67,6 +67,7 @@ fi
 # DNS server, libunbound in between (the sanitizer build for the faults).
 if [ -x build/src/spfkit/spfkit ] && [ -x build-asan/src/spfkit/spfkit ]; then
 	count "integration (NSD, faults)" tests/integration/run.sh build build-asan
+	count "soak (spfkitd, DNS faults)" tests/soak/run.sh build build-asan
 fi
 
 # spfkitd behind a real Postfix (private instance on loopback).

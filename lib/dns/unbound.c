@@ -636,6 +636,20 @@ static int start(spfkit_resolver *r)
 		break;
 	case RES_MODE_RECURSIVE: break;
 	}
+	/* libunbound's own default outgoing-range (ports, so queries in
+	 * flight at once) is a few dozen here. Queries to a server that does
+	 * not answer hold their port until libunbound gives up, long after our
+	 * per-query timeout; with the range full, every other query waits
+	 * behind them ("no fds available, udp query waiting") and a few
+	 * silent names turn every check into temperror. Room for as many
+	 * queries as a busy daemon keeps in flight, within the usual limit of
+	 * 1024 descriptors. */
+	if (rc == 0)
+		rc = ub_ctx_set_option(r->ctx, "outgoing-range:", "768");
+	/* The same for TCP (truncated answers, RFC 7766): its default of 10
+	 * connections is soon held by servers that accept and never answer. */
+	if (rc == 0)
+		rc = ub_ctx_set_option(r->ctx, "outgoing-num-tcp:", "128");
 	/* libunbound answers NXDOMAIN itself for the reverse zones of private
 	 * and documentation networks (RFC 6761, RFC 6303). Behind a resolver
 	 * of the user's choice, that resolver decides: its %{p} and ptr

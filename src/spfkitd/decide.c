@@ -6,6 +6,7 @@
  * the config parser refuses that, and a must_pass_domains entry defers
  * on temperror instead of rejecting.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -43,9 +44,18 @@ static bool present(spfkitd_view v)
 }
 
 /* Postfix sends "unknown" when it has no name or address. */
+/* A client address that parses (Postfix sends "unknown" when it has
+ * none; anything else unparsable is a broken request, not our trouble). */
 static bool usable_ip(spfkitd_view v)
 {
-	return present(v) && !spfkitd_view_eq(v, "unknown");
+	char text[64];
+	if (!present(v) || v.len >= sizeof text)
+		return false;
+	memcpy(text, v.ptr, v.len);
+	text[v.len] = '\0';
+	unsigned char bin[16];
+	return inet_pton(AF_INET, text, bin) == 1 ||
+	       inet_pton(AF_INET6, text, bin) == 1;
 }
 
 spfkitd_pre spfkitd_decide_pre(const spfkitd_conf *c, const spfkitd_msg *m,

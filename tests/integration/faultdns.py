@@ -20,6 +20,9 @@ Control names (answered in every mode, never counted):
 
 On SIGTERM or SIGINT it writes the total count to --count-file (if given)
 and exits 0.
+
+Also imported by tests/soak/randomdns.py, which reuses Server (the
+behaviours below, chosen per query from its own zone) and serve().
 """
 import json
 import os
@@ -506,17 +509,26 @@ def main(argv):
             ap.error("--mode zone needs --suite and --doc")
         zone = SuiteZone(a.suite, a.doc)
     srv = Server(a.port, a.mode, table, zone, a.count_file)
+    serve(srv, a.port)
+
+
+def serve(srv, port, on_stop=None):
+    """Serves srv on 127.0.0.1@port (UDP and TCP) until SIGTERM or SIGINT;
+    then writes the count file, calls on_stop() and exits 0. Also used by
+    tests/soak/randomdns.py."""
     u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    u.bind(("127.0.0.1", a.port))
+    u.bind(("127.0.0.1", port))
     t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    t.bind(("127.0.0.1", a.port))
-    t.listen(64)
+    t.bind(("127.0.0.1", port))
+    t.listen(256)
 
     def stop(signum, frame):
-        if a.count_file:
-            with open(a.count_file, "w") as f:
+        if srv.count_file:
+            with open(srv.count_file, "w") as f:
                 f.write("%d\n" % srv.total)
+        if on_stop:
+            on_stop()
         os._exit(0)
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
