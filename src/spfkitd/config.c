@@ -126,6 +126,10 @@ void spfkitd_conf_free(spfkitd_conf *c)
 	free(c->chroot_dir);
 	free(c->metrics_listen);
 	free(c->pid_file);
+	free(c->srs_domain);
+	free(c->srs_secrets);
+	strlist_free(&c->srs_local_domains);
+	strlist_free(&c->srs_listen);
 	free(c);
 }
 
@@ -236,6 +240,24 @@ bool spfkitd_domain_match(const spfkitd_strlist *l, const char *d, size_t n)
 			return true;
 	}
 	return false;
+}
+
+bool spfkitd_srs_local(const spfkitd_conf *c, const char *addr, size_t n)
+{
+	size_t at = n;
+	while (at && addr[at - 1] != '@')
+		at--;
+	if (at == 0)
+		return true;
+	const char *d = addr + at;
+	size_t dn = n - at;
+	if (spfkitd_domain_match(&c->srs_local_domains, d, dn))
+		return true;
+	if (!c->srs_domain)
+		return false;
+	char *one[1] = {c->srs_domain};
+	const spfkitd_strlist l = {one, 1};
+	return spfkitd_domain_match(&l, d, dn);
 }
 
 bool spfkitd_parse_endpoint(const char *s, bool *is_unix, char *hostbuf,
@@ -887,6 +909,48 @@ static bool apply(parser *p, const char *k, size_t kn, const char *v)
 	if (strcmp(key, "idle_timeout") == 0)
 		return parse_duration(p, key, v, &c->idle_timeout_ms);
 
+	/* SRS. */
+	if (strcmp(key, "srs_domain") == 0) {
+		spfkitd_strlist one = {0};
+		if (!each_item(p, key, v, add_domain, &one))
+			return false;
+		bool ok = one.n == 1 && strchr(one.v[0], '.');
+		if (ok) {
+			free(c->srs_domain);
+			c->srs_domain = one.v[0];
+			one.n = 0;
+		}
+		strlist_free(&one);
+		if (!ok)
+			return fail(p, "%s: give one domain name", key);
+		return true;
+	}
+	if (strcmp(key, "srs_secrets") == 0) {
+		if (!*v)
+			return fail(p, "%s: give a path", key);
+		return set_string(p, &c->srs_secrets, v);
+	}
+	if (strcmp(key, "srs_local_domains") == 0)
+		return each_item(p, key, v, add_domain, &c->srs_local_domains);
+	if (strcmp(key, "srs_listen") == 0)
+		return each_item(p, key, v, add_endpoint, &c->srs_listen);
+	if (strcmp(key, "srs_max_age") == 0)
+		return parse_uint(p, key, v, 1, 1022, &c->srs_max_age);
+	if (strcmp(key, "srs_hash_length") == 0)
+		return parse_uint(p, key, v, 4, 26, &c->srs_hash_length);
+	if (strcmp(key, "srs_separator") == 0) {
+		if (strlen(v) != 1 || !strchr("=+-", v[0]))
+			return fail(p, "%s: '%s' is not =, + or -", key, v);
+		c->srs_separator = v[0];
+		return true;
+	}
+	if (strcmp(key, "srs_milter") == 0)
+		return parse_bool(p, key, v, &c->srs_milter);
+	if (strcmp(key, "srs_reject_forged") == 0)
+		return parse_bool(p, key, v, &c->srs_reject_forged);
+	if (strcmp(key, "srs_too_long") == 0)
+		return parse_action(p, key, v, true, &c->srs_too_long);
+
 	/* policyd-spf.conf(5) names. */
 	if (strcmp(key, "helo_reject") == 0)
 		return policyd_reject(p, key, v, true);
@@ -948,6 +1012,11 @@ spfkitd_conf *spfkitd_conf_defaults(void)
 	c->log_facility = LOG_MAIL;
 	c->max_connections = 1000;
 	c->idle_timeout_ms = 600000;
+	c->srs_max_age = 21; /* libsrs2's and postsrsd's */
+	c->srs_hash_length = 4;
+	c->srs_separator = '=';
+	c->srs_reject_forged = true;
+	c->srs_too_long = SPFKITD_ACCEPT;
 	c->reject_reason = dupn("SPF %{result}: %{explanation}", 29);
 	c->defer_reason = dupn("SPF %{result}: %{explanation}", 29);
 	char host[256] = "";
@@ -1034,6 +1103,15 @@ spfkitd_conf *spfkitd_conf_parse(const char *name, const char *text, size_t len,
 		fail(&p, "recursive = yes and nameserver exclude each other");
 	if (!p.failed && !c->helo_check && !c->mailfrom_check)
 		fail(&p, "helo_check and mailfrom_check are both off");
+	if (!p.failed &&
+	    (c->srs_listen.n || c->srs_milter || c->srs_secrets ||
+	     c->srs_local_domains.n) &&
+	    !c->srs_domain)
+		fail(&p, "srs_listen, srs_milter, srs_secrets and "
+			 "srs_local_domains need srs_domain");
+	if (!p.failed && c->srs_domain && !c->srs_secrets)
+		fail(&p, "srs_domain needs srs_secrets (a file of secrets, "
+			 "one per line)");
 	if (p.failed) {
 		spfkitd_conf_free(c);
 		return NULL;

@@ -102,6 +102,20 @@ typedef struct spfkitd_conf {
 	int log_facility; /* syslog facility (LOG_MAIL, ...) */
 	unsigned max_connections;
 	uint32_t idle_timeout_ms;
+
+	/* SRS: the socketmap (srs_listen) and the milter (srs_milter). */
+	char *srs_domain;  /* the forwarding domain; NULL: no SRS */
+	char *srs_secrets; /* the secrets file, read by spfkitd_gen_new() */
+	spfkitd_strlist srs_local_domains; /* senders left alone */
+	spfkitd_strlist srs_listen;        /* socketmap endpoints */
+	unsigned srs_max_age, srs_hash_length;
+	char srs_separator;
+	bool srs_milter;             /* rewrite in milter mode */
+	bool srs_reject_forged;      /* refuse RCPT to a forged or stale SRS
+					address (policy service and milter) */
+	spfkitd_action srs_too_long; /* milter: a sender too long to
+					rewrite: accept (unchanged), defer
+					or reject the message */
 } spfkitd_conf;
 
 /* A configuration with every default (the file's keys all absent). NULL
@@ -143,6 +157,11 @@ bool spfkitd_cidr_match(const spfkitd_cidrlist *l, const char *ip, size_t n);
 /* Does the domain (n bytes) equal an entry of l or lie below one
  * (case-insensitive, trailing dots ignored)? */
 bool spfkitd_domain_match(const spfkitd_strlist *l, const char *d, size_t n);
+
+/* Is the domain of addr (after its last '@'; n bytes) one of the SRS
+ * local domains (srs_local_domains or srs_domain, or below one)? An
+ * address without '@' is taken as local (Postfix's bare local names). */
+bool spfkitd_srs_local(const spfkitd_conf *c, const char *addr, size_t n);
 
 /* Checks a reply template: NULL when good, else a static message. */
 const char *spfkitd_template_check(const char *t);

@@ -65,6 +65,14 @@ bool spfkitd_milter_negotiate(const spfkitd_milter_opts *mta,
 	return true;
 }
 
+void spfkitd_milter_negotiate_srs(const spfkitd_milter_opts *mta,
+				  spfkitd_milter_opts *ours)
+{
+	ours->actions |=
+	    mta->actions & (SMFIF_CHGFROM | SMFIF_ADDRCPT | SMFIF_DELRCPT);
+	ours->protocol &= ~(uint32_t)SMFIP_NORCPT;
+}
+
 void spfkitd_milter_head(unsigned char head[SPFKITD_MILTER_HEAD], char cmd,
 			 size_t n)
 {

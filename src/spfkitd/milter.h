@@ -67,6 +67,13 @@ bool spfkitd_milter_parse_optneg(spfkitd_view d, spfkitd_milter_opts *out);
 bool spfkitd_milter_negotiate(const spfkitd_milter_opts *mta,
 			      spfkitd_milter_opts *ours);
 
+/* Widens our answer for SRS (srs_milter = yes): the actions to change
+ * the envelope sender and to delete and add recipients, as far as the MTA
+ * allows them, and the RCPT step (the recipients say whether mail is
+ * forwarded out, and bounces to SRS addresses are reversed there). */
+void spfkitd_milter_negotiate_srs(const spfkitd_milter_opts *mta,
+				  spfkitd_milter_opts *ours);
+
 /* Writes a packet head (length and command) for a payload of n bytes. */
 void spfkitd_milter_head(unsigned char head[SPFKITD_MILTER_HEAD], char cmd,
 			 size_t n);

@@ -2,16 +2,19 @@
  * server.c - spfkitd's event loop (server.h). One thread polls the
  * listening sockets, every connection, the resolvers' descriptors and a
  * self-pipe for signals. Connections speak the policy protocol (policy.h),
- * the milter protocol (milter.h) or HTTP for metrics; each kind has its
- * process_*() function, and a message to check goes through the same
- * begin_message() / finish() whatever the protocol, which only differs in
- * how a decision is written back (policy_answer(), milter_decided()).
- * A connection handles one request at a
- * time (Postfix waits for each answer; a client that pipelines gets its
- * answers in order): its bytes stay in the input buffer, parsed in place,
- * until the answer is queued. Checks run as the library's state machines:
- * they ask, the resolver answers (from its cache, often at once), the
- * callback runs them on. Nothing blocks but poll().
+ * the milter protocol (milter.h), Postfix's socketmap for SRS
+ * (socketmap.h; answered at once, no DNS) or HTTP for metrics; each kind
+ * has its process_*() function, and a message to check goes through the
+ * same begin_message() / finish() whatever the protocol, which only
+ * differs in how a decision is written back (policy_answer(),
+ * milter_decided()). SRS (srs_domain) is a handle per generation: the
+ * socketmap rewrites, the policy service refuses RCPT to forged SRS
+ * addresses, the milter rewrites at the end of the message. A connection
+ * handles one request at a time (Postfix waits for each answer; a client that
+ * pipelines gets its answers in order): its bytes stay in the input buffer,
+ * parsed in place, until the answer is queued. Checks run as the library's
+ * state machines: they ask, the resolver answers (from its cache, often at
+ * once), the callback runs them on. Nothing blocks but poll().
  *
  * A reload (SIGHUP) makes a new generation (configuration, library
  * config, zone, resolver) and leaves requests already being checked with
@@ -29,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -42,6 +46,7 @@
 #include "milter.h"
 #include "policy.h"
 #include "server.h"
+#include "socketmap.h"
 
 /* Input buffered per connection: a whole request at its cap, plus room
  * to see past it. */
@@ -51,6 +56,12 @@
 #define OUT_HIGH (256u * 1024u)
 /* An HTTP request larger than this is refused. */
 #define HTTP_MAX 8192u
+/* A secrets file larger than this is refused (32 secrets of 64 octets
+ * with comments fit many times over). */
+#define SRS_SECRETS_MAX (64u * 1024u)
+/* SRS recipients reversed per milter message; more are left as they are
+ * (and logged). */
+#define MILTER_MAX_REVERSED 100u
 /* Instance ids longer than this are not cached. */
 #define INSTANCE_MAX 120u
 /* Poll at least this often while DNS queries are in flight, so the
@@ -68,12 +79,18 @@ struct spfkitd_gen {
 	spfkit_config *scfg;
 	spfkit_zone *zone;
 	spfkit_resolver *res; /* NULL: the zone answers everything */
+	spfkit_srs *srs;      /* NULL: no srs_domain */
 	unsigned refs;        /* the server's, and one per busy connection */
 	struct conn *run_head, *run_tail; /* running checks, oldest first */
 	struct spfkitd_gen *next;         /* the server's list */
 };
 
-typedef enum conn_kind { CONN_POLICY = 0, CONN_HTTP, CONN_MILTER } conn_kind;
+typedef enum conn_kind {
+	CONN_POLICY = 0,
+	CONN_HTTP,
+	CONN_MILTER,
+	CONN_SOCKETMAP
+} conn_kind;
 
 /* Which check of a request runs. */
 typedef enum phase { PH_NONE = 0, PH_HELO, PH_MAILFROM } phase;
@@ -136,6 +153,8 @@ typedef struct metrics {
 	uint64_t latency_n;
 	uint64_t conns_total, conns_refused, reloads, reload_failures;
 	uint64_t milter_messages, milter_bad, milter_removed;
+	uint64_t srs_lookups, srs_bad_requests;
+	uint64_t srs_forwarded, srs_reversed, srs_refused;
 } metrics;
 
 struct spfkitd_server {
@@ -172,6 +191,7 @@ void spfkitd_gen_free(spfkitd_gen *g)
 	if (!g)
 		return;
 	spfkit_resolver_free(g->res);
+	spfkit_srs_free(g->srs);
 	spfkit_zone_free(g->zone);
 	spfkit_config_free(g->scfg);
 	spfkitd_conf_free(g->conf);
@@ -194,6 +214,57 @@ static bool readable(const char *path, char *err, size_t errlen,
 		return false;
 	}
 	fclose(f);
+	return true;
+}
+
+/* Reads the srs_secrets file into a new SRS handle of g. A file that is
+ * missing, unreadable, empty or holds a secret that is too short fails
+ * with a one-line message naming it. */
+static bool srs_setup(spfkitd_gen *g, char *err, size_t errlen)
+{
+	const spfkitd_conf *conf = g->conf;
+	const char *path = conf->srs_secrets;
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, errlen, "srs_secrets: %s: %s", path,
+			 strerror(errno));
+		return false;
+	}
+	char *buf = malloc(SRS_SECRETS_MAX + 1);
+	size_t n = buf ? fread(buf, 1, SRS_SECRETS_MAX + 1, f) : 0;
+	bool bad = !buf || ferror(f);
+	fclose(f);
+	if (bad || n > SRS_SECRETS_MAX) {
+		snprintf(err, errlen, "srs_secrets: %s: %s", path,
+			 !buf  ? "out of memory"
+			 : bad ? "read error"
+			       : "larger than 64 KiB");
+		free(buf);
+		return false;
+	}
+	char msg[256] = "";
+	int rc = spfkit_srs_new(&g->srs, g->scfg);
+	if (rc >= 0)
+		rc = spfkit_srs_add_secrets(g->srs, buf, n, msg, sizeof msg);
+	/* Wipe our copy: only the handle keeps the secrets. */
+	memset(buf, 0, n);
+	free(buf);
+	if (rc < 0) {
+		snprintf(err, errlen, "srs_secrets: %s: %s", path,
+			 msg[0]                ? msg
+			 : rc == SPFKIT_ENOENT ? "no secret in the file"
+					       : spfkit_strerror(rc));
+		return false;
+	}
+	rc = spfkit_srs_set_max_age(g->srs, conf->srs_max_age);
+	if (rc >= 0)
+		rc = spfkit_srs_set_separator(g->srs, conf->srs_separator);
+	if (rc >= 0)
+		rc = spfkit_srs_set_hash_length(g->srs, conf->srs_hash_length);
+	if (rc < 0) {
+		snprintf(err, errlen, "srs: %s", spfkit_strerror(rc));
+		return false;
+	}
 	return true;
 }
 
@@ -223,6 +294,8 @@ spfkitd_gen *spfkitd_gen_new(spfkitd_conf *conf, char *err, size_t errlen)
 			 spfkit_strerror(rc));
 		goto fail;
 	}
+	if (conf->srs_domain && !srs_setup(g, err, errlen))
+		goto fail;
 	if (conf->zone_files.n) {
 		rc = spfkit_zone_new(&g->zone, g->scfg);
 		if (rc < 0) {
@@ -297,6 +370,104 @@ static void gen_reap(spfkitd_server *s)
 			pp = &g->next;
 		}
 	}
+}
+
+/* ------------------------------------------------------------ srs */
+
+/* Does the address (n bytes) hold a control octet? Such a result is
+ * never handed to the MTA. */
+static bool has_control(const char *a, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)a[i];
+		if (c < 0x20 || c == 0x7f)
+			return true;
+	}
+	return false;
+}
+
+/* Rewrites the envelope sender a for g: SPFKIT_SRS_OK with *out (caller
+ * frees with spfkit_free(g->scfg, *out)), or why not in *why (a sender
+ * in a local domain, the null sender and a bare local name give
+ * SPFKIT_SRS_LOCAL_DOMAIN). Negative: the library's error. */
+static int srs_forward(const spfkitd_gen *g, spfkitd_view a, char **out,
+		       spfkit_srs_reason *why)
+{
+	*out = NULL;
+	if (!a.ptr || spfkitd_srs_local(g->conf, a.ptr, a.len)) {
+		*why = SPFKIT_SRS_LOCAL_DOMAIN;
+		return SPFKIT_OK;
+	}
+	int rc = spfkit_srs_forward(g->srs, a.ptr, a.len, g->conf->srs_domain,
+				    (uint64_t)time(NULL), out, why);
+	if (rc >= 0 && *out && has_control(*out, strlen(*out))) {
+		spfkit_free(g->scfg, *out);
+		*out = NULL;
+		*why = SPFKIT_SRS_BAD_ADDRESS;
+	}
+	return rc;
+}
+
+/* Is the domain of a (after its last '@') srs_domain itself (case and a
+ * trailing dot aside)? Only those addresses are ours to reverse. */
+static bool srs_ours(const spfkitd_conf *c, spfkitd_view a)
+{
+	size_t at = a.len;
+	while (at && a.ptr[at - 1] != '@')
+		at--;
+	if (at == 0)
+		return false;
+	const char *d = a.ptr + at;
+	size_t dn = a.len - at, sn = strlen(c->srs_domain);
+	if (dn && d[dn - 1] == '.')
+		dn--;
+	if (sn && c->srs_domain[sn - 1] == '.')
+		sn--;
+	return dn == sn && strncasecmp(d, c->srs_domain, dn) == 0;
+}
+
+/* Turns an SRS address of srs_domain back into the address it stands
+ * for: SPFKIT_SRS_OK with *out (caller frees with spfkit_free()),
+ * SPFKIT_SRS_NOT_SRS for any other address, or why it was refused
+ * (forged, stale, malformed). Negative: the library's error. */
+static int srs_reverse(const spfkitd_gen *g, spfkitd_view a, char **out,
+		       spfkit_srs_reason *why)
+{
+	*out = NULL;
+	*why = SPFKIT_SRS_NOT_SRS;
+	if (!a.ptr || !srs_ours(g->conf, a))
+		return SPFKIT_OK;
+	int rc = spfkit_srs_reverse(g->srs, a.ptr, a.len, (uint64_t)time(NULL),
+				    out, why);
+	if (rc >= 0 && *out && has_control(*out, strlen(*out))) {
+		spfkit_free(g->scfg, *out);
+		*out = NULL;
+		*why = SPFKIT_SRS_MALFORMED;
+	}
+	return rc;
+}
+
+/* Was a reverse refused (rather than not one of ours)? */
+static bool srs_refused(int rc, spfkit_srs_reason why)
+{
+	return rc >= 0 && why != SPFKIT_SRS_OK && why != SPFKIT_SRS_NOT_SRS;
+}
+
+/* One log line for an SRS rewrite or refusal; how says where it came
+ * from (socketmap, policy, milter). */
+static void srs_log(int prio, const char *how, const char *dir, spfkitd_view in,
+		    const char *out, spfkit_srs_reason why)
+{
+	char a[320], b[320];
+	spfkitd_log_escape(a, sizeof a, in.ptr, in.len);
+	spfkitd_log_escape(b, sizeof b, out ? out : "", out ? strlen(out) : 0);
+	if (out)
+		spfkitd_log(prio, "srs %s address=<%s> result=<%s> via=%s", dir,
+			    a, b, how);
+	else
+		spfkitd_log(prio, "srs %s address=<%s> refused=%s (%s) via=%s",
+			    dir, a, spfkit_srs_reason_name(why),
+			    spfkit_srs_reason_text(why), how);
 }
 
 /* ------------------------------------------------------------ connections */
@@ -701,7 +872,7 @@ static void start_check(spfkitd_server *s, conn *c, phase ph)
 	else
 		c->mf_chk = chk;
 	c->ph = ph;
-	/* spfkitd_decide_pre() made sure the address parses. */
+	/* spfkitd_decide_pre() made sure the address parses (inet_pton). */
 	size_t n = m->ip.len < sizeof ip ? m->ip.len : sizeof ip - 1;
 	memcpy(ip, m->ip.ptr, n);
 	ip[n] = '\0';
@@ -761,6 +932,32 @@ static void handle_request(spfkitd_server *s, conn *c)
 	    r->protocol_state.ptr) {
 		answer(s, c, "action=DUNNO\n\n", 14);
 		return;
+	}
+	/* A bounce to a forged or stale SRS address of ours is refused at
+	 * RCPT: recipient_canonical_maps leaves such an address as it is,
+	 * and it must not be delivered as if it were a mailbox. Per
+	 * recipient, before the message's cached decision. */
+	if (r->state != SPFKITD_STATE_MAIL && s->cur->srs &&
+	    s->cur->conf->srs_reject_forged && r->recipient.len) {
+		char *orig = NULL;
+		spfkit_srs_reason why;
+		int rc = srs_reverse(s->cur, r->recipient, &orig, &why);
+		spfkit_free(s->cur->scfg, orig);
+		if (srs_refused(rc, why)) {
+			char reply[512];
+			int k = snprintf(reply, sizeof reply,
+					 "action=550 5.1.1 SRS address "
+					 "refused: %s (%s)\n\n",
+					 spfkit_srs_reason_text(why),
+					 spfkit_srs_reason_name(why));
+			srs_log(LOG_INFO, "policy", "reverse", r->recipient,
+				NULL, why);
+			s->m.srs_refused++;
+			answer(s, c, reply,
+			       k > 0 && (size_t)k < sizeof reply ? (size_t)k
+								 : 0);
+			return;
+		}
 	}
 	/* RFC 7208 §2.4: one check per message, whatever the number of
 	 * recipients. */
@@ -855,6 +1052,114 @@ static void process_policy(spfkitd_server *s, conn *c)
 	}
 }
 
+/* ------------------------------------------------------------ socketmap */
+
+/* Answers one socketmap request: map "forward" (sender_canonical_maps)
+ * or "reverse" (recipient_canonical_maps). Lookups need no DNS, so the
+ * answer is written at once. */
+static void socketmap_request(spfkitd_server *s, conn *c, spfkitd_view data)
+{
+	const spfkitd_gen *g = s->cur;
+	spfkitd_view name, key;
+	const char *status = "NOTFOUND";
+	spfkitd_view value = {"", 0};
+	char *out = NULL;
+	s->m.srs_lookups++;
+	if (!spfkitd_sm_split(data, &name, &key)) {
+		status = "PERM";
+		value = (spfkitd_view){"malformed request: NAME KEY", 27};
+		s->m.srs_bad_requests++;
+	} else if (!g->srs) {
+		status = "TEMP";
+		value = (spfkitd_view){"no srs_domain configured", 24};
+	} else if (spfkitd_milter_name_eq(name, "forward") ||
+		   spfkitd_milter_name_eq(name, "reverse")) {
+		bool fwd = spfkitd_milter_name_eq(name, "forward");
+		spfkit_srs_reason why;
+		int rc = fwd ? srs_forward(g, key, &out, &why)
+			     : srs_reverse(g, key, &out, &why);
+		if (rc < 0) {
+			status = "TEMP";
+			value = (spfkitd_view){spfkit_strerror(rc),
+					       strlen(spfkit_strerror(rc))};
+			spfkitd_log(LOG_ERR, "srs: %s: %s",
+				    fwd ? "forward" : "reverse",
+				    spfkit_strerror(rc));
+		} else if (out) {
+			status = "OK";
+			value = (spfkitd_view){out, strlen(out)};
+			if (fwd)
+				s->m.srs_forwarded++;
+			else
+				s->m.srs_reversed++;
+			srs_log(LOG_INFO, "socketmap",
+				fwd ? "forward" : "reverse", key, out, why);
+		} else if (why == SPFKIT_SRS_TOO_LONG ||
+			   (!fwd && srs_refused(rc, why))) {
+			/* Left as it is (NOTFOUND), and said so: a bounce
+			 * to a refused address is rejected at RCPT by the
+			 * policy service (srs_reject_forged). */
+			s->m.srs_refused++;
+			srs_log(LOG_INFO, "socketmap",
+				fwd ? "forward" : "reverse", key, NULL, why);
+		}
+	} else {
+		status = "PERM";
+		value =
+		    (spfkitd_view){"unknown map name: forward or reverse", 36};
+		s->m.srs_bad_requests++;
+	}
+	char stack[1200];
+	size_t n = spfkitd_sm_reply(stack, sizeof stack, status, value);
+	if (n > sizeof stack) {
+		n = spfkitd_sm_reply(stack, sizeof stack, "TEMP",
+				     (spfkitd_view){"reply too long", 14});
+	}
+	spfkit_free(g->scfg, out);
+	out_add(c, stack, n);
+}
+
+/* Looks at a socketmap connection's buffered requests. A stream that is
+ * not netstrings cannot be followed: it is logged and closed, as
+ * Postfix closes on a malformed reply. */
+static void process_socketmap(spfkitd_server *s, conn *c)
+{
+	while (!c->dead && !c->closing && c->out_len - c->out_off < OUT_HIGH) {
+		spfkitd_view data;
+		size_t total;
+		spfkitd_sm_status st = spfkitd_sm_frame(
+		    c->in + c->in_off, c->in_len - c->in_off, &data, &total);
+		if (st == SPFKITD_SM_MORE)
+			break;
+		if (st == SPFKITD_SM_BAD) {
+			spfkitd_log(LOG_WARNING,
+				    "socketmap: not a netstring (or over %u "
+				    "bytes): connection closed",
+				    SPFKITD_SOCKETMAP_MAX);
+			s->m.srs_bad_requests++;
+			c->in_off = c->in_len = 0;
+			c->closing = true;
+			break;
+		}
+		socketmap_request(s, c, data);
+		c->in_off += total;
+	}
+	if (c->in_off == c->in_len)
+		c->in_off = c->in_len = 0;
+	if (c->eof && !c->closing) {
+		if (c->in_len > c->in_off)
+			spfkitd_log(LOG_WARNING,
+				    "socketmap: connection closed in the "
+				    "middle of a request (%zu bytes dropped)",
+				    c->in_len - c->in_off);
+		c->in_off = c->in_len = 0;
+		c->closing = true;
+	}
+	flush_out(c);
+	if (c->closing && c->out_off == c->out_len)
+		c->dead = true;
+}
+
 /* ------------------------------------------------------------ milter */
 
 /* Authentication-Results headers remembered for removal per message; a
@@ -880,6 +1185,11 @@ typedef struct mstate {
 	uint32_t authres_seen; /* Authentication-Results headers so far */
 	uint32_t *forged;      /* their indexes (1-based) to remove */
 	size_t nforged;
+	/* SRS (srs_milter = yes, negotiated on this connection) */
+	bool srs;
+	bool remote_rcpt; /* a recipient outside the local domains */
+	char **rev;       /* pairs: SRS recipient, its original */
+	size_t nrev;      /* pairs in rev */
 } mstate;
 
 static void ostr_clear(ostr *o)
@@ -912,6 +1222,12 @@ static spfkitd_view ostr_view(const ostr *o)
  * came just before it). */
 static void msg_clear(mstate *ms)
 {
+	for (size_t i = 0; i < 2 * ms->nrev; i++)
+		free(ms->rev[i]);
+	free(ms->rev);
+	ms->rev = NULL;
+	ms->nrev = 0;
+	ms->remote_rcpt = false;
 	ostr_clear(&ms->sender);
 	free(ms->header);
 	ms->header = NULL;
@@ -1125,6 +1441,166 @@ static void milter_eom(spfkitd_server *s, conn *c)
 	}
 }
 
+/* Queues an envelope edit (SMFIR_CHGFROM, _DELRCPT, _ADDRCPT): the
+ * address in angle brackets, as an SMTP command has it. */
+static void msend_addr(conn *c, char cmd, const char *addr)
+{
+	const spfkitd_view parts[] = {
+	    {"<", 1}, {addr, strlen(addr)}, {">", 2}}; /* with the NUL */
+	msend(c, cmd, parts, 3);
+}
+
+/* Queues a reply code (SMFIR_REPLYCODE) for the command being answered. */
+static void msend_reply(conn *c, unsigned code, const char *ext,
+			const char *text)
+{
+	char buf[2 * SPFKITD_REPLY_MAX + 32];
+	size_t n = spfkitd_milter_reply_text(buf, sizeof buf, code, ext, text);
+	const spfkitd_view part = {buf, n + 1};
+	msend(c, SMFIR_REPLYCODE, &part, 1);
+}
+
+/* A NUL-terminated copy of s (n bytes); NULL when out of memory. */
+static char *copy_of(const char *s, size_t n)
+{
+	char *p = malloc(n + 1);
+	if (p) {
+		memcpy(p, s, n);
+		p[n] = '\0';
+	}
+	return p;
+}
+
+/* SMFIC_RCPT with srs_milter: notes whether the mail leaves for another
+ * domain, keeps a bounce's SRS recipient and its original for the end
+ * of the message, and refuses a forged or stale one (550 5.1.1 when
+ * srs_reject_forged). True when it answered the command. */
+static bool milter_rcpt(spfkitd_server *s, conn *c, spfkitd_view d)
+{
+	mstate *ms = c->ms;
+	const spfkitd_gen *g = s->cur;
+	spfkitd_view rcpt;
+	if (!ms->srs || !g->srs)
+		return false;
+	if (!spfkitd_milter_parse_addr(d, &rcpt)) {
+		milter_malformed(s, "RCPT TO");
+		return false;
+	}
+	char *orig = NULL;
+	spfkit_srs_reason why;
+	int rc = srs_reverse(g, rcpt, &orig, &why);
+	if (rc < 0) {
+		spfkitd_log(LOG_ERR, "srs: reverse: %s", spfkit_strerror(rc));
+		return false;
+	}
+	if (srs_refused(rc, why)) {
+		srs_log(LOG_INFO, "milter", "reverse", rcpt, NULL, why);
+		s->m.srs_refused++;
+		if (!g->conf->srs_reject_forged)
+			return false;
+		char text[300];
+		snprintf(text, sizeof text, "SRS address refused: %s (%s)",
+			 spfkit_srs_reason_text(why),
+			 spfkit_srs_reason_name(why));
+		msend_reply(c, 550, "5.1.1", text);
+		return true;
+	}
+	if (!orig) {
+		if (!spfkitd_srs_local(g->conf, rcpt.ptr, rcpt.len))
+			ms->remote_rcpt = true;
+		return false;
+	}
+	char *a = NULL, *b = NULL;
+	char **v = NULL;
+	if (ms->nrev < MILTER_MAX_REVERSED) {
+		a = copy_of(rcpt.ptr, rcpt.len);
+		b = copy_of(orig, strlen(orig));
+		v = a && b ? realloc(ms->rev, 2 * (ms->nrev + 1) * sizeof *v)
+			   : NULL;
+	}
+	if (v) {
+		ms->rev = v;
+		v[2 * ms->nrev] = a;
+		v[2 * ms->nrev + 1] = b;
+		ms->nrev++;
+	} else {
+		free(a);
+		free(b);
+		spfkitd_log(LOG_WARNING,
+			    "milter: SRS recipient left as it is (more than "
+			    "%u, or out of memory)",
+			    MILTER_MAX_REVERSED);
+	}
+	spfkit_free(g->scfg, orig);
+	return false;
+}
+
+/* SMFIC_BODYEOB with srs_milter: rewrites the envelope sender of mail
+ * from another domain that leaves for one (SMFIR_CHGFROM), and swaps the
+ * SRS recipients of bounces for their originals (SMFIR_DELRCPT,
+ * SMFIR_ADDRCPT). A sender too long to rewrite is left as it is, or the
+ * message refused (srs_too_long). True when it answered the command. */
+static bool milter_srs_eom(spfkitd_server *s, conn *c)
+{
+	mstate *ms = c->ms;
+	const spfkitd_gen *g = s->cur;
+	if (!ms->srs || !g->srs)
+		return false;
+	char qid[64];
+	spfkitd_log_escape(qid, sizeof qid, ms->qid.p, ms->qid.n);
+	char *out = NULL;
+	spfkit_srs_reason why = SPFKIT_SRS_LOCAL_DOMAIN;
+	int rc = SPFKIT_OK;
+	if (ms->remote_rcpt && ms->sender.n)
+		rc = srs_forward(g, ostr_view(&ms->sender), &out, &why);
+	if (rc < 0)
+		spfkitd_log(LOG_ERR, "milter: %s: srs: forward: %s", qid,
+			    spfkit_strerror(rc));
+	if (rc >= 0 && why == SPFKIT_SRS_TOO_LONG) {
+		srs_log(LOG_WARNING, "milter", "forward",
+			ostr_view(&ms->sender), NULL, why);
+		s->m.srs_refused++;
+		spfkitd_action a = g->conf->srs_too_long;
+		if (a != SPFKITD_ACCEPT) {
+			msend_reply(c, a == SPFKITD_REJECT ? 550 : 451,
+				    a == SPFKITD_REJECT ? "5.1.7" : "4.1.7",
+				    "The sender address is too long to "
+				    "forward with SRS");
+			return true;
+		}
+	}
+	if (out && (ms->opts.actions & SMFIF_CHGFROM)) {
+		msend_addr(c, SMFIR_CHGFROM, out);
+		s->m.srs_forwarded++;
+		srs_log(LOG_INFO, "milter", "forward", ostr_view(&ms->sender),
+			out, why);
+	} else if (out) {
+		spfkitd_log(LOG_WARNING,
+			    "milter: %s: sender not rewritten: the MTA does "
+			    "not allow changing it",
+			    qid);
+	}
+	spfkit_free(g->scfg, out);
+	const uint32_t both = SMFIF_ADDRCPT | SMFIF_DELRCPT;
+	if (ms->nrev && (ms->opts.actions & both) != both) {
+		spfkitd_log(LOG_WARNING,
+			    "milter: %s: %zu SRS recipient(s) not reversed: "
+			    "the MTA does not allow changing recipients",
+			    qid, ms->nrev);
+		return false;
+	}
+	for (size_t i = 0; i < ms->nrev; i++) {
+		msend_addr(c, SMFIR_DELRCPT, ms->rev[2 * i]);
+		msend_addr(c, SMFIR_ADDRCPT, ms->rev[2 * i + 1]);
+		s->m.srs_reversed++;
+		const char *a = ms->rev[2 * i];
+		srs_log(LOG_INFO, "milter", "reverse",
+			(spfkitd_view){a, strlen(a)}, ms->rev[2 * i + 1],
+			SPFKIT_SRS_OK);
+	}
+	return false;
+}
+
 /* SMFIC_MAIL: the sender; the checks start (the answer comes from
  * milter_decided()). */
 static void milter_mail(spfkitd_server *s, conn *c, spfkitd_view d)
@@ -1215,6 +1691,8 @@ static void milter_packet(spfkitd_server *s, conn *c, char cmd, spfkitd_view d)
 				     (unsigned char)cmd);
 			return;
 		}
+		if (s->cur->conf->srs_milter && s->cur->srs)
+			spfkitd_milter_negotiate_srs(&mta, &ours);
 		unsigned char o[MILTER_OPTLEN];
 		uint32_t v[3] = {ours.version, ours.actions, ours.protocol};
 		for (int i = 0; i < 3; i++) {
@@ -1227,6 +1705,7 @@ static void milter_packet(spfkitd_server *s, conn *c, char cmd, spfkitd_view d)
 		msend(c, SMFIC_OPTNEG, &part, 1);
 		ms->negotiated = true;
 		ms->opts = ours;
+		ms->srs = s->cur->conf->srs_milter && s->cur->srs;
 		reply = false;
 		break;
 	}
@@ -1251,7 +1730,10 @@ static void milter_packet(spfkitd_server *s, conn *c, char cmd, spfkitd_view d)
 		reply = !(ms->opts.protocol & SMFIP_NR_HDR);
 		break;
 	case SMFIC_BODYEOB:
-		milter_eom(s, c);
+		if (milter_srs_eom(s, c))
+			reply = false;
+		else
+			milter_eom(s, c);
 		msg_reset(ms);
 		break;
 	case SMFIC_ABORT:
@@ -1270,6 +1752,9 @@ static void milter_packet(spfkitd_server *s, conn *c, char cmd, spfkitd_view d)
 			c->dead = true;
 		return;
 	case SMFIC_RCPT:
+		if (milter_rcpt(s, c, d))
+			reply = false;
+		break;
 	case SMFIC_DATA:
 	case SMFIC_EOH:
 	case SMFIC_BODY:
@@ -1514,6 +1999,24 @@ static void metrics_text(spfkitd_server *s, text *t)
 	    (unsigned long long)m->milter_messages,
 	    (unsigned long long)m->milter_bad,
 	    (unsigned long long)m->milter_removed);
+	tprintf(t,
+		"# HELP spfkitd_srs_lookups_total SRS socketmap requests.\n"
+		"# TYPE spfkitd_srs_lookups_total counter\n"
+		"spfkitd_srs_lookups_total %llu\n"
+		"# TYPE spfkitd_srs_bad_requests_total counter\n"
+		"spfkitd_srs_bad_requests_total %llu\n"
+		"# HELP spfkitd_srs_rewrites_total SRS rewrites by "
+		"direction, and addresses refused.\n"
+		"# TYPE spfkitd_srs_rewrites_total counter\n"
+		"spfkitd_srs_rewrites_total{direction=\"forward\"} %llu\n"
+		"spfkitd_srs_rewrites_total{direction=\"reverse\"} %llu\n"
+		"# TYPE spfkitd_srs_refused_total counter\n"
+		"spfkitd_srs_refused_total %llu\n",
+		(unsigned long long)m->srs_lookups,
+		(unsigned long long)m->srs_bad_requests,
+		(unsigned long long)m->srs_forwarded,
+		(unsigned long long)m->srs_reversed,
+		(unsigned long long)m->srs_refused);
 }
 
 /* The histogram bucket bound (ms) under which the fraction q of the
@@ -1698,9 +2201,10 @@ static bool add_listener(spfkitd_server *s, const char *ep, conn_kind kind,
 		return false;
 	ls[s->nls++] = (listener){.fd = fd, .kind = kind, .unix_path = path};
 	spfkitd_log(LOG_INFO, "listening on %s%s", ep,
-		    kind == CONN_HTTP     ? " (metrics)"
-		    : kind == CONN_MILTER ? " (milter)"
-					  : "");
+		    kind == CONN_HTTP        ? " (metrics)"
+		    : kind == CONN_MILTER    ? " (milter)"
+		    : kind == CONN_SOCKETMAP ? " (SRS socketmap)"
+					     : "");
 	return true;
 }
 
@@ -1708,10 +2212,11 @@ bool spfkitd_server_listen(spfkitd_server *s, uid_t uid, gid_t gid, char *err,
 			   size_t errlen)
 {
 	const spfkitd_conf *c = s->cur->conf;
-	if (c->listen.n == 0 && c->milter_listen.n == 0) {
+	if (c->listen.n == 0 && c->milter_listen.n == 0 &&
+	    c->srs_listen.n == 0) {
 		snprintf(err, errlen,
-			 "%s: no listen= or milter_listen= endpoint (or run "
-			 "with --stdio)",
+			 "%s: no listen=, milter_listen= or srs_listen= "
+			 "endpoint (or run with --stdio)",
 			 c->path);
 		return false;
 	}
@@ -1721,6 +2226,10 @@ bool spfkitd_server_listen(spfkitd_server *s, uid_t uid, gid_t gid, char *err,
 			return false;
 	for (size_t i = 0; i < c->milter_listen.n; i++)
 		if (!add_listener(s, c->milter_listen.v[i], CONN_MILTER, uid,
+				  gid, err, errlen))
+			return false;
+	for (size_t i = 0; i < c->srs_listen.n; i++)
+		if (!add_listener(s, c->srs_listen.v[i], CONN_SOCKETMAP, uid,
 				  gid, err, errlen))
 			return false;
 	if (c->metrics_listen && !add_listener(s, c->metrics_listen, CONN_HTTP,
@@ -1891,15 +2400,19 @@ static void reload(spfkitd_server *s, const char *path)
 	}
 	const spfkitd_conf *old = s->cur->conf;
 	bool same = old->listen.n == g->conf->listen.n &&
-		    old->milter_listen.n == g->conf->milter_listen.n;
+		    old->milter_listen.n == g->conf->milter_listen.n &&
+		    old->srs_listen.n == g->conf->srs_listen.n;
+	for (size_t i = 0; same && i < old->srs_listen.n; i++)
+		same =
+		    strcmp(old->srs_listen.v[i], g->conf->srs_listen.v[i]) == 0;
 	for (size_t i = 0; same && i < old->listen.n; i++)
 		same = strcmp(old->listen.v[i], g->conf->listen.v[i]) == 0;
 	for (size_t i = 0; same && i < old->milter_listen.n; i++)
 		same = strcmp(old->milter_listen.v[i],
 			      g->conf->milter_listen.v[i]) == 0;
 	if (!same)
-		spfkitd_log(LOG_WARNING, "reload: listen= and milter_listen= "
-					 "changes take a restart");
+		spfkitd_log(LOG_WARNING, "reload: listen=, milter_listen= and "
+					 "srs_listen= changes take a restart");
 	if (g->conf->log != old->log ||
 	    g->conf->log_facility != old->log_facility)
 		spfkitd_log_open(g->conf->log, g->conf->log_facility);
@@ -2005,6 +2518,8 @@ static void settle(spfkitd_server *s)
 				process_http(s, c);
 			else if (c->kind == CONN_MILTER)
 				process_milter(s, c);
+			else if (c->kind == CONN_SOCKETMAP)
+				process_socketmap(s, c);
 			else
 				process_policy(s, c);
 		}

@@ -5,7 +5,9 @@
 # only: no network); stdout must equal cases/NAME.out byte for byte, and
 # every "COUNT REGEX" line of cases/NAME.log must match that many lines
 # of the log. Then sockets.py runs the daemon on loopback sockets with
-# many concurrent clients. Ends with "N passed, N failed".
+# many concurrent clients, and socketmap.py its SRS socketmap (srs_listen)
+# with the policy service's refusal of forged SRS recipients. Ends with
+# "N passed, N failed".
 set -u
 build=${1:?usage: run.sh BUILD_DIR}
 cd "$(dirname "$0")/../.."
@@ -97,6 +99,15 @@ if /usr/bin/python3 tests/daemon/sockets.py "$bin" "$tmp/sock" >"$tmp/socket.out
 else
 	p=$(grep -cE '^ok ' "$tmp/socket.out"); pass=$((pass + p))
 	bad "sockets.py"; grep -vE '^ok ' "$tmp/socket.out" | tail -n 30
+fi
+
+# SRS: the socketmap (forward, reverse), forged bounces refused by the
+# policy service, secrets reloaded.
+if /usr/bin/python3 tests/daemon/socketmap.py "$bin" "$tmp/srs" >"$tmp/socketmap.out" 2>&1; then
+	p=$(grep -cE '^ok ' "$tmp/socketmap.out"); pass=$((pass + p))
+else
+	p=$(grep -cE '^ok ' "$tmp/socketmap.out"); pass=$((pass + p))
+	bad "socketmap.py"; grep -vE '^ok ' "$tmp/socketmap.out" | tail -n 30
 fi
 
 echo "$pass passed, $fail failed"

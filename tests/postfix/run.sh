@@ -9,7 +9,12 @@
 # spawn(8)), and milter (smtpd_milters) twice: the policy daemon's own
 # process with Received-SPF, and a second spfkitd with
 # Authentication-Results; both must remove a forged Authentication-Results
-# that claims mx.test.example. Postfix and spfkitd are stopped by PID;
+# that claims mx.test.example. A fifth listener runs the SRS story
+# (srs.py): its cleanup service asks spfkitd's SRS socketmap
+# (sender_canonical_maps forward, recipient_canonical_maps reverse), an
+# alias forwards to remote.example, and Postfix relays remote mail to an
+# SMTP sink that srs.py runs; a sixth runs it again with spfkitd's milter
+# rewriting (srs_milter). Postfix and spfkitd are stopped by PID;
 # /etc/postfix is only read. Ends with "N passed, N failed".
 set -u
 build=${1:?usage: run.sh BUILD_DIR}
@@ -50,15 +55,17 @@ policy_port=$(free_port)
 spawn_port=$(free_port)
 while [ "$policy_port" = "$smtp_port" ]; do policy_port=$(free_port); done
 while [ "$spawn_port" = "$smtp_port" ] || [ "$spawn_port" = "$policy_port" ]; do spawn_port=$(free_port); done
-# Four more: two SMTP listeners with milters, two milter endpoints.
+# Seven more: two SMTP listeners with milters, two milter endpoints, the
+# SRS listener, the SRS socketmap and the remote MTA (sink).
 ports="$smtp_port $policy_port $spawn_port"
 more=()
-while [ ${#more[@]} -lt 4 ]; do
+while [ ${#more[@]} -lt 8 ]; do
 	p=$(free_port)
 	case " $ports " in *" $p "*) continue ;; esac
 	ports="$ports $p"; more+=("$p")
 done
 msmtp_port=${more[0]} arsmtp_port=${more[1]} milter_port=${more[2]} milter2_port=${more[3]}
+srssmtp_port=${more[4]} srs_port=${more[5]} sink_port=${more[6]} srsmilter_port=${more[7]}
 
 # ---------------------------------------------------------------- DNS
 dns_port=$(free_port)
@@ -81,15 +88,28 @@ mailfrom_softfail = accept
 mailfrom_temperror = defer
 skip_addresses = 127.0.0.0/8, 10.9.9.0/24
 CONF
+# SRS: a test secret generated here (never a real one in the tree).
+head -c 24 /dev/urandom | base64 >"$tmp/srs.secrets"
+chmod 644 "$tmp/srs.secrets"
+cat >"$tmp/spfkitd-srs.conf" <<CONF
+srs_domain = test.example
+srs_secrets = $tmp/srs.secrets
+srs_local_domains = local.example
+CONF
+cat "$tmp/spfkitd-srs.conf" >>"$tmp/spfkitd.conf"
+echo "srs_listen = inet:127.0.0.1:$srs_port" >>"$tmp/spfkitd.conf"
+# The milter rewrites too, only for mail that leaves (the milter stories
+# of client.py deliver locally: nothing changes for them).
+echo "srs_milter = yes" >>"$tmp/spfkitd.conf"
 "$bin" -t -c "$tmp/spfkitd.conf" >/dev/null || fail_all "spfkitd -t"
 # The same settings for spawn(8) mode: one spfkitd --stdio per Postfix
 # connection, its log to syslog (stderr is not ours to write there).
-grep -v -e '^listen' -e '^milter_listen' -e '^log' "$tmp/spfkitd.conf" >"$tmp/spfkitd-spawn.conf"
+grep -v -e '^listen' -e '^milter_listen' -e '^log' -e '^srs_' "$tmp/spfkitd.conf" >"$tmp/spfkitd-spawn.conf"
 chmod 644 "$tmp/spfkitd-spawn.conf"
 "$bin" -f -c "$tmp/spfkitd.conf" 2>"$tmp/spfkitd.log" &
 spfkitd_pid=$!
 # A milter-only spfkitd whose header is Authentication-Results.
-grep -v -e '^listen' -e '^milter_listen' "$tmp/spfkitd.conf" >"$tmp/spfkitd-ar.conf"
+grep -v -e '^listen' -e '^milter_listen' -e '^srs_' "$tmp/spfkitd.conf" >"$tmp/spfkitd-ar.conf"
 cat >>"$tmp/spfkitd-ar.conf" <<CONF
 milter_listen = inet:127.0.0.1:$milter2_port
 header = authentication-results
@@ -142,7 +162,17 @@ maillog_file = $tmp/postfix.log
 alias_maps =
 alias_database =
 biff = no
+# SRS story: the alias, and every remote domain relayed to the sink.
+virtual_alias_maps = texthash:$etc/virtual
+relayhost = [127.0.0.1]:$sink_port
+smtp_tls_security_level = none
+# A delivery deferred for a moment (a busy machine, a mailbox lock) is
+# retried at once, not after Postfix's default five minutes.
+queue_run_delay = 1s
+minimal_backoff_time = 1s
+maximal_backoff_time = 2s
 CONF
+printf 'fwd@test.example someone@remote.example\n' >"$etc/virtual"
 # Every service unchrooted: the queue is not laid out for a chroot.
 cat >"$etc/master.cf" <<CONF
 127.0.0.1:$smtp_port inet n - n - - smtpd
@@ -154,6 +184,16 @@ cat >"$etc/master.cf" <<CONF
 127.0.0.1:$arsmtp_port inet n - n - - smtpd
   -o smtpd_recipient_restrictions=reject_unauth_destination
   -o smtpd_milters=inet:127.0.0.1:$milter2_port
+127.0.0.1:$srssmtp_port inet n - n - - smtpd
+  -o cleanup_service_name=srscleanup
+srscleanup unix n       -       n       -       0       cleanup
+  -o sender_canonical_maps=socketmap:inet:127.0.0.1:$srs_port:forward
+  -o sender_canonical_classes=envelope_sender
+  -o recipient_canonical_maps=socketmap:inet:127.0.0.1:$srs_port:reverse
+  -o recipient_canonical_classes=envelope_recipient,header_recipient
+127.0.0.1:$srsmilter_port inet n - n - - smtpd
+  -o smtpd_recipient_restrictions=permit_mynetworks,reject_unauth_destination
+  -o smtpd_milters=inet:127.0.0.1:$milter_port
 spfkitd   unix  -       n       n       -       0       spawn
   user=nobody argv=$bin --stdio -c $tmp/spfkitd-spawn.conf
 pickup    unix  n       -       n       60      1       pickup
@@ -194,7 +234,10 @@ for _ in $(seq 100); do
 	   "$PY" -c "import socket,sys; socket.create_connection(('127.0.0.1',$msmtp_port),1).close()" 2>/dev/null &&
 	   "$PY" -c "import socket,sys; socket.create_connection(('127.0.0.1',$arsmtp_port),1).close()" 2>/dev/null &&
 	   "$PY" -c "import socket,sys; socket.create_connection(('127.0.0.1',$milter_port),1).close()" 2>/dev/null &&
-	   "$PY" -c "import socket,sys; socket.create_connection(('127.0.0.1',$milter2_port),1).close()" 2>/dev/null; then
+	   "$PY" -c "import socket,sys; socket.create_connection(('127.0.0.1',$milter2_port),1).close()" 2>/dev/null &&
+	   "$PY" -c "import socket,sys; socket.create_connection(('127.0.0.1',$srssmtp_port),1).close()" 2>/dev/null &&
+	   "$PY" -c "import socket,sys; socket.create_connection(('127.0.0.1',$srs_port),1).close()" 2>/dev/null &&
+	   "$PY" -c "import socket,sys; socket.create_connection(('127.0.0.1',$srsmilter_port),1).close()" 2>/dev/null; then
 		ready=true; break
 	fi
 	sleep 0.1
@@ -212,7 +255,11 @@ rc2=$?
 rc3=$?
 "$PY" tests/postfix/client.py "$arsmtp_port" "$tmp/mail/inbox" "milter-ar-" milter-ar >"$tmp/client4.out" 2>&1
 rc4=$?
-outs=("$tmp/client1.out" "$tmp/client2.out" "$tmp/client3.out" "$tmp/client4.out")
+"$PY" tests/postfix/srs.py "$srssmtp_port" "$sink_port" "$root/$build/src/spfkit/spfkit" "$dns_port" "$tmp/srs.secrets" "srs-" >"$tmp/client5.out" 2>"$tmp/srs.err"
+rc5=$?
+"$PY" tests/postfix/srs.py "$srsmilter_port" "$sink_port" "$root/$build/src/spfkit/spfkit" "$dns_port" "$tmp/srs.secrets" "srs-milter-" milter >"$tmp/client6.out" 2>"$tmp/srs-milter.err"
+rc6=$?
+outs=("$tmp/client1.out" "$tmp/client2.out" "$tmp/client3.out" "$tmp/client4.out" "$tmp/client5.out" "$tmp/client6.out")
 grep -hvE '^[0-9]+ passed, [0-9]+ failed' "${outs[@]}"
 p=0 f=0
 for out in "${outs[@]}"; do
@@ -221,7 +268,7 @@ for out in "${outs[@]}"; do
 	p=$((p + $(echo "$line" | cut -d' ' -f1))); f=$((f + $(echo "$line" | cut -d' ' -f3)))
 done
 rc=0
-for r in "$rc1" "$rc2" "$rc3" "$rc4"; do [ "$r" -ne 0 ] && rc=1; done
+for r in "$rc1" "$rc2" "$rc3" "$rc4" "$rc5" "$rc6"; do [ "$r" -ne 0 ] && rc=1; done
 # The daemons' logs: no sanitizer report, and the milter decided.
 if grep -qE 'Sanitizer|runtime error' "$tmp/spfkitd.log" "$tmp/spfkitd-ar.log"; then
 	echo "FAIL sanitizer report in a spfkitd log"; rc=1; f=$((f + 1))
@@ -234,6 +281,8 @@ else
 	echo "FAIL no milter decision in the spfkitd logs"; rc=1; f=$((f + 1))
 fi
 if [ "$rc" -ne 0 ]; then
+	echo "--- postfix log: problems"
+	grep -E 'status=(deferred|bounced)|warning:|fatal:|panic:|error:' "$tmp/postfix.log" 2>/dev/null | tail -n 20
 	echo "--- postfix log"; tail -n 30 "$tmp/postfix.log" 2>/dev/null
 	echo "--- spfkitd log"; tail -n 30 "$tmp/spfkitd.log"
 	echo "--- spfkitd (authres) log"; tail -n 30 "$tmp/spfkitd-ar.log"
