@@ -16,6 +16,17 @@ SUDO=""
 echo "spfkit: installing ${missing[*]}" >&2
 # Postfix installs unconfigured: tests/postfix runs private instances.
 echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
+# The servers among these (nsd, postfix, postsrsd) are only run by the
+# tests, privately on loopback: keep their packages from starting system
+# daemons while they install (policy-rc.d, as Debian's container images
+# have), unless the machine already has a policy of its own.
+policy=/usr/sbin/policy-rc.d
+own_policy=no
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\n# spfkit scripts/deps.sh: no service starts during this install\nexit 101\n' |
+		$SUDO tee "$policy" >/dev/null && $SUDO chmod 755 "$policy" && own_policy=yes
+	trap '[ "$own_policy" = yes ] && $SUDO rm -f "$policy"' EXIT
+fi
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # postsrsd is only a peer for tests/srs (private instances on loopback):
