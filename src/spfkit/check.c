@@ -23,6 +23,7 @@
 #include <poll.h>
 
 #include "cli.h"
+#include "dnsopts.h"
 
 /* RFC 7208 §4.6.4 limits; the CLI leaves the library's defaults alone and
  * names them only to show "N of LIMIT" in text output. */
@@ -46,8 +47,6 @@
 #define PROGRESS_MS 250u
 
 /* --timeout bounds, in milliseconds. */
-#define TIMEOUT_MIN_MS 1u
-#define TIMEOUT_MAX_MS 86400000u
 
 /* A batch line longer than this is reported, not checked; the rest of it
  * is read and dropped, so memory stays bounded whatever arrives. */
@@ -354,63 +353,6 @@ static bool ip_ok(const char *s)
 	return inet_pton(AF_INET, s, a) == 1 || inet_pton(AF_INET6, s, a) == 1;
 }
 
-/* Seconds with up to three decimals, within the --timeout bounds. */
-static bool parse_timeout(const char *s, uint32_t *ms)
-{
-	uint64_t v = 0;
-	size_t i = 0, frac = 0;
-	if (s[0] < '0' || s[0] > '9')
-		return false;
-	for (; s[i] >= '0' && s[i] <= '9'; i++) {
-		v = v * 10 + (uint64_t)(s[i] - '0');
-		if (v > TIMEOUT_MAX_MS)
-			return false;
-	}
-	v *= 1000;
-	if (s[i] == '.') {
-		uint64_t scale = 100;
-		for (i++; s[i] >= '0' && s[i] <= '9'; i++, frac++) {
-			if (frac >= 3)
-				return false;
-			v += (uint64_t)(s[i] - '0') * scale;
-			scale /= 10;
-		}
-		if (frac == 0)
-			return false;
-	}
-	if (s[i] != '\0' || v < TIMEOUT_MIN_MS || v > TIMEOUT_MAX_MS)
-		return false;
-	*ms = (uint32_t)v;
-	return true;
-}
-
-/* ADDR[@PORT] as dig and libunbound write it: an IPv4 or IPv6 address,
- * then optionally '@' and a port from 1 to 65535. */
-static bool nameserver_ok(const char *s)
-{
-	char addr[64];
-	const char *at = strchr(s, '@');
-	size_t n = at ? (size_t)(at - s) : strlen(s);
-	if (n == 0 || n >= sizeof addr)
-		return false;
-	memcpy(addr, s, n);
-	addr[n] = '\0';
-	if (!ip_ok(addr))
-		return false;
-	if (!at)
-		return true;
-	unsigned long port = 0;
-	const char *p = at + 1;
-	if (*p < '0' || *p > '9')
-		return false;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		port = port * 10 + (unsigned long)(*p - '0');
-		if (port > 65535)
-			return false;
-	}
-	return *p == '\0' && port > 0;
-}
-
 /* A count from 1 to max, decimal digits only. */
 static bool parse_count(const char *s, unsigned max, unsigned *out)
 {
@@ -514,14 +456,14 @@ static int parse_args(int argc, char **argv, check_opts *co)
 		case OPT_TIMEOUT:
 			if (!set_once(&timeout, optarg, c, &status))
 				return status;
-			if (!parse_timeout(optarg, &co->timeout_ms))
+			if (!cli_dns_parse_timeout(optarg, &co->timeout_ms))
 				return usage("--timeout: '%s' is not a number "
 					     "of seconds from 0.001 to 86400",
 					     shown_str(optarg));
 			break;
 		case OPT_BATCH: co->batch = true; break;
 		case OPT_NAMESERVER:
-			if (!nameserver_ok(optarg))
+			if (!cli_dns_nameserver_ok(optarg))
 				return usage("--nameserver: '%s' is not "
 					     "ADDR[@PORT] (an IP address, e.g. "
 					     "127.0.0.1@5353)",
