@@ -12,50 +12,7 @@
 
 #include "spfkit.h"
 #include "t.h"
-
-typedef struct failer {
-	long countdown; /* allocations left before one fails; <0: never */
-	long live;      /* blocks allocated and not freed */
-	bool failed;    /* an allocation failed in this run */
-} failer;
-
-static void *f_alloc(void *ud, size_t n)
-{
-	failer *f = ud;
-	if (f->countdown == 0) {
-		f->failed = true;
-		return NULL;
-	}
-	if (f->countdown > 0)
-		f->countdown--;
-	void *p = malloc(n);
-	if (p)
-		f->live++;
-	return p;
-}
-
-static void *f_realloc(void *ud, void *p, size_t n)
-{
-	failer *f = ud;
-	if (f->countdown == 0) {
-		f->failed = true;
-		return NULL;
-	}
-	if (f->countdown > 0)
-		f->countdown--;
-	void *q = realloc(p, n);
-	if (q && !p)
-		f->live++;
-	return q;
-}
-
-static void f_free(void *ud, void *p)
-{
-	failer *f = ud;
-	if (p)
-		f->live--;
-	free(p);
-}
+#include "t_failer.h"
 
 static const char zone_text[] =
     "example.com:\n"

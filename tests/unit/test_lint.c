@@ -10,6 +10,7 @@
 
 #include "spfkit.h"
 #include "t.h"
+#include "t_failer.h"
 
 /* What a lint reported. */
 typedef struct seen {
@@ -306,50 +307,6 @@ static void test_tree(const spfkit_config *cfg, const spfkit_zone *z)
 }
 
 /* ------------------------------------------------ allocation failures */
-
-typedef struct failer {
-	long countdown;
-	long live;
-	bool failed;
-} failer;
-
-static void *f_alloc(void *ud, size_t n)
-{
-	failer *f = ud;
-	if (f->countdown == 0) {
-		f->failed = true;
-		return NULL;
-	}
-	if (f->countdown > 0)
-		f->countdown--;
-	void *p = malloc(n);
-	if (p)
-		f->live++;
-	return p;
-}
-
-static void *f_realloc(void *ud, void *p, size_t n)
-{
-	failer *f = ud;
-	if (f->countdown == 0) {
-		f->failed = true;
-		return NULL;
-	}
-	if (f->countdown > 0)
-		f->countdown--;
-	void *q = realloc(p, n);
-	if (q && !p)
-		f->live++;
-	return q;
-}
-
-static void f_free(void *ud, void *p)
-{
-	failer *f = ud;
-	if (p)
-		f->live--;
-	free(p);
-}
 
 static void test_alloc(void)
 {

@@ -12,6 +12,7 @@
 
 #include "spfkit.h"
 #include "t.h"
+#include "t_failer.h"
 
 #define K1 "spfkit-test-secret-0123456789ab"
 #define K2 "another-secret-for-rotation-42!"
@@ -653,50 +654,6 @@ static void test_names(void)
 }
 
 /* ------------------------------------------------------------ memory */
-
-typedef struct failer {
-	long countdown;
-	long live;
-	bool failed;
-} failer;
-
-static void *f_alloc(void *ud, size_t n)
-{
-	failer *f = ud;
-	if (f->countdown == 0) {
-		f->failed = true;
-		return NULL;
-	}
-	if (f->countdown > 0)
-		f->countdown--;
-	void *p = malloc(n);
-	if (p)
-		f->live++;
-	return p;
-}
-
-static void *f_realloc(void *ud, void *p, size_t n)
-{
-	failer *f = ud;
-	if (f->countdown == 0) {
-		f->failed = true;
-		return NULL;
-	}
-	if (f->countdown > 0)
-		f->countdown--;
-	void *q = realloc(p, n);
-	if (q && !p)
-		f->live++;
-	return q;
-}
-
-static void f_free(void *ud, void *p)
-{
-	failer *f = ud;
-	if (p)
-		f->live--;
-	free(p);
-}
 
 /* new, add_secrets, forward (SRS0, SRS1) and reverse with the Nth
  * allocation failing: ENOMEM or the right answer, nothing leaked. */
