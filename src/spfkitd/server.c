@@ -2110,6 +2110,28 @@ static bool set_nonblock(int fd)
 	return fl >= 0 && fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0;
 }
 
+/* The socket address of an IPv4 or IPv6 literal host and a port (the
+ * endpoint parser has checked both); returns the family. */
+static int inet_sockaddr(const char *host, unsigned port,
+			 struct sockaddr_storage *ss, socklen_t *sl)
+{
+	memset(ss, 0, sizeof *ss);
+	if (!strchr(host, ':')) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		inet_pton(AF_INET, host, &sin->sin_addr);
+		*sl = sizeof *sin;
+		return AF_INET;
+	}
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+	s6->sin6_family = AF_INET6;
+	s6->sin6_port = htons((uint16_t)port);
+	inet_pton(AF_INET6, host, &s6->sin6_addr);
+	*sl = sizeof *s6;
+	return AF_INET6;
+}
+
 /* Opens one listening socket on an endpoint. */
 static int listen_on(const char *ep, uid_t uid, gid_t gid, char **unix_path,
 		     char *err, size_t errlen)
@@ -2149,22 +2171,9 @@ static int listen_on(const char *ep, uid_t uid, gid_t gid, char **unix_path,
 			goto sys_close;
 		*unix_path = strdup(host);
 	} else {
-		struct sockaddr_storage ss = {0};
+		struct sockaddr_storage ss;
 		socklen_t sl;
-		int family = strchr(host, ':') ? AF_INET6 : AF_INET;
-		if (family == AF_INET) {
-			struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-			sin->sin_family = AF_INET;
-			sin->sin_port = htons((uint16_t)port);
-			inet_pton(AF_INET, host, &sin->sin_addr);
-			sl = sizeof *sin;
-		} else {
-			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-			s6->sin6_family = AF_INET6;
-			s6->sin6_port = htons((uint16_t)port);
-			inet_pton(AF_INET6, host, &s6->sin6_addr);
-			sl = sizeof *s6;
-		}
+		int family = inet_sockaddr(host, port, &ss, &sl);
 		fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
 			    0);
 		if (fd < 0)
@@ -2725,22 +2734,9 @@ int spfkitd_fetch(const char *endpoint, const char *path)
 			fd = -1;
 		}
 	} else {
-		struct sockaddr_storage ss = {0};
+		struct sockaddr_storage ss;
 		socklen_t sl;
-		int family = strchr(host, ':') ? AF_INET6 : AF_INET;
-		if (family == AF_INET) {
-			struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-			sin->sin_family = AF_INET;
-			sin->sin_port = htons((uint16_t)port);
-			inet_pton(AF_INET, host, &sin->sin_addr);
-			sl = sizeof *sin;
-		} else {
-			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-			s6->sin6_family = AF_INET6;
-			s6->sin6_port = htons((uint16_t)port);
-			inet_pton(AF_INET6, host, &s6->sin6_addr);
-			sl = sizeof *s6;
-		}
+		int family = inet_sockaddr(host, port, &ss, &sl);
 		fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (fd >= 0 && connect(fd, (struct sockaddr *)&ss, sl) != 0) {
 			close(fd);
