@@ -337,6 +337,15 @@ static const char *const mech_names[] = {[SPFKIT__ALL] = "all",
 					 [SPFKIT__EXP] = "exp",
 					 [SPFKIT__UNKNOWN_MOD] = "modifier"};
 
+/* An event of kind k with every other field zero. */
+static spfkit_event event_of(spfkit_event_kind k)
+{
+	spfkit_event ev;
+	memset(&ev, 0, sizeof ev);
+	ev.kind = k;
+	return ev;
+}
+
 /* Hands ev to the caller's callback, with the current frame and the
  * running totals filled in. */
 static void emit(spfkit_check *chk, spfkit_event *ev)
@@ -364,9 +373,7 @@ static void emit_lookup(spfkit_check *chk, query *q)
 	if (!chk->ev_cb || q->reported == chk->serial)
 		return;
 	q->reported = chk->serial;
-	spfkit_event ev;
-	memset(&ev, 0, sizeof ev);
-	ev.kind = SPFKIT_EVENT_LOOKUP;
+	spfkit_event ev = event_of(SPFKIT_EVENT_LOOKUP);
 	ev.query_id = q->id;
 	ev.name = q->name;
 	ev.type = q->type;
@@ -382,9 +389,7 @@ static void emit_lookup(spfkit_check *chk, query *q)
 static void emit_problem(spfkit_check *chk, spfkit_result r, spfkit_reason why,
 			 const char *text)
 {
-	spfkit_event ev;
-	memset(&ev, 0, sizeof ev);
-	ev.kind = SPFKIT_EVENT_PROBLEM;
+	spfkit_event ev = event_of(SPFKIT_EVENT_PROBLEM);
 	ev.result = r;
 	ev.reason = why;
 	ev.text = text;
@@ -553,9 +558,7 @@ static query *ask(spfkit_check *chk, const char *name, size_t n, uint16_t type,
 	chk->queries[chk->nqueries++] = q;
 	*need = true;
 	if (chk->ev_cb) {
-		spfkit_event ev;
-		memset(&ev, 0, sizeof ev);
-		ev.kind = SPFKIT_EVENT_QUERY;
+		spfkit_event ev = event_of(SPFKIT_EVENT_QUERY);
 		ev.query_id = q->id;
 		ev.name = q->name;
 		ev.type = type;
@@ -806,9 +809,7 @@ static step add_void(spfkit_check *chk, const query *q)
 {
 	chk->voids++;
 	if (chk->ev_cb) {
-		spfkit_event ev;
-		memset(&ev, 0, sizeof ev);
-		ev.kind = SPFKIT_EVENT_VOID;
+		spfkit_event ev = event_of(SPFKIT_EVENT_VOID);
 		ev.query_id = q->id;
 		ev.name = q->name;
 		ev.type = q->type;
@@ -960,9 +961,7 @@ static step push_frame(spfkit_check *chk, frame_kind kind, const char *d,
 	f->domain_len = dn;
 	chk->serial++;
 	if (chk->ev_cb) {
-		spfkit_event ev;
-		memset(&ev, 0, sizeof ev);
-		ev.kind = SPFKIT_EVENT_FRAME;
+		spfkit_event ev = event_of(SPFKIT_EVENT_FRAME);
 		emit(chk, &ev);
 	}
 	return S_PUSHED;
@@ -1011,9 +1010,7 @@ static step reach_term(spfkit_check *chk, frame *f, const spfkit__term *t)
 		chk->lookups++;
 	}
 	if (chk->ev_cb) {
-		spfkit_event ev;
-		memset(&ev, 0, sizeof ev);
-		ev.kind = SPFKIT_EVENT_TERM;
+		spfkit_event ev = event_of(SPFKIT_EVENT_TERM);
 		ev.text = f->rec->text + t->pos;
 		ev.text_len = t->len;
 		ev.mechanism = mech_names[t->mech];
@@ -1113,9 +1110,7 @@ static spfkit_result qualifier_result(char q)
 static void finish_frame(spfkit_check *chk, spfkit_result r, spfkit_reason why)
 {
 	if (chk->ev_cb) {
-		spfkit_event ev;
-		memset(&ev, 0, sizeof ev);
-		ev.kind = SPFKIT_EVENT_FRAME_END;
+		spfkit_event ev = event_of(SPFKIT_EVENT_FRAME_END);
 		ev.result = r;
 		ev.reason = why;
 		emit(chk, &ev);
@@ -1283,9 +1278,7 @@ static step fetch_record(spfkit_check *chk, frame *f)
 		}
 	}
 	if (chk->ev_cb) {
-		spfkit_event ev;
-		memset(&ev, 0, sizeof ev);
-		ev.kind = SPFKIT_EVENT_RECORD;
+		spfkit_event ev = event_of(SPFKIT_EVENT_RECORD);
 		ev.text = text;
 		ev.text_len = text_len;
 		ev.ttl = ttl;
@@ -1346,9 +1339,8 @@ static step step_frame(spfkit_check *chk)
 			if (s == S_NOMATCH)
 				s = eval_mech(chk, f, t);
 			if ((s == S_MATCH || s == S_NOMATCH) && chk->ev_cb) {
-				spfkit_event ev;
-				memset(&ev, 0, sizeof ev);
-				ev.kind = SPFKIT_EVENT_TERM_END;
+				spfkit_event ev =
+				    event_of(SPFKIT_EVENT_TERM_END);
 				ev.text = f->rec->text + t->pos;
 				ev.text_len = t->len;
 				ev.matched = s == S_MATCH;
@@ -1995,9 +1987,7 @@ int spfkit_check_answer_dnssec(spfkit_check *chk, unsigned id,
 	q->total = total;
 	q->ttl = ttl;
 	if (chk->ev_cb) {
-		spfkit_event ev;
-		memset(&ev, 0, sizeof ev);
-		ev.kind = SPFKIT_EVENT_ANSWER;
+		spfkit_event ev = event_of(SPFKIT_EVENT_ANSWER);
 		ev.query_id = q->id;
 		ev.name = q->name;
 		ev.type = q->type;
@@ -2068,9 +2058,7 @@ int spfkit_check_run(spfkit_check *chk, uint64_t now_ms)
 	finish_where(chk);
 	chk->done = true;
 	if (chk->ev_cb) {
-		spfkit_event ev;
-		memset(&ev, 0, sizeof ev);
-		ev.kind = SPFKIT_EVENT_RESULT;
+		spfkit_event ev = event_of(SPFKIT_EVENT_RESULT);
 		ev.result = chk->result;
 		ev.reason = chk->reason;
 		const char *exp = spfkit_check_explanation(chk);
