@@ -173,6 +173,14 @@ typedef struct spfkit_check spfkit_check;
 SPFKIT_API int spfkit_check_new(spfkit_check **out, const spfkit_config *cfg);
 SPFKIT_API void spfkit_check_free(spfkit_check *chk);
 
+/* Returns chk to the state spfkit_check_new() left it in, with the same
+ * config: inputs, cache, events, userdata and results are gone (strings
+ * borrowed from it die here), but the memory it grew is kept, so a caller
+ * running many checks one after another allocates almost nothing. A
+ * driver must have dropped its queries (spfkit_resolver_cancel()) first.
+ * SPFKIT_EINVAL for NULL. */
+SPFKIT_API int spfkit_check_reset(spfkit_check *chk);
+
 /* The client address in text form (IPv4 dotted quad or IPv6; an
  * IPv4-mapped IPv6 address is treated as IPv4). SPFKIT_EINVAL if it does
  * not parse. Must be set before the first spfkit_check_run(). */

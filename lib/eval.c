@@ -133,6 +133,7 @@ struct spfkit_check {
 
 	frame *frames;
 	size_t nframes, cap_frames;
+	bool framed; /* a frame was pushed (frames[0] is the checked domain's) */
 
 	spfkit__record **records;
 	size_t nrecords, cap_records;
@@ -290,7 +291,7 @@ static void set_where(spfkit_check *chk, size_t k)
 	 * route is that first frame alone. */
 	size_t n = k + 1;
 	if (n > chk->nframes)
-		n = chk->nframes ? chk->nframes : (chk->cap_frames ? 1 : 0);
+		n = chk->nframes ? chk->nframes : (chk->framed ? 1 : 0);
 	if (n > chk->route_cap) {
 		size_t cap = n < 8 ? 8 : n * 2;
 		struct route_step *r =
@@ -954,6 +955,7 @@ static step push_frame(spfkit_check *chk, frame_kind kind, const char *d,
 	if (!copy)
 		return end_oom(chk);
 	frame *f = &chk->frames[chk->nframes++];
+	chk->framed = true;
 	memset(f, 0, sizeof *f);
 	f->kind = kind;
 	f->state = FS_FETCH;
@@ -1606,6 +1608,57 @@ int spfkit_check_new(spfkit_check **out, const spfkit_config *cfg)
 	return SPFKIT_OK;
 }
 
+/* Frees what the check owns except its config, arena and tables. */
+static void release_owned(spfkit_check *chk)
+{
+	const spfkit__alloc *a = chk->a;
+	for (size_t i = 0; i < chk->nrecords; i++)
+		spfkit__record_free(a, chk->records[i]);
+	spfkit__free(a, chk->sender_in);
+	spfkit__free(a, chk->helo);
+	spfkit__free(a, chk->override);
+	spfkit__free(a, chk->ip_text);
+	spfkit__free(a, chk->sender);
+	spfkit__free(a, chk->mechanism);
+	spfkit__free(a, chk->where);
+	spfkit__free(a, chk->problem);
+	spfkit__free(a, chk->explanation);
+}
+
+int spfkit_check_reset(spfkit_check *chk)
+{
+	if (!chk)
+		return SPFKIT_EINVAL;
+	release_owned(chk);
+	/* The newest chunk is the biggest: it stays, emptied (under ASan
+	 * every allocation keeps a chunk of its own, so none is kept). */
+	chunk *keep = ARENA_EXACT ? NULL : chk->arena;
+	for (chunk *c = chk->arena, *next; c; c = next) {
+		next = c->next;
+		if (c != keep)
+			spfkit__free(chk->a, c);
+	}
+	if (keep) {
+		keep->next = NULL;
+		keep->used = 0;
+	}
+	spfkit_check old = *chk;
+	memset(chk, 0, sizeof *chk);
+	chk->cfg = old.cfg;
+	chk->a = old.a;
+	chk->dnssec_rank = -1;
+	chk->arena = keep;
+	chk->queries = old.queries;
+	chk->cap_queries = old.cap_queries;
+	chk->frames = old.frames;
+	chk->cap_frames = old.cap_frames;
+	chk->records = old.records;
+	chk->cap_records = old.cap_records;
+	chk->route = old.route;
+	chk->route_cap = old.route_cap;
+	return SPFKIT_OK;
+}
+
 void spfkit_check_free(spfkit_check *chk)
 {
 	if (!chk)
@@ -1615,21 +1668,11 @@ void spfkit_check_free(spfkit_check *chk)
 		next = c->next;
 		spfkit__free(a, c);
 	}
+	release_owned(chk);
 	spfkit__free(a, chk->queries);
-	for (size_t i = 0; i < chk->nrecords; i++)
-		spfkit__record_free(a, chk->records[i]);
 	spfkit__free(a, chk->records);
 	spfkit__free(a, chk->frames);
-	spfkit__free(a, chk->sender_in);
-	spfkit__free(a, chk->helo);
-	spfkit__free(a, chk->override);
-	spfkit__free(a, chk->ip_text);
-	spfkit__free(a, chk->sender);
-	spfkit__free(a, chk->mechanism);
-	spfkit__free(a, chk->where);
 	spfkit__free(a, chk->route);
-	spfkit__free(a, chk->problem);
-	spfkit__free(a, chk->explanation);
 	spfkit__free(a, chk);
 }
 

@@ -691,14 +691,17 @@ static const char *input_problem(const check_opts *co, const check_input *in)
  * named in *what. On failure *chkp is NULL and the status negative. */
 static int make_check(const check_opts *co, const spfkit_config *cfg,
 		      spfkit_cache *cache, const check_input *in,
-		      spfkit_check **chkp, const char **what)
+		      spfkit_check *reuse, spfkit_check **chkp,
+		      const char **what)
 {
-	spfkit_check *chk = NULL;
+	spfkit_check *chk = reuse;
 	*chkp = NULL;
 	*what = "check";
-	int rc = spfkit_check_new(&chk, cfg);
-	if (rc < 0)
+	int rc = chk ? spfkit_check_reset(chk) : spfkit_check_new(&chk, cfg);
+	if (rc < 0) {
+		spfkit_check_free(reuse);
 		return rc;
+	}
 	*what = "cache";
 	rc = spfkit_check_set_cache(chk, cache);
 	if (rc == SPFKIT_OK) {
@@ -744,7 +747,7 @@ static int do_check(const check_opts *co, const spfkit_config *cfg,
 		    spfkit_check **chkp, const char **what)
 {
 	spfkit_check *chk = NULL;
-	int rc = make_check(co, cfg, res->cache, in, &chk, what);
+	int rc = make_check(co, cfg, res->cache, in, NULL, &chk, what);
 	if (rc < 0)
 		return rc;
 	*what = "run";
@@ -1019,6 +1022,9 @@ typedef struct engine {
 	bool progress;
 	uint64_t t0, last_progress;
 	int progress_len;
+	/* finished checks kept for reuse (spfkit_check_reset) */
+	spfkit_check **spare;
+	size_t nspare;
 } engine;
 
 static job *job_at(const engine *e, unsigned long seq)
@@ -1098,7 +1104,11 @@ static void job_start(engine *e, job *j, unsigned long lineno, const char *s,
 		j->helo_len = in.helo_len;
 	}
 	const char *what = NULL;
-	int rc = make_check(e->co, e->cfg, e->res->cache, &in, &j->chk, &what);
+	spfkit_check *reuse = NULL;
+	if (e->nspare > 0)
+		reuse = e->spare[--e->nspare];
+	int rc = make_check(e->co, e->cfg, e->res->cache, &in, reuse, &j->chk,
+			    &what);
 	if (rc < 0) {
 		snprintf(why, sizeof why, "%s: %s", what,
 			 input_fault(rc, what) ? input_fault_text(rc)
@@ -1135,7 +1145,10 @@ static void flush_jobs(engine *e)
 		} else {
 			break;
 		}
-		spfkit_check_free(j->chk);
+		if (j->chk && e->nspare < e->limit)
+			e->spare[e->nspare++] = j->chk;
+		else
+			spfkit_check_free(j->chk);
 		free(j->helo);
 		free(j->why);
 		*j = (job){.state = JOB_FREE};
@@ -1293,9 +1306,13 @@ static int check_batch_dns(const check_opts *co, const spfkit_config *cfg,
 	e.limit = co->concurrency ? co->concurrency : CONCURRENCY_DEFAULT;
 	e.cap = e.limit * WINDOW_FACTOR;
 	e.ring = calloc(e.cap, sizeof *e.ring);
-	if (!e.ring)
+	e.spare = calloc(e.limit, sizeof *e.spare);
+	if (!e.ring || !e.spare) {
+		free(e.ring);
+		free(e.spare);
 		return fatal(CLI_EX_SOFTWARE, "%s",
 			     spfkit_strerror(SPFKIT_ENOMEM));
+	}
 	e.progress = isatty(STDERR_FILENO) == 1;
 	e.t0 = e.last_progress = now_ms();
 
@@ -1384,6 +1401,9 @@ static int check_batch_dns(const check_opts *co, const spfkit_config *cfg,
 	clear_progress(&e);
 	free(lr.buf);
 	free(e.ring);
+	while (e.nspare > 0)
+		spfkit_check_free(e.spare[--e.nspare]);
+	free(e.spare);
 	if (lr.failed) {
 		(void)finish_output(0);
 		return fatal(CLI_EX_SOFTWARE, "reading standard input: %s",

@@ -217,14 +217,10 @@ static const char *walk_case(const spfkit_zone *zone, const char *host,
 	return why;
 }
 
-/* Sets up and runs one check; *problem names an API failure. */
-static int run_check(const spfkit_zone *zone, spfkit_config **cfgp,
-		     spfkit_check **chkp, const char *host,
-		     const yaml_node_t *mailfrom, const yaml_node_t *helo,
-		     bool verbose, tally *t, const char **problem)
+/* The suite's config. */
+static int make_config(spfkit_config **cfgp)
 {
 	int rc;
-	*problem = "config";
 	if ((rc = spfkit_config_new(cfgp, NULL)) < 0)
 		return rc;
 	if ((rc = spfkit_config_set_default_explanation(*cfgp, "DEFAULT")) <
@@ -236,6 +232,69 @@ static int run_check(const spfkit_zone *zone, spfkit_config **cfgp,
 	const char *pf = getenv("SPFKIT_PREFETCH");
 	if (pf && strcmp(pf, "0") == 0 &&
 	    (rc = spfkit_config_set_prefetch(*cfgp, 0)) < 0)
+		return rc;
+	return SPFKIT_OK;
+}
+
+/* One check object reused for every case through spfkit_check_reset():
+ * whatever the cases before left in it must not change a result. */
+static spfkit_config *reuse_cfg;
+static spfkit_check *reuse_chk;
+
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* Runs the case again on the reused check; NULL when everything it
+ * reports equals what the fresh check reported. */
+static const char *reuse_problem(const spfkit_zone *zone, const char *host,
+				 const yaml_node_t *mailfrom,
+				 const yaml_node_t *helo,
+				 const spfkit_check *fresh)
+{
+	if (!reuse_chk && (make_config(&reuse_cfg) < 0 ||
+			   spfkit_check_new(&reuse_chk, reuse_cfg) < 0))
+		return "reuse setup";
+	spfkit_check *chk = reuse_chk;
+	const char *sender = scalar(mailfrom), *name = scalar(helo);
+	if (spfkit_check_reset(chk) != SPFKIT_OK ||
+	    spfkit_check_set_ip(chk, host ? host : "") != SPFKIT_OK ||
+	    spfkit_check_set_sender(chk, sender ? sender : "",
+				    scalar_len(mailfrom)) != SPFKIT_OK ||
+	    spfkit_check_set_helo(chk, name ? name : "", scalar_len(helo)) !=
+		SPFKIT_OK ||
+	    spfkit_zone_check(zone, chk, 0) != SPFKIT_OK)
+		return "reuse run";
+	if (spfkit_check_result(chk) != spfkit_check_result(fresh) ||
+	    spfkit_check_reason(chk) != spfkit_check_reason(fresh) ||
+	    spfkit_check_lookups(chk) != spfkit_check_lookups(fresh) ||
+	    spfkit_check_void_lookups(chk) !=
+		spfkit_check_void_lookups(fresh) ||
+	    spfkit_check_queries(chk) != spfkit_check_queries(fresh))
+		return "result or counts";
+	if (!same_str(spfkit_check_explanation(chk),
+		      spfkit_check_explanation(fresh)) ||
+	    !same_str(spfkit_check_mechanism(chk),
+		      spfkit_check_mechanism(fresh)) ||
+	    !same_str(spfkit_check_where(chk), spfkit_check_where(fresh)) ||
+	    !same_str(spfkit_check_problem(chk),
+		      spfkit_check_problem(fresh)) ||
+	    !same_str(spfkit_check_sender(chk), spfkit_check_sender(fresh)) ||
+	    !same_str(spfkit_check_domain(chk), spfkit_check_domain(fresh)))
+		return "strings";
+	return NULL;
+}
+
+/* Sets up and runs one check; *problem names an API failure. */
+static int run_check(const spfkit_zone *zone, spfkit_config **cfgp,
+		     spfkit_check **chkp, const char *host,
+		     const yaml_node_t *mailfrom, const yaml_node_t *helo,
+		     bool verbose, tally *t, const char **problem)
+{
+	int rc;
+	*problem = "config";
+	if ((rc = make_config(cfgp)) < 0)
 		return rc;
 	*problem = "check_new";
 	if ((rc = spfkit_check_new(chkp, *cfgp)) < 0)
@@ -318,6 +377,13 @@ static void run_case(const spfkit_zone *zone, yaml_document_t *doc,
 		if (ev_bad) {
 			printf("FAIL %s / %s: events disagree: %s\n", desc,
 			       name, ev_bad);
+			ok = false;
+		}
+		const char *reuse_bad =
+		    reuse_problem(zone, host, mailfrom, helo, chk);
+		if (reuse_bad) {
+			printf("FAIL %s / %s: a reset check differs: %s\n",
+			       desc, name, reuse_bad);
 			ok = false;
 		}
 		if (!ok) {
@@ -465,6 +531,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "rfc7208_runner: no case named %s\n", only);
 		return 2;
 	}
+	spfkit_check_free(reuse_chk);
+	spfkit_config_free(reuse_cfg);
 	printf("%u passed, %u failed\n", cnt.passed, cnt.failed);
 	return cnt.failed ? 1 : 0;
 }
