@@ -95,6 +95,24 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+/* The same clock in microseconds, for --timing. */
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* What --timing shows for a check that ran from t0_us to t1_us (negative:
+ * nothing, without --timing). */
+static double shown_ms(bool timing, uint64_t t0_us, uint64_t t1_us)
+{
+	if (!timing)
+		return -1.0;
+	return t1_us > t0_us ? (double)(t1_us - t0_us) / 1000.0 : 0.0;
+}
+
 /* Milliseconds left of a check started at start_ms (at least 1, so a
  * wait always ends in a new run that sees the deadline). */
 static uint32_t time_left(uint64_t start_ms, uint32_t deadline_ms, uint64_t now)
@@ -177,7 +195,9 @@ typedef struct check_opts {
 	unsigned concurrency; /* 0: the default */
 	bool recursive;
 	bool batch;
-	bool dns; /* real DNS (a DNS option, or no --zone) */
+	bool dns;      /* real DNS (a DNS option, or no --zone) */
+	bool no_cache; /* --no-cache: a fresh resolver per batch line */
+	bool timing;   /* --timing: show each check's time */
 } check_opts;
 
 enum {
@@ -196,7 +216,9 @@ enum {
 	OPT_NAMESERVER,
 	OPT_RECURSIVE,
 	OPT_TRUST_ANCHOR,
-	OPT_CONCURRENCY
+	OPT_CONCURRENCY,
+	OPT_NO_CACHE,
+	OPT_TIMING
 };
 
 static const struct option longopts[] = {
@@ -216,6 +238,8 @@ static const struct option longopts[] = {
     {"recursive", no_argument, NULL, OPT_RECURSIVE},
     {"trust-anchor", required_argument, NULL, OPT_TRUST_ANCHOR},
     {"concurrency", required_argument, NULL, OPT_CONCURRENCY},
+    {"no-cache", no_argument, NULL, OPT_NO_CACHE},
+    {"timing", no_argument, NULL, OPT_TIMING},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -263,6 +287,15 @@ void cli_check_help(FILE *f)
 	    "  --concurrency N       with --batch and real DNS: checks in "
 	    "flight at once\n"
 	    "                        (default 64)\n"
+	    "  --no-cache            with --batch and real DNS: check each "
+	    "line as a\n"
+	    "                        receiver with empty caches would, one at "
+	    "a time\n"
+	    "                        (a fresh resolver per line)\n"
+	    "  --timing              show how long each check took, from its "
+	    "start\n"
+	    "                        (resolver set-up included) to its "
+	    "result\n"
 	    "\n"
 	    "DNS sources (default: the resolvers of /etc/resolv.conf):\n"
 	    "  --zone FILE           answer from this RFC 1035 master file or "
@@ -488,6 +521,8 @@ static int parse_args(int argc, char **argv, check_opts *co)
 					     shown_str(optarg),
 					     CONCURRENCY_MAX);
 			break;
+		case OPT_NO_CACHE: co->no_cache = true; break;
+		case OPT_TIMING: co->timing = true; break;
 		case 'h': cli_check_help(stdout); return -1;
 		case ':':
 			return usage("--%s needs a value (try 'spfkit help "
@@ -541,6 +576,15 @@ static int parse_args(int argc, char **argv, check_opts *co)
 		  co->trust_anchor;
 	if (concurrency && !co->batch)
 		return usage("--concurrency applies to --batch only");
+	if (co->no_cache && (!co->batch || !co->dns))
+		return usage("--no-cache applies to --batch with real DNS "
+			     "only (a single check starts with empty caches "
+			     "anyway)");
+	if (co->no_cache && co->concurrency > 1)
+		return usage("--no-cache checks one line at a time; drop "
+			     "--concurrency");
+	if (co->no_cache)
+		co->concurrency = 1;
 	/* With --zone alone checks run one at a time: the zone answers at
 	 * once, so there is nothing to overlap. */
 	return 0;
@@ -802,14 +846,16 @@ static int check_one(const check_opts *co, const spfkit_config *cfg,
 
 	spfkit_check *chk = NULL;
 	const char *what = NULL;
+	uint64_t t0 = now_us();
 	int rc = do_check(co, cfg, res, &in, &chk, &what);
 	if (rc < 0) {
 		if (input_fault(rc, what))
 			return usage("--%s: %s", what, input_fault_text(rc));
 		return fatal(CLI_EX_SOFTWARE, "%s", spfkit_strerror(rc));
 	}
+	double ms = shown_ms(co->timing, t0, now_us());
 	int status = cli_exit_for_result(spfkit_check_result(chk));
-	rc = cli_out_check(out, chk, in.helo, in.helo_len);
+	rc = cli_out_check(out, chk, in.helo, in.helo_len, ms);
 	spfkit_check_free(chk);
 	if (rc < 0)
 		return fatal(CLI_EX_SOFTWARE, "formatting the result: %s",
@@ -934,6 +980,7 @@ static bool batch_line(const check_opts *co, const spfkit_config *cfg,
 
 	spfkit_check *chk = NULL;
 	const char *what = NULL;
+	uint64_t t0 = now_us();
 	int rc = do_check(co, cfg, res, &in, &chk, &what);
 	if (rc < 0) {
 		snprintf(why, sizeof why, "%s: %s", what,
@@ -942,7 +989,8 @@ static bool batch_line(const check_opts *co, const spfkit_config *cfg,
 		cli_out_batch_error(out, lineno, why);
 		return input_fault(rc, what);
 	}
-	rc = cli_out_check(out, chk, in.helo, in.helo_len);
+	rc = cli_out_check(out, chk, in.helo, in.helo_len,
+			   shown_ms(co->timing, t0, now_us()));
 	spfkit_check_free(chk);
 	if (rc < 0) {
 		snprintf(why, sizeof why, "formatting the result: %s",
@@ -1003,6 +1051,7 @@ typedef struct job {
 	char *why; /* JOB_ERROR: the message (NULL: out of memory) */
 	bool ours; /* JOB_ERROR: trouble of ours, not of the input */
 	uint64_t start_ms;
+	uint64_t t0_us, t1_us; /* --timing: started, and done */
 } job;
 
 /* The batch: a window of lines by sequence number, [head, tail), in a
@@ -1010,7 +1059,8 @@ typedef struct job {
 typedef struct engine {
 	const check_opts *co;
 	const spfkit_config *cfg;
-	const resolver *res;
+	resolver *res;
+	bool dns_used; /* --no-cache: the resolver has served a line */
 	const cli_out *out;
 	job *ring;
 	size_t cap;
@@ -1026,6 +1076,9 @@ typedef struct engine {
 	spfkit_check **spare;
 	size_t nspare;
 } engine;
+
+static int make_dns_resolver(const check_opts *co, const spfkit_config *cfg,
+			     resolver *res);
 
 static job *job_at(const engine *e, unsigned long seq)
 {
@@ -1056,6 +1109,8 @@ static void job_advance(engine *e, job *j, uint64_t now)
 	if (rc == SPFKIT_DONE) {
 		/* Prefetched queries it no longer needs may be in flight. */
 		spfkit_resolver_cancel(e->res->dns, j->chk);
+		if (e->co->timing)
+			j->t1_us = now_us();
 		j->state = JOB_DONE;
 		e->running--;
 		e->finished++;
@@ -1090,10 +1145,22 @@ static void job_start(engine *e, job *j, unsigned long lineno, const char *s,
 	check_input in;
 	*j = (job){.state = JOB_RUNNING, .lineno = lineno};
 	e->running++;
+	if (e->co->timing)
+		j->t0_us = now_us();
 	if (!parse_line(e->co, s, n, &in, ip, why, sizeof why)) {
 		job_fail(e, j, why, false);
 		return;
 	}
+	if (e->co->no_cache && e->dns_used) {
+		/* Lines run one at a time here: nothing is in flight. */
+		spfkit_resolver_free(e->res->dns);
+		e->res->dns = NULL;
+		if (make_dns_resolver(e->co, e->cfg, e->res) != 0) {
+			job_fail(e, j, "dns: no new resolver", true);
+			return;
+		}
+	}
+	e->dns_used = true;
 	if (in.helo) {
 		j->helo = malloc(in.helo_len ? in.helo_len : 1);
 		if (!j->helo) {
@@ -1127,8 +1194,9 @@ static void flush_jobs(engine *e)
 	while (e->head != e->tail) {
 		job *j = job_at(e, e->head);
 		if (j->state == JOB_DONE) {
-			int rc =
-			    cli_out_check(e->out, j->chk, j->helo, j->helo_len);
+			int rc = cli_out_check(
+			    e->out, j->chk, j->helo, j->helo_len,
+			    shown_ms(e->co->timing, j->t0_us, j->t1_us));
 			if (rc < 0) {
 				char why[128];
 				snprintf(why, sizeof why,
@@ -1299,7 +1367,7 @@ static void lr_fill(line_reader *r)
 /* --batch over real DNS: up to --concurrency checks in flight, results
  * written strictly in input order. */
 static int check_batch_dns(const check_opts *co, const spfkit_config *cfg,
-			   const resolver *res, const cli_out *out)
+			   resolver *res, const cli_out *out)
 {
 	engine e = {
 	    .co = co, .cfg = cfg, .res = res, .out = out, .all_ok = true};
@@ -1527,7 +1595,8 @@ int cli_check_main(int argc, char **argv)
 
 	/* A batch sees the same records again and again: parse each once.
 	 * Out of memory here only costs speed. */
-	if (co.batch && spfkit_cache_new(&res.cache, cfg, 0) != SPFKIT_OK)
+	if (co.batch && !co.no_cache &&
+	    spfkit_cache_new(&res.cache, cfg, 0) != SPFKIT_OK)
 		res.cache = NULL;
 	cli_out out = {.f = stdout,
 		       .format = co.format,

@@ -72,10 +72,11 @@ typedef struct cli_out {
 } cli_out;
 
 /* Writes a finished check. helo (helo_len octets, may hold anything) is
- * the HELO name given, NULL when none was. Returns SPFKIT_OK or the
- * negative status of spfkit_check_header(). */
+ * the HELO name given, NULL when none was. elapsed_ms is the check's time
+ * for --timing, shown in text and JSON; negative: not shown. Returns
+ * SPFKIT_OK or the negative status of spfkit_check_header(). */
 int cli_out_check(const cli_out *o, const spfkit_check *chk, const char *helo,
-		  size_t helo_len);
+		  size_t helo_len, double elapsed_ms);
 
 /* Writes a batch error line for input line number line: text
  * "error: line N: WHY", json {"error":"WHY","line":N}; the header formats

@@ -262,7 +262,7 @@ static void json_str_or_null(jw *w, const char *s)
 }
 
 static void json_check(const cli_out *o, const spfkit_check *chk,
-		       const char *helo, size_t helo_len)
+		       const char *helo, size_t helo_len, double elapsed_ms)
 {
 	jw w;
 	w.f = o->f;
@@ -302,6 +302,13 @@ static void json_check(const cli_out *o, const spfkit_check *chk,
 	jw_u(&w, spfkit_check_void_lookups(chk));
 	jw_str(&w, ",\"queries\":");
 	jw_u(&w, spfkit_check_queries(chk));
+	if (elapsed_ms >= 0) {
+		char t[48];
+		int n = snprintf(t, sizeof t, ",\"elapsed_ms\":%.3f",
+				 elapsed_ms);
+		if (n > 0 && (size_t)n < sizeof t)
+			jw_put(&w, t, (size_t)n);
+	}
 	jw_put(&w, "}\n", 2);
 	jw_flush(&w);
 }
@@ -427,7 +434,7 @@ static const char *text_hint(spfkit_result r, spfkit_reason why)
 #define ROW "  %-12s "
 
 static void text_check(const cli_out *o, const spfkit_check *chk,
-		       const char *helo, size_t helo_len)
+		       const char *helo, size_t helo_len, double elapsed_ms)
 {
 	FILE *f = o->f;
 	spfkit_result r = spfkit_check_result(chk);
@@ -518,11 +525,14 @@ static void text_check(const cli_out *o, const spfkit_check *chk,
 		"lookups", spfkit_check_lookups(chk), o->lookup_limit,
 		spfkit_check_void_lookups(chk), o->void_limit, queries,
 		queries == 1 ? "y" : "ies");
+	if (elapsed_ms >= 0)
+		fprintf(f, ROW "%.1f ms\n", "time", elapsed_ms);
 }
 
 /* Batch text: "IP SENDER RESULT DETAIL", DETAIL the matched term, else
  * the problem, else the reason's name. */
-static void text_batch(const cli_out *o, const spfkit_check *chk)
+static void text_batch(const cli_out *o, const spfkit_check *chk,
+		       double elapsed_ms)
 {
 	FILE *f = o->f;
 	const char *ip = spfkit_check_ip(chk);
@@ -548,6 +558,8 @@ static void text_batch(const cli_out *o, const spfkit_check *chk)
 		fputs("default", f);
 	else
 		fputs(spfkit_reason_name(why), f);
+	if (elapsed_ms >= 0)
+		fprintf(f, " %.3fms", elapsed_ms);
 	putc('\n', f);
 }
 
@@ -574,20 +586,20 @@ static int header_check(const cli_out *o, const spfkit_check *chk)
 }
 
 int cli_out_check(const cli_out *o, const spfkit_check *chk, const char *helo,
-		  size_t helo_len)
+		  size_t helo_len, double elapsed_ms)
 {
 	switch (o->format) {
 	case CLI_FORMAT_JSON:
-		json_check(o, chk, helo, helo_len);
+		json_check(o, chk, helo, helo_len, elapsed_ms);
 		return SPFKIT_OK;
 	case CLI_FORMAT_RECEIVED_SPF:
 	case CLI_FORMAT_AUTHRES: return header_check(o, chk);
 	case CLI_FORMAT_TEXT: break;
 	}
 	if (o->batch)
-		text_batch(o, chk);
+		text_batch(o, chk, elapsed_ms);
 	else
-		text_check(o, chk, helo, helo_len);
+		text_check(o, chk, helo, helo_len, elapsed_ms);
 	return SPFKIT_OK;
 }
 
