@@ -37,6 +37,8 @@ typedef struct query {
 	uint32_t ttl;      /* smallest TTL of the records kept */
 	uint32_t hash;     /* name_hash() of the name, to find it quickly */
 	bool sent;         /* handed to a DNS driver (spfkit__check_unsent) */
+	bool ahead;        /* an include or redirect record asked by prefetch
+			    * whose own targets are not asked yet */
 	unsigned reported; /* the event serial its last LOOKUP went out in */
 	char name[];       /* NUL terminated, without a trailing dot */
 } query;
@@ -1148,14 +1150,26 @@ static void note_match(spfkit_check *chk, size_t k, const spfkit__term *t,
 	chk->decider_domain_len = f->domain_len;
 }
 
+/* ask() for prefetch: a record asked for an include or redirect is
+ * marked, so its own targets can be asked ahead once it arrives. */
+static void prefetch_ask(spfkit_check *chk, const char *name, size_t n,
+			 uint16_t type, bool record)
+{
+	bool need = false;
+	size_t before = chk->nqueries;
+	ask(chk, name, n, type, &need, false);
+	if (record && chk->nqueries > before)
+		chk->queries[chk->nqueries - 1]->ahead = true;
+}
+
 /* Asks for the target of term t, when it can be known without DNS. */
 static void prefetch_target(spfkit_check *chk, const frame *f,
 			    const spfkit__term *t, uint16_t type)
 {
 	const char *spec = f->rec->text + t->spec_pos;
+	bool record = t->mech == SPFKIT__INCLUDE || t->mech == SPFKIT__REDIRECT;
 	if (t->literal_ok) {
-		bool need = false;
-		ask(chk, spec, t->target_len, type, &need, false);
+		prefetch_ask(chk, spec, t->target_len, type, record);
 		return;
 	}
 	if (t->spec_len && spfkit__macro_uses_p(spec, t->spec_len))
@@ -1171,10 +1185,8 @@ static void prefetch_target(spfkit_check *chk, const frame *f,
 		target.err = SPFKIT_EINVAL;
 	if (target.err == SPFKIT_ENOMEM)
 		chk->oom = true;
-	else if (!target.err && spfkit__domain_ok(target.data, target.len)) {
-		bool need = false;
-		ask(chk, target.data, target.len, type, &need, false);
-	}
+	else if (!target.err && spfkit__domain_ok(target.data, target.len))
+		prefetch_ask(chk, target.data, target.len, type, record);
 	spfkit__buf_free(&target);
 }
 
@@ -1192,14 +1204,16 @@ static bool has_all(const spfkit__record *rec)
  * targets of a, mx and exists. Evaluation still consumes the answers in
  * order and counts as it goes, so results do not change; only the round
  * trips do. Targets that need %{p} wait for their turn. */
-static void prefetch(spfkit_check *chk, const frame *f)
+static void prefetch(spfkit_check *chk, const frame *f, size_t max_queries)
 {
 	uint32_t limit = chk->cfg->limits[SPFKIT_LIMIT_DNS_TERMS];
 	uint32_t budget = chk->lookups < limit ? limit - chk->lookups : 0;
 	/* Nothing after a term that is sure to match is ever reached: 'all',
 	 * or an ip4/ip6 that holds the client. The redirect neither. */
 	bool decided = false;
-	for (size_t i = 0; i < f->rec->nterms && budget && !decided; i++) {
+	for (size_t i = 0; i < f->rec->nterms && budget && !decided &&
+			   chk->nqueries < max_queries;
+	     i++) {
 		const spfkit__term *t = &f->rec->terms[i];
 		uint16_t type;
 		switch (t->mech) {
@@ -1218,9 +1232,78 @@ static void prefetch(spfkit_check *chk, const frame *f)
 		budget--;
 		prefetch_target(chk, f, t, type);
 	}
-	if (budget && !decided && f->rec->redirect >= 0 && !has_all(f->rec))
+	if (budget && !decided && chk->nqueries < max_queries &&
+	    f->rec->redirect >= 0 && !has_all(f->rec))
 		prefetch_target(chk, f, &f->rec->terms[f->rec->redirect],
 				SPFKIT_TYPE_TXT);
+}
+
+/* The single v=spf1 record of a TXT answer, or NULL (none, or several). */
+static const item *spf_item(const query *q)
+{
+	const item *rec = NULL;
+	for (size_t i = 0; i < q->nitems; i++)
+		if (spfkit__is_spf_record(q->items[i].data, q->items[i].len)) {
+			if (rec)
+				return NULL;
+			rec = &q->items[i];
+		}
+	return rec;
+}
+
+/* The parsed record for (text, len): from the cache, or parsed (and put
+ * in the cache). NULL for a syntax error; *rc is SPFKIT_ENOMEM when out
+ * of memory. */
+static spfkit__record *parse_record(spfkit_check *chk, const char *text,
+				    size_t len, spfkit__parse_error *perr,
+				    int *rc)
+{
+	spfkit__record *rec =
+	    chk->cache ? spfkit__cache_get(chk->cache, text, len) : NULL;
+	*rc = SPFKIT_OK;
+	if (!rec) {
+		*rc = spfkit__record_parse(chk->a, text, len, &rec, perr);
+		if (*rc == SPFKIT_OK && chk->cache)
+			spfkit__cache_put(chk->cache, rec);
+	}
+	return *rc == SPFKIT_OK ? rec : NULL;
+}
+
+/* Prefetch past the frame being evaluated: a record fetched ahead for an
+ * include or redirect not reached yet has its own targets asked as soon
+ * as it arrives, so a tree costs about a round trip per level instead of
+ * one per include chain in turn. Past 1 + the DNS-term limit queries (the
+ * record and ten terms: what a sequential evaluation may ask for them)
+ * nothing more is asked ahead. The evaluation itself is untouched. */
+static void prefetch_ahead(spfkit_check *chk)
+{
+	size_t max = 1u + chk->cfg->limits[SPFKIT_LIMIT_DNS_TERMS];
+	for (size_t i = 0; i < chk->nqueries && chk->nqueries < max; i++) {
+		query *q = chk->queries[i];
+		if (!q->ahead || !q->answered)
+			continue;
+		q->ahead = false;
+		const item *it = q->status == SPFKIT_DNS_NOERROR ? spf_item(q)
+								 : NULL;
+		if (!it)
+			continue;
+		spfkit__parse_error perr;
+		int rc;
+		spfkit__record *rec =
+		    parse_record(chk, it->data, it->len, &perr, &rc);
+		if (rc == SPFKIT_ENOMEM || (rec && !keep_record(chk, rec))) {
+			chk->oom = true;
+			return;
+		}
+		if (!rec)
+			continue;
+		frame f;
+		memset(&f, 0, sizeof f);
+		f.domain = q->name;
+		f.domain_len = q->name_len;
+		f.rec = rec;
+		prefetch(chk, &f, max);
+	}
 }
 
 /* Fetches and parses the record of frame f (§4.4, §4.5). */
@@ -1234,12 +1317,13 @@ static step fetch_record(spfkit_check *chk, frame *f)
 		text_len = chk->override_len;
 	} else {
 		bool need = false;
-		const query *q = ask(chk, f->domain, f->domain_len,
-				     SPFKIT_TYPE_TXT, &need, true);
+		query *q = ask(chk, f->domain, f->domain_len, SPFKIT_TYPE_TXT,
+			       &need, true);
 		if (chk->oom)
 			return end_oom(chk);
 		if (!q)
 			return S_NEED;
+		q->ahead = false; /* reached: prefetch() below does it */
 		if (q->status == SPFKIT_DNS_TEMPFAIL)
 			return term_error_dns(chk, q, FAIL_FRAME);
 		ttl = q->ttl;
@@ -1286,15 +1370,9 @@ static step fetch_record(spfkit_check *chk, frame *f)
 		ev.ttl = ttl;
 		emit(chk, &ev);
 	}
-	spfkit__record *rec =
-	    chk->cache ? spfkit__cache_get(chk->cache, text, text_len) : NULL;
 	spfkit__parse_error perr;
-	int rc = SPFKIT_OK;
-	if (!rec) {
-		rc = spfkit__record_parse(chk->a, text, text_len, &rec, &perr);
-		if (rc == SPFKIT_OK && chk->cache)
-			spfkit__cache_put(chk->cache, rec);
-	}
+	int rc;
+	spfkit__record *rec = parse_record(chk, text, text_len, &perr, &rc);
 	if (rc == SPFKIT_ENOMEM)
 		return end_oom(chk);
 	if (rc) {
@@ -1319,7 +1397,7 @@ static step fetch_record(spfkit_check *chk, frame *f)
 	f->state = FS_TERMS;
 	f->ti = 0;
 	if (chk->cfg->prefetch)
-		prefetch(chk, f);
+		prefetch(chk, f, SIZE_MAX);
 	return chk->oom ? end_oom(chk) : S_NOMATCH;
 }
 
@@ -2075,6 +2153,12 @@ int spfkit_check_run(spfkit_check *chk, uint64_t now_ms)
 	while (chk->nframes && !chk->ended) {
 		step s = step_frame(chk);
 		if (s == S_NEED) {
+			if (chk->cfg->prefetch)
+				prefetch_ahead(chk);
+			if (chk->oom) {
+				end_oom(chk);
+				break;
+			}
 			if (spfkit_check_pending(chk))
 				return SPFKIT_WANT_DNS;
 			end_oom(chk);

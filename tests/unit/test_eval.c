@@ -108,6 +108,44 @@ static const char zone_yaml[] =
     "early.example:\n"
     "  - TXT: \"v=spf1 ip4:203.0.113.0/24 include:i1.tree.example "
     "include:i2.tree.example -all\"\n"
+    ;
+
+/* More of the zone (one string literal has a length limit). */
+static const char zone_yaml_prefetch[] =
+    /* two include chains side by side: prefetch asks d21 along with d11 */
+    "deep.example:\n"
+    "  - TXT: \"v=spf1 include:d1.deep.example include:d2.deep.example "
+    "-all\"\n"
+    "d1.deep.example:\n"
+    "  - TXT: \"v=spf1 include:d11.deep.example -all\"\n"
+    "d11.deep.example:\n"
+    "  - TXT: \"v=spf1 ip4:192.0.2.99 -all\"\n"
+    "d2.deep.example:\n"
+    "  - TXT: \"v=spf1 include:d21.deep.example -all\"\n"
+    "d21.deep.example:\n"
+    "  - TXT: \"v=spf1 ip4:203.0.113.1 -all\"\n"
+    /* wide: asked ahead, w2-w5's children would pass 11 queries */
+    "wide.example:\n"
+    "  - TXT: \"v=spf1 include:w1.wide.example include:w2.wide.example "
+    "include:w3.wide.example include:w4.wide.example "
+    "include:w5.wide.example -all\"\n"
+    "w1.wide.example:\n"
+    "  - TXT: \"v=spf1 include:x1.w1.wide.example ?all\"\n"
+    "x1.w1.wide.example:\n"
+    "  - TXT: \"v=spf1 ip4:203.0.113.1 -all\"\n"
+    "w2.wide.example:\n"
+    "  - TXT: \"v=spf1 include:x1.w2.wide.example include:x2.w2.wide.example "
+    "include:x3.w2.wide.example -all\"\n"
+    "w3.wide.example:\n"
+    "  - TXT: \"v=spf1 include:x1.w3.wide.example include:x2.w3.wide.example "
+    "include:x3.w3.wide.example -all\"\n"
+    "w4.wide.example:\n"
+    "  - TXT: \"v=spf1 include:x1.w4.wide.example -all\"\n"
+    "w5.wide.example:\n"
+    "  - TXT: \"v=spf1 include:x1.w5.wide.example -all\"\n";
+
+/* The zone, continued. */
+static const char zone_yaml_rest[] =
     "mxdead.example:\n"
     "  - TXT: \"v=spf1 mx:dead.example -all\"\n"
     "mxhostdead.example:\n"
@@ -336,6 +374,28 @@ static void test_prefetch_rounds(spfkit_config *cfg, spfkit_zone *z)
 	on = rounds(cfg, z, "a@early.example", &q_on);
 	T_EQ_INT(q_on, 1, "no prefetch past a matching ip4");
 	T_EQ_INT(on, 1, "one round for early.example");
+
+	/* Two chains of depth 2: the second chain's record is asked ahead,
+	 * with the first's, while the first is evaluated. */
+	on = rounds(cfg, z, "a@deep.example", &q_on);
+	spfkit_config_set_prefetch(cfg, 0);
+	off = rounds(cfg, z, "a@deep.example", &q_off);
+	T_EQ_INT(on, 3, "rounds with prefetch for deep.example (depth 2 + 1)");
+	T_EQ_INT(off, 5, "rounds without prefetch for deep.example");
+	T_EQ_INT(q_on, q_off, "deep.example asks the same five either way");
+
+	/* Asking ahead stops at 11 queries (the record and ten terms): the
+	 * first include matches in w1's child, so only what the frames
+	 * reached asked for goes past that. */
+	spfkit_config_set_prefetch(cfg, 1);
+	on = rounds(cfg, z, "a@wide.example", &q_on);
+	spfkit_config_set_prefetch(cfg, 0);
+	off = rounds(cfg, z, "a@wide.example", &q_off);
+	T_EQ_INT(q_off, 3, "wide.example without prefetch: top, w1, x1.w1");
+	T_CHECK(q_on <= 11, "wide.example with prefetch asked %u (max 11)",
+		q_on);
+	T_EQ_INT(on, 3, "rounds with prefetch for wide.example");
+	spfkit_config_set_prefetch(cfg, 1);
 }
 
 /* The deadline: a check that waits for DNS past it ends in temperror and
@@ -845,6 +905,8 @@ int main(void)
 	snprintf(zone_path, sizeof zone_path, "%s/zone.yml", dir);
 	FILE *f = fopen(zone_path, "w");
 	fwrite(zone_yaml, 1, sizeof zone_yaml - 1, f);
+	fwrite(zone_yaml_prefetch, 1, sizeof zone_yaml_prefetch - 1, f);
+	fwrite(zone_yaml_rest, 1, sizeof zone_yaml_rest - 1, f);
 	fclose(f);
 
 	spfkit_config *cfg = NULL;
