@@ -35,7 +35,7 @@ typedef struct query {
 	size_t total; /* records of the asked type, counted past MAX_ITEMS */
 	spfkit_dnssec dnssec;
 	uint32_t ttl;      /* smallest TTL of the records kept */
-	uint32_t hash;     /* name_hash() of the name, to find it quickly */
+	uint32_t hash;     /* spfkit__name_hash(name), to find it quickly */
 	bool sent;         /* handed to a DNS driver (spfkit__check_unsent) */
 	bool ahead;        /* an include or redirect record asked by prefetch
 			    * whose own targets are not asked yet */
@@ -135,7 +135,8 @@ struct spfkit_check {
 
 	frame *frames;
 	size_t nframes, cap_frames;
-	bool framed; /* a frame was pushed (frames[0] is the checked domain's) */
+	bool
+	    framed; /* a frame was pushed (frames[0] is the checked domain's) */
 
 	spfkit__record **records;
 	size_t nrecords, cap_records;
@@ -502,22 +503,13 @@ static void note_dnssec(spfkit_check *chk, spfkit_dnssec s)
 		chk->dnssec_rank = r;
 }
 
-/* A case-insensitive hash of a name, so ask() compares few names. */
-static uint32_t name_hash(const char *s, size_t n)
-{
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ spfkit__lower((unsigned char)s[i])) * 16777619u;
-	return h;
-}
-
 /* The query for (name, type): answered, or asked now (*need set). */
 static query *ask(spfkit_check *chk, const char *name, size_t n, uint16_t type,
 		  bool *need, bool report)
 {
 	if (n && name[n - 1] == '.')
 		n--;
-	uint32_t h = name_hash(name, n);
+	uint32_t h = spfkit__name_hash(name, n);
 	for (size_t i = 0; i < chk->nqueries; i++) {
 		query *q = chk->queries[i];
 		if (q->type == type && q->hash == h &&
@@ -1283,8 +1275,8 @@ static void prefetch_ahead(spfkit_check *chk)
 		if (!q->ahead || !q->answered)
 			continue;
 		q->ahead = false;
-		const item *it = q->status == SPFKIT_DNS_NOERROR ? spf_item(q)
-								 : NULL;
+		const item *it =
+		    q->status == SPFKIT_DNS_NOERROR ? spf_item(q) : NULL;
 		if (!it)
 			continue;
 		spfkit__parse_error perr;

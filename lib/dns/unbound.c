@@ -149,12 +149,7 @@ static void list_remove(res_list *l, res_query *q)
 
 static uint32_t cache_hash(const char *name, size_t n, uint16_t type)
 {
-	uint32_t h = 2166136261u ^ type; /* FNV-1a over the lower-case name */
-	for (size_t i = 0; i < n; i++) {
-		h ^= spfkit__lower((unsigned char)name[i]);
-		h *= 16777619u;
-	}
-	return h;
+	return spfkit__name_hash(name, n) ^ ((uint32_t)type * 0x9e3779b1u);
 }
 
 static void cache_unref(spfkit_resolver *r, res_cached *c)

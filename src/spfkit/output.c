@@ -196,10 +196,30 @@ static void jw_u(jw *w, unsigned long v)
 static void json_u(jw *w, uint32_t v)
 {
 	static const char hx[] = "0123456789abcdef";
-	char e[6] = {'\\', 'u', hx[(v >> 12) & 15], hx[(v >> 8) & 15],
-		     hx[(v >> 4) & 15], hx[v & 15]};
+	char e[6] = {'\\',
+		     'u',
+		     hx[(v >> 12) & 15],
+		     hx[(v >> 8) & 15],
+		     hx[(v >> 4) & 15],
+		     hx[v & 15]};
 	jw_put(w, e, sizeof e);
 }
+
+/* Octets a JSON string holds as they are: printable ASCII but the quote
+ * and the backslash (a table: this loop sees every octet of the output). */
+static const unsigned char json_plain[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
 
 static void json_string(jw *w, const char *str, size_t n)
 {
@@ -208,8 +228,7 @@ static void json_string(jw *w, const char *str, size_t n)
 	for (size_t i = 0; i < n;) {
 		/* Plain printable ASCII goes out in one piece. */
 		size_t run = i;
-		while (run < n && s[run] >= 0x20 && s[run] < 0x7f &&
-		       s[run] != '"' && s[run] != '\\')
+		while (run < n && json_plain[s[run]])
 			run++;
 		if (run > i) {
 			jw_put(w, str + i, run - i);
@@ -304,8 +323,8 @@ static void json_check(const cli_out *o, const spfkit_check *chk,
 	jw_u(&w, spfkit_check_queries(chk));
 	if (elapsed_ms >= 0) {
 		char t[48];
-		int n = snprintf(t, sizeof t, ",\"elapsed_ms\":%.3f",
-				 elapsed_ms);
+		int n =
+		    snprintf(t, sizeof t, ",\"elapsed_ms\":%.3f", elapsed_ms);
 		if (n > 0 && (size_t)n < sizeof t)
 			jw_put(&w, t, (size_t)n);
 	}

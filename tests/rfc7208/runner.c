@@ -278,8 +278,7 @@ static const char *reuse_problem(const spfkit_zone *zone, const char *host,
 	    !same_str(spfkit_check_mechanism(chk),
 		      spfkit_check_mechanism(fresh)) ||
 	    !same_str(spfkit_check_where(chk), spfkit_check_where(fresh)) ||
-	    !same_str(spfkit_check_problem(chk),
-		      spfkit_check_problem(fresh)) ||
+	    !same_str(spfkit_check_problem(chk), spfkit_check_problem(fresh)) ||
 	    !same_str(spfkit_check_sender(chk), spfkit_check_sender(fresh)) ||
 	    !same_str(spfkit_check_domain(chk), spfkit_check_domain(fresh)))
 		return "strings";

@@ -107,8 +107,7 @@ static const char zone_yaml[] =
     "  - TXT: \"v=spf1 -all exp=e.dr.example\"\n"
     "early.example:\n"
     "  - TXT: \"v=spf1 ip4:203.0.113.0/24 include:i1.tree.example "
-    "include:i2.tree.example -all\"\n"
-    ;
+    "include:i2.tree.example -all\"\n";
 
 /* More of the zone (one string literal has a length limit). */
 static const char zone_yaml_prefetch[] =
