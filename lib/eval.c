@@ -237,29 +237,27 @@ static bool keep_record(spfkit_check *chk, spfkit__record *r)
 	return true;
 }
 
-/* Replaces *slot with a copy of (s, n). */
+/* Replaces *slot with a copy of (s, n) in the arena (the check's strings
+ * all live there, as long as the check). */
 static void set_text(spfkit_check *chk, char **slot, const char *s, size_t n)
 {
-	char *p = spfkit__strndup(chk->a, s, n);
+	char *p = arena_strndup(chk, s, n);
 	if (!p) {
 		chk->oom = true;
 		return;
 	}
-	spfkit__free(chk->a, *slot);
 	*slot = p;
 }
 
-/* Takes the buffer's text into *slot (or marks the check out of memory). */
+/* Copies the buffer's text into *slot and frees the buffer (or marks the
+ * check out of memory). */
 static void set_buf(spfkit_check *chk, char **slot, spfkit__buf *b)
 {
-	char *p = spfkit__buf_take(b);
-	spfkit__buf_free(b);
-	if (!p) {
+	if (b->err)
 		chk->oom = true;
-		return;
-	}
-	spfkit__free(chk->a, *slot);
-	*slot = p;
+	else
+		set_text(chk, slot, b->data ? b->data : "", b->len);
+	spfkit__buf_free(b);
 }
 
 /* "shop.example > include _spf.provider.example": how the frame of the
@@ -1478,7 +1476,7 @@ static step step_frame(spfkit_check *chk)
  * replies and header fields). */
 static void set_explanation(spfkit_check *chk, const char *s, size_t n)
 {
-	char *p = spfkit__strndup(chk->a, s, n);
+	char *p = arena_strndup(chk, s, n);
 	if (!p) {
 		chk->oom = true;
 		return;
@@ -1488,7 +1486,6 @@ static void set_explanation(spfkit_check *chk, const char *s, size_t n)
 		if (c < 0x20 || c >= 0x7f)
 			p[i] = '?';
 	}
-	spfkit__free(chk->a, chk->explanation);
 	chk->explanation = p;
 }
 
@@ -1678,21 +1675,12 @@ int spfkit_check_new(spfkit_check **out, const spfkit_config *cfg)
 	return SPFKIT_OK;
 }
 
-/* Frees what the check owns except its config, arena and tables. */
+/* Lets go of the records the check holds (its strings are all in the
+ * arena). */
 static void release_owned(spfkit_check *chk)
 {
-	const spfkit__alloc *a = chk->a;
 	for (size_t i = 0; i < chk->nrecords; i++)
-		spfkit__record_free(a, chk->records[i]);
-	spfkit__free(a, chk->sender_in);
-	spfkit__free(a, chk->helo);
-	spfkit__free(a, chk->override);
-	spfkit__free(a, chk->ip_text);
-	spfkit__free(a, chk->sender);
-	spfkit__free(a, chk->mechanism);
-	spfkit__free(a, chk->where);
-	spfkit__free(a, chk->problem);
-	spfkit__free(a, chk->explanation);
+		spfkit__record_free(chk->a, chk->records[i]);
 }
 
 int spfkit_check_reset(spfkit_check *chk)
@@ -1770,10 +1758,11 @@ static int set_input(spfkit_check *chk, char **slot, size_t *slot_len,
 		return SPFKIT_ESTATE;
 	if (n > MAX_INPUT)
 		return SPFKIT_ETOOBIG;
-	char *p = spfkit__strndup(chk->a, s ? s : "", n);
+	/* In the arena: setting an input again before the run leaves the
+	 * old copy there until the check is freed or reset. */
+	char *p = arena_strndup(chk, s ? s : "", n);
 	if (!p)
 		return SPFKIT_ENOMEM;
-	spfkit__free(chk->a, *slot);
 	*slot = p;
 	*slot_len = n;
 	return SPFKIT_OK;
@@ -2026,7 +2015,7 @@ int spfkit_check_answer_dnssec(spfkit_check *chk, unsigned id,
 	/* The kept items' data go one after the other into one buffer (each
 	 * NUL terminated), then into one block behind the items. */
 	spfkit__buf all;
-	char all_local[1024];
+	char all_local[4096]; /* long ip4 lists run past 1 KiB */
 	spfkit__buf_init_local(&all, chk->a, keep * (MAX_TXT + 1), all_local,
 			       sizeof all_local);
 	/* Records past MAX_ITEMS are only counted (an MX set over the limit
