@@ -159,11 +159,19 @@ bool spfkit__ip_parse(const char *s, size_t n, spfkit__ip *ip)
 
 static void format_v4(const unsigned char a[4], spfkit__buf *b)
 {
+	char t[16]; /* "255.255.255.255" */
+	size_t n = 0;
 	for (size_t i = 0; i < 4; i++) {
+		unsigned v = a[i];
 		if (i > 0)
-			spfkit__buf_addc(b, '.');
-		spfkit__buf_addu(b, a[i]);
+			t[n++] = '.';
+		if (v >= 100)
+			t[n++] = (char)('0' + v / 100);
+		if (v >= 10)
+			t[n++] = (char)('0' + v / 10 % 10);
+		t[n++] = (char)('0' + v % 10);
 	}
+	spfkit__buf_add(b, t, n);
 }
 
 /* One group in lower-case hex without leading zeros. */
@@ -237,6 +245,17 @@ void spfkit__ip_format(const spfkit__ip *ip, spfkit__buf *b)
 bool spfkit__prefix_match(const unsigned char *a, const unsigned char *b,
 			  size_t len, unsigned prefix)
 {
+	if (len == 4) {
+		/* IPv4, the common case (long ip4 lists): one word. */
+		uint32_t x = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 |
+			     (uint32_t)a[2] << 8 | a[3];
+		uint32_t y = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+			     (uint32_t)b[2] << 8 | b[3];
+		uint32_t mask = prefix == 0    ? 0
+				: prefix >= 32 ? 0xffffffffu
+					       : 0xffffffffu << (32 - prefix);
+		return ((x ^ y) & mask) == 0;
+	}
 	size_t bytes = prefix / 8;
 	unsigned bits = prefix % 8;
 	if (bytes >= len) {
