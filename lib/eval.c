@@ -111,6 +111,8 @@ struct spfkit_check {
 	uint64_t timestamp; /* %{t}, seconds since the epoch */
 	void *userdata;
 	spfkit_cache *cache; /* parsed records, shared with other checks */
+	spfkit__answer_fn answerer; /* a driver's answers at hand, or NULL */
+	void *answerer_ud;
 
 	/* state */
 	bool started; /* the first run has set the identity up */
@@ -549,7 +551,6 @@ static query *ask(spfkit_check *chk, const char *name, size_t n, uint16_t type,
 	q->type = type;
 	q->id = ++chk->next_id;
 	chk->queries[chk->nqueries++] = q;
-	*need = true;
 	if (chk->ev_cb) {
 		spfkit_event ev = event_of(SPFKIT_EVENT_QUERY);
 		ev.query_id = q->id;
@@ -557,6 +558,16 @@ static query *ask(spfkit_check *chk, const char *name, size_t n, uint16_t type,
 		ev.type = type;
 		emit(chk, &ev);
 	}
+	if (chk->answerer &&
+	    chk->answerer(chk->answerer_ud, chk, q->id, q->name, n, type) &&
+	    q->answered) {
+		/* Answered from the driver's memory, here and now. */
+		note_dnssec(chk, q->dnssec);
+		if (report)
+			emit_lookup(chk, q);
+		return q;
+	}
+	*need = true;
 	return NULL;
 }
 
@@ -1907,6 +1918,18 @@ void spfkit__check_mark_sent(spfkit_check *chk, size_t cursor, bool sent)
 {
 	if (cursor < chk->nqueries)
 		chk->queries[cursor]->sent = sent;
+}
+
+void spfkit__check_set_answerer(spfkit_check *chk, spfkit__answer_fn fn,
+				void *ud)
+{
+	chk->answerer = fn;
+	chk->answerer_ud = fn ? ud : NULL;
+}
+
+void *spfkit__check_answerer(const spfkit_check *chk)
+{
+	return chk->answerer_ud;
 }
 
 void spfkit__check_unsend(spfkit_check *chk)

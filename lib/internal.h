@@ -208,6 +208,22 @@ bool spfkit__check_unsent(const spfkit_check *chk, size_t *cursor, unsigned *id,
 void spfkit__check_mark_sent(spfkit_check *chk, size_t cursor, bool sent);
 void spfkit__check_unsend(spfkit_check *chk);
 
+/* An answer at hand: a driver with a cache sets this on a check so that a
+ * query it can answer from memory is answered the moment the evaluator
+ * asks it, inside spfkit_check_run(), instead of going out and coming back
+ * through the driver's loop (a warm check asks a handful). fn answers
+ * with spfkit_check_answer_dnssec(chk, id, ...) and returns true, or
+ * returns false and the query is sent as usual. No I/O happens in fn:
+ * the core stays sans-I/O. NULL fn clears it (spfkit_check_reset() does
+ * too); ud must outlive the check's runs while set. */
+typedef bool (*spfkit__answer_fn)(void *ud, spfkit_check *chk, unsigned id,
+				  const char *name, size_t name_len,
+				  uint16_t type);
+void spfkit__check_set_answerer(spfkit_check *chk, spfkit__answer_fn fn,
+				void *ud);
+/* The ud of the check's answerer, or NULL. */
+void *spfkit__check_answerer(const spfkit_check *chk);
+
 /* ---------------------------------------------------------------- cache */
 
 /* The cached parse of (text, n) with a holder added for the caller (free

@@ -835,11 +835,43 @@ static int send_one(spfkit_resolver *r, spfkit_check *chk, unsigned id,
 	return SPFKIT_OK;
 }
 
+/* spfkit__answer_fn: what the zone or the cache holds is answered while
+ * the check runs (see send_one for the order: the zone, then the cache). */
+static bool answer_at_hand(void *ud, spfkit_check *chk, unsigned id,
+			   const char *name, size_t name_len, uint16_t type)
+{
+	spfkit_resolver *r = ud;
+	int rc;
+	if (r->zone) {
+		spfkit__zone_answer zans;
+		rc = spfkit__zone_lookup(r->zone, name, type, &zans);
+		if (rc != SPFKIT_OK)
+			return false;
+		bool ours = zans.status != SPFKIT_DNS_NXDOMAIN;
+		if (ours)
+			rc = spfkit_check_answer_dnssec(chk, id, zans.status,
+							zans.rrs, zans.n,
+							SPFKIT_DNSSEC_UNKNOWN);
+		spfkit__zone_answer_free(r->zone, &zans);
+		if (ours)
+			return rc == SPFKIT_OK;
+	}
+	res_cached *c = cache_find(r, name, name_len, type);
+	if (!c)
+		return false;
+	rc = spfkit_check_answer_dnssec(chk, id, c->status, c->rrs, c->n,
+					c->dnssec);
+	return rc == SPFKIT_OK;
+}
+
 int spfkit_resolver_send(spfkit_resolver *r, spfkit_check *chk, uint64_t now_ms)
 {
 	if (!r || !chk)
 		return SPFKIT_EINVAL;
 	r->now_ms = now_ms;
+	/* From now on the check's next queries are answered from memory as
+	 * it asks them, when they can be. */
+	spfkit__check_set_answerer(chk, answer_at_hand, r);
 	unsigned id;
 	const char *name;
 	uint16_t type;
@@ -858,6 +890,8 @@ void spfkit_resolver_cancel(spfkit_resolver *r, spfkit_check *chk)
 	if (!r || !chk)
 		return;
 	spfkit__check_unsend(chk);
+	if (spfkit__check_answerer(chk) == r)
+		spfkit__check_set_answerer(chk, NULL, NULL);
 	res_query *q, *next;
 	for (q = r->flight.head; q; q = next) {
 		next = q->next;

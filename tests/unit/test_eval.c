@@ -297,6 +297,17 @@ static const eval_case cases[] = {
 };
 
 /* Runs a check to the end against the zone. */
+/* A driver's answers at hand (spfkit__check_set_answerer): the zone
+ * answers the query while the check runs. use_answerer runs the cases so. */
+static bool use_answerer;
+
+static bool zone_answerer(void *ud, spfkit_check *chk, unsigned id,
+			  const char *name, size_t name_len, uint16_t type)
+{
+	(void)id, (void)name, (void)name_len, (void)type;
+	return spfkit_zone_answer(ud, chk) == SPFKIT_OK;
+}
+
 static spfkit_check *run(spfkit_config *cfg, spfkit_zone *z, const eval_case *c)
 {
 	spfkit_check *chk = NULL;
@@ -308,8 +319,30 @@ static spfkit_check *run(spfkit_config *cfg, spfkit_zone *z, const eval_case *c)
 	if (c->helo)
 		spfkit_check_set_helo(chk, c->helo, strlen(c->helo));
 	spfkit_check_set_scope(chk, c->scope);
+	if (use_answerer)
+		spfkit__check_set_answerer(chk, zone_answerer, z);
 	T_EQ_INT(spfkit_zone_check(z, chk, 1000), SPFKIT_OK, "zone_check");
 	return chk;
+}
+
+/* With every answer at hand a check ends in its first run. */
+static void test_answerer(spfkit_config *cfg, spfkit_zone *z)
+{
+	spfkit_check *chk = NULL;
+	spfkit_check_new(&chk, cfg);
+	spfkit_check_set_ip(chk, "192.0.2.7");
+	spfkit_check_set_sender(chk, "a@ten.example", 13);
+	spfkit__check_set_answerer(chk, zone_answerer, z);
+	T_EQ_INT(spfkit_check_run(chk, 0), SPFKIT_DONE,
+		 "ten.example answered inline: done in one run");
+	T_EQ_INT(spfkit_check_lookups(chk), 10, "ten.example lookups");
+	/* A reset forgets the answerer: the next check asks as usual. */
+	spfkit_check_reset(chk);
+	spfkit_check_set_ip(chk, "192.0.2.7");
+	spfkit_check_set_sender(chk, "a@ten.example", 13);
+	T_EQ_INT(spfkit_check_run(chk, 0), SPFKIT_WANT_DNS,
+		 "after a reset the check asks");
+	spfkit_check_free(chk);
 }
 
 static void test_cases(spfkit_config *cfg, spfkit_zone *z)
@@ -916,6 +949,14 @@ int main(void)
 	/* The same results, counters and explanations without prefetch. */
 	spfkit_config_set_prefetch(cfg, 0);
 	test_cases(cfg, z);
+	/* And with answers given while the check runs, prefetch off and on. */
+	use_answerer = true;
+	test_cases(cfg, z);
+	spfkit_config_set_prefetch(cfg, 1);
+	test_cases(cfg, z);
+	spfkit_config_set_prefetch(cfg, 0);
+	use_answerer = false;
+	test_answerer(cfg, z);
 	test_prefetch_rounds(cfg, z);
 	test_deadline(cfg, z);
 	test_override(cfg, z);
