@@ -1156,6 +1156,11 @@ static void note_match(spfkit_check *chk, size_t k, const spfkit__term *t,
 static void prefetch_ask(spfkit_check *chk, const char *name, size_t n,
 			 uint16_t type, bool record)
 {
+	/* What the driver holds is answered at once when it is reached:
+	 * asking it ahead would only do that work for terms never reached. */
+	if (chk->answerer && n && name[n - 1] != '.' &&
+	    chk->answerer(chk->answerer_ud, chk, 0, name, n, type))
+		return;
 	bool need = false;
 	size_t before = chk->nqueries;
 	ask(chk, name, n, type, &need, false);

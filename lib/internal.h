@@ -213,7 +213,9 @@ void spfkit__check_unsend(spfkit_check *chk);
  * asks it, inside spfkit_check_run(), instead of going out and coming back
  * through the driver's loop (a warm check asks a handful). fn answers
  * with spfkit_check_answer_dnssec(chk, id, ...) and returns true, or
- * returns false and the query is sent as usual. No I/O happens in fn:
+ * returns false and the query is sent as usual. With id 0 it only tells
+ * whether it holds the answer (prefetch skips those: they will be
+ * answered at once when reached). No I/O happens in fn:
  * the core stays sans-I/O. NULL fn clears it (spfkit_check_reset() does
  * too); ud must outlive the check's runs while set. */
 typedef bool (*spfkit__answer_fn)(void *ud, spfkit_check *chk, unsigned id,

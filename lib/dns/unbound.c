@@ -836,7 +836,8 @@ static int send_one(spfkit_resolver *r, spfkit_check *chk, unsigned id,
 }
 
 /* spfkit__answer_fn: what the zone or the cache holds is answered while
- * the check runs (see send_one for the order: the zone, then the cache). */
+ * the check runs (see send_one for the order: the zone, then the cache);
+ * id 0 only asks whether it is held. */
 static bool answer_at_hand(void *ud, spfkit_check *chk, unsigned id,
 			   const char *name, size_t name_len, uint16_t type)
 {
@@ -848,7 +849,7 @@ static bool answer_at_hand(void *ud, spfkit_check *chk, unsigned id,
 		if (rc != SPFKIT_OK)
 			return false;
 		bool ours = zans.status != SPFKIT_DNS_NXDOMAIN;
-		if (ours)
+		if (ours && id)
 			rc = spfkit_check_answer_dnssec(chk, id, zans.status,
 							zans.rrs, zans.n,
 							SPFKIT_DNSSEC_UNKNOWN);
@@ -859,6 +860,8 @@ static bool answer_at_hand(void *ud, spfkit_check *chk, unsigned id,
 	res_cached *c = cache_find(r, name, name_len, type);
 	if (!c)
 		return false;
+	if (!id)
+		return true;
 	rc = spfkit_check_answer_dnssec(chk, id, c->status, c->rrs, c->n,
 					c->dnssec);
 	return rc == SPFKIT_OK;

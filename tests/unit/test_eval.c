@@ -304,7 +304,9 @@ static bool use_answerer;
 static bool zone_answerer(void *ud, spfkit_check *chk, unsigned id,
 			  const char *name, size_t name_len, uint16_t type)
 {
-	(void)id, (void)name, (void)name_len, (void)type;
+	(void)name, (void)name_len, (void)type;
+	if (id == 0)
+		return true; /* the zone holds every answer */
 	return spfkit_zone_answer(ud, chk) == SPFKIT_OK;
 }
 
@@ -342,6 +344,18 @@ static void test_answerer(spfkit_config *cfg, spfkit_zone *z)
 	spfkit_check_set_sender(chk, "a@ten.example", 13);
 	T_EQ_INT(spfkit_check_run(chk, 0), SPFKIT_WANT_DNS,
 		 "after a reset the check asks");
+
+	/* Prefetch leaves alone what the answerer holds: wide.example asks
+	 * only what it reaches (top, w1, x1.w1), not w2-w5. */
+	spfkit_config_set_prefetch(cfg, 1);
+	spfkit_check_reset(chk);
+	spfkit_check_set_ip(chk, "203.0.113.1");
+	spfkit_check_set_sender(chk, "a@wide.example", 14);
+	spfkit__check_set_answerer(chk, zone_answerer, z);
+	T_EQ_INT(spfkit_check_run(chk, 0), SPFKIT_DONE, "wide.example inline");
+	T_EQ_INT(spfkit_check_queries(chk), 3, "nothing prefetched");
+	T_EQ_INT(spfkit_check_result(chk), SPFKIT_RESULT_PASS, "wide.example");
+	spfkit_config_set_prefetch(cfg, 0);
 	spfkit_check_free(chk);
 }
 
