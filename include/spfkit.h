@@ -519,7 +519,12 @@ SPFKIT_API int spfkit_resolver_set_query_timeout(spfkit_resolver *r,
 						 uint32_t ms);
 
 /* Sends those pending queries of chk that were not sent yet. chk is
- * borrowed until it has no query in flight or spfkit_resolver_cancel(). */
+ * borrowed until it has no query in flight or spfkit_resolver_cancel().
+ * From the first send until spfkit_resolver_cancel() or
+ * spfkit_check_reset(), queries r can answer from memory (its cache, its
+ * zone) are also answered while chk runs, without a round through
+ * spfkit_resolver_process(); r must outlive those runs. A send before the
+ * first run (nothing pending yet) does only that. */
 SPFKIT_API int spfkit_resolver_send(spfkit_resolver *r, spfkit_check *chk,
 				    uint64_t now_ms);
 /* Drops every query in flight for chk (before freeing it early). */

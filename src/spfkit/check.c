@@ -1185,6 +1185,14 @@ static void job_start(engine *e, job *j, unsigned long lineno, const char *s,
 	}
 	spfkit_check_set_userdata(j->chk, j);
 	j->start_ms = now_ms();
+	/* Nothing is pending yet: this lets the resolver answer what it
+	 * holds while the check runs, from the first run on. */
+	rc = spfkit_resolver_send(e->res->dns, j->chk, j->start_ms);
+	if (rc < 0) {
+		snprintf(why, sizeof why, "dns: %s", spfkit_strerror(rc));
+		job_fail(e, j, why, true);
+		return;
+	}
 	job_advance(e, j, j->start_ms);
 }
 
@@ -1213,7 +1221,7 @@ static void flush_jobs(engine *e)
 		} else {
 			break;
 		}
-		if (j->chk && e->nspare < e->limit)
+		if (j->chk && e->nspare < e->cap)
 			e->spare[e->nspare++] = j->chk;
 		else
 			spfkit_check_free(j->chk);
@@ -1374,7 +1382,7 @@ static int check_batch_dns(const check_opts *co, const spfkit_config *cfg,
 	e.limit = co->concurrency ? co->concurrency : CONCURRENCY_DEFAULT;
 	e.cap = e.limit * WINDOW_FACTOR;
 	e.ring = calloc(e.cap, sizeof *e.ring);
-	e.spare = calloc(e.limit, sizeof *e.spare);
+	e.spare = calloc(e.cap, sizeof *e.spare);
 	if (!e.ring || !e.spare) {
 		free(e.ring);
 		free(e.spare);

@@ -896,6 +896,15 @@ static void start_check(spfkitd_server *s, conn *c, phase ph)
 		return;
 	}
 	c->check_t0 = now_ms();
+	/* Nothing is pending yet: this lets the resolver answer what it
+	 * holds while the check runs, from the first run on. */
+	if (c->g->res) {
+		rc = spfkit_resolver_send(c->g->res, chk, c->check_t0);
+		if (rc < 0) {
+			internal_error(s, c, "starting a check", rc);
+			return;
+		}
+	}
 	run_push(c);
 	advance(s, c, c->check_t0);
 }
