@@ -103,6 +103,17 @@ for i in $(seq 1 2000); do printf '203.0.113.%d\tforms@shop.example\n198.51.100.
 if [ "$(wc -l <"$tmp/mo")" -eq 4000 ] && [ "$(grep -c '"result":"pass"' "$tmp/mo")" -eq 2000 ] && [ "$(grep -c '"result":"fail"' "$tmp/mo")" -eq 2000 ] \
 	&& sed -n 2p "$tmp/mo" | grep -q '"result":"fail"'; then ok; else bad "batch of 4000"; fi
 
+# --timing: the check's time in every format that shows a check.
+expect "--timing: a time row" 1 '^  time +[0-9]+\.[0-9] ms$' -- "${C[@]}" --ip 203.0.113.5 --sender visitor@example.org --timing
+expect "--timing: elapsed_ms in JSON" 1 '"queries":[0-9]+,"elapsed_ms":[0-9]+\.[0-9]{3}\}$' -- "${C[@]}" --ip 203.0.113.5 --sender visitor@example.org --format json --timing
+expect "--timing: last field of a batch line" 0 '^203\.0\.113\.5 forms@shop\.example pass .* [0-9]+\.[0-9]{3}ms$' -- "${C[@]}" --batch --timing < <(printf '203.0.113.5\tforms@shop.example\n')
+expect "no elapsed_ms without --timing" 1 '"queries":[0-9]+\}$' -- "${C[@]}" --ip 203.0.113.5 --sender visitor@example.org --format json
+# --no-cache wants a batch over real DNS, one line at a time.
+expect "--no-cache with a zone alone" 64 'no-cache applies to --batch with real DNS' -- "${C[@]}" --batch --no-cache </dev/null
+one_line "--no-cache with a zone alone"
+expect "--no-cache with --concurrency" 64 'one line at a time; drop --concurrency' -- check --batch --nameserver 127.0.0.1@9 --no-cache --concurrency 4 </dev/null
+one_line "--no-cache with --concurrency"
+
 # The man page renders.
 if MANWIDTH=80 man -l man/spfkit.1 2>/dev/null | grep -q 'EXIT STATUS'; then ok; else bad "man page does not render"; fi
 

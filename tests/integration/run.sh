@@ -219,6 +219,18 @@ if fault_start "$INT_TMP/faults" "$port"; then
 		if [ "$asked" = 1 ]; then ok; else
 			bad "batch of 100 for one domain, concurrency $conc: the server was asked $asked times for it, want 1"; fi
 	done
+	# --no-cache: every line starts with empty caches, so the server is
+	# asked once per line; --timing gives each line its time.
+	"$INT_PY" "$here/dnsq.py" "$port" reset.control. TXT >/dev/null
+	head -n 5 "$INT_TMP/batch" >"$INT_TMP/batch5"
+	timeout 60 "$spfkit" check --batch --no-cache --timing --format json \
+		--nameserver "127.0.0.1@$port" --timeout 3 <"$INT_TMP/batch5" >"$INT_TMP/out" 2>"$INT_TMP/err"
+	rc=$?
+	lines=$(grep -cE '"result":"pass".*"elapsed_ms":[0-9]+\.[0-9]{3}}$' "$INT_TMP/out")
+	asked=$("$INT_PY" "$here/dnsq.py" "$port" cache.fault.example.count.control. TXT |
+		sed -n 's/.* TXT "\(.*\)"/\1/p')
+	if [ "$rc" -eq 0 ] && [ "$lines" -eq 5 ] && [ "$asked" = 5 ]; then ok; else
+		bad "--no-cache batch of 5: exit $rc, $lines timed pass lines, asked $asked times (want 0, 5, 5)"; head -n 5 "$INT_TMP/out" "$INT_TMP/err"; fi
 else
 	bad "faultdns did not start"
 fi
