@@ -300,6 +300,16 @@ def report(a, rows, stream, sample, depth, dom):
             x = (sk["msgs"] / len(sample)) / (ref["msgs"] / len(sample))
             md.append(f"| DNS messages per check <= 1.1 x pyspf's | {x:.2f}x | {'yes' if x <= 1.1 else 'no'} |")
         md.append("")
+        tight = [r for r, l in zip(ratios, sample)
+                 if depth.get(dom(l), (0, 1, ""))[1] == depth.get(dom(l), (0, 1, ""))[0] + 1]
+        if tight:
+            md.append(f"Of the {len(tight)} checks whose records need no lookup beyond their "
+                      f"include tree (dependency floor = depth + 1 rounds), "
+                      f"{sum(x <= 1.2 for x in tight)} are within 1.2x (median "
+                      f"{statistics.median(tight):.2f}x, max {max(tight):.2f}x); the other "
+                      f"{len(ratios) - len(tight)} need dependent lookups (ptr then A, exists, a/mx "
+                      f"after the record, exp= after a fail) that no resolver can send before the "
+                      f"answer they depend on.\n")
         md.append(f"For context: against the dependency floor (the minimum number of sequential round "
                   f"trips a perfect resolver needs for the whole record, counting a/mx/ptr/exists "
                   f"lookups, from depth.tsv) spfkit's cold latency is median "

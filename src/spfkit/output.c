@@ -176,10 +176,8 @@ static void jw_put(jw *w, const char *s, size_t n)
 	w->n += n;
 }
 
-static void jw_str(jw *w, const char *s)
-{
-	jw_put(w, s, strlen(s));
-}
+/* A string literal, its length known at compile time. */
+#define JW_LIT(w, lit) jw_put((w), (lit), sizeof(lit) - 1)
 
 static void jw_u(jw *w, unsigned long v)
 {
@@ -286,40 +284,40 @@ static void json_check(const cli_out *o, const spfkit_check *chk,
 	jw w;
 	w.f = o->f;
 	w.n = 0;
-	jw_str(&w, "{\"result\":");
+	JW_LIT(&w, "{\"result\":");
 	json_str_or_null(&w, spfkit_result_name(spfkit_check_result(chk)));
-	jw_str(&w, ",\"explanation\":");
+	JW_LIT(&w, ",\"explanation\":");
 	json_str_or_null(&w, spfkit_check_explanation(chk));
-	jw_str(&w, ",\"domain\":");
+	JW_LIT(&w, ",\"domain\":");
 	json_str_or_null(&w, spfkit_check_domain(chk));
-	jw_str(&w, ",\"identity\":");
+	JW_LIT(&w, ",\"identity\":");
 	json_str_or_null(&w, spfkit_check_identity(chk));
-	jw_str(&w, ",\"sender\":");
+	JW_LIT(&w, ",\"sender\":");
 	json_str_or_null(&w, spfkit_check_sender(chk));
-	jw_str(&w, ",\"ip\":");
+	JW_LIT(&w, ",\"ip\":");
 	json_str_or_null(&w, spfkit_check_ip(chk));
-	jw_str(&w, ",\"helo\":");
+	JW_LIT(&w, ",\"helo\":");
 	if (helo)
 		json_string(&w, helo, helo_len);
 	else
 		jw_put(&w, "null", 4);
-	jw_str(&w, ",\"mechanism\":");
+	JW_LIT(&w, ",\"mechanism\":");
 	json_str_or_null(&w, spfkit_check_mechanism(chk));
-	jw_str(&w, ",\"where\":");
+	JW_LIT(&w, ",\"where\":");
 	json_str_or_null(&w, spfkit_check_where(chk));
-	jw_str(&w, ",\"problem\":");
+	JW_LIT(&w, ",\"problem\":");
 	json_str_or_null(&w, spfkit_check_problem(chk));
-	jw_str(&w, ",\"reason\":");
+	JW_LIT(&w, ",\"reason\":");
 	json_str_or_null(&w, spfkit_reason_name(spfkit_check_reason(chk)));
 	/* Always present: "unknown" when nothing was validated (zone files,
 	 * no --trust-anchor). */
-	jw_str(&w, ",\"dnssec\":");
+	JW_LIT(&w, ",\"dnssec\":");
 	json_str_or_null(&w, spfkit_dnssec_name(spfkit_check_dnssec(chk)));
-	jw_str(&w, ",\"lookups\":");
+	JW_LIT(&w, ",\"lookups\":");
 	jw_u(&w, spfkit_check_lookups(chk));
-	jw_str(&w, ",\"void_lookups\":");
+	JW_LIT(&w, ",\"void_lookups\":");
 	jw_u(&w, spfkit_check_void_lookups(chk));
-	jw_str(&w, ",\"queries\":");
+	JW_LIT(&w, ",\"queries\":");
 	jw_u(&w, spfkit_check_queries(chk));
 	if (elapsed_ms >= 0) {
 		char t[48];
