@@ -84,22 +84,67 @@ void cli_escape(char *dst, size_t cap, const char *s, size_t n, size_t max)
 	dst[o] = '\0';
 }
 
+/* Results go out through a buffer written with one fwrite per 4 KiB: a
+ * JSON line is otherwise some forty pieces and a text line one per octet,
+ * each taking the stream's lock (a fifth of a warm batch check's time
+ * went to that). */
+typedef struct jw {
+	FILE *f;
+	size_t n;
+	char buf[4096];
+} jw;
+
+static void jw_flush(jw *w)
+{
+	if (w->n)
+		fwrite(w->buf, 1, w->n, w->f);
+	w->n = 0;
+}
+
+static void jw_put(jw *w, const char *s, size_t n)
+{
+	if (n > sizeof w->buf - w->n) {
+		jw_flush(w);
+		if (n > sizeof w->buf) {
+			fwrite(s, 1, n, w->f);
+			return;
+		}
+	}
+	memcpy(w->buf + w->n, s, n);
+	w->n += n;
+}
+
+/* A string literal, its length known at compile time. */
+#define JW_LIT(w, lit) jw_put((w), (lit), sizeof(lit) - 1)
+
 /* Writes (s, n) for a terminal: printable ASCII as it is, the rest as
  * \xHH; with escape_space a space is \x20 too (a field in a line of
  * space-separated fields). */
+static void jw_safe(jw *w, const char *s, size_t n, bool escape_space)
+{
+	for (size_t i = 0; i < n;) {
+		size_t run = i;
+		while (run < n &&
+		       text_plain((unsigned char)s[run], escape_space))
+			run++;
+		if (run > i) {
+			jw_put(w, s + i, run - i);
+			i = run;
+			continue;
+		}
+		unsigned char c = (unsigned char)s[i++];
+		char e[4] = {'\\', 'x', hexdig[c >> 4], hexdig[c & 15]};
+		jw_put(w, e, sizeof e);
+	}
+}
+
 static void put_safe(FILE *f, const char *s, size_t n, bool escape_space)
 {
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (text_plain(c, escape_space)) {
-			putc(c, f);
-		} else {
-			putc('\\', f);
-			putc('x', f);
-			putc(hexdig[c >> 4], f);
-			putc(hexdig[c & 15], f);
-		}
-	}
+	jw w;
+	w.f = f;
+	w.n = 0;
+	jw_safe(&w, s, n, escape_space);
+	jw_flush(&w);
 }
 
 static void put_str(FILE *f, const char *s)
@@ -146,38 +191,6 @@ static size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
 	*cp = v;
 	return len;
 }
-
-/* JSON goes out through a buffer written with one fwrite per 4 KiB: a
- * result line is otherwise some forty pieces, each taking the stream's
- * lock (a fifth of a warm batch check's time went to that). */
-typedef struct jw {
-	FILE *f;
-	size_t n;
-	char buf[4096];
-} jw;
-
-static void jw_flush(jw *w)
-{
-	if (w->n)
-		fwrite(w->buf, 1, w->n, w->f);
-	w->n = 0;
-}
-
-static void jw_put(jw *w, const char *s, size_t n)
-{
-	if (n > sizeof w->buf - w->n) {
-		jw_flush(w);
-		if (n > sizeof w->buf) {
-			fwrite(s, 1, n, w->f);
-			return;
-		}
-	}
-	memcpy(w->buf + w->n, s, n);
-	w->n += n;
-}
-
-/* A string literal, its length known at compile time. */
-#define JW_LIT(w, lit) jw_put((w), (lit), sizeof(lit) - 1)
 
 static void jw_u(jw *w, unsigned long v)
 {
@@ -551,33 +564,39 @@ static void text_check(const cli_out *o, const spfkit_check *chk,
 static void text_batch(const cli_out *o, const spfkit_check *chk,
 		       double elapsed_ms)
 {
-	FILE *f = o->f;
 	const char *ip = spfkit_check_ip(chk);
 	const char *sender = spfkit_check_sender(chk);
 	const char *mech = spfkit_check_mechanism(chk);
 	const char *problem = spfkit_check_problem(chk);
 	spfkit_reason why = spfkit_check_reason(chk);
-
-	put_safe(f, ip, strlen(ip), true);
-	putc(' ', f);
+	const char *detail = mech      ? mech
+			     : problem ? problem
+			     : why == SPFKIT_REASON_DEFAULT
+				 ? "default"
+				 : spfkit_reason_name(why);
+	jw w;
+	w.f = o->f;
+	w.n = 0;
+	jw_safe(&w, ip, strlen(ip), true);
+	jw_put(&w, " ", 1);
 	if (sender && sender[0])
-		put_safe(f, sender, strlen(sender), true);
+		jw_safe(&w, sender, strlen(sender), true);
 	else
-		fputs("<>", f);
-	putc(' ', f);
-	fputs(spfkit_result_name(spfkit_check_result(chk)), f);
-	putc(' ', f);
-	if (mech)
-		put_str(f, mech);
-	else if (problem)
-		put_str(f, problem);
-	else if (why == SPFKIT_REASON_DEFAULT)
-		fputs("default", f);
-	else
-		fputs(spfkit_reason_name(why), f);
-	if (elapsed_ms >= 0)
-		fprintf(f, " %.3fms", elapsed_ms);
-	putc('\n', f);
+		JW_LIT(&w, "<>");
+	jw_put(&w, " ", 1);
+	const char *res = spfkit_result_name(spfkit_check_result(chk));
+	jw_put(&w, res, strlen(res));
+	jw_put(&w, " ", 1);
+	/* The detail is the rest of the line: its spaces stay. */
+	jw_safe(&w, detail, strlen(detail), false);
+	if (elapsed_ms >= 0) {
+		char t[48];
+		int n = snprintf(t, sizeof t, " %.3fms", elapsed_ms);
+		if (n > 0 && (size_t)n < sizeof t)
+			jw_put(&w, t, (size_t)n);
+	}
+	jw_put(&w, "\n", 1);
+	jw_flush(&w);
 }
 
 static int header_check(const cli_out *o, const spfkit_check *chk)
