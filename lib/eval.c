@@ -559,7 +559,7 @@ static query *ask(spfkit_check *chk, const char *name, size_t n, uint16_t type,
 		emit(chk, &ev);
 	}
 	if (chk->answerer &&
-	    chk->answerer(chk->answerer_ud, chk, q->id, q->name, n, type) &&
+	    chk->answerer(chk->answerer_ud, chk, q->id, q->name, n, h, type) &&
 	    q->answered) {
 		/* Answered from the driver's memory, here and now. */
 		note_dnssec(chk, q->dnssec);
@@ -1159,7 +1159,8 @@ static void prefetch_ask(spfkit_check *chk, const char *name, size_t n,
 	/* What the driver holds is answered at once when it is reached:
 	 * asking it ahead would only do that work for terms never reached. */
 	if (chk->answerer && n && name[n - 1] != '.' &&
-	    chk->answerer(chk->answerer_ud, chk, 0, name, n, type))
+	    chk->answerer(chk->answerer_ud, chk, 0, name, n,
+			  spfkit__name_hash(name, n), type))
 		return;
 	bool need = false;
 	size_t before = chk->nqueries;
@@ -2026,8 +2027,12 @@ int spfkit_check_answer_dnssec(spfkit_check *chk, unsigned id,
 		return SPFKIT_EINVAL;
 	query *q = NULL;
 	for (size_t i = 0; i < chk->nqueries; i++)
-		if (chk->queries[i]->id == id && !chk->queries[i]->answered)
-			q = chk->queries[i];
+		if (chk->queries[i]->id == id) {
+			/* ids are unique; the newest queries come last */
+			if (!chk->queries[i]->answered)
+				q = chk->queries[i];
+			break;
+		}
 	if (!q)
 		return SPFKIT_ENOENT;
 	size_t keep = n < MAX_ITEMS ? n : MAX_ITEMS;

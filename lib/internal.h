@@ -215,12 +215,13 @@ void spfkit__check_unsend(spfkit_check *chk);
  * with spfkit_check_answer_dnssec(chk, id, ...) and returns true, or
  * returns false and the query is sent as usual. With id 0 it only tells
  * whether it holds the answer (prefetch skips those: they will be
- * answered at once when reached). No I/O happens in fn:
+ * answered at once when reached). name_hash is spfkit__name_hash(name,
+ * name_len), computed once for both sides. No I/O happens in fn:
  * the core stays sans-I/O. NULL fn clears it (spfkit_check_reset() does
  * too); ud must outlive the check's runs while set. */
 typedef bool (*spfkit__answer_fn)(void *ud, spfkit_check *chk, unsigned id,
 				  const char *name, size_t name_len,
-				  uint16_t type);
+				  uint32_t name_hash, uint16_t type);
 void spfkit__check_set_answerer(spfkit_check *chk, spfkit__answer_fn fn,
 				void *ud);
 /* The ud of the check's answerer, or NULL. */

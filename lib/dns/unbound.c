@@ -147,9 +147,15 @@ static void list_remove(res_list *l, res_query *q)
 
 /* ------------------------------------------------------------ cache */
 
+/* The table's hash of (name, type) from spfkit__name_hash(name). */
+static uint32_t cache_hash_of(uint32_t name_hash, uint16_t type)
+{
+	return name_hash ^ ((uint32_t)type * 0x9e3779b1u);
+}
+
 static uint32_t cache_hash(const char *name, size_t n, uint16_t type)
 {
-	return spfkit__name_hash(name, n) ^ ((uint32_t)type * 0x9e3779b1u);
+	return cache_hash_of(spfkit__name_hash(name, n), type);
 }
 
 static void cache_unref(spfkit_resolver *r, res_cached *c)
@@ -183,13 +189,13 @@ static void cache_clear(spfkit_resolver *r)
 	}
 }
 
-/* The fresh cached answer for (name, type), or NULL; a stale one goes. */
-static res_cached *cache_find(spfkit_resolver *r, const char *name, size_t n,
-			      uint16_t type)
+/* The fresh cached answer for (name, type), or NULL; a stale one goes.
+ * h is cache_hash(name, n, type). */
+static res_cached *cache_find_h(spfkit_resolver *r, const char *name, size_t n,
+				uint16_t type, uint32_t h)
 {
 	if (!r->cache_size)
 		return NULL;
-	uint32_t h = cache_hash(name, n, type);
 	res_cached **pp = &r->cache[h & (r->cache_size - 1)];
 	while (*pp) {
 		res_cached *c = *pp;
@@ -204,6 +210,14 @@ static res_cached *cache_find(spfkit_resolver *r, const char *name, size_t n,
 		pp = &c->next;
 	}
 	return NULL;
+}
+
+static res_cached *cache_find(spfkit_resolver *r, const char *name, size_t n,
+			      uint16_t type)
+{
+	return r->cache_size
+		   ? cache_find_h(r, name, n, type, cache_hash(name, n, type))
+		   : NULL;
 }
 
 /* Makes room for one more entry; false when out of memory. */
@@ -839,7 +853,8 @@ static int send_one(spfkit_resolver *r, spfkit_check *chk, unsigned id,
  * the check runs (see send_one for the order: the zone, then the cache);
  * id 0 only asks whether it is held. */
 static bool answer_at_hand(void *ud, spfkit_check *chk, unsigned id,
-			   const char *name, size_t name_len, uint16_t type)
+			   const char *name, size_t name_len,
+			   uint32_t name_hash, uint16_t type)
 {
 	spfkit_resolver *r = ud;
 	int rc;
@@ -857,7 +872,10 @@ static bool answer_at_hand(void *ud, spfkit_check *chk, unsigned id,
 		if (ours)
 			return rc == SPFKIT_OK;
 	}
-	res_cached *c = cache_find(r, name, name_len, type);
+	res_cached *c = r->cache_size
+			    ? cache_find_h(r, name, name_len, type,
+					   cache_hash_of(name_hash, type))
+			    : NULL;
 	if (!c)
 		return false;
 	if (!id)

@@ -302,9 +302,10 @@ static const eval_case cases[] = {
 static bool use_answerer;
 
 static bool zone_answerer(void *ud, spfkit_check *chk, unsigned id,
-			  const char *name, size_t name_len, uint16_t type)
+			  const char *name, size_t name_len, uint32_t name_hash,
+			  uint16_t type)
 {
-	(void)name, (void)name_len, (void)type;
+	(void)name, (void)name_len, (void)name_hash, (void)type;
 	if (id == 0)
 		return true; /* the zone holds every answer */
 	return spfkit_zone_answer(ud, chk) == SPFKIT_OK;
