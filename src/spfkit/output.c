@@ -140,10 +140,10 @@ static void jw_safe(jw *w, const char *s, size_t n, bool escape_space)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	for (size_t i = 0; i < n;) {
-		/* text_plain() by table: json_plain less the backslash, and
-		 * less the space when it is escaped */
+		/* text_plain() by table: json_plain and the quote, less the
+		 * space when it is escaped ('\\' is in neither) */
 		size_t run = i;
-		while (run < n && json_plain[u[run]] && u[run] != '\\' &&
+		while (run < n && (json_plain[u[run]] || u[run] == '"') &&
 		       (u[run] != ' ' || !escape_space))
 			run++;
 		if (run > i) {

@@ -103,6 +103,13 @@ for i in $(seq 1 2000); do printf '203.0.113.%d\tforms@shop.example\n198.51.100.
 if [ "$(wc -l <"$tmp/mo")" -eq 4000 ] && [ "$(grep -c '"result":"pass"' "$tmp/mo")" -eq 2000 ] && [ "$(grep -c '"result":"fail"' "$tmp/mo")" -eq 2000 ] \
 	&& sed -n 2p "$tmp/mo" | grep -q '"result":"fail"'; then ok; else bad "batch of 4000"; fi
 
+# Batch text fields are terminal-safe: a space, backslash, control and
+# high octets as \xHH; printable ASCII (the quote too) as it is.
+printf '203.0.113.5\ta "q" b\\c\377\001\177~!@example.org\n' >"$tmp/odd"
+"$bin" "${C[@]}" --batch <"$tmp/odd" >"$tmp/oo" 2>&1
+if [ "$(cat "$tmp/oo")" = '203.0.113.5 a\x20"q"\x20b\x5Cc\xFF\x01\x7F~!@example.org fail -all' ]; then ok; else
+	bad "batch text escaping"; cat "$tmp/oo"; fi
+
 # --timing: the check's time in every format that shows a check.
 expect "--timing: a time row" 1 '^  time +[0-9]+\.[0-9] ms$' -- "${C[@]}" --ip 203.0.113.5 --sender visitor@example.org --timing
 expect "--timing: elapsed_ms in JSON" 1 '"queries":[0-9]+,"elapsed_ms":[0-9]+\.[0-9]{3}\}$' -- "${C[@]}" --ip 203.0.113.5 --sender visitor@example.org --format json --timing
