@@ -1153,14 +1153,44 @@ static void note_match(spfkit_check *chk, size_t k, const spfkit__term *t,
 
 /* ask() for prefetch: a record asked for an include or redirect is
  * marked, so its own targets can be asked ahead once it arrives. */
+/* Nothing after an ip4/ip6 term that holds the client is reached, so
+ * prefetch asks nothing past one. Whether one does is found out only when
+ * prefetch is about to ask: with every target at hand (a warm cache) the
+ * address terms are not looked at twice. */
+typedef struct pf_gate {
+	const frame *f;
+	size_t ip_next; /* address terms before it hold no match */
+	size_t upto;    /* the term about to be asked for */
+	bool closed;    /* one held the client: ask nothing more */
+} pf_gate;
+
+static bool gate_open(spfkit_check *chk, pf_gate *g)
+{
+	if (g->closed)
+		return false;
+	for (size_t k = g->ip_next; k < g->upto && !chk->walk; k++) {
+		const spfkit__term *t = &g->f->rec->terms[k];
+		if ((t->mech == SPFKIT__IP4 || t->mech == SPFKIT__IP6) &&
+		    ip_term_matches(chk, t)) {
+			g->closed = true;
+			return false;
+		}
+	}
+	if (g->upto > g->ip_next)
+		g->ip_next = g->upto;
+	return true;
+}
+
 static void prefetch_ask(spfkit_check *chk, const char *name, size_t n,
-			 uint16_t type, bool record)
+			 uint16_t type, bool record, pf_gate *g)
 {
 	/* What the driver holds is answered at once when it is reached:
 	 * asking it ahead would only do that work for terms never reached. */
 	if (chk->answerer && n && name[n - 1] != '.' &&
 	    chk->answerer(chk->answerer_ud, chk, 0, name, n,
 			  spfkit__name_hash(name, n), type))
+		return;
+	if (!gate_open(chk, g))
 		return;
 	bool need = false;
 	size_t before = chk->nqueries;
@@ -1171,12 +1201,12 @@ static void prefetch_ask(spfkit_check *chk, const char *name, size_t n,
 
 /* Asks for the target of term t, when it can be known without DNS. */
 static void prefetch_target(spfkit_check *chk, const frame *f,
-			    const spfkit__term *t, uint16_t type)
+			    const spfkit__term *t, uint16_t type, pf_gate *g)
 {
 	const char *spec = f->rec->text + t->spec_pos;
 	bool record = t->mech == SPFKIT__INCLUDE || t->mech == SPFKIT__REDIRECT;
 	if (t->literal_ok) {
-		prefetch_ask(chk, spec, t->target_len, type, record);
+		prefetch_ask(chk, spec, t->target_len, type, record, g);
 		return;
 	}
 	if (t->spec_len && spfkit__macro_uses_p(spec, t->spec_len))
@@ -1193,7 +1223,7 @@ static void prefetch_target(spfkit_check *chk, const frame *f,
 	if (target.err == SPFKIT_ENOMEM)
 		chk->oom = true;
 	else if (!target.err && spfkit__domain_ok(target.data, target.len))
-		prefetch_ask(chk, target.data, target.len, type, record);
+		prefetch_ask(chk, target.data, target.len, type, record, g);
 	spfkit__buf_free(&target);
 }
 
@@ -1216,19 +1246,19 @@ static void prefetch(spfkit_check *chk, const frame *f, size_t max_queries)
 	uint32_t limit = chk->cfg->limits[SPFKIT_LIMIT_DNS_TERMS];
 	uint32_t budget = chk->lookups < limit ? limit - chk->lookups : 0;
 	/* Nothing after a term that is sure to match is ever reached: 'all',
-	 * or an ip4/ip6 that holds the client. The redirect neither. */
+	 * or an ip4/ip6 that holds the client (the gate). The redirect
+	 * neither. */
 	bool decided = false;
+	pf_gate g = {.f = f};
 	for (size_t i = 0; i < f->rec->nterms && budget && !decided &&
-			   chk->nqueries < max_queries;
+			   !g.closed && chk->nqueries < max_queries;
 	     i++) {
 		const spfkit__term *t = &f->rec->terms[i];
 		uint16_t type;
 		switch (t->mech) {
 		case SPFKIT__ALL: decided = true; continue;
 		case SPFKIT__IP4:
-		case SPFKIT__IP6:
-			decided = !chk->walk && ip_term_matches(chk, t);
-			continue;
+		case SPFKIT__IP6: continue; /* looked at by the gate */
 		case SPFKIT__INCLUDE: type = SPFKIT_TYPE_TXT; break;
 		case SPFKIT__A: type = addr_type(chk); break;
 		case SPFKIT__MX: type = SPFKIT_TYPE_MX; break;
@@ -1237,12 +1267,15 @@ static void prefetch(spfkit_check *chk, const frame *f, size_t max_queries)
 		default: continue;
 		}
 		budget--;
-		prefetch_target(chk, f, t, type);
+		g.upto = i;
+		prefetch_target(chk, f, t, type, &g);
 	}
-	if (budget && !decided && chk->nqueries < max_queries &&
-	    f->rec->redirect >= 0 && !has_all(f->rec))
+	if (budget && !decided && !g.closed && chk->nqueries < max_queries &&
+	    f->rec->redirect >= 0 && !has_all(f->rec)) {
+		g.upto = f->rec->nterms;
 		prefetch_target(chk, f, &f->rec->terms[f->rec->redirect],
-				SPFKIT_TYPE_TXT);
+				SPFKIT_TYPE_TXT, &g);
+	}
 }
 
 /* The single v=spf1 record of a TXT answer, or NULL (none, or several). */
