@@ -184,8 +184,8 @@ struct spfkit_check {
 
 /* ---------------------------------------------------------------- helpers */
 
-/* n zeroed octets that live until spfkit_check_free(), or NULL. */
-static void *arena_calloc(spfkit_check *chk, size_t n)
+/* n octets (not zeroed) that live until spfkit_check_free(), or NULL. */
+static void *arena_alloc(spfkit_check *chk, size_t n)
 {
 	const size_t align = sizeof(max_align_t);
 	if (n > SIZE_MAX / 2)
@@ -209,7 +209,15 @@ static void *arena_calloc(spfkit_check *chk, size_t n)
 	}
 	void *p = (char *)c->data + c->used;
 	c->used += n;
-	memset(p, 0, n);
+	return p;
+}
+
+/* n zeroed octets that live until spfkit_check_free(), or NULL. */
+static void *arena_calloc(spfkit_check *chk, size_t n)
+{
+	void *p = arena_alloc(chk, n);
+	if (p)
+		memset(p, 0, n);
 	return p;
 }
 
@@ -2078,12 +2086,18 @@ int spfkit_check_answer_dnssec(spfkit_check *chk, unsigned id,
 		if (!items || (q->type == SPFKIT_TYPE_MX && !prefs))
 			return SPFKIT_ENOMEM;
 	}
-	/* The kept items' data go one after the other into one buffer (each
-	 * NUL terminated), then into one block behind the items. */
+	/* The kept items' data go one after the other (each NUL terminated)
+	 * into one arena block: decoded data is never longer than its RDATA
+	 * (names lose a length octet, TXT strings theirs), so a block of the
+	 * RDATA's size holds them all and they are decoded in place. */
 	spfkit__buf all;
-	char all_local[4096]; /* long ip4 lists run past 1 KiB */
-	spfkit__buf_init_local(&all, chk->a, keep * (MAX_TXT + 1), all_local,
-			       sizeof all_local);
+	size_t bound = 1;
+	for (size_t i = 0; status == SPFKIT_DNS_NOERROR && keep && i < n; i++)
+		bound += rrs[i].rdlen + 1;
+	char *block = keep ? arena_alloc(chk, bound) : NULL;
+	if (keep && !block)
+		return SPFKIT_ENOMEM;
+	spfkit__buf_init_local(&all, chk->a, bound, block, block ? bound : 0);
 	/* Records past MAX_ITEMS are only counted (an MX set over the limit
 	 * must still be seen as over it): decoded here and dropped. */
 	spfkit__buf scratch;
@@ -2133,13 +2147,18 @@ int spfkit_check_answer_dnssec(spfkit_check *chk, unsigned id,
 		}
 	}
 	if (nitems) {
-		char *data = arena_calloc(chk, all.len);
-		if (!data) {
-			spfkit__buf_free(&all);
-			spfkit__buf_free(&scratch);
-			return SPFKIT_ENOMEM;
+		/* In place unless the bound was wrong (then the buffer went to
+		 * the heap, and the data come back into the arena). */
+		char *data = all.data;
+		if (data != block) {
+			data = arena_alloc(chk, all.len);
+			if (!data) {
+				spfkit__buf_free(&all);
+				spfkit__buf_free(&scratch);
+				return SPFKIT_ENOMEM;
+			}
+			memcpy(data, all.data, all.len);
 		}
-		memcpy(data, all.data, all.len);
 		for (size_t k = 0; k < nitems; k++)
 			items[k].data = data + (uintptr_t)items[k].data;
 		if (prefs)
