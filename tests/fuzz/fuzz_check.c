@@ -766,7 +766,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Answers from the zone alone: the library's own loop agrees, and
 	 * so does a check with prefetch switched the other way (spfkit.h:
 	 * "results, counters and explanations are identical either way";
-	 * only the number of queries may differ). */
+	 * only the number of queries may differ). With prefetch on, what is
+	 * asked ahead depends on which answers arrived while the check
+	 * waited (this loop answers one query at a time, the zone all at
+	 * once), so the number of queries is compared with it off only. */
 	if (pure) {
 		spfkit_check *c2 =
 		    new_check(cfg, ip, sender, sender_len, helo, helo_len,
@@ -774,7 +777,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			      flags & F_OVERRIDE, flags & F_TIMESTAMP, ts);
 		FZ_ASSERT(spfkit_zone_check(zone, c2, t0) == SPFKIT_OK,
 			  "zone_check");
-		same_outcome(chk, c2, true, "zone_check");
+		same_outcome(chk, c2, !prefetch, "zone_check");
 		spfkit_check_free(c2);
 
 		spfkit_config *other = make_config(&set, NULL, !prefetch);

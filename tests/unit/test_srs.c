@@ -164,8 +164,9 @@ static const char *const senders[] = {
     "x=y=z@orig.example",
     "\"quoted@local\"@orig.example",
     "user@[192.0.2.1]",
-    "m\xc3\xbcller@b\xc3\xbc"
-    "cher.example",
+    /* split so the escape ends before 'c' */
+    ("m\xc3\xbcller@b\xc3\xbc"
+     "cher.example"),
     "SRS0@orig.example",
     "srs2=a=b@orig.example",
 };
