@@ -326,7 +326,7 @@ typedef enum spfkit_event_kind {
 				   ip4/ip6 also family, addr, cidr */
 	SPFKIT_EVENT_LOOKUP,    /* the current term (or record fetch, or exp)
 				   uses an answer: query_id, name, type,
-				   status, items, ttl */
+				   status, items, ttl, dnssec */
 	SPFKIT_EVENT_VOID,      /* a void lookup was counted: name */
 	SPFKIT_EVENT_TERM_END,  /* the term is left: matched */
 	SPFKIT_EVENT_FRAME_END, /* the frame's result: result, reason */

@@ -3,8 +3,8 @@
 # Runs apt-get as root (directly, or through sudo when not root).
 set -euo pipefail
 pkgs=(build-essential clang-format meson ninja-build pkg-config libldns-dev libyaml-dev
-      libunbound-dev libpsl-dev libevent-dev dns-root-data nsd python3-dnslib python3-yaml
-      clang libclang-rt-14-dev man-db valgrind gcovr python3 postfix
+      libunbound-dev libpsl-dev libevent-dev dns-root-data nsd ldnsutils python3-dnslib
+      python3-yaml clang libclang-rt-14-dev man-db valgrind gcovr python3 postfix
       libmilter-dev libssl-dev postsrsd)
 missing=()
 for p in "${pkgs[@]}"; do

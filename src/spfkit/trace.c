@@ -106,9 +106,14 @@ static void text_event(FILE *f, const walk_ev *w)
 		}
 		if (e->nitems > 20)
 			fprintf(f, ", ... (%zu in all)", e->nitems);
-		fprintf(f, " (ttl %u, %llu.%03llu ms)\n", (unsigned)e->ttl,
+		fprintf(f, " (ttl %u, %llu.%03llu ms", (unsigned)e->ttl,
 			(unsigned long long)(w->elapsed / 1000),
 			(unsigned long long)(w->elapsed % 1000));
+		/* DNSSEC status, when anything was validated */
+		if (e->dnssec != SPFKIT_DNSSEC_UNKNOWN)
+			fprintf(f, ", dnssec %s",
+				spfkit_dnssec_name(e->dnssec));
+		fputs(")\n", f);
 		break;
 	case SPFKIT_EVENT_VOID:
 		indent(f, d);

@@ -18,11 +18,13 @@
 #   d) the cache: a --batch of 100 lines for one domain asks for its
 #      record once;
 #   f) an MX answer's additional addresses are used: no A message;
-#   e) (c) again with SANITIZER-BUILD-DIR's spfkit, if given.
+#   e) (c) again with SANITIZER-BUILD-DIR's spfkit, if given;
+#   g) DNSSEC status (secure, insecure, bogus, unknown) from zones signed
+#      on the spot: dnssec.sh BUILD-DIR, its counts joining ours.
 # BUILD-DIR holds src/spfkit/spfkit, tests/rfc7208_runner and
 # tests/integration/rfc7208_dns_runner. Needs nsd, python3-dnslib,
-# python3-yaml. One line per failing check; ends with "N passed, N failed";
-# exit 1 on failures.
+# python3-yaml and, for (g), ldnsutils. One line per failing check; ends
+# with "N passed, N failed"; exit 1 on failures.
 set -u
 build=$(realpath "${1:?usage: run.sh BUILD-DIR [SANITIZER-BUILD-DIR]}")
 asan_build=${2:+$(realpath "$2")}
@@ -292,6 +294,9 @@ if [ -n "$asan_build" ]; then
 	fi
 fi
 fault_stop
+
+# ------------------------------------------------------------ g) DNSSEC
+counted "DNSSEC (dnssec.sh)" "$here/dnssec.sh" "$build"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
