@@ -121,44 +121,11 @@ static uint32_t time_left(uint64_t start_ms, uint32_t deadline_ms, uint64_t now)
 	return now >= end ? 1u : (uint32_t)(end - now);
 }
 
-/* Runs chk to its result over real DNS: run, send what it asks, wait
- * for answers, run again. Past the deadline the run ends it (temperror);
- * whatever it still had in flight is cancelled. */
-static int run_check_dns(spfkit_check *chk, const resolver *res)
-{
-	uint64_t start = now_ms();
-	for (;;) {
-		uint64_t now = now_ms();
-		int rc = spfkit_check_run(chk, now);
-		if (rc == SPFKIT_DONE)
-			break;
-		if (rc != SPFKIT_WANT_DNS || spfkit_check_pending(chk) == 0) {
-			/* An error, or a check that asks nothing would spin. */
-			spfkit_resolver_cancel(res->dns, chk);
-			return rc < 0 ? rc : SPFKIT_ESTATE;
-		}
-		rc = spfkit_resolver_send(res->dns, chk, now);
-		if (rc >= 0) {
-			uint32_t wait = time_left(start, res->deadline_ms, now);
-			rc = spfkit_resolver_process(res->dns,
-						     wait < 1000 ? wait : 1000,
-						     now, NULL, NULL);
-		}
-		if (rc < 0) {
-			spfkit_resolver_cancel(res->dns, chk);
-			return rc;
-		}
-	}
-	/* Prefetched queries it no longer needs may still be in flight. */
-	spfkit_resolver_cancel(res->dns, chk);
-	return SPFKIT_OK;
-}
-
 /* Runs chk to its result: run, answer what it asks, run again. */
 static int run_check(spfkit_check *chk, const resolver *res)
 {
 	if (res->dns)
-		return run_check_dns(chk, res);
+		return cli_dns_run_resolver(res->dns, res->deadline_ms, chk);
 	for (;;) {
 		int rc = spfkit_check_run(chk, now_ms());
 		if (rc == SPFKIT_DONE)

@@ -1,7 +1,8 @@
 /*
  * dnsopts.c - the DNS options of `spfkit check`, shared with `spfkit
- * message` (see dnsopts.h). The rules follow check.c, which keeps its own
- * copy for its batch engine; a check here runs one at a time.
+ * message` (see dnsopts.h). The rules follow check.c, whose batch engine
+ * keeps its own loop; a single check runs to its result here
+ * (cli_dns_run_resolver, which check.c uses too).
  */
 #include "dnsopts.h"
 
@@ -266,9 +267,8 @@ static uint32_t time_left(uint64_t start, uint32_t deadline, uint64_t now)
 	return now >= end ? 1u : (uint32_t)(end - now);
 }
 
-/* Runs chk over real DNS: run, send, wait for answers, run again; past
- * the deadline the run ends it (temperror). */
-static int run_dns(cli_dns *d, spfkit_check *chk)
+int cli_dns_run_resolver(spfkit_resolver *dns, uint32_t deadline_ms,
+			 spfkit_check *chk)
 {
 	uint64_t start = now_ms();
 	for (;;) {
@@ -277,29 +277,30 @@ static int run_dns(cli_dns *d, spfkit_check *chk)
 		if (rc == SPFKIT_DONE)
 			break;
 		if (rc != SPFKIT_WANT_DNS || spfkit_check_pending(chk) == 0) {
-			spfkit_resolver_cancel(d->dns, chk);
+			/* An error, or a check that asks nothing would spin. */
+			spfkit_resolver_cancel(dns, chk);
 			return rc < 0 ? rc : SPFKIT_ESTATE;
 		}
-		rc = spfkit_resolver_send(d->dns, chk, now);
+		rc = spfkit_resolver_send(dns, chk, now);
 		if (rc >= 0) {
-			uint32_t wait = time_left(start, d->deadline_ms, now);
+			uint32_t wait = time_left(start, deadline_ms, now);
 			rc = spfkit_resolver_process(
-			    d->dns, wait < 1000 ? wait : 1000, now, NULL, NULL);
+			    dns, wait < 1000 ? wait : 1000, now, NULL, NULL);
 		}
 		if (rc < 0) {
-			spfkit_resolver_cancel(d->dns, chk);
+			spfkit_resolver_cancel(dns, chk);
 			return rc;
 		}
 	}
 	/* Prefetched queries it no longer needs may still be in flight. */
-	spfkit_resolver_cancel(d->dns, chk);
+	spfkit_resolver_cancel(dns, chk);
 	return SPFKIT_OK;
 }
 
 int cli_dns_run(cli_dns *d, spfkit_check *chk)
 {
 	if (d->dns)
-		return run_dns(d, chk);
+		return cli_dns_run_resolver(d->dns, d->deadline_ms, chk);
 	for (;;) {
 		int rc = spfkit_check_run(chk, now_ms());
 		if (rc == SPFKIT_DONE)
