@@ -506,6 +506,12 @@ SPFKIT_API int spfkit_resolver_use_resolvconf(spfkit_resolver *r,
 					      const char *path);
 /* Resolves from the root servers itself, with no resolver at all. */
 SPFKIT_API int spfkit_resolver_set_recursive(spfkit_resolver *r);
+/* Resolves from the root servers named in path (NS and A/AAAA records in
+ * master-file format, like named.root) instead of the built-in ones:
+ * recursive, for a private root (labs, tests). Servers on loopback
+ * addresses are asked too; they are on port 53, as any root's. */
+SPFKIT_API int spfkit_resolver_set_root_hints(spfkit_resolver *r,
+					      const char *path);
 /* DNSSEC: validate with the trust anchor in this file (for example
  * /usr/share/dns/root.key). */
 SPFKIT_API int spfkit_resolver_set_trust_anchor_file(spfkit_resolver *r,

@@ -99,6 +99,7 @@ struct spfkit_resolver {
 	const spfkit_zone *zone;
 	res_mode mode;
 	char *resolvconf; /* RES_MODE_RESOLVCONF path, or NULL */
+	char *root_hints; /* RES_MODE_RECURSIVE from these roots, or NULL */
 	bool trust_anchor;
 	bool started; /* the context was finalised by a first send */
 	uint32_t timeout_ms;
@@ -512,6 +513,7 @@ void spfkit_resolver_free(spfkit_resolver *r)
 	spfkit__free(r->a, r->cache);
 	ub_ctx_delete(r->ctx);
 	spfkit__free(r->a, r->resolvconf);
+	spfkit__free(r->a, r->root_hints);
 	spfkit__free(r->a, r->batch);
 	spfkit__free(r->a, r);
 }
@@ -566,6 +568,21 @@ int spfkit_resolver_set_recursive(spfkit_resolver *r)
 	if (!r)
 		return SPFKIT_EINVAL;
 	return choose_mode(r, RES_MODE_RECURSIVE);
+}
+
+int spfkit_resolver_set_root_hints(spfkit_resolver *r, const char *path)
+{
+	if (!r || !path || !path[0])
+		return SPFKIT_EINVAL;
+	int rc = choose_mode(r, RES_MODE_RECURSIVE);
+	if (rc < 0)
+		return rc;
+	char *p = spfkit__strndup(r->a, path, strlen(path));
+	if (!p)
+		return SPFKIT_ENOMEM;
+	spfkit__free(r->a, r->root_hints);
+	r->root_hints = p;
+	return SPFKIT_OK;
 }
 
 int spfkit_resolver_set_trust_anchor_file(spfkit_resolver *r, const char *path)
@@ -671,7 +688,15 @@ static int start(spfkit_resolver *r)
 		/* Forwarding to a server on loopback is what ADDR means. */
 		rc = ub_ctx_set_option(r->ctx, "do-not-query-localhost:", "no");
 		break;
-	case RES_MODE_RECURSIVE: break;
+	case RES_MODE_RECURSIVE:
+		/* A private root: its servers may well be on loopback. */
+		if (r->root_hints)
+			rc = ub_ctx_set_option(r->ctx,
+					       "root-hints:", r->root_hints);
+		if (rc == 0 && r->root_hints)
+			rc = ub_ctx_set_option(r->ctx,
+					       "do-not-query-localhost:", "no");
+		break;
 	}
 	/* libunbound's own default outgoing-range (ports, so queries in
 	 * flight at once) is a few dozen here. Queries to a server that does

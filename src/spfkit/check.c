@@ -156,6 +156,7 @@ typedef struct check_opts {
 	const char **nameservers; /* ADDR[@PORT], already checked */
 	size_t nnameservers;
 	const char *trust_anchor;
+	const char *root_hints; /* --root-hints FILE (implies recursive) */
 	spfkit_scope scope;
 	cli_format format;
 	uint32_t timeout_ms;  /* 0: the library's default */
@@ -183,6 +184,7 @@ enum {
 	OPT_NAMESERVER,
 	OPT_RECURSIVE,
 	OPT_TRUST_ANCHOR,
+	OPT_ROOT_HINTS,
 	OPT_CONCURRENCY,
 	OPT_NO_CACHE,
 	OPT_TIMING
@@ -204,6 +206,7 @@ static const struct option longopts[] = {
     {"nameserver", required_argument, NULL, OPT_NAMESERVER},
     {"recursive", no_argument, NULL, OPT_RECURSIVE},
     {"trust-anchor", required_argument, NULL, OPT_TRUST_ANCHOR},
+    {"root-hints", required_argument, NULL, OPT_ROOT_HINTS},
     {"concurrency", required_argument, NULL, OPT_CONCURRENCY},
     {"no-cache", no_argument, NULL, OPT_NO_CACHE},
     {"timing", no_argument, NULL, OPT_TIMING},
@@ -279,6 +282,11 @@ void cli_check_help(FILE *f)
 	    "                        e.g. 127.0.0.1@5353\n"
 	    "  --recursive           resolve from the root servers, with no "
 	    "resolver\n"
+	    "  --root-hints FILE     resolve from the root servers named in "
+	    "FILE (NS and\n"
+	    "                        A/AAAA records, as named.root) instead: "
+	    "a private\n"
+	    "                        root, loopback included\n"
 	    "  --trust-anchor FILE   validate DNSSEC with this trust anchor "
 	    "(e.g.\n"
 	    "                        /usr/share/dns/root.key); shown as "
@@ -471,6 +479,13 @@ static int parse_args(int argc, char **argv, check_opts *co)
 			co->nameservers[co->nnameservers++] = optarg;
 			break;
 		case OPT_RECURSIVE: co->recursive = true; break;
+		case OPT_ROOT_HINTS:
+			if (!set_once(&co->root_hints, optarg, c, &status))
+				return status;
+			if (optarg[0] == '\0')
+				return usage(
+				    "--root-hints: the value is empty");
+			break;
 		case OPT_TRUST_ANCHOR:
 			if (!set_once(&co->trust_anchor, optarg, c, &status))
 				return status;
@@ -535,12 +550,12 @@ static int parse_args(int argc, char **argv, check_opts *co)
 	}
 	if (co->format == CLI_FORMAT_AUTHRES && !co->authserv_id)
 		return usage("--format authres needs --authserv-id ID");
-	if (co->recursive && co->nnameservers > 0)
-		return usage("--recursive asks the root servers itself; drop "
-			     "--nameserver, or --recursive");
+	if ((co->recursive || co->root_hints) && co->nnameservers > 0)
+		return usage("--recursive and --root-hints ask the root "
+			     "servers themselves; drop --nameserver, or them");
 	/* --zone alone stays hermetic: no silent fallback to resolv.conf. */
 	co->dns = co->nzones == 0 || co->nnameservers > 0 || co->recursive ||
-		  co->trust_anchor;
+		  co->root_hints || co->trust_anchor;
 	if (concurrency && !co->batch)
 		return usage("--concurrency applies to --batch only");
 	if (co->no_cache && (!co->batch || !co->dns))
@@ -1484,9 +1499,19 @@ static int make_dns_resolver(const check_opts *co, const spfkit_config *cfg,
 				     shown_str(co->nameservers[i]));
 		}
 	}
-	if (rc >= 0 && co->recursive)
+	if (rc >= 0 && co->root_hints) {
+		if (!readable(co->root_hints)) {
+			int err = errno;
+			spfkit_resolver_free(r);
+			return fatal(CLI_EX_NOINPUT, "--root-hints '%s': %s",
+				     shown_str(co->root_hints), strerror(err));
+		}
+		rc = spfkit_resolver_set_root_hints(r, co->root_hints);
+	} else if (rc >= 0 && co->recursive) {
 		rc = spfkit_resolver_set_recursive(r);
-	if (rc >= 0 && !co->recursive && co->nnameservers == 0) {
+	}
+	if (rc >= 0 && !co->recursive && !co->root_hints &&
+	    co->nnameservers == 0) {
 		if (!readable("/etc/resolv.conf")) {
 			int err = errno;
 			spfkit_resolver_free(r);

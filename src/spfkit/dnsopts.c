@@ -122,9 +122,9 @@ bool cli_dns_nameserver_ok(const char *s)
 
 const char *cli_dns_opts_problem(const cli_dns_opts *o)
 {
-	if (o->recursive && o->nnameservers > 0)
-		return "--recursive asks the root servers itself; drop "
-		       "--nameserver, or --recursive";
+	if ((o->recursive || o->root_hints) && o->nnameservers > 0)
+		return "--recursive and --root-hints ask the root servers "
+		       "themselves; drop --nameserver, or them";
 	return NULL;
 }
 
@@ -204,9 +204,17 @@ static int open_resolver(const cli_dns_opts *o, const spfkit_config *cfg,
 				   "--nameserver: '%s' is not ADDR[@PORT]",
 				   shown(o->nameservers[i]));
 	}
-	if (rc >= 0 && o->recursive)
+	if (rc >= 0 && o->root_hints) {
+		if (!readable(o->root_hints))
+			return say(CLI_EX_NOINPUT, prog,
+				   "--root-hints '%s': %s",
+				   shown(o->root_hints), strerror(errno));
+		rc = spfkit_resolver_set_root_hints(d->dns, o->root_hints);
+	} else if (rc >= 0 && o->recursive) {
 		rc = spfkit_resolver_set_recursive(d->dns);
-	if (rc >= 0 && !o->recursive && o->nnameservers == 0) {
+	}
+	if (rc >= 0 && !o->recursive && !o->root_hints &&
+	    o->nnameservers == 0) {
 		if (!readable("/etc/resolv.conf"))
 			return say(CLI_EX_NOINPUT, prog,
 				   "cannot read /etc/resolv.conf: %s (give "
@@ -249,7 +257,7 @@ int cli_dns_open(const cli_dns_opts *o, const spfkit_config *cfg,
 		status = open_zone(o, cfg, prog, d);
 	/* --zone alone stays hermetic: no silent fallback to resolv.conf. */
 	bool real = o->nzones == 0 || o->nnameservers > 0 || o->recursive ||
-		    o->trust_anchor;
+		    o->root_hints || o->trust_anchor;
 	if (status == 0 && real)
 		status = open_resolver(o, cfg, prog, d);
 	if (status != 0) {

@@ -23,7 +23,8 @@ typedef struct cli_dns_opts {
 	const char **nameservers; /* ADDR[@PORT], checked */
 	size_t nnameservers;
 	const char *trust_anchor;
-	uint32_t timeout_ms; /* 0: the library's default */
+	const char *root_hints; /* --root-hints (implies recursive) */
+	uint32_t timeout_ms;    /* 0: the library's default */
 	bool recursive;
 } cli_dns_opts;
 

@@ -71,6 +71,7 @@ enum {
 	OPT_ZONE,
 	OPT_NAMESERVER,
 	OPT_RECURSIVE,
+	OPT_ROOT_HINTS,
 	OPT_TRUST_ANCHOR,
 	OPT_TIMEOUT
 };
@@ -86,6 +87,7 @@ static const struct option longopts[] = {
     {"zone", required_argument, NULL, OPT_ZONE},
     {"nameserver", required_argument, NULL, OPT_NAMESERVER},
     {"recursive", no_argument, NULL, OPT_RECURSIVE},
+    {"root-hints", required_argument, NULL, OPT_ROOT_HINTS},
     {"trust-anchor", required_argument, NULL, OPT_TRUST_ANCHOR},
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"help", no_argument, NULL, 'h'},
@@ -123,7 +125,7 @@ void cli_message_help(FILE *f)
 	    "sending\n"
 	    "                        server's IP for a bounce)\n"
 	    "  --zone FILE, --nameserver ADDR[@PORT], --recursive,\n"
-	    "  --trust-anchor FILE, --timeout SECONDS\n"
+	    "  --root-hints FILE, --trust-anchor FILE, --timeout SECONDS\n"
 	    "                        DNS for the re-check, as in 'spfkit "
 	    "check'\n"
 	    "  -h, --help            show this help and exit\n"
@@ -284,6 +286,10 @@ static int parse_args(int argc, char **argv, msg_opts *o)
 			o->dns.nameservers[o->dns.nnameservers++] = optarg;
 			break;
 		case OPT_RECURSIVE: o->dns.recursive = true; break;
+		case OPT_ROOT_HINTS:
+			if (!set_once(&o->dns.root_hints, optarg, c, &status))
+				return status;
+			break;
 		case OPT_TRUST_ANCHOR:
 			if (!set_once(&o->dns.trust_anchor, optarg, c, &status))
 				return status;

@@ -35,6 +35,7 @@ enum {
 	OPT_TIMEOUT,
 	OPT_NAMESERVER,
 	OPT_RECURSIVE,
+	OPT_ROOT_HINTS,
 	OPT_TRUST_ANCHOR,
 	OPT_STRICT
 };
@@ -50,6 +51,7 @@ static const struct option longopts[] = {
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"nameserver", required_argument, NULL, OPT_NAMESERVER},
     {"recursive", no_argument, NULL, OPT_RECURSIVE},
+    {"root-hints", required_argument, NULL, OPT_ROOT_HINTS},
     {"trust-anchor", required_argument, NULL, OPT_TRUST_ANCHOR},
     {"strict", no_argument, NULL, OPT_STRICT},
     {"help", no_argument, NULL, 'h'},
@@ -205,6 +207,14 @@ int walk_parse(int argc, char **argv, unsigned allow, void (*help)(FILE *),
 			o->dns.nameservers[o->dns.nnameservers++] = optarg;
 			break;
 		case OPT_RECURSIVE: o->dns.recursive = true; break;
+		case OPT_ROOT_HINTS:
+			if (!set_once(o, &o->dns.root_hints, optarg, c,
+				      &status))
+				return status;
+			if (optarg[0] == '\0')
+				return say(o, CLI_EX_USAGE,
+					   "--root-hints: the value is empty");
+			break;
 		case OPT_TRUST_ANCHOR:
 			if (!set_once(o, &o->dns.trust_anchor, optarg, c,
 				      &status))

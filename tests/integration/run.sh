@@ -21,6 +21,8 @@
 #   e) (c) again with SANITIZER-BUILD-DIR's spfkit, if given;
 #   g) DNSSEC status (secure, insecure, bogus, unknown) from zones signed
 #      on the spot: dnssec.sh BUILD-DIR, its counts joining ours.
+#   h) --recursive from a private root (NSD on port 53 of a loopback
+#      address, --root-hints): recursive.sh BUILD-DIR, likewise.
 # BUILD-DIR holds src/spfkit/spfkit, tests/rfc7208_runner and
 # tests/integration/rfc7208_dns_runner. Needs nsd, python3-dnslib,
 # python3-yaml and, for (g), ldnsutils. One line per failing check; ends
@@ -297,6 +299,9 @@ fault_stop
 
 # ------------------------------------------------------------ g) DNSSEC
 counted "DNSSEC (dnssec.sh)" "$here/dnssec.sh" "$build"
+
+# ------------------------------------------------------------ h) recursive
+counted "recursion from a root (recursive.sh)" "$here/recursive.sh" "$build"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
