@@ -30,12 +30,6 @@
 #define RFC_DNS_TERMS    10
 #define RFC_VOID_LOOKUPS 2
 
-/* The library's default deadline (SPFKIT_LIMIT_DEADLINE_MS, RFC 7208
- * §4.6.4: at least 20 s) and the resolver's default per-query timeout;
- * --timeout sets the first and caps the second. */
-#define DEFAULT_DEADLINE_MS      20000u
-#define DEFAULT_QUERY_TIMEOUT_MS 5000u
-
 /* --concurrency: its default with real DNS and its bounds. Finished
  * results wait for earlier ones in a window this many times larger, so a
  * slow check does not stall the others at once. */
@@ -1472,81 +1466,23 @@ static int check_batch_dns(const check_opts *co, const spfkit_config *cfg,
 
 /* ------------------------------------------------------------ DNS setup */
 
-/* Can path be opened for reading? For a message before any work. */
-static bool readable(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return false;
-	fclose(f);
-	return true;
-}
-
 /* Makes the libunbound driver the resolver; zone (may be NULL, then
  * owned by res) answers first. Returns 0 or the exit status. */
 static int make_dns_resolver(const check_opts *co, const spfkit_config *cfg,
 			     resolver *res)
 {
-	spfkit_resolver *r = NULL;
-	int rc = spfkit_resolver_new(&r, cfg);
-	if (rc < 0)
-		return fatal(CLI_EX_SOFTWARE, "DNS: %s", spfkit_strerror(rc));
-	for (size_t i = 0; rc >= 0 && i < co->nnameservers; i++) {
-		rc = spfkit_resolver_add_nameserver(r, co->nameservers[i]);
-		if (rc == SPFKIT_EINVAL) {
-			spfkit_resolver_free(r);
-			return usage("--nameserver: '%s' is not ADDR[@PORT]",
-				     shown_str(co->nameservers[i]));
-		}
-	}
-	if (rc >= 0 && co->root_hints) {
-		if (!readable(co->root_hints)) {
-			int err = errno;
-			spfkit_resolver_free(r);
-			return fatal(CLI_EX_NOINPUT, "--root-hints '%s': %s",
-				     shown_str(co->root_hints), strerror(err));
-		}
-		rc = spfkit_resolver_set_root_hints(r, co->root_hints);
-	} else if (rc >= 0 && co->recursive) {
-		rc = spfkit_resolver_set_recursive(r);
-	}
-	if (rc >= 0 && !co->recursive && !co->root_hints &&
-	    co->nnameservers == 0) {
-		if (!readable("/etc/resolv.conf")) {
-			int err = errno;
-			spfkit_resolver_free(r);
-			return fatal(CLI_EX_NOINPUT,
-				     "cannot read /etc/resolv.conf: %s (give "
-				     "--nameserver ADDR[@PORT] or --recursive)",
-				     strerror(err));
-		}
-		rc = spfkit_resolver_use_resolvconf(r, NULL);
-	}
-	if (rc >= 0 && co->trust_anchor) {
-		if (!readable(co->trust_anchor)) {
-			int err = errno;
-			spfkit_resolver_free(r);
-			return fatal(CLI_EX_NOINPUT, "--trust-anchor '%s': %s",
-				     shown_str(co->trust_anchor),
-				     strerror(err));
-		}
-		rc = spfkit_resolver_set_trust_anchor_file(r, co->trust_anchor);
-	}
-	if (rc >= 0 && res->ctx)
-		rc = spfkit_resolver_set_zone(r, res->ctx);
-	uint32_t qt = DEFAULT_QUERY_TIMEOUT_MS;
-	if (co->timeout_ms && co->timeout_ms < qt)
-		qt = co->timeout_ms;
-	if (rc >= 0)
-		rc = spfkit_resolver_set_query_timeout(r, qt);
-	if (rc < 0) {
-		spfkit_resolver_free(r);
-		return fatal(CLI_EX_SOFTWARE, "DNS: %s", spfkit_strerror(rc));
-	}
+	cli_dns_opts o = {.nameservers = co->nameservers,
+			  .nnameservers = co->nnameservers,
+			  .trust_anchor = co->trust_anchor,
+			  .root_hints = co->root_hints,
+			  .timeout_ms = co->timeout_ms,
+			  .recursive = co->recursive};
+	int status =
+	    cli_dns_new_resolver(&o, cfg, "spfkit check", res->ctx, &res->dns);
+	if (status != 0)
+		return status;
 	res->name = "dns";
-	res->dns = r;
-	res->deadline_ms =
-	    co->timeout_ms ? co->timeout_ms : DEFAULT_DEADLINE_MS;
+	res->deadline_ms = cli_dns_deadline_ms(&o);
 	return 0;
 }
 

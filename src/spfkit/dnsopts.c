@@ -189,16 +189,17 @@ static bool readable(const char *path)
 	return true;
 }
 
-/* The libunbound driver, after the zone (if any). */
-static int open_resolver(const cli_dns_opts *o, const spfkit_config *cfg,
-			 const char *prog, cli_dns *d)
+/* The libunbound driver as the options set it up; *out owns it. */
+static int new_resolver(const cli_dns_opts *o, const spfkit_config *cfg,
+			const char *prog, const spfkit_zone *zone,
+			spfkit_resolver **out)
 {
-	int rc = spfkit_resolver_new(&d->dns, cfg);
+	int rc = spfkit_resolver_new(out, cfg);
 	if (rc < 0)
 		return say(CLI_EX_SOFTWARE, prog, "DNS: %s",
 			   spfkit_strerror(rc));
 	for (size_t i = 0; rc >= 0 && i < o->nnameservers; i++) {
-		rc = spfkit_resolver_add_nameserver(d->dns, o->nameservers[i]);
+		rc = spfkit_resolver_add_nameserver(*out, o->nameservers[i]);
 		if (rc == SPFKIT_EINVAL)
 			return say(CLI_EX_USAGE, prog,
 				   "--nameserver: '%s' is not ADDR[@PORT]",
@@ -209,9 +210,9 @@ static int open_resolver(const cli_dns_opts *o, const spfkit_config *cfg,
 			return say(CLI_EX_NOINPUT, prog,
 				   "--root-hints '%s': %s",
 				   shown(o->root_hints), strerror(errno));
-		rc = spfkit_resolver_set_root_hints(d->dns, o->root_hints);
+		rc = spfkit_resolver_set_root_hints(*out, o->root_hints);
 	} else if (rc >= 0 && o->recursive) {
-		rc = spfkit_resolver_set_recursive(d->dns);
+		rc = spfkit_resolver_set_recursive(*out);
 	}
 	if (rc >= 0 && !o->recursive && !o->root_hints &&
 	    o->nnameservers == 0) {
@@ -220,27 +221,45 @@ static int open_resolver(const cli_dns_opts *o, const spfkit_config *cfg,
 				   "cannot read /etc/resolv.conf: %s (give "
 				   "--nameserver ADDR[@PORT] or --recursive)",
 				   strerror(errno));
-		rc = spfkit_resolver_use_resolvconf(d->dns, NULL);
+		rc = spfkit_resolver_use_resolvconf(*out, NULL);
 	}
 	if (rc >= 0 && o->trust_anchor) {
 		if (!readable(o->trust_anchor))
 			return say(CLI_EX_NOINPUT, prog,
 				   "--trust-anchor '%s': %s",
 				   shown(o->trust_anchor), strerror(errno));
-		rc = spfkit_resolver_set_trust_anchor_file(d->dns,
+		rc = spfkit_resolver_set_trust_anchor_file(*out,
 							   o->trust_anchor);
 	}
-	if (rc >= 0 && d->zone)
-		rc = spfkit_resolver_set_zone(d->dns, d->zone);
+	if (rc >= 0 && zone)
+		rc = spfkit_resolver_set_zone(*out, zone);
 	uint32_t qt = DEFAULT_QUERY_TIMEOUT_MS;
 	if (o->timeout_ms && o->timeout_ms < qt)
 		qt = o->timeout_ms;
 	if (rc >= 0)
-		rc = spfkit_resolver_set_query_timeout(d->dns, qt);
+		rc = spfkit_resolver_set_query_timeout(*out, qt);
 	if (rc < 0)
 		return say(CLI_EX_SOFTWARE, prog, "DNS: %s",
 			   spfkit_strerror(rc));
 	return 0;
+}
+
+int cli_dns_new_resolver(const cli_dns_opts *o, const spfkit_config *cfg,
+			 const char *prog, const spfkit_zone *zone,
+			 spfkit_resolver **out)
+{
+	*out = NULL;
+	int status = new_resolver(o, cfg, prog, zone, out);
+	if (status != 0) {
+		spfkit_resolver_free(*out);
+		*out = NULL;
+	}
+	return status;
+}
+
+uint32_t cli_dns_deadline_ms(const cli_dns_opts *o)
+{
+	return o->timeout_ms ? o->timeout_ms : DEFAULT_DEADLINE_MS;
 }
 
 int cli_dns_open(const cli_dns_opts *o, const spfkit_config *cfg,
@@ -251,7 +270,7 @@ int cli_dns_open(const cli_dns_opts *o, const spfkit_config *cfg,
 	if (!d)
 		return say(CLI_EX_SOFTWARE, prog, "%s",
 			   spfkit_strerror(SPFKIT_ENOMEM));
-	d->deadline_ms = o->timeout_ms ? o->timeout_ms : DEFAULT_DEADLINE_MS;
+	d->deadline_ms = cli_dns_deadline_ms(o);
 	int status = 0;
 	if (o->nzones > 0)
 		status = open_zone(o, cfg, prog, d);
@@ -259,7 +278,7 @@ int cli_dns_open(const cli_dns_opts *o, const spfkit_config *cfg,
 	bool real = o->nzones == 0 || o->nnameservers > 0 || o->recursive ||
 		    o->root_hints || o->trust_anchor;
 	if (status == 0 && real)
-		status = open_resolver(o, cfg, prog, d);
+		status = cli_dns_new_resolver(o, cfg, prog, d->zone, &d->dns);
 	if (status != 0) {
 		cli_dns_close(d);
 		return status;

@@ -59,6 +59,18 @@ int cli_dns_run(cli_dns *d, spfkit_check *chk);
 int cli_dns_run_resolver(spfkit_resolver *dns, uint32_t deadline_ms,
 			 spfkit_check *chk);
 
+/* The libunbound driver the options name (--nameserver, --recursive,
+ * --root-hints, --trust-anchor, --timeout; resolv.conf otherwise), with
+ * zone (may be NULL, borrowed) answering first. Returns 0 with *out
+ * owned by the caller, or an exit status after one line on stderr that
+ * starts with "prog: " (*out NULL). */
+int cli_dns_new_resolver(const cli_dns_opts *o, const spfkit_config *cfg,
+			 const char *prog, const spfkit_zone *zone,
+			 spfkit_resolver **out);
+
+/* A check's deadline under the options, in milliseconds. */
+uint32_t cli_dns_deadline_ms(const cli_dns_opts *o);
+
 /* "zone" or "dns". */
 const char *cli_dns_name(const cli_dns *d);
 
