@@ -7,12 +7,13 @@
 #include <string.h>
 
 #include "api.h"
+#include "list.h"
 
 #define DEFAULT_MAX 4096
 
 typedef struct entry {
-	struct entry *chain;       /* next in the bucket */
-	struct entry *prev, *next; /* LRU list: head is the most recent */
+	struct entry *chain; /* next in the bucket */
+	spfkit_link lru;     /* the cache's list: the head is used least */
 	uint64_t hash;
 	spfkit__record *rec;
 } entry;
@@ -22,8 +23,8 @@ struct spfkit_cache {
 	const spfkit__alloc *a;
 	entry **buckets;
 	size_t nbuckets; /* a power of two, at least 2 x max */
-	size_t n, max;
-	entry *head, *tail;
+	size_t max;
+	spfkit_list lru; /* every entry, least recently used first */
 	uint64_t hits, misses;
 };
 
@@ -45,44 +46,19 @@ static uint64_t hash_text(const char *s, size_t n)
 	return h ^ (h >> 29);
 }
 
-static void lru_unlink(spfkit_cache *c, entry *e)
-{
-	if (e->prev)
-		e->prev->next = e->next;
-	else
-		c->head = e->next;
-	if (e->next)
-		e->next->prev = e->prev;
-	else
-		c->tail = e->prev;
-	e->prev = e->next = NULL;
-}
-
-static void lru_push(spfkit_cache *c, entry *e)
-{
-	e->prev = NULL;
-	e->next = c->head;
-	if (c->head)
-		c->head->prev = e;
-	c->head = e;
-	if (!c->tail)
-		c->tail = e;
-}
-
 /* Drops the least recently used entry. */
 static void evict(spfkit_cache *c)
 {
-	entry *e = c->tail;
-	if (!e)
+	if (!c->lru.head)
 		return;
-	lru_unlink(c, e);
+	entry *e = SPFKIT_CONTAINER(c->lru.head, entry, lru);
+	spfkit_list_remove(&c->lru, &e->lru);
 	entry **pp = &c->buckets[e->hash & (c->nbuckets - 1)];
 	while (*pp != e)
 		pp = &(*pp)->chain;
 	*pp = e->chain;
 	spfkit__record_free(c->a, e->rec);
 	spfkit__free(c->a, e);
-	c->n--;
 }
 
 int spfkit_cache_new(spfkit_cache **out, const spfkit_config *cfg,
@@ -118,7 +94,7 @@ void spfkit_cache_free(spfkit_cache *c)
 {
 	if (!c)
 		return;
-	while (c->n)
+	while (c->lru.n)
 		evict(c);
 	spfkit__free(c->a, c->buckets);
 	spfkit__free(c->a, c);
@@ -145,10 +121,7 @@ spfkit__record *spfkit__cache_get(spfkit_cache *c, const char *text, size_t n)
 	for (entry *e = c->buckets[h & (c->nbuckets - 1)]; e; e = e->chain)
 		if (e->hash == h && e->rec->len == n &&
 		    memcmp(e->rec->text, text, n) == 0) {
-			if (c->head != e) {
-				lru_unlink(c, e);
-				lru_push(c, e);
-			}
+			spfkit_list_touch(&c->lru, &e->lru);
 			c->hits++;
 			e->rec->refs++;
 			return e->rec;
@@ -162,7 +135,7 @@ void spfkit__cache_put(spfkit_cache *c, spfkit__record *r)
 	entry *e = spfkit__calloc(c->a, 1, sizeof *e);
 	if (!e)
 		return;
-	if (c->n >= c->max)
+	if (c->lru.n >= c->max)
 		evict(c);
 	e->hash = hash_text(r->text, r->len);
 	e->rec = r;
@@ -170,6 +143,5 @@ void spfkit__cache_put(spfkit_cache *c, spfkit__record *r)
 	size_t b = e->hash & (c->nbuckets - 1);
 	e->chain = c->buckets[b];
 	c->buckets[b] = e;
-	lru_push(c, e);
-	c->n++;
+	spfkit_list_push(&c->lru, &e->lru);
 }

@@ -12,246 +12,20 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "api.h"
-#include "header.h"
+#include "check.h"
 
-/* Caps on what hostile DNS answers can make us hold. */
-#define MAX_ITEMS 1000  /* records kept per answer */
-#define MAX_INPUT 65536 /* sender, HELO and record override octets */
-#define MAX_TXT   65536 /* one TXT record, all strings joined */
-
-/* A decoded record of an answer; the public event type, so events can
- * point at a query's records without copying them. */
-typedef spfkit_event_item item;
-
-typedef struct query {
-	unsigned id;
-	uint16_t type;
-	bool answered;
-	spfkit_dns_status status;
-	size_t name_len;
-	item *items; /* in the arena, as their data */
-	size_t nitems;
-	size_t total; /* records of the asked type, counted past MAX_ITEMS */
-	spfkit_dnssec dnssec;
-	uint32_t ttl;      /* smallest TTL of the records kept */
-	uint32_t hash;     /* spfkit__name_hash(name), to find it quickly */
-	bool sent;         /* handed to a DNS driver (spfkit__check_unsent) */
-	bool ahead;        /* an include or redirect record asked by prefetch
-			    * whose own targets are not asked yet */
-	unsigned reported; /* the event serial its last LOOKUP went out in */
-	char name[];       /* NUL terminated, without a trailing dot */
-} query;
-
-/* The check's arena: queries, answers and frame names live as long as the
- * check, so they are carved from chunks freed together with it instead of
- * one allocation each (a warm check made some thirty). */
-typedef struct chunk {
-	struct chunk *next;
-	size_t used, cap;
-	max_align_t data[];
-} chunk;
-#define CHUNK_FIRST 4096u
-
-/* Under AddressSanitizer every arena allocation gets a chunk of its own,
- * exactly its size, so an overrun of one query's data into the next is
- * still caught (the hostile-input paths are what ASan is run for). */
-#if defined(__SANITIZE_ADDRESS__)
-#define ARENA_EXACT 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define ARENA_EXACT 1
-#endif
-#endif
-#ifndef ARENA_EXACT
-#define ARENA_EXACT 0
-#endif
-
-typedef enum frame_kind { FK_TOP, FK_INCLUDE, FK_REDIRECT } frame_kind;
-typedef enum frame_state { FS_FETCH, FS_TERMS, FS_AFTER } frame_state;
-
-typedef struct frame {
-	frame_kind kind;
-	frame_state state;
-	const char *domain; /* owned by the check's string list */
-	size_t domain_len;
-	const spfkit__record *rec; /* owned by the check's record list */
-	size_t ti;
-	/* Progress within the current term; cleared when it is left. */
-	bool announced, counted, voided, child_done;
-	spfkit_result child_result;
-	spfkit_reason child_reason;
-} frame;
-
-/* What a step of term evaluation comes to. */
-typedef enum step {
-	S_NOMATCH = 0,
-	S_MATCH,
-	S_NEED,   /* an answer is missing: return to the caller */
-	S_PUSHED, /* a frame was pushed: run it */
-	S_ENDED   /* the check ended (error result) */
-} step;
-
-struct spfkit_check {
-	const spfkit_config *cfg;
-	const spfkit__alloc *a;
-
-	/* inputs */
-	spfkit__ip ip;
-	bool ip_set;
-	char *sender_in;
-	size_t sender_in_len;
-	char *helo;
-	size_t helo_len;
-	char *override;
-	size_t override_len;
-	bool has_override;
-	spfkit_scope scope;
-
-	uint64_t timestamp; /* %{t}, seconds since the epoch */
-	void *userdata;
-	spfkit_cache *cache; /* parsed records, shared with other checks */
-	spfkit__answer_fn answerer; /* a driver's answers at hand, or NULL */
-	void *answerer_ud;
-
-	/* state */
-	bool started; /* the first run has set the identity up */
-	bool ended;   /* an error or none ended the evaluation */
-	bool no_dns;  /* the deadline passed: ask nothing more */
-	bool done;    /* the result (and explanation) is final */
-	bool oom;
-	uint64_t start_ms;
-	const char *domain; /* the checked domain (first frame's) */
-	const char *identity;
-	char *ip_text;
-	char *sender; /* effective <sender>, %{s} */
-	size_t sender_len;
-	const char *local; /* views into sender */
-	size_t local_len;
-	const char *sdomain;
-	size_t sdomain_len;
-
-	query **queries;
-	size_t nqueries, cap_queries;
-	unsigned next_id;
-
-	frame *frames;
-	size_t nframes, cap_frames;
-	bool
-	    framed; /* a frame was pushed (frames[0] is the checked domain's) */
-
-	spfkit__record **records;
-	size_t nrecords, cap_records;
-	chunk *arena; /* most recent chunk first */
-
-	unsigned lookups, voids;
-	int dnssec_rank; /* weakest DNSSEC status used so far; -1: none */
-
-	/* %{p} (§7.3): the validated names once known */
-	bool p_known;
-	const char *p_names[16];
-	size_t p_lens[16];
-	size_t np;
-
-	/* the record and domain whose term decided the result (for exp=) */
-	const spfkit__record *decider_rec;
-	const char *decider_domain;
-	size_t decider_domain_len;
-
-	/* events (trace, tree, lint) and walking */
-	spfkit_event_cb ev_cb;
-	void *ev_ud;
-	unsigned serial; /* bumped per frame, term and explanation */
-	bool walk;
-	bool walk_over_terms, walk_over_voids; /* limit reported once */
-	bool explaining;
-
-	/* where the decision stood: the frames' route, copied at the match
-	 * and formatted once when the check is done (spfkit_check_where) */
-	struct route_step {
-		frame_kind kind;
-		const char *domain; /* owned by the check's string list */
-		size_t len;
-	} * route;
-	size_t route_n, route_cap;
-	bool route_set;
-
-	/* result */
-	spfkit_result result;
-	spfkit_reason reason;
-	char *mechanism, *where, *problem, *explanation;
-};
+typedef spfkit__item item;
+typedef spfkit__query query;
+typedef spfkit__frame frame;
+typedef spfkit__step step;
 
 /* ---------------------------------------------------------------- helpers */
-
-/* n octets (not zeroed) that live until spfkit_check_free(), or NULL. */
-static void *arena_alloc(spfkit_check *chk, size_t n)
-{
-	const size_t align = sizeof(max_align_t);
-	if (n > SIZE_MAX / 2)
-		return NULL;
-	if (!ARENA_EXACT)
-		n = (n + align - 1) / align * align;
-	chunk *c = chk->arena;
-	if (ARENA_EXACT || !c || c->cap - c->used < n) {
-		size_t cap = c ? c->cap * 2 : CHUNK_FIRST;
-		if (cap > 65536)
-			cap = 65536;
-		if (cap < n || ARENA_EXACT)
-			cap = n; /* a big answer gets a chunk of its own */
-		c = spfkit__malloc(chk->a, sizeof *c + cap);
-		if (!c)
-			return NULL;
-		c->cap = cap;
-		c->used = 0;
-		c->next = chk->arena;
-		chk->arena = c;
-	}
-	void *p = (char *)c->data + c->used;
-	c->used += n;
-	return p;
-}
-
-/* n zeroed octets that live until spfkit_check_free(), or NULL. */
-static void *arena_calloc(spfkit_check *chk, size_t n)
-{
-	void *p = arena_alloc(chk, n);
-	if (p)
-		memset(p, 0, n);
-	return p;
-}
-
-/* A NUL-terminated copy of (s, n) in the arena, or NULL. */
-static char *arena_strndup(spfkit_check *chk, const char *s, size_t n)
-{
-	char *p = n < SIZE_MAX ? arena_calloc(chk, n + 1) : NULL;
-	if (p && n)
-		memcpy(p, s, n);
-	return p;
-}
-
-static bool keep_record(spfkit_check *chk, spfkit__record *r)
-{
-	if (chk->nrecords == chk->cap_records) {
-		size_t cap = chk->cap_records ? chk->cap_records * 2 : 8;
-		spfkit__record **n =
-		    spfkit__realloc(chk->a, chk->records, cap * sizeof *n);
-		if (!n) {
-			spfkit__record_free(chk->a, r);
-			return false;
-		}
-		chk->records = n;
-		chk->cap_records = cap;
-	}
-	chk->records[chk->nrecords++] = r;
-	return true;
-}
 
 /* Replaces *slot with a copy of (s, n) in the arena (the check's strings
  * all live there, as long as the check). */
 static void set_text(spfkit_check *chk, char **slot, const char *s, size_t n)
 {
-	char *p = arena_strndup(chk, s, n);
+	char *p = spfkit__arena_strndup(chk, s, n);
 	if (!p) {
 		chk->oom = true;
 		return;
@@ -349,64 +123,16 @@ static const char *const mech_names[] = {[SPFKIT__ALL] = "all",
 					 [SPFKIT__EXP] = "exp",
 					 [SPFKIT__UNKNOWN_MOD] = "modifier"};
 
-/* An event of kind k with every other field zero. */
-static spfkit_event event_of(spfkit_event_kind k)
-{
-	spfkit_event ev;
-	memset(&ev, 0, sizeof ev);
-	ev.kind = k;
-	return ev;
-}
-
-/* Hands ev to the caller's callback, with the current frame and the
- * running totals filled in. */
-static void emit(spfkit_check *chk, spfkit_event *ev)
-{
-	if (!chk->ev_cb)
-		return;
-	ev->via = "top";
-	ev->domain = chk->domain ? chk->domain : "";
-	if (chk->nframes) {
-		const frame *f = &chk->frames[chk->nframes - 1];
-		ev->depth = (unsigned)(chk->nframes - 1);
-		ev->via = f->kind == FK_INCLUDE    ? "include"
-			  : f->kind == FK_REDIRECT ? "redirect"
-						   : "top";
-		ev->domain = f->domain;
-	}
-	ev->lookups = chk->lookups;
-	ev->void_lookups = chk->voids;
-	chk->ev_cb(chk, ev, chk->ev_ud);
-}
-
-/* A LOOKUP event: the current step uses q's answer (once per step). */
-static void emit_lookup(spfkit_check *chk, query *q)
-{
-	if (!chk->ev_cb || q->reported == chk->serial)
-		return;
-	q->reported = chk->serial;
-	spfkit_event ev = event_of(SPFKIT_EVENT_LOOKUP);
-	ev.query_id = q->id;
-	ev.name = q->name;
-	ev.type = q->type;
-	ev.status = q->status;
-	ev.items = q->items;
-	ev.nitems = q->nitems;
-	ev.ttl = q->ttl;
-	ev.dnssec = q->dnssec;
-	emit(chk, &ev);
-}
-
 /* A PROBLEM event with the problem text. */
 static void emit_problem(spfkit_check *chk, spfkit_result r, spfkit_reason why,
 			 const char *text)
 {
-	spfkit_event ev = event_of(SPFKIT_EVENT_PROBLEM);
+	spfkit_event ev = spfkit__event_of(SPFKIT_EVENT_PROBLEM);
 	ev.result = r;
 	ev.reason = why;
 	ev.text = text;
 	ev.text_len = strlen(text);
-	emit(chk, &ev);
+	spfkit__emit(chk, &ev);
 }
 
 /* The problem text: what, then visible ASCII of a hostile detail. */
@@ -492,102 +218,10 @@ static step fail(spfkit_check *chk, fail_scope scope, spfkit_result r,
 	return S_NOMATCH;
 }
 
-/* Ranks DNSSEC statuses from weakest to strongest. */
-static int dnssec_rank(spfkit_dnssec s)
-{
-	switch (s) {
-	case SPFKIT_DNSSEC_BOGUS: return 0;
-	case SPFKIT_DNSSEC_INSECURE: return 2;
-	case SPFKIT_DNSSEC_SECURE: return 3;
-	default: return 1;
-	}
-}
-
-/* An answer was used: the check is as secure as its weakest answer. */
-static void note_dnssec(spfkit_check *chk, spfkit_dnssec s)
-{
-	int r = dnssec_rank(s);
-	if (chk->dnssec_rank < 0 || r < chk->dnssec_rank)
-		chk->dnssec_rank = r;
-}
-
-/* The query for (name, type): answered, or asked now (*need set). */
-static query *ask(spfkit_check *chk, const char *name, size_t n, uint16_t type,
-		  bool *need, bool report)
-{
-	if (n && name[n - 1] == '.')
-		n--;
-	uint32_t h = spfkit__name_hash(name, n);
-	for (size_t i = 0; i < chk->nqueries; i++) {
-		query *q = chk->queries[i];
-		if (q->type == type && q->hash == h &&
-		    spfkit__ieq(q->name, q->name_len, name, n)) {
-			if (!q->answered) {
-				*need = true;
-				return NULL;
-			}
-			note_dnssec(chk, q->dnssec);
-			if (report)
-				emit_lookup(chk, q);
-			return q;
-		}
-	}
-	if (chk->no_dns)
-		return NULL; /* *need stays false: the caller goes without */
-	if (chk->nqueries == chk->cap_queries) {
-		size_t cap = chk->cap_queries ? chk->cap_queries * 2 : 8;
-		query **nq =
-		    spfkit__realloc(chk->a, chk->queries, cap * sizeof *nq);
-		if (!nq) {
-			chk->oom = true;
-			return NULL;
-		}
-		chk->queries = nq;
-		chk->cap_queries = cap;
-	}
-	query *q = n < SIZE_MAX - sizeof *q - 1
-		       ? arena_calloc(chk, sizeof *q + n + 1)
-		       : NULL;
-	if (!q) {
-		chk->oom = true;
-		return NULL;
-	}
-	memcpy(q->name, name, n);
-	q->name[n] = '\0';
-	q->name_len = n;
-	q->hash = h;
-	q->type = type;
-	q->id = ++chk->next_id;
-	chk->queries[chk->nqueries++] = q;
-	if (chk->ev_cb) {
-		spfkit_event ev = event_of(SPFKIT_EVENT_QUERY);
-		ev.query_id = q->id;
-		ev.name = q->name;
-		ev.type = type;
-		emit(chk, &ev);
-	}
-	if (chk->answerer &&
-	    chk->answerer(chk->answerer_ud, chk, q->id, q->name, n, h, type) &&
-	    q->answered) {
-		/* Answered from the driver's memory, here and now. */
-		note_dnssec(chk, q->dnssec);
-		if (report)
-			emit_lookup(chk, q);
-		return q;
-	}
-	*need = true;
-	return NULL;
-}
-
 static bool is_void(const query *q)
 {
 	return q->status == SPFKIT_DNS_NXDOMAIN ||
 	       (q->status == SPFKIT_DNS_NOERROR && q->nitems == 0);
-}
-
-static uint16_t addr_type(const spfkit_check *chk)
-{
-	return chk->ip.family == 4 ? SPFKIT_TYPE_A : SPFKIT_TYPE_AAAA;
 }
 
 /* Does an A/AAAA answer item hold an address within the prefix? */
@@ -639,7 +273,7 @@ static step validated_names(spfkit_check *chk, const char *filter,
 		return end_oom(chk);
 	}
 	const query *q =
-	    ask(chk, rn.data, rn.len, SPFKIT_TYPE_PTR, &need, true);
+	    spfkit__ask(chk, rn.data, rn.len, SPFKIT_TYPE_PTR, &need, true);
 	spfkit__buf_free(&rn);
 	if (chk->oom)
 		return end_oom(chk);
@@ -651,7 +285,7 @@ static step validated_names(spfkit_check *chk, const char *filter,
 		return S_NOMATCH;
 	size_t limit = chk->cfg->limits[SPFKIT_LIMIT_PTR_NAMES];
 	size_t names = q->nitems < limit ? q->nitems : limit;
-	const query *fwd[MAX_ITEMS];
+	const query *fwd[SPFKIT__MAX_ITEMS];
 	for (size_t i = 0; i < names; i++) {
 		const item *it = &q->items[i];
 		fwd[i] = NULL;
@@ -659,8 +293,8 @@ static step validated_names(spfkit_check *chk, const char *filter,
 			continue;
 		if (!spfkit__domain_ok(it->data, it->len))
 			continue;
-		fwd[i] =
-		    ask(chk, it->data, it->len, addr_type(chk), &need, true);
+		fwd[i] = spfkit__ask(chk, it->data, it->len,
+				     spfkit__addr_type(chk), &need, true);
 		if (chk->oom)
 			return end_oom(chk);
 	}
@@ -727,8 +361,9 @@ static void choose_p(const spfkit_check *chk, const char *d, size_t dn,
 
 /* Expands (s, n) for <domain> d into out; S_NEED while %{p} is unknown.
  * Returns S_MATCH on success, S_NOMATCH on a macro error. */
-static step expand(spfkit_check *chk, const char *d, size_t dn, const char *s,
-		   size_t n, spfkit__macro_ctx ctx, spfkit__buf *out)
+spfkit__step spfkit__expand(spfkit_check *chk, const char *d, size_t dn,
+			    const char *s, size_t n, spfkit__macro_ctx ctx,
+			    spfkit__buf *out)
 {
 	spfkit__macro_env env;
 	memset(&env, 0, sizeof env);
@@ -775,9 +410,9 @@ static step term_target(spfkit_check *chk, const frame *f,
 					t->target_len);
 		return out->err ? end_oom(chk) : S_MATCH;
 	}
-	step s =
-	    expand(chk, f->domain, f->domain_len, f->rec->text + t->spec_pos,
-		   t->spec_len, SPFKIT__MACRO_DOMAIN, out);
+	step s = spfkit__expand(chk, f->domain, f->domain_len,
+				f->rec->text + t->spec_pos, t->spec_len,
+				SPFKIT__MACRO_DOMAIN, out);
 	if (s != S_MATCH && s != S_NOMATCH)
 		return s;
 	if (s == S_NOMATCH || !spfkit__domain_ok(out->data, out->len))
@@ -821,12 +456,12 @@ static step add_void(spfkit_check *chk, const query *q)
 {
 	chk->voids++;
 	if (chk->ev_cb) {
-		spfkit_event ev = event_of(SPFKIT_EVENT_VOID);
+		spfkit_event ev = spfkit__event_of(SPFKIT_EVENT_VOID);
 		ev.query_id = q->id;
 		ev.name = q->name;
 		ev.type = q->type;
 		ev.status = q->status;
-		emit(chk, &ev);
+		spfkit__emit(chk, &ev);
 	}
 	if (chk->voids > chk->cfg->limits[SPFKIT_LIMIT_VOID_LOOKUPS])
 		return fail(chk, FAIL_LIMIT, SPFKIT_RESULT_PERMERROR,
@@ -851,7 +486,8 @@ static step eval_a(spfkit_check *chk, frame *f, const spfkit__term *t,
 		   const char *target, size_t tn)
 {
 	bool need = false;
-	const query *q = ask(chk, target, tn, addr_type(chk), &need, true);
+	const query *q =
+	    spfkit__ask(chk, target, tn, spfkit__addr_type(chk), &need, true);
 	if (chk->oom)
 		return end_oom(chk);
 	if (!q)
@@ -870,7 +506,8 @@ static step eval_mx(spfkit_check *chk, frame *f, const spfkit__term *t,
 		    const char *target, size_t tn)
 {
 	bool need = false;
-	const query *q = ask(chk, target, tn, SPFKIT_TYPE_MX, &need, true);
+	const query *q =
+	    spfkit__ask(chk, target, tn, SPFKIT_TYPE_MX, &need, true);
 	if (chk->oom)
 		return end_oom(chk);
 	if (!q)
@@ -886,14 +523,14 @@ static step eval_mx(spfkit_check *chk, frame *f, const spfkit__term *t,
 			    "more than 10 MX names (RFC 7208 4.6.4) for ",
 			    q->name, q->name_len);
 	/* Ask for every exchange's addresses at once; judge them in order. */
-	const query *fwd[MAX_ITEMS];
+	const query *fwd[SPFKIT__MAX_ITEMS];
 	for (size_t i = 0; i < q->nitems; i++) {
 		const item *it = &q->items[i];
 		fwd[i] = NULL;
 		if (it->len == 0 || !spfkit__domain_ok(it->data, it->len))
 			continue; /* a null MX (RFC 7505) names no host */
-		fwd[i] =
-		    ask(chk, it->data, it->len, addr_type(chk), &need, true);
+		fwd[i] = spfkit__ask(chk, it->data, it->len,
+				     spfkit__addr_type(chk), &need, true);
 		if (chk->oom)
 			return end_oom(chk);
 	}
@@ -937,7 +574,8 @@ static step eval_exists(spfkit_check *chk, frame *f, const char *target,
 {
 	bool need = false;
 	/* RFC 7208 §5.7: always an A query, whatever the client's family. */
-	const query *q = ask(chk, target, tn, SPFKIT_TYPE_A, &need, true);
+	const query *q =
+	    spfkit__ask(chk, target, tn, SPFKIT_TYPE_A, &need, true);
 	if (chk->oom)
 		return end_oom(chk);
 	if (!q)
@@ -962,7 +600,7 @@ static step push_frame(spfkit_check *chk, frame_kind kind, const char *d,
 		chk->frames = nf;
 		chk->cap_frames = cap;
 	}
-	char *copy = arena_strndup(chk, d, dn);
+	char *copy = spfkit__arena_strndup(chk, d, dn);
 	if (!copy)
 		return end_oom(chk);
 	frame *f = &chk->frames[chk->nframes++];
@@ -974,8 +612,8 @@ static step push_frame(spfkit_check *chk, frame_kind kind, const char *d,
 	f->domain_len = dn;
 	chk->serial++;
 	if (chk->ev_cb) {
-		spfkit_event ev = event_of(SPFKIT_EVENT_FRAME);
-		emit(chk, &ev);
+		spfkit_event ev = spfkit__event_of(SPFKIT_EVENT_FRAME);
+		spfkit__emit(chk, &ev);
 	}
 	return S_PUSHED;
 }
@@ -1023,7 +661,7 @@ static step reach_term(spfkit_check *chk, frame *f, const spfkit__term *t)
 		chk->lookups++;
 	}
 	if (chk->ev_cb) {
-		spfkit_event ev = event_of(SPFKIT_EVENT_TERM);
+		spfkit_event ev = spfkit__event_of(SPFKIT_EVENT_TERM);
 		ev.text = f->rec->text + t->pos;
 		ev.text_len = t->len;
 		ev.mechanism = mech_names[t->mech];
@@ -1038,7 +676,7 @@ static step reach_term(spfkit_check *chk, frame *f, const spfkit__term *t)
 			ev.cidr = v4 ? (t->cidr4 < 0 ? 32 : t->cidr4)
 				     : (t->cidr6 < 0 ? 128 : t->cidr6);
 		}
-		emit(chk, &ev);
+		spfkit__emit(chk, &ev);
 	}
 	if (dns && chk->lookups > chk->cfg->limits[SPFKIT_LIMIT_DNS_TERMS])
 		return fail(chk, FAIL_LIMIT, SPFKIT_RESULT_PERMERROR,
@@ -1049,19 +687,6 @@ static step reach_term(spfkit_check *chk, frame *f, const spfkit__term *t)
 	return S_NOMATCH;
 }
 
-/* Does an ip4 or ip6 term hold the client (§5.6)? Needs no DNS. */
-static bool ip_term_matches(const spfkit_check *chk, const spfkit__term *t)
-{
-	if (t->mech == SPFKIT__IP4)
-		return chk->ip.family == 4 &&
-		       spfkit__prefix_match(chk->ip.a, t->addr, 4,
-					    t->cidr4 < 0 ? 32u
-							 : (unsigned)t->cidr4);
-	return t->mech == SPFKIT__IP6 && chk->ip.family == 6 &&
-	       spfkit__prefix_match(chk->ip.a, t->addr, 16,
-				    t->cidr6 < 0 ? 128u : (unsigned)t->cidr6);
-}
-
 /* Evaluates the mechanism t of frame f (§5). */
 static step eval_mech(spfkit_check *chk, frame *f, const spfkit__term *t)
 {
@@ -1069,8 +694,9 @@ static step eval_mech(spfkit_check *chk, frame *f, const spfkit__term *t)
 	case SPFKIT__ALL: return S_MATCH;
 	case SPFKIT__IP4:
 	case SPFKIT__IP6:
-		return !chk->walk && ip_term_matches(chk, t) ? S_MATCH
-							     : S_NOMATCH;
+		return !chk->walk && spfkit__ip_term_matches(chk, t)
+			   ? S_MATCH
+			   : S_NOMATCH;
 	default: break;
 	}
 	if (f->child_done) {
@@ -1123,10 +749,10 @@ static spfkit_result qualifier_result(char q)
 static void finish_frame(spfkit_check *chk, spfkit_result r, spfkit_reason why)
 {
 	if (chk->ev_cb) {
-		spfkit_event ev = event_of(SPFKIT_EVENT_FRAME_END);
+		spfkit_event ev = spfkit__event_of(SPFKIT_EVENT_FRAME_END);
 		ev.result = r;
 		ev.reason = why;
-		emit(chk, &ev);
+		spfkit__emit(chk, &ev);
 	}
 	chk->nframes--;
 	if (chk->nframes == 0) {
@@ -1159,201 +785,6 @@ static void note_match(spfkit_check *chk, size_t k, const spfkit__term *t,
 	chk->decider_domain_len = f->domain_len;
 }
 
-/* ask() for prefetch: a record asked for an include or redirect is
- * marked, so its own targets can be asked ahead once it arrives. */
-/* Nothing after an ip4/ip6 term that holds the client is reached, so
- * prefetch asks nothing past one. Whether one does is found out only when
- * prefetch is about to ask: with every target at hand (a warm cache) the
- * address terms are not looked at twice. */
-typedef struct pf_gate {
-	const frame *f;
-	size_t ip_next; /* address terms before it hold no match */
-	size_t upto;    /* the term about to be asked for */
-	bool closed;    /* one held the client: ask nothing more */
-} pf_gate;
-
-static bool gate_open(spfkit_check *chk, pf_gate *g)
-{
-	if (g->closed)
-		return false;
-	for (size_t k = g->ip_next; k < g->upto && !chk->walk; k++) {
-		const spfkit__term *t = &g->f->rec->terms[k];
-		if ((t->mech == SPFKIT__IP4 || t->mech == SPFKIT__IP6) &&
-		    ip_term_matches(chk, t)) {
-			g->closed = true;
-			return false;
-		}
-	}
-	if (g->upto > g->ip_next)
-		g->ip_next = g->upto;
-	return true;
-}
-
-static void prefetch_ask(spfkit_check *chk, const char *name, size_t n,
-			 uint16_t type, bool record, pf_gate *g)
-{
-	/* What the driver holds is answered at once when it is reached:
-	 * asking it ahead would only do that work for terms never reached. */
-	if (chk->answerer && n && name[n - 1] != '.' &&
-	    chk->answerer(chk->answerer_ud, chk, 0, name, n,
-			  spfkit__name_hash(name, n), type))
-		return;
-	if (!gate_open(chk, g))
-		return;
-	bool need = false;
-	size_t before = chk->nqueries;
-	ask(chk, name, n, type, &need, false);
-	if (record && chk->nqueries > before)
-		chk->queries[chk->nqueries - 1]->ahead = true;
-}
-
-/* Asks for the target of term t, when it can be known without DNS. */
-static void prefetch_target(spfkit_check *chk, const frame *f,
-			    const spfkit__term *t, uint16_t type, pf_gate *g)
-{
-	const char *spec = f->rec->text + t->spec_pos;
-	bool record = t->mech == SPFKIT__INCLUDE || t->mech == SPFKIT__REDIRECT;
-	if (t->literal_ok) {
-		prefetch_ask(chk, spec, t->target_len, type, record, g);
-		return;
-	}
-	if (t->spec_len && spfkit__macro_uses_p(spec, t->spec_len))
-		return;
-	spfkit__buf target;
-	char target_local[256];
-	spfkit__buf_init_local(&target, chk->a, 1024, target_local,
-			       sizeof target_local);
-	if (t->spec_len == 0)
-		spfkit__buf_add(&target, f->domain, f->domain_len);
-	else if (expand(chk, f->domain, f->domain_len, spec, t->spec_len,
-			SPFKIT__MACRO_DOMAIN, &target) != S_MATCH)
-		target.err = SPFKIT_EINVAL;
-	if (target.err == SPFKIT_ENOMEM)
-		chk->oom = true;
-	else if (!target.err && spfkit__domain_ok(target.data, target.len))
-		prefetch_ask(chk, target.data, target.len, type, record, g);
-	spfkit__buf_free(&target);
-}
-
-/* RFC 7208 §6.1: a record with 'all' never uses its redirect. */
-static bool has_all(const spfkit__record *rec)
-{
-	for (size_t i = 0; i < rec->nterms; i++)
-		if (rec->terms[i].mech == SPFKIT__ALL)
-			return true;
-	return false;
-}
-
-/* Asks at once for what the terms of f's record will need first (§4.6.4
- * budget permitting): the records of includes and the redirect, and the
- * targets of a, mx and exists. Evaluation still consumes the answers in
- * order and counts as it goes, so results do not change; only the round
- * trips do. Targets that need %{p} wait for their turn. */
-static void prefetch(spfkit_check *chk, const frame *f, size_t max_queries)
-{
-	uint32_t limit = chk->cfg->limits[SPFKIT_LIMIT_DNS_TERMS];
-	uint32_t budget = chk->lookups < limit ? limit - chk->lookups : 0;
-	/* Nothing after a term that is sure to match is ever reached: 'all',
-	 * or an ip4/ip6 that holds the client (the gate). The redirect
-	 * neither. */
-	bool decided = false;
-	pf_gate g = {.f = f};
-	for (size_t i = 0; i < f->rec->nterms && budget && !decided &&
-			   !g.closed && chk->nqueries < max_queries;
-	     i++) {
-		const spfkit__term *t = &f->rec->terms[i];
-		uint16_t type;
-		switch (t->mech) {
-		case SPFKIT__ALL: decided = true; continue;
-		case SPFKIT__IP4:
-		case SPFKIT__IP6: continue; /* looked at by the gate */
-		case SPFKIT__INCLUDE: type = SPFKIT_TYPE_TXT; break;
-		case SPFKIT__A: type = addr_type(chk); break;
-		case SPFKIT__MX: type = SPFKIT_TYPE_MX; break;
-		case SPFKIT__EXISTS: type = SPFKIT_TYPE_A; break;
-		case SPFKIT__PTR: budget--; continue;
-		default: continue;
-		}
-		budget--;
-		g.upto = i;
-		prefetch_target(chk, f, t, type, &g);
-	}
-	if (budget && !decided && !g.closed && chk->nqueries < max_queries &&
-	    f->rec->redirect >= 0 && !has_all(f->rec)) {
-		g.upto = f->rec->nterms;
-		prefetch_target(chk, f, &f->rec->terms[f->rec->redirect],
-				SPFKIT_TYPE_TXT, &g);
-	}
-}
-
-/* The single v=spf1 record of a TXT answer, or NULL (none, or several). */
-static const item *spf_item(const query *q)
-{
-	const item *rec = NULL;
-	for (size_t i = 0; i < q->nitems; i++)
-		if (spfkit__is_spf_record(q->items[i].data, q->items[i].len)) {
-			if (rec)
-				return NULL;
-			rec = &q->items[i];
-		}
-	return rec;
-}
-
-/* The parsed record for (text, len): from the cache, or parsed (and put
- * in the cache). NULL for a syntax error; *rc is SPFKIT_ENOMEM when out
- * of memory. */
-static spfkit__record *parse_record(spfkit_check *chk, const char *text,
-				    size_t len, spfkit__parse_error *perr,
-				    int *rc)
-{
-	spfkit__record *rec =
-	    chk->cache ? spfkit__cache_get(chk->cache, text, len) : NULL;
-	*rc = SPFKIT_OK;
-	if (!rec) {
-		*rc = spfkit__record_parse(chk->a, text, len, &rec, perr);
-		if (*rc == SPFKIT_OK && chk->cache)
-			spfkit__cache_put(chk->cache, rec);
-	}
-	return *rc == SPFKIT_OK ? rec : NULL;
-}
-
-/* Prefetch past the frame being evaluated: a record fetched ahead for an
- * include or redirect not reached yet has its own targets asked as soon
- * as it arrives, so a tree costs about a round trip per level instead of
- * one per include chain in turn. Past 1 + the DNS-term limit queries (the
- * record and ten terms: what a sequential evaluation may ask for them)
- * nothing more is asked ahead. The evaluation itself is untouched. */
-static void prefetch_ahead(spfkit_check *chk)
-{
-	size_t max = 1u + chk->cfg->limits[SPFKIT_LIMIT_DNS_TERMS];
-	for (size_t i = 0; i < chk->nqueries && chk->nqueries < max; i++) {
-		query *q = chk->queries[i];
-		if (!q->ahead || !q->answered)
-			continue;
-		q->ahead = false;
-		const item *it =
-		    q->status == SPFKIT_DNS_NOERROR ? spf_item(q) : NULL;
-		if (!it)
-			continue;
-		spfkit__parse_error perr;
-		int rc;
-		spfkit__record *rec =
-		    parse_record(chk, it->data, it->len, &perr, &rc);
-		if (rc == SPFKIT_ENOMEM || (rec && !keep_record(chk, rec))) {
-			chk->oom = true;
-			return;
-		}
-		if (!rec)
-			continue;
-		frame f;
-		memset(&f, 0, sizeof f);
-		f.domain = q->name;
-		f.domain_len = q->name_len;
-		f.rec = rec;
-		prefetch(chk, &f, max);
-	}
-}
-
 /* Fetches and parses the record of frame f (§4.4, §4.5). */
 static step fetch_record(spfkit_check *chk, frame *f)
 {
@@ -1365,8 +796,8 @@ static step fetch_record(spfkit_check *chk, frame *f)
 		text_len = chk->override_len;
 	} else {
 		bool need = false;
-		query *q = ask(chk, f->domain, f->domain_len, SPFKIT_TYPE_TXT,
-			       &need, true);
+		query *q = spfkit__ask(chk, f->domain, f->domain_len,
+				       SPFKIT_TYPE_TXT, &need, true);
 		if (chk->oom)
 			return end_oom(chk);
 		if (!q)
@@ -1412,15 +843,16 @@ static step fetch_record(spfkit_check *chk, frame *f)
 		}
 	}
 	if (chk->ev_cb) {
-		spfkit_event ev = event_of(SPFKIT_EVENT_RECORD);
+		spfkit_event ev = spfkit__event_of(SPFKIT_EVENT_RECORD);
 		ev.text = text;
 		ev.text_len = text_len;
 		ev.ttl = ttl;
-		emit(chk, &ev);
+		spfkit__emit(chk, &ev);
 	}
 	spfkit__parse_error perr;
 	int rc;
-	spfkit__record *rec = parse_record(chk, text, text_len, &perr, &rc);
+	spfkit__record *rec =
+	    spfkit__check_parse_record(chk, text, text_len, &perr, &rc);
 	if (rc == SPFKIT_ENOMEM)
 		return end_oom(chk);
 	if (rc) {
@@ -1439,13 +871,13 @@ static step fetch_record(spfkit_check *chk, frame *f)
 		spfkit__buf_free(&b);
 		return s;
 	}
-	if (!keep_record(chk, rec))
+	if (!spfkit__check_keep_record(chk, rec))
 		return end_oom(chk);
 	f->rec = rec;
 	f->state = FS_TERMS;
 	f->ti = 0;
 	if (chk->cfg->prefetch)
-		prefetch(chk, f, SIZE_MAX);
+		spfkit__prefetch(chk, f, SIZE_MAX);
 	return chk->oom ? end_oom(chk) : S_NOMATCH;
 }
 
@@ -1468,11 +900,11 @@ static step step_frame(spfkit_check *chk)
 				s = eval_mech(chk, f, t);
 			if ((s == S_MATCH || s == S_NOMATCH) && chk->ev_cb) {
 				spfkit_event ev =
-				    event_of(SPFKIT_EVENT_TERM_END);
+				    spfkit__event_of(SPFKIT_EVENT_TERM_END);
 				ev.text = f->rec->text + t->pos;
 				ev.text_len = t->len;
 				ev.matched = s == S_MATCH;
-				emit(chk, &ev);
+				spfkit__emit(chk, &ev);
 			}
 			if (s == S_MATCH) {
 				note_match(chk, k, t,
@@ -1534,7 +966,7 @@ static step step_frame(spfkit_check *chk)
  * replies and header fields). */
 static void set_explanation(spfkit_check *chk, const char *s, size_t n)
 {
-	char *p = arena_strndup(chk, s, n);
+	char *p = spfkit__arena_strndup(chk, s, n);
 	if (!p) {
 		chk->oom = true;
 		return;
@@ -1558,14 +990,15 @@ static step explain(spfkit_check *chk)
 		const spfkit__term *t = &rec->terms[rec->exp];
 		spfkit__buf name;
 		spfkit__buf_init(&name, chk->a, 1024);
-		step s = expand(chk, d, dn, rec->text + t->spec_pos,
-				t->spec_len, SPFKIT__MACRO_DOMAIN, &name);
+		step s =
+		    spfkit__expand(chk, d, dn, rec->text + t->spec_pos,
+				   t->spec_len, SPFKIT__MACRO_DOMAIN, &name);
 		const query *q = NULL;
 		if (s == S_MATCH && !chk->no_dns &&
 		    spfkit__domain_ok(name.data, name.len)) {
 			bool need = false;
-			q = ask(chk, name.data, name.len, SPFKIT_TYPE_TXT,
-				&need, true);
+			q = spfkit__ask(chk, name.data, name.len,
+					SPFKIT_TYPE_TXT, &need, true);
 			if (chk->oom)
 				s = end_oom(chk);
 			else if (!q)
@@ -1584,9 +1017,10 @@ static step explain(spfkit_check *chk)
 					ascii = false;
 			spfkit__buf out;
 			spfkit__buf_init(&out, chk->a, SPFKIT__EXPLAIN_MAX);
-			s = ascii ? expand(chk, d, dn, it->data, it->len,
-					   SPFKIT__MACRO_EXPLAIN, &out)
-				  : S_NOMATCH;
+			s = ascii
+				? spfkit__expand(chk, d, dn, it->data, it->len,
+						 SPFKIT__MACRO_EXPLAIN, &out)
+				: S_NOMATCH;
 			if (s == S_MATCH && out.len)
 				set_explanation(chk, out.data, out.len);
 			spfkit__buf_free(&out);
@@ -1599,8 +1033,8 @@ static step explain(spfkit_check *chk)
 	const char *def = chk->cfg->default_exp;
 	spfkit__buf out;
 	spfkit__buf_init(&out, chk->a, SPFKIT__EXPLAIN_MAX);
-	step s =
-	    expand(chk, d, dn, def, strlen(def), SPFKIT__MACRO_EXPLAIN, &out);
+	step s = spfkit__expand(chk, d, dn, def, strlen(def),
+				SPFKIT__MACRO_EXPLAIN, &out);
 	if (s == S_MATCH)
 		set_explanation(chk, out.data ? out.data : "", out.len);
 	else if (s == S_NOMATCH)
@@ -1684,7 +1118,7 @@ static step start(spfkit_check *chk)
 		}
 	}
 	spfkit__buf b;
-	spfkit__buf_init(&b, chk->a, 2 * MAX_INPUT + 16);
+	spfkit__buf_init(&b, chk->a, 2 * SPFKIT__MAX_INPUT + 16);
 	spfkit__buf_add(&b, local, local_len);
 	spfkit__buf_addc(&b, '@');
 	spfkit__buf_add(&b, domain, domain_len);
@@ -1716,477 +1150,6 @@ static step start(spfkit_check *chk)
 }
 
 /* ---------------------------------------------------------------- API */
-
-int spfkit_check_new(spfkit_check **out, const spfkit_config *cfg)
-{
-	if (!out || !cfg)
-		return SPFKIT_EINVAL;
-	*out = NULL;
-	const spfkit__alloc *a = spfkit__config_alloc(cfg);
-	spfkit_check *chk = spfkit__calloc(a, 1, sizeof *chk);
-	if (!chk)
-		return SPFKIT_ENOMEM;
-	chk->cfg = cfg;
-	chk->a = a;
-	chk->dnssec_rank = -1;
-	*out = chk;
-	return SPFKIT_OK;
-}
-
-/* Lets go of the records the check holds (its strings are all in the
- * arena). */
-static void release_owned(spfkit_check *chk)
-{
-	for (size_t i = 0; i < chk->nrecords; i++)
-		spfkit__record_free(chk->a, chk->records[i]);
-}
-
-int spfkit_check_reset(spfkit_check *chk)
-{
-	if (!chk)
-		return SPFKIT_EINVAL;
-	release_owned(chk);
-	/* The newest chunk is the biggest: it stays, emptied (under ASan
-	 * every allocation keeps a chunk of its own, so none is kept). */
-	chunk *keep = ARENA_EXACT ? NULL : chk->arena;
-	for (chunk *c = chk->arena, *next; c; c = next) {
-		next = c->next;
-		if (c != keep)
-			spfkit__free(chk->a, c);
-	}
-	if (keep) {
-		keep->next = NULL;
-		keep->used = 0;
-	}
-	spfkit_check old = *chk;
-	memset(chk, 0, sizeof *chk);
-	chk->cfg = old.cfg;
-	chk->a = old.a;
-	chk->dnssec_rank = -1;
-	chk->arena = keep;
-	chk->queries = old.queries;
-	chk->cap_queries = old.cap_queries;
-	chk->frames = old.frames;
-	chk->cap_frames = old.cap_frames;
-	chk->records = old.records;
-	chk->cap_records = old.cap_records;
-	chk->route = old.route;
-	chk->route_cap = old.route_cap;
-	return SPFKIT_OK;
-}
-
-void spfkit_check_free(spfkit_check *chk)
-{
-	if (!chk)
-		return;
-	const spfkit__alloc *a = chk->a;
-	for (chunk *c = chk->arena, *next; c; c = next) {
-		next = c->next;
-		spfkit__free(a, c);
-	}
-	release_owned(chk);
-	spfkit__free(a, chk->queries);
-	spfkit__free(a, chk->records);
-	spfkit__free(a, chk->frames);
-	spfkit__free(a, chk->route);
-	spfkit__free(a, chk);
-}
-
-int spfkit_check_set_ip(spfkit_check *chk, const char *ip)
-{
-	if (!chk || !ip)
-		return SPFKIT_EINVAL;
-	if (chk->started)
-		return SPFKIT_ESTATE;
-	spfkit__ip parsed;
-	if (!spfkit__ip_parse(ip, strlen(ip), &parsed))
-		return SPFKIT_EINVAL;
-	chk->ip = parsed;
-	chk->ip_set = true;
-	return SPFKIT_OK;
-}
-
-/* Replaces an input copy; the old one is kept when the copy fails. */
-static int set_input(spfkit_check *chk, char **slot, size_t *slot_len,
-		     const char *s, size_t n)
-{
-	if (!chk || (!s && n))
-		return SPFKIT_EINVAL;
-	if (chk->started)
-		return SPFKIT_ESTATE;
-	if (n > MAX_INPUT)
-		return SPFKIT_ETOOBIG;
-	/* In the arena: setting an input again before the run leaves the
-	 * old copy there until the check is freed or reset. */
-	char *p = arena_strndup(chk, s ? s : "", n);
-	if (!p)
-		return SPFKIT_ENOMEM;
-	*slot = p;
-	*slot_len = n;
-	return SPFKIT_OK;
-}
-
-int spfkit_check_set_sender(spfkit_check *chk, const char *sender, size_t len)
-{
-	return chk ? set_input(chk, &chk->sender_in, &chk->sender_in_len,
-			       sender, len)
-		   : SPFKIT_EINVAL;
-}
-
-int spfkit_check_set_helo(spfkit_check *chk, const char *helo, size_t len)
-{
-	return chk ? set_input(chk, &chk->helo, &chk->helo_len, helo, len)
-		   : SPFKIT_EINVAL;
-}
-
-int spfkit_check_set_record(spfkit_check *chk, const char *record, size_t len)
-{
-	if (!chk)
-		return SPFKIT_EINVAL;
-	int rc =
-	    set_input(chk, &chk->override, &chk->override_len, record, len);
-	if (rc == SPFKIT_OK)
-		chk->has_override = true;
-	return rc;
-}
-
-int spfkit_check_set_events(spfkit_check *chk, spfkit_event_cb cb, void *ud)
-{
-	if (!chk)
-		return SPFKIT_EINVAL;
-	if (chk->started)
-		return SPFKIT_ESTATE;
-	chk->ev_cb = cb;
-	chk->ev_ud = cb ? ud : NULL;
-	return SPFKIT_OK;
-}
-
-int spfkit_check_set_cache(spfkit_check *chk, spfkit_cache *cache)
-{
-	if (!chk || (cache && spfkit__cache_config(cache) != chk->cfg))
-		return SPFKIT_EINVAL;
-	if (chk->started)
-		return SPFKIT_ESTATE;
-	chk->cache = cache;
-	return SPFKIT_OK;
-}
-
-int spfkit_check_set_walk(spfkit_check *chk, int on)
-{
-	if (!chk)
-		return SPFKIT_EINVAL;
-	if (chk->started)
-		return SPFKIT_ESTATE;
-	chk->walk = on != 0;
-	return SPFKIT_OK;
-}
-
-int spfkit_check_set_userdata(spfkit_check *chk, void *ud)
-{
-	if (!chk)
-		return SPFKIT_EINVAL;
-	chk->userdata = ud;
-	return SPFKIT_OK;
-}
-
-void *spfkit_check_userdata(const spfkit_check *chk)
-{
-	return chk ? chk->userdata : NULL;
-}
-
-int spfkit_check_set_timestamp(spfkit_check *chk, uint64_t unix_seconds)
-{
-	if (!chk)
-		return SPFKIT_EINVAL;
-	chk->timestamp = unix_seconds;
-	return SPFKIT_OK;
-}
-
-int spfkit_check_set_scope(spfkit_check *chk, spfkit_scope scope)
-{
-	if (!chk ||
-	    (scope != SPFKIT_SCOPE_MAILFROM && scope != SPFKIT_SCOPE_HELO))
-		return SPFKIT_EINVAL;
-	if (chk->started)
-		return SPFKIT_ESTATE;
-	chk->scope = scope;
-	return SPFKIT_OK;
-}
-
-size_t spfkit_check_pending(const spfkit_check *chk)
-{
-	size_t n = 0;
-	if (chk)
-		for (size_t i = 0; i < chk->nqueries; i++)
-			n += !chk->queries[i]->answered;
-	return n;
-}
-
-int spfkit_check_query(const spfkit_check *chk, size_t i, unsigned *id,
-		       const char **name, uint16_t *type)
-{
-	if (!chk)
-		return SPFKIT_EINVAL;
-	for (size_t k = 0; k < chk->nqueries; k++) {
-		const query *q = chk->queries[k];
-		if (q->answered)
-			continue;
-		if (i-- == 0) {
-			if (id)
-				*id = q->id;
-			if (name)
-				*name = q->name;
-			if (type)
-				*type = q->type;
-			return SPFKIT_OK;
-		}
-	}
-	return SPFKIT_ENOENT;
-}
-
-bool spfkit__check_unsent(const spfkit_check *chk, size_t *cursor, unsigned *id,
-			  const char **name, uint16_t *type)
-{
-	for (size_t k = *cursor; k < chk->nqueries; k++) {
-		const query *q = chk->queries[k];
-		if (q->answered || q->sent)
-			continue;
-		*cursor = k;
-		*id = q->id;
-		*name = q->name;
-		*type = q->type;
-		return true;
-	}
-	*cursor = chk->nqueries;
-	return false;
-}
-
-void spfkit__check_mark_sent(spfkit_check *chk, size_t cursor, bool sent)
-{
-	if (cursor < chk->nqueries)
-		chk->queries[cursor]->sent = sent;
-}
-
-void spfkit__check_set_answerer(spfkit_check *chk, spfkit__answer_fn fn,
-				void *ud)
-{
-	chk->answerer = fn;
-	chk->answerer_ud = fn ? ud : NULL;
-}
-
-void *spfkit__check_answerer(const spfkit_check *chk)
-{
-	return chk->answerer_ud;
-}
-
-void spfkit__check_unsend(spfkit_check *chk)
-{
-	for (size_t k = 0; k < chk->nqueries; k++)
-		chk->queries[k]->sent = false;
-}
-
-/* Does MX exchange a (preference pa) come before b (pb)? Preference
- * first (RFC 5321 §5.1), then the name, case aside. */
-static bool mx_before(uint16_t pa, const item *a, uint16_t pb, const item *b)
-{
-	if (pa != pb)
-		return pa < pb;
-	size_t n = a->len < b->len ? a->len : b->len;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char x = spfkit__lower((unsigned char)a->data[i]);
-		unsigned char y = spfkit__lower((unsigned char)b->data[i]);
-		if (x != y)
-			return x < y;
-	}
-	return a->len < b->len;
-}
-
-/* Puts an MX answer's exchanges in a fixed order, so which address lookup
- * is the void one over the limit (RFC 7208 §4.6.4), and so the result
- * text, never depends on the order a resolver happened to send. */
-static void sort_mx(item *items, uint16_t *prefs, size_t n)
-{
-	for (size_t i = 1; i < n; i++) {
-		item it = items[i];
-		uint16_t p = prefs[i];
-		size_t k = i;
-		while (k > 0 &&
-		       mx_before(p, &it, prefs[k - 1], &items[k - 1])) {
-			items[k] = items[k - 1];
-			prefs[k] = prefs[k - 1];
-			k--;
-		}
-		items[k] = it;
-		prefs[k] = p;
-	}
-}
-
-/* Decodes one record of the asked type into an item; false to skip it. */
-static bool decode_rr(const spfkit_check *chk, const query *q,
-		      const spfkit_rr *rr, spfkit__buf *b)
-{
-	if (rr->type != q->type || (!rr->rdata && rr->rdlen))
-		return false;
-	switch (q->type) {
-	case SPFKIT_TYPE_A:
-		return rr->rdlen == 4 && !spfkit__buf_add(b, rr->rdata, 4);
-	case SPFKIT_TYPE_AAAA:
-		return rr->rdlen == 16 && !spfkit__buf_add(b, rr->rdata, 16);
-	case SPFKIT_TYPE_MX: {
-		size_t used;
-		return rr->rdlen >= 3 &&
-		       spfkit__rdata_name(rr->rdata + 2, rr->rdlen - 2, &used,
-					  b) &&
-		       used == rr->rdlen - 2;
-	}
-	case SPFKIT_TYPE_PTR: {
-		size_t used;
-		return spfkit__rdata_name(rr->rdata, rr->rdlen, &used, b) &&
-		       used == rr->rdlen;
-	}
-	case SPFKIT_TYPE_TXT: return spfkit__rdata_txt(rr->rdata, rr->rdlen, b);
-	default: (void)chk; return false;
-	}
-}
-
-int spfkit_check_answer(spfkit_check *chk, unsigned id,
-			spfkit_dns_status status, const spfkit_rr *rrs,
-			size_t n)
-{
-	return spfkit_check_answer_dnssec(chk, id, status, rrs, n,
-					  SPFKIT_DNSSEC_UNKNOWN);
-}
-
-int spfkit_check_answer_dnssec(spfkit_check *chk, unsigned id,
-			       spfkit_dns_status status, const spfkit_rr *rrs,
-			       size_t n, spfkit_dnssec dnssec)
-{
-	if (!chk || (!rrs && n))
-		return SPFKIT_EINVAL;
-	if (status != SPFKIT_DNS_NOERROR && status != SPFKIT_DNS_NXDOMAIN &&
-	    status != SPFKIT_DNS_TEMPFAIL)
-		return SPFKIT_EINVAL;
-	query *q = NULL;
-	for (size_t i = 0; i < chk->nqueries; i++)
-		if (chk->queries[i]->id == id) {
-			/* ids are unique; the newest queries come last */
-			if (!chk->queries[i]->answered)
-				q = chk->queries[i];
-			break;
-		}
-	if (!q)
-		return SPFKIT_ENOENT;
-	size_t keep = n < MAX_ITEMS ? n : MAX_ITEMS;
-	item *items = NULL;
-	uint16_t *prefs = NULL; /* MX preferences of the kept items */
-	if (status == SPFKIT_DNS_NOERROR && keep) {
-		items = arena_calloc(chk, keep * sizeof *items);
-		if (q->type == SPFKIT_TYPE_MX && items)
-			prefs = arena_calloc(chk, keep * sizeof *prefs);
-		if (!items || (q->type == SPFKIT_TYPE_MX && !prefs))
-			return SPFKIT_ENOMEM;
-	}
-	/* The kept items' data go one after the other (each NUL terminated)
-	 * into one arena block: decoded data is never longer than its RDATA
-	 * (names lose a length octet, TXT strings theirs), so a block of the
-	 * RDATA's size holds them all and they are decoded in place. */
-	spfkit__buf all;
-	size_t bound = 1;
-	for (size_t i = 0; status == SPFKIT_DNS_NOERROR && keep && i < n; i++)
-		bound += rrs[i].rdlen + 1;
-	char *block = keep ? arena_alloc(chk, bound) : NULL;
-	if (keep && !block)
-		return SPFKIT_ENOMEM;
-	spfkit__buf_init_local(&all, chk->a, bound, block, block ? bound : 0);
-	/* Records past MAX_ITEMS are only counted (an MX set over the limit
-	 * must still be seen as over it): decoded here and dropped. */
-	spfkit__buf scratch;
-	char scratch_local[512];
-	spfkit__buf_init_local(&scratch, chk->a, MAX_TXT, scratch_local,
-			       sizeof scratch_local);
-	size_t nitems = 0, total = 0, octets = 0;
-	uint32_t ttl = 0;
-	for (size_t i = 0; status == SPFKIT_DNS_NOERROR && i < n; i++) {
-		size_t before = all.len;
-		bool ok;
-		if (nitems < keep) {
-			ok = decode_rr(chk, q, &rrs[i], &all) &&
-			     !spfkit__buf_addc(&all, '\0');
-		} else {
-			spfkit__buf_reset(&scratch);
-			ok = decode_rr(chk, q, &rrs[i], &scratch);
-			if (scratch.err == SPFKIT_ENOMEM)
-				all.err = SPFKIT_ENOMEM;
-			scratch.err = SPFKIT_OK;
-		}
-		if (all.err == SPFKIT_ENOMEM) {
-			spfkit__buf_free(&all);
-			spfkit__buf_free(&scratch);
-			return SPFKIT_ENOMEM; /* items stay in the arena */
-		}
-		if (!ok) {
-			all.err = SPFKIT_OK; /* a record over a cap: skipped */
-			all.len = before;
-			if (all.data)
-				all.data[before] = '\0';
-			continue;
-		}
-		if (total == 0 || rrs[i].ttl < ttl)
-			ttl = rrs[i].ttl;
-		octets += rrs[i].rdlen;
-		total++;
-		if (nitems < keep) {
-			items[nitems].len = all.len - before - 1;
-			/* an offset until the block is made */
-			items[nitems].data = (char *)(uintptr_t)before;
-			if (prefs)
-				prefs[nitems] =
-				    (uint16_t)(rrs[i].rdata[0] << 8 |
-					       rrs[i].rdata[1]);
-			nitems++;
-		}
-	}
-	if (nitems) {
-		/* In place unless the bound was wrong (then the buffer went to
-		 * the heap, and the data come back into the arena). */
-		char *data = all.data;
-		if (data != block) {
-			data = arena_alloc(chk, all.len);
-			if (!data) {
-				spfkit__buf_free(&all);
-				spfkit__buf_free(&scratch);
-				return SPFKIT_ENOMEM;
-			}
-			memcpy(data, all.data, all.len);
-		}
-		for (size_t k = 0; k < nitems; k++)
-			items[k].data = data + (uintptr_t)items[k].data;
-		if (prefs)
-			sort_mx(items, prefs, nitems);
-	}
-	spfkit__buf_free(&all);
-	spfkit__buf_free(&scratch);
-	q->answered = true;
-	q->status = status;
-	q->dnssec = dnssec;
-	q->items = items;
-	q->nitems = nitems;
-	q->total = total;
-	q->ttl = ttl;
-	if (chk->ev_cb) {
-		spfkit_event ev = event_of(SPFKIT_EVENT_ANSWER);
-		ev.query_id = q->id;
-		ev.name = q->name;
-		ev.type = q->type;
-		ev.status = status;
-		ev.nitems = total;
-		ev.ttl = ttl;
-		ev.rdata_octets = octets;
-		ev.dnssec = dnssec;
-		emit(chk, &ev);
-	}
-	return SPFKIT_OK;
-}
 
 int spfkit_check_run(spfkit_check *chk, uint64_t now_ms)
 {
@@ -2220,7 +1183,7 @@ int spfkit_check_run(spfkit_check *chk, uint64_t now_ms)
 		step s = step_frame(chk);
 		if (s == S_NEED) {
 			if (chk->cfg->prefetch)
-				prefetch_ahead(chk);
+				spfkit__prefetch_ahead(chk);
 			if (chk->oom) {
 				end_oom(chk);
 				break;
@@ -2251,127 +1214,13 @@ int spfkit_check_run(spfkit_check *chk, uint64_t now_ms)
 	finish_where(chk);
 	chk->done = true;
 	if (chk->ev_cb) {
-		spfkit_event ev = event_of(SPFKIT_EVENT_RESULT);
+		spfkit_event ev = spfkit__event_of(SPFKIT_EVENT_RESULT);
 		ev.result = chk->result;
 		ev.reason = chk->reason;
 		const char *exp = spfkit_check_explanation(chk);
 		ev.text = exp;
 		ev.text_len = exp ? strlen(exp) : 0;
-		emit(chk, &ev);
+		spfkit__emit(chk, &ev);
 	}
 	return SPFKIT_DONE;
-}
-
-/* ---------------------------------------------------------------- results */
-
-spfkit_result spfkit_check_result(const spfkit_check *chk)
-{
-	return chk && chk->done ? chk->result : SPFKIT_RESULT_NONE;
-}
-
-spfkit_reason spfkit_check_reason(const spfkit_check *chk)
-{
-	return chk && chk->done ? chk->reason : SPFKIT_REASON_NONE;
-}
-
-const char *spfkit_check_identity(const spfkit_check *chk)
-{
-	return chk && chk->identity ? chk->identity : "mailfrom";
-}
-
-const char *spfkit_check_sender(const spfkit_check *chk)
-{
-	return chk && chk->sender ? chk->sender : "";
-}
-
-const char *spfkit_check_domain(const spfkit_check *chk)
-{
-	return chk && chk->domain ? chk->domain : "";
-}
-
-const char *spfkit_check_ip(const spfkit_check *chk)
-{
-	return chk && chk->ip_text ? chk->ip_text : "";
-}
-
-const char *spfkit_check_explanation(const spfkit_check *chk)
-{
-	return chk && chk->done && chk->result == SPFKIT_RESULT_FAIL
-		   ? chk->explanation
-		   : NULL;
-}
-
-const char *spfkit_check_mechanism(const spfkit_check *chk)
-{
-	return chk && chk->done && chk->reason == SPFKIT_REASON_MECHANISM
-		   ? chk->mechanism
-		   : NULL;
-}
-
-const char *spfkit_check_where(const spfkit_check *chk)
-{
-	return chk && chk->done ? chk->where : NULL;
-}
-
-const char *spfkit_check_problem(const spfkit_check *chk)
-{
-	return chk && chk->done ? chk->problem : NULL;
-}
-
-spfkit_dnssec spfkit_check_dnssec(const spfkit_check *chk)
-{
-	static const spfkit_dnssec by_rank[] = {
-	    SPFKIT_DNSSEC_BOGUS, SPFKIT_DNSSEC_UNKNOWN, SPFKIT_DNSSEC_INSECURE,
-	    SPFKIT_DNSSEC_SECURE};
-	return chk && chk->dnssec_rank >= 0 ? by_rank[chk->dnssec_rank]
-					    : SPFKIT_DNSSEC_UNKNOWN;
-}
-
-unsigned spfkit_check_lookups(const spfkit_check *chk)
-{
-	return chk ? chk->lookups : 0;
-}
-
-unsigned spfkit_check_void_lookups(const spfkit_check *chk)
-{
-	return chk ? chk->voids : 0;
-}
-
-unsigned spfkit_check_queries(const spfkit_check *chk)
-{
-	return chk ? chk->next_id : 0;
-}
-
-int spfkit_check_header(const spfkit_check *chk, spfkit_header kind,
-			const char *authserv_id, char **out)
-{
-	if (!chk || !out)
-		return SPFKIT_EINVAL;
-	*out = NULL;
-	if (!chk->done)
-		return SPFKIT_ESTATE;
-	spfkit__header_info h;
-	memset(&h, 0, sizeof h);
-	h.result = chk->result;
-	h.identity = spfkit_check_identity(chk);
-	h.ip = spfkit_check_ip(chk);
-	h.sender = spfkit_check_sender(chk);
-	h.helo = chk->helo;
-	h.helo_len = chk->helo_len;
-	h.sender_len = chk->sender_len;
-	h.domain = spfkit_check_domain(chk);
-	h.receiver = chk->cfg->receiver;
-	h.mechanism = spfkit_check_mechanism(chk);
-	h.problem = spfkit_check_problem(chk);
-	h.explanation = spfkit_check_explanation(chk);
-	spfkit__buf b;
-	spfkit__buf_init(&b, chk->a, 8192);
-	int rc = spfkit__header_format(&h, kind, authserv_id, &b);
-	if (rc == SPFKIT_OK) {
-		*out = spfkit__buf_take(&b);
-		if (!*out)
-			rc = SPFKIT_ENOMEM;
-	}
-	spfkit__buf_free(&b);
-	return rc;
 }

@@ -208,24 +208,40 @@ bool spfkit__check_unsent(const spfkit_check *chk, size_t *cursor, unsigned *id,
 void spfkit__check_mark_sent(spfkit_check *chk, size_t cursor, bool sent);
 void spfkit__check_unsend(spfkit_check *chk);
 
-/* An answer at hand: a driver with a cache sets this on a check so that a
- * query it can answer from memory is answered the moment the evaluator
- * asks it, inside spfkit_check_run(), instead of going out and coming back
- * through the driver's loop (a warm check asks a handful). fn answers
- * with spfkit_check_answer_dnssec(chk, id, ...) and returns true, or
- * returns false and the query is sent as usual. With id 0 it only tells
- * whether it holds the answer (prefetch skips those: they will be
- * answered at once when reached). name_hash is spfkit__name_hash(name,
- * name_len), computed once for both sides. No I/O happens in fn:
- * the core stays sans-I/O. NULL fn clears it (spfkit_check_reset() does
- * too); ud must outlive the check's runs while set. */
-typedef bool (*spfkit__answer_fn)(void *ud, spfkit_check *chk, unsigned id,
-				  const char *name, size_t name_len,
-				  uint32_t name_hash, uint16_t type);
-void spfkit__check_set_answerer(spfkit_check *chk, spfkit__answer_fn fn,
-				void *ud);
-/* The ud of the check's answerer, or NULL. */
-void *spfkit__check_answerer(const spfkit_check *chk);
+/* Answers at hand: a driver that keeps answers in memory (a cache, a
+ * zone) lends the check a source, and the check looks a query up there
+ * the moment it asks it, inside spfkit_check_run(), instead of waiting
+ * for the driver's loop to send it and hand the answer back (a warm check
+ * asks a handful). The check pulls; the driver never calls into the
+ * check, so nothing re-enters a running check and the core still does no
+ * I/O: find() only reads the driver's memory.
+ *
+ * find() returns true when the driver holds (name, type), with name_hash
+ * spfkit__name_hash(name, name_len) computed once for both sides. With
+ * out NULL it only tells (prefetch skips what is held: it is answered at
+ * once when reached); with out it fills *out, whose rrs stay valid until
+ * release(), which the check calls once after copying them. */
+typedef struct spfkit__found {
+	spfkit_dns_status status;
+	spfkit_dnssec dnssec;
+	const spfkit_rr *rrs;
+	size_t n;
+	void *priv; /* the driver's, for release() */
+} spfkit__found;
+
+typedef struct spfkit__source {
+	bool (*find)(void *ud, const char *name, size_t name_len,
+		     uint32_t name_hash, uint16_t type, spfkit__found *out);
+	void (*release)(void *ud, spfkit__found *found);
+} spfkit__source;
+
+/* Lends chk the source src (static, borrowed) with its ud, which must
+ * outlive the check's runs while set; NULL src takes it back
+ * (spfkit_check_reset() does too). */
+void spfkit__check_set_source(spfkit_check *chk, const spfkit__source *src,
+			      void *ud);
+/* The ud of the check's source, or NULL. */
+void *spfkit__check_source(const spfkit_check *chk);
 
 /* ---------------------------------------------------------------- cache */
 

@@ -27,6 +27,7 @@
 #include "api.h"
 #include "dns/zone.h"
 #include "internal.h"
+#include "list.h"
 
 /* The per-query timeout when none is set (spfkit.h). */
 #define RES_DEFAULT_TIMEOUT_MS 5000u
@@ -68,7 +69,7 @@ typedef struct res_cached {
 #define RES_CACHE_MAX 65536u
 
 typedef struct res_query {
-	struct res_query *prev, *next; /* in flight or ready */
+	spfkit_link link; /* in flight, ready, or a spare */
 	spfkit_resolver *r;
 	spfkit_check *chk;
 	unsigned id;
@@ -87,11 +88,6 @@ typedef struct res_query {
 	size_t key_len;
 } res_query;
 
-typedef struct res_list {
-	res_query *head, *tail;
-	size_t n;
-} res_list;
-
 struct spfkit_resolver {
 	const spfkit_config *cfg;
 	const spfkit__alloc *a;
@@ -104,14 +100,13 @@ struct spfkit_resolver {
 	bool started; /* the context was finalised by a first send */
 	uint32_t timeout_ms;
 	uint64_t sent; /* ub_resolve_async() calls */
-	res_list flight, ready;
+	spfkit_list flight, ready;
 	res_cached **cache; /* hash table, cache_size buckets (power of 2) */
 	size_t cache_size, cache_n;
 	uint64_t now_ms;      /* the caller's clock at the last send/process */
 	spfkit_check **batch; /* process(): checks to call back */
 	size_t batch_cap;
-	res_query *spare; /* freed queries kept for reuse, by next */
-	size_t nspare;
+	spfkit_list spare; /* freed queries kept for reuse */
 };
 
 /* Queries kept for reuse: a warm check asks a handful, each answered from
@@ -120,30 +115,20 @@ struct spfkit_resolver {
 
 /* ------------------------------------------------------------ lists */
 
-static void list_push(res_list *l, res_query *q)
+/* The query whose link is l, or NULL. */
+static res_query *query_of(spfkit_link *l)
 {
-	q->next = NULL;
-	q->prev = l->tail;
-	if (l->tail)
-		l->tail->next = q;
-	else
-		l->head = q;
-	l->tail = q;
-	l->n++;
+	return l ? SPFKIT_CONTAINER(l, res_query, link) : NULL;
 }
 
-static void list_remove(res_list *l, res_query *q)
+static void list_push(spfkit_list *l, res_query *q)
 {
-	if (q->prev)
-		q->prev->next = q->next;
-	else
-		l->head = q->next;
-	if (q->next)
-		q->next->prev = q->prev;
-	else
-		l->tail = q->prev;
-	q->prev = q->next = NULL;
-	l->n--;
+	spfkit_list_push(l, &q->link);
+}
+
+static void list_remove(spfkit_list *l, res_query *q)
+{
+	spfkit_list_remove(l, &q->link);
 }
 
 /* ------------------------------------------------------------ cache */
@@ -432,10 +417,8 @@ static void query_free(spfkit_resolver *r, res_query *q)
 		ub_resolve_free(q->ub);
 	if (q->has_zans)
 		spfkit__zone_answer_free(r->zone, &q->zans);
-	if (r->nspare < RES_SPARE_MAX) {
-		q->next = r->spare;
-		r->spare = q;
-		r->nspare++;
+	if (r->spare.n < RES_SPARE_MAX) {
+		list_push(&r->spare, q);
 		return;
 	}
 	spfkit__free(r->a, q);
@@ -444,11 +427,10 @@ static void query_free(spfkit_resolver *r, res_query *q)
 /* A zeroed query, from the spares when there is one. */
 static res_query *query_new(spfkit_resolver *r)
 {
-	res_query *q = r->spare;
+	res_query *q = query_of(r->spare.head);
 	if (!q)
 		return spfkit__calloc(r->a, 1, sizeof *q);
-	r->spare = q->next;
-	r->nspare--;
+	list_remove(&r->spare, q);
 	memset(q, 0, sizeof *q);
 	return q;
 }
@@ -496,17 +478,17 @@ void spfkit_resolver_free(spfkit_resolver *r)
 	if (!r)
 		return;
 	res_query *q;
-	while ((q = r->flight.head) != NULL) {
+	while ((q = query_of(r->flight.head)) != NULL) {
 		list_remove(&r->flight, q);
 		(void)ub_cancel(r->ctx, q->async_id);
 		query_free(r, q);
 	}
-	while ((q = r->ready.head) != NULL) {
+	while ((q = query_of(r->ready.head)) != NULL) {
 		list_remove(&r->ready, q);
 		query_free(r, q);
 	}
-	while ((q = r->spare) != NULL) {
-		r->spare = q->next;
+	while ((q = query_of(r->spare.head)) != NULL) {
+		list_remove(&r->spare, q);
 		spfkit__free(r->a, q);
 	}
 	cache_clear(r);
@@ -874,28 +856,34 @@ static int send_one(spfkit_resolver *r, spfkit_check *chk, unsigned id,
 	return SPFKIT_OK;
 }
 
-/* spfkit__answer_fn: what the zone or the cache holds is answered while
- * the check runs (see send_one for the order: the zone, then the cache);
- * id 0 only asks whether it is held. */
-static bool answer_at_hand(void *ud, spfkit_check *chk, unsigned id,
-			   const char *name, size_t name_len,
-			   uint32_t name_hash, uint16_t type)
+/* spfkit__source: what the zone or the cache holds is looked up by the
+ * check itself while it runs (the order of send_one: the zone, then the
+ * cache); with out NULL, only whether it is held. A zone answer lent
+ * keeps what it owns in priv until source_release(); a cache entry lives
+ * until the next send or process. */
+static bool source_find(void *ud, const char *name, size_t name_len,
+			uint32_t name_hash, uint16_t type, spfkit__found *out)
 {
 	spfkit_resolver *r = ud;
-	int rc;
 	if (r->zone) {
 		spfkit__zone_answer zans;
-		rc = spfkit__zone_lookup(r->zone, name, type, &zans);
-		if (rc != SPFKIT_OK)
+		if (spfkit__zone_lookup(r->zone, name, type, &zans) !=
+		    SPFKIT_OK)
 			return false;
-		bool ours = zans.status != SPFKIT_DNS_NXDOMAIN;
-		if (ours && id)
-			rc = spfkit_check_answer_dnssec(chk, id, zans.status,
-							zans.rrs, zans.n,
-							SPFKIT_DNSSEC_UNKNOWN);
+		/* NXDOMAIN from the zone means "not ours": ask DNS. */
+		if (zans.status != SPFKIT_DNS_NXDOMAIN) {
+			if (!out) {
+				spfkit__zone_answer_free(r->zone, &zans);
+				return true;
+			}
+			out->status = zans.status;
+			out->dnssec = SPFKIT_DNSSEC_UNKNOWN;
+			out->rrs = zans.rrs;
+			out->n = zans.n;
+			out->priv = zans.owned;
+			return true;
+		}
 		spfkit__zone_answer_free(r->zone, &zans);
-		if (ours)
-			return rc == SPFKIT_OK;
 	}
 	res_cached *c = r->cache_size
 			    ? cache_find_h(r, name, name_len, type,
@@ -903,12 +891,25 @@ static bool answer_at_hand(void *ud, spfkit_check *chk, unsigned id,
 			    : NULL;
 	if (!c)
 		return false;
-	if (!id)
-		return true;
-	rc = spfkit_check_answer_dnssec(chk, id, c->status, c->rrs, c->n,
-					c->dnssec);
-	return rc == SPFKIT_OK;
+	if (out) {
+		out->status = c->status;
+		out->dnssec = c->dnssec;
+		out->rrs = c->rrs;
+		out->n = c->n;
+		out->priv = NULL;
+	}
+	return true;
 }
+
+/* Lets go of what source_find() lent: a zone answer's own copy. */
+static void source_release(void *ud, spfkit__found *found)
+{
+	spfkit_resolver *r = ud;
+	spfkit__zone_answer zans = {.owned = found->priv};
+	spfkit__zone_answer_free(r->zone, &zans);
+}
+
+static const spfkit__source res_source = {source_find, source_release};
 
 int spfkit_resolver_send(spfkit_resolver *r, spfkit_check *chk, uint64_t now_ms)
 {
@@ -917,7 +918,7 @@ int spfkit_resolver_send(spfkit_resolver *r, spfkit_check *chk, uint64_t now_ms)
 	r->now_ms = now_ms;
 	/* From now on the check's next queries are answered from memory as
 	 * it asks them, when they can be. */
-	spfkit__check_set_answerer(chk, answer_at_hand, r);
+	spfkit__check_set_source(chk, &res_source, r);
 	unsigned id;
 	const char *name;
 	uint16_t type;
@@ -936,19 +937,19 @@ void spfkit_resolver_cancel(spfkit_resolver *r, spfkit_check *chk)
 	if (!r || !chk)
 		return;
 	spfkit__check_unsend(chk);
-	if (spfkit__check_answerer(chk) == r)
-		spfkit__check_set_answerer(chk, NULL, NULL);
+	if (spfkit__check_source(chk) == r)
+		spfkit__check_set_source(chk, NULL, NULL);
 	res_query *q, *next;
-	for (q = r->flight.head; q; q = next) {
-		next = q->next;
+	for (q = query_of(r->flight.head); q; q = next) {
+		next = query_of(q->link.next);
 		if (q->chk != chk)
 			continue;
 		list_remove(&r->flight, q);
 		(void)ub_cancel(r->ctx, q->async_id);
 		query_free(r, q);
 	}
-	for (q = r->ready.head; q; q = next) {
-		next = q->next;
+	for (q = query_of(r->ready.head); q; q = next) {
+		next = query_of(q->link.next);
 		if (q->chk != chk)
 			continue;
 		list_remove(&r->ready, q);
@@ -1012,8 +1013,8 @@ static uint32_t expire(spfkit_resolver *r, uint64_t now_ms)
 {
 	uint64_t next = UINT64_MAX;
 	res_query *q, *nq;
-	for (q = r->flight.head; q; q = nq) {
-		nq = q->next;
+	for (q = query_of(r->flight.head); q; q = nq) {
+		nq = query_of(q->link.next);
 		uint64_t due = q->sent_ms + r->timeout_ms;
 		if (now_ms >= due) {
 			(void)ub_cancel(r->ctx, q->async_id);
@@ -1107,7 +1108,7 @@ int spfkit_resolver_process(spfkit_resolver *r, uint32_t timeout_ms,
 	size_t nb = 0;
 	int delivered = 0;
 	res_query *q;
-	while ((q = r->ready.head) != NULL) {
+	while ((q = query_of(r->ready.head)) != NULL) {
 		list_remove(&r->ready, q);
 		if (deliver(r, q)) {
 			delivered++;

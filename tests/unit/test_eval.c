@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dns/zone.h"
 #include "internal.h"
 #include "spfkit.h"
 #include "t.h"
@@ -296,21 +297,41 @@ static const eval_case cases[] = {
      "example.dr j%E9r%F4me dr.example"},
 };
 
-/* Runs a check to the end against the zone. */
-/* A driver's answers at hand (spfkit__check_set_answerer): the zone
- * answers the query while the check runs. use_answerer runs the cases so. */
-static bool use_answerer;
+/* A driver's answers at hand (spfkit__check_set_source): the check looks
+ * its queries up in the zone while it runs. use_source runs the cases so;
+ * the counters check that every answer lent is released once. */
+static bool use_source;
+static unsigned source_finds, source_lent, source_released;
 
-static bool zone_answerer(void *ud, spfkit_check *chk, unsigned id,
-			  const char *name, size_t name_len, uint32_t name_hash,
-			  uint16_t type)
+static bool zone_find(void *ud, const char *name, size_t name_len,
+		      uint32_t name_hash, uint16_t type, spfkit__found *out)
 {
-	(void)name, (void)name_len, (void)name_hash, (void)type;
-	if (id == 0)
+	(void)name_len, (void)name_hash;
+	source_finds++;
+	if (!out)
 		return true; /* the zone holds every answer */
-	return spfkit_zone_answer(ud, chk) == SPFKIT_OK;
+	spfkit__zone_answer zans;
+	if (spfkit__zone_lookup(ud, name, type, &zans) != SPFKIT_OK)
+		return false;
+	out->status = zans.status;
+	out->dnssec = SPFKIT_DNSSEC_UNKNOWN;
+	out->rrs = zans.rrs;
+	out->n = zans.n;
+	out->priv = zans.owned;
+	source_lent++;
+	return true;
 }
 
+static void zone_release(void *ud, spfkit__found *found)
+{
+	spfkit__zone_answer zans = {.owned = found->priv};
+	spfkit__zone_answer_free(ud, &zans);
+	source_released++;
+}
+
+static const spfkit__source zone_source = {zone_find, zone_release};
+
+/* Runs a check to the end against the zone. */
 static spfkit_check *run(spfkit_config *cfg, spfkit_zone *z, const eval_case *c)
 {
 	spfkit_check *chk = NULL;
@@ -322,37 +343,38 @@ static spfkit_check *run(spfkit_config *cfg, spfkit_zone *z, const eval_case *c)
 	if (c->helo)
 		spfkit_check_set_helo(chk, c->helo, strlen(c->helo));
 	spfkit_check_set_scope(chk, c->scope);
-	if (use_answerer)
-		spfkit__check_set_answerer(chk, zone_answerer, z);
+	if (use_source)
+		spfkit__check_set_source(chk, &zone_source, z);
 	T_EQ_INT(spfkit_zone_check(z, chk, 1000), SPFKIT_OK, "zone_check");
 	return chk;
 }
 
 /* With every answer at hand a check ends in its first run. */
-static void test_answerer(spfkit_config *cfg, spfkit_zone *z)
+static void test_source(spfkit_config *cfg, spfkit_zone *z)
 {
 	spfkit_check *chk = NULL;
 	spfkit_check_new(&chk, cfg);
 	spfkit_check_set_ip(chk, "192.0.2.7");
 	spfkit_check_set_sender(chk, "a@ten.example", 13);
-	spfkit__check_set_answerer(chk, zone_answerer, z);
+	spfkit__check_set_source(chk, &zone_source, z);
 	T_EQ_INT(spfkit_check_run(chk, 0), SPFKIT_DONE,
 		 "ten.example answered inline: done in one run");
+	T_EQ_INT(source_lent, source_released, "every answer lent released");
 	T_EQ_INT(spfkit_check_lookups(chk), 10, "ten.example lookups");
-	/* A reset forgets the answerer: the next check asks as usual. */
+	/* A reset forgets the source: the next check asks as usual. */
 	spfkit_check_reset(chk);
 	spfkit_check_set_ip(chk, "192.0.2.7");
 	spfkit_check_set_sender(chk, "a@ten.example", 13);
 	T_EQ_INT(spfkit_check_run(chk, 0), SPFKIT_WANT_DNS,
 		 "after a reset the check asks");
 
-	/* Prefetch leaves alone what the answerer holds: wide.example asks
+	/* Prefetch leaves alone what the source holds: wide.example asks
 	 * only what it reaches (top, w1, x1.w1), not w2-w5. */
 	spfkit_config_set_prefetch(cfg, 1);
 	spfkit_check_reset(chk);
 	spfkit_check_set_ip(chk, "203.0.113.1");
 	spfkit_check_set_sender(chk, "a@wide.example", 14);
-	spfkit__check_set_answerer(chk, zone_answerer, z);
+	spfkit__check_set_source(chk, &zone_source, z);
 	T_EQ_INT(spfkit_check_run(chk, 0), SPFKIT_DONE, "wide.example inline");
 	T_EQ_INT(spfkit_check_queries(chk), 3, "nothing prefetched");
 	T_EQ_INT(spfkit_check_result(chk), SPFKIT_RESULT_PASS, "wide.example");
@@ -965,13 +987,16 @@ int main(void)
 	spfkit_config_set_prefetch(cfg, 0);
 	test_cases(cfg, z);
 	/* And with answers given while the check runs, prefetch off and on. */
-	use_answerer = true;
+	use_source = true;
 	test_cases(cfg, z);
 	spfkit_config_set_prefetch(cfg, 1);
 	test_cases(cfg, z);
 	spfkit_config_set_prefetch(cfg, 0);
-	use_answerer = false;
-	test_answerer(cfg, z);
+	use_source = false;
+	T_CHECK(source_lent > 0 && source_lent == source_released,
+		"the source lent %u answers and got %u back", source_lent,
+		source_released);
+	test_source(cfg, z);
 	test_prefetch_rounds(cfg, z);
 	test_deadline(cfg, z);
 	test_override(cfg, z);
