@@ -459,9 +459,12 @@ typedef struct spfkit_zone spfkit_zone;
 SPFKIT_API int spfkit_zone_new(spfkit_zone **out, const spfkit_config *cfg);
 SPFKIT_API void spfkit_zone_free(spfkit_zone *zone);
 
-/* Loads a file: an RFC 1035 master file, or openspf YAML zonedata when the
- * name ends in .yml or .yaml. On failure a one-line message naming the file
- * and line is written to err (if errlen > 0) and the zone is unchanged. */
+/* Loads an RFC 1035 master file (through ldns). On failure a one-line
+ * message naming the file and line is written to err (if errlen > 0) and
+ * the zone is unchanged. openspf YAML zonedata (.yml, .yaml) is read by
+ * the spfkit command and the tests, not by the library (which does not
+ * link libyaml): such a name gets SPFKIT_EINVAL and a message saying so.
+ * (Before 0.2 the library read YAML too.) */
 SPFKIT_API int spfkit_zone_load_file(spfkit_zone *zone, const char *path,
 				     char *err, size_t errlen);
 
@@ -472,6 +475,31 @@ SPFKIT_API int spfkit_zone_add(spfkit_zone *zone, const char *name,
 			       const unsigned char *rdata, size_t rdlen);
 /* Marks a name as timing out: every query for it gets TEMPFAIL. */
 SPFKIT_API int spfkit_zone_add_timeout(spfkit_zone *zone, const char *name);
+
+/* Marks a name (a trailing dot ignored) so the zone answers as a test
+ * suite's DNS would; marks add up. For mock DNS, and for readers of other
+ * zone formats (openspf YAML zonedata, which needs all four):
+ * EXISTS        the name exists even without records: NODATA, never
+ *               NXDOMAIN (its ancestors too, as empty non-terminals);
+ * TIMEOUT       every query for it gets TEMPFAIL (spfkit_zone_add_timeout);
+ * TIMEOUT_OTHERS  the types it holds records of answer; every other type,
+ *               CNAME chasing and SPF standing in for TXT get TEMPFAIL;
+ * NO_SPF_AS_TXT SPF (type 99) records never stand in for TXT there (by
+ *               default they do at a name without TXT records, the rule
+ *               of the openspf suite). */
+#define SPFKIT_ZONE_EXISTS         1u
+#define SPFKIT_ZONE_TIMEOUT        2u
+#define SPFKIT_ZONE_TIMEOUT_OTHERS 4u
+#define SPFKIT_ZONE_NO_SPF_AS_TXT  8u
+SPFKIT_API int spfkit_zone_mark(spfkit_zone *zone, const char *name,
+				unsigned marks);
+
+/* Moves every record and mark of src into dst, all or nothing: on
+ * SPFKIT_ENOMEM dst answers as before (src is unchanged); on success src
+ * is left empty. For loading into a scratch zone first, so a file that
+ * fails half-way leaves dst untouched. Both zones must have been made
+ * from configs with the same allocator. */
+SPFKIT_API int spfkit_zone_merge(spfkit_zone *dst, spfkit_zone *src);
 
 /* Answers every pending query of chk from the zone. Returns SPFKIT_OK or
  * a negative status from spfkit_check_answer(). */

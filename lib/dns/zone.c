@@ -1,15 +1,16 @@
 /*
  * zone.c - the in-memory DNS zone: the driver that answers the evaluator
- * from RFC 1035 master files (parsed by ldns) and openspf YAML zonedata
- * (parsed by libyaml), for tests, drafts and offline use. It knows DNS
- * names, types and wire RDATA, never SPF grammar.
+ * from RFC 1035 master files (parsed by ldns) and from records added one
+ * by one (the spfkit command's reader of openspf YAML zonedata uses
+ * spfkit_zone_add and spfkit_zone_mark), for tests, drafts and offline
+ * use. It knows DNS names, types and wire RDATA, never SPF grammar.
  *
  * Storage is a chained hash table of names (lower-case, no trailing dot).
  * Each name holds its records sorted by type, so the records of one type
  * are a contiguous run that answers a query without copying. Ancestors of
  * every name are kept as nodes too, so an empty non-terminal answers NODATA
- * rather than NXDOMAIN (RFC 8020). YAML zonedata follows the suite
- * driver's reading of TIMEOUT and NONE (see zone.h). Loading a file goes
+ * rather than NXDOMAIN (RFC 8020). The marks of spfkit_zone_mark carry
+ * the suite driver's reading of TIMEOUT and NONE. Loading a file goes
  * into a staging zone that is merged only once the whole file parsed: a
  * failed load leaves the zone as it was.
  */
@@ -21,7 +22,6 @@
 #include <sys/stat.h>
 
 #include <ldns/ldns.h>
-#include <yaml.h>
 
 #include "zone.h"
 
@@ -30,8 +30,6 @@
 /* RFC 1035 §2.3.4: a name is at most 255 octets in wire form, labels 63. */
 #define WIRE_NAME_MAX 255u
 #define LABEL_MAX     63u
-/* RFC 1035 §3.3: a <character-string> holds at most 255 octets. */
-#define CHARSTRING_MAX 255u
 
 typedef struct znode {
 	struct znode *next; /* hash chain */
@@ -40,9 +38,9 @@ typedef struct znode {
 	size_t hash;
 	bool timeout; /* every query for the name gets TEMPFAIL */
 	bool below;   /* a name under this one has records */
-	bool exists;  /* listed in YAML zonedata: there even without records */
-	bool timeout_others; /* YAML TIMEOUT after records: other types fail */
-	bool no_spf_txt;     /* YAML "TXT: NONE": SPF never stands in for TXT */
+	bool exists;  /* SPFKIT_ZONE_EXISTS: there even without records */
+	bool timeout_others; /* SPFKIT_ZONE_TIMEOUT_OTHERS: other types fail */
+	bool no_spf_txt;     /* SPFKIT_ZONE_NO_SPF_AS_TXT */
 	size_t len;
 	char name[]; /* lower-case, no trailing dot, NUL terminated */
 } znode;
@@ -283,29 +281,6 @@ static bool wire_to_name(const unsigned char *p, size_t n, char *out,
 	return true;
 }
 
-/* Dotted text (one trailing dot ignored, "" or "." the root) to a wire
- * name in b, case kept. False for an empty label, a label over 63 octets
- * or a name over 255 octets. */
-static bool name_to_wire(const char *s, size_t n, spfkit__buf *b)
-{
-	n = name_len(s, n);
-	size_t start = b->len, i = 0;
-	while (i < n) {
-		const char *d = memchr(s + i, '.', n - i);
-		size_t l = d ? (size_t)(d - (s + i)) : n - i;
-		if (l == 0 || l > LABEL_MAX)
-			return false;
-		unsigned char c = (unsigned char)l;
-		spfkit__buf_add(b, &c, 1);
-		spfkit__buf_add(b, s + i, l);
-		i += l + 1;
-		if (d && i == n) /* "a..": an empty last label */
-			return false;
-	}
-	spfkit__buf_addc(b, '\0');
-	return b->err == SPFKIT_OK && b->len - start <= WIRE_NAME_MAX;
-}
-
 /* ---------------------------------------------------------------- zone */
 
 static void zone_init(spfkit_zone *z, const spfkit__alloc *a)
@@ -399,20 +374,37 @@ int spfkit_zone_add(spfkit_zone *zone, const char *name, uint16_t type,
 
 int spfkit_zone_add_timeout(spfkit_zone *zone, const char *name)
 {
-	if (!zone || !name)
+	return spfkit_zone_mark(zone, name, SPFKIT_ZONE_TIMEOUT);
+}
+
+int spfkit_zone_mark(spfkit_zone *zone, const char *name, unsigned marks)
+{
+	const unsigned all = SPFKIT_ZONE_EXISTS | SPFKIT_ZONE_TIMEOUT |
+			     SPFKIT_ZONE_TIMEOUT_OTHERS |
+			     SPFKIT_ZONE_NO_SPF_AS_TXT;
+	if (!zone || !name || (marks & ~all))
 		return SPFKIT_EINVAL;
-	znode *nd = ensure(zone, name, name_len(name, strlen(name)));
+	size_t n = name_len(name, strlen(name));
+	znode *nd = ensure(zone, name, n);
 	if (!nd)
 		return SPFKIT_ENOMEM;
-	nd->timeout = true;
+	nd->timeout |= (marks & SPFKIT_ZONE_TIMEOUT) != 0;
+	nd->timeout_others |= (marks & SPFKIT_ZONE_TIMEOUT_OTHERS) != 0;
+	nd->no_spf_txt |= (marks & SPFKIT_ZONE_NO_SPF_AS_TXT) != 0;
+	if (marks & SPFKIT_ZONE_EXISTS) {
+		nd->exists = true;
+		mark_below(zone, name, n);
+	}
 	return SPFKIT_OK;
 }
 
 /* Moves everything of src into dst, all or nothing: the first pass makes
  * every node and the room for every record (leftovers of a failure are
  * empty nodes, which answer like absent ones), the second cannot fail. */
-static int zone_merge(spfkit_zone *dst, spfkit_zone *src)
+int spfkit_zone_merge(spfkit_zone *dst, spfkit_zone *src)
 {
+	if (!dst || !src)
+		return SPFKIT_EINVAL;
 	if (dst->nnodes == 0) {
 		spfkit_zone tmp = *dst;
 		*dst = *src;
@@ -439,6 +431,7 @@ static int zone_merge(spfkit_zone *dst, spfkit_zone *src)
 			d->no_spf_txt |= s->no_spf_txt;
 			s->nrr = 0;
 		}
+	zone_clear(src); /* its records are dst's now */
 	return SPFKIT_OK;
 }
 
@@ -594,375 +587,6 @@ int spfkit_zone_check(const spfkit_zone *zone, spfkit_check *chk,
 	}
 }
 
-/* ---------------------------------------------------------------- YAML */
-
-/* Shortens a value quoted in an error message. */
-#define SHOW 60
-
-typedef struct yctx {
-	spfkit_zone *z;
-	yaml_document_t *doc;
-	char *err;
-	size_t errlen;
-} yctx;
-
-static const char *ystr(const yaml_node_t *nd)
-{
-	return (const char *)nd->data.scalar.value;
-}
-
-static size_t ylen(const yaml_node_t *nd)
-{
-	return nd->data.scalar.length;
-}
-
-static unsigned long yline(const yaml_node_t *nd)
-{
-	return (unsigned long)nd->start_mark.line + 1;
-}
-
-static bool yis(const yaml_node_t *nd, const char *word)
-{
-	return nd && nd->type == YAML_SCALAR_NODE &&
-	       spfkit__ieq(ystr(nd), ylen(nd), word, strlen(word));
-}
-
-/* A plain empty scalar: YAML's null, as in "name:" with nothing after. */
-static bool ynull(const yaml_node_t *nd)
-{
-	return nd->type == YAML_SCALAR_NODE &&
-	       nd->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
-	       (ylen(nd) == 0 || yis(nd, "~") || yis(nd, "null"));
-}
-
-/* A scalar as a C string: false when it holds a NUL. */
-static bool ycstr(const yaml_node_t *nd)
-{
-	return nd->type == YAML_SCALAR_NODE && strlen(ystr(nd)) == ylen(nd);
-}
-
-/* RFC 1035 §3.3.14: one text as character-strings, split into 255-octet
- * pieces only when it does not fit one. */
-static void add_text(spfkit__buf *b, const char *s, size_t n)
-{
-	do {
-		size_t k = n > CHARSTRING_MAX ? CHARSTRING_MAX : n;
-		unsigned char len = (unsigned char)k;
-		spfkit__buf_add(b, &len, 1);
-		spfkit__buf_add(b, s, k);
-		s += k;
-		n -= k;
-	} while (n);
-}
-
-static int yrecord(yctx *c, znode *nd, const yaml_node_t *key,
-		   const yaml_node_t *item)
-{
-	const char *name = ystr(key);
-	size_t nlen = ylen(key);
-	if (item->type == YAML_SCALAR_NODE) {
-		set_err(c->err, c->errlen, "%lu: unknown record \"%.*s\"",
-			yline(item), SHOW, ystr(item));
-		return SPFKIT_EPARSE;
-	}
-	if (item->type != YAML_MAPPING_NODE ||
-	    item->data.mapping.pairs.top - item->data.mapping.pairs.start !=
-		1) {
-		set_err(c->err, c->errlen,
-			"%lu: a record is TYPE: value or TIMEOUT", yline(item));
-		return SPFKIT_EPARSE;
-	}
-	yaml_node_pair_t *pair = item->data.mapping.pairs.start;
-	yaml_node_t *tk = yaml_document_get_node(c->doc, pair->key);
-	yaml_node_t *v = yaml_document_get_node(c->doc, pair->value);
-	if (!tk || !v || tk->type != YAML_SCALAR_NODE) {
-		set_err(c->err, c->errlen, "%lu: a record is TYPE: value",
-			yline(item));
-		return SPFKIT_EPARSE;
-	}
-	if (v->type == YAML_SCALAR_NODE && strcmp(ystr(v), "NONE") == 0 &&
-	    ylen(v) == 4) {
-		/* The suite's marker for "no record of this type"; for TXT
-		 * it also keeps SPF records from standing in. */
-		if (yis(tk, "TXT"))
-			nd->no_spf_txt = true;
-		return SPFKIT_OK;
-	}
-	spfkit__buf b;
-	spfkit__buf_init(&b, c->z->a, RDATA_MAX);
-	uint16_t type;
-	const char *bad = NULL;
-	if (yis(tk, "A") || yis(tk, "AAAA")) {
-		type = yis(tk, "A") ? SPFKIT_TYPE_A : SPFKIT_TYPE_AAAA;
-		unsigned char addr[16];
-		if (!ycstr(v) ||
-		    inet_pton(type == SPFKIT_TYPE_A ? AF_INET : AF_INET6,
-			      ystr(v), addr) != 1)
-			bad = "address";
-		else
-			spfkit__buf_add(&b, addr,
-					type == SPFKIT_TYPE_A ? 4 : 16);
-	} else if (yis(tk, "MX")) {
-		type = SPFKIT_TYPE_MX;
-		yaml_node_t *pref = NULL, *host = NULL;
-		if (v->type == YAML_SEQUENCE_NODE &&
-		    v->data.sequence.items.top - v->data.sequence.items.start ==
-			2) {
-			pref = yaml_document_get_node(
-			    c->doc, v->data.sequence.items.start[0]);
-			host = yaml_document_get_node(
-			    c->doc, v->data.sequence.items.start[1]);
-		}
-		unsigned long p = 0;
-		bool ok = pref && host && pref->type == YAML_SCALAR_NODE &&
-			  host->type == YAML_SCALAR_NODE && ylen(pref) > 0 &&
-			  ylen(pref) <= 5;
-		for (size_t i = 0; ok && i < ylen(pref); i++) {
-			unsigned char d = (unsigned char)ystr(pref)[i];
-			ok = spfkit__is_digit(d);
-			p = p * 10 + (unsigned long)(d - '0');
-		}
-		if (!ok || p > 65535) {
-			bad = "value (want [preference, host])";
-		} else {
-			unsigned char w[2] = {(unsigned char)(p >> 8),
-					      (unsigned char)p};
-			spfkit__buf_add(&b, w, 2);
-			if (!name_to_wire(ystr(host), ylen(host), &b))
-				bad = "MX host name";
-		}
-	} else if (yis(tk, "PTR") || yis(tk, "CNAME")) {
-		type = yis(tk, "PTR") ? SPFKIT_TYPE_PTR : SPFKIT_TYPE_CNAME;
-		if (v->type != YAML_SCALAR_NODE ||
-		    !name_to_wire(ystr(v), ylen(v), &b))
-			bad = "name";
-	} else if (yis(tk, "TXT") || yis(tk, "SPF")) {
-		type = yis(tk, "TXT") ? SPFKIT_TYPE_TXT : SPFKIT__TYPE_SPF;
-		if (v->type == YAML_SCALAR_NODE) {
-			add_text(&b, ystr(v), ylen(v));
-		} else if (v->type == YAML_SEQUENCE_NODE) {
-			/* Several character-strings of one RR, as given. */
-			for (yaml_node_item_t *it =
-				 v->data.sequence.items.start;
-			     !bad && it < v->data.sequence.items.top; it++) {
-				yaml_node_t *s =
-				    yaml_document_get_node(c->doc, *it);
-				if (!s || s->type != YAML_SCALAR_NODE)
-					bad = "text (want a string or a list "
-					      "of strings)";
-				else
-					add_text(&b, ystr(s), ylen(s));
-			}
-		} else {
-			bad = "text (want a string or a list of strings)";
-		}
-	} else {
-		spfkit__buf_free(&b);
-		set_err(c->err, c->errlen, "%lu: unknown record type \"%.*s\"",
-			yline(tk), SHOW, ystr(tk));
-		return SPFKIT_EPARSE;
-	}
-	if (b.err == SPFKIT_ENOMEM) {
-		spfkit__buf_free(&b);
-		return SPFKIT_ENOMEM;
-	}
-	if (!bad && b.err == SPFKIT_ETOOBIG)
-		bad = "record (over 65535 octets)";
-	if (bad) {
-		spfkit__buf_free(&b);
-		bool sc = v->type == YAML_SCALAR_NODE;
-		set_err(c->err, c->errlen, "%lu: bad %s %s%s%.*s%s for %.*s",
-			yline(v), ystr(tk), bad, sc ? " \"" : "", sc ? SHOW : 0,
-			sc ? ystr(v) : "", sc ? "\"" : "", SHOW, name);
-		return SPFKIT_EPARSE;
-	}
-	size_t rdlen = b.len;
-	unsigned char *rdata = (unsigned char *)spfkit__buf_take(&b);
-	if (!rdata) {
-		spfkit__buf_free(&b);
-		return SPFKIT_ENOMEM;
-	}
-	return add_owned(c->z, name, nlen, type, SPFKIT__ZONE_YAML_TTL, rdata,
-			 rdlen);
-}
-
-/* Loads a zonedata mapping into c->z, which is a staging zone. */
-static int yzonedata(yctx *c, const yaml_node_t *map)
-{
-	if (map->type != YAML_MAPPING_NODE) {
-		set_err(c->err, c->errlen,
-			"%lu: zonedata must map names to lists of records",
-			yline(map));
-		return SPFKIT_EPARSE;
-	}
-	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
-	     p < map->data.mapping.pairs.top; p++) {
-		yaml_node_t *key = yaml_document_get_node(c->doc, p->key);
-		yaml_node_t *val = yaml_document_get_node(c->doc, p->value);
-		if (!key || !val || key->type != YAML_SCALAR_NODE) {
-			set_err(c->err, c->errlen,
-				"%lu: a name must be a string",
-				key ? yline(key) : yline(map));
-			return SPFKIT_EPARSE;
-		}
-		if (!ynull(val) && val->type != YAML_SEQUENCE_NODE) {
-			set_err(c->err, c->errlen,
-				"%lu: the records of %.*s must be a list",
-				yline(val), SHOW, ystr(key));
-			return SPFKIT_EPARSE;
-		}
-		/* A listed name exists, records or not (the suite's driver
-		 * answers it, never NXDOMAIN). */
-		size_t n = name_len(ystr(key), ylen(key));
-		znode *nd = ensure(c->z, ystr(key), n);
-		if (!nd)
-			return SPFKIT_ENOMEM;
-		nd->exists = true;
-		mark_below(c->z, ystr(key), n);
-		if (ynull(val))
-			continue;
-		for (yaml_node_item_t *it = val->data.sequence.items.start;
-		     it < val->data.sequence.items.top; it++) {
-			yaml_node_t *item = yaml_document_get_node(c->doc, *it);
-			if (!item)
-				continue;
-			if (yis(item, "TIMEOUT")) {
-				/* The suite's driver answers the types listed
-				 * before TIMEOUT and times out on the rest;
-				 * what follows TIMEOUT is never reached. */
-				nd->timeout_others = true;
-				break;
-			}
-			int rc = yrecord(c, nd, key, item);
-			if (rc)
-				return rc;
-		}
-	}
-	return SPFKIT_OK;
-}
-
-int spfkit__zone_load_yaml_node(spfkit_zone *zone, yaml_document_t *doc,
-				yaml_node_t *zonedata, char *err, size_t errlen)
-{
-	if (err && errlen)
-		err[0] = '\0';
-	if (!zone || !doc || !zonedata) {
-		set_err(err, errlen, "invalid argument");
-		return SPFKIT_EINVAL;
-	}
-	spfkit_zone st;
-	zone_init(&st, zone->a);
-	yctx c = {&st, doc, err, errlen};
-	int rc = yzonedata(&c, zonedata);
-	if (rc == SPFKIT_OK)
-		rc = zone_merge(zone, &st);
-	if (rc == SPFKIT_ENOMEM)
-		set_err(err, errlen, "%lu: out of memory", yline(zonedata));
-	zone_clear(&st);
-	return rc;
-}
-
-/* The zonedata of one YAML document, or NULL when it has none: a suite
- * document (description, tests, zonedata) or a bare name mapping. */
-static int ypick(yaml_document_t *doc, yaml_node_t *root, yaml_node_t **out,
-		 char *err, size_t errlen)
-{
-	*out = NULL;
-	if (ynull(root))
-		return SPFKIT_OK;
-	if (root->type != YAML_MAPPING_NODE) {
-		set_err(err, errlen, "%lu: the document must be a mapping",
-			yline(root));
-		return SPFKIT_EPARSE;
-	}
-	bool suite = false;
-	for (yaml_node_pair_t *p = root->data.mapping.pairs.start;
-	     p < root->data.mapping.pairs.top; p++) {
-		yaml_node_t *key = yaml_document_get_node(doc, p->key);
-		if (yis(key, "zonedata")) {
-			yaml_node_t *v = yaml_document_get_node(doc, p->value);
-			*out = (v && !ynull(v)) ? v : NULL;
-			return SPFKIT_OK;
-		}
-		if (yis(key, "tests") || yis(key, "description"))
-			suite = true;
-	}
-	if (!suite)
-		*out = root;
-	return SPFKIT_OK;
-}
-
-/* The 1-based line of octet offset off in fp. */
-static size_t line_of(FILE *fp, size_t off)
-{
-	size_t line = 1;
-	if (fseek(fp, 0, SEEK_SET) != 0)
-		return line;
-	for (size_t i = 0; i < off; i++) {
-		int ch = getc(fp);
-		if (ch == EOF)
-			break;
-		if (ch == '\n')
-			line++;
-	}
-	return line;
-}
-
-static int load_yaml(spfkit_zone *st, const char *path, FILE *fp, char *err,
-		     size_t errlen)
-{
-	yaml_parser_t parser;
-	if (!yaml_parser_initialize(&parser))
-		return SPFKIT_ENOMEM;
-	yaml_parser_set_input_file(&parser, fp);
-	int rc = SPFKIT_OK;
-	char msg[256];
-	while (rc == SPFKIT_OK) {
-		yaml_document_t doc;
-		if (!yaml_parser_load(&parser, &doc)) {
-			rc = parser.error == YAML_MEMORY_ERROR ? SPFKIT_ENOMEM
-							       : SPFKIT_EPARSE;
-			if (parser.error == YAML_READER_ERROR)
-				/* Bad encoding: libyaml knows only the octet.
-				 */
-				set_err(err, errlen, "%s:%zu: %s (octet %lu)",
-					path,
-					line_of(fp, parser.problem_offset),
-					parser.problem ? parser.problem
-						       : "read error",
-					(unsigned long)parser.problem_offset);
-			else
-				set_err(
-				    err, errlen, "%s:%lu: %s%s%s", path,
-				    (unsigned long)parser.problem_mark.line + 1,
-				    parser.problem ? parser.problem
-						   : "YAML error",
-				    parser.context ? " " : "",
-				    parser.context ? parser.context : "");
-			break;
-		}
-		yaml_node_t *root = yaml_document_get_root_node(&doc);
-		if (!root) { /* the end of the stream */
-			yaml_document_delete(&doc);
-			break;
-		}
-		yaml_node_t *zd;
-		msg[0] = '\0';
-		rc = ypick(&doc, root, &zd, msg, sizeof msg);
-		if (rc == SPFKIT_OK && zd) {
-			yctx c = {st, &doc, msg, sizeof msg};
-			rc = yzonedata(&c, zd);
-		}
-		if (rc == SPFKIT_ENOMEM)
-			set_err(err, errlen, "%s: out of memory", path);
-		else if (rc)
-			set_err(err, errlen, "%s:%s", path, msg);
-		yaml_document_delete(&doc);
-	}
-	yaml_parser_delete(&parser);
-	return rc;
-}
-
 /* ---------------------------------------------------------------- master */
 
 /* Skips blanks, line ends and ";" comments from the current position;
@@ -1111,6 +735,14 @@ int spfkit_zone_load_file(spfkit_zone *zone, const char *path, char *err,
 		set_err(err, errlen, "invalid argument");
 		return SPFKIT_EINVAL;
 	}
+	if (is_yaml_path(path)) {
+		set_err(err, errlen,
+			"%s: openspf YAML zonedata is read by the spfkit "
+			"command, not by libspfkit (give an RFC 1035 master "
+			"file)",
+			path);
+		return SPFKIT_EINVAL;
+	}
 	FILE *fp = fopen(path, "r");
 	if (!fp) {
 		int e = errno;
@@ -1129,11 +761,10 @@ int spfkit_zone_load_file(spfkit_zone *zone, const char *path, char *err,
 	}
 	spfkit_zone st;
 	zone_init(&st, zone->a);
-	int rc = is_yaml_path(path) ? load_yaml(&st, path, fp, err, errlen)
-				    : load_master(&st, path, fp, err, errlen);
+	int rc = load_master(&st, path, fp, err, errlen);
 	fclose(fp);
 	if (rc == SPFKIT_OK) {
-		rc = zone_merge(zone, &st);
+		rc = spfkit_zone_merge(zone, &st);
 		if (rc)
 			set_err(err, errlen, "%s: out of memory", path);
 	}

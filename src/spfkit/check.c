@@ -24,6 +24,7 @@
 
 #include "cli.h"
 #include "dnsopts.h"
+#include "zone_yaml.h"
 
 /* RFC 7208 §4.6.4 limits; the CLI leaves the library's defaults alone and
  * names them only to show "N of LIMIT" in text output. */
@@ -652,7 +653,7 @@ static int make_zone_resolver(const check_opts *co, const spfkit_config *cfg,
 				     "--zone '%s': is a directory",
 				     shown_str(co->zones[i]));
 		}
-		rc = spfkit_zone_load_file(zone, co->zones[i], err, sizeof err);
+		rc = zone_file_load(zone, cfg, co->zones[i], err, sizeof err);
 		if (rc < 0) {
 			spfkit_zone_free(zone);
 			if (err[0]) {

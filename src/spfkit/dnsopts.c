@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "zone_yaml.h"
 
 /* The library's default deadline (RFC 7208 §4.6.4: at least 20 s) and
  * the resolver's default per-query timeout; --timeout sets the first and
@@ -162,8 +163,7 @@ static int open_zone(const cli_dns_opts *o, const spfkit_config *cfg,
 			return say(CLI_EX_NOINPUT, prog,
 				   "--zone '%s': is a directory",
 				   shown(o->zones[i]));
-		rc = spfkit_zone_load_file(d->zone, o->zones[i], err,
-					   sizeof err);
+		rc = zone_file_load(d->zone, cfg, o->zones[i], err, sizeof err);
 		if (rc < 0) {
 			if (err[0]) {
 				char msg[sizeof err * 4 + 8];

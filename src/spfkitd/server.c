@@ -47,6 +47,7 @@
 #include "policy.h"
 #include "server.h"
 #include "socketmap.h"
+#include "zone_yaml.h"
 
 /* Input buffered per connection: a whole request at its cap, plus room
  * to see past it. */
@@ -304,8 +305,9 @@ spfkitd_gen *spfkitd_gen_new(spfkitd_conf *conf, char *err, size_t errlen)
 		}
 		for (size_t i = 0; i < conf->zone_files.n; i++) {
 			char msg[512] = "";
-			rc = spfkit_zone_load_file(
-			    g->zone, conf->zone_files.v[i], msg, sizeof msg);
+			rc = zone_file_load(g->zone, g->scfg,
+					    conf->zone_files.v[i], msg,
+					    sizeof msg);
 			if (rc < 0) {
 				snprintf(err, errlen, "zone_file: %s",
 					 msg[0] ? msg : spfkit_strerror(rc));

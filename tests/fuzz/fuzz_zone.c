@@ -1,5 +1,5 @@
 /*
- * fuzz_zone.c - spfkit_zone_load_file() on hostile files: openspf YAML
+ * fuzz_zone.c - zone_file_load() on hostile files: openspf YAML
  * zonedata through libyaml (built as fuzz_zone_yaml, FUZZ_ZONE_YAML=1) or
  * RFC 1035 master files through ldns (fuzz_zone_master). The input is
  * written to one temporary file per process, named *.yml or *.zone.
@@ -18,6 +18,7 @@
 #include "fuzz_common.h"
 #include "internal.h"
 #include "dns/zone.h"
+#include "zone_yaml.h"
 
 #if FUZZ_ZONE_YAML
 #define SUFFIX ".yml"
@@ -150,7 +151,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	spfkit_zone *z = NULL;
 	if (spfkit_zone_new(&z, cfg))
 		abort();
-	int rc = spfkit_zone_load_file(z, path, err, sizeof err);
+	int rc = zone_file_load(z, cfg, path, err, sizeof err);
 	if (rc != SPFKIT_OK) {
 		check_err(rc, err);
 		FZ_ASSERT(spfkit__zone_count_names(z) == 0 &&
@@ -161,7 +162,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t recs = spfkit__zone_count_records(z);
 		probe_zone(cfg, z);
 		/* Again, into a zone that is not empty: the merge. */
-		rc = spfkit_zone_load_file(z, path, err, sizeof err);
+		rc = zone_file_load(z, cfg, path, err, sizeof err);
 		FZ_ASSERT(rc == SPFKIT_OK, "second load: %d %s", rc, err);
 		FZ_ASSERT(spfkit__zone_count_names(z) == names &&
 			      spfkit__zone_count_records(z) == 2 * recs,
@@ -189,7 +190,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	st.count = 0;
 	st.fail_at = 1 + h % 64;
 	st.sticky = (h >> 8) & 1;
-	rc = spfkit_zone_load_file(z, path, err, sizeof err);
+	rc = zone_file_load(z, fcfg, path, err, sizeof err);
 	st.fail_at = 0;
 	if (rc == SPFKIT_OK) {
 		FZ_ASSERT(loaded,

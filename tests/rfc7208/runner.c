@@ -29,6 +29,7 @@
 #include "dns/zone.h"
 #include "spfkit.h"
 #include "suite.h"
+#include "zone_yaml.h"
 
 /* ---------------------------------------------------------------- cases */
 
@@ -452,8 +453,7 @@ static void run_document(yaml_document_t *doc, bool list, const char *only,
 	int rc = spfkit_zone_new(&zone, NULL);
 	yaml_node_t *zd = map_get(doc, root, "zonedata");
 	if (rc == SPFKIT_OK && zd)
-		rc =
-		    spfkit__zone_load_yaml_node(zone, doc, zd, err, sizeof err);
+		rc = zone_yaml_load_node(zone, NULL, doc, zd, err, sizeof err);
 	for (yaml_node_pair_t *p = tests->data.mapping.pairs.start;
 	     p < tests->data.mapping.pairs.top; p++) {
 		const char *name = scalar(yaml_document_get_node(doc, p->key));

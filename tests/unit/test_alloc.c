@@ -13,6 +13,7 @@
 #include "spfkit.h"
 #include "t.h"
 #include "t_failer.h"
+#include "zone_yaml.h"
 
 static const char zone_text[] =
     "example.com:\n"
@@ -64,7 +65,7 @@ static bool one_run(failer *f, int *outcome)
 		T_CHECK(rc == SPFKIT_ENOMEM && z == NULL, "zone_new: %d", rc);
 		goto out;
 	}
-	if ((rc = spfkit_zone_load_file(z, path, err, sizeof err))) {
+	if ((rc = zone_file_load(z, cfg, path, err, sizeof err))) {
 		T_CHECK(rc == SPFKIT_ENOMEM, "zone_load_file: %d (%s)", rc,
 			err);
 		goto out;

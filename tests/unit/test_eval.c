@@ -13,6 +13,7 @@
 #include "internal.h"
 #include "spfkit.h"
 #include "t.h"
+#include "zone_yaml.h"
 
 /* One zone for every case, openspf YAML zonedata. */
 static const char zone_yaml[] =
@@ -179,7 +180,7 @@ static spfkit_zone *zone_load(spfkit_config *cfg)
 	spfkit_zone *z = NULL;
 	char err[256];
 	T_EQ_INT(spfkit_zone_new(&z, cfg), SPFKIT_OK, "zone_new");
-	int rc = spfkit_zone_load_file(z, zone_path, err, sizeof err);
+	int rc = zone_file_load(z, cfg, zone_path, err, sizeof err);
 	T_CHECK(rc == SPFKIT_OK, "zone load: %s", err);
 	/* A 4000-octet explanation literal (CVE-2021-20314 class): split in
 	 * 255-octet character-strings as DNS carries it. */

@@ -11,6 +11,7 @@
 
 #include "dns/zone.h"
 #include "t.h"
+#include "zone_yaml.h"
 
 /* A byte string with its length, NULs allowed. */
 typedef struct bytes {
@@ -219,6 +220,62 @@ static void test_lookup(void)
 }
 
 /* Tens of thousands of names stay fast and all findable. */
+/* spfkit_zone_mark and spfkit_zone_merge, the public calls a reader of
+ * another zone format (the programs' YAML reader) is built on. */
+static void test_marks(void)
+{
+	spfkit_zone *z = NULL, *src = NULL;
+	if (spfkit_zone_new(&z, NULL) || spfkit_zone_new(&src, NULL)) {
+		T_CHECK(0, "zone_new");
+		return;
+	}
+	T_EQ_INT(spfkit_zone_mark(z, "x.example", 16), SPFKIT_EINVAL,
+		 "unknown mark");
+	T_EQ_INT(spfkit_zone_mark(NULL, "x.example", 1), SPFKIT_EINVAL,
+		 "NULL zone");
+	T_EQ_INT(spfkit_zone_mark(z, "e.deep.example.", SPFKIT_ZONE_EXISTS),
+		 SPFKIT_OK, "exists");
+	add(z, "held.example", SPFKIT_TYPE_A, (bytes)B("\xc0\x00\x02\x01"));
+	T_EQ_INT(
+	    spfkit_zone_mark(z, "held.example", SPFKIT_ZONE_TIMEOUT_OTHERS),
+	    SPFKIT_OK, "timeout others");
+	add(z, "spf.example", SPFKIT__TYPE_SPF, (bytes)B("\x06v=spf1"));
+	add(z, "nospf.example", SPFKIT__TYPE_SPF, (bytes)B("\x06v=spf1"));
+	T_EQ_INT(
+	    spfkit_zone_mark(z, "nospf.example", SPFKIT_ZONE_NO_SPF_AS_TXT),
+	    SPFKIT_OK, "no spf as txt");
+	T_EQ_INT(spfkit_zone_mark(z, "t.example", SPFKIT_ZONE_TIMEOUT),
+		 SPFKIT_OK, "timeout");
+	static const lcase marked[] = {
+	    {"e.deep.example", SPFKIT_TYPE_A, NOERR, 0, NONE, 0, 0},
+	    {"deep.example", SPFKIT_TYPE_TXT, NOERR, 0, NONE, 0, 0},
+	    {"other.deep.example", SPFKIT_TYPE_A, NXD, 0, NONE, 0, 0},
+	    {"held.example", SPFKIT_TYPE_A, NOERR, 1, NONE, 0, 0},
+	    {"held.example", SPFKIT_TYPE_MX, TEMP, 0, NONE, 0, 0},
+	    {"spf.example", SPFKIT_TYPE_TXT, NOERR, 1, NONE, 0, 0},
+	    {"nospf.example", SPFKIT_TYPE_TXT, NOERR, 0, NONE, 0, 0},
+	    {"t.example", SPFKIT_TYPE_A, TEMP, 0, NONE, 0, 0},
+	};
+	run_lookups(z, marked, sizeof marked / sizeof marked[0], "marks");
+
+	add(src, "held.example", SPFKIT_TYPE_A, (bytes)B("\xc0\x00\x02\x02"));
+	add(src, "new.example", SPFKIT_TYPE_A, (bytes)B("\xc0\x00\x02\x03"));
+	T_EQ_INT(spfkit_zone_mark(src, "nx.example", SPFKIT_ZONE_EXISTS),
+		 SPFKIT_OK, "mark in src");
+	T_EQ_INT(spfkit_zone_merge(z, src), SPFKIT_OK, "merge");
+	T_EQ_INT(spfkit__zone_count_records(src), 0, "src emptied");
+	static const lcase merged[] = {
+	    {"held.example", SPFKIT_TYPE_A, NOERR, 2, NONE, 0, 0},
+	    {"new.example", SPFKIT_TYPE_A, NOERR, 1, NONE, 0, 0},
+	    {"nx.example", SPFKIT_TYPE_A, NOERR, 0, NONE, 0, 0},
+	};
+	run_lookups(z, merged, sizeof merged / sizeof merged[0],
+		    "merged marks");
+	T_EQ_INT(spfkit_zone_merge(z, NULL), SPFKIT_EINVAL, "merge NULL");
+	spfkit_zone_free(src);
+	spfkit_zone_free(z);
+}
+
 static void test_big(void)
 {
 	spfkit_zone *z = NULL;
@@ -299,7 +356,7 @@ static void run_bad_files(spfkit_zone *z, const bad_file *cases, size_t n)
 		const char *path = write_file(c->base, c->text);
 		char want[256], err[256];
 		snprintf(want, sizeof want, "%s%s", path, c->want);
-		int rc = spfkit_zone_load_file(z, path, err, sizeof err);
+		int rc = zone_file_load(z, NULL, path, err, sizeof err);
 		T_CHECK(rc == c->status, "%s: status %d, want %d (%s)", c->base,
 			rc, c->status, err);
 		T_CHECK(strncmp(err, want, strlen(want)) == 0,
@@ -345,7 +402,7 @@ static void test_master(spfkit_zone *z)
 {
 	const char *path = write_file("zone.db", master);
 	char err[256] = "untouched";
-	T_EQ_INT(spfkit_zone_load_file(z, path, err, sizeof err), SPFKIT_OK,
+	T_EQ_INT(zone_file_load(z, NULL, path, err, sizeof err), SPFKIT_OK,
 		 err);
 	const char *msg = err;
 	T_EQ_STR(msg, "", "no message on success");
@@ -393,7 +450,7 @@ static void test_master(spfkit_zone *z)
 	/* Without $ORIGIN names hang off the root. */
 	path = write_file("noorigin.db", "rel A 192.0.2.1\n"
 					 "abs.example. TXT \"y\"");
-	T_EQ_INT(spfkit_zone_load_file(z, path, err, sizeof err), SPFKIT_OK,
+	T_EQ_INT(zone_file_load(z, NULL, path, err, sizeof err), SPFKIT_OK,
 		 err);
 	static const lcase rel[] = {
 	    {"rel", SPFKIT_TYPE_A, NOERR, 1, B("\xc0\x00\x02\x01"), 0, 3600},
@@ -428,14 +485,25 @@ static void test_master(spfkit_zone *z)
 
 	char missing[128];
 	snprintf(missing, sizeof missing, "%s/missing.db", tmpdir);
-	T_EQ_INT(spfkit_zone_load_file(z, missing, err, sizeof err),
+	T_EQ_INT(zone_file_load(z, NULL, missing, err, sizeof err),
 		 SPFKIT_ENOENT, "missing file");
 	T_CHECK(strncmp(err, missing, strlen(missing)) == 0,
 		"missing file message \"%s\"", err);
-	T_EQ_INT(spfkit_zone_load_file(z, NULL, err, sizeof err), SPFKIT_EINVAL,
+	T_EQ_INT(zone_file_load(z, NULL, NULL, err, sizeof err), SPFKIT_EINVAL,
 		 "NULL path");
-	T_EQ_INT(spfkit_zone_load_file(z, missing, NULL, 0), SPFKIT_ENOENT,
+	T_EQ_INT(zone_file_load(z, NULL, missing, NULL, 0), SPFKIT_ENOENT,
 		 "no err buffer");
+	/* The library itself reads master files only: YAML zonedata is the
+	 * programs' (src/support), so libspfkit never loads libyaml. */
+	const char *yml =
+	    write_file("lib.yml", "lib.example:\n  - A: 192.0.2.1\n");
+	T_EQ_INT(spfkit_zone_load_file(z, yml, err, sizeof err), SPFKIT_EINVAL,
+		 "the library refuses YAML zonedata");
+	T_CHECK(strstr(err, "YAML zonedata is read by the spfkit command"),
+		"library YAML message \"%s\"", err);
+	T_EQ_INT(zone_file_load(z, NULL, yml, err, sizeof err), SPFKIT_OK,
+		 "the programs' loader reads it");
+	remove_file("lib.yml");
 }
 
 /* ---------------------------------------------------------------- YAML */
@@ -512,7 +580,7 @@ static void test_yaml(spfkit_zone *z)
 	T_CHECK(tn > 0 && (size_t)tn < sizeof text, "YAML text fits");
 	const char *path = write_file("zone.yml", text);
 	char err[256];
-	T_EQ_INT(spfkit_zone_load_file(z, path, err, sizeof err), SPFKIT_OK,
+	T_EQ_INT(zone_file_load(z, NULL, path, err, sizeof err), SPFKIT_OK,
 		 err);
 	remove_file("zone.yml");
 
@@ -528,7 +596,7 @@ static void test_yaml(spfkit_zone *z)
 	     1,
 	     {longwire, 302},
 	     0,
-	     SPFKIT__ZONE_YAML_TTL},
+	     ZONE_YAML_TTL},
 	    {"longlist.example.com", SPFKIT_TYPE_TXT, NOERR, 1, NONE, 0, 0},
 	};
 	run_lookups(z, longcase, 2, "long text");
@@ -602,7 +670,7 @@ static void test_yaml(spfkit_zone *z)
 
 	/* A bare mapping of names is zonedata too; .yaml works as well. */
 	path = write_file("bare.yaml", "bare.example.net:\n  - A: 192.0.2.7\n");
-	T_EQ_INT(spfkit_zone_load_file(z, path, err, sizeof err), SPFKIT_OK,
+	T_EQ_INT(zone_file_load(z, NULL, path, err, sizeof err), SPFKIT_OK,
 		 err);
 	remove_file("bare.yaml");
 	static const lcase bare[] = {
@@ -715,7 +783,7 @@ static void test_yaml_node(void)
 		}
 		char err[200] = "x";
 		int rc =
-		    spfkit__zone_load_yaml_node(z, &doc, zd, err, sizeof err);
+		    zone_yaml_load_node(z, NULL, &doc, zd, err, sizeof err);
 		T_EQ_INT(rc, want[i], "load node");
 		const char *msg = err;
 		if (i == 0)
@@ -734,7 +802,7 @@ static void test_yaml_node(void)
 	    {"partial.example", SPFKIT_TYPE_TXT, NXD, 0, NONE, 0, 0},
 	};
 	run_lookups(z, cases, 2, "node");
-	T_EQ_INT(spfkit__zone_load_yaml_node(z, NULL, NULL, NULL, 0),
+	T_EQ_INT(zone_yaml_load_node(z, NULL, NULL, NULL, NULL, 0),
 		 SPFKIT_EINVAL, "node NULL");
 	spfkit_zone_free(z);
 }
@@ -805,6 +873,7 @@ int main(void)
 	test_check();
 	test_lookup();
 	test_big();
+	test_marks();
 	test_yaml_node();
 
 	snprintf(tmpdir, sizeof tmpdir, "/tmp/spfkit-zone-XXXXXX");
