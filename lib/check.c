@@ -17,49 +17,25 @@ typedef spfkit__frame frame;
 /* ---------------------------------------------------------------- memory */
 
 /* n octets (not zeroed) that live until spfkit_check_free(), or NULL. */
-void *spfkit__arena_alloc(spfkit_check *chk, size_t n)
+void *spfkit__arena_grow(spfkit_check *chk, size_t n)
 {
-	const size_t align = sizeof(max_align_t);
 	if (n > SIZE_MAX / 2)
 		return NULL;
-	if (!ARENA_EXACT)
-		n = (n + align - 1) / align * align;
+	n = spfkit__arena_round(n);
 	chunk *c = chk->arena;
-	if (ARENA_EXACT || !c || c->cap - c->used < n) {
-		size_t cap = c ? c->cap * 2 : CHUNK_FIRST;
-		if (cap > 65536)
-			cap = 65536;
-		if (cap < n || ARENA_EXACT)
-			cap = n; /* a big answer gets a chunk of its own */
-		c = spfkit__malloc(chk->a, sizeof *c + cap);
-		if (!c)
-			return NULL;
-		c->cap = cap;
-		c->used = 0;
-		c->next = chk->arena;
-		chk->arena = c;
-	}
-	void *p = (char *)c->data + c->used;
-	c->used += n;
-	return p;
-}
-
-/* n zeroed octets that live until spfkit_check_free(), or NULL. */
-void *spfkit__arena_calloc(spfkit_check *chk, size_t n)
-{
-	void *p = spfkit__arena_alloc(chk, n);
-	if (p)
-		memset(p, 0, n);
-	return p;
-}
-
-/* A NUL-terminated copy of (s, n) in the arena, or NULL. */
-char *spfkit__arena_strndup(spfkit_check *chk, const char *s, size_t n)
-{
-	char *p = n < SIZE_MAX ? spfkit__arena_calloc(chk, n + 1) : NULL;
-	if (p && n)
-		memcpy(p, s, n);
-	return p;
+	size_t cap = c ? c->cap * 2 : CHUNK_FIRST;
+	if (cap > 65536)
+		cap = 65536;
+	if (cap < n || ARENA_EXACT)
+		cap = n; /* a big answer gets a chunk of its own */
+	c = spfkit__malloc(chk->a, sizeof *c + cap);
+	if (!c)
+		return NULL;
+	c->cap = cap;
+	c->used = n;
+	c->next = chk->arena;
+	chk->arena = c;
+	return c->data;
 }
 
 bool spfkit__check_keep_record(spfkit_check *chk, spfkit__record *r)

@@ -186,12 +186,53 @@ struct spfkit_check {
 
 /* ---------------------------------------------------------------- check.c */
 
+/* The arena's slow path: a new chunk holding n octets first. */
+void *spfkit__arena_grow(spfkit_check *chk, size_t n);
+
+/* n rounded up to the arena's alignment (exact under ASan). */
+static inline size_t spfkit__arena_round(size_t n)
+{
+	const size_t align = sizeof(max_align_t);
+	return ARENA_EXACT ? n : (n + align - 1) / align * align;
+}
+
 /* n octets (not zeroed) / n zeroed octets / a NUL-terminated copy of
  * (s, n), living until spfkit_check_free() or spfkit_check_reset(); NULL
- * when out of memory. */
-void *spfkit__arena_alloc(spfkit_check *chk, size_t n);
-void *spfkit__arena_calloc(spfkit_check *chk, size_t n);
-char *spfkit__arena_strndup(spfkit_check *chk, const char *s, size_t n);
+ * when out of memory. Inline: a warm check takes a few dozen, and the
+ * room is nearly always there in the newest chunk. */
+static inline void *spfkit__arena_alloc(spfkit_check *chk, size_t n)
+{
+	spfkit__chunk *c = chk->arena;
+	if (!ARENA_EXACT && c && n <= SIZE_MAX / 2) {
+		size_t m = spfkit__arena_round(n);
+		if (c->cap - c->used >= m) {
+			void *p = (char *)c->data + c->used;
+			c->used += m;
+			return p;
+		}
+	}
+	return spfkit__arena_grow(chk, n);
+}
+
+static inline void *spfkit__arena_calloc(spfkit_check *chk, size_t n)
+{
+	void *p = spfkit__arena_alloc(chk, n);
+	if (p)
+		memset(p, 0, n);
+	return p;
+}
+
+static inline char *spfkit__arena_strndup(spfkit_check *chk, const char *s,
+					  size_t n)
+{
+	char *p = n < SIZE_MAX ? spfkit__arena_alloc(chk, n + 1) : NULL;
+	if (p) {
+		if (n)
+			memcpy(p, s, n);
+		p[n] = '\0';
+	}
+	return p;
+}
 
 /* Keeps one holder of r for the check's life; false (r released) when
  * out of memory. */

@@ -220,13 +220,14 @@ void spfkit__check_unsend(spfkit_check *chk);
  * spfkit__name_hash(name, name_len) computed once for both sides. With
  * out NULL it only tells (prefetch skips what is held: it is answered at
  * once when reached); with out it fills *out, whose rrs stay valid until
- * release(), which the check calls once after copying them. */
+ * the check copied them; when out->priv is not NULL the check then calls
+ * release() once (a cache entry that stays put needs none). */
 typedef struct spfkit__found {
 	spfkit_dns_status status;
 	spfkit_dnssec dnssec;
 	const spfkit_rr *rrs;
 	size_t n;
-	void *priv; /* the driver's, for release() */
+	void *priv; /* the driver's: not NULL asks for release() */
 } spfkit__found;
 
 typedef struct spfkit__source {

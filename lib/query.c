@@ -64,7 +64,7 @@ static bool from_source(spfkit_check *chk, query *q)
 			       q->type, &found))
 		return false;
 	int rc = fill(chk, q, found.status, found.rrs, found.n, found.dnssec);
-	if (src->release)
+	if (found.priv)
 		src->release(chk->source_ud, &found);
 	/* Out of memory: the query goes out as usual. */
 	return rc == SPFKIT_OK;

@@ -901,7 +901,8 @@ static bool source_find(void *ud, const char *name, size_t name_len,
 	return true;
 }
 
-/* Lets go of what source_find() lent: a zone answer's own copy. */
+/* Lets go of what source_find() lent: a zone answer's own copy (the
+ * check asks only when there is one). */
 static void source_release(void *ud, spfkit__found *found)
 {
 	spfkit_resolver *r = ud;

@@ -314,19 +314,26 @@ static bool zone_find(void *ud, const char *name, size_t name_len,
 	spfkit__zone_answer zans;
 	if (spfkit__zone_lookup(ud, name, type, &zans) != SPFKIT_OK)
 		return false;
+	/* The whole answer is lent, so release() must come for each. */
+	spfkit__zone_answer *lent = malloc(sizeof *lent);
+	if (!lent) {
+		spfkit__zone_answer_free(ud, &zans);
+		return false;
+	}
+	*lent = zans;
 	out->status = zans.status;
 	out->dnssec = SPFKIT_DNSSEC_UNKNOWN;
 	out->rrs = zans.rrs;
 	out->n = zans.n;
-	out->priv = zans.owned;
+	out->priv = lent;
 	source_lent++;
 	return true;
 }
 
 static void zone_release(void *ud, spfkit__found *found)
 {
-	spfkit__zone_answer zans = {.owned = found->priv};
-	spfkit__zone_answer_free(ud, &zans);
+	spfkit__zone_answer_free(ud, found->priv);
+	free(found->priv);
 	source_released++;
 }
 
