@@ -70,6 +70,13 @@ const spfkit__alloc *spfkit__config_alloc(const spfkit_config *cfg)
 	return cfg ? &cfg->alloc : spfkit__default_alloc();
 }
 
+void *spfkit__handle_new(const spfkit_config *cfg, size_t size,
+			 const spfkit__alloc **a)
+{
+	*a = spfkit__config_alloc(cfg);
+	return spfkit__calloc(*a, 1, size);
+}
+
 void spfkit_free(const spfkit_config *cfg, void *ptr)
 {
 	spfkit__free(spfkit__config_alloc(cfg), ptr);

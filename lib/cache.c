@@ -70,8 +70,8 @@ int spfkit_cache_new(spfkit_cache **out, const spfkit_config *cfg,
 	size_t max = max_records ? max_records : DEFAULT_MAX;
 	if (max > ((size_t)1 << 24))
 		return SPFKIT_EINVAL;
-	const spfkit__alloc *a = spfkit__config_alloc(cfg);
-	spfkit_cache *c = spfkit__calloc(a, 1, sizeof *c);
+	const spfkit__alloc *a;
+	spfkit_cache *c = spfkit__handle_new(cfg, sizeof *c, &a);
 	if (!c)
 		return SPFKIT_ENOMEM;
 	size_t nb = 16;

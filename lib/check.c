@@ -102,15 +102,13 @@ int spfkit_check_new(spfkit_check **out, const spfkit_config *cfg)
 {
 	if (!out || !cfg)
 		return SPFKIT_EINVAL;
-	*out = NULL;
-	const spfkit__alloc *a = spfkit__config_alloc(cfg);
-	spfkit_check *chk = spfkit__calloc(a, 1, sizeof *chk);
+	const spfkit__alloc *a;
+	spfkit_check *chk = *out = spfkit__handle_new(cfg, sizeof *chk, &a);
 	if (!chk)
 		return SPFKIT_ENOMEM;
 	chk->cfg = cfg;
 	chk->a = a;
 	chk->dnssec_rank = -1;
-	*out = chk;
 	return SPFKIT_OK;
 }
 

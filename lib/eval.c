@@ -253,6 +253,20 @@ static bool within(const char *name, size_t n, const char *domain, size_t dn)
 
 /* ---------------------------------------------------------------- §5.5 */
 
+/* Asks for the client-family addresses of the host an answer item names
+ * (*fwd: the answered query, or NULL while pending or when the item is no
+ * usable name); false when out of memory. */
+static bool ask_address(spfkit_check *chk, const item *it, const query **fwd,
+			bool *need)
+{
+	*fwd = NULL;
+	if (!spfkit__domain_ok(it->data, it->len))
+		return true;
+	*fwd = spfkit__ask(chk, it->data, it->len, spfkit__addr_type(chk), need,
+			   true);
+	return !chk->oom;
+}
+
 /* RFC 7208 §5.5 validated names of <ip>: the first names of the PTR
  * answer (at most the PTR limit) whose forward lookup holds <ip>. When
  * filter is given, only names equal to or under it are looked up (the
@@ -291,11 +305,7 @@ static step validated_names(spfkit_check *chk, const char *filter,
 		fwd[i] = NULL;
 		if (filter && !within(it->data, it->len, filter, filter_len))
 			continue;
-		if (!spfkit__domain_ok(it->data, it->len))
-			continue;
-		fwd[i] = spfkit__ask(chk, it->data, it->len,
-				     spfkit__addr_type(chk), &need, true);
-		if (chk->oom)
+		if (!ask_address(chk, it, &fwd[i], &need))
 			return end_oom(chk);
 	}
 	if (need)
@@ -482,12 +492,15 @@ static step count_void(spfkit_check *chk, frame *f, const query *q)
 	return add_void(chk, q);
 }
 
-static step eval_a(spfkit_check *chk, frame *f, const spfkit__term *t,
-		   const char *target, size_t tn)
+/* The answer to a term's own query (target, type) once it can be used:
+ * S_MATCH with *out set; S_NEED while it is pending; otherwise what a DNS
+ * failure (temperror, §4.4), the void limit (§4.6.4) or running out of
+ * memory made of the term. */
+static step term_query(spfkit_check *chk, frame *f, const char *target,
+		       size_t tn, uint16_t type, const query **out)
 {
 	bool need = false;
-	const query *q =
-	    spfkit__ask(chk, target, tn, spfkit__addr_type(chk), &need, true);
+	const query *q = spfkit__ask(chk, target, tn, type, &need, true);
 	if (chk->oom)
 		return end_oom(chk);
 	if (!q)
@@ -496,6 +509,17 @@ static step eval_a(spfkit_check *chk, frame *f, const spfkit__term *t,
 		return term_error_dns(chk, q, FAIL_TERM);
 	if (count_void(chk, f, q) == S_ENDED)
 		return S_ENDED;
+	*out = q;
+	return S_MATCH;
+}
+
+static step eval_a(spfkit_check *chk, frame *f, const spfkit__term *t,
+		   const char *target, size_t tn)
+{
+	const query *q;
+	step s = term_query(chk, f, target, tn, spfkit__addr_type(chk), &q);
+	if (s != S_MATCH)
+		return s;
 	for (size_t i = 0; i < q->nitems; i++)
 		if (addr_matches(chk, &q->items[i], t->cidr4, t->cidr6))
 			return S_MATCH;
@@ -505,17 +529,11 @@ static step eval_a(spfkit_check *chk, frame *f, const spfkit__term *t,
 static step eval_mx(spfkit_check *chk, frame *f, const spfkit__term *t,
 		    const char *target, size_t tn)
 {
+	const query *q;
+	step s = term_query(chk, f, target, tn, SPFKIT_TYPE_MX, &q);
+	if (s != S_MATCH)
+		return s;
 	bool need = false;
-	const query *q =
-	    spfkit__ask(chk, target, tn, SPFKIT_TYPE_MX, &need, true);
-	if (chk->oom)
-		return end_oom(chk);
-	if (!q)
-		return S_NEED;
-	if (q->status == SPFKIT_DNS_TEMPFAIL)
-		return term_error_dns(chk, q, FAIL_TERM);
-	if (count_void(chk, f, q) == S_ENDED)
-		return S_ENDED;
 	/* RFC 7208 §4.6.4: more than 10 MX names is a permerror. */
 	if (q->total > chk->cfg->limits[SPFKIT_LIMIT_MX_NAMES])
 		return fail(chk, FAIL_TERM, SPFKIT_RESULT_PERMERROR,
@@ -525,13 +543,8 @@ static step eval_mx(spfkit_check *chk, frame *f, const spfkit__term *t,
 	/* Ask for every exchange's addresses at once; judge them in order. */
 	const query *fwd[SPFKIT__MAX_ITEMS];
 	for (size_t i = 0; i < q->nitems; i++) {
-		const item *it = &q->items[i];
-		fwd[i] = NULL;
-		if (it->len == 0 || !spfkit__domain_ok(it->data, it->len))
-			continue; /* a null MX (RFC 7505) names no host */
-		fwd[i] = spfkit__ask(chk, it->data, it->len,
-				     spfkit__addr_type(chk), &need, true);
-		if (chk->oom)
+		/* A null MX (RFC 7505, an empty name) names no host. */
+		if (!ask_address(chk, &q->items[i], &fwd[i], &need))
 			return end_oom(chk);
 	}
 	if (need)
@@ -572,18 +585,11 @@ static step eval_ptr(spfkit_check *chk, frame *f, const char *target, size_t tn)
 static step eval_exists(spfkit_check *chk, frame *f, const char *target,
 			size_t tn)
 {
-	bool need = false;
 	/* RFC 7208 §5.7: always an A query, whatever the client's family. */
-	const query *q =
-	    spfkit__ask(chk, target, tn, SPFKIT_TYPE_A, &need, true);
-	if (chk->oom)
-		return end_oom(chk);
-	if (!q)
-		return S_NEED;
-	if (q->status == SPFKIT_DNS_TEMPFAIL)
-		return term_error_dns(chk, q, FAIL_TERM);
-	if (count_void(chk, f, q) == S_ENDED)
-		return S_ENDED;
+	const query *q;
+	step s = term_query(chk, f, target, tn, SPFKIT_TYPE_A, &q);
+	if (s != S_MATCH)
+		return s;
 	return q->nitems ? S_MATCH : S_NOMATCH;
 }
 

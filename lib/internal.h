@@ -19,6 +19,11 @@
 typedef spfkit_allocator spfkit__alloc;
 const spfkit__alloc *spfkit__default_alloc(void);
 const spfkit__alloc *spfkit__config_alloc(const spfkit_config *cfg);
+/* The opening of every constructor: a zeroed handle of size octets from
+ * cfg's allocator (the default one for NULL), *a set to that allocator;
+ * NULL when out of memory. */
+void *spfkit__handle_new(const spfkit_config *cfg, size_t size,
+			 const spfkit__alloc **a);
 void *spfkit__malloc(const spfkit__alloc *a, size_t n);
 void *spfkit__calloc(const spfkit__alloc *a, size_t count, size_t size);
 void *spfkit__realloc(const spfkit__alloc *a, void *p, size_t n);

@@ -106,16 +106,14 @@ int spfkit_srs_new(spfkit_srs **out, const spfkit_config *cfg)
 {
 	if (!out)
 		return SPFKIT_EINVAL;
-	*out = NULL;
-	const spfkit__alloc *a = spfkit__config_alloc(cfg);
-	spfkit_srs *srs = spfkit__calloc(a, 1, sizeof *srs);
+	const spfkit__alloc *a;
+	spfkit_srs *srs = *out = spfkit__handle_new(cfg, sizeof *srs, &a);
 	if (!srs)
 		return SPFKIT_ENOMEM;
 	srs->a = a;
 	srs->max_age = SRS_MAX_AGE_DEFAULT;
 	srs->hash_len = SRS_HASH_DEFAULT;
 	srs->sep = '=';
-	*out = srs;
 	return SPFKIT_OK;
 }
 

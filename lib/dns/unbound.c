@@ -451,9 +451,9 @@ int spfkit_resolver_new(spfkit_resolver **out, const spfkit_config *cfg)
 {
 	if (!out || !cfg)
 		return SPFKIT_EINVAL;
+	const spfkit__alloc *a;
+	spfkit_resolver *r = spfkit__handle_new(cfg, sizeof *r, &a);
 	*out = NULL;
-	const spfkit__alloc *a = spfkit__config_alloc(cfg);
-	spfkit_resolver *r = spfkit__calloc(a, 1, sizeof *r);
 	if (!r)
 		return SPFKIT_ENOMEM;
 	r->cfg = cfg;
