@@ -138,6 +138,23 @@ static void say(reporter *r, spfkit_severity sev, const char *code,
 	emit(r, &m, sev, code, rfc, pos, len);
 }
 
+/* Makes room for element n of the array v (capacity *cap; first when
+ * empty, then doubling): the array, perhaps moved, or NULL with *err set
+ * to SPFKIT_ENOMEM (v is then unchanged). */
+static void *grow(const spfkit__alloc *a, int *err, void *v, size_t n,
+		  size_t *cap, size_t size, size_t first)
+{
+	if (n < *cap)
+		return v;
+	size_t nc = *cap ? *cap * 2 : first;
+	void *nv = spfkit__realloc(a, v, nc * size);
+	if (nv)
+		*cap = nc;
+	else
+		*err = SPFKIT_ENOMEM;
+	return nv;
+}
+
 /* ---------------------------------------------------------------- terms */
 
 static const char *const mech_words[] = {"all", "include", "a",   "mx",
@@ -477,13 +494,12 @@ static unsigned distance(const char *a, size_t an, const char *b, size_t bn)
 	return d[an][bn] < 3 ? d[an][bn] : 3;
 }
 
-/* Appends the network of a prefix (host bits cleared) as text. */
-static void add_network(spfkit__buf *b, int family, const unsigned char *addr,
-			int cidr)
+/* Writes the network of a prefix, addr (4 or 16 octets by family) with
+ * the bits past cidr cleared, to net; true when any of them was set. */
+static bool network(int family, const unsigned char *addr, int cidr,
+		    unsigned char *net)
 {
-	spfkit__ip ip;
-	memset(&ip, 0, sizeof ip);
-	ip.family = family;
+	bool host = false;
 	size_t len = family == 4 ? 4 : 16;
 	for (size_t i = 0; i < len; i++) {
 		int bits = cidr - (int)(i * 8);
@@ -491,25 +507,11 @@ static void add_network(spfkit__buf *b, int family, const unsigned char *addr,
 				     : bits <= 0
 					 ? 0
 					 : (unsigned char)(0xff << (8 - bits));
-		ip.a[i] = addr[i] & mask;
-	}
-	spfkit__ip_format(&ip, b);
-}
-
-/* Are bits past cidr set in addr? */
-static bool host_bits(int family, const unsigned char *addr, int cidr)
-{
-	size_t len = family == 4 ? 4 : 16;
-	for (size_t i = 0; i < len; i++) {
-		int bits = cidr - (int)(i * 8);
-		unsigned char mask = bits >= 8 ? 0xff
-				     : bits <= 0
-					 ? 0
-					 : (unsigned char)(0xff << (8 - bits));
+		net[i] = addr[i] & mask;
 		if (addr[i] & (unsigned char)~mask)
-			return true;
+			host = true;
 	}
-	return false;
+	return host;
 }
 
 /* Rules on the size of an authorised range (RFC 7208 §5.6). */
@@ -589,7 +591,10 @@ static void term_rules(reporter *r, const spfkit__term *t, const char *text,
 		int fam = t->mech == SPFKIT__IP4 ? 4 : 6;
 		int cidr = fam == 4 ? (t->cidr4 < 0 ? 32 : t->cidr4)
 				    : (t->cidr6 < 0 ? 128 : t->cidr6);
-		if (host_bits(fam, t->addr, cidr)) {
+		spfkit__ip net;
+		memset(&net, 0, sizeof net);
+		net.family = fam;
+		if (network(fam, t->addr, cidr, net.a)) {
 			msg m;
 			msg_init(r, &m);
 			spfkit__buf_adds(&m.m, "'");
@@ -601,7 +606,7 @@ static void term_rules(reporter *r, const spfkit__term *t, const char *text,
 			spfkit__buf_add(&m.f, tt,
 					t->qualifier != '+' || tt[0] == '+');
 			spfkit__buf_adds(&m.f, fam == 4 ? "ip4:" : "ip6:");
-			add_network(&m.f, fam, t->addr, cidr);
+			spfkit__ip_format(&net, &m.f);
 			spfkit__buf_addc(&m.f, '/');
 			spfkit__buf_addu(&m.f, (uint64_t)cidr);
 			emit(r, &m, SPFKIT_SEVERITY_WARNING, "cidr-host-bits",
@@ -831,17 +836,11 @@ static void lint_text(reporter *r, const char *s, size_t n, unsigned flags)
 		t.pos += start;
 		if (t.spec_len)
 			t.spec_pos += start;
-		if (nterms == cap) {
-			size_t nc = cap ? cap * 2 : 16;
-			spfkit__term *nt =
-			    spfkit__realloc(a, terms, nc * sizeof *nt);
-			if (!nt) {
-				r->err = SPFKIT_ENOMEM;
-				break;
-			}
-			terms = nt;
-			cap = nc;
-		}
+		spfkit__term *nt =
+		    grow(a, &r->err, terms, nterms, &cap, sizeof *nt, 16);
+		if (!nt)
+			break;
+		terms = nt;
 		terms[nterms++] = t;
 	}
 	/* A record-level syntax error no single term shows: a second
@@ -977,6 +976,12 @@ typedef struct block {
 	size_t order;
 } block;
 
+/* A set of names, compared ignoring ASCII case. */
+typedef struct names {
+	char **v;
+	size_t n, cap;
+} names;
+
 /* A limit crossed: reported at the end with the final totals. */
 typedef struct crossing {
 	bool crossed;
@@ -994,10 +999,8 @@ struct spfkit_linter {
 	bool finished;
 	lframe *frames;
 	size_t nframes, cap_frames;
-	char **seen; /* domains whose records were linted */
-	size_t nseen, cap_seen;
-	char **big; /* names whose answer size was reported */
-	size_t nbig, cap_big;
+	names seen; /* domains whose records were linted */
+	names big;  /* names whose answer size was reported */
 	block *blocks;
 	size_t nblocks, cap_blocks;
 	unsigned lookups, voids;
@@ -1033,6 +1036,13 @@ static void frame_clear(const spfkit__alloc *a, lframe *f)
 	memset(f, 0, sizeof *f);
 }
 
+static void names_free(const spfkit__alloc *a, names *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		spfkit__free(a, s->v[i]);
+	spfkit__free(a, s->v);
+}
+
 static void crossing_clear(const spfkit__alloc *a, crossing *c)
 {
 	spfkit__free(a, c->where);
@@ -1049,12 +1059,8 @@ void spfkit_linter_free(spfkit_linter *l)
 	for (size_t i = 0; i < l->nframes; i++)
 		frame_clear(a, &l->frames[i]);
 	spfkit__free(a, l->frames);
-	for (size_t i = 0; i < l->nseen; i++)
-		spfkit__free(a, l->seen[i]);
-	spfkit__free(a, l->seen);
-	for (size_t i = 0; i < l->nbig; i++)
-		spfkit__free(a, l->big[i]);
-	spfkit__free(a, l->big);
+	names_free(a, &l->seen);
+	names_free(a, &l->big);
 	for (size_t i = 0; i < l->nblocks; i++) {
 		spfkit__free(a, l->blocks[i].where);
 		spfkit__free(a, l->blocks[i].term);
@@ -1070,31 +1076,24 @@ unsigned spfkit_linter_count(const spfkit_linter *l, spfkit_severity s)
 	return l && (unsigned)s < 3 ? l->r.counts[s] : 0;
 }
 
-/* Is name in the list (case-insensitive)? Adds it when not; false and
- * ENOMEM set when it cannot. */
-static bool in_list(spfkit_linter *l, char ***list, size_t *n, size_t *cap,
-		    const char *name)
+/* Is name in the set? Adds it when not; false and ENOMEM set when it
+ * cannot. */
+static bool in_names(spfkit_linter *l, names *s, const char *name)
 {
 	size_t nl = strlen(name);
-	for (size_t i = 0; i < *n; i++)
-		if (spfkit__ieq((*list)[i], strlen((*list)[i]), name, nl))
+	for (size_t i = 0; i < s->n; i++)
+		if (spfkit__ieq(s->v[i], strlen(s->v[i]), name, nl))
 			return true;
-	if (*n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 16;
-		char **nn = spfkit__realloc(l->a, *list, nc * sizeof *nn);
-		if (!nn) {
-			l->r.err = SPFKIT_ENOMEM;
-			return false;
-		}
-		*list = nn;
-		*cap = nc;
-	}
+	char **nv = grow(l->a, &l->r.err, s->v, s->n, &s->cap, sizeof *nv, 16);
+	if (!nv)
+		return false;
+	s->v = nv;
 	char *copy = spfkit__strndup(l->a, name, nl);
 	if (!copy) {
 		l->r.err = SPFKIT_ENOMEM;
 		return false;
 	}
-	(*list)[(*n)++] = copy;
+	s->v[s->n++] = copy;
 	return false;
 }
 
@@ -1108,6 +1107,18 @@ static void add_route(const spfkit_linter *l, spfkit__buf *b)
 						       : " > redirect ");
 		spfkit__buf_adds(b, f->domain);
 	}
+}
+
+/* The route to the current frame as a string the caller frees; NULL
+ * when out of memory. */
+static char *route_copy(const spfkit_linter *l)
+{
+	spfkit__buf w;
+	spfkit__buf_init(&w, l->a, 16384);
+	add_route(l, &w);
+	char *s = spfkit__buf_take(&w);
+	spfkit__buf_free(&w);
+	return s;
 }
 
 /* Sets the reporter's context to the current frame; *route is the route
@@ -1142,6 +1153,20 @@ static void clear_context(spfkit_linter *l, spfkit__buf *route)
 	l->r.record_len = 0;
 }
 
+/* Reports m in the context of the current frame: at (pos, len) of its
+ * record, or (not of_record) about the frame as a whole. */
+static void frame_emit(spfkit_linter *l, msg *m, spfkit_severity sev,
+		       const char *code, const char *rfc, bool of_record,
+		       size_t pos, size_t len)
+{
+	spfkit__buf route;
+	set_context(l, &route);
+	if (!of_record)
+		l->r.record = NULL;
+	emit(&l->r, m, sev, code, rfc, pos, len);
+	clear_context(l, &route);
+}
+
 static lframe *top(spfkit_linter *l)
 {
 	return l->nframes ? &l->frames[l->nframes - 1] : NULL;
@@ -1149,16 +1174,11 @@ static lframe *top(spfkit_linter *l)
 
 static void on_frame(spfkit_linter *l, const spfkit_event *ev)
 {
-	if (l->nframes == l->cap_frames) {
-		size_t nc = l->cap_frames ? l->cap_frames * 2 : 8;
-		lframe *nf = spfkit__realloc(l->a, l->frames, nc * sizeof *nf);
-		if (!nf) {
-			l->r.err = SPFKIT_ENOMEM;
-			return;
-		}
-		l->frames = nf;
-		l->cap_frames = nc;
-	}
+	lframe *nf = grow(l->a, &l->r.err, l->frames, l->nframes,
+			  &l->cap_frames, sizeof *nf, 8);
+	if (!nf)
+		return;
+	l->frames = nf;
 	const lframe *parent = top(l);
 	lframe *f = &l->frames[l->nframes];
 	memset(f, 0, sizeof *f);
@@ -1171,20 +1191,16 @@ static void on_frame(spfkit_linter *l, const spfkit_event *ev)
 	l->nframes++;
 	f->include = ev->via && strcmp(ev->via, "include") == 0;
 	f->terminal = !parent || (!f->include && parent->terminal);
-	f->repeat = in_list(l, &l->seen, &l->nseen, &l->cap_seen, f->domain);
+	f->repeat = in_names(l, &l->seen, f->domain);
 	if (f->repeat && f->include) {
-		spfkit__buf route;
-		set_context(l, &route);
 		msg m;
 		msg_init(&l->r, &m);
 		add_shown(&m.m, f->domain, strlen(f->domain), 253);
 		spfkit__buf_adds(&m.m, " is reached more than once: each time "
 				       "costs DNS-querying terms again");
 		spfkit__buf_adds(&m.f, "include it once");
-		l->r.record = NULL;
-		emit(&l->r, &m, SPFKIT_SEVERITY_WARNING, "duplicate-include",
-		     "RFC 7208 4.6.4", 0, 0);
-		clear_context(l, &route);
+		frame_emit(l, &m, SPFKIT_SEVERITY_WARNING, "duplicate-include",
+			   "RFC 7208 4.6.4", false, 0, 0);
 	}
 }
 
@@ -1258,35 +1274,18 @@ static void on_term(spfkit_linter *l, const spfkit_event *ev)
 	 * duplicate-include. */
 	if (!ev->family || !ev->addr || f->repeat || l->nblocks >= MAX_BLOCKS)
 		return;
-	if (l->nblocks == l->cap_blocks) {
-		size_t nc = l->cap_blocks ? l->cap_blocks * 2 : 32;
-		block *nb = spfkit__realloc(l->a, l->blocks, nc * sizeof *nb);
-		if (!nb) {
-			l->r.err = SPFKIT_ENOMEM;
-			return;
-		}
-		l->blocks = nb;
-		l->cap_blocks = nc;
-	}
+	block *nb = grow(l->a, &l->r.err, l->blocks, l->nblocks, &l->cap_blocks,
+			 sizeof *nb, 32);
+	if (!nb)
+		return;
+	l->blocks = nb;
 	block *b = &l->blocks[l->nblocks];
 	memset(b, 0, sizeof *b);
 	b->family = ev->family;
 	b->cidr = ev->cidr;
 	b->qualifier = ev->qualifier;
-	size_t len = ev->family == 4 ? 4 : 16;
-	for (size_t i = 0; i < len; i++) {
-		int bits = ev->cidr - (int)(i * 8);
-		unsigned char mask = bits >= 8 ? 0xff
-				     : bits <= 0
-					 ? 0
-					 : (unsigned char)(0xff << (8 - bits));
-		b->addr[i] = ev->addr[i] & mask;
-	}
-	spfkit__buf w;
-	spfkit__buf_init(&w, l->a, 16384);
-	add_route(l, &w);
-	b->where = spfkit__buf_take(&w);
-	spfkit__buf_free(&w);
+	network(ev->family, ev->addr, ev->cidr, b->addr);
+	b->where = route_copy(l);
 	b->term = spfkit__strndup(l->a, ev->text ? ev->text : "", ev->text_len);
 	b->order = l->nblocks;
 	l->nblocks++;
@@ -1324,8 +1323,6 @@ static void on_lookup(spfkit_linter *l, const spfkit_event *ev)
 	if (f->in_term && strcmp(f->mech, "mx") == 0 &&
 	    ev->type == SPFKIT_TYPE_MX && ev->nitems == 1 &&
 	    ev->items[0].len == 0) {
-		spfkit__buf route;
-		set_context(l, &route);
 		msg m;
 		msg_init(&l->r, &m);
 		spfkit__buf_adds(&m.m, "'mx' finds a null MX (RFC 7505) at ");
@@ -1333,9 +1330,8 @@ static void on_lookup(spfkit_linter *l, const spfkit_event *ev)
 		spfkit__buf_adds(&m.m, ": it authorises no host but costs a "
 				       "lookup");
 		spfkit__buf_adds(&m.f, "remove the mx term");
-		emit(&l->r, &m, SPFKIT_SEVERITY_WARNING, "mx-none",
-		     "RFC 7208 5.4", f->tpos, f->tlen);
-		clear_context(l, &route);
+		frame_emit(l, &m, SPFKIT_SEVERITY_WARNING, "mx-none",
+			   "RFC 7208 5.4", true, f->tpos, f->tlen);
 	}
 }
 
@@ -1350,8 +1346,6 @@ static void on_void(spfkit_linter *l, const spfkit_event *ev)
 	if (strcmp(f->mech, "exists") == 0 || strcmp(f->mech, "ptr") == 0 ||
 	    f->term_macro)
 		return;
-	spfkit__buf route;
-	set_context(l, &route);
 	msg m;
 	msg_init(&l->r, &m);
 	spfkit__buf_adds(&m.m, "'");
@@ -1378,11 +1372,10 @@ static void on_void(spfkit_linter *l, const spfkit_event *ev)
 		spfkit__buf_adds(&m.f, "remove the term or publish the "
 				       "name's addresses");
 	}
-	emit(&l->r, &m, SPFKIT_SEVERITY_WARNING, code,
-	     mx && ev->type == SPFKIT_TYPE_MX ? "RFC 7208 5.4"
-					      : "RFC 7208 4.6.4",
-	     f->tpos, f->tlen);
-	clear_context(l, &route);
+	frame_emit(l, &m, SPFKIT_SEVERITY_WARNING, code,
+		   mx && ev->type == SPFKIT_TYPE_MX ? "RFC 7208 5.4"
+						    : "RFC 7208 4.6.4",
+		   true, f->tpos, f->tlen);
 }
 
 /* RFC 7208 §3.4: an answer (header, question, every TXT record of the
@@ -1396,11 +1389,8 @@ static void on_answer(spfkit_linter *l, const spfkit_event *ev)
 	size_t size = 12 + qname + 4 + ev->nitems * (2 + 10) + ev->rdata_octets;
 	if (size <= UDP_ANSWER_MAX)
 		return;
-	if (in_list(l, &l->big, &l->nbig, &l->cap_big, ev->name) || l->r.err)
+	if (in_names(l, &l->big, ev->name) || l->r.err)
 		return;
-	spfkit__buf route;
-	set_context(l, &route);
-	l->r.record = NULL;
 	msg m;
 	msg_init(&l->r, &m);
 	spfkit__buf_adds(&m.m, "the TXT answer for ");
@@ -1415,9 +1405,8 @@ static void on_answer(spfkit_linter *l, const spfkit_event *ev)
 	spfkit__buf_adds(&m.f, "shorten the record (move parts to an "
 			       "include) or move other TXT records off this "
 			       "name");
-	emit(&l->r, &m, SPFKIT_SEVERITY_WARNING, "answer-large", "RFC 7208 3.4",
-	     0, 0);
-	clear_context(l, &route);
+	frame_emit(l, &m, SPFKIT_SEVERITY_WARNING, "answer-large",
+		   "RFC 7208 3.4", false, 0, 0);
 }
 
 /* Keeps the first crossing of a limit for the end. */
@@ -1426,11 +1415,7 @@ static void note_crossing(spfkit_linter *l, crossing *c, const spfkit_event *ev)
 	if (c->crossed)
 		return;
 	c->crossed = true;
-	spfkit__buf w;
-	spfkit__buf_init(&w, l->a, 16384);
-	add_route(l, &w);
-	c->where = spfkit__buf_take(&w);
-	spfkit__buf_free(&w);
+	c->where = route_copy(l);
 	const lframe *f = top(l);
 	c->domain = spfkit__strndup(l->a, f ? f->domain : "",
 				    f ? strlen(f->domain) : 0);
