@@ -551,6 +551,54 @@ static void range_rules(reporter *r, const spfkit__term *t, const char *text,
 	     t->pos, t->len);
 }
 
+/* Advice for a modifier receivers do not know (RFC 7208 §6): a second
+ * version tag, a mechanism written with '=', or a near miss of redirect=
+ * or exp=; the reporting modifiers of RFC 6652 are fine. */
+static void unknown_modifier(reporter *r, const spfkit__term *t,
+			     const char *text)
+{
+	const char *tt = text + t->pos;
+	size_t nl = name_at(tt, t->len, 0);
+	/* RFC 6652 ra= rp= rr=: reporting, recognised. */
+	if (spfkit__ieq(tt, nl, "ra", 2) || spfkit__ieq(tt, nl, "rp", 2) ||
+	    spfkit__ieq(tt, nl, "rr", 2))
+		return;
+	/* "include=x", "ipv4=x": well formed, so receivers ignore them as
+	 * unknown modifiers -- the servers are not listed. */
+	if (is_mech_word(tt, nl) || spfkit__ieq(tt, nl, "ipv4", 4) ||
+	    spfkit__ieq(tt, nl, "ipv6", 4) || spfkit__ieq(tt, nl, "ip", 2)) {
+		bad_term(r, tt, t->len, t->pos, NULL, false);
+		return;
+	}
+	msg m;
+	msg_init(r, &m);
+	if (spfkit__ieq(tt, nl, "v", 1)) {
+		spfkit__buf_adds(&m.m, "a second version tag '");
+		add_shown(&m.m, tt, t->len, 40);
+		spfkit__buf_adds(&m.m, "': two records pasted into one?");
+		spfkit__buf_adds(&m.f, "remove the second 'v=spf1' and merge "
+				       "the terms once");
+		emit(r, &m, SPFKIT_SEVERITY_WARNING, "duplicate-version",
+		     "RFC 7208 4.5", t->pos, t->len);
+		return;
+	}
+	bool redir = distance(tt, nl, "redirect", 8) <= 2 ||
+		     spfkit__ieq(tt, nl, "redir", 5);
+	bool exp = spfkit__ieq(tt, nl, "explanation", 11) ||
+		   spfkit__ieq(tt, nl, "explain", 7) ||
+		   (nl > 1 && distance(tt, nl, "exp", 3) <= 1);
+	spfkit__buf_adds(&m.m, "unknown modifier '");
+	add_shown(&m.m, tt, nl, 40);
+	spfkit__buf_adds(&m.m, "=' is ignored by receivers");
+	if (redir || exp) {
+		spfkit__buf_adds(&m.f, redir ? "redirect=" : "exp=");
+		add_shown(&m.f, tt + nl + 1, t->len - nl - 1, 200);
+	}
+	emit(r, &m,
+	     redir || exp ? SPFKIT_SEVERITY_WARNING : SPFKIT_SEVERITY_INFO,
+	     "unknown-modifier", "RFC 7208 6", t->pos, t->len);
+}
+
 /* Rules for one well-formed term t of the record text. */
 static void term_rules(reporter *r, const spfkit__term *t, const char *text,
 		       unsigned flags)
@@ -622,53 +670,7 @@ static void term_rules(reporter *r, const spfkit__term *t, const char *text,
 		if (t->cidr6 >= 0)
 			range_rules(r, t, text, 6, t->cidr6);
 		break;
-	case SPFKIT__UNKNOWN_MOD: {
-		size_t nl = name_at(tt, t->len, 0);
-		/* RFC 6652 ra= rp= rr=: reporting, recognised. */
-		if (spfkit__ieq(tt, nl, "ra", 2) ||
-		    spfkit__ieq(tt, nl, "rp", 2) ||
-		    spfkit__ieq(tt, nl, "rr", 2))
-			break;
-		/* "include=x", "ipv4=x": well formed, so receivers ignore
-		 * them as unknown modifiers -- the servers are not listed. */
-		if (is_mech_word(tt, nl) || spfkit__ieq(tt, nl, "ipv4", 4) ||
-		    spfkit__ieq(tt, nl, "ipv6", 4) ||
-		    spfkit__ieq(tt, nl, "ip", 2)) {
-			bad_term(r, tt, t->len, t->pos, NULL, false);
-			break;
-		}
-		msg m;
-		msg_init(r, &m);
-		if (spfkit__ieq(tt, nl, "v", 1)) {
-			spfkit__buf_adds(&m.m, "a second version tag '");
-			add_shown(&m.m, tt, t->len, 40);
-			spfkit__buf_adds(&m.m,
-					 "': two records pasted into one?");
-			spfkit__buf_adds(&m.f, "remove the second 'v=spf1' and "
-					       "merge the terms once");
-			emit(r, &m, SPFKIT_SEVERITY_WARNING,
-			     "duplicate-version", "RFC 7208 4.5", t->pos,
-			     t->len);
-			break;
-		}
-		bool redir = distance(tt, nl, "redirect", 8) <= 2 ||
-			     spfkit__ieq(tt, nl, "redir", 5);
-		bool exp = spfkit__ieq(tt, nl, "explanation", 11) ||
-			   spfkit__ieq(tt, nl, "explain", 7) ||
-			   (nl > 1 && distance(tt, nl, "exp", 3) <= 1);
-		spfkit__buf_adds(&m.m, "unknown modifier '");
-		add_shown(&m.m, tt, nl, 40);
-		spfkit__buf_adds(&m.m, "=' is ignored by receivers");
-		if (redir || exp) {
-			spfkit__buf_adds(&m.f, redir ? "redirect=" : "exp=");
-			add_shown(&m.f, tt + nl + 1, t->len - nl - 1, 200);
-		}
-		emit(r, &m,
-		     redir || exp ? SPFKIT_SEVERITY_WARNING
-				  : SPFKIT_SEVERITY_INFO,
-		     "unknown-modifier", "RFC 7208 6", t->pos, t->len);
-		break;
-	}
+	case SPFKIT__UNKNOWN_MOD: unknown_modifier(r, t, text); break;
 	default: break;
 	}
 	/* "a:mail.example" "-all" joined: a valid name ending in "-all",
@@ -1702,6 +1704,25 @@ static void limit_finding(spfkit_linter *l, crossing *c, bool terms)
 	l->r.domain = NULL;
 }
 
+/* Every slot of the lookup limit used: the next include breaks the
+ * record (RFC 7208 §4.6.4). */
+static void at_limit(spfkit_linter *l)
+{
+	uint32_t limit = l->cfg->limits[SPFKIT_LIMIT_DNS_TERMS];
+	if (l->lookups != limit)
+		return;
+	msg m;
+	msg_init(&l->r, &m);
+	spfkit__buf_addu(&m.m, l->lookups);
+	spfkit__buf_adds(&m.m, " of ");
+	spfkit__buf_addu(&m.m, limit);
+	spfkit__buf_adds(&m.m, " DNS-querying terms used: one more (or one "
+			       "more in an include) gives permerror");
+	spfkit__buf_adds(&m.f, "make room by replacing a/mx with ip4:/ip6:");
+	emit(&l->r, &m, SPFKIT_SEVERITY_INFO, "lookups-at-limit",
+	     "RFC 7208 4.6.4", 0, 0);
+}
+
 int spfkit_linter_finish(spfkit_linter *l)
 {
 	if (!l)
@@ -1714,22 +1735,8 @@ int spfkit_linter_finish(spfkit_linter *l)
 		limit_finding(l, &l->void_limit, false);
 	if (!l->r.err)
 		netblocks(l);
-	/* Every slot used: the next include breaks the record. */
-	uint32_t limit = l->cfg->limits[SPFKIT_LIMIT_DNS_TERMS];
-	if (!l->r.err && l->lookups == limit) {
-		msg m;
-		msg_init(&l->r, &m);
-		spfkit__buf_addu(&m.m, l->lookups);
-		spfkit__buf_adds(&m.m, " of ");
-		spfkit__buf_addu(&m.m, limit);
-		spfkit__buf_adds(&m.m, " DNS-querying terms used: one more "
-				       "(or one more in an include) gives "
-				       "permerror");
-		spfkit__buf_adds(&m.f, "make room by replacing a/mx with "
-				       "ip4:/ip6:");
-		emit(&l->r, &m, SPFKIT_SEVERITY_INFO, "lookups-at-limit",
-		     "RFC 7208 4.6.4", 0, 0);
-	}
+	if (!l->r.err)
+		at_limit(l);
 	/* Findings of a code past the cap: say how many were left out. */
 	for (size_t i = 0; i < l->r.ncodes && !l->r.err; i++) {
 		unsigned n = l->r.code_counts[i];
