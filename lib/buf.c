@@ -49,6 +49,22 @@ void *spfkit__calloc(const spfkit__alloc *a, size_t count, size_t size)
 	return p;
 }
 
+void *spfkit__grow(const spfkit__alloc *a, void *v, size_t n, size_t *cap,
+		   size_t size, size_t first)
+{
+	if (n < *cap)
+		return v;
+	size_t nc = *cap ? *cap * 2 : first;
+	if (nc < n + 1)
+		nc = n + 1;
+	if (size && nc > SIZE_MAX / size)
+		return NULL;
+	void *nv = spfkit__realloc(a, v, nc * size);
+	if (nv)
+		*cap = nc;
+	return nv;
+}
+
 void *spfkit__realloc(const spfkit__alloc *a, void *p, size_t n)
 {
 	return a->realloc(a->ud, p, n ? n : 1);

@@ -40,17 +40,13 @@ void *spfkit__arena_grow(spfkit_check *chk, size_t n)
 
 bool spfkit__check_keep_record(spfkit_check *chk, spfkit__record *r)
 {
-	if (chk->nrecords == chk->cap_records) {
-		size_t cap = chk->cap_records ? chk->cap_records * 2 : 8;
-		spfkit__record **n =
-		    spfkit__realloc(chk->a, chk->records, cap * sizeof *n);
-		if (!n) {
-			spfkit__record_free(chk->a, r);
-			return false;
-		}
-		chk->records = n;
-		chk->cap_records = cap;
+	spfkit__record **rs = spfkit__grow(chk->a, chk->records, chk->nrecords,
+					   &chk->cap_records, sizeof *rs, 8);
+	if (!rs) {
+		spfkit__record_free(chk->a, r);
+		return false;
 	}
+	chk->records = rs;
 	chk->records[chk->nrecords++] = r;
 	return true;
 }
@@ -104,12 +100,9 @@ int spfkit_check_new(spfkit_check **out, const spfkit_config *cfg)
 		return SPFKIT_EINVAL;
 	const spfkit__alloc *a;
 	spfkit_check *chk = *out = spfkit__handle_new(cfg, sizeof *chk, &a);
-	if (!chk)
-		return SPFKIT_ENOMEM;
-	chk->cfg = cfg;
-	chk->a = a;
-	chk->dnssec_rank = -1;
-	return SPFKIT_OK;
+	if (chk)
+		*chk = (spfkit_check){.cfg = cfg, .a = a, .dnssec_rank = -1};
+	return chk ? SPFKIT_OK : SPFKIT_ENOMEM;
 }
 
 /* Lets go of the records the check holds (its strings are all in the

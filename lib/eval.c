@@ -435,6 +435,21 @@ static step term_target(spfkit_check *chk, const frame *f,
 	return S_MATCH;
 }
 
+/* A term's target name, in storage of its own for the usual short one. */
+typedef struct term_name {
+	spfkit__buf b; /* free with spfkit__buf_free(&tg.b) */
+	char local[256];
+} term_name;
+
+/* Works out the target of term t of frame f into tg (term_target). */
+static step target_open(spfkit_check *chk, const frame *f,
+			const spfkit__term *t, term_name *tg)
+{
+	spfkit__buf_init_local(&tg->b, chk->a, 1024, tg->local,
+			       sizeof tg->local);
+	return term_target(chk, f, t, &tg->b);
+}
+
 /* ---------------------------------------------------------------- terms */
 
 static step term_error_dns(spfkit_check *chk, const query *q, fail_scope scope)
@@ -597,15 +612,11 @@ static step eval_exists(spfkit_check *chk, frame *f, const char *target,
 static step push_frame(spfkit_check *chk, frame_kind kind, const char *d,
 		       size_t dn)
 {
-	if (chk->nframes == chk->cap_frames) {
-		size_t cap = chk->cap_frames ? chk->cap_frames * 2 : 4;
-		frame *nf =
-		    spfkit__realloc(chk->a, chk->frames, cap * sizeof *nf);
-		if (!nf)
-			return end_oom(chk);
-		chk->frames = nf;
-		chk->cap_frames = cap;
-	}
+	frame *nf = spfkit__grow(chk->a, chk->frames, chk->nframes,
+				 &chk->cap_frames, sizeof *nf, 4);
+	if (!nf)
+		return end_oom(chk);
+	chk->frames = nf;
 	char *copy = spfkit__arena_strndup(chk, d, dn);
 	if (!copy)
 		return end_oom(chk);
@@ -710,14 +721,11 @@ static step eval_mech(spfkit_check *chk, frame *f, const spfkit__term *t)
 		return f->child_result == SPFKIT_RESULT_PASS ? S_MATCH
 							     : S_NOMATCH;
 	}
-	spfkit__buf target;
-	char target_local[256];
-	spfkit__buf_init_local(&target, chk->a, 1024, target_local,
-			       sizeof target_local);
-	step s = term_target(chk, f, t, &target);
+	term_name tg;
+	step s = target_open(chk, f, t, &tg);
 	if (s == S_MATCH) {
-		const char *d = target.data;
-		size_t dn = target.len;
+		const char *d = tg.b.data;
+		size_t dn = tg.b.len;
 		switch (t->mech) {
 		case SPFKIT__A: s = eval_a(chk, f, t, d, dn); break;
 		case SPFKIT__MX: s = eval_mx(chk, f, t, d, dn); break;
@@ -734,7 +742,7 @@ static step eval_mech(spfkit_check *chk, frame *f, const spfkit__term *t)
 		if (s == S_MATCH && chk->walk && t->mech != SPFKIT__INCLUDE)
 			s = S_NOMATCH;
 	}
-	spfkit__buf_free(&target);
+	spfkit__buf_free(&tg.b);
 	return s;
 }
 
@@ -940,19 +948,15 @@ static step step_frame(spfkit_check *chk)
 	}
 	if (reach_term(chk, f, t) == S_ENDED)
 		return S_ENDED;
-	spfkit__buf target;
-	char target_local[256];
-	spfkit__buf_init_local(&target, chk->a, 1024, target_local,
-			       sizeof target_local);
-	step s = term_target(chk, f, t, &target);
+	term_name tg;
+	step s = target_open(chk, f, t, &tg);
 	if (s == S_MATCH) {
 		/* A redirect's result stands for the whole record; the
 		 * decider of what follows is in the target. */
 		chk->decider_rec = NULL;
-		s = walk_guard(chk, target.data, target.len);
+		s = walk_guard(chk, tg.b.data, tg.b.len);
 		if (s == S_MATCH)
-			s = push_frame(chk, FK_REDIRECT, target.data,
-				       target.len);
+			s = push_frame(chk, FK_REDIRECT, tg.b.data, tg.b.len);
 		else if (s == S_NOMATCH)
 			finish_frame(chk, SPFKIT_RESULT_PERMERROR,
 				     SPFKIT_REASON_LOOKUP_LIMIT);
@@ -962,7 +966,7 @@ static step step_frame(spfkit_check *chk)
 		finish_frame(chk, SPFKIT_RESULT_PERMERROR,
 			     SPFKIT_REASON_BAD_TARGET);
 	}
-	spfkit__buf_free(&target);
+	spfkit__buf_free(&tg.b);
 	return s;
 }
 

@@ -28,6 +28,12 @@ void *spfkit__malloc(const spfkit__alloc *a, size_t n);
 void *spfkit__calloc(const spfkit__alloc *a, size_t count, size_t size);
 void *spfkit__realloc(const spfkit__alloc *a, void *p, size_t n);
 void spfkit__free(const spfkit__alloc *a, void *p);
+/* The array v (n elements of size octets in use, room for *cap) with room
+ * for element n: v itself while there is room, else grown to twice *cap
+ * (first when empty), *cap updated. NULL when out of memory (v is kept as
+ * it was). The one way the library grows an array. */
+void *spfkit__grow(const spfkit__alloc *a, void *v, size_t n, size_t *cap,
+		   size_t size, size_t first);
 /* A NUL-terminated copy of (s, n); NULL when out of memory. */
 char *spfkit__strndup(const spfkit__alloc *a, const char *s, size_t n);
 

@@ -105,13 +105,8 @@ void spfkit__lint_say(spfkit__lint_reporter *r, spfkit_severity sev,
 void *spfkit__lint_grow(const spfkit__alloc *a, int *err, void *v, size_t n,
 			size_t *cap, size_t size, size_t first)
 {
-	if (n < *cap)
-		return v;
-	size_t nc = *cap ? *cap * 2 : first;
-	void *nv = spfkit__realloc(a, v, nc * size);
-	if (nv)
-		*cap = nc;
-	else
+	void *nv = spfkit__grow(a, v, n, cap, size, first);
+	if (!nv)
 		*err = SPFKIT_ENOMEM;
 	return nv;
 }
@@ -139,19 +134,14 @@ int spfkit_linter_new(spfkit_linter **out, const spfkit_config *cfg,
 {
 	if (!out || !cfg)
 		return SPFKIT_EINVAL;
-	*out = NULL;
-	const spfkit__alloc *a = spfkit__config_alloc(cfg);
-	spfkit_linter *l = spfkit__calloc(a, 1, sizeof *l);
-	if (!l)
-		return SPFKIT_ENOMEM;
-	l->cfg = cfg;
-	l->a = a;
-	l->flags = flags;
-	l->r.a = a;
-	l->r.cb = cb;
-	l->r.ud = ud;
-	*out = l;
-	return SPFKIT_OK;
+	const spfkit__alloc *a;
+	spfkit_linter *l = *out = spfkit__handle_new(cfg, sizeof *l, &a);
+	if (l)
+		*l = (spfkit_linter){.cfg = cfg,
+				     .a = a,
+				     .flags = flags,
+				     .r = {.a = a, .cb = cb, .ud = ud}};
+	return l ? SPFKIT_OK : SPFKIT_ENOMEM;
 }
 
 static void frame_clear(const spfkit__alloc *a, spfkit__lint_frame *f)

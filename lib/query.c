@@ -92,17 +92,13 @@ spfkit__query *spfkit__ask(spfkit_check *chk, const char *name, size_t n,
 	}
 	if (chk->no_dns)
 		return NULL; /* *need stays false: the caller goes without */
-	if (chk->nqueries == chk->cap_queries) {
-		size_t cap = chk->cap_queries ? chk->cap_queries * 2 : 8;
-		query **nq =
-		    spfkit__realloc(chk->a, chk->queries, cap * sizeof *nq);
-		if (!nq) {
-			chk->oom = true;
-			return NULL;
-		}
-		chk->queries = nq;
-		chk->cap_queries = cap;
+	query **nq = spfkit__grow(chk->a, chk->queries, chk->nqueries,
+				  &chk->cap_queries, sizeof *nq, 8);
+	if (!nq) {
+		chk->oom = true;
+		return NULL;
 	}
+	chk->queries = nq;
 	query *q = n < SIZE_MAX - sizeof *q - 1
 		       ? spfkit__arena_calloc(chk, sizeof *q + n + 1)
 		       : NULL;

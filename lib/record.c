@@ -147,6 +147,20 @@ static bool domain_spec_ok(const char *s, size_t n)
 	return domain_end_ok(s, n);
 }
 
+/* The ":domain-spec" that ends a term (rest, rn octets, at offset at of
+ * the record) into term; else the parse error what about the term (t, n
+ * octets at pos). */
+static int take_spec(spfkit__term *term, const char *rest, size_t rn, size_t at,
+		     spfkit__parse_error *err, size_t pos, const char *t,
+		     size_t n, const char *what)
+{
+	if (rn == 0 || rest[0] != ':' || !domain_spec_ok(rest + 1, rn - 1))
+		return parse_fail(err, pos, n, what, t, n);
+	term->spec_pos = at + 1;
+	term->spec_len = rn - 1;
+	return SPFKIT_OK;
+}
+
 typedef struct mech_name {
 	const char *name;
 	size_t len;
@@ -274,25 +288,15 @@ static int parse_term(const char *t, size_t n, size_t pos, spfkit__term *term,
 		return SPFKIT_OK;
 	case SPFKIT__INCLUDE:
 	case SPFKIT__EXISTS:
-		if (rn < 2 || rest[0] != ':' ||
-		    !domain_spec_ok(rest + 1, rn - 1))
-			return parse_fail(err, pos, n,
-					  m->mech == SPFKIT__INCLUDE
-					      ? "include: needs a domain"
-					      : "exists: needs a domain",
-					  t, n);
-		term->spec_pos = pos + i + 1;
-		term->spec_len = rn - 1;
-		return SPFKIT_OK;
+		return take_spec(term, rest, rn, pos + i, err, pos, t, n,
+				 m->mech == SPFKIT__INCLUDE
+				     ? "include: needs a domain"
+				     : "exists: needs a domain");
 	case SPFKIT__PTR:
 		if (rn == 0)
 			return SPFKIT_OK;
-		if (rest[0] != ':' || !domain_spec_ok(rest + 1, rn - 1))
-			return parse_fail(err, pos, n, "bad domain in ptr:", t,
-					  n);
-		term->spec_pos = pos + i + 1;
-		term->spec_len = rn - 1;
-		return SPFKIT_OK;
+		return take_spec(term, rest, rn, pos + i, err, pos, t, n,
+				 "bad domain in ptr:");
 	case SPFKIT__A:
 	case SPFKIT__MX: {
 		/* dual-cidr-length = [ ip4-cidr-length ] [ "/" ip6-cidr-length
@@ -315,15 +319,9 @@ static int parse_term(const char *t, size_t n, size_t pos, spfkit__term *term,
 		}
 		if (end == 0)
 			return SPFKIT_OK;
-		if (rest[0] != ':' || !domain_spec_ok(rest + 1, end - 1))
-			return parse_fail(err, pos, n,
-					  m->mech == SPFKIT__A
-					      ? "bad domain in a:"
-					      : "bad domain in mx:",
-					  t, n);
-		term->spec_pos = pos + i + 1;
-		term->spec_len = end - 1;
-		return SPFKIT_OK;
+		return take_spec(term, rest, end, pos + i, err, pos, t, n,
+				 m->mech == SPFKIT__A ? "bad domain in a:"
+						      : "bad domain in mx:");
 	}
 	case SPFKIT__IP4:
 	case SPFKIT__IP6: {

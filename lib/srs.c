@@ -108,13 +108,12 @@ int spfkit_srs_new(spfkit_srs **out, const spfkit_config *cfg)
 		return SPFKIT_EINVAL;
 	const spfkit__alloc *a;
 	spfkit_srs *srs = *out = spfkit__handle_new(cfg, sizeof *srs, &a);
-	if (!srs)
-		return SPFKIT_ENOMEM;
-	srs->a = a;
-	srs->max_age = SRS_MAX_AGE_DEFAULT;
-	srs->hash_len = SRS_HASH_DEFAULT;
-	srs->sep = '=';
-	return SPFKIT_OK;
+	if (srs)
+		*srs = (spfkit_srs){.a = a,
+				    .max_age = SRS_MAX_AGE_DEFAULT,
+				    .hash_len = SRS_HASH_DEFAULT,
+				    .sep = '='};
+	return srs ? SPFKIT_OK : SPFKIT_ENOMEM;
 }
 
 void spfkit_srs_free(spfkit_srs *srs)

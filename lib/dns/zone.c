@@ -357,19 +357,26 @@ static int add_owned(spfkit_zone *z, const char *name, size_t n, uint16_t type,
 	return SPFKIT_OK;
 }
 
+/* Adds a record with a copy of (rdata, rdlen). */
+static int add_copy(spfkit_zone *z, const char *name, size_t n, uint16_t type,
+		    uint32_t ttl, const unsigned char *rdata, size_t rdlen)
+{
+	if (rdlen > RDATA_MAX)
+		return SPFKIT_ETOOBIG;
+	unsigned char *copy = spfkit__malloc(z->a, rdlen);
+	if (!copy)
+		return SPFKIT_ENOMEM;
+	if (rdlen)
+		memcpy(copy, rdata, rdlen);
+	return add_owned(z, name, n, type, ttl, copy, rdlen);
+}
+
 int spfkit_zone_add(spfkit_zone *zone, const char *name, uint16_t type,
 		    uint32_t ttl, const unsigned char *rdata, size_t rdlen)
 {
 	if (!zone || !name || (!rdata && rdlen))
 		return SPFKIT_EINVAL;
-	if (rdlen > RDATA_MAX)
-		return SPFKIT_ETOOBIG;
-	unsigned char *copy = spfkit__malloc(zone->a, rdlen);
-	if (!copy)
-		return SPFKIT_ENOMEM;
-	if (rdlen)
-		memcpy(copy, rdata, rdlen);
-	return add_owned(zone, name, strlen(name), type, ttl, copy, rdlen);
+	return add_copy(zone, name, strlen(name), type, ttl, rdata, rdlen);
 }
 
 int spfkit_zone_add_timeout(spfkit_zone *zone, const char *name)
@@ -652,16 +659,9 @@ static int add_ldns_rr(spfkit_zone *st, const ldns_rr *rr, ldns_buffer *wire)
 	if (ldns_rr_rdata2buffer_wire(wire, rr) != LDNS_STATUS_OK ||
 	    ldns_buffer_status(wire) != LDNS_STATUS_OK)
 		return SPFKIT_ENOMEM;
-	size_t rdlen = ldns_buffer_position(wire);
-	if (rdlen > RDATA_MAX)
-		return SPFKIT_ETOOBIG;
-	unsigned char *rdata = spfkit__malloc(st->a, rdlen);
-	if (!rdata)
-		return SPFKIT_ENOMEM;
-	if (rdlen)
-		memcpy(rdata, ldns_buffer_begin(wire), rdlen);
-	return add_owned(st, name, nlen, (uint16_t)ldns_rr_get_type(rr),
-			 ldns_rr_ttl(rr), rdata, rdlen);
+	return add_copy(st, name, nlen, (uint16_t)ldns_rr_get_type(rr),
+			ldns_rr_ttl(rr), ldns_buffer_begin(wire),
+			ldns_buffer_position(wire));
 }
 
 static int load_master(spfkit_zone *st, const char *path, FILE *fp, char *err,
