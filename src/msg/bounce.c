@@ -65,12 +65,22 @@ static msgp_view diag_ip(msgp_view d, msgp_view remote_ip)
 /* RFC 3464 §2.2, §2.3: the per-message and first per-recipient fields. */
 static void parse_status(ctx *x, msgp_view body, msgp_dsn *d)
 {
+	/* typed: "type; value" (§2.1.2 and the like), the type dropped. */
+	const struct {
+		const char *name;
+		msgp_view *dst;
+		bool typed;
+	} fields[] = {{"Reporting-MTA", &d->reporting_mta, true},
+		      {"Remote-MTA", &d->remote_mta, true},
+		      {"Final-Recipient", &d->final_recipient, true},
+		      {"Action", &d->action, false},
+		      {"Status", &d->status, false},
+		      {"Diagnostic-Code", &d->diagnostic, true},
+		      {"X-Postfix-Sender", &d->sender, true}};
 	fscan s = {body.p, body.len, 0, 1};
 	while (s.pos < s.n && !x->err) {
-		msgp_view name;
-		size_t vb, ve;
-		bool folded;
-		fs_result r = msgp__fscan_next(&s, &name, &vb, &ve, &folded);
+		msgp_view name, v;
+		fs_result r = msgp__field_next(x, &s, &name, &v);
 		if (r == FS_END)
 			continue;
 		if (r == FS_BAD) {
@@ -79,29 +89,16 @@ static void parse_status(ctx *x, msgp_view body, msgp_dsn *d)
 			s.pos = next;
 			continue;
 		}
-		msgp_view v = msgp__unfold(x, body.p, vb, ve, folded);
 		if (x->err)
 			break;
-		msgp_view *dst = NULL;
-		if (msgp_eq(name, "Reporting-MTA"))
-			dst = &d->reporting_mta;
-		else if (msgp_eq(name, "Remote-MTA"))
-			dst = &d->remote_mta;
-		else if (msgp_eq(name, "Final-Recipient"))
-			dst = &d->final_recipient;
-		else if (msgp_eq(name, "Action"))
-			dst = &d->action;
-		else if (msgp_eq(name, "Status"))
-			dst = &d->status;
-		else if (msgp_eq(name, "Diagnostic-Code"))
-			dst = &d->diagnostic;
-		else if (msgp_eq(name, "X-Postfix-Sender"))
-			dst = &d->sender;
-		if (dst && !dst->p)
-			*dst =
-			    msgp_eq(name, "Action") || msgp_eq(name, "Status")
-				? v
-				: after_type(v);
+		for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+			if (!msgp_eq(name, fields[i].name))
+				continue;
+			if (!fields[i].dst->p)
+				*fields[i].dst =
+				    fields[i].typed ? after_type(v) : v;
+			break;
+		}
 	}
 }
 

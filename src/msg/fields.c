@@ -87,6 +87,16 @@ msgp_view msgp__unfold(ctx *x, const char *p, size_t vb, size_t ve, bool folded)
 	return msgp__trim(view(d, o));
 }
 
+fs_result msgp__field_next(ctx *x, fscan *s, msgp_view *name, msgp_view *value)
+{
+	size_t vb, ve;
+	bool folded;
+	fs_result r = msgp__fscan_next(s, name, &vb, &ve, &folded);
+	if (r == FS_FIELD)
+		*value = msgp__unfold(x, s->p, vb, ve, folded);
+	return r;
+}
+
 /* Fields that make a text a message; one must be present. */
 static bool known_field(msgp_view name)
 {

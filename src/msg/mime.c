@@ -59,15 +59,10 @@ static void part_headers(ctx *x, msgp_view part, ctype *ct, msgp_view *cte,
 {
 	fscan s = {part.p, part.len, 0, 1};
 	while (!x->err) {
-		msgp_view name;
-		size_t vb, ve;
-		bool folded;
-		fs_result r = msgp__fscan_next(&s, &name, &vb, &ve, &folded);
-		if (r == FS_END)
+		msgp_view name, val;
+		/* At an empty line or one that is no field the body starts. */
+		if (msgp__field_next(x, &s, &name, &val) != FS_FIELD)
 			break;
-		if (r == FS_BAD)
-			break; /* the body starts at this line */
-		msgp_view val = msgp__unfold(x, part.p, vb, ve, folded);
 		if (msgp_eq(name, "Content-Type") && !ct->type.p)
 			parse_ctype(x, val, ct);
 		else if (msgp_eq(name, "Content-Transfer-Encoding"))

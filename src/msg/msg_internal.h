@@ -177,6 +177,10 @@ fs_result msgp__fscan_next(fscan *s, msgp_view *name, size_t *vb, size_t *ve,
 msgp_view msgp__unfold(ctx *x, const char *p, size_t vb, size_t ve,
 		       bool folded);
 
+/* msgp__fscan_next() with the value unfolded into *value (FS_FIELD
+ * only). */
+fs_result msgp__field_next(ctx *x, fscan *s, msgp_view *name, msgp_view *value);
+
 /* The header section of (buf, len) into m->fields, and m->body. */
 void msgp__parse_fields(ctx *x, msgp_msg *m, const char *buf, size_t len);
 

@@ -178,20 +178,23 @@ typedef enum clause {
 	CL_OTHER
 } clause;
 
+/* Keeps the first value a clause gives. */
+static void keep_first(msgp_view *dst, msgp_view v)
+{
+	if (!dst->p)
+		*dst = v;
+}
+
 /* A word of clause cl into r. with_end tracks Microsoft's "with
  * Microsoft SMTP Server", three words. */
 static void clause_word(clause cl, msgp_view w, msgp_received *r,
 			const char **with_end)
 {
 	switch (cl) {
-	case CL_FROM:
-		if (!r->from.p)
-			r->from = w;
-		break;
-	case CL_BY:
-		if (!r->by.p)
-			r->by = msgp__drop_dot(w);
-		break;
+	case CL_FROM: keep_first(&r->from, w); break;
+	case CL_BY: keep_first(&r->by, msgp__drop_dot(w)); break;
+	case CL_ID: keep_first(&r->id, w); break;
+	case CL_FOR: keep_first(&r->for_addr, msgp__drop_angle(w)); break;
 	case CL_WITH:
 		if (!r->with.p) {
 			r->with = w;
@@ -202,14 +205,6 @@ static void clause_word(clause cl, msgp_view w, msgp_received *r,
 		}
 		if (msgp_eq(w, "local"))
 			r->local = true;
-		break;
-	case CL_ID:
-		if (!r->id.p)
-			r->id = w;
-		break;
-	case CL_FOR:
-		if (!r->for_addr.p)
-			r->for_addr = msgp__drop_angle(w);
 		break;
 	default: break;
 	}

@@ -84,20 +84,17 @@ static void jw_null(jw *w, const char *key)
 	fputs("null", w->f);
 }
 
-/* A member whose value is a view (null when absent). */
-typedef struct jw_member {
-	const char *key;
-	msgp_view v;
-} jw_member;
-
-/* Writes n view members in their order. */
-static void jw_members(jw *w, const jw_member *mb, size_t n)
+/* Members keys[i]: v[i] for i < n, in order (views: null when absent). */
+static void jw_views(jw *w, const char *const *keys, const msgp_view *v,
+		     size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		jw_view(w, mb[i].key, mb[i].v);
+		jw_view(w, keys[i], v[i]);
 }
 
-#define JW_MEMBERS(w, mb) jw_members(w, mb, sizeof mb / sizeof mb[0])
+/* The number of keys in an array of them, and of the views that go with
+ * them: a view too many does not compile. */
+#define NKEYS(keys) (sizeof keys / sizeof keys[0])
 
 /* ------------------------------------------------------------ parts */
 
@@ -113,6 +110,17 @@ static void jw_addr(jw *w, const char *key, const msgp_addr *ad)
 	jw_view(w, "display", ad->display);
 	jw_num(w, "count", ad->count);
 	jw_close(w, '}');
+}
+
+/* An envelope sender (RFC 5321 §4.1.2 Reverse-path): null when not
+ * known, "" for the null sender. */
+static void jw_reverse_path(jw *w, const char *key, bool known,
+			    bool null_sender, msgp_view addr)
+{
+	if (known)
+		jw_view(w, key, null_sender ? msg_vstr("") : addr);
+	else
+		jw_null(w, key);
 }
 
 static void jw_check(jw *w, const char *key, const msg_check *c)
@@ -159,18 +167,16 @@ static void json_bounce(jw *w, const msg_analysis *a)
 		jw_null(w, "bounce");
 		return;
 	}
+	static const char *const keys[] = {
+	    "reporting_mta", "remote_mta", "final_recipient", "action",
+	    "status",        "diagnostic", "sender",          "client_ip"};
 	const msgp_dsn *d = &top->dsn;
-	const jw_member mb[] = {{"reporting_mta", d->reporting_mta},
-				{"remote_mta", d->remote_mta},
-				{"final_recipient", d->final_recipient},
-				{"action", d->action},
-				{"status", d->status},
-				{"diagnostic", d->diagnostic},
-				{"sender", d->sender},
-				{"client_ip", d->ip}};
+	const msgp_view v[NKEYS(keys)] = {
+	    d->reporting_mta, d->remote_mta, d->final_recipient, d->action,
+	    d->status,        d->diagnostic, d->sender,          d->ip};
 	jw_open(w, "bounce", '{');
 	jw_str(w, "kind", msg_bounce_name(top->bounce));
-	JW_MEMBERS(w, mb);
+	jw_views(w, keys, v, NKEYS(keys));
 	jw_str(w, "original",
 	       m == top          ? NULL
 	       : m->headers_only ? "headers"
@@ -189,33 +195,26 @@ static void json_message(jw *w, const msgp_msg *m)
 	jw_view(w, "subject", m->subject);
 	jw_view(w, "message_id", m->message_id);
 	jw_view(w, "list_id", m->list_id);
-	if (m->has_return_path)
-		jw_view(w, "return_path",
-			m->null_sender ? msg_vstr("") : m->return_path);
-	else
-		jw_null(w, "return_path");
+	jw_reverse_path(w, "return_path", m->has_return_path, m->null_sender,
+			m->return_path);
 	jw_close(w, '}');
 }
 
 /* "received": every Received field, top first. */
 static void json_received(jw *w, const msgp_msg *m)
 {
+	static const char *const keys[] = {
+	    "from", "helo", "rdns",          "ip",  "by", "with",
+	    "id",   "for",  "envelope_from", "date"};
 	jw_open(w, "received", '[');
 	for (size_t i = 0; i < m->nreceived; i++) {
 		const msgp_received *r = &m->received[i];
-		const jw_member mb[] = {{"from", r->from},
-					{"helo", r->helo},
-					{"rdns", r->rdns},
-					{"ip", r->ip},
-					{"by", r->by},
-					{"with", r->with},
-					{"id", r->id},
-					{"for", r->for_addr},
-					{"envelope_from", r->env_from},
-					{"date", r->date}};
+		const msgp_view v[NKEYS(keys)] = {
+		    r->from, r->helo, r->rdns,     r->ip,       r->by,
+		    r->with, r->id,   r->for_addr, r->env_from, r->date};
 		jw_open(w, NULL, '{');
 		jw_num(w, "index", i + 1);
-		JW_MEMBERS(w, mb);
+		jw_views(w, keys, v, NKEYS(keys));
 		jw_bool(w, "internal", !r->ip.p || msgp_ip_internal(r->ip));
 		jw_close(w, '}');
 	}
@@ -246,11 +245,8 @@ static void json_envelope(jw *w, const msg_analysis *a)
 	jw_str(w, "ip_source", a->ip_source);
 	jw_view(w, "helo", a->helo);
 	jw_str(w, "helo_source", a->helo_source);
-	if (a->sender_known)
-		jw_view(w, "mail_from",
-			a->null_sender ? msg_vstr("") : a->sender);
-	else
-		jw_null(w, "mail_from");
+	jw_reverse_path(w, "mail_from", a->sender_known, a->null_sender,
+			a->sender);
 	jw_str(w, "mail_from_source", a->sender_source);
 	jw_bool(w, "null_sender", a->null_sender);
 	jw_view(w, "receiver", a->receiver);
@@ -258,15 +254,56 @@ static void json_envelope(jw *w, const msg_analysis *a)
 	jw_close(w, '}');
 }
 
-/* One trace field: its members, then whether the receiver wrote it. */
-static void json_trace_field(jw *w, const jw_member *mb, size_t n,
-			     const msg_trust *t)
+/* The members of a Received-SPF (RFC 7208 §9.1) and of an
+ * Authentication-Results field (RFC 8601), in order. */
+#define TRACE_MEMBERS 7u
+static const char *const rspf_keys[TRACE_MEMBERS] = {
+    "result", "receiver", "client_ip", "envelope_from",
+    "helo",   "identity", "comment"};
+static const char *const authres_keys[TRACE_MEMBERS] = {
+    "authserv_id", "spf",   "smtp_mailfrom", "smtp_helo",
+    "dkim",        "dmarc", "header_from"};
+
+/* The views of trace field i of m, one per key. */
+typedef void trace_views(const msgp_msg *m, size_t i,
+			 msgp_view v[TRACE_MEMBERS]);
+
+static void rspf_views(const msgp_msg *m, size_t i, msgp_view v[TRACE_MEMBERS])
 {
-	jw_open(w, NULL, '{');
-	jw_members(w, mb, n);
-	jw_bool(w, "trusted", t->trusted);
-	jw_str(w, "why", t->why);
-	jw_close(w, '}');
+	const msgp_rspf *r = &m->rspf[i];
+	const msgp_view x[TRACE_MEMBERS] = {
+	    r->result, r->receiver, r->client_ip, r->envelope_from,
+	    r->helo,   r->identity, r->comment};
+	memcpy(v, x, sizeof x);
+}
+
+static void authres_views(const msgp_msg *m, size_t i,
+			  msgp_view v[TRACE_MEMBERS])
+{
+	const msgp_authres *r = &m->authres[i];
+	const msgp_view x[TRACE_MEMBERS] = {
+	    r->authserv_id, r->spf,   r->spf_mailfrom, r->spf_helo,
+	    r->dkim,        r->dmarc, r->dmarc_from};
+	memcpy(v, x, sizeof x);
+}
+
+/* An array of n trace fields: per field its members (keys, values from
+ * views), then whether the receiver wrote it (trust[i]). */
+static void json_trace_fields(jw *w, const char *key, const msgp_msg *m,
+			      size_t n, const char *const keys[TRACE_MEMBERS],
+			      trace_views *views, const msg_trust *trust)
+{
+	jw_open(w, key, '[');
+	for (size_t i = 0; i < n; i++) {
+		msgp_view v[TRACE_MEMBERS];
+		views(m, i, v);
+		jw_open(w, NULL, '{');
+		jw_views(w, keys, v, TRACE_MEMBERS);
+		jw_bool(w, "trusted", trust[i].trusted);
+		jw_str(w, "why", trust[i].why);
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
 }
 
 /* "receiver_said": Received-SPF and Authentication-Results, judged. */
@@ -274,34 +311,10 @@ static void json_receiver_said(jw *w, const msg_analysis *a)
 {
 	const msgp_msg *m = a->m;
 	jw_open(w, "receiver_said", '{');
-	jw_open(w, "received_spf", '[');
-	for (size_t i = 0; i < m->nrspf; i++) {
-		const msgp_rspf *r = &m->rspf[i];
-		const jw_member mb[] = {{"result", r->result},
-					{"receiver", r->receiver},
-					{"client_ip", r->client_ip},
-					{"envelope_from", r->envelope_from},
-					{"helo", r->helo},
-					{"identity", r->identity},
-					{"comment", r->comment}};
-		json_trace_field(w, mb, sizeof mb / sizeof mb[0],
-				 &a->rspf_trust[i]);
-	}
-	jw_close(w, ']');
-	jw_open(w, "authentication_results", '[');
-	for (size_t i = 0; i < m->nauthres; i++) {
-		const msgp_authres *r = &m->authres[i];
-		const jw_member mb[] = {{"authserv_id", r->authserv_id},
-					{"spf", r->spf},
-					{"smtp_mailfrom", r->spf_mailfrom},
-					{"smtp_helo", r->spf_helo},
-					{"dkim", r->dkim},
-					{"dmarc", r->dmarc},
-					{"header_from", r->dmarc_from}};
-		json_trace_field(w, mb, sizeof mb / sizeof mb[0],
-				 &a->ar_trust[i]);
-	}
-	jw_close(w, ']');
+	json_trace_fields(w, "received_spf", m, m->nrspf, rspf_keys, rspf_views,
+			  a->rspf_trust);
+	json_trace_fields(w, "authentication_results", m, m->nauthres,
+			  authres_keys, authres_views, a->ar_trust);
 	jw_str(w, "recorded", a->recorded);
 	jw_str(w, "recorded_source", a->recorded_source);
 	jw_close(w, '}');

@@ -129,6 +129,29 @@ static bool set_once(const char **dst, const char *v, int opt, int *status)
 	return true;
 }
 
+/* Options given at most once whose values only the parser keeps. */
+typedef struct seen_once {
+	const char *format, *hops, *timeout;
+} seen_once;
+
+/* Where option c, which may be given once, keeps its value; NULL for
+ * the options that may repeat and for errors. */
+static const char **once_slot(msg_opts *o, seen_once *seen, int c)
+{
+	switch (c) {
+	case OPT_FORMAT: return &seen->format;
+	case OPT_TRUSTED_HOPS: return &seen->hops;
+	case OPT_TIMEOUT: return &seen->timeout;
+	case OPT_RECEIVER: return &o->receiver;
+	case OPT_AUTHSERV_ID: return &o->authserv_id;
+	case OPT_IP: return &o->ip;
+	case OPT_HELO: return &o->helo;
+	case OPT_ROOT_HINTS: return &o->dns.root_hints;
+	case OPT_TRUST_ANCHOR: return &o->dns.trust_anchor;
+	default: return NULL;
+	}
+}
+
 /* A count from 1 to max, decimal digits only. */
 static bool parse_count(const char *s, unsigned max, unsigned *out)
 {
@@ -149,17 +172,18 @@ static bool parse_count(const char *s, unsigned max, unsigned *out)
 int msg_parse_args(int argc, char **argv, msg_opts *o)
 {
 	int status = 0;
-	const char *format = NULL, *hops = NULL, *timeout = NULL;
+	seen_once seen = {NULL, NULL, NULL};
 	opterr = 0;
 	optind = 1;
 	for (;;) {
 		int c = getopt_long(argc, argv, ":h", longopts, NULL);
 		if (c == -1)
 			break;
+		const char **slot = once_slot(o, &seen, c);
+		if (slot && !set_once(slot, optarg, c, &status))
+			return status;
 		switch (c) {
 		case OPT_FORMAT:
-			if (!set_once(&format, optarg, c, &status))
-				return status;
 			if (strcmp(optarg, "text") == 0)
 				o->format = CLI_FORMAT_TEXT;
 			else if (strcmp(optarg, "json") == 0)
@@ -170,24 +194,12 @@ int msg_parse_args(int argc, char **argv, msg_opts *o)
 					     msg_shown(optarg));
 			break;
 		case OPT_TRUSTED_HOPS:
-			if (!set_once(&hops, optarg, c, &status))
-				return status;
 			if (!parse_count(optarg, HOPS_MAX, &o->trusted_hops))
 				return usage("--trusted-hops: '%s' is not a "
 					     "number from 1 to %u",
 					     msg_shown(optarg), HOPS_MAX);
 			break;
-		case OPT_RECEIVER:
-			if (!set_once(&o->receiver, optarg, c, &status))
-				return status;
-			break;
-		case OPT_AUTHSERV_ID:
-			if (!set_once(&o->authserv_id, optarg, c, &status))
-				return status;
-			break;
 		case OPT_IP: {
-			if (!set_once(&o->ip, optarg, c, &status))
-				return status;
 			msgp_view v = {optarg, strlen(optarg)};
 			if (v.len > 45 || !cli_dns_nameserver_ok(optarg) ||
 			    strchr(optarg, '@'))
@@ -196,10 +208,6 @@ int msg_parse_args(int argc, char **argv, msg_opts *o)
 					     msg_shown(optarg));
 			break;
 		}
-		case OPT_HELO:
-			if (!set_once(&o->helo, optarg, c, &status))
-				return status;
-			break;
 		case OPT_SENDER:
 			if (o->sender)
 				return usage("--sender given twice");
@@ -215,22 +223,17 @@ int msg_parse_args(int argc, char **argv, msg_opts *o)
 			o->dns.nameservers[o->dns.nnameservers++] = optarg;
 			break;
 		case OPT_RECURSIVE: o->dns.recursive = true; break;
-		case OPT_ROOT_HINTS:
-			if (!set_once(&o->dns.root_hints, optarg, c, &status))
-				return status;
-			break;
-		case OPT_TRUST_ANCHOR:
-			if (!set_once(&o->dns.trust_anchor, optarg, c, &status))
-				return status;
-			break;
 		case OPT_TIMEOUT:
-			if (!set_once(&timeout, optarg, c, &status))
-				return status;
 			if (!cli_dns_parse_timeout(optarg, &o->dns.timeout_ms))
 				return usage("--timeout: '%s' is not a number "
 					     "of seconds from 0.001 to 86400",
 					     msg_shown(optarg));
 			break;
+		case OPT_RECEIVER:
+		case OPT_AUTHSERV_ID:
+		case OPT_HELO:
+		case OPT_ROOT_HINTS:
+		case OPT_TRUST_ANCHOR: break; /* any value, given once */
 		case 'h': cli_message_help(stdout); return -1;
 		case ':':
 			return usage("--%s needs a value (try 'spfkit help "

@@ -146,9 +146,32 @@ static void text_envelope(FILE *f, const msg_analysis *a)
 	putc('\n', f);
 }
 
+/* The number of labels in an array of them, and of the views that go
+ * with them: a view too many does not compile. */
+#define NLABELS(labels) (sizeof labels / sizeof labels[0])
+
+/* One trace field on a line: labels[i] then v[i] for i < n (the first
+ * two always, the others when present), then whose it is and why. */
+static void ttrace(FILE *f, const char *const *labels, const msgp_view *v,
+		   size_t n, const char *whose, const char *why)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (i >= 2 && !v[i].p)
+			continue;
+		fputs(labels[i], f);
+		tv(f, v[i]);
+	}
+	fprintf(f, "  [%s: %s]\n", whose, why);
+}
+
 /* Received-SPF and Authentication-Results, and whose they are. */
 static void text_receiver_said(FILE *f, const msg_analysis *a)
 {
+	static const char *const rspf_labels[] = {"  Received-SPF ", " by ",
+						  " for "};
+	static const char *const ar_labels[] = {
+	    "  Authentication-Results ",
+	    ": spf=", " smtp.mailfrom=", " dmarc="};
 	const msgp_msg *m = a->m;
 	fputs("Receiver said\n", f);
 	if (m->nrspf == 0 && m->nauthres == 0)
@@ -157,39 +180,23 @@ static void text_receiver_said(FILE *f, const msg_analysis *a)
 		      f);
 	for (size_t i = 0; i < m->nrspf; i++) {
 		const msgp_rspf *r = &m->rspf[i];
-		fputs("  Received-SPF ", f);
-		tv(f, r->result);
-		fputs(" by ", f);
-		tv(f, r->receiver);
-		if (r->client_ip.p) {
-			fputs(" for ", f);
-			tv(f, r->client_ip);
-		}
-		fprintf(f, "  [%s: %s]\n",
-			a->rspf_trust[i].trusted ? "the receiver's"
-						 : "not the receiver's",
-			a->rspf_trust[i].why);
+		const msgp_view v[NLABELS(rspf_labels)] = {
+		    r->result, r->receiver, r->client_ip};
+		ttrace(f, rspf_labels, v, NLABELS(rspf_labels),
+		       a->rspf_trust[i].trusted ? "the receiver's"
+						: "not the receiver's",
+		       a->rspf_trust[i].why);
 	}
 	for (size_t i = 0; i < m->nauthres; i++) {
 		const msgp_authres *r = &m->authres[i];
-		fputs("  Authentication-Results ", f);
-		tv(f, r->authserv_id);
-		fputs(": spf=", f);
-		tv(f, r->spf);
-		if (r->spf_mailfrom.p) {
-			fputs(" smtp.mailfrom=", f);
-			tv(f, r->spf_mailfrom);
-		}
-		if (r->dmarc.p) {
-			fputs(" dmarc=", f);
-			tv(f, r->dmarc);
-		}
-		fprintf(f, "  [%s: %s]\n",
-			a->ar_trust[i].trusted ? "the receiver's"
-			: !r->authserv_id.p
-			    ? "unattributed"
-			    : "NOT the receiver's, possibly forged",
-			a->ar_trust[i].why);
+		const msgp_view v[NLABELS(ar_labels)] = {
+		    r->authserv_id, r->spf, r->spf_mailfrom, r->dmarc};
+		ttrace(f, ar_labels, v, NLABELS(ar_labels),
+		       a->ar_trust[i].trusted ? "the receiver's"
+		       : !r->authserv_id.p
+			   ? "unattributed"
+			   : "NOT the receiver's, possibly forged",
+		       a->ar_trust[i].why);
 	}
 	putc('\n', f);
 }
