@@ -90,6 +90,8 @@ static bool is_delim(msgp_view body, size_t b, size_t e, msgp_view bnd,
 	return true;
 }
 
+/* Records in f what a body of type ct (transfer encoding cte), depth
+ * levels down, is, or walks its parts. */
 static void walk(ctx *x, const ctype *ct, msgp_view cte, msgp_view body,
 		 unsigned depth, msgp__mime *f);
 
