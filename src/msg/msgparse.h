@@ -7,6 +7,10 @@
  * message/rfc822 or text/rfc822-headers part, or the copy an Exim-style
  * bounce quotes in its body).
  *
+ * The one entry point of the internal library in src/msg
+ * (spfkit_msg_dep): the spfkit command, test_msgparse and fuzz_message
+ * use it; msg_internal.h and msg_mime.h are the library's own.
+ *
  * Pure: it takes a buffer, does no I/O and keeps no global state, so it
  * can be fuzzed. Every input is hostile: sizes are capped, nothing is
  * written into the input, and any octet sequence gives either a parsed

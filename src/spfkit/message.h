@@ -1,0 +1,196 @@
+/*
+ * message.h - what the files of `spfkit message` share. message.c runs
+ * the command: options (message_opts.c), the message read and parsed
+ * (src/msg, msgparse.h), the analysis (message_analysis.c with
+ * message_recheck.c and message_diagnose.c), which fills the plain struct
+ * below and prints nothing, and one of the two outputs of that struct
+ * (message_text.c, message_json.c).
+ */
+#ifndef SPFKIT_MESSAGE_H
+#define SPFKIT_MESSAGE_H
+
+#include <libpsl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "dnsopts.h"
+#include "msgparse.h"
+
+#define MSG_PROG "spfkit message"
+
+/* A domain for alignment: RFC 1035 §2.3.4 plus a trailing dot. */
+#define MSG_DOMAIN_MAX 254u
+/* Diagnoses at most, and the length of one. */
+#define MSG_DIAG_MAX 10u
+#define MSG_DIAG_LEN 1024u
+/* Skipped hops listed at most. */
+#define MSG_SKIPPED_MAX 16u
+
+#if defined(__GNUC__)
+#define MSG_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define MSG_PRINTF(a, b)
+#endif
+
+/* ------------------------------------------------------------ options */
+
+/* What the command line asks for. */
+typedef struct msg_opts {
+	const char *file; /* NULL or "-": standard input */
+	cli_format format;
+	unsigned trusted_hops; /* 0: not given */
+	const char *receiver;
+	const char *authserv_id;
+	const char *ip;
+	const char *helo;
+	const char *sender;
+	cli_dns_opts dns; /* zones and nameservers: the caller's arrays */
+} msg_opts;
+
+/* Parses argv into o (message_opts.c). Returns 0, -1 after --help was
+ * written, or an exit status after one line on stderr. */
+int msg_parse_args(int argc, char **argv, msg_opts *o);
+
+/* One line on stderr, "spfkit message: ...", and the given status
+ * (message.c). */
+int msg_say(int status, const char *fmt, ...) MSG_PRINTF(2, 3);
+int msg_vsay(int status, const char *fmt, va_list ap) MSG_PRINTF(2, 0);
+
+/* A value quoted safely for a message (static storage, one at a time). */
+const char *msg_shown(const char *s);
+
+/* ------------------------------------------------------------ analysis */
+
+/* One SPF check run again. */
+typedef struct msg_check {
+	bool done;
+	spfkit_check *chk; /* owned by the analysis */
+	spfkit_result result;
+} msg_check;
+
+typedef struct msg_diag {
+	const char *code;
+	char text[MSG_DIAG_LEN];
+} msg_diag;
+
+/* What is known about one trace field. */
+typedef struct msg_trust {
+	bool trusted;
+	const char *why; /* how it matched, or why not */
+} msg_trust;
+
+/* Everything `spfkit message` has to say about a message. Views point
+ * into the parsed message, strings are static or the struct's own. */
+typedef struct msg_analysis {
+	const msgp_msg *top; /* the input */
+	const msgp_msg *m;   /* the analysed message (a bounce's original) */
+	bool is_bounce;
+
+	long hop; /* index into m->received, -1 for none */
+	const char *hop_how;
+	size_t skipped[MSG_SKIPPED_MAX];
+	const char *skipped_why[MSG_SKIPPED_MAX];
+	size_t nskipped;
+	msgp_view receiver;
+	const char *receiver_source;
+
+	msgp_view ip, helo, sender;
+	const char *ip_source, *helo_source, *sender_source;
+	bool sender_known, null_sender;
+	const char *why_not; /* the re-check could not run */
+
+	msg_trust *rspf_trust; /* one per m->rspf */
+	msg_trust *ar_trust;   /* one per m->authres */
+	const char *recorded;  /* the receiver's result, or NULL */
+	const char
+	    *recorded_source; /* "received-spf" or "authentication-results" */
+	msgp_view recorded_ip;
+
+	const char *dns_name; /* where the re-check's DNS came from */
+	msg_check main, helo_chk, up;
+	long up_hop;
+	const char *compared; /* "same", "different", "nothing-recorded" */
+
+	bool have_align;
+	char from_dom[MSG_DOMAIN_MAX + 2], spf_dom[MSG_DOMAIN_MAX + 2];
+	const char *from_org, *spf_org;
+	const char *spf_dom_source;
+	bool strict, relaxed, spf_pass, psl_ok;
+
+	msg_diag diags[MSG_DIAG_MAX];
+	size_t ndiags;
+
+	char error[512]; /* why msg_analyse() failed */
+} msg_analysis;
+
+/* Analyses the parsed message top: picks the receiving hop, judges the
+ * trace fields, picks the identities, runs the checks over dns (cfg's
+ * receiver is set for %{r}), works out alignment and the diagnoses.
+ * Prints nothing. Returns 0, or an exit status with the one-line reason in
+ * a->error. Either way a is the caller's to free with
+ * msg_analysis_free(); o, top and dns are borrowed until then. */
+int msg_analyse(const msg_opts *o, const msgp_msg *top, spfkit_config *cfg,
+		cli_dns *dns, msg_analysis *a);
+
+void msg_analysis_free(msg_analysis *a);
+
+/* Records why the analysis stops (in a->error) and returns status. */
+int msg_refuse(msg_analysis *a, int status, const char *fmt, ...)
+    MSG_PRINTF(3, 4);
+
+/* Runs the checks of the analysis (message_recheck.c): MAIL FROM (or
+ * HELO for the null sender), the HELO name, and an earlier hop when
+ * forwarding may explain a failure. Returns 0 or an exit status. */
+int msg_run_checks(cli_dns *dns, const spfkit_config *cfg, msg_analysis *a);
+
+/* DMARC's SPF alignment (message_recheck.c). */
+void msg_align(const psl_ctx_t *psl, msg_analysis *a);
+
+/* The diagnoses (message_diagnose.c). */
+void msg_diagnose(const psl_ctx_t *psl, msg_analysis *a);
+
+/* Helpers of the analysis (message_analysis.c). */
+
+/* Case-insensitive equality of two views. */
+bool msg_veq(msgp_view a, msgp_view b);
+/* Copies v, lower-cased and without a trailing dot, into dst (cap
+ * octets, NUL terminated); false when it does not fit or holds octets
+ * no domain has. */
+bool msg_lower_domain(msgp_view v, char *dst, size_t cap);
+/* A result name as written in a header, mapped to the RFC name. */
+const char *msg_norm_result(msgp_view r);
+
+static inline msgp_view msg_vnone(void)
+{
+	msgp_view v = {NULL, 0};
+	return v;
+}
+
+static inline msgp_view msg_vstr(const char *s)
+{
+	msgp_view v = {s, s ? strlen(s) : 0};
+	return v;
+}
+
+static inline const char *msg_bounce_name(msgp_bounce b)
+{
+	switch (b) {
+	case MSGP_BOUNCE_DSN: return "dsn";
+	case MSGP_BOUNCE_MIME: return "mime";
+	case MSGP_BOUNCE_QUOTED: return "quoted";
+	case MSGP_BOUNCE_NONE: break;
+	}
+	return "none";
+}
+
+/* ------------------------------------------------------------ output */
+
+/* The analysis for a terminal (message_text.c): printable ASCII only. */
+void msg_out_text(FILE *f, const msg_analysis *a);
+/* The analysis as one JSON object (message_json.c). */
+void msg_out_json(FILE *f, const msg_analysis *a);
+
+#endif /* SPFKIT_MESSAGE_H */
