@@ -1,5 +1,5 @@
 /*
- * fuzz_message.c - msgp_parse() (src/spfkit/msgparse.c, the parser of
+ * fuzz_message.c - msgp_parse() (src/msg/, the parser of
  * `spfkit message`) on hostile messages and bounces. Beyond "no crash, no
  * leak" it checks what msgparse.h promises: OK, EPARSE or ETOOBIG (ENOMEM
  * only when an allocation failed) with a one-line printable message on

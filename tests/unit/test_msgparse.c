@@ -1,6 +1,6 @@
 /*
  * test_msgparse.c - table-driven tests of the message parser of `spfkit
- * message` (src/spfkit/msgparse.c): Received fields as Postfix, Exim,
+ * message` (the library in src/msg/): Received fields as Postfix, Exim,
  * Sendmail, Gmail and Microsoft write them, Received-SPF (RFC 7208 §9.1),
  * Authentication-Results (RFC 8601), address fields (RFC 5322 §3.4),
  * Return-Path, folding and line ends, bounces (RFC 3464 DSNs, nested
