@@ -393,45 +393,25 @@ static void free_tree(tree *t)
 
 /* ------------------------------------------------------------ text */
 
-static void indent(FILE *f, unsigned depth)
-{
-	for (unsigned i = 0; i < depth; i++)
-		fputs("    ", f);
-}
-
-static void put_str(FILE *f, const char *s)
-{
-	if (s)
-		walk_put(f, s, strlen(s));
-}
-
 /* A LOOKUP, VOID or PROBLEM line. */
 static void text_event(FILE *f, const walk_ev *w, unsigned depth)
 {
 	const spfkit_event *e = &w->ev;
-	indent(f, depth);
+	walk_indent(f, depth);
 	if (e->kind == SPFKIT_EVENT_VOID) {
 		fprintf(f, "      void lookup %u: %s ", e->void_lookups,
 			walk_type_name(e->type));
-		put_str(f, e->name);
+		cli_put_str(f, e->name);
 		fprintf(f, " (%s)\n", walk_status_name(e->status));
 		return;
 	}
 	if (e->kind == SPFKIT_EVENT_PROBLEM) {
 		fputs("      problem: ", f);
-		walk_put(f, e->text ? e->text : "", e->text_len);
+		cli_put_safe(f, e->text ? e->text : "", e->text_len);
 		putc('\n', f);
 		return;
 	}
-	fprintf(f, "      %s ", walk_type_name(e->type));
-	put_str(f, e->name);
-	fprintf(f, " -> %s", walk_status_name(e->status));
-	for (size_t i = 0; i < e->nitems && e->items && i < 20; i++) {
-		fputs(i ? ", " : " ", f);
-		walk_put_item(f, e->type, &e->items[i]);
-	}
-	if (e->nitems > 20)
-		fprintf(f, ", ... (%zu in all)", e->nitems);
+	walk_put_lookup(f, e);
 	if (e->status == SPFKIT_DNS_NOERROR && e->nitems)
 		fprintf(f, " (ttl %u)", (unsigned)e->ttl);
 	putc('\n', f);
@@ -447,8 +427,8 @@ static void put_addrs(FILE *f, uint64_t v4, unsigned v6)
 static void text_node(FILE *f, const node *n, unsigned depth)
 {
 	const spfkit_event *fe = &n->frame->ev;
-	indent(f, depth);
-	put_str(f, fe->domain);
+	walk_indent(f, depth);
+	cli_put_str(f, fe->domain);
 	fprintf(f, "  [%s", fe->via ? fe->via : "top");
 	if (n->record)
 		fprintf(f, ", TXT ttl %u", (unsigned)n->record->ev.ttl);
@@ -457,18 +437,18 @@ static void text_node(FILE *f, const node *n, unsigned depth)
 		if (n->nev && n->ev[i]->ev.kind == SPFKIT_EVENT_PROBLEM)
 			text_event(f, n->ev[i], depth);
 	if (n->record) {
-		indent(f, depth);
+		walk_indent(f, depth);
 		fputs("  \"", f);
-		walk_put(f, n->record->ev.text ? n->record->ev.text : "",
-			 n->record->ev.text_len);
+		cli_put_safe(f, n->record->ev.text ? n->record->ev.text : "",
+			     n->record->ev.text_len);
 		fputs("\"\n", f);
 	}
 	for (size_t i = 0; i < n->nterms; i++) {
 		const tterm *tt = &n->terms[i];
 		const spfkit_event *te = &tt->term->ev;
-		indent(f, depth);
+		walk_indent(f, depth);
 		fputs("  ", f);
-		walk_put(f, te->text ? te->text : "", te->text_len);
+		cli_put_safe(f, te->text ? te->text : "", te->text_len);
 		if (te->counted)
 			fprintf(f, "   [lookup %u]", te->lookups);
 		if (tt->end && tt->end->ev.matched)
@@ -486,7 +466,7 @@ static void text_node(FILE *f, const node *n, unsigned depth)
 		if (tt->child)
 			text_node(f, tt->child, depth + 1);
 	}
-	indent(f, depth);
+	walk_indent(f, depth);
 	fprintf(f, "  = own %u DNS-querying term%s, %u void lookup%s",
 		n->own_lookups, n->own_lookups == 1 ? "" : "s", n->own_voids,
 		n->own_voids == 1 ? "" : "s");
@@ -517,136 +497,144 @@ static void text_out(FILE *f, const tree *t, const spfkit_check *chk)
 
 /* ------------------------------------------------------------ json */
 
-static void json_event(FILE *f, const walk_ev *w)
+/* A TERM's, RECORD's or PROBLEM's text as a JSON string. */
+static void json_text(cli_jw *w, const spfkit_event *e)
 {
-	const spfkit_event *e = &w->ev;
-	if (e->kind == SPFKIT_EVENT_PROBLEM) {
-		fputs("{\"problem\":", f);
-		cli_json_string(f, e->text ? e->text : "", e->text_len);
-		fputs(",\"result\":", f);
-		walk_json_str(f, spfkit_result_name(e->result));
-		fputs(",\"reason\":", f);
-		walk_json_str(f, spfkit_reason_name(e->reason));
-		putc('}', f);
-		return;
-	}
-	fprintf(f,
-		"{\"%s\":", e->kind == SPFKIT_EVENT_VOID ? "void" : "lookup");
-	walk_json_str(f, e->name);
-	fprintf(f, ",\"type\":\"%s\",\"status\":\"%s\"",
-		walk_type_name(e->type), walk_status_name(e->status));
-	if (e->kind == SPFKIT_EVENT_VOID) {
-		fprintf(f, ",\"void_lookups\":%u}", e->void_lookups);
-		return;
-	}
-	fprintf(f, ",\"ttl\":%u,\"items\":[", (unsigned)e->ttl);
-	for (size_t i = 0; i < e->nitems && e->items; i++) {
-		if (i)
-			putc(',', f);
-		walk_json_item(f, e->type, &e->items[i]);
-	}
-	fputs("]}", f);
+	cli_jw_string(w, e->text ? e->text : "", e->text_len);
 }
 
-static void json_node(FILE *f, const node *n)
+static void json_event(cli_jw *w, const walk_ev *ev)
+{
+	const spfkit_event *e = &ev->ev;
+	cli_jw_obj(w);
+	if (e->kind == SPFKIT_EVENT_PROBLEM) {
+		cli_jw_key(w, "problem");
+		json_text(w, e);
+		cli_jw_kstr(w, "result", spfkit_result_name(e->result));
+		cli_jw_kstr(w, "reason", spfkit_reason_name(e->reason));
+		cli_jw_obj_end(w);
+		return;
+	}
+	cli_jw_kstr(w, e->kind == SPFKIT_EVENT_VOID ? "void" : "lookup",
+		    e->name);
+	cli_jw_kstr(w, "type", walk_type_name(e->type));
+	cli_jw_kstr(w, "status", walk_status_name(e->status));
+	if (e->kind == SPFKIT_EVENT_VOID) {
+		cli_jw_kuint(w, "void_lookups", e->void_lookups);
+	} else {
+		cli_jw_kuint(w, "ttl", e->ttl);
+		cli_jw_key(w, "items");
+		walk_jw_items(w, e);
+	}
+	cli_jw_obj_end(w);
+}
+
+/* An array of events. */
+static void json_events(cli_jw *w, const walk_ev *const *v, size_t n)
+{
+	cli_jw_arr(w);
+	for (size_t i = 0; i < n; i++)
+		json_event(w, v[i]);
+	cli_jw_arr_end(w);
+}
+
+static void json_node(cli_jw *w, const node *n);
+
+static void json_term(cli_jw *w, const tterm *tt)
+{
+	const spfkit_event *te = &tt->term->ev;
+	char q = te->qualifier ? te->qualifier : '+';
+	cli_jw_obj(w);
+	cli_jw_key(w, "term");
+	json_text(w, te);
+	cli_jw_kstr(w, "mechanism", te->mechanism);
+	cli_jw_key(w, "qualifier");
+	cli_jw_string(w, &q, 1);
+	cli_jw_kbool(w, "counted", te->counted);
+	cli_jw_kuint(w, "lookups", te->lookups);
+	cli_jw_kbool(w, "matched", tt->end && tt->end->ev.matched);
+	cli_jw_kuint(w, "ipv4_addresses", tt->v4);
+	cli_jw_kuint(w, "ipv6_prefixes", tt->v6);
+	cli_jw_key(w, "events");
+	json_events(w, tt->ev, tt->nev);
+	cli_jw_key(w, "child");
+	if (tt->child)
+		json_node(w, tt->child);
+	else
+		cli_jw_null(w);
+	cli_jw_obj_end(w);
+}
+
+static void json_node(cli_jw *w, const node *n)
 {
 	const spfkit_event *fe = &n->frame->ev;
-	fputs("{\"domain\":", f);
-	walk_json_str(f, fe->domain);
-	fputs(",\"via\":", f);
-	walk_json_str(f, fe->via);
-	fprintf(f, ",\"depth\":%u,\"record\":", fe->depth);
-	if (n->record)
-		cli_json_string(f, n->record->ev.text ? n->record->ev.text : "",
-				n->record->ev.text_len);
+	const spfkit_event *re = n->record ? &n->record->ev : NULL;
+	const spfkit_event *end = n->end ? &n->end->ev : NULL;
+	cli_jw_obj(w);
+	cli_jw_kstr(w, "domain", fe->domain);
+	cli_jw_kstr(w, "via", fe->via);
+	cli_jw_kuint(w, "depth", fe->depth);
+	cli_jw_key(w, "record");
+	if (re)
+		json_text(w, re);
 	else
-		fputs("null", f);
-	fprintf(f, ",\"ttl\":");
-	if (n->record)
-		fprintf(f, "%u", (unsigned)n->record->ev.ttl);
+		cli_jw_null(w);
+	cli_jw_key(w, "ttl");
+	if (re)
+		cli_jw_uint(w, re->ttl);
 	else
-		fputs("null", f);
-	fprintf(f,
-		",\"own_lookups\":%u,\"own_void_lookups\":%u,"
-		"\"lookups_before\":%u,\"void_lookups_before\":%u",
-		n->own_lookups, n->own_voids, fe->lookups, fe->void_lookups);
-	if (n->end)
-		fprintf(f,
-			",\"lookups_after\":%u,\"void_lookups_after\":%u,"
-			"\"result\":\"%s\",\"reason\":\"%s\"",
-			n->end->ev.lookups, n->end->ev.void_lookups,
-			spfkit_result_name(n->end->ev.result),
-			spfkit_reason_name(n->end->ev.reason));
-	else
-		fputs(",\"lookups_after\":null,\"void_lookups_after\":null,"
-		      "\"result\":null,\"reason\":null",
-		      f);
-	fprintf(f,
-		",\"ipv4_addresses\":%llu,\"ipv6_prefixes\":%u,"
-		"\"total_ipv4_addresses\":%llu,\"total_ipv6_prefixes\":%u",
-		(unsigned long long)n->own4n, n->own6,
-		(unsigned long long)covered(&n->all4), n->all6);
-	fputs(",\"events\":[", f);
-	for (size_t i = 0; i < n->nev; i++) {
-		if (i)
-			putc(',', f);
-		json_event(f, n->ev[i]);
+		cli_jw_null(w);
+	cli_jw_kuint(w, "own_lookups", n->own_lookups);
+	cli_jw_kuint(w, "own_void_lookups", n->own_voids);
+	cli_jw_kuint(w, "lookups_before", fe->lookups);
+	cli_jw_kuint(w, "void_lookups_before", fe->void_lookups);
+	if (end) {
+		cli_jw_kuint(w, "lookups_after", end->lookups);
+		cli_jw_kuint(w, "void_lookups_after", end->void_lookups);
+		cli_jw_kstr(w, "result", spfkit_result_name(end->result));
+		cli_jw_kstr(w, "reason", spfkit_reason_name(end->reason));
+	} else {
+		cli_jw_kstr(w, "lookups_after", NULL);
+		cli_jw_kstr(w, "void_lookups_after", NULL);
+		cli_jw_kstr(w, "result", NULL);
+		cli_jw_kstr(w, "reason", NULL);
 	}
-	fputs("],\"terms\":[", f);
-	for (size_t i = 0; i < n->nterms; i++) {
-		const tterm *tt = &n->terms[i];
-		const spfkit_event *te = &tt->term->ev;
-		if (i)
-			putc(',', f);
-		fputs("{\"term\":", f);
-		cli_json_string(f, te->text ? te->text : "", te->text_len);
-		fputs(",\"mechanism\":", f);
-		walk_json_str(f, te->mechanism);
-		fprintf(f,
-			",\"qualifier\":\"%c\",\"counted\":%s,\"lookups\":%u,"
-			"\"matched\":%s,\"ipv4_addresses\":%llu,"
-			"\"ipv6_prefixes\":%u,\"events\":[",
-			te->qualifier ? te->qualifier : '+',
-			te->counted ? "true" : "false", te->lookups,
-			tt->end && tt->end->ev.matched ? "true" : "false",
-			(unsigned long long)tt->v4, tt->v6);
-		for (size_t k = 0; k < tt->nev; k++) {
-			if (k)
-				putc(',', f);
-			json_event(f, tt->ev[k]);
-		}
-		fputs("],\"child\":", f);
-		if (tt->child)
-			json_node(f, tt->child);
-		else
-			fputs("null", f);
-		putc('}', f);
-	}
-	fputs("]}", f);
+	cli_jw_kuint(w, "ipv4_addresses", n->own4n);
+	cli_jw_kuint(w, "ipv6_prefixes", n->own6);
+	cli_jw_kuint(w, "total_ipv4_addresses", covered(&n->all4));
+	cli_jw_kuint(w, "total_ipv6_prefixes", n->all6);
+	cli_jw_key(w, "events");
+	json_events(w, n->ev, n->nev);
+	cli_jw_key(w, "terms");
+	cli_jw_arr(w);
+	for (size_t i = 0; i < n->nterms; i++)
+		json_term(w, &n->terms[i]);
+	cli_jw_arr_end(w);
+	cli_jw_obj_end(w);
 }
 
 static void json_out(FILE *f, const tree *t, const spfkit_check *chk)
 {
-	fputs("{\"domain\":", f);
-	walk_json_str(f, spfkit_check_domain(chk));
-	fputs(",\"ip\":", f);
-	walk_json_str(f, spfkit_check_ip(chk));
-	fprintf(f,
-		",\"lookups\":%u,\"void_lookups\":%u,\"queries\":%u,"
-		"\"lookup_limit\":10,\"void_limit\":2,\"problems\":[",
-		spfkit_check_lookups(chk), spfkit_check_void_lookups(chk),
-		spfkit_check_queries(chk));
-	for (size_t i = 0; i < t->nloose; i++) {
-		if (i)
-			putc(',', f);
-		json_event(f, t->loose[i]);
-	}
-	fputs("],\"tree\":", f);
+	cli_jw w;
+	cli_jw_init(&w, f);
+	cli_jw_obj(&w);
+	cli_jw_kstr(&w, "domain", spfkit_check_domain(chk));
+	cli_jw_kstr(&w, "ip", spfkit_check_ip(chk));
+	cli_jw_kuint(&w, "lookups", spfkit_check_lookups(chk));
+	cli_jw_kuint(&w, "void_lookups", spfkit_check_void_lookups(chk));
+	cli_jw_kuint(&w, "queries", spfkit_check_queries(chk));
+	cli_jw_kuint(&w, "lookup_limit", 10);
+	cli_jw_kuint(&w, "void_limit", 2);
+	cli_jw_key(&w, "problems");
+	json_events(&w, t->loose, t->nloose);
+	cli_jw_key(&w, "tree");
 	if (t->root)
-		json_node(f, t->root);
+		json_node(&w, t->root);
 	else
-		fputs("null", f);
-	fputs("}\n", f);
+		cli_jw_null(&w);
+	cli_jw_obj_end(&w);
+	CLI_JW_LIT(&w, "\n");
+	cli_jw_flush(&w);
 }
 
 /* ------------------------------------------------------------ dot */
@@ -743,8 +731,8 @@ int cli_tree_main(int argc, char **argv)
 		if (t.root)
 			totals(&t, t.root, 0);
 		if (t.oom) {
-			fputs(PROG ": out of memory\n", stderr);
-			status = CLI_EX_SOFTWARE;
+			status =
+			    cli_say(PROG, CLI_EX_SOFTWARE, "out of memory");
 		}
 	}
 	if (!status) {

@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "dnsopts.h"
+#include "json.h"
 #include "spfkit.h"
 
 /* The client address tree and lint walk from when --ip is not given: a
@@ -93,15 +94,20 @@ const char *walk_type_name(uint16_t type);
 /* "NOERROR", "NXDOMAIN", "TEMPFAIL" */
 const char *walk_status_name(spfkit_dns_status s);
 
-/* Writes (s, n) safely for people: printable ASCII as it is, anything
- * else (and the backslash) as \xHH. */
-void walk_put(FILE *f, const char *s, size_t n);
+/* Answer items a text line shows before "... (N in all)". */
+#define WALK_ITEMS_SHOWN 20
+
+/* Four spaces per level. */
+void walk_indent(FILE *f, unsigned depth);
 /* Writes an answer item of a query of type as text (an address, a name,
- * a TXT string); escaped with walk_put(). */
+ * a TXT string), escaped for people (text.h). */
 void walk_put_item(FILE *f, uint16_t type, const spfkit_event_item *it);
+/* A LOOKUP event as text: "      TYPE NAME -> STATUS ITEM, ITEM", no
+ * newline. */
+void walk_put_lookup(FILE *f, const spfkit_event *e);
 /* The same item as a JSON string. */
-void walk_json_item(FILE *f, uint16_t type, const spfkit_event_item *it);
-/* A JSON string or null. */
-void walk_json_str(FILE *f, const char *s);
+void walk_jw_item(cli_jw *w, uint16_t type, const spfkit_event_item *it);
+/* A LOOKUP event's items as a JSON array. */
+void walk_jw_items(cli_jw *w, const spfkit_event *e);
 
 #endif /* SPFKIT_WALK_H */
