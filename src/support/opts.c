@@ -140,17 +140,26 @@ bool cli_set_scope(const cli_args *a, const char **given, const char *v,
 	return true;
 }
 
-bool cli_parse_count(const char *s, unsigned max, unsigned *out)
+bool cli_parse_num(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
-	unsigned long v = 0;
+	uint64_t v = 0;
 	if (*s < '0' || *s > '9')
 		return false;
 	for (; *s >= '0' && *s <= '9'; s++) {
-		v = v * 10 + (unsigned long)(*s - '0');
+		v = v * 10 + (uint64_t)(*s - '0');
 		if (v > max)
 			return false;
 	}
-	if (*s != '\0' || v == 0)
+	if (*s != '\0' || v < min)
+		return false;
+	*out = v;
+	return true;
+}
+
+bool cli_parse_count(const char *s, unsigned max, unsigned *out)
+{
+	uint64_t v;
+	if (!cli_parse_num(s, 1, max, &v))
 		return false;
 	*out = (unsigned)v;
 	return true;

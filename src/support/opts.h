@@ -82,6 +82,10 @@ bool cli_set_ip(const cli_args *a, const char **dst, const char *v, int opt,
 bool cli_set_scope(const cli_args *a, const char **given, const char *v,
 		   int opt, spfkit_scope *scope, int *status);
 
+/* A decimal number from min to max, digits only (max at most
+ * UINT64_MAX / 10 - 10). */
+bool cli_parse_num(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+
 /* A count from 1 to max, decimal digits only. */
 bool cli_parse_count(const char *s, unsigned max, unsigned *out);
 
