@@ -23,11 +23,11 @@ static const unsigned char json_plain[256] = {
 
 void cli_jw_init(cli_jw *w, FILE *f)
 {
-	/* The level bits are set as levels open: nothing else to clear. */
+	/* The outer levels' bits are set as levels open. */
 	w->f = f;
 	w->n = 0;
 	w->depth = 0;
-	w->after_key = false;
+	w->after_key = w->any = w->lines = false;
 }
 
 void cli_jw_flush(cli_jw *w)
@@ -37,37 +37,18 @@ void cli_jw_flush(cli_jw *w)
 	w->n = 0;
 }
 
-/* cli_jw_raw() for this file, where the compiler may inline it. */
-static inline void put(cli_jw *w, const char *s, size_t n)
+void cli_jw__write(cli_jw *w, const char *s, size_t n)
 {
-	if (n > sizeof w->buf - w->n) {
-		cli_jw_flush(w);
-		if (n > sizeof w->buf) {
-			fwrite(s, 1, n, w->f);
-			return;
-		}
+	cli_jw_flush(w);
+	if (n > sizeof w->buf) {
+		fwrite(s, 1, n, w->f);
+		return;
 	}
-	memcpy(w->buf + w->n, s, n);
-	w->n += n;
+	memcpy(w->buf, s, n);
+	w->n = n;
 }
 
-void cli_jw_raw(cli_jw *w, const char *s, size_t n)
-{
-	put(w, s, n);
-}
-
-/* ------------------------------------------------------------ commas */
-
-/* The comma state slot of the innermost open level. */
-static unsigned level(const cli_jw *w)
-{
-	return (w->depth < CLI_JW_DEPTH ? w->depth : CLI_JW_DEPTH) - 1;
-}
-
-static bool bit(const uint8_t *v, unsigned i)
-{
-	return v[i / 8] & (1u << (i % 8));
-}
+/* ------------------------------------------------------------ levels */
 
 static void set_bit(uint8_t *v, unsigned i, bool on)
 {
@@ -77,92 +58,32 @@ static void set_bit(uint8_t *v, unsigned i, bool on)
 		v[i / 8] &= (uint8_t) ~(1u << (i % 8));
 }
 
-/* What goes before an item: nothing after a key, at the top level or
- * first in its level; else the level's separator. */
-static void sep(cli_jw *w)
+void cli_jw__push(cli_jw *w)
 {
-	if (w->after_key) {
-		w->after_key = false;
-		return;
+	unsigned i = w->depth - 1;
+	if (i < CLI_JW_DEPTH) {
+		set_bit(w->outer_any, i, w->any);
+		set_bit(w->outer_lines, i, w->lines);
 	}
-	if (w->depth == 0)
-		return;
-	unsigned l = level(w);
-	if (!bit(w->any, l))
-		set_bit(w->any, l, true);
-	else if (bit(w->lines, l))
-		put(w, ",\n", 2);
-	else
-		put(w, ",", 1);
 }
 
-/* Opens an object or array with character c. */
-static void open_level(cli_jw *w, char c, bool lines)
+void cli_jw__pop(cli_jw *w)
 {
-	sep(w);
-	put(w, &c, 1);
-	w->depth++;
-	unsigned l = level(w);
-	set_bit(w->any, l, false);
-	set_bit(w->lines, l, lines);
-}
-
-static void close_level(cli_jw *w, char c)
-{
-	put(w, &c, 1);
-	if (w->depth)
-		w->depth--;
-	w->after_key = false;
-}
-
-void cli_jw_obj(cli_jw *w)
-{
-	open_level(w, '{', false);
-}
-
-void cli_jw_obj_end(cli_jw *w)
-{
-	close_level(w, '}');
-}
-
-void cli_jw_arr(cli_jw *w)
-{
-	open_level(w, '[', false);
-}
-
-void cli_jw_lines(cli_jw *w)
-{
-	open_level(w, '[', true);
-}
-
-void cli_jw_arr_end(cli_jw *w)
-{
-	close_level(w, ']');
-}
-
-void cli_jw_key_n(cli_jw *w, const char *k, size_t n)
-{
-	sep(w);
-	/* One copy for the usual short key: '"', the key, '"', ':'. */
-	if (n + 3 <= sizeof w->buf - w->n) {
-		char *p = w->buf + w->n;
-		p[0] = '"';
-		memcpy(p + 1, k, n);
-		p[n + 1] = '"';
-		p[n + 2] = ':';
-		w->n += n + 3;
+	w->depth--;
+	unsigned i = w->depth - 1;
+	if (i < CLI_JW_DEPTH) {
+		w->any = w->outer_any[i / 8] & (1u << (i % 8));
+		w->lines = w->outer_lines[i / 8] & (1u << (i % 8));
 	} else {
-		put(w, "\"", 1);
-		put(w, k, n);
-		put(w, "\":", 2);
+		/* Too deep to remember: the level holds this item at least. */
+		w->any = true;
+		w->lines = false;
 	}
-	w->after_key = true;
 }
 
 /* ------------------------------------------------------------ numbers */
 
-/* v in decimal, no comma. */
-static void put_u(cli_jw *w, uint64_t v)
+void cli_jw__uint(cli_jw *w, uint64_t v)
 {
 	char d[24];
 	size_t i = sizeof d;
@@ -170,39 +91,18 @@ static void put_u(cli_jw *w, uint64_t v)
 		d[--i] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
-	put(w, d + i, sizeof d - i);
-}
-
-void cli_jw_null(cli_jw *w)
-{
-	sep(w);
-	put(w, "null", 4);
-}
-
-void cli_jw_bool(cli_jw *w, bool b)
-{
-	sep(w);
-	if (b)
-		put(w, "true", 4);
-	else
-		put(w, "false", 5);
-}
-
-void cli_jw_uint(cli_jw *w, uint64_t v)
-{
-	sep(w);
-	put_u(w, v);
+	cli_jw_raw(w, d + i, sizeof d - i);
 }
 
 void cli_jw_int(cli_jw *w, int64_t v)
 {
-	sep(w);
+	cli_jw__sep(w);
 	if (v < 0) {
-		put(w, "-", 1);
+		cli_jw_raw(w, "-", 1);
 		/* -(v + 1) + 1: INT64_MIN has no positive twin. */
-		put_u(w, (uint64_t)(-(v + 1)) + 1u);
+		cli_jw__uint(w, (uint64_t)(-(v + 1)) + 1u);
 	} else {
-		put_u(w, (uint64_t)v);
+		cli_jw__uint(w, (uint64_t)v);
 	}
 }
 
@@ -213,8 +113,8 @@ void cli_jw_fixed(cli_jw *w, uint64_t v, unsigned places)
 		places = 9;
 	for (unsigned i = 0; i < places; i++)
 		scale *= 10;
-	sep(w);
-	put_u(w, v / scale);
+	cli_jw__sep(w);
+	cli_jw__uint(w, v / scale);
 	if (places == 0)
 		return;
 	char d[10];
@@ -224,7 +124,7 @@ void cli_jw_fixed(cli_jw *w, uint64_t v, unsigned places)
 		d[i] = (char)('0' + frac % 10);
 		frac /= 10;
 	}
-	put(w, d, places + 1);
+	cli_jw_raw(w, d, places + 1);
 }
 
 void cli_jw_double(cli_jw *w, double v, int places)
@@ -232,11 +132,11 @@ void cli_jw_double(cli_jw *w, double v, int places)
 	/* Room for any double in "%f" (DBL_MAX has 309 digits). */
 	char t[400];
 	int n = snprintf(t, sizeof t, "%.*f", places, v);
-	sep(w);
+	cli_jw__sep(w);
 	if (n > 0 && (size_t)n < sizeof t)
-		put(w, t, (size_t)n);
+		cli_jw_raw(w, t, (size_t)n);
 	else
-		put(w, "null", 4);
+		cli_jw_raw(w, "null", 4);
 }
 
 /* ------------------------------------------------------------ strings */
@@ -290,21 +190,20 @@ static void put_uescape(cli_jw *w, uint32_t v)
 		     hx[(v >> 8) & 15],
 		     hx[(v >> 4) & 15],
 		     hx[v & 15]};
-	put(w, e, sizeof e);
+	cli_jw_raw(w, e, sizeof e);
 }
 
-/* The string with its quotes, no comma. */
-static void put_string(cli_jw *w, const char *str, size_t n)
+void cli_jw__string(cli_jw *w, const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
-	put(w, "\"", 1);
+	cli_jw_raw(w, "\"", 1);
 	for (size_t i = 0; i < n;) {
 		/* Plain printable ASCII goes out in one piece. */
 		size_t run = i;
 		while (run < n && json_plain[s[run]])
 			run++;
 		if (run > i) {
-			put(w, str + i, run - i);
+			cli_jw_raw(w, str + i, run - i);
 			i = run;
 			continue;
 		}
@@ -317,61 +216,28 @@ static void put_string(cli_jw *w, const char *str, size_t n)
 			continue;
 		}
 		switch (cp) {
-		case '"': put(w, "\\\"", 2); break;
-		case '\\': put(w, "\\\\", 2); break;
-		case '\n': put(w, "\\n", 2); break;
-		case '\r': put(w, "\\r", 2); break;
-		case '\t': put(w, "\\t", 2); break;
+		case '"': cli_jw_raw(w, "\\\"", 2); break;
+		case '\\': cli_jw_raw(w, "\\\\", 2); break;
+		case '\n': cli_jw_raw(w, "\\n", 2); break;
+		case '\r': cli_jw_raw(w, "\\r", 2); break;
+		case '\t': cli_jw_raw(w, "\\t", 2); break;
 		default:
 			/* C0, DEL, C1, and the JavaScript line breaks. */
 			if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) ||
 			    cp == 0x2028 || cp == 0x2029)
 				put_uescape(w, cp);
 			else
-				put(w, str + i, len);
+				cli_jw_raw(w, str + i, len);
 		}
 		i += len;
 	}
-	put(w, "\"", 1);
-}
-
-void cli_jw_string(cli_jw *w, const char *s, size_t n)
-{
-	sep(w);
-	put_string(w, s, n);
-}
-
-void cli_jw_str(cli_jw *w, const char *s)
-{
-	sep(w);
-	if (s)
-		put_string(w, s, strlen(s));
-	else
-		put(w, "null", 4);
-}
-
-void cli_jw_kstr(cli_jw *w, const char *k, const char *s)
-{
-	cli_jw_key_n(w, k, strlen(k));
-	cli_jw_str(w, s);
-}
-
-void cli_jw_kuint(cli_jw *w, const char *k, uint64_t v)
-{
-	cli_jw_key_n(w, k, strlen(k));
-	cli_jw_uint(w, v);
-}
-
-void cli_jw_kbool(cli_jw *w, const char *k, bool b)
-{
-	cli_jw_key_n(w, k, strlen(k));
-	cli_jw_bool(w, b);
+	cli_jw_raw(w, "\"", 1);
 }
 
 void cli_json_string(FILE *f, const char *s, size_t n)
 {
 	cli_jw w;
 	cli_jw_init(&w, f);
-	put_string(&w, s, n);
+	cli_jw__string(&w, s, n);
 	cli_jw_flush(&w);
 }
