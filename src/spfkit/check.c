@@ -196,7 +196,9 @@ static bool read_line(FILE *in, char **buf, size_t *cap, size_t *len,
 	*len = 0;
 	*toolong = false;
 	*nomem = false;
-	while ((c = getc(in)) != EOF) {
+	/* One thread reads: no stream lock per octet (3% of a batch's
+	 * instructions over a zone went to it). */
+	while ((c = getc_unlocked(in)) != EOF) {
 		any = true;
 		if (c == '\n')
 			break;
