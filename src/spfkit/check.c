@@ -40,9 +40,9 @@ static void strip_brackets(const char **s, size_t *n)
  * or NULL. */
 static const char *input_problem(const check_opts *co, const check_input *in)
 {
-	if (co->scope == SPFKIT_SCOPE_HELO && !in->helo)
+	if (co->id.scope == SPFKIT_SCOPE_HELO && !in->helo)
 		return "--scope helo needs a HELO name";
-	if (co->scope == SPFKIT_SCOPE_MAILFROM && in->sender_len == 0 &&
+	if (co->id.scope == SPFKIT_SCOPE_MAILFROM && in->sender_len == 0 &&
 	    !in->helo)
 		return "the null sender is checked as postmaster@HELO: a HELO "
 		       "name is needed";
@@ -79,7 +79,7 @@ int check_make(const check_opts *co, const spfkit_config *cfg,
 	}
 	if (rc == SPFKIT_OK) {
 		*what = "scope";
-		rc = spfkit_check_set_scope(chk, co->scope);
+		rc = spfkit_check_set_scope(chk, co->id.scope);
 	}
 	if (rc == SPFKIT_OK) {
 		/* %{t} in explanations: the library reads no clock. */
@@ -88,10 +88,10 @@ int check_make(const check_opts *co, const spfkit_config *cfg,
 		rc = spfkit_check_set_timestamp(chk,
 						now > 0 ? (uint64_t)now : 0);
 	}
-	if (rc == SPFKIT_OK && co->record) {
+	if (rc == SPFKIT_OK && co->id.record) {
 		*what = "record";
-		rc = spfkit_check_set_record(chk, co->record,
-					     strlen(co->record));
+		rc = spfkit_check_set_record(chk, co->id.record,
+					     strlen(co->id.record));
 	}
 	if (rc < 0) {
 		spfkit_check_free(chk);
@@ -153,9 +153,10 @@ int check_finish_output(int status)
 static int check_one(const check_env *env)
 {
 	const check_opts *co = env->co;
-	check_input in = {.ip = co->ip,
-			  .sender = co->sender ? co->sender : "",
-			  .helo = co->helo && co->helo[0] ? co->helo : NULL};
+	check_input in = {.ip = co->id.ip,
+			  .sender = co->id.sender ? co->id.sender : "",
+			  .helo = co->id.helo && co->id.helo[0] ? co->id.helo
+								: NULL};
 	in.helo_len = in.helo ? strlen(in.helo) : 0;
 	in.sender_len = strlen(in.sender);
 	strip_brackets(&in.sender, &in.sender_len);
@@ -356,7 +357,7 @@ static int check_batch(const check_env *env)
 
 int cli_check_main(int argc, char **argv)
 {
-	check_opts co = {.scope = SPFKIT_SCOPE_MAILFROM,
+	check_opts co = {.id.scope = SPFKIT_SCOPE_MAILFROM,
 			 .format = CLI_FORMAT_TEXT};
 	if (!cli_dns_opts_init(&co.dns, argc))
 		return cli_say(CHECK_PROG, CLI_EX_SOFTWARE, "%s",

@@ -23,15 +23,11 @@
 #define CHECK_WHY_MAX (CLI_SHOW_MAX * 4 + 128)
 
 typedef struct check_opts {
-	const char *ip;
-	const char *sender;
-	const char *helo;
-	const char *record;
+	cli_identity id; /* --ip, --sender, --helo, --scope, --record */
 	const char *authserv_id;
 	const char *receiver;
 	const char *explanation;
 	cli_dns_opts dns;
-	spfkit_scope scope;
 	cli_format format;
 	unsigned concurrency; /* 0: the default */
 	bool batch;

@@ -3,7 +3,6 @@
  * help text, the rules that tie options together, and the config every
  * check of the run shares.
  */
-#include <getopt.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -13,12 +12,7 @@
 #define CONCURRENCY_MAX 10000u
 
 enum {
-	OPT_IP = CLI_OPT_FIRST,
-	OPT_SENDER,
-	OPT_HELO,
-	OPT_SCOPE,
-	OPT_RECORD,
-	OPT_FORMAT,
+	OPT_FORMAT = CLI_OPT_FIRST,
 	OPT_AUTHSERV_ID,
 	OPT_RECEIVER,
 	OPT_EXPLANATION,
@@ -29,11 +23,7 @@ enum {
 };
 
 static const struct option longopts[] = {
-    {"ip", required_argument, NULL, OPT_IP},
-    {"sender", required_argument, NULL, OPT_SENDER},
-    {"helo", required_argument, NULL, OPT_HELO},
-    {"scope", required_argument, NULL, OPT_SCOPE},
-    {"record", required_argument, NULL, OPT_RECORD},
+    CLI_IDENTITY_LONGOPTS,
     {"format", required_argument, NULL, OPT_FORMAT},
     {"authserv-id", required_argument, NULL, OPT_AUTHSERV_ID},
     {"receiver", required_argument, NULL, OPT_RECEIVER},
@@ -142,27 +132,21 @@ void cli_check_help(FILE *f)
 	    f);
 }
 
-/* Takes one option of check's own (not a DNS option). Returns 0, or the
- * exit status after a message (-1 for --help). */
-static int take(check_opts *co, int c, const char **seen)
+/* What parsing keeps besides the options: the values seen once. */
+typedef struct parse_state {
+	check_opts *co;
+	const char *format, *concurrency;
+} parse_state;
+
+/* Takes one option of check's own (cli_take_fn). */
+static int take(int c, void *ud)
 {
+	parse_state *ps = ud;
+	check_opts *co = ps->co;
 	int status = 0;
 	switch (c) {
-	case OPT_IP: cli_set_ip(&args, &co->ip, optarg, c, &status); break;
-	case OPT_SENDER:
-		cli_set_once(&args, &co->sender, optarg, c, &status);
-		break;
-	case OPT_HELO:
-		cli_set_once(&args, &co->helo, optarg, c, &status);
-		break;
-	case OPT_SCOPE:
-		cli_set_scope(&args, &seen[0], optarg, c, &co->scope, &status);
-		break;
-	case OPT_RECORD:
-		cli_set_once(&args, &co->record, optarg, c, &status);
-		break;
 	case OPT_FORMAT:
-		if (cli_set_once(&args, &seen[1], optarg, c, &status) &&
+		if (cli_set_once(&args, &ps->format, optarg, c, &status) &&
 		    !cli_format_parse(optarg, &co->format))
 			status = cli_usage(CHECK_PROG,
 					   "--format: '%s' is not text, json, "
@@ -180,7 +164,7 @@ static int take(check_opts *co, int c, const char **seen)
 		break;
 	case OPT_BATCH: co->batch = true; break;
 	case OPT_CONCURRENCY:
-		if (cli_set_once(&args, &seen[2], optarg, c, &status) &&
+		if (cli_set_once(&args, &ps->concurrency, optarg, c, &status) &&
 		    !cli_parse_count(optarg, CONCURRENCY_MAX, &co->concurrency))
 			status =
 			    cli_usage(CHECK_PROG,
@@ -191,7 +175,7 @@ static int take(check_opts *co, int c, const char **seen)
 	case OPT_NO_CACHE: co->no_cache = true; break;
 	case OPT_TIMING: co->timing = true; break;
 	case 'h': cli_check_help(stdout); return -1;
-	default: break; /* ':' and '?' are check_parse()'s */
+	default: break;
 	}
 	return status;
 }
@@ -200,21 +184,21 @@ static int take(check_opts *co, int c, const char **seen)
 static int combination(check_opts *co, bool concurrency)
 {
 	if (co->batch) {
-		if (co->ip || co->sender || co->helo)
+		if (co->id.ip || co->id.sender || co->id.helo)
 			return cli_usage(CHECK_PROG,
 					 "--batch reads IP, sender and HELO "
 					 "from standard input; drop --ip, "
 					 "--sender and --helo");
 	} else {
-		if (!co->ip)
+		if (!co->id.ip)
 			return cli_usage(CHECK_PROG,
 					 "--ip IP is required (try 'spfkit "
 					 "help check')");
-		if (!co->sender && co->scope == SPFKIT_SCOPE_MAILFROM)
+		if (!co->id.sender && co->id.scope == SPFKIT_SCOPE_MAILFROM)
 			return cli_usage(CHECK_PROG,
 					 "--sender ADDR is required (--sender "
 					 "'' checks the null sender)");
-		if (co->scope == SPFKIT_SCOPE_HELO && !co->helo)
+		if (co->id.scope == SPFKIT_SCOPE_HELO && !co->id.helo)
 			return cli_usage(CHECK_PROG,
 					 "--scope helo needs --helo NAME");
 	}
@@ -246,28 +230,16 @@ static int combination(check_opts *co, bool concurrency)
 
 int check_parse(int argc, char **argv, check_opts *co)
 {
-	/* Values seen once: --scope, --format, --concurrency. */
-	const char *seen[3] = {NULL, NULL, NULL};
-	int status = 0;
-	opterr = 0;
-	optind = 1;
-	for (;;) {
-		int c = getopt_long(argc, argv, ":h", longopts, NULL);
-		if (c == -1)
-			break;
-		if (c == ':' || c == '?')
-			return cli_getopt_trouble(&args, c, argv);
-		if (!cli_dns_option(&args, c, optarg, &co->dns, &status))
-			status = take(co, c, seen);
-		if (status)
-			return status;
-	}
+	parse_state ps = {.co = co};
+	int status = cli_parse(&args, argc, argv, &co->dns, &co->id, take, &ps);
+	if (status)
+		return status;
 	if (optind < argc)
 		return cli_usage(CHECK_PROG,
 				 "unexpected argument '%s' (try 'spfkit help "
 				 "check')",
 				 cli_shown(argv[optind]));
-	return combination(co, seen[2] != NULL);
+	return combination(co, ps.concurrency != NULL);
 }
 
 /* The config all checks share. Returns 0 or the exit status. */

@@ -393,7 +393,7 @@ static void text_out(FILE *out, const walk_opts *o, const lctx *c,
 	const char *d = spfkit_check_domain(chk);
 	fputs("lint ", out);
 	cli_put_safe(out, d, strlen(d));
-	if (o->record)
+	if (o->id.record)
 		fputs(" (draft record)", out);
 	fprintf(out,
 		": %u error%s, %u warning%s, %u note%s; %u of 10 "
@@ -477,7 +477,7 @@ static void json_out(FILE *out, const walk_opts *o, const lctx *c,
 	cli_jw_obj(&w);
 	cli_jw_kstr(&w, "domain", spfkit_check_domain(chk));
 	cli_jw_kstr(&w, "ip", spfkit_check_ip(chk));
-	cli_jw_kstr(&w, "record", o->record);
+	cli_jw_kstr(&w, "record", o->id.record);
 	cli_jw_kuint(&w, "lookups", spfkit_check_lookups(chk));
 	cli_jw_kuint(&w, "void_lookups", spfkit_check_void_lookups(chk));
 	cli_jw_kuint(&w, "lookup_limit", 10);
@@ -508,7 +508,7 @@ int cli_lint_main(int argc, char **argv)
 	}
 	lctx c;
 	memset(&c, 0, sizeof c);
-	c.draft_domain = !o.domain && !o.sender && !o.helo;
+	c.draft_domain = !o.domain && !o.id.sender && !o.id.helo;
 	char **tmp = calloc(o.dns.nzones + 1, sizeof *tmp);
 	walk_run run;
 	memset(&run, 0, sizeof run);
@@ -520,7 +520,7 @@ int cli_lint_main(int argc, char **argv)
 	if (!status && spfkit_config_new(&lcfg, NULL) != SPFKIT_OK)
 		status = CLI_EX_SOFTWARE;
 	if (!status &&
-	    spfkit_linter_new(&lt, lcfg, o.record ? SPFKIT_LINT_DRAFT : 0,
+	    spfkit_linter_new(&lt, lcfg, o.id.record ? SPFKIT_LINT_DRAFT : 0,
 			      on_finding, &c) != SPFKIT_OK)
 		status = CLI_EX_SOFTWARE;
 	if (!status) {

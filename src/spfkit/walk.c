@@ -7,101 +7,90 @@
 #include "walk.h"
 
 #include <arpa/inet.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 
-enum {
-	OPT_IP = CLI_OPT_FIRST,
-	OPT_SENDER,
-	OPT_HELO,
-	OPT_SCOPE,
-	OPT_RECORD,
-	OPT_FORMAT,
-	OPT_STRICT
-};
+enum { OPT_FORMAT = CLI_OPT_FIRST, OPT_STRICT };
 
 static const struct option longopts[] = {
-    {"ip", required_argument, NULL, OPT_IP},
-    {"sender", required_argument, NULL, OPT_SENDER},
-    {"helo", required_argument, NULL, OPT_HELO},
-    {"scope", required_argument, NULL, OPT_SCOPE},
-    {"record", required_argument, NULL, OPT_RECORD},
+    CLI_IDENTITY_LONGOPTS,
     {"format", required_argument, NULL, OPT_FORMAT},
     {"strict", no_argument, NULL, OPT_STRICT},
     CLI_DNS_LONGOPTS,
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
+/* What parsing keeps besides the options. */
+typedef struct parse_state {
+	const cli_args *a;
+	unsigned allow;
+	void (*help)(FILE *);
+	walk_opts *o;
+	const char *format; /* --format as given */
+} parse_state;
+
 /* Takes --format: text, json, and dot where the command allows it. */
-static bool take_format(const cli_args *a, const char **seen, int c,
-			unsigned allow, walk_opts *o, int *status)
+static int take_format(parse_state *ps, int c)
 {
-	if (!cli_set_once(a, seen, optarg, c, status))
-		return false;
+	int status = 0;
+	walk_opts *o = ps->o;
+	if (!cli_set_once(ps->a, &ps->format, optarg, c, &status))
+		return status;
 	if (strcmp(optarg, "text") == 0)
 		o->format = WALK_TEXT;
 	else if (strcmp(optarg, "json") == 0)
 		o->format = WALK_JSON;
-	else if (strcmp(optarg, "dot") == 0 && (allow & WALK_OPT_DOT))
+	else if (strcmp(optarg, "dot") == 0 && (ps->allow & WALK_OPT_DOT))
 		o->format = WALK_DOT;
-	else {
-		*status = cli_usage(o->prog, "--format: '%s' is not %s",
-				    cli_shown(optarg),
-				    (allow & WALK_OPT_DOT) ? "text, json or dot"
-							   : "text or json");
-		return false;
-	}
-	return true;
+	else
+		return cli_usage(
+		    o->prog, "--format: '%s' is not %s", cli_shown(optarg),
+		    (ps->allow & WALK_OPT_DOT) ? "text, json or dot"
+					       : "text or json");
+	return 0;
 }
 
-/* Takes one option of the walking commands' own (not a DNS option).
- * Returns 0, or the exit status after a message (-1 for --help). */
-static int take(const cli_args *a, int c, unsigned allow, void (*help)(FILE *),
-		const char **seen, walk_opts *o)
+/* Takes one option of the walking commands' own (cli_take_fn). */
+static int take(int c, void *ud)
 {
-	int status = 0;
-	if (c == OPT_STRICT && !(allow & WALK_OPT_STRICT))
-		return cli_usage(o->prog,
-				 "--%s does not apply to %s (try 'spfkit "
-				 "help %s')",
-				 cli_opt_name(longopts, c), o->cmd, o->cmd);
+	parse_state *ps = ud;
+	walk_opts *o = ps->o;
 	switch (c) {
-	case OPT_IP: cli_set_ip(a, &o->ip, optarg, c, &status); break;
-	case OPT_SENDER: cli_set_once(a, &o->sender, optarg, c, &status); break;
-	case OPT_HELO: cli_set_once(a, &o->helo, optarg, c, &status); break;
-	case OPT_SCOPE:
-		cli_set_scope(a, &seen[0], optarg, c, &o->scope, &status);
-		break;
-	case OPT_RECORD: cli_set_once(a, &o->record, optarg, c, &status); break;
-	case OPT_FORMAT: take_format(a, &seen[1], c, allow, o, &status); break;
-	case OPT_STRICT: o->strict = true; break;
-	case 'h': help(stdout); return -1;
-	default: break; /* ':' and '?' are walk_parse()'s */
+	case OPT_FORMAT: return take_format(ps, c);
+	case OPT_STRICT:
+		if (!(ps->allow & WALK_OPT_STRICT))
+			return cli_usage(o->prog,
+					 "--%s does not apply to %s (try "
+					 "'spfkit help %s')",
+					 cli_opt_name(longopts, c), o->cmd,
+					 o->cmd);
+		o->strict = true;
+		return 0;
+	case 'h': ps->help(stdout); return -1;
+	default: return 0;
 	}
-	return status;
 }
 
 /* The rules between options, once all are read. */
 static int combination(unsigned allow, walk_opts *o)
 {
-	if (o->domain && (o->sender || o->helo))
+	if (o->domain && (o->id.sender || o->id.helo))
 		return cli_usage(o->prog,
 				 "give DOMAIN, or --sender/--helo, not both");
-	if ((allow & WALK_OPT_NEEDIP) && !o->ip)
+	if ((allow & WALK_OPT_NEEDIP) && !o->id.ip)
 		return cli_usage(o->prog,
 				 "--ip IP is required (try 'spfkit help %s')",
 				 o->cmd);
-	if (o->scope == SPFKIT_SCOPE_HELO && !o->helo)
+	if (o->id.scope == SPFKIT_SCOPE_HELO && !o->id.helo)
 		return cli_usage(o->prog, "--scope helo needs --helo NAME");
-	if (!o->domain && !o->sender && !o->helo && !o->record)
+	if (!o->domain && !o->id.sender && !o->id.helo && !o->id.record)
 		return cli_usage(o->prog,
 				 "give a DOMAIN, --sender ADDR or --record "
 				 "TEXT (try 'spfkit help %s')",
 				 o->cmd);
-	if (o->sender && !o->sender[0] && !o->helo)
+	if (o->id.sender && !o->id.sender[0] && !o->id.helo)
 		return cli_usage(o->prog,
 				 "the null sender checks the HELO name: give "
 				 "--helo NAME");
@@ -115,24 +104,12 @@ int walk_parse(int argc, char **argv, unsigned allow, void (*help)(FILE *),
 	       walk_opts *o)
 {
 	const cli_args a = {o->prog, o->cmd, longopts};
-	/* Values seen once: --scope, --format. */
-	const char *seen[2] = {NULL, NULL};
-	int status = 0;
+	parse_state ps = {.a = &a, .allow = allow, .help = help, .o = o};
 	if (!cli_dns_opts_init(&o->dns, argc))
 		return cli_say(o->prog, CLI_EX_SOFTWARE, "out of memory");
-	opterr = 0;
-	optind = 1;
-	for (;;) {
-		int c = getopt_long(argc, argv, ":h", longopts, NULL);
-		if (c == -1)
-			break;
-		if (c == ':' || c == '?')
-			return cli_getopt_trouble(&a, c, argv);
-		if (!cli_dns_option(&a, c, optarg, &o->dns, &status))
-			status = take(&a, c, allow, help, seen, o);
-		if (status)
-			return status;
-	}
+	int status = cli_parse(&a, argc, argv, &o->dns, &o->id, take, &ps);
+	if (status)
+		return status;
 	if (optind < argc)
 		o->domain = argv[optind++];
 	if (optind < argc)
@@ -290,11 +267,12 @@ int walk_check(const walk_opts *o, bool walk, walk_run *run)
 		return status;
 
 	spfkit_check *chk = run->chk;
-	rc = spfkit_check_set_ip(chk, o->ip ? o->ip : WALK_DEFAULT_IP);
+	rc = spfkit_check_set_ip(chk, o->id.ip ? o->id.ip : WALK_DEFAULT_IP);
 	char *sender = NULL;
-	if (rc == SPFKIT_OK && o->sender) {
-		rc = spfkit_check_set_sender(chk, o->sender, strlen(o->sender));
-	} else if (rc == SPFKIT_OK && !o->helo) {
+	if (rc == SPFKIT_OK && o->id.sender) {
+		rc = spfkit_check_set_sender(chk, o->id.sender,
+					     strlen(o->id.sender));
+	} else if (rc == SPFKIT_OK && !o->id.helo) {
 		/* DOMAIN: the check's identity is postmaster@DOMAIN. */
 		const char *d = o->domain ? o->domain : WALK_DRAFT_DOMAIN;
 		size_t n = strlen(d) + 12;
@@ -308,12 +286,13 @@ int walk_check(const walk_opts *o, bool walk, walk_run *run)
 		}
 	}
 	free(sender);
-	if (rc == SPFKIT_OK && o->helo)
-		rc = spfkit_check_set_helo(chk, o->helo, strlen(o->helo));
+	if (rc == SPFKIT_OK && o->id.helo)
+		rc = spfkit_check_set_helo(chk, o->id.helo, strlen(o->id.helo));
 	if (rc == SPFKIT_OK)
-		rc = spfkit_check_set_scope(chk, o->scope);
-	if (rc == SPFKIT_OK && o->record)
-		rc = spfkit_check_set_record(chk, o->record, strlen(o->record));
+		rc = spfkit_check_set_scope(chk, o->id.scope);
+	if (rc == SPFKIT_OK && o->id.record)
+		rc = spfkit_check_set_record(chk, o->id.record,
+					     strlen(o->id.record));
 	if (rc == SPFKIT_OK)
 		rc = spfkit_check_set_walk(chk, walk);
 	if (rc == SPFKIT_OK)

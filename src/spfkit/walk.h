@@ -36,11 +36,7 @@ typedef struct walk_opts {
 	const char *prog; /* "spfkit tree" */
 	const char *cmd;  /* "tree" */
 	const char *domain;
-	const char *ip;
-	const char *sender; /* NULL: postmaster@DOMAIN */
-	const char *helo;
-	spfkit_scope scope;
-	const char *record;
+	cli_identity id; /* no sender: postmaster@DOMAIN */
 	walk_format format;
 	bool strict;
 	cli_dns_opts dns;

@@ -110,36 +110,6 @@ bool cli_ip_ok(const char *s)
 	return inet_pton(AF_INET, s, a) == 1 || inet_pton(AF_INET6, s, a) == 1;
 }
 
-bool cli_set_ip(const cli_args *a, const char **dst, const char *v, int opt,
-		int *status)
-{
-	if (!cli_set_once(a, dst, v, opt, status))
-		return false;
-	if (cli_ip_ok(v))
-		return true;
-	*status = cli_usage(
-	    a->prog, "--ip: '%s' is not an IPv4 or IPv6 address", cli_shown(v));
-	return false;
-}
-
-bool cli_set_scope(const cli_args *a, const char **given, const char *v,
-		   int opt, spfkit_scope *scope, int *status)
-{
-	if (!cli_set_once(a, given, v, opt, status))
-		return false;
-	if (strcmp(v, "mailfrom") == 0)
-		*scope = SPFKIT_SCOPE_MAILFROM;
-	else if (strcmp(v, "helo") == 0)
-		*scope = SPFKIT_SCOPE_HELO;
-	else {
-		*status =
-		    cli_usage(a->prog, "--scope: '%s' is not mailfrom or helo",
-			      cli_shown(v));
-		return false;
-	}
-	return true;
-}
-
 bool cli_parse_num(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
 	uint64_t v = 0;
@@ -162,6 +132,45 @@ bool cli_parse_count(const char *s, unsigned max, unsigned *out)
 	if (!cli_parse_num(s, 1, max, &v))
 		return false;
 	*out = (unsigned)v;
+	return true;
+}
+
+/* ------------------------------------------------------------ identity */
+
+bool cli_identity_option(const cli_args *a, int c, const char *arg,
+			 cli_identity *id, int *status)
+{
+	*status = 0;
+	switch (c) {
+	case CLI_OPT_IP:
+		if (cli_set_once(a, &id->ip, arg, c, status) && !cli_ip_ok(arg))
+			*status = cli_usage(a->prog,
+					    "--ip: '%s' is not an IPv4 or IPv6 "
+					    "address",
+					    cli_shown(arg));
+		break;
+	case CLI_OPT_SENDER:
+		cli_set_once(a, &id->sender, arg, c, status);
+		break;
+	case CLI_OPT_HELO: cli_set_once(a, &id->helo, arg, c, status); break;
+	case CLI_OPT_RECORD:
+		cli_set_once(a, &id->record, arg, c, status);
+		break;
+	case CLI_OPT_SCOPE:
+		if (!cli_set_once(a, &id->scope_given, arg, c, status))
+			break;
+		if (strcmp(arg, "mailfrom") == 0)
+			id->scope = SPFKIT_SCOPE_MAILFROM;
+		else if (strcmp(arg, "helo") == 0)
+			id->scope = SPFKIT_SCOPE_HELO;
+		else
+			*status = cli_usage(a->prog,
+					    "--scope: '%s' is not mailfrom or "
+					    "helo",
+					    cli_shown(arg));
+		break;
+	default: return false;
+	}
 	return true;
 }
 
@@ -298,4 +307,26 @@ int cli_dns_configure(const cli_dns_opts *o, spfkit_config *cfg)
 		return SPFKIT_OK;
 	return spfkit_config_set_limit(cfg, SPFKIT_LIMIT_DEADLINE_MS,
 				       o->timeout_ms);
+}
+
+/* ------------------------------------------------------------ parsing */
+
+int cli_parse(const cli_args *a, int argc, char **argv, cli_dns_opts *dns,
+	      cli_identity *id, cli_take_fn take, void *ud)
+{
+	int status = 0;
+	opterr = 0;
+	optind = 1;
+	for (;;) {
+		int c = getopt_long(argc, argv, ":h", a->longopts, NULL);
+		if (c == -1)
+			return 0;
+		if (c == ':' || c == '?')
+			return cli_getopt_trouble(a, c, argv);
+		if ((!dns || !cli_dns_option(a, c, optarg, dns, &status)) &&
+		    (!id || !cli_identity_option(a, c, optarg, id, &status)))
+			status = take(c, ud);
+		if (status)
+			return status;
+	}
 }

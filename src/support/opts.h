@@ -73,21 +73,50 @@ int cli_getopt_trouble(const cli_args *a, int c, char **argv);
 /* Is s (NUL terminated) an IPv4 dotted quad or an IPv6 address? */
 bool cli_ip_ok(const char *s);
 
-/* --ip once, an IPv4 or IPv6 address; false with *status set when not. */
-bool cli_set_ip(const cli_args *a, const char **dst, const char *v, int opt,
-		int *status);
-
-/* --scope once, mailfrom or helo, into *scope (*given keeps the value
- * as given); false with *status set when not. */
-bool cli_set_scope(const cli_args *a, const char **given, const char *v,
-		   int opt, spfkit_scope *scope, int *status);
-
 /* A decimal number from min to max, digits only (max at most
  * UINT64_MAX / 10 - 10). */
 bool cli_parse_num(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
 /* A count from 1 to max, decimal digits only. */
 bool cli_parse_count(const char *s, unsigned max, unsigned *out);
+
+/* ------------------------------------------------------------ identity */
+
+/* What a check is about, as the options give it. */
+typedef struct cli_identity {
+	const char *ip;     /* --ip, an IPv4 or IPv6 address */
+	const char *sender; /* --sender; "" and "<>" are the null sender */
+	const char *helo;   /* --helo */
+	const char *record; /* --record: a draft for the domain's record */
+	spfkit_scope scope; /* --scope, mailfrom (0) unless given */
+	const char *scope_given;
+} cli_identity;
+
+/* The getopt values of the identity options. */
+enum {
+	CLI_OPT_IP = 0x1100,
+	CLI_OPT_SENDER,
+	CLI_OPT_HELO,
+	CLI_OPT_SCOPE,
+	CLI_OPT_RECORD
+};
+
+/* The identity options' rows, to stand in a command's getopt table. */
+// clang-format off
+#define CLI_IDENTITY_LONGOPTS \
+	{"ip", required_argument, NULL, CLI_OPT_IP}, \
+	{"sender", required_argument, NULL, CLI_OPT_SENDER}, \
+	{"helo", required_argument, NULL, CLI_OPT_HELO}, \
+	{"scope", required_argument, NULL, CLI_OPT_SCOPE}, \
+	{"record", required_argument, NULL, CLI_OPT_RECORD}
+// clang-format on
+
+/* Takes getopt value c with its value arg when it is an identity option:
+ * each is given once, --ip an address, --scope mailfrom or helo. True,
+ * with *status 0 or a usage exit status after a message; false when c is
+ * no identity option. */
+bool cli_identity_option(const cli_args *a, int c, const char *arg,
+			 cli_identity *id, int *status);
 
 /* ------------------------------------------------------------ DNS */
 
@@ -154,5 +183,20 @@ bool cli_dns_opts_real(const cli_dns_opts *o);
 
 /* Sets the deadline of --timeout in cfg. Returns an spfkit_status. */
 int cli_dns_configure(const cli_dns_opts *o, spfkit_config *cfg);
+
+/* ------------------------------------------------------------ parsing */
+
+/* A command's own options: takes getopt value c (optarg holds its
+ * value). Returns 0, or an exit status after a message (-1 after
+ * --help, which exits 0). */
+typedef int (*cli_take_fn)(int c, void *ud);
+
+/* Runs getopt_long() over argv with a's table (short options ":h"):
+ * the DNS options go to dns, the identity options to id (either may be
+ * NULL when the command takes none), every other option to take(c, ud).
+ * Returns 0 with optind at the first operand, or what stopped it: an
+ * exit status after a message, or -1 from take. */
+int cli_parse(const cli_args *a, int argc, char **argv, cli_dns_opts *dns,
+	      cli_identity *id, cli_take_fn take, void *ud);
 
 #endif /* SPFKIT_SUPPORT_OPTS_H */
