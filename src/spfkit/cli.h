@@ -75,6 +75,10 @@ typedef struct cli_out {
 int cli_out_check(const cli_out *o, const spfkit_check *chk, const char *helo,
 		  size_t helo_len, double elapsed_ms);
 
+/* The check's counters as JSON members: "lookups" (DNS-querying terms),
+ * "void_lookups" and "queries". */
+void cli_jw_counts(cli_jw *w, const spfkit_check *chk);
+
 /* Writes a batch error line for input line number line: text
  * "error: line N: WHY", json {"error":"WHY","line":N}; the header formats
  * use the text form. why is printable ASCII (see cli_escape()). */

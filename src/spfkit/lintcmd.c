@@ -78,17 +78,12 @@ typedef struct lctx {
 	unsigned counts[3];
 } lctx;
 
+/* A copy of (s, n); out of memory is remembered. */
 static char *dup_n(lctx *c, const char *s, size_t n)
 {
-	if (!s)
-		return NULL;
-	char *p = malloc(n + 1);
-	if (!p) {
+	char *p = cli_copy(s, n);
+	if (s && !p)
 		c->oom = true;
-		return NULL;
-	}
-	memcpy(p, s, n);
-	p[n] = '\0';
 	return p;
 }
 
@@ -473,8 +468,7 @@ static void json_out(FILE *out, const walk_opts *o, const lctx *c,
 		     const spfkit_check *chk)
 {
 	cli_jw w;
-	cli_jw_init(&w, out);
-	cli_jw_obj(&w);
+	cli_jw_line(&w, out);
 	cli_jw_kstr(&w, "domain", spfkit_check_domain(chk));
 	cli_jw_kstr(&w, "ip", spfkit_check_ip(chk));
 	cli_jw_kstr(&w, "record", o->id.record);
@@ -490,28 +484,20 @@ static void json_out(FILE *out, const walk_opts *o, const lctx *c,
 	for (size_t i = 0; i < c->n; i++)
 		json_finding(&w, &c->v[i]);
 	cli_jw_arr_end(&w);
-	cli_jw_obj_end(&w);
-	CLI_JW_LIT(&w, "\n");
-	cli_jw_flush(&w);
+	cli_jw_line_end(&w);
 }
 
 int cli_lint_main(int argc, char **argv)
 {
 	walk_opts o;
-	memset(&o, 0, sizeof o);
-	o.prog = PROG;
-	o.cmd = "lint";
-	int status = walk_parse(argc, argv, WALK_OPT_STRICT, cli_lint_help, &o);
-	if (status) {
-		walk_opts_free(&o);
+	int status =
+	    walk_parse(argc, argv, PROG, WALK_OPT_STRICT, cli_lint_help, &o);
+	if (status)
 		return status < 0 ? 0 : status;
-	}
-	lctx c;
-	memset(&c, 0, sizeof c);
+	lctx c = {0};
 	c.draft_domain = !o.domain && !o.id.sender && !o.id.helo;
 	char **tmp = calloc(o.dns.nzones + 1, sizeof *tmp);
-	walk_run run;
-	memset(&run, 0, sizeof run);
+	walk_run run = {0};
 	spfkit_linter *lt = NULL;
 	status = tmp ? fix_drafts(&c, &o, tmp) : CLI_EX_SOFTWARE;
 	/* The linter needs the config: make one for it with the same

@@ -46,12 +46,18 @@ bool cli_format_parse(const char *s, cli_format *out)
 	return false;
 }
 
+void cli_jw_counts(cli_jw *w, const spfkit_check *chk)
+{
+	cli_jw_kuint(w, "lookups", spfkit_check_lookups(chk));
+	cli_jw_kuint(w, "void_lookups", spfkit_check_void_lookups(chk));
+	cli_jw_kuint(w, "queries", spfkit_check_queries(chk));
+}
+
 static void json_check(const cli_out *o, const spfkit_check *chk,
 		       const char *helo, size_t helo_len, double elapsed_ms)
 {
 	cli_jw w;
-	cli_jw_init(&w, o->f);
-	cli_jw_obj(&w);
+	cli_jw_line(&w, o->f);
 	cli_jw_kstr(&w, "result", spfkit_result_name(spfkit_check_result(chk)));
 	cli_jw_kstr(&w, "explanation", spfkit_check_explanation(chk));
 	cli_jw_kstr(&w, "domain", spfkit_check_domain(chk));
@@ -70,16 +76,12 @@ static void json_check(const cli_out *o, const spfkit_check *chk,
 	/* Always present: "unknown" when nothing was validated (zone files,
 	 * no --trust-anchor). */
 	cli_jw_kstr(&w, "dnssec", spfkit_dnssec_name(spfkit_check_dnssec(chk)));
-	cli_jw_kuint(&w, "lookups", spfkit_check_lookups(chk));
-	cli_jw_kuint(&w, "void_lookups", spfkit_check_void_lookups(chk));
-	cli_jw_kuint(&w, "queries", spfkit_check_queries(chk));
+	cli_jw_counts(&w, chk);
 	if (elapsed_ms >= 0) {
 		cli_jw_key(&w, "elapsed_ms");
 		cli_jw_double(&w, elapsed_ms, 3);
 	}
-	cli_jw_obj_end(&w);
-	CLI_JW_LIT(&w, "\n");
-	cli_jw_flush(&w);
+	cli_jw_line_end(&w);
 }
 
 /* The domain for prose: the check's domain, or '' when it is empty. */
@@ -381,13 +383,10 @@ void cli_out_batch_error(const cli_out *o, unsigned long line, const char *why)
 {
 	if (o->format == CLI_FORMAT_JSON) {
 		cli_jw w;
-		cli_jw_init(&w, o->f);
-		cli_jw_obj(&w);
+		cli_jw_line(&w, o->f);
 		cli_jw_kstr(&w, "error", why);
 		cli_jw_kuint(&w, "line", line);
-		cli_jw_obj_end(&w);
-		CLI_JW_LIT(&w, "\n");
-		cli_jw_flush(&w);
+		cli_jw_line_end(&w);
 	} else {
 		fprintf(o->f, "error: line %lu: ", line);
 		cli_put_str(o->f, why);

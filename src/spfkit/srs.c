@@ -279,8 +279,7 @@ static void write_result(const srs_opts *o, const char *in, size_t n,
 	    why == SPFKIT_SRS_LOCAL_DOMAIN || why == SPFKIT_SRS_ALREADY;
 	if (o->format == CLI_FORMAT_JSON) {
 		cli_jw w;
-		cli_jw_init(&w, stdout);
-		cli_jw_obj(&w);
+		cli_jw_line(&w, stdout);
 		cli_jw_key(&w, "input");
 		cli_jw_string(&w, in, n);
 		cli_jw_key(&w, "output");
@@ -296,9 +295,7 @@ static void write_result(const srs_opts *o, const char *in, size_t n,
 			cli_jw_kstr(&w, "message", spfkit_srs_reason_text(why));
 		if (line)
 			cli_jw_kuint(&w, "line", line);
-		cli_jw_obj_end(&w);
-		CLI_JW_LIT(&w, "\n");
-		cli_jw_flush(&w);
+		cli_jw_line_end(&w);
 		return;
 	}
 	if (result || unchanged) {

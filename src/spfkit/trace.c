@@ -278,15 +278,14 @@ static void json_out(FILE *f, const walk_run *run)
 {
 	const spfkit_check *chk = run->chk;
 	cli_jw w;
-	cli_jw_init(&w, f);
-	cli_jw_obj(&w);
+	cli_jw_line(&w, f);
 	cli_jw_kstr(&w, "ip", spfkit_check_ip(chk));
 	cli_jw_kstr(&w, "sender", spfkit_check_sender(chk));
 	cli_jw_kstr(&w, "identity", spfkit_check_identity(chk));
 	cli_jw_kstr(&w, "domain", spfkit_check_domain(chk));
 	/* One event a line. */
 	cli_jw_key(&w, "events");
-	cli_jw_lines(&w);
+	cli_jw_arr_lines(&w);
 	for (size_t i = 0; i < run->log.n; i++)
 		json_event(&w, &run->log.v[i]);
 	cli_jw_arr_end(&w);
@@ -296,28 +295,18 @@ static void json_out(FILE *f, const walk_run *run)
 	cli_jw_kstr(&w, "where", spfkit_check_where(chk));
 	cli_jw_kstr(&w, "problem", spfkit_check_problem(chk));
 	cli_jw_kstr(&w, "explanation", spfkit_check_explanation(chk));
-	cli_jw_kuint(&w, "lookups", spfkit_check_lookups(chk));
-	cli_jw_kuint(&w, "void_lookups", spfkit_check_void_lookups(chk));
-	cli_jw_kuint(&w, "queries", spfkit_check_queries(chk));
-	cli_jw_obj_end(&w);
-	CLI_JW_LIT(&w, "\n");
-	cli_jw_flush(&w);
+	cli_jw_counts(&w, chk);
+	cli_jw_line_end(&w);
 }
 
 int cli_trace_main(int argc, char **argv)
 {
 	walk_opts o;
-	memset(&o, 0, sizeof o);
-	o.prog = PROG;
-	o.cmd = "trace";
 	int status =
-	    walk_parse(argc, argv, WALK_OPT_NEEDIP, cli_trace_help, &o);
-	if (status) {
-		walk_opts_free(&o);
+	    walk_parse(argc, argv, PROG, WALK_OPT_NEEDIP, cli_trace_help, &o);
+	if (status)
 		return status < 0 ? 0 : status;
-	}
-	walk_run run;
-	memset(&run, 0, sizeof run);
+	walk_run run = {0};
 	status = walk_check(&o, false, &run);
 	if (!status) {
 		if (o.format == WALK_JSON)

@@ -616,13 +616,10 @@ static void json_node(cli_jw *w, const node *n)
 static void json_out(FILE *f, const tree *t, const spfkit_check *chk)
 {
 	cli_jw w;
-	cli_jw_init(&w, f);
-	cli_jw_obj(&w);
+	cli_jw_line(&w, f);
 	cli_jw_kstr(&w, "domain", spfkit_check_domain(chk));
 	cli_jw_kstr(&w, "ip", spfkit_check_ip(chk));
-	cli_jw_kuint(&w, "lookups", spfkit_check_lookups(chk));
-	cli_jw_kuint(&w, "void_lookups", spfkit_check_void_lookups(chk));
-	cli_jw_kuint(&w, "queries", spfkit_check_queries(chk));
+	cli_jw_counts(&w, chk);
 	cli_jw_kuint(&w, "lookup_limit", 10);
 	cli_jw_kuint(&w, "void_limit", 2);
 	cli_jw_key(&w, "problems");
@@ -632,9 +629,7 @@ static void json_out(FILE *f, const tree *t, const spfkit_check *chk)
 		json_node(&w, t->root);
 	else
 		cli_jw_null(&w);
-	cli_jw_obj_end(&w);
-	CLI_JW_LIT(&w, "\n");
-	cli_jw_flush(&w);
+	cli_jw_line_end(&w);
 }
 
 /* ------------------------------------------------------------ dot */
@@ -713,19 +708,13 @@ static void dot_out(FILE *f, const tree *t, const spfkit_check *chk)
 int cli_tree_main(int argc, char **argv)
 {
 	walk_opts o;
-	memset(&o, 0, sizeof o);
-	o.prog = PROG;
-	o.cmd = "tree";
-	int status = walk_parse(argc, argv, WALK_OPT_DOT, cli_tree_help, &o);
-	if (status) {
-		walk_opts_free(&o);
+	int status =
+	    walk_parse(argc, argv, PROG, WALK_OPT_DOT, cli_tree_help, &o);
+	if (status)
 		return status < 0 ? 0 : status;
-	}
-	walk_run run;
-	memset(&run, 0, sizeof run);
+	walk_run run = {0};
 	status = walk_check(&o, true, &run);
-	tree t;
-	memset(&t, 0, sizeof t);
+	tree t = {0};
 	if (!status) {
 		build(&t, &run.log);
 		if (t.root)

@@ -100,24 +100,29 @@ static int combination(unsigned allow, walk_opts *o)
 	return 0;
 }
 
-int walk_parse(int argc, char **argv, unsigned allow, void (*help)(FILE *),
-	       walk_opts *o)
+int walk_parse(int argc, char **argv, const char *prog, unsigned allow,
+	       void (*help)(FILE *), walk_opts *o)
 {
+	memset(o, 0, sizeof *o);
+	o->prog = prog;
+	o->cmd = prog + strlen("spfkit ");
 	const cli_args a = {o->prog, o->cmd, longopts};
 	parse_state ps = {.a = &a, .allow = allow, .help = help, .o = o};
 	if (!cli_dns_opts_init(&o->dns, argc))
 		return cli_say(o->prog, CLI_EX_SOFTWARE, "out of memory");
 	int status = cli_parse(&a, argc, argv, &o->dns, &o->id, take, &ps);
-	if (status)
-		return status;
-	if (optind < argc)
+	if (status == 0 && optind < argc)
 		o->domain = argv[optind++];
-	if (optind < argc)
-		return cli_usage(o->prog,
-				 "unexpected argument '%s' (try 'spfkit help "
-				 "%s')",
-				 cli_shown(argv[optind]), o->cmd);
-	return combination(allow, o);
+	if (status == 0 && optind < argc)
+		status = cli_usage(o->prog,
+				   "unexpected argument '%s' (try 'spfkit "
+				   "help %s')",
+				   cli_shown(argv[optind]), o->cmd);
+	if (status == 0)
+		status = combination(allow, o);
+	if (status != 0)
+		walk_opts_free(o);
+	return status;
 }
 
 void walk_opts_free(walk_opts *o)
@@ -130,15 +135,9 @@ void walk_opts_free(walk_opts *o)
 /* A NUL-terminated copy of (s, n); NULL for NULL. */
 static char *copy(walk_log *l, const char *s, size_t n)
 {
-	if (!s)
-		return NULL;
-	char *p = malloc(n + 1);
-	if (!p) {
+	char *p = cli_copy(s, n);
+	if (s && !p)
 		l->oom = true;
-		return NULL;
-	}
-	memcpy(p, s, n);
-	p[n] = '\0';
 	return p;
 }
 

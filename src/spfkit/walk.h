@@ -34,7 +34,7 @@ typedef enum walk_format { WALK_TEXT = 0, WALK_JSON, WALK_DOT } walk_format;
 
 typedef struct walk_opts {
 	const char *prog; /* "spfkit tree" */
-	const char *cmd;  /* "tree" */
+	const char *cmd;  /* "tree" (in prog) */
 	const char *domain;
 	cli_identity id; /* no sender: postmaster@DOMAIN */
 	walk_format format;
@@ -42,11 +42,13 @@ typedef struct walk_opts {
 	cli_dns_opts dns;
 } walk_opts;
 
-/* Parses argv (argv[0] is the command name). Returns 0, -1 after --help
- * (written with help), or an exit status after a one-line message. The
- * arrays of o->dns are allocated here; walk_opts_free() frees them. */
-int walk_parse(int argc, char **argv, unsigned allow, void (*help)(FILE *),
-	       walk_opts *o);
+/* Parses argv (argv[0] is the command name) into o for the command prog
+ * ("spfkit tree"). Returns 0, -1 after --help (written with help), or
+ * an exit status after a one-line message; o holds nothing to free
+ * then. After 0, the arrays of o->dns are the caller's to free with
+ * walk_opts_free(). */
+int walk_parse(int argc, char **argv, const char *prog, unsigned allow,
+	       void (*help)(FILE *), walk_opts *o);
 void walk_opts_free(walk_opts *o);
 
 /* One event as the evaluator sent it, with everything it points to

@@ -5,15 +5,13 @@
  */
 #include "json.h"
 
-/* Octets a JSON string holds as they are: printable ASCII but the quote
- * and the backslash (a table: this loop sees every octet of the output). */
-static const unsigned char json_plain[256] = {
+const unsigned char cli__plain[256] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 1, 3, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 3, 3, 3,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+    3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -79,6 +77,19 @@ void cli_jw__pop(cli_jw *w)
 		w->any = true;
 		w->lines = false;
 	}
+}
+
+void cli_jw_line(cli_jw *w, FILE *f)
+{
+	cli_jw_init(w, f);
+	cli_jw_obj(w);
+}
+
+void cli_jw_line_end(cli_jw *w)
+{
+	cli_jw_obj_end(w);
+	CLI_JW_LIT(w, "\n");
+	cli_jw_flush(w);
 }
 
 /* ------------------------------------------------------------ numbers */
@@ -200,7 +211,7 @@ void cli_jw__string(cli_jw *w, const char *str, size_t n)
 	for (size_t i = 0; i < n;) {
 		/* Plain printable ASCII goes out in one piece. */
 		size_t run = i;
-		while (run < n && json_plain[s[run]])
+		while (run < n && (cli__plain[s[run]] & 1))
 			run++;
 		if (run > i) {
 			cli_jw_raw(w, str + i, run - i);

@@ -39,13 +39,20 @@ typedef struct cli_jw {
 	unsigned depth; /* objects and arrays open */
 	bool after_key; /* cli_jw_key(): its value takes no comma */
 	bool any;       /* the innermost level holds an item already */
-	bool lines;     /* ... and is an array of lines (see cli_jw_lines) */
+	bool lines;     /* ... and is an array of lines (cli_jw_arr_lines) */
 	/* The same of the levels 1 .. depth - 1 while inner ones are open
 	 * (the top level has no commas). */
 	uint8_t outer_any[CLI_JW_DEPTH / 8];
 	uint8_t outer_lines[CLI_JW_DEPTH / 8];
 	char buf[4096];
 } cli_jw;
+
+/* How each octet goes out, by table (these loops see every octet of the
+ * output): 3 printable ASCII but the space, the quote and the backslash;
+ * 2 the quote; 1 the space; 0 the rest. Odd values stand in JSON strings
+ * as they are; values above 1 (above 0 when spaces may stay) in text for
+ * people (text.h). */
+extern const unsigned char cli__plain[256];
 
 /* Starts a writer on f (borrowed until the last cli_jw_flush()). */
 void cli_jw_init(cli_jw *w, FILE *f);
@@ -119,7 +126,7 @@ static inline void cli_jw__close(cli_jw *w, char c)
 	}
 }
 
-/* "{" / "}" and "[" / "]". cli_jw_lines() opens an array whose items are
+/* "{" / "}" and "[" / "]". cli_jw_arr_lines() opens an array whose items are
  * separated by ",\n" rather than "," (one item a line). */
 static inline void cli_jw_obj(cli_jw *w)
 {
@@ -136,7 +143,7 @@ static inline void cli_jw_arr(cli_jw *w)
 	cli_jw__open(w, '[', false);
 }
 
-static inline void cli_jw_lines(cli_jw *w)
+static inline void cli_jw_arr_lines(cli_jw *w)
 {
 	cli_jw__open(w, '[', true);
 }
@@ -180,6 +187,12 @@ static inline void cli_jw_key(cli_jw *w, const char *k)
 	cli_jw__key(w, k);
 	w->after_key = true;
 }
+
+/* An object that is a whole line of output: cli_jw_line() starts the
+ * writer on f and opens it; cli_jw_line_end() closes it, ends the line
+ * and flushes. */
+void cli_jw_line(cli_jw *w, FILE *f);
+void cli_jw_line_end(cli_jw *w);
 
 /* ---------------------------------------------------------- values */
 

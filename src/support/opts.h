@@ -80,6 +80,43 @@ bool cli_parse_num(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 /* A count from 1 to max, decimal digits only. */
 bool cli_parse_count(const char *s, unsigned max, unsigned *out);
 
+/* ------------------------------------------------------------ shared */
+
+/* The getopt values of the options several commands share, above any
+ * command's own (which start at CLI_OPT_FIRST). */
+enum {
+	CLI_OPT_IP = 0x1000, /* the identity options */
+	CLI_OPT_SENDER,
+	CLI_OPT_HELO,
+	CLI_OPT_SCOPE,
+	CLI_OPT_RECORD,
+	CLI_OPT_ZONE, /* the DNS options */
+	CLI_OPT_NAMESERVER,
+	CLI_OPT_RECURSIVE,
+	CLI_OPT_ROOT_HINTS,
+	CLI_OPT_TRUST_ANCHOR,
+	CLI_OPT_TIMEOUT
+};
+
+/* Their rows, to stand in a command's getopt table: the identity
+ * options (cli_identity_option() takes them) and the DNS options
+ * (cli_dns_option()). */
+// clang-format off
+#define CLI_IDENTITY_LONGOPTS \
+	{"ip", required_argument, NULL, CLI_OPT_IP}, \
+	{"sender", required_argument, NULL, CLI_OPT_SENDER}, \
+	{"helo", required_argument, NULL, CLI_OPT_HELO}, \
+	{"scope", required_argument, NULL, CLI_OPT_SCOPE}, \
+	{"record", required_argument, NULL, CLI_OPT_RECORD}
+#define CLI_DNS_LONGOPTS \
+	{"zone", required_argument, NULL, CLI_OPT_ZONE}, \
+	{"nameserver", required_argument, NULL, CLI_OPT_NAMESERVER}, \
+	{"recursive", no_argument, NULL, CLI_OPT_RECURSIVE}, \
+	{"root-hints", required_argument, NULL, CLI_OPT_ROOT_HINTS}, \
+	{"trust-anchor", required_argument, NULL, CLI_OPT_TRUST_ANCHOR}, \
+	{"timeout", required_argument, NULL, CLI_OPT_TIMEOUT}
+// clang-format on
+
 /* ------------------------------------------------------------ identity */
 
 /* What a check is about, as the options give it. */
@@ -91,25 +128,6 @@ typedef struct cli_identity {
 	spfkit_scope scope; /* --scope, mailfrom (0) unless given */
 	const char *scope_given;
 } cli_identity;
-
-/* The getopt values of the identity options. */
-enum {
-	CLI_OPT_IP = 0x1100,
-	CLI_OPT_SENDER,
-	CLI_OPT_HELO,
-	CLI_OPT_SCOPE,
-	CLI_OPT_RECORD
-};
-
-/* The identity options' rows, to stand in a command's getopt table. */
-// clang-format off
-#define CLI_IDENTITY_LONGOPTS \
-	{"ip", required_argument, NULL, CLI_OPT_IP}, \
-	{"sender", required_argument, NULL, CLI_OPT_SENDER}, \
-	{"helo", required_argument, NULL, CLI_OPT_HELO}, \
-	{"scope", required_argument, NULL, CLI_OPT_SCOPE}, \
-	{"record", required_argument, NULL, CLI_OPT_RECORD}
-// clang-format on
 
 /* Takes getopt value c with its value arg when it is an identity option:
  * each is given once, --ip an address, --scope mailfrom or helo. True,
@@ -134,27 +152,6 @@ typedef struct cli_dns_opts {
 	bool recursive;
 	const char *timeout; /* --timeout as given, NULL when not */
 } cli_dns_opts;
-
-/* The getopt values of the DNS options, above any command's own. */
-enum {
-	CLI_OPT_ZONE = 0x1000,
-	CLI_OPT_NAMESERVER,
-	CLI_OPT_RECURSIVE,
-	CLI_OPT_ROOT_HINTS,
-	CLI_OPT_TRUST_ANCHOR,
-	CLI_OPT_TIMEOUT
-};
-
-/* The DNS options' rows, to stand in a command's getopt table. */
-// clang-format off
-#define CLI_DNS_LONGOPTS \
-	{"zone", required_argument, NULL, CLI_OPT_ZONE}, \
-	{"nameserver", required_argument, NULL, CLI_OPT_NAMESERVER}, \
-	{"recursive", no_argument, NULL, CLI_OPT_RECURSIVE}, \
-	{"root-hints", required_argument, NULL, CLI_OPT_ROOT_HINTS}, \
-	{"trust-anchor", required_argument, NULL, CLI_OPT_TRUST_ANCHOR}, \
-	{"timeout", required_argument, NULL, CLI_OPT_TIMEOUT}
-// clang-format on
 
 /* Zeroes o and allocates its arrays for argc arguments; false when out
  * of memory (nothing to free then). */

@@ -4,32 +4,15 @@
  */
 #include "text.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static const char hexdig[] = "0123456789ABCDEF";
 
-/* How plain an octet is: 2 printable ASCII but the space and the
- * backslash, 1 the space, 0 the rest. An octet goes out as it is when
- * its value is above escape_space (0 or 1): a table, as this loop sees
- * every octet of a batch's text lines. */
-static const unsigned char plainness[256] = {
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
-    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
-    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 2, 2, 2,
-    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
-    2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-};
-
 /* Does octet c go out as it is? */
 static bool plain(unsigned char c, bool escape_space)
 {
-	return plainness[c] > (unsigned char)escape_space;
+	return cli__plain[c] > (unsigned char)escape_space;
 }
 
 void cli_escape(char *dst, size_t cap, const char *s, size_t n, size_t max)
@@ -103,4 +86,16 @@ void cli_put_str(FILE *f, const char *s)
 {
 	if (s)
 		cli_put_safe(f, s, strlen(s));
+}
+
+char *cli_copy(const char *s, size_t n)
+{
+	if (!s)
+		return NULL;
+	char *p = malloc(n + 1);
+	if (p) {
+		memcpy(p, s, n);
+		p[n] = '\0';
+	}
+	return p;
 }
