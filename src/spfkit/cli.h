@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "json.h"
+#include "mem.h"
 #include "opts.h"
 #include "spfkit.h"
 #include "text.h"
@@ -22,27 +23,23 @@ int cli_exit_for_result(spfkit_result r);
 
 /* ---------------------------------------------------------- subcommands */
 
-/* `spfkit check ...`: argv[0] is "check". Returns the exit status. */
+/* Each subcommand has cli_NAME_main(argc, argv), argv[0] the command's
+ * name, which returns the exit status, and cli_NAME_help(f), which
+ * writes its help text on f: check (check*.c), tree (tree.c), lint
+ * (lintcmd.c), trace (trace.c; the three over walk.c), message
+ * (message.c) and srs (srs.c: `spfkit srs forward|reverse ...`). */
 int cli_check_main(int argc, char **argv);
-/* The help text of `spfkit check` on f. */
-void cli_check_help(FILE *f);
-
-/* `spfkit tree`, `spfkit lint`, `spfkit trace` (tree.c, lintcmd.c,
- * trace.c over walk.c): argv[0] is the command name. */
 int cli_tree_main(int argc, char **argv);
-void cli_tree_help(FILE *f);
 int cli_lint_main(int argc, char **argv);
-void cli_lint_help(FILE *f);
 int cli_trace_main(int argc, char **argv);
-void cli_trace_help(FILE *f);
-
-/* `spfkit message ...` (message.c): argv[0] is "message". */
 int cli_message_main(int argc, char **argv);
-/* The help text of `spfkit message` on f. */
-void cli_message_help(FILE *f);
-
-/* `spfkit srs forward|reverse ...` (srs.c): argv[0] is "srs". */
 int cli_srs_main(int argc, char **argv);
+
+void cli_check_help(FILE *f);
+void cli_tree_help(FILE *f);
+void cli_lint_help(FILE *f);
+void cli_trace_help(FILE *f);
+void cli_message_help(FILE *f);
 void cli_srs_help(FILE *f);
 
 /* ---------------------------------------------------------- output.c */

@@ -47,18 +47,17 @@ void cli_lint_help(FILE *f)
 	    "                    only picks A or AAAA, and the PTR name)\n"
 	    "  --strict          warnings count as errors for the exit "
 	    "status\n"
-	    "  --format FORMAT   text (default) or json\n"
-	    "  --nameserver ADDR[@PORT], --recursive, --root-hints FILE,\n"
-	    "  --trust-anchor FILE, --timeout SECONDS as for spfkit check\n"
-	    "  -h, --help        show this help and exit\n"
-	    "\n"
-	    "Exit status: 0 no errors (warnings alone are fine unless "
-	    "--strict),\n"
-	    "1 errors found, 64 usage error, 65 a zone file that does not "
-	    "parse,\n"
-	    "66 a file that cannot be read, 70 internal error. See "
-	    "spfkit-lint(1).\n",
+	    "  --format FORMAT   text (default) or json\n",
 	    f);
+	walk_help_dns(f, false);
+	fputs("\n"
+	      "Exit status: 0 no errors (warnings alone are fine unless "
+	      "--strict),\n"
+	      "1 errors found, 64 usage error, 65 a zone file that does not "
+	      "parse,\n"
+	      "66 a file that cannot be read, 70 internal error. See "
+	      "spfkit-lint(1).\n",
+	      f);
 }
 
 /* A finding, copied out of the callback. */
@@ -94,16 +93,8 @@ static char *dup_s(lctx *c, const char *s)
 
 static lfind *add_find(lctx *c)
 {
-	if (c->n == c->cap) {
-		size_t nc = c->cap ? c->cap * 2 : 16;
-		lfind *nv = realloc(c->v, nc * sizeof *nv);
-		if (!nv) {
-			c->oom = true;
-			return NULL;
-		}
-		c->v = nv;
-		c->cap = nc;
-	}
+	if (!cli_grow(&c->v, &c->cap, c->n, sizeof *c->v, &c->oom))
+		return NULL;
 	lfind *f = &c->v[c->n++];
 	memset(f, 0, sizeof *f);
 	return f;
@@ -514,18 +505,15 @@ int cli_lint_main(int argc, char **argv)
 		run.extra_ud = lt;
 		status = walk_check(&o, true, &run);
 	}
-	if (!status && (spfkit_linter_finish(lt) != SPFKIT_OK || c.oom)) {
+	if (!status && (spfkit_linter_finish(lt) != SPFKIT_OK || c.oom))
 		status = cli_say(PROG, CLI_EX_SOFTWARE, "out of memory");
-	}
 	if (!status) {
 		if (o.format == WALK_JSON)
 			json_out(stdout, &o, &c, run.chk);
 		else
 			text_out(stdout, &o, &c, run.chk);
-		if (fflush(stdout) != 0)
-			status = CLI_EX_SOFTWARE;
-		else if (c.counts[SPFKIT_SEVERITY_ERROR] ||
-			 (o.strict && c.counts[SPFKIT_SEVERITY_WARNING]))
+		if (c.counts[SPFKIT_SEVERITY_ERROR] ||
+		    (o.strict && c.counts[SPFKIT_SEVERITY_WARNING]))
 			status = 1;
 	}
 	for (size_t i = 0; tmp && i < o.dns.nzones; i++)
@@ -534,10 +522,8 @@ int cli_lint_main(int argc, char **argv)
 			free(tmp[i]);
 		}
 	free(tmp);
-	walk_run_free(&run);
 	spfkit_linter_free(lt);
 	spfkit_config_free(lcfg);
 	free_finds(&c);
-	walk_opts_free(&o);
-	return status;
+	return walk_end(&o, &run, status);
 }

@@ -103,18 +103,14 @@ static void text_headline(FILE *f, const spfkit_check *chk)
 	fprintf(f, "%s: ", spfkit_result_name(r));
 	switch (r) {
 	case SPFKIT_RESULT_PASS:
-		cli_put_str(f, ip);
-		fputs(" is authorised to send mail for ", f);
-		put_domain(f, chk);
-		break;
 	case SPFKIT_RESULT_FAIL:
-		cli_put_str(f, ip);
-		fputs(" is not authorised to send mail for ", f);
-		put_domain(f, chk);
-		break;
 	case SPFKIT_RESULT_SOFTFAIL:
 		cli_put_str(f, ip);
-		fputs(" is probably not authorised to send mail for ", f);
+		fputs(r == SPFKIT_RESULT_PASS   ? " is authorised"
+		      : r == SPFKIT_RESULT_FAIL ? " is not authorised"
+						: " is probably not authorised",
+		      f);
+		fputs(" to send mail for ", f);
 		put_domain(f, chk);
 		break;
 	case SPFKIT_RESULT_NEUTRAL:
@@ -123,14 +119,11 @@ static void text_headline(FILE *f, const spfkit_check *chk)
 		cli_put_str(f, ip);
 		break;
 	case SPFKIT_RESULT_NONE:
-		if (why == SPFKIT_REASON_MALFORMED_DOMAIN) {
-			put_domain(f, chk);
-			fputs(" is not a domain that can have an SPF record",
-			      f);
-		} else {
-			put_domain(f, chk);
-			fputs(" publishes no SPF record", f);
-		}
+		put_domain(f, chk);
+		fputs(why == SPFKIT_REASON_MALFORMED_DOMAIN
+			  ? " is not a domain that can have an SPF record"
+			  : " publishes no SPF record",
+		      f);
 		break;
 	case SPFKIT_RESULT_PERMERROR:
 		fputs("the SPF policy of ", f);

@@ -31,6 +31,7 @@ typedef struct srs_opts {
 	unsigned hash_len; /* 0: the library's default */
 	char sep;          /* 0: the library's default */
 	uint64_t now;
+	bool have_time; /* --time given */
 	cli_format format;
 	bool batch;
 } srs_opts;
@@ -117,6 +118,55 @@ void cli_srs_help(FILE *f)
 	    f);
 }
 
+/* What an option with a checked value wants, as its message says. */
+static const char *wanted(int c)
+{
+	switch (c) {
+	case OPT_MAX_AGE: return "days from 1 to 1022";
+	case OPT_SEPARATOR: return "'=', '+' or '-'";
+	case OPT_HASH_LENGTH: return "4 to 26";
+	case OPT_TIME: return "seconds since the epoch";
+	default: return "text or json"; /* --format */
+	}
+}
+
+/* Takes the value of an option that checks it; false when the option
+ * does not take it. */
+static bool take_value(int c, const char *arg, srs_opts *o)
+{
+	uint64_t v, min = 0, max = UINT64_MAX / 10 - 10; /* --time */
+	switch (c) {
+	case OPT_SEPARATOR:
+		if (strlen(arg) != 1 || !strchr("=+-", arg[0]))
+			return false;
+		o->sep = arg[0];
+		return true;
+	case OPT_FORMAT:
+		return cli_format_parse(arg, &o->format) &&
+		       (o->format == CLI_FORMAT_TEXT ||
+			o->format == CLI_FORMAT_JSON);
+	case OPT_MAX_AGE:
+		min = 1;
+		max = 1022;
+		break;
+	case OPT_HASH_LENGTH:
+		min = 4;
+		max = 26;
+		break;
+	default: break;
+	}
+	if (!cli_parse_num(arg, min, max, &v))
+		return false;
+	if (c == OPT_MAX_AGE)
+		o->max_age = (unsigned)v;
+	else if (c == OPT_HASH_LENGTH)
+		o->hash_len = (unsigned)v;
+	else
+		o->now = v;
+	o->have_time |= c == OPT_TIME;
+	return true;
+}
+
 /* Parses argv (argv[0] "srs", argv[1] the action) into o; 0 or an exit
  * status. */
 static int parse_args(int argc, char **argv, srs_opts *o, bool *help)
@@ -138,8 +188,6 @@ static int parse_args(int argc, char **argv, srs_opts *o, bool *help)
 		return cli_say(PROG, CLI_EX_USAGE,
 			       "unknown action '%s': give forward or reverse",
 			       cli_shown(argv[1]));
-	bool have_time = false;
-	uint64_t v;
 	int c;
 	optind = 1;
 	opterr = 0;
@@ -149,48 +197,15 @@ static int parse_args(int argc, char **argv, srs_opts *o, bool *help)
 		case OPT_DOMAIN: o->domain = optarg; break;
 		case OPT_SECRETS: o->secrets = optarg; break;
 		case OPT_MAX_AGE:
-			if (!cli_parse_num(optarg, 1, 1022, &v))
-				return cli_say(PROG, CLI_EX_USAGE,
-					       "--max-age: give days from 1 to "
-					       "1022, not '%s'",
-					       cli_shown(optarg));
-			o->max_age = (unsigned)v;
-			break;
 		case OPT_SEPARATOR:
-			if (strlen(optarg) != 1 || !strchr("=+-", optarg[0]))
-				return cli_say(PROG, CLI_EX_USAGE,
-					       "--separator: give '=', '+' or "
-					       "'-', not '%s'",
-					       cli_shown(optarg));
-			o->sep = optarg[0];
-			break;
 		case OPT_HASH_LENGTH:
-			if (!cli_parse_num(optarg, 4, 26, &v))
-				return cli_say(
-				    PROG, CLI_EX_USAGE,
-				    "--hash-length: give 4 to 26, not "
-				    "'%s'",
-				    cli_shown(optarg));
-			o->hash_len = (unsigned)v;
-			break;
 		case OPT_TIME:
-			if (!cli_parse_num(optarg, 0, UINT64_MAX / 10 - 10, &v))
-				return cli_say(PROG, CLI_EX_USAGE,
-					       "--time: give seconds since the "
-					       "epoch, not '%s'",
-					       cli_shown(optarg));
-			o->now = v;
-			have_time = true;
-			break;
 		case OPT_FORMAT:
-			if (!cli_format_parse(optarg, &o->format) ||
-			    (o->format != CLI_FORMAT_TEXT &&
-			     o->format != CLI_FORMAT_JSON))
-				return cli_say(
-				    PROG, CLI_EX_USAGE,
-				    "--format: give text or json, not "
-				    "'%s'",
-				    cli_shown(optarg));
+			if (!take_value(c, optarg, o))
+				return cli_say(PROG, CLI_EX_USAGE,
+					       "--%s: give %s, not '%s'",
+					       cli_opt_name(longopts, c),
+					       wanted(c), cli_shown(optarg));
 			break;
 		case OPT_BATCH: o->batch = true; break;
 		case 'h': *help = true; return 0;
@@ -227,7 +242,7 @@ static int parse_args(int argc, char **argv, srs_opts *o, bool *help)
 	if (!o->forward && o->domain)
 		return cli_say(PROG, CLI_EX_USAGE,
 			       "--domain is for forward only");
-	if (!have_time) {
+	if (!o->have_time) {
 		time_t t = time(NULL);
 		o->now = t > 0 ? (uint64_t)t : 0;
 	}

@@ -34,13 +34,10 @@ void cli_trace_help(FILE *f)
 	      "                    DOMAIN alone checks postmaster@DOMAIN\n"
 	      "  --helo NAME       the HELO name; --scope helo checks it\n"
 	      "  --record TEXT     use this draft as the domain's record\n"
-	      "  --format FORMAT   text (default) or json (every event)\n"
-	      "  --zone FILE       DNS from this zone file (repeatable; "
-	      "hermetic)\n"
-	      "  --nameserver ADDR[@PORT], --recursive, --root-hints FILE,\n"
-	      "  --trust-anchor FILE, --timeout SECONDS as for spfkit check\n"
-	      "  -h, --help        show this help and exit\n"
-	      "\n"
+	      "  --format FORMAT   text (default) or json (every event)\n",
+	      f);
+	walk_help_dns(f, true);
+	fputs("\n"
 	      "Exit status as for spfkit check: 0 pass, 1 fail, 2 softfail, "
 	      "3 neutral,\n"
 	      "4 none, 5 permerror, 6 temperror; 64 usage error, 65 a zone "
@@ -302,24 +299,16 @@ static void json_out(FILE *f, const walk_run *run)
 int cli_trace_main(int argc, char **argv)
 {
 	walk_opts o;
-	int status =
-	    walk_parse(argc, argv, PROG, WALK_OPT_NEEDIP, cli_trace_help, &o);
-	if (status)
-		return status < 0 ? 0 : status;
-	walk_run run = {0};
-	status = walk_check(&o, false, &run);
-	if (!status) {
-		if (o.format == WALK_JSON)
-			json_out(stdout, &run);
-		else
-			text_out(stdout, &run);
-		if (fflush(stdout) != 0)
-			status = CLI_EX_SOFTWARE;
-		else
-			status =
-			    cli_exit_for_result(spfkit_check_result(run.chk));
-	}
-	walk_run_free(&run);
-	walk_opts_free(&o);
-	return status;
+	walk_run run;
+	int status;
+	if (!walk_start(argc, argv, PROG, WALK_OPT_NEEDIP, cli_trace_help,
+			false, &o, &run, &status))
+		return status;
+	if (o.format == WALK_JSON)
+		json_out(stdout, &run);
+	else
+		text_out(stdout, &run);
+	/* As spfkit check: the result's exit status. */
+	status = cli_exit_for_result(spfkit_check_result(run.chk));
+	return walk_end(&o, &run, status);
 }

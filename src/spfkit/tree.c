@@ -42,13 +42,10 @@ void cli_tree_help(FILE *f)
 	      "                    mx, the PTR name, and %{i})\n"
 	      "  --sender ADDR     the identity (default postmaster@DOMAIN);\n"
 	      "                    --helo NAME, --scope helo\n"
-	      "  --record TEXT     use this draft as the domain's record\n"
-	      "  --zone FILE       DNS from this zone file (repeatable; "
-	      "hermetic)\n"
-	      "  --nameserver ADDR[@PORT], --recursive, --root-hints FILE,\n"
-	      "  --trust-anchor FILE, --timeout SECONDS as for spfkit check\n"
-	      "  -h, --help        show this help and exit\n"
-	      "\n"
+	      "  --record TEXT     use this draft as the domain's record\n",
+	      f);
+	walk_help_dns(f, true);
+	fputs("\n"
 	      "Exit status: 0 the tree was shown (whatever it holds), 64 usage "
 	      "error,\n"
 	      "65 a zone file that does not parse, 66 a file that cannot be "
@@ -107,32 +104,16 @@ typedef struct tree {
 static bool push_ptr(tree *t, const walk_ev ***v, size_t *n, size_t *cap,
 		     const walk_ev *e)
 {
-	if (*n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 8;
-		const walk_ev **nv = realloc(*v, nc * sizeof *nv);
-		if (!nv) {
-			t->oom = true;
-			return false;
-		}
-		*v = nv;
-		*cap = nc;
-	}
+	if (!cli_grow(v, cap, *n, sizeof **v, &t->oom))
+		return false;
 	(*v)[(*n)++] = e;
 	return true;
 }
 
 static bool add_range(tree *t, ranges *r, uint32_t lo, uint32_t hi)
 {
-	if (r->n == r->cap) {
-		size_t nc = r->cap ? r->cap * 2 : 8;
-		range4 *nv = realloc(r->v, nc * sizeof *nv);
-		if (!nv) {
-			t->oom = true;
-			return false;
-		}
-		r->v = nv;
-		r->cap = nc;
-	}
+	if (!cli_grow(&r->v, &r->cap, r->n, sizeof *r->v, &t->oom))
+		return false;
 	r->v[r->n].lo = lo;
 	r->v[r->n].hi = hi;
 	r->n++;
@@ -184,16 +165,8 @@ static uint64_t merge(ranges *r)
 
 static node *new_node(tree *t)
 {
-	if (t->n == t->cap) {
-		size_t nc = t->cap ? t->cap * 2 : 8;
-		node **nv = realloc(t->nodes, nc * sizeof *nv);
-		if (!nv) {
-			t->oom = true;
-			return NULL;
-		}
-		t->nodes = nv;
-		t->cap = nc;
-	}
+	if (!cli_grow(&t->nodes, &t->cap, t->n, sizeof *t->nodes, &t->oom))
+		return NULL;
 	node *n = calloc(1, sizeof *n);
 	if (!n) {
 		t->oom = true;
@@ -292,18 +265,9 @@ static void build(tree *t, const walk_log *log)
 		case SPFKIT_EVENT_TERM:
 			if (!cur)
 				break;
-			if (cur->nterms == cur->cap_terms) {
-				size_t nc =
-				    cur->cap_terms ? cur->cap_terms * 2 : 8;
-				tterm *nv =
-				    realloc(cur->terms, nc * sizeof *nv);
-				if (!nv) {
-					t->oom = true;
-					return;
-				}
-				cur->terms = nv;
-				cur->cap_terms = nc;
-			}
+			if (!cli_grow(&cur->terms, &cur->cap_terms, cur->nterms,
+				      sizeof *cur->terms, &t->oom))
+				return;
 			memset(&cur->terms[cur->nterms], 0, sizeof(tterm));
 			cur->terms[cur->nterms++].term = w;
 			if (w->ev.counted)
@@ -708,34 +672,23 @@ static void dot_out(FILE *f, const tree *t, const spfkit_check *chk)
 int cli_tree_main(int argc, char **argv)
 {
 	walk_opts o;
-	int status =
-	    walk_parse(argc, argv, PROG, WALK_OPT_DOT, cli_tree_help, &o);
-	if (status)
-		return status < 0 ? 0 : status;
-	walk_run run = {0};
-	status = walk_check(&o, true, &run);
+	walk_run run;
+	int status;
+	if (!walk_start(argc, argv, PROG, WALK_OPT_DOT, cli_tree_help, true, &o,
+			&run, &status))
+		return status;
 	tree t = {0};
-	if (!status) {
-		build(&t, &run.log);
-		if (t.root)
-			totals(&t, t.root, 0);
-		if (t.oom) {
-			status =
-			    cli_say(PROG, CLI_EX_SOFTWARE, "out of memory");
-		}
-	}
-	if (!status) {
-		if (o.format == WALK_JSON)
-			json_out(stdout, &t, run.chk);
-		else if (o.format == WALK_DOT)
-			dot_out(stdout, &t, run.chk);
-		else
-			text_out(stdout, &t, run.chk);
-		if (fflush(stdout) != 0)
-			status = CLI_EX_SOFTWARE;
-	}
+	build(&t, &run.log);
+	if (t.root)
+		totals(&t, t.root, 0);
+	if (t.oom)
+		status = cli_say(PROG, CLI_EX_SOFTWARE, "out of memory");
+	else if (o.format == WALK_JSON)
+		json_out(stdout, &t, run.chk);
+	else if (o.format == WALK_DOT)
+		dot_out(stdout, &t, run.chk);
+	else
+		text_out(stdout, &t, run.chk);
 	free_tree(&t);
-	walk_run_free(&run);
-	walk_opts_free(&o);
-	return status;
+	return walk_end(&o, &run, status);
 }

@@ -166,16 +166,8 @@ static void log_event(walk_log *l, const spfkit_event *ev)
 {
 	if (l->oom)
 		return;
-	if (l->n == l->cap) {
-		size_t nc = l->cap ? l->cap * 2 : 64;
-		walk_ev *nv = realloc(l->v, nc * sizeof *nv);
-		if (!nv) {
-			l->oom = true;
-			return;
-		}
-		l->v = nv;
-		l->cap = nc;
-	}
+	if (!cli_grow(&l->v, &l->cap, l->n, sizeof *l->v, &l->oom))
+		return;
 	uint64_t now = cli_now_us();
 	walk_ev *w = &l->v[l->n];
 	memset(w, 0, sizeof *w);
@@ -322,6 +314,34 @@ void walk_run_free(walk_run *run)
 	run->cfg = NULL;
 }
 
+bool walk_start(int argc, char **argv, const char *prog, unsigned allow,
+		void (*help)(FILE *), bool walk, walk_opts *o, walk_run *run,
+		int *status)
+{
+	memset(run, 0, sizeof *run);
+	*status = walk_parse(argc, argv, prog, allow, help, o);
+	if (*status) {
+		*status = *status < 0 ? 0 : *status;
+		return false;
+	}
+	*status = walk_check(o, walk, run);
+	if (*status == 0)
+		return true;
+	walk_run_free(run);
+	walk_opts_free(o);
+	return false;
+}
+
+int walk_end(walk_opts *o, walk_run *run, int status)
+{
+	/* Nothing is buffered after an error: this fails only on output. */
+	if (fflush(stdout) != 0)
+		status = CLI_EX_SOFTWARE;
+	walk_run_free(run);
+	walk_opts_free(o);
+	return status;
+}
+
 /* ------------------------------------------------------------ names */
 
 const char *walk_kind_name(spfkit_event_kind k)
@@ -355,6 +375,19 @@ const char *walk_status_name(spfkit_dns_status s)
 }
 
 /* ------------------------------------------------------------ output */
+
+void walk_help_dns(FILE *f, bool zone)
+{
+	if (zone)
+		fputs(
+		    "  --zone FILE       DNS from this zone file (repeatable; "
+		    "hermetic)\n",
+		    f);
+	fputs("  --nameserver ADDR[@PORT], --recursive, --root-hints FILE,\n"
+	      "  --trust-anchor FILE, --timeout SECONDS as for spfkit check\n"
+	      "  -h, --help        show this help and exit\n",
+	      f);
+}
 
 void walk_indent(FILE *f, unsigned depth)
 {

@@ -85,6 +85,17 @@ typedef struct walk_run {
 int walk_check(const walk_opts *o, bool walk, walk_run *run);
 void walk_run_free(walk_run *run);
 
+/* The start of tree and trace: walk_parse() and walk_check() (walking
+ * when walk is set). True when the caller goes on to write its output
+ * from run; false with *status the exit status (nothing left to free). */
+bool walk_start(int argc, char **argv, const char *prog, unsigned allow,
+		void (*help)(FILE *), bool walk, walk_opts *o, walk_run *run,
+		int *status);
+
+/* The end of tree, lint and trace: flushes standard output (a write
+ * error makes the status 70), frees run and o. Returns the status. */
+int walk_end(walk_opts *o, walk_run *run, int status);
+
 /* "QUERY", "ANSWER", ...: an event kind's name in lower case. */
 const char *walk_kind_name(spfkit_event_kind k);
 /* "A", "MX", "TXT", ... */
@@ -94,6 +105,10 @@ const char *walk_status_name(spfkit_dns_status s);
 
 /* Answer items a text line shows before "... (N in all)". */
 #define WALK_ITEMS_SHOWN 20
+
+/* Writes the help lines tree, lint and trace share: --zone as tree and
+ * trace put it (with zone), the other DNS options and --help. */
+void walk_help_dns(FILE *f, bool zone);
 
 /* Four spaces per level. */
 void walk_indent(FILE *f, unsigned depth);

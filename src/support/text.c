@@ -4,7 +4,6 @@
  */
 #include "text.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 static const char hexdig[] = "0123456789ABCDEF";
@@ -86,16 +85,4 @@ void cli_put_str(FILE *f, const char *s)
 {
 	if (s)
 		cli_put_safe(f, s, strlen(s));
-}
-
-char *cli_copy(const char *s, size_t n)
-{
-	if (!s)
-		return NULL;
-	char *p = malloc(n + 1);
-	if (p) {
-		memcpy(p, s, n);
-		p[n] = '\0';
-	}
-	return p;
 }

@@ -39,8 +39,4 @@ void cli_put_safe(FILE *f, const char *s, size_t n);
 /* The same for a NUL-terminated string; nothing for NULL. */
 void cli_put_str(FILE *f, const char *s);
 
-/* A NUL-terminated copy of (s, n), which may hold any octet (malloc;
- * the caller frees). NULL for NULL, or when out of memory. */
-char *cli_copy(const char *s, size_t n);
-
 #endif /* SPFKIT_SUPPORT_TEXT_H */
