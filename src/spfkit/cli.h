@@ -1,7 +1,8 @@
 /*
  * cli.h - what the files of the spfkit command share: subcommand entry
- * points, exit statuses and the output writers of output.c. The CLI uses
- * the public API (spfkit.h) only.
+ * points and the result writers of output.c. Exit statuses, messages,
+ * options, JSON and text escaping come from the support library
+ * (src/support). The CLI uses the public API (spfkit.h) only.
  */
 #ifndef SPFKIT_CLI_H
 #define SPFKIT_CLI_H
@@ -10,14 +11,11 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "json.h"
+#include "mem.h"
+#include "opts.h"
 #include "spfkit.h"
-
-/* Exit statuses besides the SPF results (sysexits.h values, spelled out
- * so the man page and the code say the same numbers). */
-#define CLI_EX_USAGE    64 /* bad command line */
-#define CLI_EX_DATAERR  65 /* an input file that does not parse */
-#define CLI_EX_NOINPUT  66 /* an input file that cannot be opened or read */
-#define CLI_EX_SOFTWARE 70 /* out of memory, write error, library trouble */
+#include "text.h"
 
 /* Exit status for an SPF result: pass 0, fail 1, softfail 2, neutral 3,
  * none 4, permerror 5, temperror 6. */
@@ -25,27 +23,23 @@ int cli_exit_for_result(spfkit_result r);
 
 /* ---------------------------------------------------------- subcommands */
 
-/* `spfkit check ...`: argv[0] is "check". Returns the exit status. */
+/* Each subcommand has cli_NAME_main(argc, argv), argv[0] the command's
+ * name, which returns the exit status, and cli_NAME_help(f), which
+ * writes its help text on f: check (check*.c), tree (tree.c), lint
+ * (lintcmd.c), trace (trace.c; the three over walk.c), message
+ * (message.c) and srs (srs.c: `spfkit srs forward|reverse ...`). */
 int cli_check_main(int argc, char **argv);
-/* The help text of `spfkit check` on f. */
-void cli_check_help(FILE *f);
-
-/* `spfkit tree`, `spfkit lint`, `spfkit trace` (tree.c, lintcmd.c,
- * trace.c over walk.c): argv[0] is the command name. */
 int cli_tree_main(int argc, char **argv);
-void cli_tree_help(FILE *f);
 int cli_lint_main(int argc, char **argv);
-void cli_lint_help(FILE *f);
 int cli_trace_main(int argc, char **argv);
-void cli_trace_help(FILE *f);
-
-/* `spfkit message ...` (message.c): argv[0] is "message". */
 int cli_message_main(int argc, char **argv);
-/* The help text of `spfkit message` on f. */
-void cli_message_help(FILE *f);
-
-/* `spfkit srs forward|reverse ...` (srs.c): argv[0] is "srs". */
 int cli_srs_main(int argc, char **argv);
+
+void cli_check_help(FILE *f);
+void cli_tree_help(FILE *f);
+void cli_lint_help(FILE *f);
+void cli_trace_help(FILE *f);
+void cli_message_help(FILE *f);
 void cli_srs_help(FILE *f);
 
 /* ---------------------------------------------------------- output.c */
@@ -78,20 +72,13 @@ typedef struct cli_out {
 int cli_out_check(const cli_out *o, const spfkit_check *chk, const char *helo,
 		  size_t helo_len, double elapsed_ms);
 
+/* The check's counters as JSON members: "lookups" (DNS-querying terms),
+ * "void_lookups" and "queries". */
+void cli_jw_counts(cli_jw *w, const spfkit_check *chk);
+
 /* Writes a batch error line for input line number line: text
  * "error: line N: WHY", json {"error":"WHY","line":N}; the header formats
  * use the text form. why is printable ASCII (see cli_escape()). */
 void cli_out_batch_error(const cli_out *o, unsigned long line, const char *why);
-
-/* Writes (s, n) into dst (cap octets, always NUL terminated) with every
- * octet outside printable ASCII, and the backslash, as "\xHH"; shows at
- * most max source octets, then "...". For messages that quote input. */
-void cli_escape(char *dst, size_t cap, const char *s, size_t n, size_t max);
-
-/* Writes (s, n) to f as a JSON string with its quotes. Valid UTF-8 is
- * written as it is (C0, DEL and C1 controls escaped as \u00XX); an octet
- * that is not part of valid UTF-8 is written as \u00XX of its value, so
- * the output is always valid JSON. */
-void cli_json_string(FILE *f, const char *s, size_t n);
 
 #endif /* SPFKIT_CLI_H */

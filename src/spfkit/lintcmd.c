@@ -47,18 +47,17 @@ void cli_lint_help(FILE *f)
 	    "                    only picks A or AAAA, and the PTR name)\n"
 	    "  --strict          warnings count as errors for the exit "
 	    "status\n"
-	    "  --format FORMAT   text (default) or json\n"
-	    "  --nameserver ADDR[@PORT], --recursive, --root-hints FILE,\n"
-	    "  --trust-anchor FILE, --timeout SECONDS as for spfkit check\n"
-	    "  -h, --help        show this help and exit\n"
-	    "\n"
-	    "Exit status: 0 no errors (warnings alone are fine unless "
-	    "--strict),\n"
-	    "1 errors found, 64 usage error, 65 a zone file that does not "
-	    "parse,\n"
-	    "66 a file that cannot be read, 70 internal error. See "
-	    "spfkit-lint(1).\n",
+	    "  --format FORMAT   text (default) or json\n",
 	    f);
+	walk_help_dns(f, false);
+	fputs("\n"
+	      "Exit status: 0 no errors (warnings alone are fine unless "
+	      "--strict),\n"
+	      "1 errors found, 64 usage error, 65 a zone file that does not "
+	      "parse,\n"
+	      "66 a file that cannot be read, 70 internal error. See "
+	      "spfkit-lint(1).\n",
+	      f);
 }
 
 /* A finding, copied out of the callback. */
@@ -78,17 +77,12 @@ typedef struct lctx {
 	unsigned counts[3];
 } lctx;
 
+/* A copy of (s, n); out of memory is remembered. */
 static char *dup_n(lctx *c, const char *s, size_t n)
 {
-	if (!s)
-		return NULL;
-	char *p = malloc(n + 1);
-	if (!p) {
+	char *p = cli_copy(s, n);
+	if (s && !p)
 		c->oom = true;
-		return NULL;
-	}
-	memcpy(p, s, n);
-	p[n] = '\0';
 	return p;
 }
 
@@ -99,16 +93,8 @@ static char *dup_s(lctx *c, const char *s)
 
 static lfind *add_find(lctx *c)
 {
-	if (c->n == c->cap) {
-		size_t nc = c->cap ? c->cap * 2 : 16;
-		lfind *nv = realloc(c->v, nc * sizeof *nv);
-		if (!nv) {
-			c->oom = true;
-			return NULL;
-		}
-		c->v = nv;
-		c->cap = nc;
-	}
+	if (!cli_grow(&c->v, &c->cap, c->n, sizeof *c->v, &c->oom))
+		return NULL;
 	lfind *f = &c->v[c->n++];
 	memset(f, 0, sizeof *f);
 	return f;
@@ -331,20 +317,17 @@ static int fix_drafts(lctx *c, walk_opts *o, char **tmp)
 			free(tmp[i]);
 			tmp[i] = NULL;
 			free(text);
-			fprintf(stderr,
-				PROG ": cannot write a temporary file\n");
-			return CLI_EX_SOFTWARE;
+			return cli_say(PROG, CLI_EX_SOFTWARE,
+				       "cannot write a temporary file");
 		}
 		lctx quiet;
 		memset(&quiet, 0, sizeof quiet);
 		long_strings(&quiet, path, text, n, out);
 		free_finds(&quiet);
 		free(text);
-		if (fclose(out) != 0) {
-			fprintf(stderr,
-				PROG ": cannot write a temporary file\n");
-			return CLI_EX_SOFTWARE;
-		}
+		if (fclose(out) != 0)
+			return cli_say(PROG, CLI_EX_SOFTWARE,
+				       "cannot write a temporary file");
 		o->dns.zones[i] = tmp[i];
 	}
 	return 0;
@@ -352,7 +335,7 @@ static int fix_drafts(lctx *c, walk_opts *o, char **tmp)
 
 /* ------------------------------------------------------------ output */
 
-/* Width of an octet as walk_put() shows it. */
+/* Width of an octet as cli_put_safe() shows it. */
 static size_t shown_width(unsigned char c)
 {
 	return (c >= 0x20 && c < 0x7f && c != '\\') ? 1 : 4;
@@ -368,7 +351,7 @@ static void put_marked(FILE *out, const lfind *f)
 	fputs("    ", out);
 	if (from > 0)
 		fputs("...", out);
-	walk_put(out, f->record + from, to - from);
+	cli_put_safe(out, f->record + from, to - from);
 	if (to < f->record_len)
 		fputs("...", out);
 	if (f->len == 0) {
@@ -395,8 +378,8 @@ static void text_out(FILE *out, const walk_opts *o, const lctx *c,
 {
 	const char *d = spfkit_check_domain(chk);
 	fputs("lint ", out);
-	walk_put(out, d, strlen(d));
-	if (o->record)
+	cli_put_safe(out, d, strlen(d));
+	if (o->id.record)
 		fputs(" (draft record)", out);
 	fprintf(out,
 		": %u error%s, %u warning%s, %u note%s; %u of 10 "
@@ -420,20 +403,20 @@ static void text_out(FILE *out, const walk_opts *o, const lctx *c,
 				fprintf(out, "  (%s)", f->rfc);
 			if (f->file) {
 				fputs("  ", out);
-				walk_put(out, f->file, strlen(f->file));
+				cli_put_safe(out, f->file, strlen(f->file));
 			} else if (f->where && f->where[0]) {
 				fputs("  in ", out);
-				walk_put(out, f->where, strlen(f->where));
+				cli_put_safe(out, f->where, strlen(f->where));
 			}
 			fputs("\n    ", out);
-			walk_put(out, f->message ? f->message : "",
-				 f->message ? strlen(f->message) : 0);
+			cli_put_safe(out, f->message ? f->message : "",
+				     f->message ? strlen(f->message) : 0);
 			putc('\n', out);
 			if (f->record)
 				put_marked(out, f);
 			if (f->fix) {
 				fputs("    fix: ", out);
-				walk_put(out, f->fix, strlen(f->fix));
+				cli_put_safe(out, f->fix, strlen(f->fix));
 				putc('\n', out);
 			}
 		}
@@ -441,77 +424,71 @@ static void text_out(FILE *out, const walk_opts *o, const lctx *c,
 		fputs("no problems found\n", out);
 }
 
+static void json_finding(cli_jw *w, const lfind *f)
+{
+	cli_jw_obj(w);
+	cli_jw_kstr(w, "severity", spfkit_severity_name(f->severity));
+	cli_jw_kstr(w, "code", f->code);
+	cli_jw_kstr(w, "rfc", f->rfc);
+	cli_jw_kstr(w, "domain", f->domain);
+	cli_jw_kstr(w, "where", f->where);
+	cli_jw_kuint(w, "depth", f->depth);
+	cli_jw_kstr(w, "file", f->file);
+	cli_jw_key(w, "record");
+	if (f->record)
+		cli_jw_string(w, f->record, f->record_len);
+	else
+		cli_jw_null(w);
+	if (f->record && f->len) {
+		/* The position counts from 1, as people do. */
+		cli_jw_kuint(w, "position", f->pos + 1);
+		cli_jw_kuint(w, "length", f->len);
+		cli_jw_key(w, "term");
+		cli_jw_string(w, f->record + f->pos, f->len);
+	} else {
+		cli_jw_kstr(w, "position", NULL);
+		cli_jw_kuint(w, "length", 0);
+		cli_jw_kstr(w, "term", NULL);
+	}
+	cli_jw_kstr(w, "message", f->message);
+	cli_jw_kstr(w, "fix", f->fix);
+	cli_jw_obj_end(w);
+}
+
 static void json_out(FILE *out, const walk_opts *o, const lctx *c,
 		     const spfkit_check *chk)
 {
-	fputs("{\"domain\":", out);
-	walk_json_str(out, spfkit_check_domain(chk));
-	fputs(",\"ip\":", out);
-	walk_json_str(out, spfkit_check_ip(chk));
-	fputs(",\"record\":", out);
-	walk_json_str(out, o->record);
-	fprintf(out,
-		",\"lookups\":%u,\"void_lookups\":%u,\"lookup_limit\":10,"
-		"\"void_limit\":2,\"errors\":%u,\"warnings\":%u,\"infos\":%u,"
-		"\"findings\":[",
-		spfkit_check_lookups(chk), spfkit_check_void_lookups(chk),
-		c->counts[2], c->counts[1], c->counts[0]);
-	for (size_t i = 0; i < c->n; i++) {
-		const lfind *f = &c->v[i];
-		if (i)
-			putc(',', out);
-		fputs("{\"severity\":", out);
-		walk_json_str(out, spfkit_severity_name(f->severity));
-		fputs(",\"code\":", out);
-		walk_json_str(out, f->code);
-		fputs(",\"rfc\":", out);
-		walk_json_str(out, f->rfc);
-		fputs(",\"domain\":", out);
-		walk_json_str(out, f->domain);
-		fputs(",\"where\":", out);
-		walk_json_str(out, f->where);
-		fprintf(out, ",\"depth\":%u,\"file\":", f->depth);
-		walk_json_str(out, f->file);
-		fputs(",\"record\":", out);
-		if (f->record)
-			cli_json_string(out, f->record, f->record_len);
-		else
-			fputs("null", out);
-		if (f->record && f->len) {
-			fprintf(out,
-				",\"position\":%zu,\"length\":%zu,\"term\":",
-				f->pos + 1, f->len);
-			cli_json_string(out, f->record + f->pos, f->len);
-		} else {
-			fputs(",\"position\":null,\"length\":0,\"term\":null",
-			      out);
-		}
-		fputs(",\"message\":", out);
-		walk_json_str(out, f->message);
-		fputs(",\"fix\":", out);
-		walk_json_str(out, f->fix);
-		putc('}', out);
-	}
-	fputs("]}\n", out);
+	cli_jw w;
+	cli_jw_line(&w, out);
+	cli_jw_kstr(&w, "domain", spfkit_check_domain(chk));
+	cli_jw_kstr(&w, "ip", spfkit_check_ip(chk));
+	cli_jw_kstr(&w, "record", o->id.record);
+	cli_jw_kuint(&w, "lookups", spfkit_check_lookups(chk));
+	cli_jw_kuint(&w, "void_lookups", spfkit_check_void_lookups(chk));
+	cli_jw_kuint(&w, "lookup_limit", 10);
+	cli_jw_kuint(&w, "void_limit", 2);
+	cli_jw_kuint(&w, "errors", c->counts[2]);
+	cli_jw_kuint(&w, "warnings", c->counts[1]);
+	cli_jw_kuint(&w, "infos", c->counts[0]);
+	cli_jw_key(&w, "findings");
+	cli_jw_arr(&w);
+	for (size_t i = 0; i < c->n; i++)
+		json_finding(&w, &c->v[i]);
+	cli_jw_arr_end(&w);
+	cli_jw_line_end(&w);
 }
 
 int cli_lint_main(int argc, char **argv)
 {
 	walk_opts o;
-	memset(&o, 0, sizeof o);
-	o.prog = PROG;
-	o.cmd = "lint";
-	int status = walk_parse(argc, argv, WALK_OPT_STRICT, cli_lint_help, &o);
-	if (status) {
-		walk_opts_free(&o);
+	int status =
+	    walk_parse(argc, argv, PROG, WALK_OPT_STRICT, cli_lint_help, &o);
+	if (status)
 		return status < 0 ? 0 : status;
-	}
-	lctx c;
-	memset(&c, 0, sizeof c);
-	c.draft_domain = !o.domain && !o.sender && !o.helo;
+	lctx c = {0};
+	c.draft_domain = !o.domain && !o.id.sender && !o.id.helo;
 	char **tmp = calloc(o.dns.nzones + 1, sizeof *tmp);
-	walk_run run;
-	memset(&run, 0, sizeof run);
+	walk_run run = {0};
 	spfkit_linter *lt = NULL;
 	status = tmp ? fix_drafts(&c, &o, tmp) : CLI_EX_SOFTWARE;
 	/* The linter needs the config: make one for it with the same
@@ -520,7 +497,7 @@ int cli_lint_main(int argc, char **argv)
 	if (!status && spfkit_config_new(&lcfg, NULL) != SPFKIT_OK)
 		status = CLI_EX_SOFTWARE;
 	if (!status &&
-	    spfkit_linter_new(&lt, lcfg, o.record ? SPFKIT_LINT_DRAFT : 0,
+	    spfkit_linter_new(&lt, lcfg, o.id.record ? SPFKIT_LINT_DRAFT : 0,
 			      on_finding, &c) != SPFKIT_OK)
 		status = CLI_EX_SOFTWARE;
 	if (!status) {
@@ -528,19 +505,15 @@ int cli_lint_main(int argc, char **argv)
 		run.extra_ud = lt;
 		status = walk_check(&o, true, &run);
 	}
-	if (!status && (spfkit_linter_finish(lt) != SPFKIT_OK || c.oom)) {
-		fputs(PROG ": out of memory\n", stderr);
-		status = CLI_EX_SOFTWARE;
-	}
+	if (!status && (spfkit_linter_finish(lt) != SPFKIT_OK || c.oom))
+		status = cli_say(PROG, CLI_EX_SOFTWARE, "out of memory");
 	if (!status) {
 		if (o.format == WALK_JSON)
 			json_out(stdout, &o, &c, run.chk);
 		else
 			text_out(stdout, &o, &c, run.chk);
-		if (fflush(stdout) != 0)
-			status = CLI_EX_SOFTWARE;
-		else if (c.counts[SPFKIT_SEVERITY_ERROR] ||
-			 (o.strict && c.counts[SPFKIT_SEVERITY_WARNING]))
+		if (c.counts[SPFKIT_SEVERITY_ERROR] ||
+		    (o.strict && c.counts[SPFKIT_SEVERITY_WARNING]))
 			status = 1;
 	}
 	for (size_t i = 0; tmp && i < o.dns.nzones; i++)
@@ -549,10 +522,8 @@ int cli_lint_main(int argc, char **argv)
 			free(tmp[i]);
 		}
 	free(tmp);
-	walk_run_free(&run);
 	spfkit_linter_free(lt);
 	spfkit_config_free(lcfg);
 	free_finds(&c);
-	walk_opts_free(&o);
-	return status;
+	return walk_end(&o, &run, status);
 }

@@ -1,6 +1,7 @@
 /*
  * main.c - the spfkit command: dispatches to one subcommand per file
- * (check.c), and answers --help, --version and `spfkit help COMMAND`.
+ * (check*.c, tree.c, lintcmd.c, trace.c, message.c, srs.c), and answers
+ * --help, --version and `spfkit help COMMAND`.
  */
 #include <stdio.h>
 #include <string.h>
@@ -76,20 +77,15 @@ static void main_help(FILE *f)
 /* One line on stderr for an unknown command; c is quoted safely. */
 static int unknown_command(const char *c)
 {
-	char shown[300];
-	cli_escape(shown, sizeof shown, c, strlen(c), 64);
-	fprintf(stderr, "spfkit: unknown command '%s' (try 'spfkit --help')\n",
-		shown);
-	return CLI_EX_USAGE;
+	return cli_usage("spfkit", "unknown command '%s' (try 'spfkit --help')",
+			 cli_shown(c));
 }
 
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
-		fputs("spfkit: no command given (try 'spfkit --help')\n",
-		      stderr);
-		return CLI_EX_USAGE;
-	}
+	if (argc < 2)
+		return cli_usage("spfkit",
+				 "no command given (try 'spfkit --help')");
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
 		main_help(stdout);
@@ -109,21 +105,16 @@ int main(int argc, char **argv)
 				return unknown_command(argv[2]);
 			c->help(stdout);
 		} else {
-			fputs("spfkit help: give one command name "
-			      "(try 'spfkit --help')\n",
-			      stderr);
-			return CLI_EX_USAGE;
+			return cli_usage("spfkit help",
+					 "give one command name (try 'spfkit "
+					 "--help')");
 		}
 		return fflush(stdout) == 0 ? 0 : CLI_EX_SOFTWARE;
 	}
-	if (cmd[0] == '-') {
-		char shown[300];
-		cli_escape(shown, sizeof shown, cmd, strlen(cmd), 64);
-		fprintf(stderr,
-			"spfkit: unknown option '%s' (try 'spfkit --help')\n",
-			shown);
-		return CLI_EX_USAGE;
-	}
+	if (cmd[0] == '-')
+		return cli_usage("spfkit",
+				 "unknown option '%s' (try 'spfkit --help')",
+				 cli_shown(cmd));
 	const command *c = find_command(cmd);
 	if (!c)
 		return unknown_command(cmd);

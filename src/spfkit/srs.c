@@ -9,7 +9,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,14 +20,7 @@
 #define SECRETS_FILE_MAX (64u * 1024u)
 /* A batch line longer than this is refused (too-long) and dropped. */
 #define LINE_MAX_SRS (SPFKIT_SRS_INPUT_MAX + 2u)
-/* How much of a hostile value a message quotes. */
-#define SHOW_MAX 64
-
-#if defined(__GNUC__)
-#define SRS_PRINTF(a, b) __attribute__((format(printf, a, b)))
-#else
-#define SRS_PRINTF(a, b)
-#endif
+#define PROG         "spfkit srs"
 
 typedef struct srs_opts {
 	bool forward; /* else reverse */
@@ -39,6 +31,7 @@ typedef struct srs_opts {
 	unsigned hash_len; /* 0: the library's default */
 	char sep;          /* 0: the library's default */
 	uint64_t now;
+	bool have_time; /* --time given */
 	cli_format format;
 	bool batch;
 } srs_opts;
@@ -125,41 +118,52 @@ void cli_srs_help(FILE *f)
 	    f);
 }
 
-/* One line on stderr, "spfkit srs: ...", and the given exit status. */
-static int fail(int status, const char *fmt, ...) SRS_PRINTF(2, 3);
-static int fail(int status, const char *fmt, ...)
+/* What an option with a checked value wants, as its message says. */
+static const char *wanted(int c)
 {
-	va_list ap;
-	fputs("spfkit srs: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return status;
-}
-
-/* A value quoted safely for a message (static storage, one at a time). */
-static const char *shown(const char *s, size_t n)
-{
-	static char buf[SHOW_MAX * 4 + 8];
-	cli_escape(buf, sizeof buf, s, n, SHOW_MAX);
-	return buf;
-}
-
-/* A decimal number from min to max, digits only. */
-static bool parse_num(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-	uint64_t v = 0;
-	if (*s < '0' || *s > '9')
-		return false;
-	for (; *s >= '0' && *s <= '9'; s++) {
-		v = v * 10 + (uint64_t)(*s - '0');
-		if (v > max)
-			return false;
+	switch (c) {
+	case OPT_MAX_AGE: return "days from 1 to 1022";
+	case OPT_SEPARATOR: return "'=', '+' or '-'";
+	case OPT_HASH_LENGTH: return "4 to 26";
+	case OPT_TIME: return "seconds since the epoch";
+	default: return "text or json"; /* --format */
 	}
-	if (*s != '\0' || v < min)
+}
+
+/* Takes the value of an option that checks it; false when the option
+ * does not take it. */
+static bool take_value(int c, const char *arg, srs_opts *o)
+{
+	uint64_t v, min = 0, max = UINT64_MAX / 10 - 10; /* --time */
+	switch (c) {
+	case OPT_SEPARATOR:
+		if (strlen(arg) != 1 || !strchr("=+-", arg[0]))
+			return false;
+		o->sep = arg[0];
+		return true;
+	case OPT_FORMAT:
+		return cli_format_parse(arg, &o->format) &&
+		       (o->format == CLI_FORMAT_TEXT ||
+			o->format == CLI_FORMAT_JSON);
+	case OPT_MAX_AGE:
+		min = 1;
+		max = 1022;
+		break;
+	case OPT_HASH_LENGTH:
+		min = 4;
+		max = 26;
+		break;
+	default: break;
+	}
+	if (!cli_parse_num(arg, min, max, &v))
 		return false;
-	*out = v;
+	if (c == OPT_MAX_AGE)
+		o->max_age = (unsigned)v;
+	else if (c == OPT_HASH_LENGTH)
+		o->hash_len = (unsigned)v;
+	else
+		o->now = v;
+	o->have_time |= c == OPT_TIME;
 	return true;
 }
 
@@ -171,8 +175,9 @@ static int parse_args(int argc, char **argv, srs_opts *o, bool *help)
 	o->format = CLI_FORMAT_TEXT;
 	*help = false;
 	if (argc < 2)
-		return fail(CLI_EX_USAGE, "give forward or reverse (try "
-					  "'spfkit help srs')");
+		return cli_say(PROG, CLI_EX_USAGE,
+			       "give forward or reverse (try "
+			       "'spfkit help srs')");
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
 		*help = true;
 		return 0;
@@ -180,11 +185,9 @@ static int parse_args(int argc, char **argv, srs_opts *o, bool *help)
 	if (strcmp(argv[1], "forward") == 0)
 		o->forward = true;
 	else if (strcmp(argv[1], "reverse") != 0)
-		return fail(CLI_EX_USAGE,
-			    "unknown action '%s': give forward or reverse",
-			    shown(argv[1], strlen(argv[1])));
-	bool have_time = false;
-	uint64_t v;
+		return cli_say(PROG, CLI_EX_USAGE,
+			       "unknown action '%s': give forward or reverse",
+			       cli_shown(argv[1]));
 	int c;
 	optind = 1;
 	opterr = 0;
@@ -194,77 +197,52 @@ static int parse_args(int argc, char **argv, srs_opts *o, bool *help)
 		case OPT_DOMAIN: o->domain = optarg; break;
 		case OPT_SECRETS: o->secrets = optarg; break;
 		case OPT_MAX_AGE:
-			if (!parse_num(optarg, 1, 1022, &v))
-				return fail(CLI_EX_USAGE,
-					    "--max-age: give days from 1 to "
-					    "1022, not '%s'",
-					    shown(optarg, strlen(optarg)));
-			o->max_age = (unsigned)v;
-			break;
 		case OPT_SEPARATOR:
-			if (strlen(optarg) != 1 || !strchr("=+-", optarg[0]))
-				return fail(CLI_EX_USAGE,
-					    "--separator: give '=', '+' or "
-					    "'-', not '%s'",
-					    shown(optarg, strlen(optarg)));
-			o->sep = optarg[0];
-			break;
 		case OPT_HASH_LENGTH:
-			if (!parse_num(optarg, 4, 26, &v))
-				return fail(CLI_EX_USAGE,
-					    "--hash-length: give 4 to 26, not "
-					    "'%s'",
-					    shown(optarg, strlen(optarg)));
-			o->hash_len = (unsigned)v;
-			break;
 		case OPT_TIME:
-			if (!parse_num(optarg, 0, UINT64_MAX / 10 - 10, &v))
-				return fail(CLI_EX_USAGE,
-					    "--time: give seconds since the "
-					    "epoch, not '%s'",
-					    shown(optarg, strlen(optarg)));
-			o->now = v;
-			have_time = true;
-			break;
 		case OPT_FORMAT:
-			if (!cli_format_parse(optarg, &o->format) ||
-			    (o->format != CLI_FORMAT_TEXT &&
-			     o->format != CLI_FORMAT_JSON))
-				return fail(CLI_EX_USAGE,
-					    "--format: give text or json, not "
-					    "'%s'",
-					    shown(optarg, strlen(optarg)));
+			if (!take_value(c, optarg, o))
+				return cli_say(PROG, CLI_EX_USAGE,
+					       "--%s: give %s, not '%s'",
+					       cli_opt_name(longopts, c),
+					       wanted(c), cli_shown(optarg));
 			break;
 		case OPT_BATCH: o->batch = true; break;
 		case 'h': *help = true; return 0;
 		case ':':
-			return fail(CLI_EX_USAGE, "%s needs a value",
-				    argv[optind] ? argv[optind] : "an option");
+			return cli_say(PROG, CLI_EX_USAGE, "%s needs a value",
+				       argv[optind] ? argv[optind]
+						    : "an option");
 		default: {
 			const char *bad = argv[optind] ? argv[optind] : "?";
-			return fail(CLI_EX_USAGE,
-				    "unknown option '%s' (try 'spfkit help "
-				    "srs')",
-				    shown(bad, strlen(bad)));
+			return cli_say(PROG, CLI_EX_USAGE,
+				       "unknown option '%s' (try 'spfkit help "
+				       "srs')",
+				       cli_shown(bad));
 		}
 		}
 	}
 	/* getopt_long saw argv + 1: its optind counts from there. */
 	int rest = argc - 1 - optind;
 	if (o->batch && rest > 0)
-		return fail(CLI_EX_USAGE, "--batch reads addresses from "
-					  "standard input: give none");
+		return cli_say(PROG, CLI_EX_USAGE,
+			       "--batch reads addresses from "
+			       "standard input: give none");
 	if (!o->batch && rest != 1)
-		return fail(CLI_EX_USAGE, "give one address (or --batch)");
+		return cli_say(PROG, CLI_EX_USAGE,
+			       "give one address (or --batch)");
 	if (!o->batch)
 		o->addr = argv[1 + optind];
 	if (!o->secrets)
-		return fail(CLI_EX_USAGE, "--secrets FILE is required");
+		return cli_say(PROG, CLI_EX_USAGE,
+			       "--secrets FILE is required");
 	if (o->forward && !o->domain)
-		return fail(CLI_EX_USAGE, "forward needs --domain DOMAIN");
+		return cli_say(PROG, CLI_EX_USAGE,
+			       "forward needs --domain DOMAIN");
 	if (!o->forward && o->domain)
-		return fail(CLI_EX_USAGE, "--domain is for forward only");
-	if (!have_time) {
+		return cli_say(PROG, CLI_EX_USAGE,
+			       "--domain is for forward only");
+	if (!o->have_time) {
 		time_t t = time(NULL);
 		o->now = t > 0 ? (uint64_t)t : 0;
 	}
@@ -274,36 +252,36 @@ static int parse_args(int argc, char **argv, srs_opts *o, bool *help)
 /* Reads the secrets file into srs; 0 or an exit status (message given). */
 static int load_secrets(spfkit_srs *srs, const char *path)
 {
-	const char *name = shown(path, strlen(path));
+	const char *name = cli_shown(path);
 	FILE *f = fopen(path, "rb");
 	if (!f)
-		return fail(CLI_EX_NOINPUT, "%s: cannot open: %s", name,
-			    strerror(errno));
+		return cli_say(PROG, CLI_EX_NOINPUT, "%s: cannot open: %s",
+			       name, strerror(errno));
 	char *buf = malloc(SECRETS_FILE_MAX + 1);
 	if (!buf) {
 		fclose(f);
-		return fail(CLI_EX_SOFTWARE, "out of memory");
+		return cli_say(PROG, CLI_EX_SOFTWARE, "out of memory");
 	}
 	size_t n = fread(buf, 1, SECRETS_FILE_MAX + 1, f);
 	int rerr = ferror(f) ? errno : 0;
 	fclose(f);
 	if (rerr) {
 		free(buf);
-		return fail(CLI_EX_NOINPUT, "%s: cannot read: %s", name,
-			    strerror(rerr));
+		return cli_say(PROG, CLI_EX_NOINPUT, "%s: cannot read: %s",
+			       name, strerror(rerr));
 	}
 	if (n > SECRETS_FILE_MAX) {
 		free(buf);
-		return fail(CLI_EX_DATAERR,
-			    "%s: over 64 KiB: not a secrets file", name);
+		return cli_say(PROG, CLI_EX_DATAERR,
+			       "%s: over 64 KiB: not a secrets file", name);
 	}
 	char err[256];
 	int rc = spfkit_srs_add_secrets(srs, buf, n, err, sizeof err);
 	free(buf);
 	if (rc == SPFKIT_ENOMEM)
-		return fail(CLI_EX_SOFTWARE, "out of memory");
+		return cli_say(PROG, CLI_EX_SOFTWARE, "out of memory");
 	if (rc != SPFKIT_OK)
-		return fail(CLI_EX_DATAERR, "%s: %s", name, err);
+		return cli_say(PROG, CLI_EX_DATAERR, "%s: %s", name, err);
 	return 0;
 }
 
@@ -315,25 +293,24 @@ static void write_result(const srs_opts *o, const char *in, size_t n,
 	bool unchanged =
 	    why == SPFKIT_SRS_LOCAL_DOMAIN || why == SPFKIT_SRS_ALREADY;
 	if (o->format == CLI_FORMAT_JSON) {
-		fputs("{\"input\":", stdout);
-		cli_json_string(stdout, in, n);
-		fputs(",\"output\":", stdout);
+		cli_jw w;
+		cli_jw_line(&w, stdout);
+		cli_jw_key(&w, "input");
+		cli_jw_string(&w, in, n);
+		cli_jw_key(&w, "output");
 		if (result)
-			cli_json_string(stdout, result, strlen(result));
+			cli_jw_str(&w, result);
 		else if (unchanged)
-			cli_json_string(stdout, in, n);
+			cli_jw_string(&w, in, n);
 		else
-			fputs("null", stdout);
-		printf(",\"rewritten\":%s,\"reason\":\"%s\"",
-		       result ? "true" : "false", spfkit_srs_reason_name(why));
-		if (why != SPFKIT_SRS_OK) {
-			const char *t = spfkit_srs_reason_text(why);
-			fputs(",\"message\":", stdout);
-			cli_json_string(stdout, t, strlen(t));
-		}
+			cli_jw_null(&w);
+		cli_jw_kbool(&w, "rewritten", result != NULL);
+		cli_jw_kstr(&w, "reason", spfkit_srs_reason_name(why));
+		if (why != SPFKIT_SRS_OK)
+			cli_jw_kstr(&w, "message", spfkit_srs_reason_text(why));
 		if (line)
-			printf(",\"line\":%lu", line);
-		fputs("}\n", stdout);
+			cli_jw_kuint(&w, "line", line);
+		cli_jw_line_end(&w);
 		return;
 	}
 	if (result || unchanged) {
@@ -358,7 +335,7 @@ static void write_result(const srs_opts *o, const char *in, size_t n,
 		       spfkit_srs_reason_text(why));
 	} else {
 		fprintf(stderr, "spfkit srs: '%s' refused: %s (%s)\n",
-			shown(in, n), spfkit_srs_reason_text(why),
+			cli_shown_n(in, n), spfkit_srs_reason_text(why),
 			spfkit_srs_reason_name(why));
 	}
 }
@@ -375,12 +352,13 @@ static int one(const srs_opts *o, const spfkit_srs *srs, const char *in,
 					  &result, &why)
 		     : spfkit_srs_reverse(srs, in, n, o->now, &result, &why);
 	if (rc == SPFKIT_EINVAL && o->forward) {
-		fail(CLI_EX_USAGE, "--domain: '%s' is not a usable domain",
-		     shown(o->domain, strlen(o->domain)));
+		cli_say(PROG, CLI_EX_USAGE,
+			"--domain: '%s' is not a usable domain",
+			cli_shown(o->domain));
 		return CLI_EX_USAGE;
 	}
 	if (rc != SPFKIT_OK) {
-		fail(CLI_EX_SOFTWARE, "%s", spfkit_strerror(rc));
+		cli_say(PROG, CLI_EX_SOFTWARE, "%s", spfkit_strerror(rc));
 		return CLI_EX_SOFTWARE;
 	}
 	write_result(o, in, n, line, result, why);
@@ -429,8 +407,8 @@ static int batch(const srs_opts *o, const spfkit_srs *srs)
 			status = 1;
 	}
 	if (ferror(stdin))
-		return fail(CLI_EX_NOINPUT, "reading standard input: %s",
-			    strerror(errno));
+		return cli_say(PROG, CLI_EX_NOINPUT,
+			       "reading standard input: %s", strerror(errno));
 	return status;
 }
 
@@ -447,23 +425,23 @@ int cli_srs_main(int argc, char **argv)
 	}
 	spfkit_srs *srs = NULL;
 	if (spfkit_srs_new(&srs, NULL) != SPFKIT_OK)
-		return fail(CLI_EX_SOFTWARE, "out of memory");
+		return cli_say(PROG, CLI_EX_SOFTWARE, "out of memory");
 	rc = load_secrets(srs, o.secrets);
 	if (!rc && o.max_age && spfkit_srs_set_max_age(srs, o.max_age))
-		rc = fail(CLI_EX_USAGE, "--max-age out of range");
+		rc = cli_say(PROG, CLI_EX_USAGE, "--max-age out of range");
 	if (!rc && o.sep && spfkit_srs_set_separator(srs, o.sep))
-		rc = fail(CLI_EX_USAGE, "--separator not allowed");
+		rc = cli_say(PROG, CLI_EX_USAGE, "--separator not allowed");
 	if (!rc && o.hash_len && spfkit_srs_set_hash_length(srs, o.hash_len))
-		rc = fail(CLI_EX_USAGE, "--hash-length out of range");
+		rc = cli_say(PROG, CLI_EX_USAGE, "--hash-length out of range");
 	if (!rc && o.forward) {
 		/* The domain by the library's own rule, before any input. */
 		char *probe = NULL;
 		spfkit_srs_reason why;
 		if (spfkit_srs_forward(srs, "u@o", 3, o.domain, o.now, &probe,
 				       &why) == SPFKIT_EINVAL)
-			rc = fail(CLI_EX_USAGE,
-				  "--domain: '%s' is not a usable domain",
-				  shown(o.domain, strlen(o.domain)));
+			rc = cli_say(PROG, CLI_EX_USAGE,
+				     "--domain: '%s' is not a usable domain",
+				     cli_shown(o.domain));
 		spfkit_free(NULL, probe);
 	}
 	if (!rc)
@@ -471,6 +449,7 @@ int cli_srs_main(int argc, char **argv)
 			     : one(&o, srs, o.addr, strlen(o.addr), 0);
 	spfkit_srs_free(srs);
 	if (fflush(stdout) != 0 || ferror(stdout))
-		return fail(CLI_EX_SOFTWARE, "writing the output failed");
+		return cli_say(PROG, CLI_EX_SOFTWARE,
+			       "writing the output failed");
 	return rc;
 }

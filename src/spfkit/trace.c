@@ -34,13 +34,10 @@ void cli_trace_help(FILE *f)
 	      "                    DOMAIN alone checks postmaster@DOMAIN\n"
 	      "  --helo NAME       the HELO name; --scope helo checks it\n"
 	      "  --record TEXT     use this draft as the domain's record\n"
-	      "  --format FORMAT   text (default) or json (every event)\n"
-	      "  --zone FILE       DNS from this zone file (repeatable; "
-	      "hermetic)\n"
-	      "  --nameserver ADDR[@PORT], --recursive, --root-hints FILE,\n"
-	      "  --trust-anchor FILE, --timeout SECONDS as for spfkit check\n"
-	      "  -h, --help        show this help and exit\n"
-	      "\n"
+	      "  --format FORMAT   text (default) or json (every event)\n",
+	      f);
+	walk_help_dns(f, true);
+	fputs("\n"
 	      "Exit status as for spfkit check: 0 pass, 1 fail, 2 softfail, "
 	      "3 neutral,\n"
 	      "4 none, 5 permerror, 6 temperror; 64 usage error, 65 a zone "
@@ -49,18 +46,6 @@ void cli_trace_help(FILE *f)
 	      "error.\n"
 	      "See spfkit-trace(1).\n",
 	      f);
-}
-
-static void indent(FILE *f, unsigned depth)
-{
-	for (unsigned i = 0; i < depth; i++)
-		fputs("    ", f);
-}
-
-static void put_str(FILE *f, const char *s)
-{
-	if (s)
-		walk_put(f, s, strlen(s));
 }
 
 /* The counters after a step, right-aligned after the step's text. */
@@ -76,36 +61,28 @@ static void text_event(FILE *f, const walk_ev *w)
 	unsigned d = e->depth;
 	switch (e->kind) {
 	case SPFKIT_EVENT_FRAME:
-		indent(f, d);
+		walk_indent(f, d);
 		fprintf(f, "%s ", e->via ? e->via : "top");
-		put_str(f, e->domain);
+		cli_put_str(f, e->domain);
 		counters(f, e);
 		break;
 	case SPFKIT_EVENT_RECORD:
-		indent(f, d);
+		walk_indent(f, d);
 		fputs("  record \"", f);
-		walk_put(f, e->text ? e->text : "", e->text_len);
+		cli_put_safe(f, e->text ? e->text : "", e->text_len);
 		fprintf(f, "\" (ttl %u)\n", (unsigned)e->ttl);
 		break;
 	case SPFKIT_EVENT_TERM:
-		indent(f, d);
+		walk_indent(f, d);
 		fputs("  term ", f);
-		walk_put(f, e->text ? e->text : "", e->text_len);
+		cli_put_safe(f, e->text ? e->text : "", e->text_len);
 		if (e->counted)
 			fputs(" (counts)", f);
 		counters(f, e);
 		break;
 	case SPFKIT_EVENT_LOOKUP:
-		indent(f, d);
-		fprintf(f, "      %s ", walk_type_name(e->type));
-		put_str(f, e->name);
-		fprintf(f, " -> %s", walk_status_name(e->status));
-		for (size_t i = 0; i < e->nitems && e->items && i < 20; i++) {
-			fputs(i ? ", " : " ", f);
-			walk_put_item(f, e->type, &e->items[i]);
-		}
-		if (e->nitems > 20)
-			fprintf(f, ", ... (%zu in all)", e->nitems);
+		walk_indent(f, d);
+		walk_put_lookup(f, e);
 		fprintf(f, " (ttl %u, %llu.%03llu ms", (unsigned)e->ttl,
 			(unsigned long long)(w->elapsed / 1000),
 			(unsigned long long)(w->elapsed % 1000));
@@ -116,31 +93,31 @@ static void text_event(FILE *f, const walk_ev *w)
 		fputs(")\n", f);
 		break;
 	case SPFKIT_EVENT_VOID:
-		indent(f, d);
+		walk_indent(f, d);
 		fprintf(f, "      void lookup: %s ", walk_type_name(e->type));
-		put_str(f, e->name);
+		cli_put_str(f, e->name);
 		fprintf(f, " %s",
 			e->status == SPFKIT_DNS_NXDOMAIN ? "does not exist"
 							 : "has no records");
 		counters(f, e);
 		break;
 	case SPFKIT_EVENT_TERM_END:
-		indent(f, d);
+		walk_indent(f, d);
 		fputs(e->matched ? "      => match\n" : "      => no match\n",
 		      f);
 		break;
 	case SPFKIT_EVENT_FRAME_END:
-		indent(f, d);
+		walk_indent(f, d);
 		fputs("  result of ", f);
-		put_str(f, e->domain);
+		cli_put_str(f, e->domain);
 		fprintf(f, ": %s (%s)", spfkit_result_name(e->result),
 			spfkit_reason_name(e->reason));
 		counters(f, e);
 		break;
 	case SPFKIT_EVENT_PROBLEM:
-		indent(f, d);
+		walk_indent(f, d);
 		fprintf(f, "  problem (%s): ", spfkit_result_name(e->result));
-		walk_put(f, e->text ? e->text : "", e->text_len);
+		cli_put_safe(f, e->text ? e->text : "", e->text_len);
 		putc('\n', f);
 		break;
 	default: break;
@@ -157,11 +134,11 @@ static void why(FILE *f, const spfkit_check *chk)
 	fputs("  why          ", f);
 	if (why == SPFKIT_REASON_MECHANISM && mech) {
 		fputs("'", f);
-		put_str(f, mech);
+		cli_put_str(f, mech);
 		fputs("' matched", f);
 		if (where) {
 			fputs(" (", f);
-			put_str(f, where);
+			cli_put_str(f, where);
 			fputs(")", f);
 		}
 		fprintf(f, "; its qualifier '%c' gives %s (RFC 7208 4.6.2)\n",
@@ -175,7 +152,7 @@ static void why(FILE *f, const spfkit_check *chk)
 		      f);
 	} else {
 		const char *p = spfkit_check_problem(chk);
-		put_str(f, p ? p : spfkit_reason_name(why));
+		cli_put_str(f, p ? p : spfkit_reason_name(why));
 		putc('\n', f);
 	}
 }
@@ -184,11 +161,11 @@ static void text_out(FILE *f, const walk_run *run)
 {
 	const spfkit_check *chk = run->chk;
 	fputs("trace ", f);
-	put_str(f, spfkit_check_ip(chk));
+	cli_put_str(f, spfkit_check_ip(chk));
 	fputs(" sending as ", f);
-	put_str(f, spfkit_check_sender(chk));
+	cli_put_str(f, spfkit_check_sender(chk));
 	fprintf(f, " (%s), domain ", spfkit_check_identity(chk));
-	put_str(f, spfkit_check_domain(chk));
+	cli_put_str(f, spfkit_check_domain(chk));
 	putc('\n', f);
 	for (size_t i = 0; i < run->log.n; i++)
 		text_event(f, &run->log.v[i]);
@@ -198,7 +175,7 @@ static void text_out(FILE *f, const walk_run *run)
 	const char *exp = spfkit_check_explanation(chk);
 	if (exp) {
 		fputs("  explanation  ", f);
-		put_str(f, exp);
+		cli_put_str(f, exp);
 		putc('\n', f);
 	}
 	fprintf(f,
@@ -208,150 +185,130 @@ static void text_out(FILE *f, const walk_run *run)
 		spfkit_check_queries(chk));
 }
 
-static void json_event(FILE *f, const walk_ev *w)
+/* The members a DNS event (QUERY, ANSWER, LOOKUP, VOID) adds. */
+static void json_dns(cli_jw *w, const walk_ev *ev)
 {
-	const spfkit_event *e = &w->ev;
-	fprintf(f, "{\"event\":\"%s\",\"depth\":%u,\"via\":",
-		walk_kind_name(e->kind), e->depth);
-	walk_json_str(f, e->via);
-	fputs(",\"domain\":", f);
-	walk_json_str(f, e->domain);
-	fprintf(f, ",\"lookups\":%u,\"void_lookups\":%u", e->lookups,
-		e->void_lookups);
+	const spfkit_event *e = &ev->ev;
+	cli_jw_kuint(w, "query_id", e->query_id);
+	cli_jw_kstr(w, "name", e->name);
+	cli_jw_kstr(w, "type", walk_type_name(e->type));
+	if (e->kind == SPFKIT_EVENT_QUERY)
+		return;
+	cli_jw_kstr(w, "status", walk_status_name(e->status));
+	if (e->kind == SPFKIT_EVENT_VOID)
+		return;
+	cli_jw_kuint(w, "ttl", e->ttl);
+	cli_jw_kuint(w, "records", e->nitems);
+	cli_jw_kstr(w, "dnssec", spfkit_dnssec_name(e->dnssec));
+	cli_jw_key(w, "ms");
+	cli_jw_fixed(w, ev->elapsed, 3);
+	if (e->kind == SPFKIT_EVENT_ANSWER) {
+		cli_jw_kuint(w, "rdata_octets", e->rdata_octets);
+		return;
+	}
+	cli_jw_key(w, "items");
+	walk_jw_items(w, e);
+}
+
+/* The members a TERM event adds. */
+static void json_term(cli_jw *w, const spfkit_event *e)
+{
+	char q = e->qualifier ? e->qualifier : '+';
+	cli_jw_kstr(w, "mechanism", e->mechanism);
+	cli_jw_key(w, "qualifier");
+	cli_jw_string(w, &q, 1);
+	cli_jw_kbool(w, "counted", e->counted);
+	if (e->addr) {
+		char buf[64], net[80];
+		inet_ntop(e->family == 4 ? AF_INET : AF_INET6, e->addr, buf,
+			  sizeof buf);
+		snprintf(net, sizeof net, "%s/%d", buf, e->cidr);
+		cli_jw_kstr(w, "network", net);
+	}
+}
+
+static void json_event(cli_jw *w, const walk_ev *ev)
+{
+	const spfkit_event *e = &ev->ev;
+	cli_jw_obj(w);
+	cli_jw_kstr(w, "event", walk_kind_name(e->kind));
+	cli_jw_kuint(w, "depth", e->depth);
+	cli_jw_kstr(w, "via", e->via);
+	cli_jw_kstr(w, "domain", e->domain);
+	cli_jw_kuint(w, "lookups", e->lookups);
+	cli_jw_kuint(w, "void_lookups", e->void_lookups);
 	switch (e->kind) {
 	case SPFKIT_EVENT_QUERY:
 	case SPFKIT_EVENT_ANSWER:
 	case SPFKIT_EVENT_LOOKUP:
-	case SPFKIT_EVENT_VOID:
-		fprintf(f, ",\"query_id\":%u,\"name\":", e->query_id);
-		walk_json_str(f, e->name);
-		fprintf(f, ",\"type\":\"%s\"", walk_type_name(e->type));
-		if (e->kind == SPFKIT_EVENT_QUERY)
-			break;
-		fprintf(f, ",\"status\":\"%s\"", walk_status_name(e->status));
-		if (e->kind == SPFKIT_EVENT_VOID)
-			break;
-		fprintf(f,
-			",\"ttl\":%u,\"records\":%zu,\"dnssec\":\"%s\","
-			"\"ms\":%llu.%03llu",
-			(unsigned)e->ttl, e->nitems,
-			spfkit_dnssec_name(e->dnssec),
-			(unsigned long long)(w->elapsed / 1000),
-			(unsigned long long)(w->elapsed % 1000));
-		if (e->kind == SPFKIT_EVENT_ANSWER) {
-			fprintf(f, ",\"rdata_octets\":%zu", e->rdata_octets);
-			break;
-		}
-		fputs(",\"items\":[", f);
-		for (size_t i = 0; i < e->nitems && e->items; i++) {
-			if (i)
-				putc(',', f);
-			walk_json_item(f, e->type, &e->items[i]);
-		}
-		putc(']', f);
-		break;
+	case SPFKIT_EVENT_VOID: json_dns(w, ev); break;
 	case SPFKIT_EVENT_RECORD:
-		fputs(",\"text\":", f);
-		cli_json_string(f, e->text ? e->text : "", e->text_len);
-		fprintf(f, ",\"ttl\":%u", (unsigned)e->ttl);
-		break;
 	case SPFKIT_EVENT_TERM:
-		fputs(",\"text\":", f);
-		cli_json_string(f, e->text ? e->text : "", e->text_len);
-		fputs(",\"mechanism\":", f);
-		walk_json_str(f, e->mechanism);
-		fprintf(f, ",\"qualifier\":\"%c\",\"counted\":%s",
-			e->qualifier ? e->qualifier : '+',
-			e->counted ? "true" : "false");
-		if (e->addr) {
-			char buf[64];
-			inet_ntop(e->family == 4 ? AF_INET : AF_INET6, e->addr,
-				  buf, sizeof buf);
-			fprintf(f, ",\"network\":\"%s/%d\"", buf, e->cidr);
-		}
-		break;
 	case SPFKIT_EVENT_TERM_END:
-		fputs(",\"text\":", f);
-		cli_json_string(f, e->text ? e->text : "", e->text_len);
-		fprintf(f, ",\"matched\":%s", e->matched ? "true" : "false");
+		cli_jw_key(w, "text");
+		cli_jw_string(w, e->text ? e->text : "", e->text_len);
+		if (e->kind == SPFKIT_EVENT_RECORD)
+			cli_jw_kuint(w, "ttl", e->ttl);
+		else if (e->kind == SPFKIT_EVENT_TERM)
+			json_term(w, e);
+		else
+			cli_jw_kbool(w, "matched", e->matched);
 		break;
 	case SPFKIT_EVENT_FRAME_END:
 	case SPFKIT_EVENT_PROBLEM:
 	case SPFKIT_EVENT_RESULT:
-		fprintf(f, ",\"result\":\"%s\",\"reason\":\"%s\",\"text\":",
-			spfkit_result_name(e->result),
-			spfkit_reason_name(e->reason));
+		cli_jw_kstr(w, "result", spfkit_result_name(e->result));
+		cli_jw_kstr(w, "reason", spfkit_reason_name(e->reason));
+		cli_jw_key(w, "text");
 		if (e->text)
-			cli_json_string(f, e->text, e->text_len);
+			cli_jw_string(w, e->text, e->text_len);
 		else
-			fputs("null", f);
+			cli_jw_null(w);
 		break;
 	default: break;
 	}
-	fprintf(f, ",\"us\":%llu}", (unsigned long long)w->us);
+	cli_jw_kuint(w, "us", ev->us);
+	cli_jw_obj_end(w);
 }
 
 static void json_out(FILE *f, const walk_run *run)
 {
 	const spfkit_check *chk = run->chk;
-	fputs("{\"ip\":", f);
-	walk_json_str(f, spfkit_check_ip(chk));
-	fputs(",\"sender\":", f);
-	walk_json_str(f, spfkit_check_sender(chk));
-	fputs(",\"identity\":", f);
-	walk_json_str(f, spfkit_check_identity(chk));
-	fputs(",\"domain\":", f);
-	walk_json_str(f, spfkit_check_domain(chk));
-	fputs(",\"events\":[", f);
-	for (size_t i = 0; i < run->log.n; i++) {
-		if (i)
-			fputs(",\n", f);
-		json_event(f, &run->log.v[i]);
-	}
-	fputs("],\"result\":", f);
-	walk_json_str(f, spfkit_result_name(spfkit_check_result(chk)));
-	fputs(",\"reason\":", f);
-	walk_json_str(f, spfkit_reason_name(spfkit_check_reason(chk)));
-	fputs(",\"mechanism\":", f);
-	walk_json_str(f, spfkit_check_mechanism(chk));
-	fputs(",\"where\":", f);
-	walk_json_str(f, spfkit_check_where(chk));
-	fputs(",\"problem\":", f);
-	walk_json_str(f, spfkit_check_problem(chk));
-	fputs(",\"explanation\":", f);
-	walk_json_str(f, spfkit_check_explanation(chk));
-	fprintf(f, ",\"lookups\":%u,\"void_lookups\":%u,\"queries\":%u}\n",
-		spfkit_check_lookups(chk), spfkit_check_void_lookups(chk),
-		spfkit_check_queries(chk));
+	cli_jw w;
+	cli_jw_line(&w, f);
+	cli_jw_kstr(&w, "ip", spfkit_check_ip(chk));
+	cli_jw_kstr(&w, "sender", spfkit_check_sender(chk));
+	cli_jw_kstr(&w, "identity", spfkit_check_identity(chk));
+	cli_jw_kstr(&w, "domain", spfkit_check_domain(chk));
+	/* One event a line. */
+	cli_jw_key(&w, "events");
+	cli_jw_arr_lines(&w);
+	for (size_t i = 0; i < run->log.n; i++)
+		json_event(&w, &run->log.v[i]);
+	cli_jw_arr_end(&w);
+	cli_jw_kstr(&w, "result", spfkit_result_name(spfkit_check_result(chk)));
+	cli_jw_kstr(&w, "reason", spfkit_reason_name(spfkit_check_reason(chk)));
+	cli_jw_kstr(&w, "mechanism", spfkit_check_mechanism(chk));
+	cli_jw_kstr(&w, "where", spfkit_check_where(chk));
+	cli_jw_kstr(&w, "problem", spfkit_check_problem(chk));
+	cli_jw_kstr(&w, "explanation", spfkit_check_explanation(chk));
+	cli_jw_counts(&w, chk);
+	cli_jw_line_end(&w);
 }
 
 int cli_trace_main(int argc, char **argv)
 {
 	walk_opts o;
-	memset(&o, 0, sizeof o);
-	o.prog = PROG;
-	o.cmd = "trace";
-	int status =
-	    walk_parse(argc, argv, WALK_OPT_NEEDIP, cli_trace_help, &o);
-	if (status) {
-		walk_opts_free(&o);
-		return status < 0 ? 0 : status;
-	}
 	walk_run run;
-	memset(&run, 0, sizeof run);
-	status = walk_check(&o, false, &run);
-	if (!status) {
-		if (o.format == WALK_JSON)
-			json_out(stdout, &run);
-		else
-			text_out(stdout, &run);
-		if (fflush(stdout) != 0)
-			status = CLI_EX_SOFTWARE;
-		else
-			status =
-			    cli_exit_for_result(spfkit_check_result(run.chk));
-	}
-	walk_run_free(&run);
-	walk_opts_free(&o);
-	return status;
+	int status;
+	if (!walk_start(argc, argv, PROG, WALK_OPT_NEEDIP, cli_trace_help,
+			false, &o, &run, &status))
+		return status;
+	if (o.format == WALK_JSON)
+		json_out(stdout, &run);
+	else
+		text_out(stdout, &run);
+	/* As spfkit check: the result's exit status. */
+	status = cli_exit_for_result(spfkit_check_result(run.chk));
+	return walk_end(&o, &run, status);
 }

@@ -6,16 +6,13 @@
  * each node authorises. Text for people, JSON for programs, DOT for
  * Graphviz.
  *
- * The tree is built from the events of a walked check (every term is
- * reached), so each number is the evaluator's own: a node's own terms are
- * the TERM events with `counted` while it was the current frame, and the
- * running totals are the counters the events carry.
+ * The tree is built from the events of a walked check (tree_build.c),
+ * so each number is the evaluator's own.
  */
-#include <arpa/inet.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "tree.h"
 #include "walk.h"
 
 #define PROG "spfkit tree"
@@ -42,13 +39,10 @@ void cli_tree_help(FILE *f)
 	      "                    mx, the PTR name, and %{i})\n"
 	      "  --sender ADDR     the identity (default postmaster@DOMAIN);\n"
 	      "                    --helo NAME, --scope helo\n"
-	      "  --record TEXT     use this draft as the domain's record\n"
-	      "  --zone FILE       DNS from this zone file (repeatable; "
-	      "hermetic)\n"
-	      "  --nameserver ADDR[@PORT], --recursive, --root-hints FILE,\n"
-	      "  --trust-anchor FILE, --timeout SECONDS as for spfkit check\n"
-	      "  -h, --help        show this help and exit\n"
-	      "\n"
+	      "  --record TEXT     use this draft as the domain's record\n",
+	      f);
+	walk_help_dns(f, true);
+	fputs("\n"
 	      "Exit status: 0 the tree was shown (whatever it holds), 64 usage "
 	      "error,\n"
 	      "65 a zone file that does not parse, 66 a file that cannot be "
@@ -57,381 +51,27 @@ void cli_tree_help(FILE *f)
 	      f);
 }
 
-/* ------------------------------------------------------------ the tree */
-
-typedef struct node node;
-
-/* An inclusive range of IPv4 addresses. */
-typedef struct range4 {
-	uint32_t lo, hi;
-} range4;
-
-typedef struct ranges {
-	range4 *v;
-	size_t n, cap;
-} ranges;
-
-typedef struct tterm {
-	const walk_ev *term; /* the TERM event */
-	const walk_ev *end;  /* TERM_END, or NULL */
-	const walk_ev **ev;  /* LOOKUP, VOID and PROBLEM events, in order */
-	size_t nev, cap_ev;
-	node *child;
-	uint64_t v4; /* own addresses (pass qualifier only) */
-	unsigned v6;
-} tterm;
-
-struct node {
-	const walk_ev *frame, *record, *end;
-	const walk_ev **ev; /* before the first term: record LOOKUP, PROBLEM */
-	size_t nev, cap_ev;
-	tterm *terms;
-	size_t nterms, cap_terms;
-	unsigned own_lookups, own_voids;
-	ranges own4, all4; /* pass-qualified IPv4 ranges: own, subtree */
-	uint64_t own4n;    /* addresses own4 covers, once merged */
-	unsigned own6, all6;
-	node **kids; /* every node, for freeing */
-};
-
-typedef struct tree {
-	node **nodes;
-	size_t n, cap;
-	node *root;
-	const walk_ev **loose; /* events outside any frame */
-	size_t nloose, cap_loose;
-	const walk_ev *result;
-	bool oom;
-} tree;
-
-static bool push_ptr(tree *t, const walk_ev ***v, size_t *n, size_t *cap,
-		     const walk_ev *e)
-{
-	if (*n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 8;
-		const walk_ev **nv = realloc(*v, nc * sizeof *nv);
-		if (!nv) {
-			t->oom = true;
-			return false;
-		}
-		*v = nv;
-		*cap = nc;
-	}
-	(*v)[(*n)++] = e;
-	return true;
-}
-
-static bool add_range(tree *t, ranges *r, uint32_t lo, uint32_t hi)
-{
-	if (r->n == r->cap) {
-		size_t nc = r->cap ? r->cap * 2 : 8;
-		range4 *nv = realloc(r->v, nc * sizeof *nv);
-		if (!nv) {
-			t->oom = true;
-			return false;
-		}
-		r->v = nv;
-		r->cap = nc;
-	}
-	r->v[r->n].lo = lo;
-	r->v[r->n].hi = hi;
-	r->n++;
-	return true;
-}
-
-/* The IPv4 range of addr/prefix. */
-static void prefix_range(const unsigned char *a, int prefix, uint32_t *lo,
-			 uint32_t *hi)
-{
-	uint32_t v = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 |
-		     (uint32_t)a[2] << 8 | a[3];
-	uint32_t mask = prefix <= 0 ? 0 : 0xffffffffu << (32 - prefix);
-	if (prefix >= 32)
-		mask = 0xffffffffu;
-	*lo = v & mask;
-	*hi = *lo | ~mask;
-}
-
-static int range_cmp(const void *pa, const void *pb)
-{
-	const range4 *a = pa, *b = pb;
-	if (a->lo != b->lo)
-		return a->lo < b->lo ? -1 : 1;
-	return a->hi < b->hi ? -1 : a->hi > b->hi;
-}
-
-/* Sorts and merges r; returns how many addresses it covers. */
-static uint64_t merge(ranges *r)
-{
-	if (r->n == 0)
-		return 0;
-	qsort(r->v, r->n, sizeof *r->v, range_cmp);
-	size_t k = 0;
-	for (size_t i = 1; i < r->n; i++) {
-		if ((uint64_t)r->v[i].lo <= (uint64_t)r->v[k].hi + 1) {
-			if (r->v[i].hi > r->v[k].hi)
-				r->v[k].hi = r->v[i].hi;
-		} else {
-			r->v[++k] = r->v[i];
-		}
-	}
-	r->n = k + 1;
-	uint64_t sum = 0;
-	for (size_t i = 0; i < r->n; i++)
-		sum += (uint64_t)r->v[i].hi - r->v[i].lo + 1;
-	return sum;
-}
-
-static node *new_node(tree *t)
-{
-	if (t->n == t->cap) {
-		size_t nc = t->cap ? t->cap * 2 : 8;
-		node **nv = realloc(t->nodes, nc * sizeof *nv);
-		if (!nv) {
-			t->oom = true;
-			return NULL;
-		}
-		t->nodes = nv;
-		t->cap = nc;
-	}
-	node *n = calloc(1, sizeof *n);
-	if (!n) {
-		t->oom = true;
-		return NULL;
-	}
-	t->nodes[t->n++] = n;
-	return n;
-}
-
-/* The term of n being evaluated (the last one, until its TERM_END; the
- * redirect has none). */
-static tterm *open_term(node *n)
-{
-	if (!n || n->nterms == 0)
-		return NULL;
-	tterm *tt = &n->terms[n->nterms - 1];
-	return tt->end ? NULL : tt;
-}
-
-/* Addresses a term authorises on its own: an ip4/ip6 network, or the
- * A/AAAA answers of a and mx with their prefix lengths. */
-static void term_addresses(tree *t, node *n, tterm *tt)
-{
-	const spfkit_event *e = &tt->term->ev;
-	if (e->qualifier != '+')
-		return;
-	if (e->family == 4 && e->addr) {
-		uint32_t lo, hi;
-		prefix_range(e->addr, e->cidr, &lo, &hi);
-		tt->v4 = (uint64_t)hi - lo + 1;
-		add_range(t, &n->own4, lo, hi);
-		return;
-	}
-	if (e->family == 6) {
-		tt->v6 = 1;
-		n->own6++;
-		return;
-	}
-	if (!e->mechanism ||
-	    (strcmp(e->mechanism, "a") != 0 && strcmp(e->mechanism, "mx") != 0))
-		return;
-	ranges mine;
-	memset(&mine, 0, sizeof mine);
-	for (size_t i = 0; i < tt->nev; i++) {
-		const spfkit_event *l = &tt->ev[i]->ev;
-		if (l->kind != SPFKIT_EVENT_LOOKUP)
-			continue;
-		for (size_t k = 0; k < l->nitems && l->items; k++) {
-			const spfkit_event_item *it = &l->items[k];
-			if (l->type == SPFKIT_TYPE_A && it->len == 4) {
-				uint32_t lo, hi;
-				prefix_range((const unsigned char *)it->data,
-					     e->cidr4 < 0 ? 32 : e->cidr4, &lo,
-					     &hi);
-				add_range(t, &mine, lo, hi);
-				add_range(t, &n->own4, lo, hi);
-			} else if (l->type == SPFKIT_TYPE_AAAA &&
-				   it->len == 16) {
-				tt->v6++;
-				n->own6++;
-			}
-		}
-	}
-	tt->v4 = merge(&mine);
-	free(mine.v);
-}
-
-/* Builds the tree from the log: frames nest through the term (include,
- * redirect) that pushed them. */
-static void build(tree *t, const walk_log *log)
-{
-	node *stack[512];
-	size_t depth = 0;
-	for (size_t i = 0; i < log->n && !t->oom; i++) {
-		const walk_ev *w = &log->v[i];
-		node *cur = depth ? stack[depth - 1] : NULL;
-		tterm *tt = open_term(cur);
-		switch (w->ev.kind) {
-		case SPFKIT_EVENT_FRAME: {
-			node *n = new_node(t);
-			if (!n)
-				return;
-			n->frame = w;
-			if (!t->root)
-				t->root = n;
-			if (tt && !tt->child)
-				tt->child = n;
-			if (depth < sizeof stack / sizeof stack[0])
-				stack[depth++] = n;
-			break;
-		}
-		case SPFKIT_EVENT_RECORD:
-			if (cur)
-				cur->record = w;
-			break;
-		case SPFKIT_EVENT_TERM:
-			if (!cur)
-				break;
-			if (cur->nterms == cur->cap_terms) {
-				size_t nc =
-				    cur->cap_terms ? cur->cap_terms * 2 : 8;
-				tterm *nv =
-				    realloc(cur->terms, nc * sizeof *nv);
-				if (!nv) {
-					t->oom = true;
-					return;
-				}
-				cur->terms = nv;
-				cur->cap_terms = nc;
-			}
-			memset(&cur->terms[cur->nterms], 0, sizeof(tterm));
-			cur->terms[cur->nterms++].term = w;
-			if (w->ev.counted)
-				cur->own_lookups++;
-			break;
-		case SPFKIT_EVENT_LOOKUP:
-		case SPFKIT_EVENT_VOID:
-		case SPFKIT_EVENT_PROBLEM:
-			if (w->ev.kind == SPFKIT_EVENT_VOID && cur)
-				cur->own_voids++;
-			if (tt)
-				push_ptr(t, &tt->ev, &tt->nev, &tt->cap_ev, w);
-			else if (cur)
-				push_ptr(t, &cur->ev, &cur->nev, &cur->cap_ev,
-					 w);
-			else if (w->ev.kind == SPFKIT_EVENT_PROBLEM)
-				push_ptr(t, &t->loose, &t->nloose,
-					 &t->cap_loose, w);
-			break;
-		case SPFKIT_EVENT_TERM_END:
-			if (tt) {
-				tt->end = w;
-				term_addresses(t, cur, tt);
-			}
-			break;
-		case SPFKIT_EVENT_FRAME_END:
-			if (cur) {
-				cur->end = w;
-				/* The redirect has no TERM_END. */
-				if (tt)
-					term_addresses(t, cur, tt);
-				depth--;
-			}
-			break;
-		case SPFKIT_EVENT_RESULT: t->result = w; break;
-		default: break;
-		}
-	}
-}
-
-/* Post-order: each node's subtree addresses (IPv4 merged, so overlaps
- * count once; IPv6 prefixes counted). */
-static void totals(tree *t, node *n, unsigned depth)
-{
-	n->own4n = merge(&n->own4);
-	for (size_t i = 0; i < n->own4.n; i++)
-		add_range(t, &n->all4, n->own4.v[i].lo, n->own4.v[i].hi);
-	n->all6 = n->own6;
-	for (size_t i = 0; i < n->nterms && depth < 512; i++) {
-		node *c = n->terms[i].child;
-		/* Only what the child passes is authorised here: an include
-		 * or redirect passes on its pass-qualified terms. */
-		if (!c)
-			continue;
-		totals(t, c, depth + 1);
-		for (size_t k = 0; k < c->all4.n; k++)
-			add_range(t, &n->all4, c->all4.v[k].lo,
-				  c->all4.v[k].hi);
-		n->all6 += c->all6;
-	}
-	merge(&n->all4);
-}
-
-static uint64_t covered(const ranges *r)
-{
-	uint64_t sum = 0;
-	for (size_t i = 0; i < r->n; i++)
-		sum += (uint64_t)r->v[i].hi - r->v[i].lo + 1;
-	return sum;
-}
-
-static void free_tree(tree *t)
-{
-	for (size_t i = 0; i < t->n; i++) {
-		node *n = t->nodes[i];
-		for (size_t k = 0; k < n->nterms; k++)
-			free(n->terms[k].ev);
-		free(n->terms);
-		free(n->ev);
-		free(n->own4.v);
-		free(n->all4.v);
-		free(n);
-	}
-	free(t->nodes);
-	free(t->loose);
-}
-
 /* ------------------------------------------------------------ text */
-
-static void indent(FILE *f, unsigned depth)
-{
-	for (unsigned i = 0; i < depth; i++)
-		fputs("    ", f);
-}
-
-static void put_str(FILE *f, const char *s)
-{
-	if (s)
-		walk_put(f, s, strlen(s));
-}
 
 /* A LOOKUP, VOID or PROBLEM line. */
 static void text_event(FILE *f, const walk_ev *w, unsigned depth)
 {
 	const spfkit_event *e = &w->ev;
-	indent(f, depth);
+	walk_indent(f, depth);
 	if (e->kind == SPFKIT_EVENT_VOID) {
 		fprintf(f, "      void lookup %u: %s ", e->void_lookups,
 			walk_type_name(e->type));
-		put_str(f, e->name);
+		cli_put_str(f, e->name);
 		fprintf(f, " (%s)\n", walk_status_name(e->status));
 		return;
 	}
 	if (e->kind == SPFKIT_EVENT_PROBLEM) {
 		fputs("      problem: ", f);
-		walk_put(f, e->text ? e->text : "", e->text_len);
+		cli_put_safe(f, e->text ? e->text : "", e->text_len);
 		putc('\n', f);
 		return;
 	}
-	fprintf(f, "      %s ", walk_type_name(e->type));
-	put_str(f, e->name);
-	fprintf(f, " -> %s", walk_status_name(e->status));
-	for (size_t i = 0; i < e->nitems && e->items && i < 20; i++) {
-		fputs(i ? ", " : " ", f);
-		walk_put_item(f, e->type, &e->items[i]);
-	}
-	if (e->nitems > 20)
-		fprintf(f, ", ... (%zu in all)", e->nitems);
+	walk_put_lookup(f, e);
 	if (e->status == SPFKIT_DNS_NOERROR && e->nitems)
 		fprintf(f, " (ttl %u)", (unsigned)e->ttl);
 	putc('\n', f);
@@ -447,8 +87,8 @@ static void put_addrs(FILE *f, uint64_t v4, unsigned v6)
 static void text_node(FILE *f, const node *n, unsigned depth)
 {
 	const spfkit_event *fe = &n->frame->ev;
-	indent(f, depth);
-	put_str(f, fe->domain);
+	walk_indent(f, depth);
+	cli_put_str(f, fe->domain);
 	fprintf(f, "  [%s", fe->via ? fe->via : "top");
 	if (n->record)
 		fprintf(f, ", TXT ttl %u", (unsigned)n->record->ev.ttl);
@@ -457,18 +97,18 @@ static void text_node(FILE *f, const node *n, unsigned depth)
 		if (n->nev && n->ev[i]->ev.kind == SPFKIT_EVENT_PROBLEM)
 			text_event(f, n->ev[i], depth);
 	if (n->record) {
-		indent(f, depth);
+		walk_indent(f, depth);
 		fputs("  \"", f);
-		walk_put(f, n->record->ev.text ? n->record->ev.text : "",
-			 n->record->ev.text_len);
+		cli_put_safe(f, n->record->ev.text ? n->record->ev.text : "",
+			     n->record->ev.text_len);
 		fputs("\"\n", f);
 	}
 	for (size_t i = 0; i < n->nterms; i++) {
 		const tterm *tt = &n->terms[i];
 		const spfkit_event *te = &tt->term->ev;
-		indent(f, depth);
+		walk_indent(f, depth);
 		fputs("  ", f);
-		walk_put(f, te->text ? te->text : "", te->text_len);
+		cli_put_safe(f, te->text ? te->text : "", te->text_len);
 		if (te->counted)
 			fprintf(f, "   [lookup %u]", te->lookups);
 		if (tt->end && tt->end->ev.matched)
@@ -486,7 +126,7 @@ static void text_node(FILE *f, const node *n, unsigned depth)
 		if (tt->child)
 			text_node(f, tt->child, depth + 1);
 	}
-	indent(f, depth);
+	walk_indent(f, depth);
 	fprintf(f, "  = own %u DNS-querying term%s, %u void lookup%s",
 		n->own_lookups, n->own_lookups == 1 ? "" : "s", n->own_voids,
 		n->own_voids == 1 ? "" : "s");
@@ -495,7 +135,7 @@ static void text_node(FILE *f, const node *n, unsigned depth)
 		fprintf(f, "; running %u -> %u terms, %u -> %u void", lb,
 			n->end->ev.lookups, vb, n->end->ev.void_lookups);
 	fputs("; authorises ", f);
-	put_addrs(f, covered(&n->all4), n->all6);
+	put_addrs(f, tree_covered(&n->all4), n->all6);
 	if (n->end)
 		fprintf(f, "; result %s",
 			spfkit_result_name(n->end->ev.result));
@@ -517,136 +157,139 @@ static void text_out(FILE *f, const tree *t, const spfkit_check *chk)
 
 /* ------------------------------------------------------------ json */
 
-static void json_event(FILE *f, const walk_ev *w)
+/* A TERM's, RECORD's or PROBLEM's text as a JSON string. */
+static void json_text(cli_jw *w, const spfkit_event *e)
 {
-	const spfkit_event *e = &w->ev;
-	if (e->kind == SPFKIT_EVENT_PROBLEM) {
-		fputs("{\"problem\":", f);
-		cli_json_string(f, e->text ? e->text : "", e->text_len);
-		fputs(",\"result\":", f);
-		walk_json_str(f, spfkit_result_name(e->result));
-		fputs(",\"reason\":", f);
-		walk_json_str(f, spfkit_reason_name(e->reason));
-		putc('}', f);
-		return;
-	}
-	fprintf(f,
-		"{\"%s\":", e->kind == SPFKIT_EVENT_VOID ? "void" : "lookup");
-	walk_json_str(f, e->name);
-	fprintf(f, ",\"type\":\"%s\",\"status\":\"%s\"",
-		walk_type_name(e->type), walk_status_name(e->status));
-	if (e->kind == SPFKIT_EVENT_VOID) {
-		fprintf(f, ",\"void_lookups\":%u}", e->void_lookups);
-		return;
-	}
-	fprintf(f, ",\"ttl\":%u,\"items\":[", (unsigned)e->ttl);
-	for (size_t i = 0; i < e->nitems && e->items; i++) {
-		if (i)
-			putc(',', f);
-		walk_json_item(f, e->type, &e->items[i]);
-	}
-	fputs("]}", f);
+	cli_jw_string(w, e->text ? e->text : "", e->text_len);
 }
 
-static void json_node(FILE *f, const node *n)
+static void json_event(cli_jw *w, const walk_ev *ev)
+{
+	const spfkit_event *e = &ev->ev;
+	cli_jw_obj(w);
+	if (e->kind == SPFKIT_EVENT_PROBLEM) {
+		cli_jw_key(w, "problem");
+		json_text(w, e);
+		cli_jw_kstr(w, "result", spfkit_result_name(e->result));
+		cli_jw_kstr(w, "reason", spfkit_reason_name(e->reason));
+		cli_jw_obj_end(w);
+		return;
+	}
+	cli_jw_kstr(w, e->kind == SPFKIT_EVENT_VOID ? "void" : "lookup",
+		    e->name);
+	cli_jw_kstr(w, "type", walk_type_name(e->type));
+	cli_jw_kstr(w, "status", walk_status_name(e->status));
+	if (e->kind == SPFKIT_EVENT_VOID) {
+		cli_jw_kuint(w, "void_lookups", e->void_lookups);
+	} else {
+		cli_jw_kuint(w, "ttl", e->ttl);
+		cli_jw_key(w, "items");
+		walk_jw_items(w, e);
+	}
+	cli_jw_obj_end(w);
+}
+
+/* An array of events. */
+static void json_events(cli_jw *w, const walk_ev *const *v, size_t n)
+{
+	cli_jw_arr(w);
+	for (size_t i = 0; i < n; i++)
+		json_event(w, v[i]);
+	cli_jw_arr_end(w);
+}
+
+static void json_node(cli_jw *w, const node *n);
+
+static void json_term(cli_jw *w, const tterm *tt)
+{
+	const spfkit_event *te = &tt->term->ev;
+	char q = te->qualifier ? te->qualifier : '+';
+	cli_jw_obj(w);
+	cli_jw_key(w, "term");
+	json_text(w, te);
+	cli_jw_kstr(w, "mechanism", te->mechanism);
+	cli_jw_key(w, "qualifier");
+	cli_jw_string(w, &q, 1);
+	cli_jw_kbool(w, "counted", te->counted);
+	cli_jw_kuint(w, "lookups", te->lookups);
+	cli_jw_kbool(w, "matched", tt->end && tt->end->ev.matched);
+	cli_jw_kuint(w, "ipv4_addresses", tt->v4);
+	cli_jw_kuint(w, "ipv6_prefixes", tt->v6);
+	cli_jw_key(w, "events");
+	json_events(w, tt->ev, tt->nev);
+	cli_jw_key(w, "child");
+	if (tt->child)
+		json_node(w, tt->child);
+	else
+		cli_jw_null(w);
+	cli_jw_obj_end(w);
+}
+
+static void json_node(cli_jw *w, const node *n)
 {
 	const spfkit_event *fe = &n->frame->ev;
-	fputs("{\"domain\":", f);
-	walk_json_str(f, fe->domain);
-	fputs(",\"via\":", f);
-	walk_json_str(f, fe->via);
-	fprintf(f, ",\"depth\":%u,\"record\":", fe->depth);
-	if (n->record)
-		cli_json_string(f, n->record->ev.text ? n->record->ev.text : "",
-				n->record->ev.text_len);
+	const spfkit_event *re = n->record ? &n->record->ev : NULL;
+	const spfkit_event *end = n->end ? &n->end->ev : NULL;
+	cli_jw_obj(w);
+	cli_jw_kstr(w, "domain", fe->domain);
+	cli_jw_kstr(w, "via", fe->via);
+	cli_jw_kuint(w, "depth", fe->depth);
+	cli_jw_key(w, "record");
+	if (re)
+		json_text(w, re);
 	else
-		fputs("null", f);
-	fprintf(f, ",\"ttl\":");
-	if (n->record)
-		fprintf(f, "%u", (unsigned)n->record->ev.ttl);
+		cli_jw_null(w);
+	cli_jw_key(w, "ttl");
+	if (re)
+		cli_jw_uint(w, re->ttl);
 	else
-		fputs("null", f);
-	fprintf(f,
-		",\"own_lookups\":%u,\"own_void_lookups\":%u,"
-		"\"lookups_before\":%u,\"void_lookups_before\":%u",
-		n->own_lookups, n->own_voids, fe->lookups, fe->void_lookups);
-	if (n->end)
-		fprintf(f,
-			",\"lookups_after\":%u,\"void_lookups_after\":%u,"
-			"\"result\":\"%s\",\"reason\":\"%s\"",
-			n->end->ev.lookups, n->end->ev.void_lookups,
-			spfkit_result_name(n->end->ev.result),
-			spfkit_reason_name(n->end->ev.reason));
-	else
-		fputs(",\"lookups_after\":null,\"void_lookups_after\":null,"
-		      "\"result\":null,\"reason\":null",
-		      f);
-	fprintf(f,
-		",\"ipv4_addresses\":%llu,\"ipv6_prefixes\":%u,"
-		"\"total_ipv4_addresses\":%llu,\"total_ipv6_prefixes\":%u",
-		(unsigned long long)n->own4n, n->own6,
-		(unsigned long long)covered(&n->all4), n->all6);
-	fputs(",\"events\":[", f);
-	for (size_t i = 0; i < n->nev; i++) {
-		if (i)
-			putc(',', f);
-		json_event(f, n->ev[i]);
+		cli_jw_null(w);
+	cli_jw_kuint(w, "own_lookups", n->own_lookups);
+	cli_jw_kuint(w, "own_void_lookups", n->own_voids);
+	cli_jw_kuint(w, "lookups_before", fe->lookups);
+	cli_jw_kuint(w, "void_lookups_before", fe->void_lookups);
+	if (end) {
+		cli_jw_kuint(w, "lookups_after", end->lookups);
+		cli_jw_kuint(w, "void_lookups_after", end->void_lookups);
+		cli_jw_kstr(w, "result", spfkit_result_name(end->result));
+		cli_jw_kstr(w, "reason", spfkit_reason_name(end->reason));
+	} else {
+		cli_jw_kstr(w, "lookups_after", NULL);
+		cli_jw_kstr(w, "void_lookups_after", NULL);
+		cli_jw_kstr(w, "result", NULL);
+		cli_jw_kstr(w, "reason", NULL);
 	}
-	fputs("],\"terms\":[", f);
-	for (size_t i = 0; i < n->nterms; i++) {
-		const tterm *tt = &n->terms[i];
-		const spfkit_event *te = &tt->term->ev;
-		if (i)
-			putc(',', f);
-		fputs("{\"term\":", f);
-		cli_json_string(f, te->text ? te->text : "", te->text_len);
-		fputs(",\"mechanism\":", f);
-		walk_json_str(f, te->mechanism);
-		fprintf(f,
-			",\"qualifier\":\"%c\",\"counted\":%s,\"lookups\":%u,"
-			"\"matched\":%s,\"ipv4_addresses\":%llu,"
-			"\"ipv6_prefixes\":%u,\"events\":[",
-			te->qualifier ? te->qualifier : '+',
-			te->counted ? "true" : "false", te->lookups,
-			tt->end && tt->end->ev.matched ? "true" : "false",
-			(unsigned long long)tt->v4, tt->v6);
-		for (size_t k = 0; k < tt->nev; k++) {
-			if (k)
-				putc(',', f);
-			json_event(f, tt->ev[k]);
-		}
-		fputs("],\"child\":", f);
-		if (tt->child)
-			json_node(f, tt->child);
-		else
-			fputs("null", f);
-		putc('}', f);
-	}
-	fputs("]}", f);
+	cli_jw_kuint(w, "ipv4_addresses", n->own4n);
+	cli_jw_kuint(w, "ipv6_prefixes", n->own6);
+	cli_jw_kuint(w, "total_ipv4_addresses", tree_covered(&n->all4));
+	cli_jw_kuint(w, "total_ipv6_prefixes", n->all6);
+	cli_jw_key(w, "events");
+	json_events(w, n->ev, n->nev);
+	cli_jw_key(w, "terms");
+	cli_jw_arr(w);
+	for (size_t i = 0; i < n->nterms; i++)
+		json_term(w, &n->terms[i]);
+	cli_jw_arr_end(w);
+	cli_jw_obj_end(w);
 }
 
 static void json_out(FILE *f, const tree *t, const spfkit_check *chk)
 {
-	fputs("{\"domain\":", f);
-	walk_json_str(f, spfkit_check_domain(chk));
-	fputs(",\"ip\":", f);
-	walk_json_str(f, spfkit_check_ip(chk));
-	fprintf(f,
-		",\"lookups\":%u,\"void_lookups\":%u,\"queries\":%u,"
-		"\"lookup_limit\":10,\"void_limit\":2,\"problems\":[",
-		spfkit_check_lookups(chk), spfkit_check_void_lookups(chk),
-		spfkit_check_queries(chk));
-	for (size_t i = 0; i < t->nloose; i++) {
-		if (i)
-			putc(',', f);
-		json_event(f, t->loose[i]);
-	}
-	fputs("],\"tree\":", f);
+	cli_jw w;
+	cli_jw_line(&w, f);
+	cli_jw_kstr(&w, "domain", spfkit_check_domain(chk));
+	cli_jw_kstr(&w, "ip", spfkit_check_ip(chk));
+	cli_jw_counts(&w, chk);
+	cli_jw_kuint(&w, "lookup_limit", 10);
+	cli_jw_kuint(&w, "void_limit", 2);
+	cli_jw_key(&w, "problems");
+	json_events(&w, t->loose, t->nloose);
+	cli_jw_key(&w, "tree");
 	if (t->root)
-		json_node(f, t->root);
+		json_node(&w, t->root);
 	else
-		fputs("null", f);
-	fputs("}\n", f);
+		cli_jw_null(&w);
+	cli_jw_line_end(&w);
 }
 
 /* ------------------------------------------------------------ dot */
@@ -684,7 +327,7 @@ static void dot_node(FILE *f, const node *n, size_t id, size_t *next)
 		fprintf(f, "; running %u terms, %u void", n->end->ev.lookups,
 			n->end->ev.void_lookups);
 	fprintf(f, "\\n%llu IPv4 addresses, %u IPv6 prefixes\"",
-		(unsigned long long)covered(&n->all4), n->all6);
+		(unsigned long long)tree_covered(&n->all4), n->all6);
 	bool problem = false;
 	for (size_t i = 0; i < n->nev; i++)
 		if (n->ev[i]->ev.kind == SPFKIT_EVENT_PROBLEM)
@@ -725,40 +368,21 @@ static void dot_out(FILE *f, const tree *t, const spfkit_check *chk)
 int cli_tree_main(int argc, char **argv)
 {
 	walk_opts o;
-	memset(&o, 0, sizeof o);
-	o.prog = PROG;
-	o.cmd = "tree";
-	int status = walk_parse(argc, argv, WALK_OPT_DOT, cli_tree_help, &o);
-	if (status) {
-		walk_opts_free(&o);
-		return status < 0 ? 0 : status;
-	}
 	walk_run run;
-	memset(&run, 0, sizeof run);
-	status = walk_check(&o, true, &run);
+	int status;
+	if (!walk_start(argc, argv, PROG, WALK_OPT_DOT, cli_tree_help, true, &o,
+			&run, &status))
+		return status;
 	tree t;
-	memset(&t, 0, sizeof t);
-	if (!status) {
-		build(&t, &run.log);
-		if (t.root)
-			totals(&t, t.root, 0);
-		if (t.oom) {
-			fputs(PROG ": out of memory\n", stderr);
-			status = CLI_EX_SOFTWARE;
-		}
-	}
-	if (!status) {
-		if (o.format == WALK_JSON)
-			json_out(stdout, &t, run.chk);
-		else if (o.format == WALK_DOT)
-			dot_out(stdout, &t, run.chk);
-		else
-			text_out(stdout, &t, run.chk);
-		if (fflush(stdout) != 0)
-			status = CLI_EX_SOFTWARE;
-	}
-	free_tree(&t);
-	walk_run_free(&run);
-	walk_opts_free(&o);
-	return status;
+	tree_build(&t, &run.log);
+	if (t.oom)
+		status = cli_say(PROG, CLI_EX_SOFTWARE, "out of memory");
+	else if (o.format == WALK_JSON)
+		json_out(stdout, &t, run.chk);
+	else if (o.format == WALK_DOT)
+		dot_out(stdout, &t, run.chk);
+	else
+		text_out(stdout, &t, run.chk);
+	tree_free(&t);
+	return walk_end(&o, &run, status);
 }

@@ -7,310 +7,137 @@
 #include "walk.h"
 
 #include <arpa/inet.h>
-#include <getopt.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
 
-#if defined(__GNUC__)
-#define WALK_PRINTF(a, b) __attribute__((format(printf, a, b)))
-#else
-#define WALK_PRINTF(a, b)
-#endif
-
-/* How much of a hostile value a message quotes. */
-#define SHOW_MAX 64
-
-enum {
-	OPT_IP = 256,
-	OPT_SENDER,
-	OPT_HELO,
-	OPT_SCOPE,
-	OPT_ZONE,
-	OPT_RECORD,
-	OPT_FORMAT,
-	OPT_TIMEOUT,
-	OPT_NAMESERVER,
-	OPT_RECURSIVE,
-	OPT_ROOT_HINTS,
-	OPT_TRUST_ANCHOR,
-	OPT_STRICT
-};
+enum { OPT_FORMAT = CLI_OPT_FIRST, OPT_STRICT };
 
 static const struct option longopts[] = {
-    {"ip", required_argument, NULL, OPT_IP},
-    {"sender", required_argument, NULL, OPT_SENDER},
-    {"helo", required_argument, NULL, OPT_HELO},
-    {"scope", required_argument, NULL, OPT_SCOPE},
-    {"zone", required_argument, NULL, OPT_ZONE},
-    {"record", required_argument, NULL, OPT_RECORD},
+    CLI_IDENTITY_LONGOPTS,
     {"format", required_argument, NULL, OPT_FORMAT},
-    {"timeout", required_argument, NULL, OPT_TIMEOUT},
-    {"nameserver", required_argument, NULL, OPT_NAMESERVER},
-    {"recursive", no_argument, NULL, OPT_RECURSIVE},
-    {"root-hints", required_argument, NULL, OPT_ROOT_HINTS},
-    {"trust-anchor", required_argument, NULL, OPT_TRUST_ANCHOR},
     {"strict", no_argument, NULL, OPT_STRICT},
+    CLI_DNS_LONGOPTS,
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
-/* One line on stderr, "spfkit CMD: ...", and the given status. */
-static int say(const walk_opts *o, int status, const char *fmt, ...)
-    WALK_PRINTF(3, 4);
-static int say(const walk_opts *o, int status, const char *fmt, ...)
-{
-	va_list ap;
-	fprintf(stderr, "%s: ", o->prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return status;
-}
+/* What parsing keeps besides the options. */
+typedef struct parse_state {
+	const cli_args *a;
+	unsigned allow;
+	void (*help)(FILE *);
+	walk_opts *o;
+	const char *format; /* --format as given */
+} parse_state;
 
-/* A value quoted safely for a message (static storage, one at a time). */
-static const char *shown(const char *s)
-{
-	static char buf[SHOW_MAX * 4 + 8];
-	cli_escape(buf, sizeof buf, s, strlen(s), SHOW_MAX);
-	return buf;
-}
-
-static const char *opt_name(int val)
-{
-	for (size_t i = 0; longopts[i].name; i++)
-		if (longopts[i].val == val)
-			return longopts[i].name;
-	return "?";
-}
-
-static bool ip_ok(const char *s)
-{
-	unsigned char a[16];
-	return inet_pton(AF_INET, s, a) == 1 || inet_pton(AF_INET6, s, a) == 1;
-}
-
-/* Sets *dst once; a second time is a usage error. */
-static bool set_once(const walk_opts *o, const char **dst, const char *v,
-		     int opt, int *status)
-{
-	if (*dst) {
-		*status =
-		    say(o, CLI_EX_USAGE, "--%s given twice", opt_name(opt));
-		return false;
-	}
-	*dst = v;
-	return true;
-}
-
-/* Is an option allowed for this command? */
-static bool allowed(int opt, unsigned allow)
-{
-	if (opt == OPT_STRICT)
-		return allow & WALK_OPT_STRICT;
-	return true;
-}
-
-int walk_parse(int argc, char **argv, unsigned allow, void (*help)(FILE *),
-	       walk_opts *o)
+/* Takes --format: text, json, and dot where the command allows it. */
+static int take_format(parse_state *ps, int c)
 {
 	int status = 0;
-	const char *scope = NULL, *format = NULL, *timeout = NULL;
-	o->dns.zones = calloc((size_t)argc + 1, sizeof *o->dns.zones);
-	o->dns.nameservers =
-	    calloc((size_t)argc + 1, sizeof *o->dns.nameservers);
-	if (!o->dns.zones || !o->dns.nameservers)
-		return say(o, CLI_EX_SOFTWARE, "out of memory");
-	opterr = 0;
-	optind = 1;
-	for (;;) {
-		int c = getopt_long(argc, argv, ":h", longopts, NULL);
-		if (c == -1)
-			break;
-		if (c >= OPT_IP && !allowed(c, allow))
-			return say(o, CLI_EX_USAGE,
-				   "--%s does not apply to %s (try 'spfkit "
-				   "help %s')",
-				   opt_name(c), o->cmd, o->cmd);
-		switch (c) {
-		case OPT_IP:
-			if (!set_once(o, &o->ip, optarg, c, &status))
-				return status;
-			if (!ip_ok(optarg))
-				return say(o, CLI_EX_USAGE,
-					   "--ip: '%s' is not an IPv4 or IPv6 "
-					   "address",
-					   shown(optarg));
-			break;
-		case OPT_SENDER:
-			if (!set_once(o, &o->sender, optarg, c, &status))
-				return status;
-			break;
-		case OPT_HELO:
-			if (!set_once(o, &o->helo, optarg, c, &status))
-				return status;
-			break;
-		case OPT_SCOPE:
-			if (!set_once(o, &scope, optarg, c, &status))
-				return status;
-			if (strcmp(optarg, "mailfrom") == 0)
-				o->scope = SPFKIT_SCOPE_MAILFROM;
-			else if (strcmp(optarg, "helo") == 0)
-				o->scope = SPFKIT_SCOPE_HELO;
-			else
-				return say(o, CLI_EX_USAGE,
-					   "--scope: '%s' is not mailfrom or "
-					   "helo",
-					   shown(optarg));
-			break;
-		case OPT_ZONE: o->dns.zones[o->dns.nzones++] = optarg; break;
-		case OPT_RECORD:
-			if (!set_once(o, &o->record, optarg, c, &status))
-				return status;
-			break;
-		case OPT_FORMAT:
-			if (!set_once(o, &format, optarg, c, &status))
-				return status;
-			if (strcmp(optarg, "text") == 0)
-				o->format = WALK_TEXT;
-			else if (strcmp(optarg, "json") == 0)
-				o->format = WALK_JSON;
-			else if (strcmp(optarg, "dot") == 0 &&
-				 (allow & WALK_OPT_DOT))
-				o->format = WALK_DOT;
-			else
-				return say(
-				    o, CLI_EX_USAGE, "--format: '%s' is not %s",
-				    shown(optarg),
-				    (allow & WALK_OPT_DOT) ? "text, json or dot"
-							   : "text or json");
-			break;
-		case OPT_TIMEOUT:
-			if (!set_once(o, &timeout, optarg, c, &status))
-				return status;
-			if (!cli_dns_parse_timeout(optarg, &o->dns.timeout_ms))
-				return say(o, CLI_EX_USAGE,
-					   "--timeout: '%s' is not a number "
-					   "of seconds from 0.001 to 86400",
-					   shown(optarg));
-			break;
-		case OPT_NAMESERVER:
-			if (!cli_dns_nameserver_ok(optarg))
-				return say(o, CLI_EX_USAGE,
-					   "--nameserver: '%s' is not "
-					   "ADDR[@PORT] (an IP address, e.g. "
-					   "127.0.0.1@5353)",
-					   shown(optarg));
-			o->dns.nameservers[o->dns.nnameservers++] = optarg;
-			break;
-		case OPT_RECURSIVE: o->dns.recursive = true; break;
-		case OPT_ROOT_HINTS:
-			if (!set_once(o, &o->dns.root_hints, optarg, c,
-				      &status))
-				return status;
-			if (optarg[0] == '\0')
-				return say(o, CLI_EX_USAGE,
-					   "--root-hints: the value is empty");
-			break;
-		case OPT_TRUST_ANCHOR:
-			if (!set_once(o, &o->dns.trust_anchor, optarg, c,
-				      &status))
-				return status;
-			if (optarg[0] == '\0')
-				return say(o, CLI_EX_USAGE,
-					   "--trust-anchor: the value is "
-					   "empty");
-			break;
-		case OPT_STRICT: o->strict = true; break;
-		case 'h': help(stdout); return -1;
-		case ':':
-			return say(o, CLI_EX_USAGE,
-				   "--%s needs a value (try 'spfkit help %s')",
-				   opt_name(optopt), o->cmd);
-		default: { /* '?' */
-			const char *arg = argv[optind - 1];
-			if (optopt >= OPT_IP ||
-			    (optopt == 'h' && strncmp(arg, "--", 2) == 0))
-				return say(o, CLI_EX_USAGE,
-					   "--%s takes no value",
-					   opt_name(optopt));
-			if (optopt != 0) {
-				char opt[2] = {(char)optopt, '\0'};
-				return say(o, CLI_EX_USAGE,
-					   "unknown option '-%s' (try 'spfkit "
-					   "help %s')",
-					   shown(opt), o->cmd);
-			}
-			return say(o, CLI_EX_USAGE,
-				   "unknown or ambiguous option '%s' (try "
-				   "'spfkit help %s')",
-				   shown(arg), o->cmd);
-		}
-		}
+	walk_opts *o = ps->o;
+	if (!cli_set_once(ps->a, &ps->format, optarg, c, &status))
+		return status;
+	if (strcmp(optarg, "text") == 0)
+		o->format = WALK_TEXT;
+	else if (strcmp(optarg, "json") == 0)
+		o->format = WALK_JSON;
+	else if (strcmp(optarg, "dot") == 0 && (ps->allow & WALK_OPT_DOT))
+		o->format = WALK_DOT;
+	else
+		return cli_usage(
+		    o->prog, "--format: '%s' is not %s", cli_shown(optarg),
+		    (ps->allow & WALK_OPT_DOT) ? "text, json or dot"
+					       : "text or json");
+	return 0;
+}
+
+/* Takes one option of the walking commands' own (cli_take_fn). */
+static int take(int c, void *ud)
+{
+	parse_state *ps = ud;
+	walk_opts *o = ps->o;
+	switch (c) {
+	case OPT_FORMAT: return take_format(ps, c);
+	case OPT_STRICT:
+		if (!(ps->allow & WALK_OPT_STRICT))
+			return cli_usage(o->prog,
+					 "--%s does not apply to %s (try "
+					 "'spfkit help %s')",
+					 cli_opt_name(longopts, c), o->cmd,
+					 o->cmd);
+		o->strict = true;
+		return 0;
+	case 'h': ps->help(stdout); return -1;
+	default: return 0;
 	}
-	if (optind < argc)
-		o->domain = argv[optind++];
-	if (optind < argc)
-		return say(o, CLI_EX_USAGE,
-			   "unexpected argument '%s' (try 'spfkit help %s')",
-			   shown(argv[optind]), o->cmd);
-	if (o->domain && (o->sender || o->helo))
-		return say(o, CLI_EX_USAGE,
-			   "give DOMAIN, or --sender/--helo, not both");
-	if ((allow & WALK_OPT_NEEDIP) && !o->ip)
-		return say(o, CLI_EX_USAGE,
-			   "--ip IP is required (try 'spfkit help %s')",
-			   o->cmd);
-	if (o->scope == SPFKIT_SCOPE_HELO && !o->helo)
-		return say(o, CLI_EX_USAGE, "--scope helo needs --helo NAME");
-	if (!o->domain && !o->sender && !o->helo && !o->record)
-		return say(o, CLI_EX_USAGE,
-			   "give a DOMAIN, --sender ADDR or --record TEXT "
-			   "(try 'spfkit help %s')",
-			   o->cmd);
-	if (o->sender && !o->sender[0] && !o->helo)
-		return say(o, CLI_EX_USAGE,
-			   "the null sender checks the HELO name: give "
-			   "--helo NAME");
+}
+
+/* The rules between options, once all are read. */
+static int combination(unsigned allow, walk_opts *o)
+{
+	if (o->domain && (o->id.sender || o->id.helo))
+		return cli_usage(o->prog,
+				 "give DOMAIN, or --sender/--helo, not both");
+	if ((allow & WALK_OPT_NEEDIP) && !o->id.ip)
+		return cli_usage(o->prog,
+				 "--ip IP is required (try 'spfkit help %s')",
+				 o->cmd);
+	if (o->id.scope == SPFKIT_SCOPE_HELO && !o->id.helo)
+		return cli_usage(o->prog, "--scope helo needs --helo NAME");
+	if (!o->domain && !o->id.sender && !o->id.helo && !o->id.record)
+		return cli_usage(o->prog,
+				 "give a DOMAIN, --sender ADDR or --record "
+				 "TEXT (try 'spfkit help %s')",
+				 o->cmd);
+	if (o->id.sender && !o->id.sender[0] && !o->id.helo)
+		return cli_usage(o->prog,
+				 "the null sender checks the HELO name: give "
+				 "--helo NAME");
 	const char *problem = cli_dns_opts_problem(&o->dns);
 	if (problem)
-		return say(o, CLI_EX_USAGE, "%s", problem);
+		return cli_usage(o->prog, "%s", problem);
 	return 0;
+}
+
+int walk_parse(int argc, char **argv, const char *prog, unsigned allow,
+	       void (*help)(FILE *), walk_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->prog = prog;
+	o->cmd = prog + strlen("spfkit ");
+	const cli_args a = {o->prog, o->cmd, longopts};
+	parse_state ps = {.a = &a, .allow = allow, .help = help, .o = o};
+	if (!cli_dns_opts_init(&o->dns, argc))
+		return cli_say(o->prog, CLI_EX_SOFTWARE, "out of memory");
+	int status = cli_parse(&a, argc, argv, &o->dns, &o->id, take, &ps);
+	if (status == 0 && optind < argc)
+		o->domain = argv[optind++];
+	if (status == 0 && optind < argc)
+		status = cli_usage(o->prog,
+				   "unexpected argument '%s' (try 'spfkit "
+				   "help %s')",
+				   cli_shown(argv[optind]), o->cmd);
+	if (status == 0)
+		status = combination(allow, o);
+	if (status != 0)
+		walk_opts_free(o);
+	return status;
 }
 
 void walk_opts_free(walk_opts *o)
 {
-	free(o->dns.zones);
-	free(o->dns.nameservers);
-	o->dns.zones = NULL;
-	o->dns.nameservers = NULL;
+	cli_dns_opts_free(&o->dns);
 }
 
 /* ------------------------------------------------------------ the log */
 
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
-		return 0;
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 /* A NUL-terminated copy of (s, n); NULL for NULL. */
 static char *copy(walk_log *l, const char *s, size_t n)
 {
-	if (!s)
-		return NULL;
-	char *p = malloc(n + 1);
-	if (!p) {
+	char *p = cli_copy(s, n);
+	if (s && !p)
 		l->oom = true;
-		return NULL;
-	}
-	memcpy(p, s, n);
-	p[n] = '\0';
 	return p;
 }
 
@@ -339,17 +166,9 @@ static void log_event(walk_log *l, const spfkit_event *ev)
 {
 	if (l->oom)
 		return;
-	if (l->n == l->cap) {
-		size_t nc = l->cap ? l->cap * 2 : 64;
-		walk_ev *nv = realloc(l->v, nc * sizeof *nv);
-		if (!nv) {
-			l->oom = true;
-			return;
-		}
-		l->v = nv;
-		l->cap = nc;
-	}
-	uint64_t now = now_us();
+	if (!cli_grow(&l->v, &l->cap, l->n, sizeof *l->v, &l->oom))
+		return;
+	uint64_t now = cli_now_us();
 	walk_ev *w = &l->v[l->n];
 	memset(w, 0, sizeof *w);
 	w->ev = *ev;
@@ -432,17 +251,19 @@ int walk_check(const walk_opts *o, bool walk, walk_run *run)
 	if (rc == SPFKIT_OK)
 		rc = spfkit_check_new(&run->chk, run->cfg);
 	if (rc < 0)
-		return say(o, CLI_EX_SOFTWARE, "%s", spfkit_strerror(rc));
+		return cli_say(o->prog, CLI_EX_SOFTWARE, "%s",
+			       spfkit_strerror(rc));
 	int status = cli_dns_open(&o->dns, run->cfg, o->prog, &run->dns);
 	if (status)
 		return status;
 
 	spfkit_check *chk = run->chk;
-	rc = spfkit_check_set_ip(chk, o->ip ? o->ip : WALK_DEFAULT_IP);
+	rc = spfkit_check_set_ip(chk, o->id.ip ? o->id.ip : WALK_DEFAULT_IP);
 	char *sender = NULL;
-	if (rc == SPFKIT_OK && o->sender) {
-		rc = spfkit_check_set_sender(chk, o->sender, strlen(o->sender));
-	} else if (rc == SPFKIT_OK && !o->helo) {
+	if (rc == SPFKIT_OK && o->id.sender) {
+		rc = spfkit_check_set_sender(chk, o->id.sender,
+					     strlen(o->id.sender));
+	} else if (rc == SPFKIT_OK && !o->id.helo) {
 		/* DOMAIN: the check's identity is postmaster@DOMAIN. */
 		const char *d = o->domain ? o->domain : WALK_DRAFT_DOMAIN;
 		size_t n = strlen(d) + 12;
@@ -456,26 +277,29 @@ int walk_check(const walk_opts *o, bool walk, walk_run *run)
 		}
 	}
 	free(sender);
-	if (rc == SPFKIT_OK && o->helo)
-		rc = spfkit_check_set_helo(chk, o->helo, strlen(o->helo));
+	if (rc == SPFKIT_OK && o->id.helo)
+		rc = spfkit_check_set_helo(chk, o->id.helo, strlen(o->id.helo));
 	if (rc == SPFKIT_OK)
-		rc = spfkit_check_set_scope(chk, o->scope);
-	if (rc == SPFKIT_OK && o->record)
-		rc = spfkit_check_set_record(chk, o->record, strlen(o->record));
+		rc = spfkit_check_set_scope(chk, o->id.scope);
+	if (rc == SPFKIT_OK && o->id.record)
+		rc = spfkit_check_set_record(chk, o->id.record,
+					     strlen(o->id.record));
 	if (rc == SPFKIT_OK)
 		rc = spfkit_check_set_walk(chk, walk);
 	if (rc == SPFKIT_OK)
 		rc = spfkit_check_set_events(chk, on_event, run);
 	if (rc == SPFKIT_ETOOBIG)
-		return say(o, CLI_EX_USAGE, "an argument is over 64 KiB");
+		return cli_usage(o->prog, "an argument is over 64 KiB");
 	if (rc < 0)
-		return say(o, CLI_EX_SOFTWARE, "%s", spfkit_strerror(rc));
-	run->log.start_us = now_us();
+		return cli_say(o->prog, CLI_EX_SOFTWARE, "%s",
+			       spfkit_strerror(rc));
+	run->log.start_us = cli_now_us();
 	rc = cli_dns_run(run->dns, chk);
 	if (rc < 0)
-		return say(o, CLI_EX_SOFTWARE, "%s", spfkit_strerror(rc));
+		return cli_say(o->prog, CLI_EX_SOFTWARE, "%s",
+			       spfkit_strerror(rc));
 	if (run->log.oom)
-		return say(o, CLI_EX_SOFTWARE, "out of memory");
+		return cli_say(o->prog, CLI_EX_SOFTWARE, "out of memory");
 	return 0;
 }
 
@@ -488,6 +312,34 @@ void walk_run_free(walk_run *run)
 	run->chk = NULL;
 	run->dns = NULL;
 	run->cfg = NULL;
+}
+
+bool walk_start(int argc, char **argv, const char *prog, unsigned allow,
+		void (*help)(FILE *), bool walk, walk_opts *o, walk_run *run,
+		int *status)
+{
+	memset(run, 0, sizeof *run);
+	*status = walk_parse(argc, argv, prog, allow, help, o);
+	if (*status) {
+		*status = *status < 0 ? 0 : *status;
+		return false;
+	}
+	*status = walk_check(o, walk, run);
+	if (*status == 0)
+		return true;
+	walk_run_free(run);
+	walk_opts_free(o);
+	return false;
+}
+
+int walk_end(walk_opts *o, walk_run *run, int status)
+{
+	/* Nothing is buffered after an error: this fails only on output. */
+	if (fflush(stdout) != 0)
+		status = CLI_EX_SOFTWARE;
+	walk_run_free(run);
+	walk_opts_free(o);
+	return status;
 }
 
 /* ------------------------------------------------------------ names */
@@ -524,19 +376,23 @@ const char *walk_status_name(spfkit_dns_status s)
 
 /* ------------------------------------------------------------ output */
 
-void walk_put(FILE *f, const char *s, size_t n)
+void walk_help_dns(FILE *f, bool zone)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c < 0x7f && c != '\\') {
-			putc(c, f);
-		} else {
-			fputs("\\x", f);
-			putc(hex[c >> 4], f);
-			putc(hex[c & 15], f);
-		}
-	}
+	if (zone)
+		fputs(
+		    "  --zone FILE       DNS from this zone file (repeatable; "
+		    "hermetic)\n",
+		    f);
+	fputs("  --nameserver ADDR[@PORT], --recursive, --root-hints FILE,\n"
+	      "  --trust-anchor FILE, --timeout SECONDS as for spfkit check\n"
+	      "  -h, --help        show this help and exit\n",
+	      f);
+}
+
+void walk_indent(FILE *f, unsigned depth)
+{
+	for (unsigned i = 0; i < depth; i++)
+		fputs("    ", f);
 }
 
 /* An address item as text into buf; false when it is not one. */
@@ -559,26 +415,40 @@ void walk_put_item(FILE *f, uint16_t type, const spfkit_event_item *it)
 		fputs(". (null MX)", f);
 	} else if (type == SPFKIT_TYPE_TXT) {
 		putc('"', f);
-		walk_put(f, it->data, it->len);
+		cli_put_safe(f, it->data, it->len);
 		putc('"', f);
 	} else {
-		walk_put(f, it->data, it->len);
+		cli_put_safe(f, it->data, it->len);
 	}
 }
 
-void walk_json_item(FILE *f, uint16_t type, const spfkit_event_item *it)
+void walk_put_lookup(FILE *f, const spfkit_event *e)
+{
+	fprintf(f, "      %s ", walk_type_name(e->type));
+	cli_put_str(f, e->name);
+	fprintf(f, " -> %s", walk_status_name(e->status));
+	for (size_t i = 0; i < e->nitems && e->items && i < WALK_ITEMS_SHOWN;
+	     i++) {
+		fputs(i ? ", " : " ", f);
+		walk_put_item(f, e->type, &e->items[i]);
+	}
+	if (e->nitems > WALK_ITEMS_SHOWN)
+		fprintf(f, ", ... (%zu in all)", e->nitems);
+}
+
+void walk_jw_item(cli_jw *w, uint16_t type, const spfkit_event_item *it)
 {
 	char buf[64];
 	if (item_addr(type, it, buf, sizeof buf))
-		cli_json_string(f, buf, strlen(buf));
+		cli_jw_string(w, buf, strlen(buf));
 	else
-		cli_json_string(f, it->data, it->len);
+		cli_jw_string(w, it->data, it->len);
 }
 
-void walk_json_str(FILE *f, const char *s)
+void walk_jw_items(cli_jw *w, const spfkit_event *e)
 {
-	if (s)
-		cli_json_string(f, s, strlen(s));
-	else
-		fputs("null", f);
+	cli_jw_arr(w);
+	for (size_t i = 0; i < e->nitems && e->items; i++)
+		walk_jw_item(w, e->type, &e->items[i]);
+	cli_jw_arr_end(w);
 }

@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "dnsopts.h"
+#include "json.h"
 #include "spfkit.h"
 
 /* The client address tree and lint walk from when --ip is not given: a
@@ -33,23 +34,21 @@ typedef enum walk_format { WALK_TEXT = 0, WALK_JSON, WALK_DOT } walk_format;
 
 typedef struct walk_opts {
 	const char *prog; /* "spfkit tree" */
-	const char *cmd;  /* "tree" */
+	const char *cmd;  /* "tree" (in prog) */
 	const char *domain;
-	const char *ip;
-	const char *sender; /* NULL: postmaster@DOMAIN */
-	const char *helo;
-	spfkit_scope scope;
-	const char *record;
+	cli_identity id; /* no sender: postmaster@DOMAIN */
 	walk_format format;
 	bool strict;
 	cli_dns_opts dns;
 } walk_opts;
 
-/* Parses argv (argv[0] is the command name). Returns 0, -1 after --help
- * (written with help), or an exit status after a one-line message. The
- * arrays of o->dns are allocated here; walk_opts_free() frees them. */
-int walk_parse(int argc, char **argv, unsigned allow, void (*help)(FILE *),
-	       walk_opts *o);
+/* Parses argv (argv[0] is the command name) into o for the command prog
+ * ("spfkit tree"). Returns 0, -1 after --help (written with help), or
+ * an exit status after a one-line message; o holds nothing to free
+ * then. After 0, the arrays of o->dns are the caller's to free with
+ * walk_opts_free(). */
+int walk_parse(int argc, char **argv, const char *prog, unsigned allow,
+	       void (*help)(FILE *), walk_opts *o);
 void walk_opts_free(walk_opts *o);
 
 /* One event as the evaluator sent it, with everything it points to
@@ -86,6 +85,17 @@ typedef struct walk_run {
 int walk_check(const walk_opts *o, bool walk, walk_run *run);
 void walk_run_free(walk_run *run);
 
+/* The start of tree and trace: walk_parse() and walk_check() (walking
+ * when walk is set). True when the caller goes on to write its output
+ * from run; false with *status the exit status (nothing left to free). */
+bool walk_start(int argc, char **argv, const char *prog, unsigned allow,
+		void (*help)(FILE *), bool walk, walk_opts *o, walk_run *run,
+		int *status);
+
+/* The end of tree, lint and trace: flushes standard output (a write
+ * error makes the status 70), frees run and o. Returns the status. */
+int walk_end(walk_opts *o, walk_run *run, int status);
+
 /* "QUERY", "ANSWER", ...: an event kind's name in lower case. */
 const char *walk_kind_name(spfkit_event_kind k);
 /* "A", "MX", "TXT", ... */
@@ -93,15 +103,24 @@ const char *walk_type_name(uint16_t type);
 /* "NOERROR", "NXDOMAIN", "TEMPFAIL" */
 const char *walk_status_name(spfkit_dns_status s);
 
-/* Writes (s, n) safely for people: printable ASCII as it is, anything
- * else (and the backslash) as \xHH. */
-void walk_put(FILE *f, const char *s, size_t n);
+/* Answer items a text line shows before "... (N in all)". */
+#define WALK_ITEMS_SHOWN 20
+
+/* Writes the help lines tree, lint and trace share: --zone as tree and
+ * trace put it (with zone), the other DNS options and --help. */
+void walk_help_dns(FILE *f, bool zone);
+
+/* Four spaces per level. */
+void walk_indent(FILE *f, unsigned depth);
 /* Writes an answer item of a query of type as text (an address, a name,
- * a TXT string); escaped with walk_put(). */
+ * a TXT string), escaped for people (text.h). */
 void walk_put_item(FILE *f, uint16_t type, const spfkit_event_item *it);
+/* A LOOKUP event as text: "      TYPE NAME -> STATUS ITEM, ITEM", no
+ * newline. */
+void walk_put_lookup(FILE *f, const spfkit_event *e);
 /* The same item as a JSON string. */
-void walk_json_item(FILE *f, uint16_t type, const spfkit_event_item *it);
-/* A JSON string or null. */
-void walk_json_str(FILE *f, const char *s);
+void walk_jw_item(cli_jw *w, uint16_t type, const spfkit_event_item *it);
+/* A LOOKUP event's items as a JSON array. */
+void walk_jw_items(cli_jw *w, const spfkit_event *e);
 
 #endif /* SPFKIT_WALK_H */
