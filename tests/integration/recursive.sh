@@ -144,7 +144,7 @@ rc=$?
 if [ "$rc" -eq 0 ] && grep -q 'TXT _spf\.provider\.example -> NOERROR' "$INT_TMP/out"; then ok; else
 	bad "trace from the private root (exit $rc)"; cat "$INT_TMP/out"; fi
 
-# tree takes the same DNS options (dnsopts.c).
+# tree takes the same DNS options (src/support/opts.c, dnsrun.c).
 timeout 30 "$spfkit" tree "${R[@]}" shop.example >"$INT_TMP/out" 2>&1
 rc=$?
 if [ "$rc" -eq 0 ] && grep -q '_spf\.provider\.example' "$INT_TMP/out"; then ok; else
