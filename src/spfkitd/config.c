@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "policy.h"
 
 /* A config file larger than this is refused. */
 #define CONF_MAX_BYTES (1024u * 1024u)
@@ -48,23 +49,7 @@ static bool is_space(unsigned char c)
 /* Case-insensitive comparison of s[0, n) with the NUL-terminated t. */
 static bool ieq(const char *s, size_t n, const char *t)
 {
-	size_t m = strlen(t);
-	if (n != m)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (lower((unsigned char)s[i]) != lower((unsigned char)t[i]))
-			return false;
-	return true;
-}
-
-static char *dupn(const char *s, size_t n)
-{
-	char *p = malloc(n + 1);
-	if (p) {
-		memcpy(p, s, n);
-		p[n] = '\0';
-	}
-	return p;
+	return spfkitd_view_ieq((spfkitd_view){s, n}, t);
 }
 
 static void strlist_free(spfkitd_strlist *l)
@@ -84,7 +69,7 @@ static bool strlist_add(spfkitd_strlist *l, const char *s, size_t n)
 	if (!v)
 		return false;
 	l->v = v;
-	if (!(v[l->n] = dupn(s, n)))
+	if (!(v[l->n] = strndup(s, n)))
 		return false;
 	l->n++;
 	return true;
@@ -516,7 +501,7 @@ static bool parse_action(parser *p, const char *key, const char *v,
 
 static bool set_string(parser *p, char **slot, const char *v)
 {
-	char *s = dupn(v, strlen(v));
+	char *s = strdup(v);
 	if (!s)
 		return fail(p, "out of memory");
 	free(*slot);
@@ -543,6 +528,30 @@ static bool each_item(parser *p, const char *key, const char *v,
 			return false;
 		s = e;
 	}
+}
+
+/* Sets *slot to the one item of v (checked by add(); with need_dot a
+ * name holding a dot); none or several fail with "give one WHAT". */
+static bool set_one(parser *p, const char *key, const char *v,
+		    bool (*add)(parser *, const char *, const char *, size_t,
+				void *),
+		    bool need_dot, char **slot, const char *what)
+{
+	spfkitd_strlist one = {0};
+	if (!each_item(p, key, v, add, &one)) {
+		strlist_free(&one);
+		return false;
+	}
+	bool ok = one.n == 1 && (!need_dot || strchr(one.v[0], '.'));
+	if (ok) {
+		free(*slot);
+		*slot = one.v[0];
+		one.n = 0;
+	}
+	strlist_free(&one);
+	if (!ok)
+		return fail(p, "%s: give one %s", key, what);
+	return true;
 }
 
 static bool add_cidr(parser *p, const char *key, const char *s, size_t n,
@@ -861,21 +870,9 @@ static bool apply(parser *p, const char *k, size_t kn, const char *v)
 	if (strcmp(key, "milter_listen") == 0)
 		return each_item(p, key, v, add_milter_endpoint,
 				 &c->milter_listen);
-	if (strcmp(key, "metrics_listen") == 0) {
-		spfkitd_strlist one = {0};
-		if (!each_item(p, key, v, add_endpoint, &one))
-			return false;
-		bool ok = one.n == 1;
-		if (ok) {
-			free(c->metrics_listen);
-			c->metrics_listen = one.v[0];
-			one.n = 0;
-		}
-		strlist_free(&one);
-		if (!ok)
-			return fail(p, "%s: give one endpoint", key);
-		return true;
-	}
+	if (strcmp(key, "metrics_listen") == 0)
+		return set_one(p, key, v, add_endpoint, false,
+			       &c->metrics_listen, "endpoint");
 	if (strcmp(key, "user") == 0)
 		return set_string(p, &c->user, v);
 	if (strcmp(key, "chroot") == 0) {
@@ -910,21 +907,9 @@ static bool apply(parser *p, const char *k, size_t kn, const char *v)
 		return parse_duration(p, key, v, &c->idle_timeout_ms);
 
 	/* SRS. */
-	if (strcmp(key, "srs_domain") == 0) {
-		spfkitd_strlist one = {0};
-		if (!each_item(p, key, v, add_domain, &one))
-			return false;
-		bool ok = one.n == 1 && strchr(one.v[0], '.');
-		if (ok) {
-			free(c->srs_domain);
-			c->srs_domain = one.v[0];
-			one.n = 0;
-		}
-		strlist_free(&one);
-		if (!ok)
-			return fail(p, "%s: give one domain name", key);
-		return true;
-	}
+	if (strcmp(key, "srs_domain") == 0)
+		return set_one(p, key, v, add_domain, true, &c->srs_domain,
+			       "domain name");
 	if (strcmp(key, "srs_secrets") == 0) {
 		if (!*v)
 			return fail(p, "%s: give a path", key);
@@ -1017,13 +1002,13 @@ spfkitd_conf *spfkitd_conf_defaults(void)
 	c->srs_separator = '=';
 	c->srs_reject_forged = true;
 	c->srs_too_long = SPFKITD_ACCEPT;
-	c->reject_reason = dupn("SPF %{result}: %{explanation}", 29);
-	c->defer_reason = dupn("SPF %{result}: %{explanation}", 29);
+	c->reject_reason = strdup("SPF %{result}: %{explanation}");
+	c->defer_reason = strdup("SPF %{result}: %{explanation}");
 	char host[256] = "";
 	if (gethostname(host, sizeof host - 1) != 0 || !host[0])
 		snprintf(host, sizeof host, "localhost");
 	host[sizeof host - 1] = '\0';
-	c->receiver = dupn(host, strlen(host));
+	c->receiver = strdup(host);
 	if (!c->reject_reason || !c->defer_reason || !c->receiver ||
 	    !add_default_skips(c)) {
 		spfkitd_conf_free(c);
@@ -1043,7 +1028,7 @@ spfkitd_conf *spfkitd_conf_parse(const char *name, const char *text, size_t len,
 		fail(&p, "out of memory");
 		return NULL;
 	}
-	p.c->path = dupn(name, strlen(name));
+	p.c->path = strdup(name);
 	if (!p.c->path)
 		fail(&p, "out of memory");
 	if (len > CONF_MAX_BYTES)
