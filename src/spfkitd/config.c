@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "policy.h"
 
 /* A config file larger than this is refused. */
 #define CONF_MAX_BYTES (1024u * 1024u)
@@ -48,23 +50,7 @@ static bool is_space(unsigned char c)
 /* Case-insensitive comparison of s[0, n) with the NUL-terminated t. */
 static bool ieq(const char *s, size_t n, const char *t)
 {
-	size_t m = strlen(t);
-	if (n != m)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (lower((unsigned char)s[i]) != lower((unsigned char)t[i]))
-			return false;
-	return true;
-}
-
-static char *dupn(const char *s, size_t n)
-{
-	char *p = malloc(n + 1);
-	if (p) {
-		memcpy(p, s, n);
-		p[n] = '\0';
-	}
-	return p;
+	return spfkitd_view_ieq((spfkitd_view){s, n}, t);
 }
 
 static void strlist_free(spfkitd_strlist *l)
@@ -84,7 +70,7 @@ static bool strlist_add(spfkitd_strlist *l, const char *s, size_t n)
 	if (!v)
 		return false;
 	l->v = v;
-	if (!(v[l->n] = dupn(s, n)))
+	if (!(v[l->n] = strndup(s, n)))
 		return false;
 	l->n++;
 	return true;
@@ -516,7 +502,7 @@ static bool parse_action(parser *p, const char *key, const char *v,
 
 static bool set_string(parser *p, char **slot, const char *v)
 {
-	char *s = dupn(v, strlen(v));
+	char *s = strdup(v);
 	if (!s)
 		return fail(p, "out of memory");
 	free(*slot);
@@ -524,10 +510,12 @@ static bool set_string(parser *p, char **slot, const char *v)
 	return true;
 }
 
+/* Takes one item (s, n bytes) of the list key into ud. */
+typedef bool item_fn(parser *p, const char *key, const char *s, size_t n,
+		     void *ud);
+
 /* Calls add() on each item of a comma- or space-separated list. */
-static bool each_item(parser *p, const char *key, const char *v,
-		      bool (*add)(parser *, const char *, const char *, size_t,
-				  void *),
+static bool each_item(parser *p, const char *key, const char *v, item_fn *add,
 		      void *ud)
 {
 	const char *s = v;
@@ -543,6 +531,28 @@ static bool each_item(parser *p, const char *key, const char *v,
 			return false;
 		s = e;
 	}
+}
+
+/* Sets *slot to the one item of v (checked by add(); with need_dot a
+ * name holding a dot); none or several fail with "give one WHAT". */
+static bool set_one(parser *p, const char *key, const char *v, item_fn *add,
+		    bool need_dot, char **slot, const char *what)
+{
+	spfkitd_strlist one = {0};
+	if (!each_item(p, key, v, add, &one)) {
+		strlist_free(&one);
+		return false;
+	}
+	bool ok = one.n == 1 && (!need_dot || strchr(one.v[0], '.'));
+	if (ok) {
+		free(*slot);
+		*slot = one.v[0];
+		one.n = 0;
+	}
+	strlist_free(&one);
+	if (!ok)
+		return fail(p, "%s: give one %s", key, what);
+	return true;
 }
 
 static bool add_cidr(parser *p, const char *key, const char *s, size_t n,
@@ -726,6 +736,98 @@ static int facility_of(const char *v)
 	return -1;
 }
 
+/* How the value of a plain key is read. */
+typedef enum key_kind {
+	K_BOOL,     /* parse_bool() into a bool */
+	K_DURATION, /* parse_duration() into a uint32_t of ms */
+	K_UINT,     /* parse_uint() from lo to hi into an unsigned */
+	K_ACTION,   /* parse_action() (reject allowed when lo) */
+	K_STRING,   /* set_string() into a char * */
+	K_LIST      /* each_item() with add into a list */
+} key_kind;
+
+/* The offset of field f of spfkitd_conf, which must be of type T. */
+#define FIELD(T, f)                                                            \
+	_Generic(((spfkitd_conf *)0)->f, T : offsetof(spfkitd_conf, f))
+/* The same for a list of strings or address blocks. */
+#define LIST(f)                                                                \
+	_Generic(((spfkitd_conf *)0)->f, spfkitd_strlist                       \
+		 : offsetof(spfkitd_conf, f), spfkitd_cidrlist                 \
+		 : offsetof(spfkitd_conf, f))
+
+/* The keys that set one field with one of the readers above; the other
+ * keys have their own code in apply(). alias: an older or policyd-spf
+ * name. */
+static const struct plain_key {
+	const char *name, *alias;
+	key_kind kind;
+	size_t off;
+	unsigned lo, hi;
+	item_fn *add;
+} plain_keys[] = {
+    {"helo_check", NULL, K_BOOL, FIELD(bool, helo_check), 0, 0, NULL},
+    {"mailfrom_check", NULL, K_BOOL, FIELD(bool, mailfrom_check), 0, 0, NULL},
+    {"test_only", NULL, K_BOOL, FIELD(bool, test_only), 0, 0, NULL},
+    {"internal_error_action", NULL, K_ACTION,
+     FIELD(spfkitd_action, internal_error_action), 0, 0, NULL},
+    {"reject_code", NULL, K_UINT, FIELD(unsigned, reject_code), 500, 599, NULL},
+    {"defer_code", NULL, K_UINT, FIELD(unsigned, defer_code), 400, 499, NULL},
+    {"hide_receiver", NULL, K_BOOL, FIELD(bool, hide_receiver), 0, 0, NULL},
+    {"skip_authenticated", NULL, K_BOOL, FIELD(bool, skip_authenticated), 0, 0,
+     NULL},
+    {"whitelist_ip", "whitelist", K_LIST, LIST(whitelist_ip), 0, 0, add_cidr},
+    {"whitelist_helo", "helo_whitelist", K_LIST, LIST(whitelist_helo), 0, 0,
+     add_domain},
+    {"whitelist_sender_domain", "domain_whitelist", K_LIST,
+     LIST(whitelist_sender_domain), 0, 0, add_domain},
+    {"must_pass_domains", NULL, K_LIST, LIST(must_pass_domains), 0, 0,
+     add_domain},
+    {"nameserver", NULL, K_LIST, LIST(nameservers), 0, 0, add_nameserver},
+    {"recursive", NULL, K_BOOL, FIELD(bool, recursive), 0, 0, NULL},
+    {"prefetch", NULL, K_BOOL, FIELD(bool, prefetch), 0, 0, NULL},
+    {"trust_anchor", NULL, K_STRING, FIELD(char *, trust_anchor), 0, 0, NULL},
+    {"query_timeout", NULL, K_DURATION, FIELD(uint32_t, query_timeout_ms), 0, 0,
+     NULL},
+    {"deadline", "lookup_time", K_DURATION, FIELD(uint32_t, deadline_ms), 0, 0,
+     NULL},
+    {"listen", NULL, K_LIST, LIST(listen), 0, 0, add_endpoint},
+    {"milter_listen", NULL, K_LIST, LIST(milter_listen), 0, 0,
+     add_milter_endpoint},
+    {"user", NULL, K_STRING, FIELD(char *, user), 0, 0, NULL},
+    {"pid_file", NULL, K_STRING, FIELD(char *, pid_file), 0, 0, NULL},
+    {"max_connections", NULL, K_UINT, FIELD(unsigned, max_connections), 1,
+     100000, NULL},
+    {"idle_timeout", NULL, K_DURATION, FIELD(uint32_t, idle_timeout_ms), 0, 0,
+     NULL},
+    {"srs_local_domains", NULL, K_LIST, LIST(srs_local_domains), 0, 0,
+     add_domain},
+    {"srs_listen", NULL, K_LIST, LIST(srs_listen), 0, 0, add_endpoint},
+    {"srs_max_age", NULL, K_UINT, FIELD(unsigned, srs_max_age), 1, 1022, NULL},
+    {"srs_hash_length", NULL, K_UINT, FIELD(unsigned, srs_hash_length), 4, 26,
+     NULL},
+    {"srs_milter", NULL, K_BOOL, FIELD(bool, srs_milter), 0, 0, NULL},
+    {"srs_reject_forged", NULL, K_BOOL, FIELD(bool, srs_reject_forged), 0, 0,
+     NULL},
+    {"srs_too_long", NULL, K_ACTION, FIELD(spfkitd_action, srs_too_long), 1, 0,
+     NULL},
+};
+
+/* Applies a plain key k to its field of c. */
+static bool apply_plain(parser *p, const struct plain_key *k, const char *key,
+			const char *v)
+{
+	void *field = (char *)p->c + k->off;
+	switch (k->kind) {
+	case K_BOOL: return parse_bool(p, key, v, field);
+	case K_DURATION: return parse_duration(p, key, v, field);
+	case K_UINT: return parse_uint(p, key, v, k->lo, k->hi, field);
+	case K_ACTION: return parse_action(p, key, v, k->lo, field);
+	case K_STRING: return set_string(p, field, v);
+	case K_LIST: return each_item(p, key, v, k->add, field);
+	}
+	return false;
+}
+
 /* Applies one `key = value` line. */
 static bool apply(parser *p, const char *k, size_t kn, const char *v)
 {
@@ -752,20 +854,13 @@ static bool apply(parser *p, const char *k, size_t kn, const char *v)
 			return parse_action(p, key, v, !temp,
 					    &c->mailfrom_action[r]);
 	}
+	for (size_t i = 0; i < sizeof plain_keys / sizeof plain_keys[0]; i++) {
+		const struct plain_key *pk = &plain_keys[i];
+		if (strcmp(key, pk->name) == 0 ||
+		    (pk->alias && strcmp(key, pk->alias) == 0))
+			return apply_plain(p, pk, key, v);
+	}
 
-	if (strcmp(key, "helo_check") == 0)
-		return parse_bool(p, key, v, &c->helo_check);
-	if (strcmp(key, "mailfrom_check") == 0)
-		return parse_bool(p, key, v, &c->mailfrom_check);
-	if (strcmp(key, "test_only") == 0)
-		return parse_bool(p, key, v, &c->test_only);
-	if (strcmp(key, "internal_error_action") == 0)
-		return parse_action(p, key, v, false,
-				    &c->internal_error_action);
-	if (strcmp(key, "reject_code") == 0)
-		return parse_uint(p, key, v, 500, 599, &c->reject_code);
-	if (strcmp(key, "defer_code") == 0)
-		return parse_uint(p, key, v, 400, 499, &c->defer_code);
 	if (strcmp(key, "reject_reason") == 0 ||
 	    strcmp(key, "defer_reason") == 0) {
 		const char *why = spfkitd_template_check(v);
@@ -801,8 +896,6 @@ static bool apply(parser *p, const char *k, size_t kn, const char *v)
 			return fail(p, "%s: longer than 253", key);
 		return set_string(p, &c->receiver, v);
 	}
-	if (strcmp(key, "hide_receiver") == 0)
-		return parse_bool(p, key, v, &c->hide_receiver);
 	if (strcmp(key, "explanation") == 0) {
 		/* Checked against the library's macro grammar on use. */
 		spfkit_config *tmp = NULL;
@@ -824,21 +917,6 @@ static bool apply(parser *p, const char *k, size_t kn, const char *v)
 		}
 		return each_item(p, key, v, add_cidr, &c->skip_addresses);
 	}
-	if (strcmp(key, "skip_authenticated") == 0)
-		return parse_bool(p, key, v, &c->skip_authenticated);
-	if (strcmp(key, "whitelist_ip") == 0 || strcmp(key, "whitelist") == 0)
-		return each_item(p, key, v, add_cidr, &c->whitelist_ip);
-	if (strcmp(key, "whitelist_helo") == 0 ||
-	    strcmp(key, "helo_whitelist") == 0)
-		return each_item(p, key, v, add_domain, &c->whitelist_helo);
-	if (strcmp(key, "whitelist_sender_domain") == 0 ||
-	    strcmp(key, "domain_whitelist") == 0)
-		return each_item(p, key, v, add_domain,
-				 &c->whitelist_sender_domain);
-	if (strcmp(key, "must_pass_domains") == 0)
-		return each_item(p, key, v, add_domain, &c->must_pass_domains);
-	if (strcmp(key, "nameserver") == 0)
-		return each_item(p, key, v, add_nameserver, &c->nameservers);
 	if (strcmp(key, "zone_file") == 0) {
 		if (!*v)
 			return fail(p, "%s: give a path", key);
@@ -846,45 +924,14 @@ static bool apply(parser *p, const char *k, size_t kn, const char *v)
 			return fail(p, "out of memory");
 		return true;
 	}
-	if (strcmp(key, "recursive") == 0)
-		return parse_bool(p, key, v, &c->recursive);
-	if (strcmp(key, "prefetch") == 0)
-		return parse_bool(p, key, v, &c->prefetch);
-	if (strcmp(key, "trust_anchor") == 0)
-		return set_string(p, &c->trust_anchor, v);
-	if (strcmp(key, "query_timeout") == 0)
-		return parse_duration(p, key, v, &c->query_timeout_ms);
-	if (strcmp(key, "deadline") == 0 || strcmp(key, "lookup_time") == 0)
-		return parse_duration(p, key, v, &c->deadline_ms);
-	if (strcmp(key, "listen") == 0)
-		return each_item(p, key, v, add_endpoint, &c->listen);
-	if (strcmp(key, "milter_listen") == 0)
-		return each_item(p, key, v, add_milter_endpoint,
-				 &c->milter_listen);
-	if (strcmp(key, "metrics_listen") == 0) {
-		spfkitd_strlist one = {0};
-		if (!each_item(p, key, v, add_endpoint, &one))
-			return false;
-		bool ok = one.n == 1;
-		if (ok) {
-			free(c->metrics_listen);
-			c->metrics_listen = one.v[0];
-			one.n = 0;
-		}
-		strlist_free(&one);
-		if (!ok)
-			return fail(p, "%s: give one endpoint", key);
-		return true;
-	}
-	if (strcmp(key, "user") == 0)
-		return set_string(p, &c->user, v);
+	if (strcmp(key, "metrics_listen") == 0)
+		return set_one(p, key, v, add_endpoint, false,
+			       &c->metrics_listen, "endpoint");
 	if (strcmp(key, "chroot") == 0) {
 		if (v[0] != '/')
 			return fail(p, "%s: give an absolute path", key);
 		return set_string(p, &c->chroot_dir, v);
 	}
-	if (strcmp(key, "pid_file") == 0)
-		return set_string(p, &c->pid_file, v);
 	if (strcmp(key, "log") == 0) {
 		size_t n = strlen(v);
 		if (ieq(v, n, "syslog"))
@@ -904,52 +951,22 @@ static bool apply(parser *p, const char *k, size_t kn, const char *v)
 		c->log_facility = f;
 		return true;
 	}
-	if (strcmp(key, "max_connections") == 0)
-		return parse_uint(p, key, v, 1, 100000, &c->max_connections);
-	if (strcmp(key, "idle_timeout") == 0)
-		return parse_duration(p, key, v, &c->idle_timeout_ms);
 
 	/* SRS. */
-	if (strcmp(key, "srs_domain") == 0) {
-		spfkitd_strlist one = {0};
-		if (!each_item(p, key, v, add_domain, &one))
-			return false;
-		bool ok = one.n == 1 && strchr(one.v[0], '.');
-		if (ok) {
-			free(c->srs_domain);
-			c->srs_domain = one.v[0];
-			one.n = 0;
-		}
-		strlist_free(&one);
-		if (!ok)
-			return fail(p, "%s: give one domain name", key);
-		return true;
-	}
+	if (strcmp(key, "srs_domain") == 0)
+		return set_one(p, key, v, add_domain, true, &c->srs_domain,
+			       "domain name");
 	if (strcmp(key, "srs_secrets") == 0) {
 		if (!*v)
 			return fail(p, "%s: give a path", key);
 		return set_string(p, &c->srs_secrets, v);
 	}
-	if (strcmp(key, "srs_local_domains") == 0)
-		return each_item(p, key, v, add_domain, &c->srs_local_domains);
-	if (strcmp(key, "srs_listen") == 0)
-		return each_item(p, key, v, add_endpoint, &c->srs_listen);
-	if (strcmp(key, "srs_max_age") == 0)
-		return parse_uint(p, key, v, 1, 1022, &c->srs_max_age);
-	if (strcmp(key, "srs_hash_length") == 0)
-		return parse_uint(p, key, v, 4, 26, &c->srs_hash_length);
 	if (strcmp(key, "srs_separator") == 0) {
 		if (strlen(v) != 1 || !strchr("=+-", v[0]))
 			return fail(p, "%s: '%s' is not =, + or -", key, v);
 		c->srs_separator = v[0];
 		return true;
 	}
-	if (strcmp(key, "srs_milter") == 0)
-		return parse_bool(p, key, v, &c->srs_milter);
-	if (strcmp(key, "srs_reject_forged") == 0)
-		return parse_bool(p, key, v, &c->srs_reject_forged);
-	if (strcmp(key, "srs_too_long") == 0)
-		return parse_action(p, key, v, true, &c->srs_too_long);
 
 	/* policyd-spf.conf(5) names. */
 	if (strcmp(key, "helo_reject") == 0)
@@ -1017,13 +1034,13 @@ spfkitd_conf *spfkitd_conf_defaults(void)
 	c->srs_separator = '=';
 	c->srs_reject_forged = true;
 	c->srs_too_long = SPFKITD_ACCEPT;
-	c->reject_reason = dupn("SPF %{result}: %{explanation}", 29);
-	c->defer_reason = dupn("SPF %{result}: %{explanation}", 29);
+	c->reject_reason = strdup("SPF %{result}: %{explanation}");
+	c->defer_reason = strdup("SPF %{result}: %{explanation}");
 	char host[256] = "";
 	if (gethostname(host, sizeof host - 1) != 0 || !host[0])
 		snprintf(host, sizeof host, "localhost");
 	host[sizeof host - 1] = '\0';
-	c->receiver = dupn(host, strlen(host));
+	c->receiver = strdup(host);
 	if (!c->reject_reason || !c->defer_reason || !c->receiver ||
 	    !add_default_skips(c)) {
 		spfkitd_conf_free(c);
@@ -1043,7 +1060,7 @@ spfkitd_conf *spfkitd_conf_parse(const char *name, const char *text, size_t len,
 		fail(&p, "out of memory");
 		return NULL;
 	}
-	p.c->path = dupn(name, strlen(name));
+	p.c->path = strdup(name);
 	if (!p.c->path)
 		fail(&p, "out of memory");
 	if (len > CONF_MAX_BYTES)

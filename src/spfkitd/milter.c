@@ -73,14 +73,27 @@ void spfkitd_milter_negotiate_srs(const spfkitd_milter_opts *mta,
 	ours->protocol &= ~(uint32_t)SMFIP_NORCPT;
 }
 
+void spfkitd_milter_put32(unsigned char p[4], uint32_t v)
+{
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
+}
+
+void spfkitd_milter_optneg_reply(const spfkitd_milter_opts *o,
+				 unsigned char out[MILTER_OPTLEN])
+{
+	spfkitd_milter_put32(out, o->version);
+	spfkitd_milter_put32(out + 4, o->actions);
+	spfkitd_milter_put32(out + 8, o->protocol);
+}
+
 void spfkitd_milter_head(unsigned char head[SPFKITD_MILTER_HEAD], char cmd,
 			 size_t n)
 {
-	uint32_t v = (uint32_t)n + 1;
-	head[0] = (unsigned char)(v >> 24);
-	head[1] = (unsigned char)(v >> 16);
-	head[2] = (unsigned char)(v >> 8);
-	head[3] = (unsigned char)v;
+	/* The length counts the command byte. */
+	spfkitd_milter_put32(head, (uint32_t)n + 1);
 	head[4] = (unsigned char)cmd;
 }
 
@@ -118,8 +131,7 @@ bool spfkitd_milter_parse_connect(spfkitd_view d, spfkitd_milter_connect *out)
 	if (!spfkitd_milter_string(&d, &out->address))
 		return false;
 	if (out->family == SMFIA_INET6 && out->address.len > 5 &&
-	    spfkitd_milter_name_eq((spfkitd_view){out->address.ptr, 5},
-				   "IPv6:")) {
+	    spfkitd_view_ieq((spfkitd_view){out->address.ptr, 5}, "IPv6:")) {
 		out->address.ptr += 5;
 		out->address.len -= 5;
 	}
@@ -146,23 +158,6 @@ bool spfkitd_milter_parse_header(spfkitd_view d, spfkitd_view *name,
 {
 	return spfkitd_milter_string(&d, name) &&
 	       spfkitd_milter_string(&d, value) && name->len > 0;
-}
-
-static unsigned char lower(unsigned char c)
-{
-	return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
-}
-
-bool spfkitd_milter_name_eq(spfkitd_view name, const char *t)
-{
-	size_t n = strlen(t);
-	if (name.len != n)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (lower((unsigned char)name.ptr[i]) !=
-		    lower((unsigned char)t[i]))
-			return false;
-	return true;
 }
 
 bool spfkitd_milter_macro(spfkitd_view d, const char *name, spfkitd_view *value)
@@ -263,7 +258,7 @@ bool spfkitd_authres_claims(spfkitd_view value, const char *id)
 	char got[256];
 	if (!id || !*id || !spfkitd_authres_id(value, got, sizeof got))
 		return false;
-	return spfkitd_milter_name_eq((spfkitd_view){got, strlen(got)}, id);
+	return spfkitd_view_ieq((spfkitd_view){got, strlen(got)}, id);
 }
 
 size_t spfkitd_milter_reply_text(char *buf, size_t cap, unsigned code,

@@ -16,9 +16,9 @@
  * and its smfi_stop() leaves connection threads running, which makes an
  * orderly shutdown and a shared resolver a matter of locks and lifetimes.
  * The protocol is small (a 4-byte length, a command byte, NUL-terminated
- * strings); served from server.c's poll loop it shares the resolver,
- * cache, reloads, limits, metrics and decide.c with the policy service
- * and needs no threads at all. The packet size limit is libmilter's
+ * strings); served from server.c's poll loop (milter_session.c) it shares the
+ * resolver, cache, reloads, limits, metrics and decide.c with the policy
+ * service and needs no threads at all. The packet size limit is libmilter's
  * (MILTER_MAX_DATA_SIZE) so MTAs see the same behaviour.
  */
 #ifndef SPFKITD_MILTER_H
@@ -74,6 +74,13 @@ bool spfkitd_milter_negotiate(const spfkitd_milter_opts *mta,
 void spfkitd_milter_negotiate_srs(const spfkitd_milter_opts *mta,
 				  spfkitd_milter_opts *ours);
 
+/* Writes v as 4 bytes in network order, as every milter integer. */
+void spfkitd_milter_put32(unsigned char p[4], uint32_t v);
+
+/* Writes our SMFIC_OPTNEG reply: version, actions and protocol steps. */
+void spfkitd_milter_optneg_reply(const spfkitd_milter_opts *o,
+				 unsigned char out[MILTER_OPTLEN]);
+
 /* Writes a packet head (length and command) for a payload of n bytes. */
 void spfkitd_milter_head(unsigned char head[SPFKITD_MILTER_HEAD], char cmd,
 			 size_t n);
@@ -108,8 +115,12 @@ bool spfkitd_milter_parse_header(spfkitd_view d, spfkitd_view *name,
 bool spfkitd_milter_macro(spfkitd_view d, const char *name,
 			  spfkitd_view *value);
 
-/* Is name (n bytes) equal to the NUL-terminated t, ignoring ASCII case? */
-bool spfkitd_milter_name_eq(spfkitd_view name, const char *t);
+/* Is name equal to the NUL-terminated t, ignoring ASCII case? The
+ * milter's older name of spfkitd_view_ieq() (policy.c). */
+static inline bool spfkitd_milter_name_eq(spfkitd_view name, const char *t)
+{
+	return spfkitd_view_ieq(name, t);
+}
 
 /* RFC 8601 §2.2: the authserv-id of an Authentication-Results value (a
  * token or quoted-string after optional CFWS). Writes it, unquoted, into

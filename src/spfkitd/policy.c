@@ -22,8 +22,7 @@ bool spfkitd_view_eq(spfkitd_view v, const char *s)
 	return v.ptr && v.len == n && memcmp(v.ptr, s, n) == 0;
 }
 
-/* Case-insensitive spfkitd_view_eq(). */
-static bool view_ieq(spfkitd_view v, const char *s)
+bool spfkitd_view_ieq(spfkitd_view v, const char *s)
 {
 	size_t n = strlen(s);
 	if (!v.ptr || v.len != n)
@@ -196,7 +195,7 @@ static spfkitd_state state_of(spfkitd_view v)
 	    {"END-OF-MESSAGE", SPFKITD_STATE_EOM},
 	};
 	for (size_t i = 0; i < sizeof states / sizeof states[0]; i++)
-		if (view_ieq(v, states[i].name))
+		if (spfkitd_view_ieq(v, states[i].name))
 			return states[i].state;
 	return SPFKITD_STATE_OTHER;
 }

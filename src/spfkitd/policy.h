@@ -107,7 +107,12 @@ typedef struct spfkitd_policy_req {
 spfkitd_policy_error spfkitd_policy_parse(const char *buf, size_t len,
 					  spfkitd_policy_req *out);
 
-/* Is the view equal to the NUL-terminated s, byte for byte? */
+/* Is the view equal to the NUL-terminated s, byte for byte? (An absent
+ * view equals nothing.) */
 bool spfkitd_view_eq(spfkitd_view v, const char *s);
+
+/* spfkitd_view_eq() ignoring ASCII case (never the locale's): header
+ * and macro names, map names, protocol states, authserv-ids. */
+bool spfkitd_view_ieq(spfkitd_view v, const char *s);
 
 #endif /* SPFKITD_POLICY_H */
