@@ -115,13 +115,6 @@ bool spfkitd_milter_parse_header(spfkitd_view d, spfkitd_view *name,
 bool spfkitd_milter_macro(spfkitd_view d, const char *name,
 			  spfkitd_view *value);
 
-/* Is name equal to the NUL-terminated t, ignoring ASCII case? The
- * milter's older name of spfkitd_view_ieq() (policy.c). */
-static inline bool spfkitd_milter_name_eq(spfkitd_view name, const char *t)
-{
-	return spfkitd_view_ieq(name, t);
-}
-
 /* RFC 8601 §2.2: the authserv-id of an Authentication-Results value (a
  * token or quoted-string after optional CFWS). Writes it, unquoted, into
  * out (cap bytes with NUL); false when there is none or it does not fit. */

@@ -2,7 +2,7 @@
  * fuzz_milter.c - the milter protocol code of spfkitd (src/spfkitd/
  * milter.c) on hostile MTA bytes. The input is one connection's stream of
  * packets (4-octet length, command, payload); every packet the framer
- * finds goes to the parser of its command, as server.c hands them over,
+ * finds goes to the parser of its command, as milter_session.c hands them over,
  * plus the Authentication-Results helpers on every header value and the
  * reply builder on the payload as text. Checks what milter.h promises:
  * the framer takes no more than it was given and stops for good on a bad
@@ -86,8 +86,7 @@ static void check_packet(char cmd, spfkitd_view d)
 				  "header views outside");
 			no_nul(name, "name");
 			no_nul(value, "value");
-			(void)spfkitd_milter_name_eq(name,
-						     "Authentication-Results");
+			(void)spfkitd_view_ieq(name, "Authentication-Results");
 			check_authres(value);
 		}
 		break;

@@ -3,7 +3,7 @@
  * (src/spfkitd/policy.c) on hostile connection bytes. The input is one
  * connection's stream: its first byte picks how the stream is cut into
  * reads (1 to 256 bytes at a time), and the framer and parser run exactly
- * as server.c runs them. Beyond "no crash" it checks what policy.h
+ * as policy_session.c runs them. Beyond "no crash" it checks what policy.h
  * promises: the framer never claims more than it was given, a request it
  * hands over ends with a blank line and fits the size cap, discarded
  * bytes end in one OVERSIZED, the parser's views lie inside the request,
@@ -51,7 +51,7 @@ static void check_parse(const char *req, size_t n)
 }
 
 /* Frames the stream read by read (chunk octets at a time, 0: all at
- * once), as server.c does, and notes every request and result. */
+ * once), as policy_session.c does, and notes every request and result. */
 static void frame_stream(const char *s, size_t n, size_t chunk, seen *out)
 {
 	char *buf = malloc(n ? n : 1);

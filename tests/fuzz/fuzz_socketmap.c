@@ -2,8 +2,8 @@
  * fuzz_socketmap.c - the socketmap netstrings of spfkitd
  * (src/spfkitd/socketmap.c) on hostile connection bytes. The input is one
  * connection's stream: its first byte picks how the stream is cut into
- * reads (1 to 256 bytes at a time), and the framer runs as server.c runs
- * it. Beyond "no crash" it checks what socketmap.h promises: the framer
+ * reads (1 to 256 bytes at a time), and the framer runs as socketmap_session.c
+ * runs it. Beyond "no crash" it checks what socketmap.h promises: the framer
  * never claims more than it was given, a request is "LEN:DATA," with LEN
  * the data's length and within the cap, the split's views lie inside the
  * data, a verdict does not depend on how the reads were cut, and a reply
@@ -62,7 +62,7 @@ static void check_data(spfkitd_view d)
 }
 
 /* Frames the stream read by read (chunk octets at a time, 0: all at
- * once), as server.c does. */
+ * once), as socketmap_session.c does. */
 static void frame_stream(const char *s, size_t n, size_t chunk, seen *out)
 {
 	char *buf = malloc(n ? n : 1);
