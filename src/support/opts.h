@@ -196,4 +196,27 @@ typedef int (*cli_take_fn)(int c, void *ud);
 int cli_parse(const cli_args *a, int argc, char **argv, cli_dns_opts *dns,
 	      cli_identity *id, cli_take_fn take, void *ud);
 
+/* A command whose messages about bad use have always differed from
+ * check's keeps them with these flags of cli_parse_as() (cli_parse() is
+ * cli_parse_as() with none; check, tree, lint, trace and srs take none).
+ * Messages are what users and their scripts see, so a command's wording
+ * stays its own; the flags name where it differs. */
+enum {
+	/* Every '?' of getopt_long() but a long option given a value it
+	 * does not take ("--recursive=1": "takes no value") is "unknown or
+	 * ambiguous option 'ARG'", ARG the argument getopt_long() stopped
+	 * in as given: "-x" and "--help=1" too (spfkit message). */
+	CLI_PARSE_UNKNOWN_AS_GIVEN = 1u << 0,
+	/* A shared option given at most once refuses an empty value first,
+	 * "--NAME: the value is empty": --timeout, --ip, --helo, --scope and
+	 * --record (--root-hints and --trust-anchor always do). --sender
+	 * takes '', the null sender (spfkit message). */
+	CLI_PARSE_NO_EMPTY = 1u << 1
+};
+
+/* cli_parse() with flags, a command's choice of the above. */
+int cli_parse_as(const cli_args *a, unsigned flags, int argc, char **argv,
+		 cli_dns_opts *dns, cli_identity *id, cli_take_fn take,
+		 void *ud);
+
 #endif /* SPFKIT_SUPPORT_OPTS_H */
