@@ -25,9 +25,7 @@ static const struct option longopts[] = {
     {"trusted-hops", required_argument, NULL, OPT_TRUSTED_HOPS},
     {"receiver", required_argument, NULL, OPT_RECEIVER},
     {"authserv-id", required_argument, NULL, OPT_AUTHSERV_ID},
-    {"ip", required_argument, NULL, CLI_OPT_IP},
-    {"helo", required_argument, NULL, CLI_OPT_HELO},
-    {"sender", required_argument, NULL, CLI_OPT_SENDER},
+    CLI_ENVELOPE_LONGOPTS,
     CLI_DNS_LONGOPTS,
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -98,40 +96,44 @@ typedef struct parse_state {
 	const char *format, *hops;
 } parse_state;
 
-/* Takes one option of message's own (cli_take_fn). */
+/* Where an option of message's own keeps its value (NULL: none). */
+static const char **slot(parse_state *ps, int c)
+{
+	switch (c) {
+	case OPT_FORMAT: return &ps->format;
+	case OPT_TRUSTED_HOPS: return &ps->hops;
+	case OPT_RECEIVER: return &ps->o->receiver;
+	case OPT_AUTHSERV_ID: return &ps->o->authserv_id;
+	default: return NULL;
+	}
+}
+
+/* Takes one option of message's own (cli_take_fn): each is given once,
+ * never empty, and --format and --trusted-hops are checked. */
 static int take(int c, void *ud)
 {
 	parse_state *ps = ud;
-	msg_opts *o = ps->o;
-	int status = 0;
-	switch (c) {
-	case OPT_FORMAT:
-		/* Text and JSON only: an analysis has no header form. */
-		if (cli_set_nonempty(&args, &ps->format, optarg, c, &status) &&
-		    (!cli_format_parse(optarg, &o->format) ||
-		     o->format > CLI_FORMAT_JSON))
-			status = cli_usage(MSG_PROG,
-					   "--format: '%s' is not text or json",
-					   cli_shown(optarg));
-		break;
-	case OPT_TRUSTED_HOPS:
-		if (cli_set_nonempty(&args, &ps->hops, optarg, c, &status) &&
-		    !cli_parse_count(optarg, HOPS_MAX, &o->trusted_hops))
-			status = cli_usage(MSG_PROG,
-					   "--trusted-hops: '%s' is not a "
-					   "number from 1 to %u",
-					   cli_shown(optarg), HOPS_MAX);
-		break;
-	case OPT_RECEIVER:
-		cli_set_nonempty(&args, &o->receiver, optarg, c, &status);
-		break;
-	case OPT_AUTHSERV_ID:
-		cli_set_nonempty(&args, &o->authserv_id, optarg, c, &status);
-		break;
-	case 'h': cli_message_help(stdout); return -1;
-	default: break;
+	if (c == 'h') {
+		cli_message_help(stdout);
+		return -1;
 	}
-	return status;
+	const char **dst = slot(ps, c);
+	int status = 0;
+	if (!dst || !cli_set_nonempty(&args, dst, optarg, c, &status))
+		return status;
+	cli_format *f = &ps->o->format;
+	/* Text and JSON only: an analysis has no header form. */
+	if (c == OPT_FORMAT &&
+	    (!cli_format_parse(optarg, f) || *f > CLI_FORMAT_JSON))
+		return cli_usage(MSG_PROG, "--format: '%s' is not text or json",
+				 cli_shown(optarg));
+	if (c == OPT_TRUSTED_HOPS &&
+	    !cli_parse_count(optarg, HOPS_MAX, &ps->o->trusted_hops))
+		return cli_usage(MSG_PROG,
+				 "--trusted-hops: '%s' is not a number from 1 "
+				 "to %u",
+				 cli_shown(optarg), HOPS_MAX);
+	return 0;
 }
 
 int msg_parse_args(int argc, char **argv, msg_opts *o)

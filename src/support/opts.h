@@ -100,12 +100,16 @@ enum {
 
 /* Their rows, to stand in a command's getopt table: the identity
  * options (cli_identity_option() takes them) and the DNS options
- * (cli_dns_option()). */
+ * (cli_dns_option()). CLI_ENVELOPE_LONGOPTS are the first three alone,
+ * for a command that takes the client and envelope but no --scope or
+ * --record (spfkit message). */
 // clang-format off
-#define CLI_IDENTITY_LONGOPTS \
+#define CLI_ENVELOPE_LONGOPTS \
 	{"ip", required_argument, NULL, CLI_OPT_IP}, \
 	{"sender", required_argument, NULL, CLI_OPT_SENDER}, \
-	{"helo", required_argument, NULL, CLI_OPT_HELO}, \
+	{"helo", required_argument, NULL, CLI_OPT_HELO}
+#define CLI_IDENTITY_LONGOPTS \
+	CLI_ENVELOPE_LONGOPTS, \
 	{"scope", required_argument, NULL, CLI_OPT_SCOPE}, \
 	{"record", required_argument, NULL, CLI_OPT_RECORD}
 #define CLI_DNS_LONGOPTS \
