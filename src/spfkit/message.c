@@ -5,9 +5,9 @@
  * field), takes the client IP and HELO from there and the envelope sender
  * from Return-Path, shows what the receiver recorded (Received-SPF, RFC
  * 7208 §9.1; Authentication-Results, RFC 8601), checks SPF again with the
- * library over the DNS options of `spfkit check` (dnsopts.c), and shows
- * DMARC's SPF alignment of the header From domain (RFC 7489 §3.1.2)
- * through libpsl's organizational domains. It then names the usual
+ * library over the DNS options of `spfkit check` (opts.h, dnsrun.h), and
+ * shows DMARC's SPF alignment of the header From domain (RFC 7489
+ * §3.1.2) through libpsl's organizational domains. It then names the usual
  * stories: a contact form sending as its visitors, forwarding, mailing
  * lists and a sending service's own envelope domain.
  *
@@ -21,30 +21,6 @@
 
 #include "message.h"
 
-int msg_vsay(int status, const char *fmt, va_list ap)
-{
-	fputs(MSG_PROG ": ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	return status;
-}
-
-int msg_say(int status, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	msg_vsay(status, fmt, ap);
-	va_end(ap);
-	return status;
-}
-
-const char *msg_shown(const char *s)
-{
-	static char buf[64 * 4 + 8];
-	cli_escape(buf, sizeof buf, s, strlen(s), 64);
-	return buf;
-}
-
 /* Reads the whole file (standard input for NULL or "-"), at most one
  * octet past the size cap. Returns 0 or an exit status. */
 static int read_input(const char *path, char **buf, size_t *len)
@@ -54,12 +30,12 @@ static int read_input(const char *path, char **buf, size_t *len)
 	if (path && strcmp(path, "-") != 0) {
 		struct stat st;
 		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-			return msg_say(CLI_EX_NOINPUT, "'%s': is a directory",
-				       msg_shown(path));
+			return cli_say(MSG_PROG, CLI_EX_NOINPUT,
+				       "'%s': is a directory", cli_shown(path));
 		f = fopen(path, "rb");
 		if (!f)
-			return msg_say(CLI_EX_NOINPUT, "'%s': %s",
-				       msg_shown(path), strerror(errno));
+			return cli_say(MSG_PROG, CLI_EX_NOINPUT, "'%s': %s",
+				       cli_shown(path), strerror(errno));
 		name = path;
 	}
 	size_t cap = 0, n = 0;
@@ -77,7 +53,7 @@ static int read_input(const char *path, char **buf, size_t *len)
 			char *p = realloc(b, ncap);
 			if (!p) {
 				status =
-				    msg_say(CLI_EX_SOFTWARE, "%s",
+				    cli_say(MSG_PROG, CLI_EX_SOFTWARE, "%s",
 					    spfkit_strerror(SPFKIT_ENOMEM));
 				break;
 			}
@@ -89,8 +65,8 @@ static int read_input(const char *path, char **buf, size_t *len)
 		if (got == 0) {
 			if (ferror(f))
 				status =
-				    msg_say(CLI_EX_NOINPUT, "reading '%s': %s",
-					    msg_shown(name),
+				    cli_say(MSG_PROG, CLI_EX_NOINPUT,
+					    "reading '%s': %s", cli_shown(name),
 					    strerror(errno ? errno : EIO));
 			break;
 		}
@@ -114,7 +90,7 @@ static int analyse(const msg_opts *o, const msgp_msg *msg, spfkit_config *cfg,
 	msg_analysis a;
 	int status = msg_analyse(o, msg, cfg, dns, &a);
 	if (status)
-		msg_say(status, "%s", a.error);
+		cli_say(MSG_PROG, status, "%s", a.error);
 	else if (o->format == CLI_FORMAT_JSON)
 		msg_out_json(stdout, &a);
 	else
@@ -126,16 +102,14 @@ static int analyse(const msg_opts *o, const msgp_msg *msg, spfkit_config *cfg,
 int cli_message_main(int argc, char **argv)
 {
 	msg_opts o = {.format = CLI_FORMAT_TEXT};
-	size_t nargs = (size_t)(argc > 0 ? argc : 1);
-	o.dns.zones = calloc(nargs, sizeof *o.dns.zones);
-	o.dns.nameservers = calloc(nargs, sizeof *o.dns.nameservers);
+	bool dns_ok = cli_dns_opts_init(&o.dns, argc);
 	char *buf = NULL;
 	msgp_msg *msg = NULL;
 	spfkit_config *cfg = NULL;
 	cli_dns *dns = NULL;
 	int status = 0;
-	if (!o.dns.zones || !o.dns.nameservers) {
-		status = msg_say(CLI_EX_SOFTWARE, "%s",
+	if (!dns_ok) {
+		status = cli_say(MSG_PROG, CLI_EX_SOFTWARE, "%s",
 				 spfkit_strerror(SPFKIT_ENOMEM));
 		goto out;
 	}
@@ -149,10 +123,11 @@ int cli_message_main(int argc, char **argv)
 	char err[256];
 	int rc = msgp_parse(buf, len, NULL, &msg, err, sizeof err);
 	if (rc < 0) {
-		status = msg_say(
+		status = cli_say(
+		    MSG_PROG,
 		    rc == SPFKIT_ENOMEM ? CLI_EX_SOFTWARE : CLI_EX_DATAERR,
 		    "%s: %s",
-		    o.file && strcmp(o.file, "-") != 0 ? msg_shown(o.file)
+		    o.file && strcmp(o.file, "-") != 0 ? cli_shown(o.file)
 						       : "standard input",
 		    err);
 		goto out;
@@ -161,7 +136,8 @@ int cli_message_main(int argc, char **argv)
 	if (rc == SPFKIT_OK)
 		rc = cli_dns_configure(&o.dns, cfg);
 	if (rc < 0) {
-		status = msg_say(CLI_EX_SOFTWARE, "%s", spfkit_strerror(rc));
+		status = cli_say(MSG_PROG, CLI_EX_SOFTWARE, "%s",
+				 spfkit_strerror(rc));
 		goto out;
 	}
 	status = cli_dns_open(&o.dns, cfg, MSG_PROG, &dns);
@@ -169,14 +145,14 @@ int cli_message_main(int argc, char **argv)
 		goto out;
 	status = analyse(&o, msg, cfg, dns);
 	if (status == 0 && (fflush(stdout) != 0 || ferror(stdout)))
-		status = msg_say(CLI_EX_SOFTWARE, "writing standard output: %s",
+		status = cli_say(MSG_PROG, CLI_EX_SOFTWARE,
+				 "writing standard output: %s",
 				 strerror(errno ? errno : EIO));
 out:
 	cli_dns_close(dns);
 	spfkit_config_free(cfg);
 	msgp_free(msg);
 	free(buf);
-	free(o.dns.zones);
-	free(o.dns.nameservers);
+	cli_dns_opts_free(&o.dns);
 	return status < 0 ? 0 : status;
 }

@@ -10,13 +10,12 @@
 #define SPFKIT_MESSAGE_H
 
 #include <libpsl.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
-#include "dnsopts.h"
+#include "dnsrun.h"
 #include "msgparse.h"
 
 #define MSG_PROG "spfkit message"
@@ -29,12 +28,6 @@
 /* Skipped hops listed at most. */
 #define MSG_SKIPPED_MAX 16u
 
-#if defined(__GNUC__)
-#define MSG_PRINTF(a, b) __attribute__((format(printf, a, b)))
-#else
-#define MSG_PRINTF(a, b)
-#endif
-
 /* ------------------------------------------------------------ options */
 
 /* What the command line asks for. */
@@ -44,23 +37,13 @@ typedef struct msg_opts {
 	unsigned trusted_hops; /* 0: not given */
 	const char *receiver;
 	const char *authserv_id;
-	const char *ip;
-	const char *helo;
-	const char *sender;
+	cli_identity id;  /* --ip, --helo, --sender: override the headers */
 	cli_dns_opts dns; /* zones and nameservers: the caller's arrays */
 } msg_opts;
 
 /* Parses argv into o (message_opts.c). Returns 0, -1 after --help was
  * written, or an exit status after one line on stderr. */
 int msg_parse_args(int argc, char **argv, msg_opts *o);
-
-/* One line on stderr, "spfkit message: ...", and the given status
- * (message.c). */
-int msg_say(int status, const char *fmt, ...) MSG_PRINTF(2, 3);
-int msg_vsay(int status, const char *fmt, va_list ap) MSG_PRINTF(2, 0);
-
-/* A value quoted safely for a message (static storage, one at a time). */
-const char *msg_shown(const char *s);
 
 /* ------------------------------------------------------------ analysis */
 
@@ -139,7 +122,7 @@ void msg_analysis_free(msg_analysis *a);
 
 /* Records why the analysis stops (in a->error) and returns status. */
 int msg_refuse(msg_analysis *a, int status, const char *fmt, ...)
-    MSG_PRINTF(3, 4);
+    CLI_PRINTF(3, 4);
 
 /* Runs the checks of the analysis (message_recheck.c): MAIL FROM (or
  * HELO for the null sender), the HELO name, and an earlier hop when

@@ -7,6 +7,7 @@
  * sender. It then has the checks run (message_recheck.c) and the
  * diagnoses made (message_diagnose.c). It prints nothing.
  */
+#include <stdarg.h>
 #include <stdlib.h>
 
 #include "message.h"
@@ -158,7 +159,7 @@ static int choose_hop(const msg_opts *o, const psl_ctx_t *psl, msg_analysis *a)
 		return msg_refuse(a, CLI_EX_USAGE,
 				  "--receiver '%s': no Received field of the "
 				  "message is 'by' that host",
-				  msg_shown(o->receiver));
+				  cli_shown(o->receiver));
 	}
 	/* The topmost hop from an Internet client; internal ones (a filter
 	 * on loopback, a local submission, the receiver's own relays) are
@@ -286,8 +287,8 @@ static void pick_identities(const msg_opts *o, msg_analysis *a)
 	}
 
 	/* The client IP. */
-	if (o->ip) {
-		a->ip = msg_vstr(o->ip);
+	if (o->id.ip) {
+		a->ip = msg_vstr(o->id.ip);
 		a->ip_source = "option";
 	} else if (a->is_bounce && d->ip.p) {
 		a->ip = d->ip;
@@ -308,10 +309,10 @@ static void pick_identities(const msg_opts *o, msg_analysis *a)
 	}
 
 	/* The HELO name. */
-	if (o->helo) {
-		a->helo = msg_vstr(o->helo);
+	if (o->id.helo) {
+		a->helo = msg_vstr(o->id.helo);
 		a->helo_source = "option";
-	} else if (a->is_bounce && (d->ip.p || o->ip)) {
+	} else if (a->is_bounce && (d->ip.p || o->id.ip)) {
 		/* The server that sent the original: the bounce's reporter,
 		 * or the host that took the original in. */
 		if (d->reporting_mta.p) {
@@ -341,8 +342,8 @@ static void pick_sender(const msg_opts *o, msg_analysis *a)
 	const msgp_msg *rp_msg = m->has_return_path ? m : NULL;
 	if (!rp_msg && !a->is_bounce && top->has_return_path)
 		rp_msg = top;
-	if (o->sender) {
-		msgp_view s = msg_vstr(o->sender);
+	if (o->id.sender) {
+		msgp_view s = msg_vstr(o->id.sender);
 		if (s.len >= 2 && s.p[0] == '<' && s.p[s.len - 1] == '>') {
 			s.p++;
 			s.len -= 2;

@@ -8,6 +8,8 @@
  * notes (a recorded result that differs, the null sender, a guessed
  * sender). Each is a code and a text in the analysis; nothing is printed.
  */
+#include <stdarg.h>
+
 #include "message.h"
 
 /* The organizational domains a story compares, lower-cased; "" when
@@ -20,7 +22,7 @@ typedef struct orgs {
 } orgs;
 
 static void add_diag(msg_analysis *a, const char *code, const char *fmt, ...)
-    MSG_PRINTF(3, 4);
+    CLI_PRINTF(3, 4);
 static void add_diag(msg_analysis *a, const char *code, const char *fmt, ...)
 {
 	if (a->ndiags >= MSG_DIAG_MAX)

@@ -1,95 +1,43 @@
 /*
  * message_json.c - `spfkit message --format json`: the analysis as one
  * JSON object on one line (the members are listed in
- * man/spfkit-message.1). Values from the message may hold any octet;
- * cli_json_string() keeps the output valid JSON.
- *
- * The small writer (jw_*) is this command's own and lives only here, so
- * that the shared JSON writer can take its place in this one file.
+ * man/spfkit-message.1), written with the shared JSON writer (json.h).
+ * Values from the message may hold any octet; the writer keeps the
+ * output valid JSON.
  */
 #include "message.h"
 
-/* ------------------------------------------------------------ writer */
-
-/* A small JSON writer: commas between members come by themselves. */
-typedef struct jw {
-	FILE *f;
-	bool first[32];
-	unsigned depth;
-} jw;
-
-static void jw_sep(jw *w)
+/* "k": the view's octets as a string, null when absent. */
+static void kview(cli_jw *w, const char *k, msgp_view v)
 {
-	if (w->depth == 0)
-		return;
-	if (!w->first[w->depth])
-		putc(',', w->f);
-	w->first[w->depth] = false;
+	cli_jw_kstrn(w, k, v.p, v.len);
 }
 
-static void jw_key(jw *w, const char *key)
+static void knull(cli_jw *w, const char *k)
 {
-	jw_sep(w);
-	if (key) {
-		cli_json_string(w->f, key, strlen(key));
-		putc(':', w->f);
-	}
+	cli_jw_key(w, k);
+	cli_jw_null(w);
 }
 
-static void jw_open(jw *w, const char *key, char c)
+/* "k": an object or array opened, its members to follow. */
+static void kobj(cli_jw *w, const char *k)
 {
-	jw_key(w, key);
-	putc(c, w->f);
-	if (w->depth + 1 < sizeof w->first)
-		w->depth++;
-	w->first[w->depth] = true;
+	cli_jw_key(w, k);
+	cli_jw_obj(w);
 }
 
-static void jw_close(jw *w, char c)
+static void karr(cli_jw *w, const char *k)
 {
-	putc(c, w->f);
-	if (w->depth)
-		w->depth--;
-}
-
-static void jw_view(jw *w, const char *key, msgp_view v)
-{
-	jw_key(w, key);
-	if (v.p)
-		cli_json_string(w->f, v.p, v.len);
-	else
-		fputs("null", w->f);
-}
-
-static void jw_str(jw *w, const char *key, const char *s)
-{
-	jw_view(w, key, msg_vstr(s));
-}
-
-static void jw_bool(jw *w, const char *key, bool b)
-{
-	jw_key(w, key);
-	fputs(b ? "true" : "false", w->f);
-}
-
-static void jw_num(jw *w, const char *key, unsigned long n)
-{
-	jw_key(w, key);
-	fprintf(w->f, "%lu", n);
-}
-
-static void jw_null(jw *w, const char *key)
-{
-	jw_key(w, key);
-	fputs("null", w->f);
+	cli_jw_key(w, k);
+	cli_jw_arr(w);
 }
 
 /* Members keys[i]: v[i] for i < n, in order (views: null when absent). */
-static void jw_views(jw *w, const char *const *keys, const msgp_view *v,
-		     size_t n)
+static void kviews(cli_jw *w, const char *const *keys, const msgp_view *v,
+		   size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		jw_view(w, keys[i], v[i]);
+		kview(w, keys[i], v[i]);
 }
 
 /* The number of keys in an array of them, and of the views that go with
@@ -98,73 +46,79 @@ static void jw_views(jw *w, const char *const *keys, const msgp_view *v,
 
 /* ------------------------------------------------------------ parts */
 
-static void jw_addr(jw *w, const char *key, const msgp_addr *ad)
+static void json_addr(cli_jw *w, const char *key, const msgp_addr *ad)
 {
 	if (!ad->ok) {
-		jw_null(w, key);
+		knull(w, key);
 		return;
 	}
-	jw_open(w, key, '{');
-	jw_view(w, "address", ad->addr);
-	jw_view(w, "domain", ad->domain);
-	jw_view(w, "display", ad->display);
-	jw_num(w, "count", ad->count);
-	jw_close(w, '}');
+	kobj(w, key);
+	kview(w, "address", ad->addr);
+	kview(w, "domain", ad->domain);
+	kview(w, "display", ad->display);
+	cli_jw_kuint(w, "count", ad->count);
+	cli_jw_obj_end(w);
 }
 
 /* An envelope sender (RFC 5321 §4.1.2 Reverse-path): null when not
  * known, "" for the null sender. */
-static void jw_reverse_path(jw *w, const char *key, bool known,
-			    bool null_sender, msgp_view addr)
+static void json_reverse_path(cli_jw *w, const char *key, bool known,
+			      bool null_sender, msgp_view addr)
 {
 	if (known)
-		jw_view(w, key, null_sender ? msg_vstr("") : addr);
+		kview(w, key, null_sender ? msg_vstr("") : addr);
 	else
-		jw_null(w, key);
+		knull(w, key);
 }
 
-static void jw_check(jw *w, const char *key, const msg_check *c)
+static void json_check(cli_jw *w, const char *key, const msg_check *c)
 {
 	if (!c->done) {
-		jw_null(w, key);
+		knull(w, key);
 		return;
 	}
-	jw_open(w, key, '{');
-	jw_str(w, "result", spfkit_result_name(c->result));
-	jw_str(w, "domain", spfkit_check_domain(c->chk));
-	jw_str(w, "identity", spfkit_check_identity(c->chk));
-	jw_str(w, "sender", spfkit_check_sender(c->chk));
-	jw_str(w, "mechanism", spfkit_check_mechanism(c->chk));
-	jw_str(w, "where", spfkit_check_where(c->chk));
-	jw_str(w, "explanation", spfkit_check_explanation(c->chk));
-	jw_str(w, "problem", spfkit_check_problem(c->chk));
-	jw_num(w, "lookups", spfkit_check_lookups(c->chk));
-	jw_num(w, "void_lookups", spfkit_check_void_lookups(c->chk));
-	jw_close(w, '}');
+	static const char *const keys[] = {
+	    "result",    "domain", "identity",    "sender",
+	    "mechanism", "where",  "explanation", "problem"};
+	const spfkit_check *k = c->chk;
+	const msgp_view v[NKEYS(keys)] = {
+	    msg_vstr(spfkit_result_name(c->result)),
+	    msg_vstr(spfkit_check_domain(k)),
+	    msg_vstr(spfkit_check_identity(k)),
+	    msg_vstr(spfkit_check_sender(k)),
+	    msg_vstr(spfkit_check_mechanism(k)),
+	    msg_vstr(spfkit_check_where(k)),
+	    msg_vstr(spfkit_check_explanation(k)),
+	    msg_vstr(spfkit_check_problem(k))};
+	kobj(w, key);
+	kviews(w, keys, v, NKEYS(keys));
+	cli_jw_kuint(w, "lookups", spfkit_check_lookups(c->chk));
+	cli_jw_kuint(w, "void_lookups", spfkit_check_void_lookups(c->chk));
+	cli_jw_obj_end(w);
 }
 
 /* "input": the kind of bounce and the parser's warnings. */
-static void json_input(jw *w, const msg_analysis *a)
+static void json_input(cli_jw *w, const msg_analysis *a)
 {
 	const msgp_msg *m = a->m, *top = a->top;
-	jw_open(w, "input", '{');
-	jw_str(w, "bounce", msg_bounce_name(top->bounce));
-	jw_open(w, "warnings", '[');
+	kobj(w, "input");
+	cli_jw_kstr(w, "bounce", msg_bounce_name(top->bounce));
+	karr(w, "warnings");
 	for (size_t i = 0; i < top->nwarnings; i++)
-		jw_str(w, NULL, top->warnings[i]);
+		cli_jw_str(w, top->warnings[i]);
 	if (m != top)
 		for (size_t i = 0; i < m->nwarnings; i++)
-			jw_str(w, NULL, m->warnings[i]);
-	jw_close(w, ']');
-	jw_close(w, '}');
+			cli_jw_str(w, m->warnings[i]);
+	cli_jw_arr_end(w);
+	cli_jw_obj_end(w);
 }
 
 /* "bounce": what the bounce says, or null. */
-static void json_bounce(jw *w, const msg_analysis *a)
+static void json_bounce(cli_jw *w, const msg_analysis *a)
 {
 	const msgp_msg *m = a->m, *top = a->top;
 	if (!a->is_bounce) {
-		jw_null(w, "bounce");
+		knull(w, "bounce");
 		return;
 	}
 	static const char *const keys[] = {
@@ -174,84 +128,85 @@ static void json_bounce(jw *w, const msg_analysis *a)
 	const msgp_view v[NKEYS(keys)] = {
 	    d->reporting_mta, d->remote_mta, d->final_recipient, d->action,
 	    d->status,        d->diagnostic, d->sender,          d->ip};
-	jw_open(w, "bounce", '{');
-	jw_str(w, "kind", msg_bounce_name(top->bounce));
-	jw_views(w, keys, v, NKEYS(keys));
-	jw_str(w, "original",
-	       m == top          ? NULL
-	       : m->headers_only ? "headers"
-				 : "message");
-	jw_close(w, '}');
+	kobj(w, "bounce");
+	cli_jw_kstr(w, "kind", msg_bounce_name(top->bounce));
+	kviews(w, keys, v, NKEYS(keys));
+	cli_jw_kstr(w, "original",
+		    m == top          ? NULL
+		    : m->headers_only ? "headers"
+				      : "message");
+	cli_jw_obj_end(w);
 }
 
 /* "message": the author fields and Return-Path. */
-static void json_message(jw *w, const msgp_msg *m)
+static void json_message(cli_jw *w, const msgp_msg *m)
 {
-	jw_open(w, "message", '{');
-	jw_addr(w, "from", &m->from);
-	jw_addr(w, "reply_to", &m->reply_to);
-	jw_addr(w, "sender", &m->sender);
-	jw_addr(w, "to", &m->to);
-	jw_view(w, "subject", m->subject);
-	jw_view(w, "message_id", m->message_id);
-	jw_view(w, "list_id", m->list_id);
-	jw_reverse_path(w, "return_path", m->has_return_path, m->null_sender,
-			m->return_path);
-	jw_close(w, '}');
+	kobj(w, "message");
+	json_addr(w, "from", &m->from);
+	json_addr(w, "reply_to", &m->reply_to);
+	json_addr(w, "sender", &m->sender);
+	json_addr(w, "to", &m->to);
+	kview(w, "subject", m->subject);
+	kview(w, "message_id", m->message_id);
+	kview(w, "list_id", m->list_id);
+	json_reverse_path(w, "return_path", m->has_return_path, m->null_sender,
+			  m->return_path);
+	cli_jw_obj_end(w);
 }
 
 /* "received": every Received field, top first. */
-static void json_received(jw *w, const msgp_msg *m)
+static void json_received(cli_jw *w, const msgp_msg *m)
 {
 	static const char *const keys[] = {
 	    "from", "helo", "rdns",          "ip",  "by", "with",
 	    "id",   "for",  "envelope_from", "date"};
-	jw_open(w, "received", '[');
+	karr(w, "received");
 	for (size_t i = 0; i < m->nreceived; i++) {
 		const msgp_received *r = &m->received[i];
 		const msgp_view v[NKEYS(keys)] = {
 		    r->from, r->helo, r->rdns,     r->ip,       r->by,
 		    r->with, r->id,   r->for_addr, r->env_from, r->date};
-		jw_open(w, NULL, '{');
-		jw_num(w, "index", i + 1);
-		jw_views(w, keys, v, NKEYS(keys));
-		jw_bool(w, "internal", !r->ip.p || msgp_ip_internal(r->ip));
-		jw_close(w, '}');
+		cli_jw_obj(w);
+		cli_jw_kuint(w, "index", i + 1);
+		kviews(w, keys, v, NKEYS(keys));
+		cli_jw_kbool(w, "internal",
+			     !r->ip.p || msgp_ip_internal(r->ip));
+		cli_jw_obj_end(w);
 	}
-	jw_close(w, ']');
+	cli_jw_arr_end(w);
 }
 
 /* "hop" and "envelope": the receiving hop and the identities. */
-static void json_envelope(jw *w, const msg_analysis *a)
+static void json_envelope(cli_jw *w, const msg_analysis *a)
 {
-	jw_open(w, "hop", '{');
+	kobj(w, "hop");
 	if (a->hop >= 0)
-		jw_num(w, "index", (unsigned long)a->hop + 1);
+		cli_jw_kuint(w, "index", (uint64_t)a->hop + 1);
 	else
-		jw_null(w, "index");
-	jw_str(w, "how", a->hop_how);
-	jw_open(w, "skipped", '[');
+		knull(w, "index");
+	cli_jw_kstr(w, "how", a->hop_how);
+	karr(w, "skipped");
 	for (size_t i = 0; i < a->nskipped; i++) {
-		jw_open(w, NULL, '{');
-		jw_num(w, "index", a->skipped[i] + 1);
-		jw_str(w, "why", a->skipped_why[i]);
-		jw_close(w, '}');
+		cli_jw_obj(w);
+		cli_jw_kuint(w, "index", a->skipped[i] + 1);
+		cli_jw_kstr(w, "why", a->skipped_why[i]);
+		cli_jw_obj_end(w);
 	}
-	jw_close(w, ']');
-	jw_close(w, '}');
+	cli_jw_arr_end(w);
+	cli_jw_obj_end(w);
 
-	jw_open(w, "envelope", '{');
-	jw_view(w, "ip", a->ip);
-	jw_str(w, "ip_source", a->ip_source);
-	jw_view(w, "helo", a->helo);
-	jw_str(w, "helo_source", a->helo_source);
-	jw_reverse_path(w, "mail_from", a->sender_known, a->null_sender,
-			a->sender);
-	jw_str(w, "mail_from_source", a->sender_source);
-	jw_bool(w, "null_sender", a->null_sender);
-	jw_view(w, "receiver", a->receiver);
-	jw_str(w, "receiver_source", a->receiver_source);
-	jw_close(w, '}');
+	kobj(w, "envelope");
+	kview(w, "ip", a->ip);
+	cli_jw_kstr(w, "ip_source", a->ip_source);
+	kview(w, "helo", a->helo);
+	cli_jw_kstr(w, "helo_source", a->helo_source);
+	json_reverse_path(w, "mail_from", a->sender_known, a->null_sender,
+			  a->sender);
+	cli_jw_kstr(w, "mail_from_source", a->sender_source);
+	cli_jw_kbool(w, "null_sender", a->null_sender);
+	kview(w, "receiver", a->receiver);
+	cli_jw_kstr(w, "receiver_source", a->receiver_source);
+	cli_jw_obj_end(w);
 }
 
 /* The members of a Received-SPF (RFC 7208 §9.1) and of an
@@ -289,94 +244,97 @@ static void authres_views(const msgp_msg *m, size_t i,
 
 /* An array of n trace fields: per field its members (keys, values from
  * views), then whether the receiver wrote it (trust[i]). */
-static void json_trace_fields(jw *w, const char *key, const msgp_msg *m,
+static void json_trace_fields(cli_jw *w, const char *key, const msgp_msg *m,
 			      size_t n, const char *const keys[TRACE_MEMBERS],
 			      trace_views *views, const msg_trust *trust)
 {
-	jw_open(w, key, '[');
+	karr(w, key);
 	for (size_t i = 0; i < n; i++) {
 		msgp_view v[TRACE_MEMBERS];
 		views(m, i, v);
-		jw_open(w, NULL, '{');
-		jw_views(w, keys, v, TRACE_MEMBERS);
-		jw_bool(w, "trusted", trust[i].trusted);
-		jw_str(w, "why", trust[i].why);
-		jw_close(w, '}');
+		cli_jw_obj(w);
+		kviews(w, keys, v, TRACE_MEMBERS);
+		cli_jw_kbool(w, "trusted", trust[i].trusted);
+		cli_jw_kstr(w, "why", trust[i].why);
+		cli_jw_obj_end(w);
 	}
-	jw_close(w, ']');
+	cli_jw_arr_end(w);
 }
 
 /* "receiver_said": Received-SPF and Authentication-Results, judged. */
-static void json_receiver_said(jw *w, const msg_analysis *a)
+static void json_receiver_said(cli_jw *w, const msg_analysis *a)
 {
 	const msgp_msg *m = a->m;
-	jw_open(w, "receiver_said", '{');
+	kobj(w, "receiver_said");
 	json_trace_fields(w, "received_spf", m, m->nrspf, rspf_keys, rspf_views,
 			  a->rspf_trust);
 	json_trace_fields(w, "authentication_results", m, m->nauthres,
 			  authres_keys, authres_views, a->ar_trust);
-	jw_str(w, "recorded", a->recorded);
-	jw_str(w, "recorded_source", a->recorded_source);
-	jw_close(w, '}');
+	cli_jw_kstr(w, "recorded", a->recorded);
+	cli_jw_kstr(w, "recorded_source", a->recorded_source);
+	cli_jw_obj_end(w);
 }
 
 /* "recheck": the checks run again. */
-static void json_recheck(jw *w, const msg_analysis *a)
+static void json_recheck(cli_jw *w, const msg_analysis *a)
 {
-	jw_open(w, "recheck", '{');
-	jw_bool(w, "done", a->main.done);
-	jw_str(w, "why_not", a->main.done ? NULL : a->why_not);
-	jw_str(w, "dns", a->dns_name);
-	jw_check(w, "mail_from", &a->main);
-	jw_check(w, "helo", &a->helo_chk);
+	kobj(w, "recheck");
+	cli_jw_kbool(w, "done", a->main.done);
+	cli_jw_kstr(w, "why_not", a->main.done ? NULL : a->why_not);
+	cli_jw_kstr(w, "dns", a->dns_name);
+	json_check(w, "mail_from", &a->main);
+	json_check(w, "helo", &a->helo_chk);
 	if (a->up.done) {
-		jw_open(w, "upstream", '{');
-		jw_num(w, "hop", (unsigned long)a->up_hop + 1);
-		jw_view(w, "ip", a->m->received[a->up_hop].ip);
-		jw_str(w, "result", spfkit_result_name(a->up.result));
-		jw_close(w, '}');
+		kobj(w, "upstream");
+		cli_jw_kuint(w, "hop", (uint64_t)a->up_hop + 1);
+		kview(w, "ip", a->m->received[a->up_hop].ip);
+		cli_jw_kstr(w, "result", spfkit_result_name(a->up.result));
+		cli_jw_obj_end(w);
 	} else {
-		jw_null(w, "upstream");
+		knull(w, "upstream");
 	}
-	jw_str(w, "compared", a->compared);
-	jw_close(w, '}');
+	cli_jw_kstr(w, "compared", a->compared);
+	cli_jw_obj_end(w);
 }
 
 /* "alignment" (or null) and "diagnosis". */
-static void json_verdict(jw *w, const msg_analysis *a)
+static void json_verdict(cli_jw *w, const msg_analysis *a)
 {
+	static const char *const keys[] = {"from_domain", "spf_domain",
+					   "spf_domain_source", "from_org",
+					   "spf_org"};
 	if (a->have_align) {
-		jw_open(w, "alignment", '{');
-		jw_str(w, "from_domain", a->from_dom);
-		jw_str(w, "spf_domain", a->spf_dom);
-		jw_str(w, "spf_domain_source", a->spf_dom_source);
-		jw_str(w, "from_org", a->from_org);
-		jw_str(w, "spf_org", a->spf_org);
-		jw_bool(w, "strict", a->strict);
-		jw_bool(w, "relaxed", a->relaxed);
-		jw_bool(w, "spf_pass", a->spf_pass);
-		jw_str(w, "dmarc_spf",
-		       a->spf_pass && a->relaxed ? "pass" : "fail");
-		jw_bool(w, "public_suffix_list", a->psl_ok);
-		jw_close(w, '}');
+		const msgp_view v[NKEYS(keys)] = {
+		    msg_vstr(a->from_dom), msg_vstr(a->spf_dom),
+		    msg_vstr(a->spf_dom_source), msg_vstr(a->from_org),
+		    msg_vstr(a->spf_org)};
+		kobj(w, "alignment");
+		kviews(w, keys, v, NKEYS(keys));
+		cli_jw_kbool(w, "strict", a->strict);
+		cli_jw_kbool(w, "relaxed", a->relaxed);
+		cli_jw_kbool(w, "spf_pass", a->spf_pass);
+		cli_jw_kstr(w, "dmarc_spf",
+			    a->spf_pass && a->relaxed ? "pass" : "fail");
+		cli_jw_kbool(w, "public_suffix_list", a->psl_ok);
+		cli_jw_obj_end(w);
 	} else {
-		jw_null(w, "alignment");
+		knull(w, "alignment");
 	}
 
-	jw_open(w, "diagnosis", '[');
+	karr(w, "diagnosis");
 	for (size_t i = 0; i < a->ndiags; i++) {
-		jw_open(w, NULL, '{');
-		jw_str(w, "code", a->diags[i].code);
-		jw_str(w, "text", a->diags[i].text);
-		jw_close(w, '}');
+		cli_jw_obj(w);
+		cli_jw_kstr(w, "code", a->diags[i].code);
+		cli_jw_kstr(w, "text", a->diags[i].text);
+		cli_jw_obj_end(w);
 	}
-	jw_close(w, ']');
+	cli_jw_arr_end(w);
 }
 
 void msg_out_json(FILE *f, const msg_analysis *a)
 {
-	jw w = {.f = f};
-	jw_open(&w, NULL, '{');
+	cli_jw w;
+	cli_jw_line(&w, f);
 	json_input(&w, a);
 	json_bounce(&w, a);
 	json_message(&w, a->m);
@@ -385,6 +343,5 @@ void msg_out_json(FILE *f, const msg_analysis *a)
 	json_receiver_said(&w, a);
 	json_recheck(&w, a);
 	json_verdict(&w, a);
-	jw_close(&w, '}');
-	putc('\n', f);
+	cli_jw_line_end(&w);
 }

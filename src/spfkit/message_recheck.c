@@ -1,14 +1,11 @@
 /*
  * message_recheck.c - the SPF checks of `spfkit message`, run again with
- * the library over the DNS the options name (dnsopts.h): MAIL FROM (RFC
+ * the library over the DNS the options name (dnsrun.h): MAIL FROM (RFC
  * 7208 §2.4, postmaster@HELO for the null sender), the HELO name (§2.3),
  * and, when the check fails, the hops before the receiver's, to tell
  * forwarding apart. Then DMARC's SPF alignment (RFC 7489 §3.1.2) of the
  * header From domain. Results go into the analysis; nothing is printed.
  */
-#include <stdint.h>
-#include <time.h>
-
 #include "message.h"
 
 /* How far down the Received chain the forwarding check looks. */
@@ -43,11 +40,8 @@ static int run_one(cli_dns *dns, const spfkit_config *cfg, msgp_view ip,
 		rc = spfkit_check_set_helo(chk, helo.p, helo.len);
 	if (rc == SPFKIT_OK)
 		rc = spfkit_check_set_scope(chk, scope);
-	if (rc == SPFKIT_OK) {
-		time_t now = time(NULL);
-		rc = spfkit_check_set_timestamp(chk,
-						now > 0 ? (uint64_t)now : 0);
-	}
+	if (rc == SPFKIT_OK)
+		rc = spfkit_check_set_timestamp(chk, cli_unix_time());
 	if (rc == SPFKIT_OK)
 		rc = cli_dns_run(dns, chk);
 	if (rc < 0) {

@@ -49,6 +49,12 @@ uint64_t cli_now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+uint64_t cli_unix_time(void)
+{
+	time_t now = time(NULL);
+	return now > 0 ? (uint64_t)now : 0;
+}
+
 uint32_t cli_time_left(uint64_t start_ms, uint32_t deadline_ms, uint64_t now)
 {
 	uint64_t end = start_ms + deadline_ms;

@@ -18,6 +18,10 @@
 uint64_t cli_now_ms(void);
 uint64_t cli_now_us(void);
 
+/* The wall clock in seconds since 1970 (0 before it): a check's %{t}
+ * (RFC 7208 §7.2), which the library, reading no clock, is given. */
+uint64_t cli_unix_time(void);
+
 /* Milliseconds left of a check started at start_ms with deadline_ms (at
  * least 1, so a wait always ends in a new run that sees the deadline). */
 uint32_t cli_time_left(uint64_t start_ms, uint32_t deadline_ms, uint64_t now);

@@ -258,6 +258,17 @@ static inline void cli_jw_kstr(cli_jw *w, const char *k, const char *s)
 		CLI_JW_LIT(w, "null");
 }
 
+/* "k":"s" of n octets (any octets), or "k":null for s NULL. */
+static inline void cli_jw_kstrn(cli_jw *w, const char *k, const char *s,
+				size_t n)
+{
+	cli_jw__key(w, k);
+	if (s)
+		cli_jw__string(w, s, n);
+	else
+		CLI_JW_LIT(w, "null");
+}
+
 static inline void cli_jw_kuint(cli_jw *w, const char *k, uint64_t v)
 {
 	cli_jw__key(w, k);

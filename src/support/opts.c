@@ -80,19 +80,24 @@ bool cli_set_nonempty(const cli_args *a, const char **dst, const char *arg,
 	return true;
 }
 
-int cli_getopt_trouble(const cli_args *a, int c, char **argv)
+/* cli_getopt_trouble() with the flags of cli_parse_as(). */
+static int getopt_trouble(const cli_args *a, unsigned flags, int c, char **argv)
 {
 	if (c == ':')
 		return cli_usage(a->prog,
 				 "--%s needs a value (try 'spfkit help %s')",
 				 cli_opt_name(a->longopts, optopt), a->cmd);
 	const char *arg = argv[optind - 1];
+	bool as_given = flags & CLI_PARSE_UNKNOWN_AS_GIVEN;
 	/* A long option given a value it does not take ("--batch=1"). */
 	if (optopt >= CLI_OPT_FIRST ||
-	    (optopt == 'h' && strncmp(arg, "--", 2) == 0))
+	    (!as_given && optopt == 'h' && strncmp(arg, "--", 2) == 0))
 		return cli_usage(a->prog, "--%s takes no value",
 				 cli_opt_name(a->longopts, optopt));
-	if (optopt != 0) {
+	/* as_given quotes arg for a short option too: "-x" itself, but for
+	 * the 'x' of "-xy" the argument before it, since getopt_long()
+	 * moves optind past an argument after its last letter only. */
+	if (optopt != 0 && !as_given) {
 		char o = (char)optopt;
 		return cli_usage(a->prog,
 				 "unknown option '-%s' (try 'spfkit help %s')",
@@ -102,6 +107,20 @@ int cli_getopt_trouble(const cli_args *a, int c, char **argv)
 			 "unknown or ambiguous option '%s' (try 'spfkit "
 			 "help %s')",
 			 cli_shown(arg), a->cmd);
+}
+
+int cli_getopt_trouble(const cli_args *a, int c, char **argv)
+{
+	return getopt_trouble(a, 0, c, argv);
+}
+
+/* The setter of an option given at most once under flags. */
+typedef bool set_fn(const cli_args *a, const char **dst, const char *v, int opt,
+		    int *status);
+
+static set_fn *once_setter(unsigned flags)
+{
+	return flags & CLI_PARSE_NO_EMPTY ? cli_set_nonempty : cli_set_once;
 }
 
 bool cli_ip_ok(const char *s)
@@ -137,13 +156,15 @@ bool cli_parse_count(const char *s, unsigned max, unsigned *out)
 
 /* ------------------------------------------------------------ identity */
 
-bool cli_identity_option(const cli_args *a, int c, const char *arg,
-			 cli_identity *id, int *status)
+/* cli_identity_option() with the flags of cli_parse_as(). */
+static bool identity_option(const cli_args *a, unsigned flags, int c,
+			    const char *arg, cli_identity *id, int *status)
 {
+	set_fn *set = once_setter(flags);
 	*status = 0;
 	switch (c) {
 	case CLI_OPT_IP:
-		if (cli_set_once(a, &id->ip, arg, c, status) && !cli_ip_ok(arg))
+		if (set(a, &id->ip, arg, c, status) && !cli_ip_ok(arg))
 			*status = cli_usage(a->prog,
 					    "--ip: '%s' is not an IPv4 or IPv6 "
 					    "address",
@@ -152,12 +173,10 @@ bool cli_identity_option(const cli_args *a, int c, const char *arg,
 	case CLI_OPT_SENDER:
 		cli_set_once(a, &id->sender, arg, c, status);
 		break;
-	case CLI_OPT_HELO: cli_set_once(a, &id->helo, arg, c, status); break;
-	case CLI_OPT_RECORD:
-		cli_set_once(a, &id->record, arg, c, status);
-		break;
+	case CLI_OPT_HELO: set(a, &id->helo, arg, c, status); break;
+	case CLI_OPT_RECORD: set(a, &id->record, arg, c, status); break;
 	case CLI_OPT_SCOPE:
-		if (!cli_set_once(a, &id->scope_given, arg, c, status))
+		if (!set(a, &id->scope_given, arg, c, status))
 			break;
 		if (strcmp(arg, "mailfrom") == 0)
 			id->scope = SPFKIT_SCOPE_MAILFROM;
@@ -172,6 +191,12 @@ bool cli_identity_option(const cli_args *a, int c, const char *arg,
 	default: return false;
 	}
 	return true;
+}
+
+bool cli_identity_option(const cli_args *a, int c, const char *arg,
+			 cli_identity *id, int *status)
+{
+	return identity_option(a, 0, c, arg, id, status);
 }
 
 /* ------------------------------------------------------------ DNS */
@@ -197,8 +222,9 @@ void cli_dns_opts_free(cli_dns_opts *o)
 	o->nameservers = NULL;
 }
 
-bool cli_dns_option(const cli_args *a, int c, const char *arg, cli_dns_opts *o,
-		    int *status)
+/* cli_dns_option() with the flags of cli_parse_as(). */
+static bool dns_option(const cli_args *a, unsigned flags, int c,
+		       const char *arg, cli_dns_opts *o, int *status)
 {
 	*status = 0;
 	switch (c) {
@@ -221,7 +247,7 @@ bool cli_dns_option(const cli_args *a, int c, const char *arg, cli_dns_opts *o,
 		cli_set_nonempty(a, &o->trust_anchor, arg, c, status);
 		break;
 	case CLI_OPT_TIMEOUT:
-		if (cli_set_once(a, &o->timeout, arg, c, status) &&
+		if (once_setter(flags)(a, &o->timeout, arg, c, status) &&
 		    !cli_dns_parse_timeout(arg, &o->timeout_ms))
 			*status = cli_usage(a->prog,
 					    "--timeout: '%s' is not a number "
@@ -231,6 +257,12 @@ bool cli_dns_option(const cli_args *a, int c, const char *arg, cli_dns_opts *o,
 	default: return false;
 	}
 	return true;
+}
+
+bool cli_dns_option(const cli_args *a, int c, const char *arg, cli_dns_opts *o,
+		    int *status)
+{
+	return dns_option(a, 0, c, arg, o, status);
 }
 
 bool cli_dns_parse_timeout(const char *s, uint32_t *ms)
@@ -314,6 +346,13 @@ int cli_dns_configure(const cli_dns_opts *o, spfkit_config *cfg)
 int cli_parse(const cli_args *a, int argc, char **argv, cli_dns_opts *dns,
 	      cli_identity *id, cli_take_fn take, void *ud)
 {
+	return cli_parse_as(a, 0, argc, argv, dns, id, take, ud);
+}
+
+int cli_parse_as(const cli_args *a, unsigned flags, int argc, char **argv,
+		 cli_dns_opts *dns, cli_identity *id, cli_take_fn take,
+		 void *ud)
+{
 	int status = 0;
 	opterr = 0;
 	optind = 1;
@@ -322,9 +361,9 @@ int cli_parse(const cli_args *a, int argc, char **argv, cli_dns_opts *dns,
 		if (c == -1)
 			return 0;
 		if (c == ':' || c == '?')
-			return cli_getopt_trouble(a, c, argv);
-		if ((!dns || !cli_dns_option(a, c, optarg, dns, &status)) &&
-		    (!id || !cli_identity_option(a, c, optarg, id, &status)))
+			return getopt_trouble(a, flags, c, argv);
+		if ((!dns || !dns_option(a, flags, c, optarg, dns, &status)) &&
+		    (!id || !identity_option(a, flags, c, optarg, id, &status)))
 			status = take(c, ud);
 		if (status)
 			return status;

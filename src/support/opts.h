@@ -100,12 +100,16 @@ enum {
 
 /* Their rows, to stand in a command's getopt table: the identity
  * options (cli_identity_option() takes them) and the DNS options
- * (cli_dns_option()). */
+ * (cli_dns_option()). CLI_ENVELOPE_LONGOPTS are the first three alone,
+ * for a command that takes the client and envelope but no --scope or
+ * --record (spfkit message). */
 // clang-format off
-#define CLI_IDENTITY_LONGOPTS \
+#define CLI_ENVELOPE_LONGOPTS \
 	{"ip", required_argument, NULL, CLI_OPT_IP}, \
 	{"sender", required_argument, NULL, CLI_OPT_SENDER}, \
-	{"helo", required_argument, NULL, CLI_OPT_HELO}, \
+	{"helo", required_argument, NULL, CLI_OPT_HELO}
+#define CLI_IDENTITY_LONGOPTS \
+	CLI_ENVELOPE_LONGOPTS, \
 	{"scope", required_argument, NULL, CLI_OPT_SCOPE}, \
 	{"record", required_argument, NULL, CLI_OPT_RECORD}
 #define CLI_DNS_LONGOPTS \
@@ -195,5 +199,28 @@ typedef int (*cli_take_fn)(int c, void *ud);
  * exit status after a message, or -1 from take. */
 int cli_parse(const cli_args *a, int argc, char **argv, cli_dns_opts *dns,
 	      cli_identity *id, cli_take_fn take, void *ud);
+
+/* A command whose messages about bad use have always differed from
+ * check's keeps them with these flags of cli_parse_as() (cli_parse() is
+ * cli_parse_as() with none; check, tree, lint, trace and srs take none).
+ * Messages are what users and their scripts see, so a command's wording
+ * stays its own; the flags name where it differs. */
+enum {
+	/* Every '?' of getopt_long() but a long option given a value it
+	 * does not take ("--recursive=1": "takes no value") is "unknown or
+	 * ambiguous option 'ARG'", ARG the argument getopt_long() stopped
+	 * in as given: "-x" and "--help=1" too (spfkit message). */
+	CLI_PARSE_UNKNOWN_AS_GIVEN = 1u << 0,
+	/* A shared option given at most once refuses an empty value first,
+	 * "--NAME: the value is empty": --timeout, --ip, --helo, --scope and
+	 * --record (--root-hints and --trust-anchor always do). --sender
+	 * takes '', the null sender (spfkit message). */
+	CLI_PARSE_NO_EMPTY = 1u << 1
+};
+
+/* cli_parse() with flags, a command's choice of the above. */
+int cli_parse_as(const cli_args *a, unsigned flags, int argc, char **argv,
+		 cli_dns_opts *dns, cli_identity *id, cli_take_fn take,
+		 void *ud);
 
 #endif /* SPFKIT_SUPPORT_OPTS_H */
