@@ -15,7 +15,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "check.h"
 
@@ -83,10 +82,8 @@ int check_make(const check_opts *co, const spfkit_config *cfg,
 	}
 	if (rc == SPFKIT_OK) {
 		/* %{t} in explanations: the library reads no clock. */
-		time_t now = time(NULL);
 		*what = "timestamp";
-		rc = spfkit_check_set_timestamp(chk,
-						now > 0 ? (uint64_t)now : 0);
+		rc = spfkit_check_set_timestamp(chk, cli_unix_time());
 	}
 	if (rc == SPFKIT_OK && co->id.record) {
 		*what = "record";

@@ -11,7 +11,8 @@
 #include <stdint.h>
 
 #include "cli.h"
-#include "dnsopts.h"
+#include "dnsrun.h"
+#include "opts.h"
 
 #define CHECK_PROG "spfkit check"
 

@@ -12,9 +12,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
+#include "dnsrun.h"
 
 /* A secrets file is a few short lines; anything larger is not one. */
 #define SECRETS_FILE_MAX (64u * 1024u)
@@ -242,10 +242,8 @@ static int parse_args(int argc, char **argv, srs_opts *o, bool *help)
 	if (!o->forward && o->domain)
 		return cli_say(PROG, CLI_EX_USAGE,
 			       "--domain is for forward only");
-	if (!o->have_time) {
-		time_t t = time(NULL);
-		o->now = t > 0 ? (uint64_t)t : 0;
-	}
+	if (!o->have_time)
+		o->now = cli_unix_time();
 	return 0;
 }
 

@@ -1,7 +1,7 @@
 /*
  * walk.h - what `spfkit tree`, `spfkit lint` and `spfkit trace` share:
  * their options (identity, draft record, format, the DNS options of
- * dnsopts.h), setting up a check, and running it with the evaluator's
+ * src/support/opts.h), setting up a check, and running it with the evaluator's
  * events recorded. Every count these commands show is read from those
  * events, never counted again.
  */
@@ -13,7 +13,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "dnsopts.h"
+#include "dnsrun.h"
+#include "opts.h"
 #include "json.h"
 #include "spfkit.h"
 
