@@ -2,9 +2,10 @@
  * address.c - addresses in header fields: the reverse-path of
  * Return-Path (RFC 5321 §4.1.2) and the first mailbox of an address or
  * mailbox list (RFC 5322 §3.4: From, Sender, Reply-To, To), with display
- * names, comments, quoted local parts, groups and obsolete routes.
+ * names (RFC 2047 encoded words decoded), comments, quoted local parts,
+ * groups and obsolete routes.
  */
-#include "msg_internal.h"
+#include "msg_mime.h"
 
 #include <string.h>
 
@@ -106,8 +107,9 @@ static void parse_mailbox(ctx *x, msgp_view v, msgp_addr *a)
 	a->addr = addr;
 	a->local = view(addr.p, at);
 	a->domain = msgp__drop_dot(view(addr.p + at + 1, addr.len - at - 1));
+	/* RFC 2047 §5 (3): encoded words in a display name. */
 	if (disp.len)
-		a->display = msgp__unquote(x, disp);
+		a->display = msgp__mime_words(x, msgp__unquote(x, disp));
 }
 
 /* An address-list or mailbox-list (RFC 5322 §3.4): mailboxes separated

@@ -150,17 +150,57 @@ static bool smtp_error_line(msgp_view line)
 	       line.p[2] <= '9' && (line.p[3] == ' ' || line.p[3] == '-');
 }
 
+/* Lines after which a bounce text lists the failed recipients, one a
+ * line: Exim, Sendmail, Microsoft. */
+static const char *const rcpt_markers[] = {
+    "The following address(es) failed:",
+    "----- The following addresses had permanent fatal errors -----",
+    "Delivery has failed to these recipients or groups:",
+};
+
+/* A recipient line under a marker: one address, angle brackets
+ * dropped; absent when the line is something else. */
+static msgp_view rcpt_line(msgp_view line)
+{
+	msgp_view a = msgp__drop_angle(line);
+	for (size_t i = 0; i < a.len; i++)
+		if (is_space((unsigned char)a.p[i]))
+			return view(NULL, 0);
+	if (a.len < 3 || !memchr(a.p, '@', a.len))
+		return view(NULL, 0);
+	return a;
+}
+
+/* Is line one of the recipient markers? */
+static bool rcpt_marker(msgp_view line)
+{
+	for (size_t i = 0; i < sizeof rcpt_markers / sizeof rcpt_markers[0];
+	     i++)
+		if (msgp__find_ci(line, rcpt_markers[i]) != SIZE_MAX)
+			return true;
+	return false;
+}
+
 /* The SMTP reply lines ("550 5.7.1 ...") of a bounce text, the remote
- * host ("host mx.example [192.0.2.1]") and "MAIL FROM:<addr>". */
+ * host ("host mx.example [192.0.2.1]"), "MAIL FROM:<addr>" and the first
+ * failed recipient. */
 static void scan_bounce_text(msgp_view pre, msgp_dsn *d)
 {
 	fscan s = {pre.p, pre.len, 0, 1};
 	size_t first = SIZE_MAX, last = 0;
+	bool want_rcpt = false;
 	while (s.pos < s.n) {
 		size_t e, next;
 		msgp__line_at(&s, s.pos, &e, &next);
 		msgp_view line = msgp__trim(view(pre.p + s.pos, e - s.pos));
-		if (smtp_error_line(line)) {
+		if (want_rcpt && line.len) {
+			if (!d->final_recipient.p)
+				d->final_recipient = rcpt_line(line);
+			want_rcpt = false;
+		}
+		if (rcpt_marker(line)) {
+			want_rcpt = true;
+		} else if (smtp_error_line(line)) {
 			if (first == SIZE_MAX)
 				first = (size_t)(line.p - pre.p);
 			last = (size_t)(line.p - pre.p) + line.len;
@@ -219,21 +259,20 @@ static bool bounce_like(const msgp_msg *m)
 /* A MIME bounce: the status report, the original or its headers, and
  * the words of its text part where the report lacks them. */
 static void read_mime_bounce(ctx *x, msgp_msg *m, const msgp__mime *mime,
-			     msgp__part *orig, bool *headers_only)
+			     msgp_view *orig, bool *headers_only)
 {
 	m->bounce = mime->dsn ? MSGP_BOUNCE_DSN : MSGP_BOUNCE_MIME;
-	/* A base64 delivery-status part is read as it stands. */
-	if (mime->status.body.p)
-		parse_status(x, mime->status.body, &m->dsn);
-	if (mime->original.body.p) {
+	if (mime->status.p)
+		parse_status(x, mime->status, &m->dsn);
+	if (mime->original.p) {
 		*orig = mime->original;
-	} else if (mime->headers.body.p) {
+	} else if (mime->headers.p) {
 		*orig = mime->headers;
 		*headers_only = true;
 	}
-	if (mime->text.body.p) {
+	if (mime->text.p) {
 		msgp_dsn t = {0};
-		scan_bounce_text(mime->text.body, &t);
+		scan_bounce_text(mime->text, &t);
 		if (!m->dsn.diagnostic.p)
 			m->dsn.diagnostic = t.diagnostic;
 		if (!m->dsn.remote_mta.p)
@@ -241,27 +280,175 @@ static void read_mime_bounce(ctx *x, msgp_msg *m, const msgp__mime *mime,
 		m->dsn.remote_ip = t.remote_ip;
 		if (!m->dsn.sender.p)
 			m->dsn.sender = t.sender;
+		if (!m->dsn.final_recipient.p)
+			m->dsn.final_recipient = t.final_recipient;
 	}
 }
 
+bool msgp__body_matters(const msgp_msg *m)
+{
+	return bounce_like(m) || msgp__mime_is_dsn(m);
+}
+
+/* ------------------------------------------------------------ SPF verdict */
+
+/* How far after a mention of SPF its result is looked for, and before
+ * it ("... failed the SPF check"). */
+#define SPF_AFTER  120u
+#define SPF_BEFORE 40u
+
+/* RFC 7208 §8 results and the words rejecting servers write for them.
+ * At one position the first that matches wins, so the longer words come
+ * first ("softfail" before "fail", "did not pass" before "pass"). */
+static const struct {
+	const char *word;
+	const char *result;
+} spf_words[] = {
+    {"softfail", "softfail"},
+    {"soft fail", "softfail"},
+    {"soft-fail", "softfail"},
+    {"permerror", "permerror"},
+    {"perm error", "permerror"},
+    {"permanent error", "permerror"},
+    {"temperror", "temperror"},
+    {"temp error", "temperror"},
+    {"temporary error", "temperror"},
+    {"neutral", "neutral"},
+    {"hardfail", "fail"},
+    {"fail", "fail"},
+    {"did not pass", "fail"},
+    {"not allowed", "fail"},
+    {"not permitted", "fail"},
+    {"not authorized", "fail"},
+    {"not authorised", "fail"},
+    {"does not designate", "fail"},
+    {"violation", "fail"},
+    {"pass", "pass"},
+};
+
+static bool alnum(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z');
+}
+
+/* A mention of SPF at i in d: "SPF" as a word (not in "open-spf.org"
+ * or "SPFBL"), or "Sender Policy Framework"; its length, or 0. */
+static size_t spf_mention(msgp_view d, size_t i)
+{
+	if (i > 0) {
+		unsigned char b = (unsigned char)d.p[i - 1];
+		if (alnum(b) || b == '-' || b == '.' || b == '/' || b == '_')
+			return 0;
+	}
+	msgp_view rest = view(d.p + i, d.len - i);
+	if (msgp__starts_with(rest, "Sender Policy Framework"))
+		return 23;
+	if (msgp__starts_with(rest, "spf") &&
+	    (rest.len == 3 || !alnum((unsigned char)rest.p[3])))
+		return 3;
+	return 0;
+}
+
+/* The first result word in d[b, e): its table index, *at its offset. */
+static size_t spf_word(msgp_view d, size_t b, size_t e, size_t *at)
+{
+	for (size_t i = b; i < e; i++) {
+		if (i > 0 && alnum((unsigned char)d.p[i - 1]))
+			continue;
+		for (size_t k = 0; k < sizeof spf_words / sizeof spf_words[0];
+		     k++) {
+			if (msgp__starts_with(view(d.p + i, e - i),
+					      spf_words[k].word)) {
+				*at = i;
+				return k;
+			}
+		}
+	}
+	return SIZE_MAX;
+}
+
+/* The enhanced status code of an SMTP reply line ("550 5.7.23 ..."), or
+ * the Status field (RFC 3463). */
+static msgp_view status_code(const msgp_dsn *d)
+{
+	msgp_view v = d->diagnostic;
+	if (v.len > 4 && smtp_error_line(v)) {
+		cur c = {v.p + 4, v.len - 4, 0};
+		tok t = msgp__cur_token(&c, NULL);
+		if (t.kind == TOK_WORD && t.v.len >= 5 && t.v.p[1] == '.')
+			return t.v;
+	}
+	return d->status;
+}
+
+void msgp__bounce_spf(msgp_dsn *d)
+{
+	msgp_view t = d->diagnostic;
+	for (size_t i = 0; t.p && i < t.len; i++) {
+		size_t n = spf_mention(t, i);
+		if (n == 0)
+			continue;
+		size_t at, e = t.len - i > SPF_AFTER ? i + SPF_AFTER : t.len;
+		size_t k = spf_word(t, i + n, e, &at);
+		if (k != SIZE_MAX) {
+			d->spf = spf_words[k].result;
+			d->spf_text =
+			    view(t.p + i, at + strlen(spf_words[k].word) - i);
+			return;
+		}
+		k = spf_word(t, i > SPF_BEFORE ? i - SPF_BEFORE : 0, i, &at);
+		if (k != SIZE_MAX) {
+			d->spf = spf_words[k].result;
+			d->spf_text = view(t.p + at, i + n - at);
+			return;
+		}
+	}
+	/* RFC 7372 §3.2: X.7.23 "SPF validation failed", X.7.24 "SPF
+	 * validation error" (temporary with 4, permanent with 5). */
+	msgp_view sc = status_code(d);
+	if (msgp_eq(sc, "5.7.23") || msgp_eq(sc, "4.7.23"))
+		d->spf = "fail";
+	else if (msgp_eq(sc, "5.7.24"))
+		d->spf = "permerror";
+	else if (msgp_eq(sc, "4.7.24"))
+		d->spf = "temperror";
+	if (d->spf)
+		d->spf_text = sc;
+}
+
+/* Exim's X-Failed-Recipients: the first address of the list. */
+static msgp_view failed_recipient(const msgp_msg *m)
+{
+	const msgp_field *f = msgp_find(m, "X-Failed-Recipients");
+	if (!f || !f->value.p)
+		return view(NULL, 0);
+	const char *comma = memchr(f->value.p, ',', f->value.len);
+	msgp_view v = view(f->value.p,
+			   comma ? (size_t)(comma - f->value.p) : f->value.len);
+	return rcpt_line(msgp__trim(v));
+}
+
 void msgp__read_bounce(ctx *x, msgp_msg *m, const msgp__mime *mime,
-		       msgp__part *orig, bool *headers_only)
+		       msgp_view *orig, bool *headers_only)
 {
 	bool like = bounce_like(m);
 	if (mime->dsn || (mime->multipart && like &&
-			  (mime->original.body.p || mime->headers.body.p))) {
+			  (mime->original.p || mime->headers.p))) {
 		read_mime_bounce(x, m, mime, orig, headers_only);
 	} else {
 		/* A text that quotes the original after a marker line. */
-		if (!like || !mime->text.body.p)
-			return;
-		msgp_view text = msgp__mime_decode(x, mime->text), o, pre;
-		if (!find_marker(text, &o, &pre))
+		msgp_view o, pre;
+		if (!like || !mime->text.p ||
+		    !find_marker(mime->text, &o, &pre))
 			return;
 		m->bounce = MSGP_BOUNCE_QUOTED;
 		scan_bounce_text(pre, &m->dsn);
-		*orig = (msgp__part){o, MSGP__CTE_NONE};
+		*orig = o;
 	}
+	msgp_view xf = failed_recipient(m);
+	if (xf.p && (!m->dsn.final_recipient.p || !mime->dsn))
+		m->dsn.final_recipient = xf;
 	if (m->dsn.diagnostic.p)
 		m->dsn.ip = diag_ip(m->dsn.diagnostic, m->dsn.remote_ip);
+	msgp__bounce_spf(&m->dsn);
 }

@@ -124,6 +124,14 @@ static bool known_field(msgp_view name)
 	return false;
 }
 
+/* Counts a field below the caps (MSGP_HEADER_MAX, MSGP_FIELDS_MAX) as
+ * read past: its octets from start to end. */
+static void skip_field(msgp_msg *m, size_t start, size_t end)
+{
+	m->input.fields_skipped++;
+	m->input.header_octets_skipped += end - start;
+}
+
 void msgp__parse_fields(ctx *x, msgp_msg *m, const char *buf, size_t len)
 {
 	fscan s = {buf, len, 0, 1};
@@ -135,18 +143,13 @@ void msgp__parse_fields(ctx *x, msgp_msg *m, const char *buf, size_t len)
 		s.pos = next;
 		s.line++;
 	}
-	bool known = false;
+	bool known = false, cut = false;
 	for (;;) {
 		msgp_view name;
-		size_t vb, ve;
+		size_t vb, ve, start = s.pos;
 		bool folded;
 		unsigned line = s.line;
 		fs_result r = msgp__fscan_next(&s, &name, &vb, &ve, &folded);
-		if (s.pos > MSGP_HEADER_MAX) {
-			msgp__fail(x, SPFKIT_ETOOBIG,
-				   "the header section is longer than 1 MiB");
-			return;
-		}
 		if (r == FS_END) {
 			m->header_len = s.pos;
 			break;
@@ -170,10 +173,14 @@ void msgp__parse_fields(ctx *x, msgp_msg *m, const char *buf, size_t len)
 				      "ended the header section early");
 			break;
 		}
-		if (m->nfields >= MSGP_FIELDS_MAX) {
-			msgp__fail(x, SPFKIT_ETOOBIG,
-				   "more than 4096 header fields");
-			return;
+		/* Below the caps, fields are read past: the topmost are the
+		 * newest trace fields, the ones that matter (RFC 5321 §4.4). A
+		 * field that does not fit ends what is kept. */
+		cut = cut || s.pos > MSGP_HEADER_MAX ||
+		      m->nfields >= MSGP_FIELDS_MAX;
+		if (cut) {
+			skip_field(m, start, s.pos);
+			continue;
 		}
 		if (!msgp__grow(x->a, (void **)&m->fields, m->nfields, &cap,
 				sizeof *m->fields)) {
@@ -188,8 +195,14 @@ void msgp__parse_fields(ctx *x, msgp_msg *m, const char *buf, size_t len)
 		if (x->err)
 			return;
 	}
+	if (m->input.fields_skipped)
+		msgp__warn(m, msgp__warn_fields);
 	if (m->nfields == 0) {
-		msgp__fail(x, SPFKIT_EPARSE, "no header fields: not a message");
+		msgp__fail(x, SPFKIT_EPARSE,
+			   m->input.fields_skipped
+			       ? "the first header field is longer than 1 MiB: "
+				 "not a message"
+			       : "no header fields: not a message");
 		return;
 	}
 	if (!known)

@@ -165,3 +165,10 @@ void msgp__warn(msgp_msg *m, const char *why)
 	if (m->nwarnings < MSGP_WARNINGS)
 		m->warnings[m->nwarnings++] = why;
 }
+
+const char msgp__warn_fields[] =
+    "the header section is longer than 1 MiB or 4096 fields: the header "
+    "fields below were read past (input.fields_skipped)";
+const char msgp__warn_body[] =
+    "the bounce's body is longer than 4 MiB: only its first 4 MiB were "
+    "read, and parts past them are not seen (input.body_octets_skipped)";

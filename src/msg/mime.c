@@ -1,230 +1,213 @@
 /*
- * mime.c - the MIME layer of msg_mime.h, by hand: Content-Type with its
- * boundary and report-type parameters (RFC 2045 §5.1), the walk over
- * multipart bodies (RFC 2046 §5.1) down to MSGP_MIME_DEPTH levels, and
- * base64 (RFC 2045 §6.8). Quoted-printable and RFC 2047 encoded words are
- * not decoded: what GMime is to bring when it replaces this file.
+ * mime.c - the MIME layer of msg_mime.h, through GMime (libgmime-3.0):
+ * Content-Type and its parameters (RFC 2045 §5.1), the walk over
+ * multipart bodies (RFC 2046 §5.1) and the message/rfc822, text/rfc822-
+ * headers and delivery-status parts of a bounce (RFC 3464, RFC 6522),
+ * base64 and quoted-printable bodies (RFC 2045 §6.7, §6.8) and RFC 2047
+ * encoded words. What a well-kept library does we do not write by hand;
+ * the header section and the trace fields stay ours (fields.c, trace.c).
+ *
+ * GMime sees only what matters: the top message's Content-Type and
+ * Content-Transfer-Encoding fields followed by its body, which the caller
+ * has capped at MSGP_BODY_MAX octets. What it hands back (decoded parts,
+ * an original written out as it stood) is copied into the parse's arena,
+ * so the views live until msgp_free() and GMime's objects go at once.
+ *
+ * GMime allocates through glib, which aborts when memory runs out; the
+ * arena copies go through the caller's allocator and fail with ENOMEM.
  */
 #include "msg_mime.h"
 
+#include <gmime/gmime.h>
 #include <string.h>
 
-/* RFC 2046 §5.1.1 allows 1 to 70 characters; we take up to this many. */
-#define BOUNDARY_MAX 200u
-
-/* A Content-Type (RFC 2045 §5.1): type/subtype and two parameters. */
-typedef struct ctype {
-	msgp_view type; /* "multipart/report", as written */
-	msgp_view boundary;
-	msgp_view report_type;
-} ctype;
-
-static void parse_ctype(ctx *x, msgp_view v, ctype *ct)
+/* GMime's tables (charsets, content types) are set up once per process;
+ * g_mime_init() itself is not safe to call from two threads at once. */
+static void mime_init(void)
 {
-	if (!v.p)
-		return; /* after a failed allocation */
-	cur c = {v.p, v.len, 0};
-	msgp__cur_cfws(&c);
-	size_t s = c.i;
-	while (!cur_end(&c) && cur_peek(&c) != ';' && cur_peek(&c) != '(' &&
-	       !is_space(cur_peek(&c)))
-		c.i++;
-	ct->type = view(v.p + s, c.i - s);
-	while (!cur_end(&c) && !x->err) {
-		if (cur_peek(&c) != ';') {
-			c.i++;
-			continue;
-		}
-		c.i++;
-		msgp_view key, val;
-		msgp__cur_cfws(&c);
-		if (!msgp__read_pair(x, &c, &key, &val))
-			continue;
-		if (msgp_eq(key, "boundary"))
-			ct->boundary = val;
-		else if (msgp_eq(key, "report-type"))
-			ct->report_type = val;
+	static gsize done;
+	if (g_once_init_enter(&done)) {
+		g_mime_init();
+		g_once_init_leave(&done, 1);
 	}
 }
 
-static msgp__cte cte_of(msgp_view v)
+/* Copies len octets at p into the arena: a present view, also when it is
+ * empty, or absent after an error in x. */
+static msgp_view keep(ctx *x, const void *p, size_t len)
 {
-	return msgp_eq(v, "base64") ? MSGP__CTE_BASE64 : MSGP__CTE_NONE;
+	char *d = msgp__get(x, len ? len : 1);
+	if (!d)
+		return view(NULL, 0);
+	if (len)
+		memcpy(d, p, len);
+	return view(d, len);
 }
 
-/* The header fields of a MIME part that matter: Content-Type and
- * Content-Transfer-Encoding; *body is what follows its empty line. */
-static void part_headers(ctx *x, msgp_view part, ctype *ct, msgp_view *cte,
-			 msgp_view *body)
+/* What was written to a memory stream, kept in the arena; the stream is
+ * released. */
+static msgp_view keep_stream(ctx *x, GMimeStream *ms)
 {
-	fscan s = {part.p, part.len, 0, 1};
-	while (!x->err) {
-		msgp_view name, val;
-		/* At an empty line or one that is no field the body starts. */
-		if (msgp__field_next(x, &s, &name, &val) != FS_FIELD)
-			break;
-		if (msgp_eq(name, "Content-Type") && !ct->type.p)
-			parse_ctype(x, val, ct);
-		else if (msgp_eq(name, "Content-Transfer-Encoding"))
-			*cte = val;
-	}
-	*body = view(part.p + s.pos, part.len - s.pos);
+	GByteArray *ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(ms));
+	msgp_view v = keep(x, ba->data, ba->len);
+	g_object_unref(ms);
+	return v;
 }
 
-/* Is line [b, e) of body the delimiter "--boundary" (RFC 2046 §5.1.1:
- * transport padding may follow), and is it the closing one? */
-static bool is_delim(msgp_view body, size_t b, size_t e, msgp_view bnd,
-		     bool *close)
+/* The content type of a field value, or NULL (caller unrefs). */
+static GMimeContentType *ctype_of(const msgp_field *f)
 {
-	size_t n = bnd.len;
-	if (e - b < n + 2 || body.p[b] != '-' || body.p[b + 1] != '-' ||
-	    memcmp(body.p + b + 2, bnd.p, n) != 0)
+	if (!f || !f->value.p)
+		return NULL;
+	char *s = g_strndup(f->value.p, f->value.len);
+	GMimeContentType *ct = g_mime_content_type_parse(NULL, s);
+	g_free(s);
+	return ct;
+}
+
+bool msgp__mime_is_dsn(const msgp_msg *m)
+{
+	mime_init();
+	GMimeContentType *ct = ctype_of(msgp_find(m, "Content-Type"));
+	if (!ct)
 		return false;
-	size_t i = b + 2 + n;
-	*close = e - i >= 2 && body.p[i] == '-' && body.p[i + 1] == '-';
-	if (*close)
-		i += 2;
-	for (; i < e; i++)
-		if (!is_space((unsigned char)body.p[i]))
-			return false;
-	return true;
+	const char *rt = g_mime_content_type_get_parameter(ct, "report-type");
+	bool dsn = g_mime_content_type_is_type(ct, "multipart", "report") &&
+		   rt && g_ascii_strcasecmp(rt, "delivery-status") == 0;
+	g_object_unref(ct);
+	return dsn;
 }
 
-/* Records in f what a body of type ct (transfer encoding cte), depth
- * levels down, is, or walks its parts. */
-static void walk(ctx *x, const ctype *ct, msgp_view cte, msgp_view body,
-		 unsigned depth, msgp__mime *f);
-
-/* Walks one part of a multipart body: its header, then its body. */
-static void walk_part(ctx *x, msgp_view part, unsigned depth, msgp__mime *f)
+/* A leaf part's content decoded from its transfer encoding. */
+static msgp_view decoded(ctx *x, GMimeObject *o)
 {
-	ctype pct = {0};
-	msgp_view pcte = {0}, pbody;
-	part_headers(x, part, &pct, &pcte, &pbody);
-	walk(x, &pct, pcte, pbody, depth, f);
+	GMimeDataWrapper *w = g_mime_part_get_content(GMIME_PART(o));
+	if (!w)
+		return keep(x, "", 0);
+	GMimeStream *ms = g_mime_stream_mem_new();
+	g_mime_data_wrapper_write_to_stream(w, ms);
+	return keep_stream(x, ms);
 }
 
-/* Walks the parts of a multipart body. */
-static void walk_multipart(ctx *x, msgp_view bnd, msgp_view body,
-			   unsigned depth, msgp__mime *f)
+/* The message inside a message/rfc822 part as it stood: GMime writes its
+ * header fields back with their raw names and values, in their order. */
+static msgp_view written(ctx *x, GMimeMessagePart *mp)
 {
-	if (bnd.len == 0 || bnd.len > BOUNDARY_MAX)
+	GMimeMessage *msg = g_mime_message_part_get_message(mp);
+	if (!msg)
+		return keep(x, "", 0);
+	GMimeStream *ms = g_mime_stream_mem_new();
+	g_mime_object_write_to_stream(GMIME_OBJECT(msg), NULL, ms);
+	return keep_stream(x, ms);
+}
+
+static bool is(GMimeContentType *ct, const char *type, const char *subtype)
+{
+	return ct && g_mime_content_type_is_type(ct, type, subtype);
+}
+
+/* Records in f what part o, depth levels down, is, or walks its parts.
+ * A message/rfc822 part is not entered: the original is parsed by
+ * msgparse.c, and a bounce inside it is not this bounce. */
+static void walk(ctx *x, GMimeObject *o, unsigned depth, msgp__mime *f)
+{
+	if (depth > MSGP_MIME_DEPTH || x->err || !o)
 		return;
-	fscan s = {body.p, body.len, 0, 1};
-	size_t part_start = SIZE_MAX;
-	while (s.pos < s.n && !x->err) {
-		size_t e, next;
-		bool close;
-		msgp__line_at(&s, s.pos, &e, &next);
-		if (is_delim(body, s.pos, e, bnd, &close)) {
-			if (part_start != SIZE_MAX) {
-				/* The line break before the delimiter is
-				 * part of it. */
-				size_t pe = s.pos;
-				if (pe > part_start && body.p[pe - 1] == '\n')
-					pe--;
-				if (pe > part_start && body.p[pe - 1] == '\r')
-					pe--;
-				walk_part(
-				    x,
-				    view(body.p + part_start, pe - part_start),
-				    depth + 1, f);
-			}
-			if (close)
-				return;
-			part_start = next;
-		}
-		s.pos = next;
+	if (GMIME_IS_MULTIPART(o)) {
+		GMimeMultipart *mp = GMIME_MULTIPART(o);
+		int n = g_mime_multipart_get_count(mp);
+		for (int i = 0; i < n && !x->err; i++)
+			walk(x, g_mime_multipart_get_part(mp, i), depth + 1, f);
+		return;
 	}
-	/* No closing delimiter: the last part runs to the end. */
-	if (part_start != SIZE_MAX && part_start < body.len)
-		walk_part(x, view(body.p + part_start, body.len - part_start),
-			  depth + 1, f);
+	GMimeContentType *ct = g_mime_object_get_content_type(o);
+	bool message =
+	    is(ct, "message", "rfc822") || is(ct, "message", "global");
+	if (GMIME_IS_MESSAGE_PART(o)) {
+		if (message && !f->original.p)
+			f->original = written(x, GMIME_MESSAGE_PART(o));
+		return;
+	}
+	if (!GMIME_IS_PART(o))
+		return;
+	/* GMime leaves a message/rfc822 part in base64 or quoted-printable
+	 * (RFC 2046 §5.2.1 forbids both, bounces do it) as a leaf. */
+	if (message && !f->original.p)
+		f->original = decoded(x, o);
+	else if ((is(ct, "text", "rfc822-headers") ||
+		  is(ct, "message", "global-headers")) &&
+		 !f->headers.p)
+		f->headers = decoded(x, o);
+	else if ((is(ct, "message", "delivery-status") ||
+		  is(ct, "message", "global-delivery-status")) &&
+		 !f->status.p)
+		f->status = decoded(x, o);
+	else if (is(ct, "text", "plain") && !f->text.p)
+		f->text = decoded(x, o);
 }
 
-static void walk(ctx *x, const ctype *ct, msgp_view cte, msgp_view body,
-		 unsigned depth, msgp__mime *f)
+/* The top message's MIME fields and body as a stream GMime parses as
+ * one entity. */
+static GMimeStream *entity(const msgp_msg *m, msgp_view body)
 {
-	if (depth > MSGP_MIME_DEPTH || x->err)
-		return;
-	msgp__part p = {body, cte_of(cte)};
-	if (msgp__starts_with(ct->type, "multipart/")) {
-		walk_multipart(x, ct->boundary, body, depth, f);
-	} else if ((msgp_eq(ct->type, "message/rfc822") ||
-		    msgp_eq(ct->type, "message/global")) &&
-		   !f->original.body.p) {
-		f->original = p;
-	} else if ((msgp_eq(ct->type, "text/rfc822-headers") ||
-		    msgp_eq(ct->type, "message/global-headers")) &&
-		   !f->headers.body.p) {
-		f->headers = p;
-	} else if ((msgp_eq(ct->type, "message/delivery-status") ||
-		    msgp_eq(ct->type, "message/global-delivery-status")) &&
-		   !f->status.body.p) {
-		f->status = p;
-	} else if ((!ct->type.p || msgp_eq(ct->type, "text/plain")) &&
-		   !f->text.body.p && p.cte != MSGP__CTE_BASE64) {
-		f->text = p;
+	static const char *const names[] = {"Content-Type",
+					    "Content-Transfer-Encoding"};
+	GMimeStream *st = g_mime_stream_mem_new();
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		const msgp_field *f = msgp_find(m, names[i]);
+		if (!f || !f->value.p)
+			continue;
+		g_mime_stream_write_string(st, names[i]);
+		g_mime_stream_write(st, ": ", 2);
+		g_mime_stream_write(st, f->value.p, f->value.len);
+		g_mime_stream_write(st, "\n", 1);
 	}
+	g_mime_stream_write(st, "\n", 1);
+	if (body.len)
+		g_mime_stream_write(st, body.p, body.len);
+	g_mime_stream_reset(st);
+	return st;
 }
 
 void msgp__mime_scan(ctx *x, const msgp_msg *m, msgp__mime *out)
 {
 	*out = (msgp__mime){0};
-	const msgp_field *f = msgp_find(m, "Content-Type");
-	const msgp_field *fe = msgp_find(m, "Content-Transfer-Encoding");
-	ctype ct = {0};
-	msgp_view cte = fe ? fe->value : view(NULL, 0);
-	if (f)
-		parse_ctype(x, f->value, &ct);
-	out->multipart = msgp__starts_with(ct.type, "multipart/");
-	if (!out->multipart) {
-		out->text = (msgp__part){m->body, cte_of(cte)};
+	mime_init();
+	msgp_view body = m->body;
+	if (body.len > MSGP_BODY_MAX)
+		body.len = MSGP_BODY_MAX;
+	GMimeStream *st = entity(m, body);
+	GMimeParser *parser = g_mime_parser_new_with_stream(st);
+	g_object_unref(st);
+	GMimeObject *top = g_mime_parser_construct_part(parser, NULL);
+	g_object_unref(parser);
+	if (!top)
 		return;
+	out->multipart = GMIME_IS_MULTIPART(top);
+	if (out->multipart) {
+		out->dsn = msgp__mime_is_dsn(m);
+		walk(x, top, 0, out);
+	} else if (GMIME_IS_PART(top)) {
+		/* A single part: its words, whatever its type says. */
+		out->text = decoded(x, top);
+	} else {
+		out->text = keep(x, body.p, body.len);
 	}
-	out->dsn = msgp_eq(ct.type, "multipart/report") &&
-		   msgp_eq(ct.report_type, "delivery-status");
-	walk(x, &ct, cte, m->body, 0, out);
+	g_object_unref(top);
 }
 
-/* Decodes base64 (RFC 2045 §6.8) into the arena, skipping what is not
- * in the alphabet. */
-static msgp_view base64(ctx *x, msgp_view v)
+msgp_view msgp__mime_words(ctx *x, msgp_view v)
 {
-	char *d = msgp__get(x, v.len / 4 * 3 + 3);
-	if (!d)
-		return view(NULL, 0);
-	size_t o = 0;
-	uint32_t acc = 0;
-	unsigned bits = 0;
-	for (size_t i = 0; i < v.len; i++) {
-		unsigned char c = (unsigned char)v.p[i];
-		int val;
-		if (c >= 'A' && c <= 'Z')
-			val = c - 'A';
-		else if (c >= 'a' && c <= 'z')
-			val = c - 'a' + 26;
-		else if (c >= '0' && c <= '9')
-			val = c - '0' + 52;
-		else if (c == '+')
-			val = 62;
-		else if (c == '/')
-			val = 63;
-		else if (c == '=')
-			break;
-		else
-			continue;
-		acc = (acc << 6) | (uint32_t)val;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			d[o++] = (char)((acc >> bits) & 0xff);
-		}
-	}
-	return view(d, o);
-}
-
-msgp_view msgp__mime_decode(ctx *x, msgp__part p)
-{
-	return p.cte == MSGP__CTE_BASE64 ? base64(x, p.body) : p.body;
+	if (!v.p || msgp__find_ci(v, "=?") == SIZE_MAX)
+		return v;
+	mime_init();
+	/* A NUL in the value ends what GMime sees of it. */
+	char *in = g_strndup(v.p, v.len);
+	char *out = g_mime_utils_header_decode_text(NULL, in);
+	g_free(in);
+	if (!out)
+		return v;
+	msgp_view d = keep(x, out, strlen(out));
+	g_free(out);
+	return d;
 }

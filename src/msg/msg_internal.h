@@ -4,7 +4,8 @@
  * its arena (mem.c), views and the forward-only cursor the tokenizers run
  * over (lex.c), the header field scanner (fields.c), and the parsers each
  * file offers the others: addresses (address.c), trace fields (trace.c),
- * bounces (bounce.c). The MIME layer has its own header, msg_mime.h.
+ * bounces (bounce.c), and the reader of large inputs (reader.c). The
+ * MIME layer has its own header, msg_mime.h.
  *
  * Names with linkage start with msgp__ so that they stay out of the way
  * of the program the library is linked into.
@@ -64,6 +65,11 @@ char *msgp__get(ctx *x, size_t n);
 /* Adds a warning (a static string) to m once; past MSGP_WARNINGS the
  * rest are dropped. */
 void msgp__warn(msgp_msg *m, const char *why);
+
+/* The warnings of what was read past (msgparse.h's caps), shared by the
+ * parser and the reader so that a message warns once. */
+extern const char msgp__warn_fields[];
+extern const char msgp__warn_body[];
 
 /* ------------------------------------------------------------ lex.c */
 
@@ -203,14 +209,22 @@ void msgp__parse_authres(ctx *x, msgp_view v, msgp_authres *r);
 /* ------------------------------------------------------------ bounce.c */
 
 struct msgp__mime; /* msg_mime.h */
-struct msgp__part;
 
 /* Reads m as a bounce, from the MIME parts of its body the MIME layer
  * found (mime): its kind and what it says about the failed delivery into
  * m->bounce and m->dsn. A bounce that carries the original message, or
- * its header section (*headers_only), gives it in *orig, still in its
- * transfer encoding; *orig stays absent otherwise. */
+ * its header section (*headers_only), gives it in *orig, decoded; *orig
+ * stays absent otherwise. */
 void msgp__read_bounce(ctx *x, msgp_msg *m, const struct msgp__mime *mime,
-		       struct msgp__part *orig, bool *headers_only);
+		       msgp_view *orig, bool *headers_only);
+
+/* Could m's body matter: does its header section look like a bounce's
+ * (RFC 3464 §2: the null sender, MAILER-DAEMON, a bounce subject, a
+ * delivery-status report)? Only then is its body read. */
+bool msgp__body_matters(const msgp_msg *m);
+
+/* The rejecting server's own SPF verdict in d's diagnostic into d->spf
+ * and d->spf_text. */
+void msgp__bounce_spf(msgp_dsn *d);
 
 #endif /* SPFKIT_MSG_INTERNAL_H */

@@ -2,8 +2,11 @@
  * msgparse.c - msgp_parse() (see msgparse.h): a saved message or a bounce
  * for `spfkit message`. It puts the layers together: the header section
  * (fields.c), the fields `spfkit message` reads (trace fields in trace.c,
- * addresses in address.c), and for a bounce its MIME parts (mime.c), what
- * it says (bounce.c) and the original inside it, parsed the same way.
+ * addresses in address.c, RFC 2047 words through mime.c), and for a
+ * message that looks like a bounce its MIME parts (mime.c, GMime), what
+ * it says (bounce.c) and the original inside it, parsed the same way. A
+ * message of any size is read; what is held is capped (msgparse.h), and
+ * reader.c brings a stream down to what the parser would look at.
  *
  * Everything works on (pointer, length) views of the input and never
  * writes into it. Unfolded values, unquoted strings and normalised
@@ -31,6 +34,7 @@ void msgp_free(msgp_msg *m)
 		return;
 	msgp_free(m->original);
 	msg_free_arrays(m);
+	msgp__mem_free(m->alloc, m->owned);
 	/* The arena (shared with the original, owned by the top message)
 	 * holds the allocator: free it last. */
 	struct msgp_arena *ar = m->arena;
@@ -91,7 +95,7 @@ static void parse_known(ctx *x, msgp_msg *m)
 		} else if (msgp_eq(n, "To")) {
 			msgp__parse_addr_field(x, v, &m->to);
 		} else if (msgp_eq(n, "Subject") && !m->subject.p) {
-			m->subject = v;
+			m->subject = msgp__mime_words(x, v);
 		} else if (msgp_eq(n, "Message-ID") && !m->message_id.p) {
 			m->message_id = v;
 		} else if (msgp_eq(n, "List-Id") && !m->list_id.p) {
@@ -114,10 +118,8 @@ static void parse_known(ctx *x, msgp_msg *m)
 
 /* Parses the original inside a bounce (a whole message or its header
  * section) into m->original; one that does not parse is a warning. */
-static void parse_original(ctx *x, msgp_msg *m, msgp__part part,
-			   bool headers_only)
+static void parse_original(ctx *x, msgp_msg *m, msgp_view v, bool headers_only)
 {
-	msgp_view v = msgp__mime_decode(x, part);
 	if (x->err || v.len == 0)
 		return;
 	ctx sub = {x->a, x->ar, 0, NULL, 0};
@@ -135,17 +137,26 @@ static void parse_original(ctx *x, msgp_msg *m, msgp__part part,
 	m->original = o;
 }
 
-/* A bounce: its kind, what it says, and the original inside it. */
+/* A message whose header section looks like a bounce's: its first
+ * MSGP_BODY_MAX octets, its kind, what it says, and the original inside
+ * it. Another message's body does not matter and is not read. */
 static void parse_bounce(ctx *x, msgp_msg *m)
 {
+	if (!msgp__body_matters(m))
+		return;
+	if (m->body.len > MSGP_BODY_MAX) {
+		m->input.body_octets_skipped += m->body.len - MSGP_BODY_MAX;
+		m->body.len = MSGP_BODY_MAX;
+		msgp__warn(m, msgp__warn_body);
+	}
 	msgp__mime mime;
 	msgp__mime_scan(x, m, &mime);
 	if (x->err)
 		return;
-	msgp__part orig = {{NULL, 0}, MSGP__CTE_NONE};
+	msgp_view orig = view(NULL, 0);
 	bool headers_only = false;
 	msgp__read_bounce(x, m, &mime, &orig, &headers_only);
-	if (orig.body.p)
+	if (orig.p)
 		parse_original(x, m, orig, headers_only);
 }
 
@@ -181,11 +192,6 @@ int msgp_parse(const char *buf, size_t len, const spfkit_allocator *alloc,
 		err[0] = '\0';
 	if (!buf && len)
 		len = 0;
-	if (len > MSGP_MESSAGE_MAX) {
-		msgp__fail(&x, SPFKIT_ETOOBIG,
-			   "the message is larger than 10 MiB");
-		return x.err;
-	}
 	if (len == 0) {
 		msgp__fail(&x, SPFKIT_EPARSE,
 			   "the input is empty: not a message");
@@ -210,6 +216,7 @@ int msgp_parse(const char *buf, size_t len, const spfkit_allocator *alloc,
 		return rc;
 	}
 	m->arena = ar;
+	m->input.octets = len;
 	*out = m;
 	return SPFKIT_OK;
 }

@@ -11,10 +11,21 @@
  * (spfkit_msg_dep): the spfkit command, test_msgparse and fuzz_message
  * use it; msg_internal.h and msg_mime.h are the library's own.
  *
- * Pure: it takes a buffer, does no I/O and keeps no global state, so it
- * can be fuzzed. Every input is hostile: sizes are capped, nothing is
- * written into the input, and any octet sequence gives either a parsed
- * message or a one-line error.
+ * Pure: it takes a buffer (msgp_parse) or octets fed as they are read
+ * (msgp_reader), does no I/O and keeps no state of its own between calls,
+ * so it can be fuzzed. GMime (libgmime-3.0) reads the MIME structure of a
+ * bounce, decodes base64 and quoted-printable bodies and RFC 2047 encoded
+ * words; it is initialised once per process (g_mime_init) and allocates
+ * through glib, whose policy on a failed allocation is to abort. Every
+ * allocation of this library's own (fields, trace fields, the arena of
+ * decoded and unfolded values, the reader's buffer) goes through the
+ * caller's spfkit_allocator and fails with SPFKIT_ENOMEM.
+ *
+ * Every input is hostile: nothing is written into it, and any octet
+ * sequence gives either a parsed message or a one-line error. Messages
+ * of any size are read; what is held is capped (below), and what was read
+ * past is counted in msgp_msg.input and named in a warning when it could
+ * have mattered.
  */
 #ifndef SPFKIT_MSGPARSE_H
 #define SPFKIT_MSGPARSE_H
@@ -24,16 +35,20 @@
 
 #include "spfkit.h"
 
-/* Caps: a whole message, one header section (the original inside a
- * bounce has its own), header fields per section, MIME nesting. */
-#define MSGP_MESSAGE_MAX (10u * 1024u * 1024u)
-#define MSGP_HEADER_MAX  (1024u * 1024u)
-#define MSGP_FIELDS_MAX  4096u
-#define MSGP_MIME_DEPTH  8u
-#define MSGP_WARNINGS    8u
+/* What is held of a message. A header section: its topmost fields up to
+ * MSGP_HEADER_MAX octets and MSGP_FIELDS_MAX fields (receivers add their
+ * trace fields at the top, RFC 5321 §4.4, RFC 8601 §5); the fields below
+ * are read past and counted. A body: only when the message looks like a
+ * bounce, and then its first MSGP_BODY_MAX octets (a report, and the
+ * original's header section, come before the original's body). MIME
+ * nesting is walked MSGP_MIME_DEPTH levels deep. */
+#define MSGP_HEADER_MAX (1024u * 1024u)
+#define MSGP_FIELDS_MAX 4096u
+#define MSGP_BODY_MAX   (4u * 1024u * 1024u)
+#define MSGP_MIME_DEPTH 8u
+#define MSGP_WARNINGS   8u
 
-/* Status: 0 or negative, as spfkit_status (SPFKIT_ENOMEM, SPFKIT_EPARSE,
- * SPFKIT_ETOOBIG). */
+/* Status: 0 or negative, as spfkit_status (SPFKIT_ENOMEM, SPFKIT_EPARSE). */
 
 /* A view: len octets at p, not NUL terminated, any octet possible.
  * p is NULL (and len 0) when the item is absent. */
@@ -118,7 +133,22 @@ typedef struct msgp_dsn {
 	msgp_view sender;     /* X-Postfix-Sender, or MAIL FROM:<...> */
 	msgp_view ip;         /* a client IP named in the diagnostic */
 	msgp_view remote_ip;  /* the remote MTA's address, if named */
+	/* The rejecting server's own SPF verdict, read from the diagnostic
+	 * (RFC 7208 result names and the words servers use for them, or an
+	 * RFC 7372 status X.7.23 / X.7.24): an RFC 7208 result name (static)
+	 * or NULL, and the words it was read from. */
+	const char *spf;
+	msgp_view spf_text;
 } msgp_dsn;
+
+/* What was read of the input: its size, and what was read past and not
+ * held (see the caps above). */
+typedef struct msgp_input {
+	size_t octets;                /* the input, all of it */
+	size_t fields_skipped;        /* header fields below the caps */
+	size_t header_octets_skipped; /* their octets */
+	size_t body_octets_skipped;   /* body octets not held in memory */
+} msgp_input;
 
 typedef enum msgp_bounce {
 	MSGP_BOUNCE_NONE = 0,
@@ -146,7 +176,8 @@ struct msgp_msg {
 	msgp_addr from, sender, reply_to, to;
 	msgp_view subject, message_id, list_id, delivered_to;
 
-	size_t header_len;       /* octets of the header section */
+	msgp_input input;
+	size_t header_len;       /* octets of the header section held */
 	msgp_view body;          /* after the empty line (may be empty) */
 	bool headers_only;       /* text/rfc822-headers: no body */
 	bool header_ended_early; /* a malformed line ended the section */
@@ -161,6 +192,7 @@ struct msgp_msg {
 
 	struct msgp_arena *arena; /* owns unfolded values (top message) */
 	const spfkit_allocator *alloc;
+	char *owned; /* the input a reader held, or NULL */
 };
 
 /* Parses len octets at buf. buf is borrowed until msgp_free(): views
@@ -173,6 +205,29 @@ int msgp_parse(const char *buf, size_t len, const spfkit_allocator *alloc,
 
 /* Frees a message and its original; accepts NULL. */
 void msgp_free(msgp_msg *m);
+
+/* A reader: a message of any size fed in pieces as it is read (a file,
+ * a pipe), of which only what msgp_parse() would look at is held, under
+ * the caps above. */
+typedef struct msgp_reader msgp_reader;
+
+/* A new reader in *out (free with msgp_reader_free()); alloc may be NULL
+ * (malloc) and is copied. Returns 0 or SPFKIT_ENOMEM. */
+int msgp_reader_new(const spfkit_allocator *alloc, msgp_reader **out);
+
+/* Feeds the next n octets of the message (p borrowed for the call).
+ * Returns 0 or SPFKIT_ENOMEM (sticky: the reader then only counts, and
+ * msgp_reader_parse() fails). */
+int msgp_reader_feed(msgp_reader *r, const char *p, size_t n);
+
+/* Parses what was fed, as msgp_parse() would the whole input, with
+ * m->input telling what was read past. The message takes what the
+ * reader held (free it with msgp_free(), before or after the reader);
+ * the reader is spent. Returns as msgp_parse(). */
+int msgp_reader_parse(msgp_reader *r, msgp_msg **out, char *err, size_t errlen);
+
+/* Frees a reader; accepts NULL. */
+void msgp_reader_free(msgp_reader *r);
 
 /* Does the view equal NUL-terminated s, ASCII case-insensitively? */
 bool msgp_eq(msgp_view v, const char *s);

@@ -21,12 +21,17 @@
 
 #include "message.h"
 
-/* Reads the whole file (standard input for NULL or "-"), at most one
- * octet past the size cap. Returns 0 or an exit status. */
-static int read_input(const char *path, char **buf, size_t *len)
+/* Reads the file (standard input for NULL or "-") through a reader of
+ * the parser, which holds only what the analysis looks at (msgparse.h:
+ * the header sections and a bounce's parts, each under a cap), whatever
+ * the size. Returns 0 or an exit status; *r is the caller's either way. */
+static int read_input(const char *path, msgp_reader **r)
 {
 	FILE *f = stdin;
 	const char *name = "standard input";
+	if (msgp_reader_new(NULL, r) < 0)
+		return cli_say(MSG_PROG, CLI_EX_SOFTWARE, "%s",
+			       spfkit_strerror(SPFKIT_ENOMEM));
 	if (path && strcmp(path, "-") != 0) {
 		struct stat st;
 		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
@@ -38,31 +43,16 @@ static int read_input(const char *path, char **buf, size_t *len)
 				       cli_shown(path), strerror(errno));
 		name = path;
 	}
-	size_t cap = 0, n = 0;
-	char *b = NULL;
+	static char chunk[65536];
 	int status = 0;
 	for (;;) {
-		if (n == cap) {
-			if (cap > MSGP_MESSAGE_MAX)
-				break;
-			size_t ncap = cap ? cap * 2 : 65536;
-			if (ncap > MSGP_MESSAGE_MAX + 1)
-				ncap = MSGP_MESSAGE_MAX + 1;
-			if (ncap == cap)
-				break;
-			char *p = realloc(b, ncap);
-			if (!p) {
-				status =
-				    cli_say(MSG_PROG, CLI_EX_SOFTWARE, "%s",
-					    spfkit_strerror(SPFKIT_ENOMEM));
-				break;
-			}
-			b = p;
-			cap = ncap;
+		size_t got = fread(chunk, 1, sizeof chunk, f);
+		if (got && msgp_reader_feed(*r, chunk, got) < 0) {
+			status = cli_say(MSG_PROG, CLI_EX_SOFTWARE, "%s",
+					 spfkit_strerror(SPFKIT_ENOMEM));
+			break;
 		}
-		size_t got = fread(b + n, 1, cap - n, f);
-		n += got;
-		if (got == 0) {
+		if (got < sizeof chunk) {
 			if (ferror(f))
 				status =
 				    cli_say(MSG_PROG, CLI_EX_NOINPUT,
@@ -73,13 +63,7 @@ static int read_input(const char *path, char **buf, size_t *len)
 	}
 	if (f != stdin)
 		fclose(f);
-	if (status) {
-		free(b);
-		return status;
-	}
-	*buf = b;
-	*len = n;
-	return 0;
+	return status;
 }
 
 /* Analyses the parsed message and writes the analysis to standard
@@ -103,7 +87,7 @@ int cli_message_main(int argc, char **argv)
 {
 	msg_opts o = {.format = CLI_FORMAT_TEXT};
 	bool dns_ok = cli_dns_opts_init(&o.dns, argc);
-	char *buf = NULL;
+	msgp_reader *reader = NULL;
 	msgp_msg *msg = NULL;
 	spfkit_config *cfg = NULL;
 	cli_dns *dns = NULL;
@@ -116,12 +100,11 @@ int cli_message_main(int argc, char **argv)
 	status = msg_parse_args(argc, argv, &o);
 	if (status)
 		goto out;
-	size_t len = 0;
-	status = read_input(o.file, &buf, &len);
+	status = read_input(o.file, &reader);
 	if (status)
 		goto out;
 	char err[256];
-	int rc = msgp_parse(buf, len, NULL, &msg, err, sizeof err);
+	int rc = msgp_reader_parse(reader, &msg, err, sizeof err);
 	if (rc < 0) {
 		status = cli_say(
 		    MSG_PROG,
@@ -152,7 +135,7 @@ out:
 	cli_dns_close(dns);
 	spfkit_config_free(cfg);
 	msgp_free(msg);
-	free(buf);
+	msgp_reader_free(reader);
 	cli_dns_opts_free(&o.dns);
 	return status < 0 ? 0 : status;
 }

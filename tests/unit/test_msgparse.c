@@ -279,8 +279,11 @@ static const struct {
      "example.org", NULL, 2},
     {"\"quoted local\"@example.org", true, "\"quoted local\"@example.org",
      "example.org", NULL, 1},
+    /* RFC 2047 encoded words in display names, decoded to UTF-8. */
     {"=?UTF-8?B?SsO8cmdlbg==?= <j@example.org>", true, "j@example.org",
-     "example.org", "=?UTF-8?B?SsO8cmdlbg==?=", 1},
+     "example.org", "J\xc3\xbcrgen", 1},
+    {"\"=?iso-8859-1?q?J=FCrgen?= M\" <j@example.org>", true, "j@example.org",
+     "example.org", "J\xc3\xbcrgen M", 1},
     {"<@route.example,@r2.example:j@example.org>", true, "j@example.org",
      "example.org", NULL, 1},
     {"john @ example.org", true, "john@example.org", "example.org", NULL, 1},
@@ -450,33 +453,72 @@ static char *repeat(const char *head, const char *line, size_t count,
 	return b;
 }
 
+/* Past the caps nothing is refused: the topmost fields are kept, the
+ * rest read past and counted (msgparse.h). */
 static void test_caps(void)
 {
 	size_t n;
-	char *b = repeat("Subject: x\n",
-			 "X-Pad: aaaaaaaaaaaaaaaaaaaaaaaaaaaa\n", 40000, &n);
+	char pad[301];
+	memset(pad, 'a', sizeof pad);
+	memcpy(pad, "X-Pad: ", 7);
+	pad[299] = '\n';
+	pad[300] = '\0';
+	char *b = repeat("Subject: x\n", pad, 4000, &n);
 	if (b) {
-		(void)parse(b, n, SPFKIT_ETOOBIG, "header over 1 MiB");
+		msgp_msg *m = parse(b, n, SPFKIT_OK, "header over 1 MiB");
+		if (m) {
+			/* 300 octets a field: the first 1 MiB of them. */
+			T_EQ_INT(m->nfields, 1 + (MSGP_HEADER_MAX - 11) / 300,
+				 "fields under 1 MiB");
+			T_EQ_INT(m->nfields + m->input.fields_skipped, 4001,
+				 "every field kept or counted");
+			T_EQ_INT(m->input.header_octets_skipped,
+				 m->input.fields_skipped * 300,
+				 "octets counted");
+			T_CHECK(m->nwarnings == 1 &&
+				    strstr(m->warnings[0], "read past"),
+				"warned of the fields read past");
+			T_EQ_INT(m->input.octets, n, "input octets");
+			msgp_free(m);
+		}
 		free(b);
 	}
 	b = repeat("Subject: x\n", "X: 1\n", MSGP_FIELDS_MAX + 1, &n);
 	if (b) {
-		(void)parse(b, n, SPFKIT_ETOOBIG, "too many fields");
+		msgp_msg *m = parse(b, n, SPFKIT_OK, "too many fields");
+		if (m) {
+			T_EQ_INT(m->nfields, MSGP_FIELDS_MAX, "fields at cap");
+			T_EQ_INT(m->input.fields_skipped, 2, "two read past");
+			msgp_free(m);
+		}
 		free(b);
 	}
 	b = repeat("Subject: x\n", "X: 1\n", MSGP_FIELDS_MAX - 1, &n);
 	if (b) {
 		msgp_msg *m = parse(b, n, SPFKIT_OK, "fields at the cap");
+		if (m)
+			T_EQ_INT(m->input.fields_skipped, 0, "none past");
 		msgp_free(m);
 		free(b);
 	}
-	b = calloc(1, MSGP_MESSAGE_MAX + 1);
+	/* A first field longer than the cap: no field is left. */
+	b = repeat("Subject: ", "x", MSGP_HEADER_MAX, &n);
+	if (b) {
+		(void)parse(b, n, SPFKIT_EPARSE, "first field over 1 MiB");
+		free(b);
+	}
+	/* A message of 24 MiB: not refused; a body that does not matter is
+	 * not looked at. */
+	size_t big = 24u * 1024u * 1024u;
+	b = calloc(1, big);
 	if (b) {
 		memcpy(b, "Subject: x\n\n", 12);
-		(void)parse(b, MSGP_MESSAGE_MAX + 1, SPFKIT_ETOOBIG,
-			    "message over 10 MiB");
-		msgp_msg *m =
-		    parse(b, MSGP_MESSAGE_MAX, SPFKIT_OK, "message at 10 MiB");
+		msgp_msg *m = parse(b, big, SPFKIT_OK, "message of 24 MiB");
+		if (m) {
+			T_EQ_INT(m->input.octets, big, "24 MiB read");
+			T_EQ_INT(m->bounce, MSGP_BOUNCE_NONE, "no bounce");
+			T_EQ_INT(m->nwarnings, 0, "nothing that mattered cut");
+		}
 		msgp_free(m);
 		free(b);
 	}
