@@ -392,6 +392,7 @@ void msgp__bounce_spf(msgp_dsn *d)
 		size_t k = spf_word(t, i + n, e, &at);
 		if (k != SIZE_MAX) {
 			d->spf = spf_words[k].result;
+			d->spf_source = "diagnostic";
 			d->spf_text =
 			    view(t.p + i, at + strlen(spf_words[k].word) - i);
 			return;
@@ -399,6 +400,7 @@ void msgp__bounce_spf(msgp_dsn *d)
 		k = spf_word(t, i > SPF_BEFORE ? i - SPF_BEFORE : 0, i, &at);
 		if (k != SIZE_MAX) {
 			d->spf = spf_words[k].result;
+			d->spf_source = "diagnostic";
 			d->spf_text = view(t.p + at, i + n - at);
 			return;
 		}
@@ -412,8 +414,10 @@ void msgp__bounce_spf(msgp_dsn *d)
 		d->spf = "permerror";
 	else if (msgp_eq(sc, "4.7.24"))
 		d->spf = "temperror";
-	if (d->spf)
+	if (d->spf) {
+		d->spf_source = "status";
 		d->spf_text = sc;
+	}
 }
 
 /* Exim's X-Failed-Recipients: the first address of the list. */

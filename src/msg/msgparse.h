@@ -138,6 +138,7 @@ typedef struct msgp_dsn {
 	 * RFC 7372 status X.7.23 / X.7.24): an RFC 7208 result name (static)
 	 * or NULL, and the words it was read from. */
 	const char *spf;
+	const char *spf_source; /* "diagnostic" or "status" (static) */
 	msgp_view spf_text;
 } msgp_dsn;
 

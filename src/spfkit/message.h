@@ -62,8 +62,24 @@ typedef struct msg_diag {
 /* What is known about one trace field. */
 typedef struct msg_trust {
 	bool trusted;
+	bool claims;     /* it names the receiver: its authserv-id, its
+			    receiver= (or a Received-SPF with the hop's
+			    client IP and no receiver named) */
 	const char *why; /* how it matched, or why not */
 } msg_trust;
+
+/* Conflicts listed at most. */
+#define MSG_CONFLICTS_MAX 8u
+
+/* A field that claims the receiver below the receiver's own record and
+ * says another SPF result: it came with the message (RFC 8601 §5). */
+typedef struct msg_conflict {
+	const char *field;    /* "Authentication-Results", "Received-SPF" */
+	size_t index;         /* into m->authres or m->rspf */
+	const char *says;     /* its result */
+	const msgp_field *at; /* the field itself (line) */
+	size_t position;      /* 1-based, among the header section's fields */
+} msg_conflict;
 
 /* Everything `spfkit message` has to say about a message. Views point
  * into the parsed message, strings are static or the struct's own. */
@@ -91,6 +107,16 @@ typedef struct msg_analysis {
 	const char
 	    *recorded_source; /* "received-spf" or "authentication-results" */
 	msgp_view recorded_ip;
+	size_t recorded_field; /* its index in m->fields, or SIZE_MAX */
+	msg_conflict conflicts[MSG_CONFLICTS_MAX];
+	size_t nconflicts;
+
+	/* A bounce: the rejecting server's own SPF verdict (its diagnostic,
+	 * or its trace field in the returned headers) and how it compares
+	 * with the re-check. */
+	const char *bounce_spf, *bounce_spf_source;
+	msgp_view bounce_spf_text;
+	const char *bounce_compared; /* "same", "different" or NULL */
 
 	const char *dns_name; /* where the re-check's DNS came from */
 	msg_check main, helo_chk, up;

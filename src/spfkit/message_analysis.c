@@ -191,77 +191,207 @@ static int choose_hop(const msg_opts *o, const psl_ctx_t *psl, msg_analysis *a)
 	return 0;
 }
 
-/* Which Received-SPF and Authentication-Results fields the receiver
- * wrote: matched by name (receiver=, authserv-id, --authserv-id), or a
- * Received-SPF by the client IP; a field below the hop before the
- * receiver's arrived with the message. */
-static void judge_trace(const msg_opts *o, msg_analysis *a)
+/* Which Received-SPF and Authentication-Results fields claim the
+ * receiver: named by it (receiver=, authserv-id, --authserv-id, a name
+ * --receiver ends with), or a Received-SPF that names no receiver but
+ * the hop's client IP. */
+static void claims(const msg_opts *o, msg_analysis *a)
+{
+	const msgp_msg *m = a->m;
+	msgp_view asid = msg_vstr(o->authserv_id);
+	msgp_view rcv = msg_vstr(o->receiver);
+	for (size_t i = 0; i < m->nrspf; i++) {
+		const msgp_rspf *r = &m->rspf[i];
+		bool named = host_like(r->receiver);
+		bool ip =
+		    a->ip.p && r->client_ip.p && msg_veq(r->client_ip, a->ip);
+		a->rspf_trust[i].claims =
+		    named ? same_host(r->receiver, a->receiver) ||
+				(rcv.p && ends_with_host(r->receiver, rcv))
+			  : ip;
+	}
+	for (size_t i = 0; i < m->nauthres; i++) {
+		msgp_view id = m->authres[i].authserv_id;
+		a->ar_trust[i].claims =
+		    id.p && (same_host(id, a->receiver) ||
+			     (asid.p && msg_veq(id, asid)) ||
+			     (rcv.p && ends_with_host(id, rcv)));
+	}
+}
+
+/* The fields that are the receiver's record, by RFC 8601 §5: a receiver
+ * adds its own above what came with the message. Those above the
+ * receiving hop's Received field were written at delivery; when none
+ * is, the topmost that claims the receiver and does not lie below an
+ * earlier hop. Everything else claiming the receiver came with the
+ * message. Marks them trusted. */
+static void choose_record(msg_analysis *a)
+{
+	const msgp_msg *m = a->m;
+	size_t hop = a->hop >= 0 ? received_field(m, a->hop) : SIZE_MAX;
+	size_t below = received_field(m, a->hop + 1);
+	size_t top = SIZE_MAX;
+	bool above = false;
+	for (size_t i = 0; i < m->nrspf; i++)
+		if (a->rspf_trust[i].claims) {
+			above |= m->rspf[i].field < hop;
+			if (m->rspf[i].field < top)
+				top = m->rspf[i].field;
+		}
+	for (size_t i = 0; i < m->nauthres; i++)
+		if (a->ar_trust[i].claims) {
+			above |= m->authres[i].field < hop;
+			if (m->authres[i].field < top)
+				top = m->authres[i].field;
+		}
+	if (hop == SIZE_MAX || !above) {
+		hop = top == SIZE_MAX || (below != SIZE_MAX && top > below)
+			  ? 0
+			  : top + 1;
+	}
+	for (size_t i = 0; i < m->nrspf; i++)
+		a->rspf_trust[i].trusted =
+		    a->rspf_trust[i].claims && m->rspf[i].field < hop;
+	for (size_t i = 0; i < m->nauthres; i++)
+		a->ar_trust[i].trusted =
+		    a->ar_trust[i].claims && m->authres[i].field < hop;
+}
+
+/* Why a field claiming the receiver is not its record. */
+static const char *not_record(size_t field, size_t below)
+{
+	if (below != SIZE_MAX && field > below)
+		return "below an earlier hop: it came with the message";
+	return "claims the receiver below the receiver's own fields: it "
+	       "came with the message (RFC 8601 section 5)";
+}
+
+/* Why each trace field is or is not the receiver's. */
+static void explain_trust(msg_analysis *a)
 {
 	const msgp_msg *m = a->m;
 	size_t below = received_field(m, a->hop + 1);
-	msgp_view asid = msg_vstr(o->authserv_id);
 	for (size_t i = 0; i < m->nrspf; i++) {
 		const msgp_rspf *r = &m->rspf[i];
 		msg_trust *t = &a->rspf_trust[i];
 		bool named = host_like(r->receiver);
-		bool name =
-		    named &&
-		    (same_host(r->receiver, a->receiver) ||
-		     (o->receiver &&
-		      ends_with_host(r->receiver, msg_vstr(o->receiver))));
-		bool ip =
-		    a->ip.p && r->client_ip.p && msg_veq(r->client_ip, a->ip);
-		if (a->hop >= 0 && r->field > below && below != SIZE_MAX) {
+		if (t->trusted)
+			t->why = named ? "receiver" : "client-ip";
+		else if (t->claims)
+			t->why = not_record(r->field, below);
+		else if (a->hop >= 0 && below != SIZE_MAX && r->field > below)
 			t->why = "below an earlier hop: it came with the "
 				 "message";
-		} else if (name) {
-			t->trusted = true;
-			t->why = "receiver";
-		} else if (ip && !named) {
-			t->trusted = true;
-			t->why = "client-ip";
-		} else {
+		else
 			t->why = named ? "another receiver"
 				       : "no receiver named, another client";
-		}
 	}
 	for (size_t i = 0; i < m->nauthres; i++) {
 		const msgp_authres *r = &m->authres[i];
 		msg_trust *t = &a->ar_trust[i];
-		bool name =
-		    same_host(r->authserv_id, a->receiver) ||
-		    (asid.p && msg_veq(r->authserv_id, asid)) ||
-		    (o->receiver &&
-		     ends_with_host(r->authserv_id, msg_vstr(o->receiver)));
-		if (!r->authserv_id.p) {
-			t->why = "no authserv-id";
-		} else if (!name) {
-			t->why = "authserv-id is not the receiver's";
-		} else if (a->hop >= 0 && r->field > below &&
-			   below != SIZE_MAX) {
-			t->why = "the receiver's authserv-id below an earlier "
-				 "hop: it came with the message";
-		} else {
-			t->trusted = true;
+		if (t->trusted)
 			t->why = "authserv-id";
-		}
+		else if (t->claims)
+			t->why = below != SIZE_MAX && r->field > below
+				     ? "the receiver's authserv-id below an "
+				       "earlier hop: it came with the message"
+				     : not_record(r->field, below);
+		else if (!r->authserv_id.p)
+			t->why = "no authserv-id";
+		else
+			t->why = "authserv-id is not the receiver's";
 	}
+}
+
+/* A field claiming the receiver that is not its record and says another
+ * result than the record: a conflict (the sender's own field). */
+static void add_conflict(msg_analysis *a, const char *field, size_t index,
+			 size_t fi, const char *says)
+{
+	if (!says || (a->recorded && strcmp(says, a->recorded) == 0))
+		return;
+	if (a->nconflicts >= MSG_CONFLICTS_MAX)
+		return;
+	a->conflicts[a->nconflicts++] =
+	    (msg_conflict){field, index, says, &a->m->fields[fi], fi + 1};
+}
+
+/* Takes result r of the receiver's field fi (from source, about client
+ * ip) as what the receiver recorded, when it is a result. */
+static void take_record(msg_analysis *a, msgp_view r, const char *source,
+			size_t fi, msgp_view ip)
+{
+	a->recorded = msg_norm_result(r);
+	if (!a->recorded)
+		return;
+	a->recorded_source = source;
+	a->recorded_ip = ip;
+	a->recorded_field = fi;
+}
+
+/* Which Received-SPF and Authentication-Results fields the receiver
+ * wrote (its record), what it recorded, and the fields that claim it
+ * and disagree. */
+static void judge_trace(const msg_opts *o, msg_analysis *a)
+{
+	const msgp_msg *m = a->m;
+	claims(o, a);
+	choose_record(a);
+	explain_trust(a);
 	/* What the receiver recorded: its Received-SPF, else its
 	 * Authentication-Results spf=. */
-	for (size_t i = 0; i < m->nrspf && !a->recorded; i++) {
-		if (a->rspf_trust[i].trusted &&
-		    msg_norm_result(m->rspf[i].result)) {
-			a->recorded = msg_norm_result(m->rspf[i].result);
-			a->recorded_source = "received-spf";
-			a->recorded_ip = m->rspf[i].client_ip;
+	a->recorded_field = SIZE_MAX;
+	for (size_t i = 0; i < m->nrspf && !a->recorded; i++)
+		if (a->rspf_trust[i].trusted)
+			take_record(a, m->rspf[i].result, "received-spf",
+				    m->rspf[i].field, m->rspf[i].client_ip);
+	for (size_t i = 0; i < m->nauthres && !a->recorded; i++)
+		if (a->ar_trust[i].trusted)
+			take_record(a, m->authres[i].spf,
+				    "authentication-results",
+				    m->authres[i].field, msg_vnone());
+	/* In the order of the header section. */
+	size_t ri = 0, ai = 0;
+	while (ri < m->nrspf || ai < m->nauthres) {
+		bool rs =
+		    ai >= m->nauthres ||
+		    (ri < m->nrspf && m->rspf[ri].field < m->authres[ai].field);
+		if (rs) {
+			const msg_trust *t = &a->rspf_trust[ri];
+			if (t->claims && !t->trusted)
+				add_conflict(
+				    a, "Received-SPF", ri, m->rspf[ri].field,
+				    msg_norm_result(m->rspf[ri].result));
+			ri++;
+		} else {
+			const msg_trust *t = &a->ar_trust[ai];
+			if (t->claims && !t->trusted)
+				add_conflict(
+				    a, "Authentication-Results", ai,
+				    m->authres[ai].field,
+				    msg_norm_result(m->authres[ai].spf));
+			ai++;
 		}
 	}
-	for (size_t i = 0; i < m->nauthres && !a->recorded; i++) {
-		if (a->ar_trust[i].trusted &&
-		    msg_norm_result(m->authres[i].spf)) {
-			a->recorded = msg_norm_result(m->authres[i].spf);
-			a->recorded_source = "authentication-results";
-		}
+}
+
+/* A bounce: the rejecting server's SPF verdict, from its words, else from
+ * its own trace field in the returned headers (judged as the receiver's
+ * record: the bounce names it as the remote MTA). */
+static void bounce_verdict(msg_analysis *a)
+{
+	const msgp_dsn *d = &a->top->dsn;
+	if (!a->is_bounce)
+		return;
+	if (d->spf) {
+		a->bounce_spf = d->spf;
+		a->bounce_spf_source = d->spf_source;
+		a->bounce_spf_text = d->spf_text;
+	} else if (a->recorded && a->receiver_source &&
+		   strcmp(a->receiver_source, "bounce remote-mta") == 0) {
+		a->bounce_spf = a->recorded;
+		a->bounce_spf_source = a->recorded_source;
+		a->bounce_spf_text = a->m->fields[a->recorded_field].value;
 	}
 }
 
@@ -408,6 +538,7 @@ static int analyse(const msg_opts *o, const psl_ctx_t *psl, spfkit_config *cfg,
 	 * the envelope sender. */
 	pick_identities(o, a);
 	judge_trace(o, a);
+	bounce_verdict(a);
 	pick_sender(o, a);
 	if (a->receiver.p && a->receiver.len < 254) {
 		/* %{r} in explanations (RFC 7208 §7.3); a name the library

@@ -101,8 +101,36 @@ static const char *result_hint(spfkit_result r)
 	return NULL;
 }
 
-/* What the input shows: a bounce, and Authentication-Results that claim
- * a pass the receiver did not write. */
+/* A field that claims the receiver below its record and disagrees with
+ * it: named with its position, and what the receiver itself said. */
+static void diagnose_conflict(msg_analysis *a, const msg_conflict *c)
+{
+	char b1[1024], b2[96];
+	const char *rcv =
+	    a->receiver.p ? esc(a->receiver, b1, sizeof b1) : "the receiver";
+	if (a->recorded)
+		snprintf(b2, sizeof b2,
+			 "the receiver's own %s field %zu says %s",
+			 strcmp(a->recorded_source, "received-spf") == 0
+			     ? "Received-SPF"
+			     : "Authentication-Results",
+			 a->recorded_field + 1, a->recorded);
+	else
+		snprintf(b2, sizeof b2,
+			 "the receiver recorded no SPF result of its own");
+	add_diag(a, "forged-receiver-field",
+		 "%s field %zu (line %u) claims to be %s's and says SPF %s, "
+		 "but %s. A receiver adds its fields above what came with the "
+		 "message (RFC 8601 section 5): this one was in the message "
+		 "before it arrived, so the sender wrote it. Trust the "
+		 "receiver's own field; receivers should remove or rename "
+		 "such fields",
+		 c->field, c->position, c->at->line, rcv, c->says, b2);
+}
+
+/* What the input shows: a bounce, fields that claim the receiver and
+ * disagree with its record, and Authentication-Results that claim a
+ * pass the receiver did not write. */
 static void diagnose_input(msg_analysis *a)
 {
 	char b1[1024], b2[1024];
@@ -116,9 +144,15 @@ static void diagnose_input(msg_analysis *a)
 			 esc(d->diagnostic, b1, sizeof b1),
 			 a->m == a->top ? " (the original was not found)" : "");
 	}
+	for (size_t i = 0; i < a->nconflicts; i++)
+		diagnose_conflict(a, &a->conflicts[i]);
 	for (size_t i = 0; i < m->nauthres; i++) {
 		const msgp_authres *r = &m->authres[i];
-		if (!a->ar_trust[i].trusted && r->authserv_id.p &&
+		bool named = false; /* as a conflict, above */
+		for (size_t k = 0; k < a->nconflicts; k++)
+			named |= a->conflicts[k].field[0] == 'A' &&
+				 a->conflicts[k].index == i;
+		if (!named && !a->ar_trust[i].trusted && r->authserv_id.p &&
 		    msg_norm_result(r->spf) &&
 		    strcmp(msg_norm_result(r->spf), "pass") == 0)
 			add_diag(a, "untrusted-authentication-results",
@@ -272,12 +306,52 @@ static void story_result(msg_analysis *a, const orgs *o)
 	}
 }
 
+/* The rejecting server said another SPF result than the re-check gives:
+ * why that can be. */
+static void diagnose_bounce_spf(msg_analysis *a)
+{
+	char b1[512], b2[256], b3[256], b4[256];
+	const msgp_dsn *d = &a->top->dsn;
+	bool other_ip = d->ip.p && a->ip.p && !msg_veq(d->ip, a->ip);
+	char why[768];
+	if (other_ip)
+		snprintf(why, sizeof why,
+			 "The bounce names %s as the client, but %s (%s) was "
+			 "checked here: check the address the server saw "
+			 "(--ip)",
+			 esc(d->ip, b3, sizeof b3), esc(a->ip, b4, sizeof b4),
+			 a->ip_source ? a->ip_source : "?");
+	else
+		snprintf(why, sizeof why,
+			 "Both checked %s. That can happen: the server "
+			 "checked at a different time (the record, or the "
+			 "DNS of an include, changed since), it saw a "
+			 "different client address than the one the bounce "
+			 "names, or it failed on a DNS error it reported as "
+			 "a failure",
+			 esc(a->ip, b3, sizeof b3));
+	add_diag(a, "bounce-spf-differs",
+		 "the rejecting server%s%s said SPF %s (\"%s\", from its %s), "
+		 "the check now gives %s. %s",
+		 d->remote_mta.p ? " " : "", esc(d->remote_mta, b2, sizeof b2),
+		 a->bounce_spf, esc(a->bounce_spf_text, b1, sizeof b1),
+		 a->bounce_spf_source, spfkit_result_name(a->main.result), why);
+}
+
 /* Notes after the story: the receiver recorded another result, the
  * null sender, a guessed envelope sender. */
 static void diagnose_notes(msg_analysis *a)
 {
 	char b1[1024];
-	if (a->compared && strcmp(a->compared, "different") == 0) {
+	bool bounce_said =
+	    a->bounce_compared && strcmp(a->bounce_compared, "different") == 0;
+	if (bounce_said)
+		diagnose_bounce_spf(a);
+	/* A bounce's verdict read from the receiver's record says it once. */
+	bool same_source = bounce_said && a->recorded &&
+			   a->bounce_spf_source == a->recorded_source;
+	if (a->compared && strcmp(a->compared, "different") == 0 &&
+	    !same_source) {
 		bool ip_differs =
 		    a->recorded_ip.p && !msg_veq(a->recorded_ip, a->ip);
 		add_diag(a, "recorded-differs",

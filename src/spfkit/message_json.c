@@ -97,12 +97,22 @@ static void json_check(cli_jw *w, const char *key, const msg_check *c)
 	cli_jw_obj_end(w);
 }
 
-/* "input": the kind of bounce and the parser's warnings. */
+/* "input": the kind of bounce, what was read past, and the parser's
+ * warnings. */
 static void json_input(cli_jw *w, const msg_analysis *a)
 {
 	const msgp_msg *m = a->m, *top = a->top;
+	const msgp_input *in = &top->input;
 	kobj(w, "input");
 	cli_jw_kstr(w, "bounce", msg_bounce_name(top->bounce));
+	cli_jw_kuint(w, "octets", in->octets);
+	cli_jw_kuint(w, "fields_skipped",
+		     in->fields_skipped +
+			 (m != top ? m->input.fields_skipped : 0));
+	cli_jw_kuint(w, "header_octets_skipped",
+		     in->header_octets_skipped +
+			 (m != top ? m->input.header_octets_skipped : 0));
+	cli_jw_kuint(w, "body_octets_skipped", in->body_octets_skipped);
 	karr(w, "warnings");
 	for (size_t i = 0; i < top->nwarnings; i++)
 		cli_jw_str(w, top->warnings[i]);
@@ -131,6 +141,15 @@ static void json_bounce(cli_jw *w, const msg_analysis *a)
 	kobj(w, "bounce");
 	cli_jw_kstr(w, "kind", msg_bounce_name(top->bounce));
 	kviews(w, keys, v, NKEYS(keys));
+	if (a->bounce_spf) {
+		kobj(w, "spf");
+		cli_jw_kstr(w, "result", a->bounce_spf);
+		cli_jw_kstr(w, "source", a->bounce_spf_source);
+		kview(w, "text", a->bounce_spf_text);
+		cli_jw_obj_end(w);
+	} else {
+		knull(w, "spf");
+	}
 	cli_jw_kstr(w, "original",
 		    m == top          ? NULL
 		    : m->headers_only ? "headers"
@@ -242,18 +261,36 @@ static void authres_views(const msgp_msg *m, size_t i,
 	memcpy(v, x, sizeof x);
 }
 
+/* The index in m->fields of trace field i, one per kind. */
+static size_t rspf_field(const msgp_msg *m, size_t i)
+{
+	return m->rspf[i].field;
+}
+
+static size_t authres_field(const msgp_msg *m, size_t i)
+{
+	return m->authres[i].field;
+}
+
 /* An array of n trace fields: per field its members (keys, values from
- * views), then whether the receiver wrote it (trust[i]). */
+ * views), where it stands, then whether the receiver wrote it
+ * (trust[i]). */
 static void json_trace_fields(cli_jw *w, const char *key, const msgp_msg *m,
 			      size_t n, const char *const keys[TRACE_MEMBERS],
-			      trace_views *views, const msg_trust *trust)
+			      trace_views *views,
+			      size_t (*field)(const msgp_msg *, size_t),
+			      const msg_trust *trust)
 {
 	karr(w, key);
 	for (size_t i = 0; i < n; i++) {
+		size_t fi = field(m, i);
 		msgp_view v[TRACE_MEMBERS];
 		views(m, i, v);
 		cli_jw_obj(w);
 		kviews(w, keys, v, TRACE_MEMBERS);
+		cli_jw_kuint(w, "position", fi + 1);
+		cli_jw_kuint(w, "line", m->fields[fi].line);
+		cli_jw_kbool(w, "claims_receiver", trust[i].claims);
 		cli_jw_kbool(w, "trusted", trust[i].trusted);
 		cli_jw_kstr(w, "why", trust[i].why);
 		cli_jw_obj_end(w);
@@ -267,11 +304,37 @@ static void json_receiver_said(cli_jw *w, const msg_analysis *a)
 	const msgp_msg *m = a->m;
 	kobj(w, "receiver_said");
 	json_trace_fields(w, "received_spf", m, m->nrspf, rspf_keys, rspf_views,
-			  a->rspf_trust);
+			  rspf_field, a->rspf_trust);
 	json_trace_fields(w, "authentication_results", m, m->nauthres,
-			  authres_keys, authres_views, a->ar_trust);
+			  authres_keys, authres_views, authres_field,
+			  a->ar_trust);
 	cli_jw_kstr(w, "recorded", a->recorded);
 	cli_jw_kstr(w, "recorded_source", a->recorded_source);
+	cli_jw_kbool(w, "conflict", a->nconflicts > 0);
+	karr(w, "conflicts");
+	for (size_t i = 0; i < a->nconflicts; i++) {
+		const msg_conflict *c = &a->conflicts[i];
+		cli_jw_obj(w);
+		cli_jw_kstr(w, "field", c->field);
+		cli_jw_kuint(w, "position", c->position);
+		cli_jw_kuint(w, "line", c->at->line);
+		cli_jw_kstr(w, "says", c->says);
+		cli_jw_kstr(w, "receiver_says", a->recorded);
+		if (a->recorded) {
+			cli_jw_kstr(
+			    w, "receiver_field",
+			    strcmp(a->recorded_source, "received-spf") == 0
+				? "Received-SPF"
+				: "Authentication-Results");
+			cli_jw_kuint(w, "receiver_position",
+				     a->recorded_field + 1);
+		} else {
+			knull(w, "receiver_field");
+			knull(w, "receiver_position");
+		}
+		cli_jw_obj_end(w);
+	}
+	cli_jw_arr_end(w);
 	cli_jw_obj_end(w);
 }
 
@@ -294,6 +357,7 @@ static void json_recheck(cli_jw *w, const msg_analysis *a)
 		knull(w, "upstream");
 	}
 	cli_jw_kstr(w, "compared", a->compared);
+	cli_jw_kstr(w, "bounce_compared", a->bounce_compared);
 	cli_jw_obj_end(w);
 }
 

@@ -123,6 +123,11 @@ static int run_checks(cli_dns *dns, const spfkit_config *cfg, msg_analysis *a)
 		a->compared = "same";
 	else
 		a->compared = "different";
+	if (a->bounce_spf)
+		a->bounce_compared =
+		    strcmp(a->bounce_spf, spfkit_result_name(r)) == 0
+			? "same"
+			: "different";
 	return SPFKIT_OK;
 }
 

@@ -91,6 +91,14 @@ static void text_bounce(FILE *f, const msg_analysis *a)
 	tline(f, "recipient", d->final_recipient, NULL);
 	tline(f, "status", d->status, NULL);
 	tline(f, "diagnostic", d->diagnostic, NULL);
+	if (a->bounce_spf) {
+		char note[96];
+		snprintf(note, sizeof note,
+			 "the rejecting server's verdict, "
+			 "from its %s",
+			 a->bounce_spf_source);
+		tline(f, "SPF said", msg_vstr(a->bounce_spf), note);
+	}
 	tline(f, "original",
 	      msg_vstr(m == top          ? "not found"
 		       : m->headers_only ? "headers only"
@@ -116,6 +124,9 @@ static void text_message(FILE *f, const msg_analysis *a)
 		tline(f, "List-Id", m->list_id, NULL);
 	for (size_t i = 0; i < top->nwarnings; i++)
 		tline(f, "warning", msg_vstr(top->warnings[i]), NULL);
+	if (m != top)
+		for (size_t i = 0; i < m->nwarnings; i++)
+			tline(f, "warning", msg_vstr(m->warnings[i]), NULL);
 	putc('\n', f);
 }
 
@@ -198,6 +209,15 @@ static void text_receiver_said(FILE *f, const msg_analysis *a)
 			   : "NOT the receiver's, possibly forged",
 		       a->ar_trust[i].why);
 	}
+	for (size_t i = 0; i < a->nconflicts; i++) {
+		const msg_conflict *c = &a->conflicts[i];
+		fprintf(f,
+			"  CONFLICT     %s field %zu (line %u) claims the "
+			"receiver and says %s; the receiver's record says "
+			"%s\n",
+			c->field, c->position, c->at->line, c->says,
+			a->recorded ? a->recorded : "nothing");
+	}
 	putc('\n', f);
 }
 
@@ -232,6 +252,11 @@ static void text_recheck(FILE *f, const msg_analysis *a)
 		tline(f, "recorded", msg_vstr(a->recorded), note);
 	} else {
 		tline(f, "recorded", msg_vstr("nothing"), NULL);
+	}
+	if (a->bounce_spf) {
+		snprintf(note, sizeof note, "%s: %s", a->bounce_spf_source,
+			 a->bounce_compared);
+		tline(f, "bounce said", msg_vstr(a->bounce_spf), note);
 	}
 	if (a->helo_chk.done)
 		tline(f, "HELO check",
