@@ -47,6 +47,7 @@ struct msgp_reader {
 	bool body_matters; /* the section looks like a bounce's */
 	bool body_cut;     /* ... and its body is longer than the cap */
 	bool early;        /* a line that is no field ended the section */
+	bool early_octet;  /* ... and the octet that showed it is to come */
 	bool spent;        /* parsed */
 	int err;           /* sticky: SPFKIT_ENOMEM */
 };
@@ -144,11 +145,13 @@ static void body_octets(msgp_reader *r, const char *p, size_t n)
 {
 	size_t held = r->len - r->body_start;
 	size_t room = held < MSGP_BODY_MAX ? MSGP_BODY_MAX - held : 0;
-	/* A body that does not matter is not held, but for the first octet
-	 * of a line that ended the header section early: the parse then
-	 * sees it, and warns, as it would the whole input. */
+	/* A body that does not matter is not held, but for what was read
+	 * of a line that ended the header section early and the octet that
+	 * made it so: the parse then sees it, and warns, as it would the
+	 * whole input. */
 	if (!r->body_matters)
-		room = r->early && held == 0 ? 1 : 0;
+		room = r->early && r->early_octet ? 1 : 0;
+	r->early_octet = false;
 	size_t k = n < room ? n : room;
 	hold(r, p, k);
 	if (n > k) {
@@ -173,9 +176,9 @@ static void header_end(msgp_reader *r, size_t body)
 	 * early) goes through the body's rule. */
 	size_t seen = r->len - body;
 	r->len = r->body_start = body;
-	if (seen && (r->body_matters || r->err))
+	if (seen && r->body_matters)
 		body_octets(r, r->buf + body, seen);
-	else if (seen)
+	else if (seen && !r->err)
 		r->len += seen; /* held already, as the header's */
 }
 
@@ -184,7 +187,7 @@ static void header_end(msgp_reader *r, size_t body)
  * was read past loses what was read of it. */
 static void bad_line(msgp_reader *r)
 {
-	r->early = true;
+	r->early = r->early_octet = true;
 	if (r->holding) {
 		r->nfields--;
 		header_end(r, r->field_start);

@@ -270,7 +270,7 @@ if "$py" - "$bin" "$zone" "$tmp" <<'PY'
 import resource, subprocess, sys
 exe, zone, t = sys.argv[1:4]
 asan = b"libasan" in subprocess.run(["ldd", exe], capture_output=True).stdout
-limit = (256 if asan else 64) * 1024  # KiB
+limit = (160 if asan else 48) * 1024  # KiB
 def feed(head, line, n, tail):
     p = subprocess.Popen([exe, "message", "--zone", zone, "--format", "json", "-"],
                          stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -653,6 +653,263 @@ static void test_bounces(void)
 	}
 }
 
+/* ------------------------------------------------------------ verdicts */
+
+/* The rejecting server's own SPF verdict in the reply lines of a text
+ * bounce (RFC 7208 result names and servers' words; RFC 7372 codes). */
+static const struct {
+	const char *diag;
+	const char *spf, *source, *text;
+} verdicts[] = {
+    {"550 5.7.1 SPF check failed", "fail", "diagnostic", "SPF check fail"},
+    {"550 5.7.23 Message rejected due to: SPF fail - not authorized", "fail",
+     "diagnostic", "SPF fail"},
+    {"550 5.7.1 SPF softfail for example.org", "softfail", "diagnostic",
+     "SPF softfail"},
+    {"550-5.7.26 SPF [example.org] with ip: [192.0.2.1] = did not pass", "fail",
+     "diagnostic",
+     "SPF [example.org] with ip: [192.0.2.1] = did not "
+     "pass"},
+    {"451 4.7.24 SPF temporary error for example.org", "temperror",
+     "diagnostic", "SPF temporary error"},
+    {"550 5.7.24 SPF permerror: too many DNS lookups", "permerror",
+     "diagnostic", "SPF permerror"},
+    {"550 5.7.1 The message failed the SPF check", "fail", "diagnostic",
+     "failed the SPF"},
+    {"550 5.7.23 rejected", "fail", "status", "5.7.23"},
+    {"451 4.7.24 try again later", "temperror", "status", "4.7.24"},
+    {"550 5.7.1 see https://open-spf.org/Why?s=mfrom", NULL, NULL, NULL},
+    {"550 5.7.1 listed by SPFBL.example", NULL, NULL, NULL},
+    {"550 5.7.1 Sender Policy Framework violation", "fail", "diagnostic",
+     "Sender Policy Framework violation"},
+};
+
+static void test_verdicts(void)
+{
+	for (size_t i = 0; i < sizeof verdicts / sizeof verdicts[0]; i++) {
+		char buf[1024];
+		int n =
+		    snprintf(buf, sizeof buf,
+			     "From: MAILER-DAEMON@mx.example\n"
+			     "Subject: Mail delivery failed\n"
+			     "X-Failed-Recipients: c@d.example, e@f.example\n"
+			     "\n"
+			     "The following address(es) failed:\n\n"
+			     "  <c@d.example>\n"
+			     "    host mx.d.example [192.0.2.9]\n"
+			     "    %s\n\n"
+			     "------ This is a copy of the message, "
+			     "including all the headers. ------\n\n"
+			     "From: a@b.example\n",
+			     verdicts[i].diag);
+		msgp_msg *m =
+		    parse(buf, (size_t)n, SPFKIT_OK, verdicts[i].diag);
+		if (!m)
+			continue;
+		T_EQ_INT(m->bounce, MSGP_BOUNCE_QUOTED, verdicts[i].diag);
+		T_EQ_STR(m->dsn.spf, verdicts[i].spf, verdicts[i].diag);
+		T_EQ_STR(m->dsn.spf_source, verdicts[i].source,
+			 verdicts[i].diag);
+		T_EQ_STR(S(m->dsn.spf_text), verdicts[i].text,
+			 verdicts[i].diag);
+		/* X-Failed-Recipients over the text's line. */
+		T_EQ_STR(S(m->dsn.final_recipient), "c@d.example", "exim rcpt");
+		msgp_free(m);
+	}
+	/* The recipient under "failed:" when there is no header field. */
+	static const char exim[] = "From: MAILER-DAEMON@mx.example\n"
+				   "Subject: Mail delivery failed\n\n"
+				   "The following address(es) failed:\n\n"
+				   "  carol@example.net\n"
+				   "    550 5.7.1 no\n\n"
+				   "------ This is a copy of the message's "
+				   "headers. ------\n\n"
+				   "From: a@b.example\n";
+	msgp_msg *m = parse(exim, sizeof exim - 1, SPFKIT_OK, "exim rcpt");
+	if (m) {
+		T_EQ_STR(S(m->dsn.final_recipient), "carol@example.net",
+			 "failed: line");
+		msgp_free(m);
+	}
+}
+
+/* ------------------------------------------------------------ GMime */
+
+/* Quoted-printable and base64 bodies and RFC 2047 words, through GMime. */
+static void test_encodings(void)
+{
+	static const char qp[] =
+	    "From: postmaster@relay.example\n"
+	    "Subject: =?utf-8?Q?Non_remis_:_R=C3=A9union?=\n"
+	    "Content-Type: text/plain; charset=utf-8\n"
+	    "Content-Transfer-Encoding: quoted-printable\n"
+	    "\n"
+	    "550 5.7.23 SPF violat=\n"
+	    "ion, ip=3D192.0.2.80\n"
+	    "\n"
+	    "Original message headers:\n"
+	    "\n"
+	    "Received: from a.example (a.example [203.0.113.9])=\n"
+	    " by b.example; d\n"
+	    "Subject: =3D?utf-8?B?UsOpdW5pb24=3D?=3D\n"
+	    "From: c@d.example\n";
+	msgp_msg *m = parse(qp, sizeof qp - 1, SPFKIT_OK, "qp bounce");
+	if (m) {
+		T_EQ_STR(S(m->subject), "Non remis : R\xc3\xa9union", "2047 Q");
+		T_EQ_INT(m->bounce, MSGP_BOUNCE_QUOTED, "qp kind");
+		T_EQ_STR(S(m->dsn.ip), "192.0.2.80", "qp =3D and soft break");
+		T_EQ_STR(m->dsn.spf, "fail", "qp verdict");
+		T_CHECK(m->original && m->original->nreceived == 1,
+			"qp original");
+		if (m->original) {
+			T_EQ_STR(S(m->original->received[0].ip), "203.0.113.9",
+				 "soft break in a quoted field");
+			T_EQ_STR(S(m->original->subject), "R\xc3\xa9union",
+				 "2047 B in the original");
+		}
+		msgp_free(m);
+	}
+	/* Without encoded words a Subject stays as written, folding WSP
+	 * and 8-bit octets included; with one, GMime reads raw 8-bit octets
+	 * by its fallback charsets (ISO-8859-1 here) into UTF-8. */
+	m = one("Subject", "a\tb \xff c", NULL);
+	if (m) {
+		T_EQ_STR(S(m->subject), "a\tb \xff c", "no encoded word");
+		msgp_free(m);
+	}
+	m = one("Subject", "=?utf-8?q?a?= \xff", NULL);
+	if (m) {
+		T_EQ_STR(S(m->subject), "a \xc3\xbf", "8-bit beside a word");
+		msgp_free(m);
+	}
+	/* A base64 text part of a multipart bounce is read (GMime decodes
+	 * it; the hand-written walk skipped it). */
+	static const char b64[] =
+	    "From: MAILER-DAEMON@x.example\n"
+	    "Subject: Undelivered Mail Returned to Sender\n"
+	    "Content-Type: multipart/report; report-type=delivery-status; "
+	    "boundary=z\n\n--z\nContent-Type: text/plain\n"
+	    "Content-Transfer-Encoding: base64\n\n"
+	    /* "550 5.7.23 SPF fail for 198.51.100.7\n" */
+	    "NTUwIDUuNy4yMyBTUEYgZmFpbCBmb3IgMTk4LjUxLjEwMC43Cg==\n"
+	    "--z\nContent-Type: message/rfc822\n\n"
+	    "From: a@b.example\nSubject: o\n\nbody\n--z--\n";
+	m = parse(b64, sizeof b64 - 1, SPFKIT_OK, "b64 text part");
+	if (m) {
+		T_EQ_INT(m->bounce, MSGP_BOUNCE_DSN, "b64 kind");
+		T_EQ_STR(S(m->dsn.ip), "198.51.100.7", "b64 text read");
+		T_EQ_STR(m->dsn.spf, "fail", "b64 verdict");
+		T_CHECK(m->original && msgp_eq(m->original->subject, "o"),
+			"original written back by GMime");
+		msgp_free(m);
+	}
+}
+
+/* ------------------------------------------------------------ reader */
+
+/* Fed in pieces of step octets, the reader gives what msgp_parse()
+ * gives for the whole. */
+static msgp_msg *read_in(const char *s, size_t n, size_t step,
+			 const spfkit_allocator *a, int *rc)
+{
+	msgp_reader *r = NULL;
+	msgp_msg *m = NULL;
+	*rc = msgp_reader_new(a, &r);
+	for (size_t i = 0; *rc == SPFKIT_OK && i < n; i += step)
+		*rc = msgp_reader_feed(r, s + i, n - i < step ? n - i : step);
+	if (*rc == SPFKIT_OK)
+		*rc = msgp_reader_parse(r, &m, NULL, 0);
+	msgp_reader_free(r);
+	return m;
+}
+
+static void same_msg(const msgp_msg *x, const msgp_msg *y, const char *what)
+{
+	T_EQ_INT(y->nfields, x->nfields, what);
+	for (size_t i = 0; i < x->nfields && i < y->nfields; i++)
+		T_CHECK(x->fields[i].value.len == y->fields[i].value.len &&
+			    memcmp(x->fields[i].value.p, y->fields[i].value.p,
+				   x->fields[i].value.len) == 0,
+			"%s: field %zu", what, i);
+	T_EQ_INT(y->bounce, x->bounce, what);
+	T_EQ_INT(y->header_ended_early, x->header_ended_early, what);
+	T_EQ_INT(y->bad_line, x->bad_line, what);
+	T_EQ_INT(y->nwarnings, x->nwarnings, what);
+	T_EQ_STR(S(y->dsn.diagnostic), S(x->dsn.diagnostic), what);
+	T_CHECK((x->original == NULL) == (y->original == NULL), "%s original",
+		what);
+	if (x->original && y->original)
+		same_msg(x->original, y->original, what);
+}
+
+static void test_reader(void)
+{
+	static const char early[] = "From a@b Tue Nov 12 10:00:00 2024\n"
+				    "Subject: x\n"
+				    "X-A : y\n"
+				    " folded\n"
+				    "\r\n"
+				    "body\n";
+	static const char bad[] = "Subject: x\nno colon here\nTo: a@b\n\nz\n";
+	static const char crbad[] = "Subject: x\r\n\rX: y\r\n\r\nz\r\n";
+	const char *const inputs[] = {dsn_nested, ms_text, early, bad, crbad};
+	for (size_t k = 0; k < sizeof inputs / sizeof inputs[0]; k++) {
+		size_t n = strlen(inputs[k]);
+		msgp_msg *whole = parse(inputs[k], n, SPFKIT_OK, "whole");
+		static const size_t steps[] = {1, 2, 7, 64, 100000};
+		for (size_t j = 0; whole && j < 5; j++) {
+			int rc;
+			msgp_msg *m =
+			    read_in(inputs[k], n, steps[j], NULL, &rc);
+			T_EQ_INT(rc, SPFKIT_OK, "reader");
+			if (m) {
+				same_msg(whole, m, inputs[k]);
+				T_EQ_INT(m->input.octets, n, "octets fed");
+			}
+			msgp_free(m);
+		}
+		msgp_free(whole);
+	}
+	/* A huge header section and a large bounce body: held under the
+	 * caps, counted. */
+	size_t n = 0, cap = 12u * 1024u * 1024u;
+	char *b = malloc(cap);
+	if (!b)
+		return;
+	n += (size_t)snprintf(b, cap,
+			      "Received: from a (a [192.0.2.1]) by b; d\n"
+			      "From: MAILER-DAEMON@b.example\n");
+	while (n < 3u * 1024u * 1024u)
+		n += (size_t)snprintf(b + n, cap - n, "X-Pad: %0100d\n", 7);
+	n += (size_t)snprintf(b + n, cap - n,
+			      "\nThe message was not delivered.\n");
+	while (n < cap - 200)
+		n += (size_t)snprintf(b + n, cap - n, "%090d\n", 1);
+	int rc;
+	msgp_msg *m = read_in(b, n, 65536, NULL, &rc);
+	T_EQ_INT(rc, SPFKIT_OK, "large input");
+	if (m) {
+		T_EQ_INT(m->input.octets, n, "all read");
+		T_CHECK(m->header_len <= MSGP_HEADER_MAX, "header held %zu",
+			m->header_len);
+		T_CHECK(m->input.fields_skipped > 10000, "fields read past");
+		T_EQ_INT(m->body.len, MSGP_BODY_MAX, "bounce body held");
+		T_CHECK(m->input.body_octets_skipped > 4u * 1024u * 1024u,
+			"body read past");
+		T_EQ_INT(m->nwarnings, 2, "both cuts warned");
+		T_EQ_STR(S(m->received[0].ip), "192.0.2.1", "top field kept");
+	}
+	msgp_free(m);
+	free(b);
+	/* A reader that was used, and one never fed. */
+	msgp_reader *r = NULL;
+	T_EQ_INT(msgp_reader_new(NULL, &r), SPFKIT_OK, "new");
+	T_EQ_INT(msgp_reader_parse(r, &m, NULL, 0), SPFKIT_EPARSE, "empty");
+	T_EQ_INT(msgp_reader_parse(r, &m, NULL, 0), SPFKIT_EINVAL, "spent");
+	msgp_reader_free(r);
+	msgp_reader_free(NULL);
+}
+
 /* ------------------------------------------------------------ memory */
 
 typedef struct fail_state {
@@ -712,6 +969,25 @@ static void test_oom(void)
 			}
 		}
 		T_CHECK(total > 0, "every allocation was failed once");
+		/* The same through the reader, fed in small pieces: the
+		 * reader's buffer and its probe of the header section fail
+		 * as the rest. */
+		for (unsigned long at = 1; at < 400; at++) {
+			fail_state st = {0, at, false};
+			spfkit_allocator a = {f_alloc, f_realloc, f_free, &st};
+			int rc;
+			msgp_msg *m = read_in(inputs[k], n, 5, &a, &rc);
+			if (st.failed)
+				T_CHECK(rc == SPFKIT_ENOMEM && m == NULL,
+					"reader: allocation %lu failed: rc %d",
+					at, rc);
+			else
+				T_CHECK(rc == SPFKIT_OK && m != NULL,
+					"reader: no failure: rc %d", rc);
+			msgp_free(m);
+			if (!st.failed)
+				break;
+		}
 	}
 }
 
@@ -725,6 +1001,9 @@ int main(void)
 	test_messages();
 	test_caps();
 	test_bounces();
+	test_verdicts();
+	test_encodings();
+	test_reader();
 	test_oom();
 	msgp_free(NULL);
 	return t_done();
