@@ -42,6 +42,7 @@ struct msgp_reader {
 	size_t body_start;     /* where the body held starts */
 	lstate ls;
 	bool in_body;      /* past the header section */
+	bool in_field;     /* a field is there to be continued */
 	bool holding;      /* the current header field is held */
 	bool cutting;      /* past the header caps */
 	bool body_matters; /* the section looks like a bounce's */
@@ -132,6 +133,7 @@ static void field_start(msgp_reader *r)
 	if (!r->cutting && r->nfields >= MSGP_FIELDS_MAX)
 		r->cutting = true;
 	r->holding = !r->cutting;
+	r->in_field = true;
 	if (r->holding) {
 		r->field_start = r->len;
 		r->nfields++;
@@ -221,7 +223,7 @@ static void first_octet(msgp_reader *r, const char *p)
 	}
 	r->nfields = mbox ? 0 : 1;
 	r->field_start = 0;
-	r->holding = !mbox;
+	r->holding = r->in_field = !mbox;
 	r->ls = L_BOL;
 }
 
@@ -242,7 +244,7 @@ static bool header_octet(msgp_reader *r, const char *p)
 			}
 			return true;
 		}
-		if (is_wsp(c)) {
+		if (is_wsp(c) && r->in_field) {
 			/* RFC 5322 §2.2.3: the field goes on. */
 			field_octets(r, p, 1);
 			r->ls = L_REST;
@@ -250,6 +252,11 @@ static bool header_octet(msgp_reader *r, const char *p)
 		}
 		field_start(r);
 		r->ls = L_NAME;
+		if (is_wsp(c)) {
+			/* After an mbox line: no field to continue. */
+			bad_line(r);
+			return false;
+		}
 		break;
 	case L_BOL_CR:
 		if (c == '\n') {

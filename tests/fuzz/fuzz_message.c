@@ -1,26 +1,34 @@
 /*
- * fuzz_message.c - msgp_parse() (src/msg/, the parser of
- * `spfkit message`) on hostile messages and bounces. Beyond "no crash, no
- * leak" it checks what msgparse.h promises: OK, EPARSE or ETOOBIG (ENOMEM
- * only when an allocation failed) with a one-line printable message on
- * failure; field names of printable ASCII; unfolded values without LF;
- * client IPs that parse as addresses; every view readable (ASan checks
- * the octets are there); the same result twice; the same fields and
- * values when the input's LF line ends become CRLF; and out of memory at
- * the first allocations gives ENOMEM and nothing else.
+ * fuzz_message.c - msgp_parse() and msgp_reader (src/msg/, the parser of
+ * `spfkit message`, GMime underneath for a bounce's MIME parts) on hostile
+ * messages and bounces. Beyond "no crash, no leak" it checks what
+ * msgparse.h promises: OK or EPARSE (ENOMEM only when an allocation
+ * failed) with a one-line printable message on failure; field names of
+ * printable ASCII; unfolded values without LF; client IPs that parse as
+ * addresses; a bounce's SPF verdict an RFC 7208 result name; every view
+ * readable (ASan checks the octets are there); the same result twice; the
+ * same fields and values when the input's LF line ends become CRLF; the
+ * reader, fed in pieces, gives what the parse of the whole gives; and out
+ * of memory at the first allocations of ours gives ENOMEM and nothing
+ * else (GMime's allocations go through glib, which aborts instead: they
+ * are not ours to fail).
  */
 #include <arpa/inet.h>
 
 #include "fuzz_common.h"
 #include "msgparse.h"
 
-/* Reads every octet of v (ASan: the memory is there) and checks it
- * against the input's size cap. */
+/* The input's size: no view is much longer (decoding shrinks; GMime
+ * writes an original back with at most its delimiters added). */
+static size_t in_size;
+
+/* Reads every octet of v (ASan: the memory is there) and checks its
+ * length against the input's. */
 static unsigned touch(msgp_view v)
 {
 	unsigned sum = 0;
 	FZ_ASSERT(v.p != NULL || v.len == 0, "absent view with a length");
-	FZ_ASSERT(v.len <= MSGP_MESSAGE_MAX, "view of %zu octets", v.len);
+	FZ_ASSERT(v.len <= 2 * in_size + 4096, "view of %zu octets", v.len);
 	for (size_t i = 0; i < v.len; i++)
 		sum += (unsigned char)v.p[i];
 	return sum;
@@ -130,6 +138,21 @@ static void check_msg(const msgp_msg *m, unsigned depth)
 	touch(d->sender);
 	check_ip(d->ip);
 	check_ip(d->remote_ip);
+	touch(d->final_recipient);
+	touch(d->spf_text);
+	if (d->spf) {
+		static const char *const results[] = {"pass",      "fail",
+						      "softfail",  "neutral",
+						      "temperror", "permerror"};
+		bool named = false;
+		for (size_t i = 0; i < 6; i++)
+			named |= strcmp(d->spf, results[i]) == 0;
+		FZ_ASSERT(named, "bounce verdict '%s'", d->spf);
+		FZ_ASSERT(d->spf_source && d->spf_text.len > 0,
+			  "verdict without its words");
+	}
+	FZ_ASSERT(m->input.fields_skipped == 0 || m->nfields > 0,
+		  "fields read past, none kept");
 	if (m->bounce == MSGP_BOUNCE_NONE)
 		FZ_ASSERT(m->original == NULL, "original without a bounce");
 	if (m->original)
@@ -148,6 +171,9 @@ static void check_same(const msgp_msg *a, const msgp_msg *b, const char *why)
 			  "%s: field %zu differs", why, i);
 	}
 	FZ_ASSERT(a->bounce == b->bounce, "%s: bounce kind", why);
+	FZ_ASSERT(a->header_ended_early == b->header_ended_early &&
+		      a->nwarnings == b->nwarnings,
+		  "%s: early end or warnings", why);
 	FZ_ASSERT((a->original == NULL) == (b->original == NULL),
 		  "%s: original", why);
 	FZ_ASSERT(a->nreceived == b->nreceived, "%s: received", why);
@@ -156,16 +182,42 @@ static void check_same(const msgp_msg *a, const msgp_msg *b, const char *why)
 			  "%s: received ip %zu", why, i);
 }
 
+/* The input fed to a reader in pieces of step octets (alloc may fail). */
+static int read_in(const char *s, size_t size, size_t step,
+		   const spfkit_allocator *a, msgp_msg **out)
+{
+	msgp_reader *r = NULL;
+	*out = NULL;
+	int rc = msgp_reader_new(a, &r);
+	for (size_t i = 0; rc == SPFKIT_OK && i < size; i += step)
+		rc = msgp_reader_feed(r, s + i,
+				      size - i < step ? size - i : step);
+	if (rc == SPFKIT_OK)
+		rc = msgp_reader_parse(r, out, NULL, 0);
+	msgp_reader_free(r);
+	return rc;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *s = (const char *)data;
 	msgp_msg *m = NULL;
 	char err[256];
+	in_size = size;
 	memset(err, 0x5a, sizeof err);
 	int rc = msgp_parse(s, size, NULL, &m, err, sizeof err);
-	FZ_ASSERT(rc == SPFKIT_OK || rc == SPFKIT_EPARSE ||
-		      rc == SPFKIT_ETOOBIG,
-		  "rc %d", rc);
+	/* The reader, in pieces of 1 to 13 octets, gives the same. */
+	msgp_msg *mr = NULL;
+	int rcr = read_in(s, size, size % 13 + 1, NULL, &mr);
+	FZ_ASSERT(rcr == rc, "reader: rc %d, parse: rc %d", rcr, rc);
+	if (mr) {
+		check_msg(mr, 0);
+		FZ_ASSERT(mr->input.octets == size, "reader octets");
+		if (m)
+			check_same(m, mr, "reader");
+		msgp_free(mr);
+	}
+	FZ_ASSERT(rc == SPFKIT_OK || rc == SPFKIT_EPARSE, "rc %d", rc);
 	if (rc < 0) {
 		FZ_ASSERT(m == NULL, "message on error");
 		FZ_ASSERT(memchr(err, '\0', sizeof err) != NULL,
@@ -174,6 +226,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	check_msg(m, 0);
+	FZ_ASSERT(m->input.octets == size, "octets");
 
 	/* Deterministic. */
 	msgp_msg *again = NULL;
@@ -212,6 +265,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				  "allocation %lu failed, rc %d", k, rc3);
 		else
 			FZ_ASSERT(rc3 == SPFKIT_OK, "rc %d", rc3);
+		msgp_free(mo);
+		st = (fz_alloc_state){0, k, size % 2 == 0, false};
+		fa = fz_allocator(&st);
+		rc3 = read_in(s, size, 7, &fa, &mo);
+		if (st.failed)
+			FZ_ASSERT(rc3 == SPFKIT_ENOMEM && mo == NULL,
+				  "reader: allocation %lu failed, rc %d", k,
+				  rc3);
+		else
+			FZ_ASSERT(rc3 == SPFKIT_OK, "reader: rc %d", rc3);
 		msgp_free(mo);
 	}
 	msgp_free(m);

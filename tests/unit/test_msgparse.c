@@ -901,6 +901,19 @@ static void test_reader(void)
 	}
 	msgp_free(m);
 	free(b);
+	/* After an mbox line a line that starts with WSP continues no
+	 * field: not a message, fed whole or in pieces (found by
+	 * fuzz_message). */
+	static const char mbox_wsp[] = "From a@b Tue Nov 12 2024\n"
+				       "\tcontinued\nSubject: x\n\n";
+	(void)parse(mbox_wsp, sizeof mbox_wsp - 1, SPFKIT_EPARSE, "mbox wsp");
+	for (size_t step = 1; step < 40; step += 13) {
+		int rc2;
+		msgp_msg *mm =
+		    read_in(mbox_wsp, sizeof mbox_wsp - 1, step, NULL, &rc2);
+		T_EQ_INT(rc2, SPFKIT_EPARSE, "reader: mbox wsp");
+		msgp_free(mm);
+	}
 	/* A reader that was used, and one never fed. */
 	msgp_reader *r = NULL;
 	T_EQ_INT(msgp_reader_new(NULL, &r), SPFKIT_OK, "new");
