@@ -179,7 +179,9 @@ struct msgp_msg {
 
 	msgp_input input;
 	size_t header_len;       /* octets of the header section held */
-	msgp_view body;          /* after the empty line (may be empty) */
+	msgp_view body;          /* after the empty line (may be empty): what is
+				    held of it (msgparse.h's caps; a reader holds a
+				    body only when it could be a bounce's) */
 	bool headers_only;       /* text/rfc822-headers: no body */
 	bool header_ended_early; /* a malformed line ended the section */
 	unsigned bad_line;       /* its line number */
