@@ -150,7 +150,8 @@ def main():
             before = collections.Counter(
                 g["code"] for g in out["findings"]
                 if g["record"] == rec and g["code"] in SYNTAX_CODES)
-            before[f["code"]] -= 1
+            if f["code"] in SYNTAX_CODES:
+                before[f["code"]] -= 1
             after = collections.Counter(
                 g["code"] for g in mine if g["code"] in SYNTAX_CODES)
             new = after - before
