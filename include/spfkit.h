@@ -611,8 +611,11 @@ typedef enum spfkit_severity {
 SPFKIT_API const char *spfkit_severity_name(spfkit_severity s);
 
 /* One finding. Everything it points to is borrowed for the duration of
- * the callback only. message and fix are one line of printable ASCII;
- * domain, where and record are DNS text (hostile: escape before showing). */
+ * the callback only. message and fix are one line of printable ASCII, in
+ * which hostile octets (and the backslash) of what they quote appear as
+ * \xHH; a fix that quotes a corrected term or record quotes it exactly
+ * (see replacement). domain, where, record, other_domain and other_where
+ * are DNS text (hostile: escape before showing). */
 typedef struct spfkit_finding {
 	spfkit_severity severity;
 	const char *code;   /* stable lower-case name, e.g. "ipv4-typo" */

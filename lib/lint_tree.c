@@ -637,7 +637,8 @@ void spfkit__lint_on_problem(spfkit_linter *l, const spfkit_event *ev)
 	set_context(l, &route, n);
 	spfkit__lint_msg m;
 	spfkit__lint_msg_init(&l->r, &m);
-	/* The evaluator's text is escaped already. */
+	/* The evaluator shows hostile octets in its text itself: escaping
+	 * its backslashes again would garble them. */
 	spfkit__lint_shown_escaped(&m.m, text, tn, 600);
 	if (fix)
 		spfkit__buf_adds(&m.f, fix);

@@ -370,15 +370,19 @@ static void json_out(FILE *f, const tree *t, const spfkit_check *chk,
 
 /* ------------------------------------------------------------ dot */
 
-/* A DOT string body: printable ASCII, with " and \ escaped; any other
- * octet as '?'. */
+/* A DOT string body: printable ASCII, with " escaped; any other octet,
+ * and the backslash, shown as \xHH (the backslash doubled, as DOT wants
+ * it), as in text output: never as '?', a qualifier in a record. */
 static void dot_str(FILE *f, const char *s, size_t n, size_t max)
 {
 	for (size_t i = 0; i < n && i < max; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (c == '"' || c == '\\')
-			putc('\\', f);
-		putc((c >= 0x20 && c < 0x7f) ? c : '?', f);
+		if (c == '"')
+			fputs("\\\"", f);
+		else if (c >= 0x20 && c < 0x7f && c != '\\')
+			putc(c, f);
+		else
+			fprintf(f, "\\\\x%02X", c);
 	}
 	if (n > max)
 		fputs("...", f);

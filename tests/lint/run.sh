@@ -354,6 +354,7 @@ expect "tree: the include and its record" 0 '_spf\.mailprovider\.example  \[incl
 expect "tree: addresses" 0 'authorises 256 IPv4 addresses, 1 IPv6 prefix' -- tree shop.example --zone examples/contact-form.zone
 expect "tree: totals" 0 '^total: 12 of 10 DNS-querying terms' -- tree toomany.lint.example --zone "$Z"
 expect "tree: dot" 0 '^digraph spf' -- tree shop.example --zone examples/contact-form.zone --format dot
+expect "tree: dot shows octets as \\xHH" 0 'a:x\\\\x01\\\\x5C\\"y' -- tree --zone "$Z" --sender 'a@x.lint.example' --format dot --record "$(printf 'v=spf1 a:x\001\\"y.lint.example -all')"
 expect "tree: dot edge" 0 'n0 -> n1 \[label="include:_spf\.mailprovider\.example"\]' -- tree shop.example --zone examples/contact-form.zone --format dot
 "$bin" tree toomany.lint.example --zone "$Z" --format json >"$tmp/t"
 n=$($py - "$tmp/t" <<'EOF'
