@@ -92,6 +92,10 @@ void *spfkit__lint_grow(const spfkit__alloc *a, int *err, void *v, size_t n,
  * SPFKIT_ENOMEM. */
 int spfkit__lint_parse_term(const spfkit__alloc *a, const char *t, size_t n,
 			    spfkit__term *out, spfkit__parse_error *err);
+/* The parser's message perr, with the octet position pos (in the record)
+ * and the term (t, n) quoted as messages quote (spfkit__lint_shown()). */
+void spfkit__lint_parse_msg(spfkit__buf *b, const spfkit__parse_error *perr,
+			    size_t pos, const char *t, size_t n);
 /* Reports the term (t, n) at pos that the grammar rejects (perr, or NULL
  * for a well-formed term receivers ignore); with quiet only when there is
  * better advice than "syntax". Returns the finding's code. */

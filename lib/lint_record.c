@@ -490,11 +490,17 @@ void spfkit__lint_text(spfkit__lint_reporter *r, const char *s, size_t n,
 		for (size_t i = 0; i < nterms; i++)
 			if (terms[i].pos == perr.pos)
 				shown = true;
-		if (shown)
-			spfkit__lint_say(
-			    r, SPFKIT_SEVERITY_ERROR, "duplicate-modifier",
-			    "RFC 7208 6", perr.pos, perr.len, perr.msg,
-			    "keep one redirect= and at most one exp=");
+		if (shown && perr.pos <= n && perr.len <= n - perr.pos) {
+			spfkit__lint_msg m;
+			spfkit__lint_msg_init(r, &m);
+			spfkit__lint_parse_msg(&m.m, &perr, perr.pos,
+					       s + perr.pos, perr.len);
+			spfkit__buf_adds(&m.f, "keep one redirect= and at most "
+					       "one exp=");
+			spfkit__lint_emit(r, &m, SPFKIT_SEVERITY_ERROR,
+					  "duplicate-modifier", "RFC 7208 6",
+					  perr.pos, perr.len);
+		}
 	}
 	spfkit__record_free(r->a, rec);
 	record_rules(r, s, terms, nterms, flags, rc == SPFKIT_OK);

@@ -192,10 +192,8 @@ static int ip_literal(const char *s, size_t n)
 	return 0;
 }
 
-/* The parser's message for a term parsed on its own, with the octet
- * position of the term in the record (pos) instead. */
-static void add_parse_msg(spfkit__buf *b, const spfkit__parse_error *perr,
-			  size_t pos, const char *t, size_t n)
+void spfkit__lint_parse_msg(spfkit__buf *b, const spfkit__parse_error *perr,
+			    size_t pos, const char *t, size_t n)
 {
 	const char *at = strstr(perr->msg, " at octet ");
 	size_t keep = at ? (size_t)(at - perr->msg) : strlen(perr->msg);
@@ -399,7 +397,7 @@ const char *spfkit__lint_bad_term(spfkit__lint_reporter *r, const char *t,
 	if (oom)
 		r->err = SPFKIT_ENOMEM;
 	if (m.m.len == 0 && perr)
-		add_parse_msg(&m.m, perr, pos, t, n);
+		spfkit__lint_parse_msg(&m.m, perr, pos, t, n);
 	else if (m.m.len == 0)
 		spfkit__buf_adds(&m.m, "syntax error");
 	if (quiet && strcmp(code, "syntax") == 0) {

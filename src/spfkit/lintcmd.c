@@ -59,10 +59,13 @@ void cli_lint_help(FILE *f)
 	    f);
 	walk_help_dns(f, false);
 	fputs("\n"
-	      "Exit status: 0 no errors (warnings alone are fine unless "
-	      "--strict),\n"
-	      "1 errors found, 64 usage error, 65 a zone file that does not "
-	      "parse,\n"
+	      "Findings inside third-party includes (another registrable "
+	      "domain) are\n"
+	      "reported apart. Exit status: 0 no errors (warnings alone are "
+	      "fine unless\n"
+	      "--strict or --strict-all), 1 errors found (anywhere: they break "
+	      "your mail),\n"
+	      "64 usage error, 65 a zone file that does not parse,\n"
 	      "66 a file that cannot be read, 70 internal error. See "
 	      "spfkit-lint(1).\n",
 	      f);

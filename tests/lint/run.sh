@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # tests/lint/run.sh SPFKIT - `spfkit lint`, `spfkit tree` and `spfkit trace`
 # as a user runs them, hermetic (zone files only): every lint rule with a
-# record that triggers it and one that must not, the suggested fixes, exit
-# statuses, the output formats, and (suite_counts.py) the counts of tree,
-# trace and lint against the evaluator's for every case of the RFC 7208
-# suite. Ends with "N passed, N failed".
+# record that triggers it and one that must not, the suggested fixes
+# (applied and re-linted; fixes.py holds every finding of every run to
+# exact, parsing corrections and no '?' for an octet), --ignore and third
+# parties' findings apart, exit statuses, the output formats, tree's result
+# and problems, and (suite_counts.py) the counts and results of tree, trace
+# and lint against the evaluator's for every case of the RFC 7208 suite.
+# Ends with "N passed, N failed".
 set -u
 bin=${1:?usage: run.sh PATH-TO-spfkit}
 cd "$(dirname "$0")/../.."
