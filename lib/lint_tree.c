@@ -293,8 +293,8 @@ static void exp_emit(spfkit_linter *l, spfkit__lint_msg *m, const char *code)
 	l->r.depth = 0;
 	l->r.record = e->record;
 	l->r.record_len = e->record_len;
-	spfkit__buf_adds(&m->f, "; receivers then explain a fail with "
-				"their own text");
+	spfkit__buf_adds(&m->m, ": receivers go on as if there were no "
+				"exp= and explain a fail with their own text");
 	spfkit__lint_emit(&l->r, m, SPFKIT_SEVERITY_WARNING, code,
 			  "RFC 7208 6.2", e->pos, e->len);
 	l->r.domain = l->r.where = NULL;

@@ -289,6 +289,8 @@ static size_t long_strings(lctx *c, const char *path, const char *s, size_t n,
 		if (octets <= CHARSTRING_MAX)
 			continue;
 		found++;
+		if (ignored(c, "txt-string-long"))
+			continue;
 		lfind *f = add_find(c);
 		if (!f)
 			return found;

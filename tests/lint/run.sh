@@ -337,6 +337,7 @@ expect "lint --strict: warnings exit 1" 1 'warning +ptr' -- lint ptr.lint.exampl
 expect "lint: text shows the fix" 1 'fix: ip4:192\.0\.2\.0/24' -- lint ipv4.lint.example --zone "$Z"
 expect "lint: text marks the term" 1 '^ +\^{17}$' -- lint ipv4.lint.example --zone "$Z"
 expect "lint: a draft zone" 1 'long\.zone:3' -- lint long.lint.example --zone tests/lint/long.zone
+expect "lint: a draft zone, --ignore" 0 'no problems found' -- lint long.lint.example --zone tests/lint/long.zone --ignore txt-string-long
 expect "lint: the bundled draft" 1 'include-no-record' -- lint shop.example --zone examples/lint-draft.zone
 expect "lint: no argument" 64 'give a DOMAIN' -- lint
 expect "lint: two domains" 64 'unexpected argument' -- lint a.example b.example
