@@ -611,8 +611,11 @@ typedef enum spfkit_severity {
 SPFKIT_API const char *spfkit_severity_name(spfkit_severity s);
 
 /* One finding. Everything it points to is borrowed for the duration of
- * the callback only. message and fix are one line of printable ASCII;
- * domain, where and record are DNS text (hostile: escape before showing). */
+ * the callback only. message and fix are one line of printable ASCII, in
+ * which hostile octets (and the backslash) of what they quote appear as
+ * \xHH; a fix that quotes a corrected term or record quotes it exactly
+ * (see replacement). domain, where, record, other_domain and other_where
+ * are DNS text (hostile: escape before showing). */
 typedef struct spfkit_finding {
 	spfkit_severity severity;
 	const char *code;   /* stable lower-case name, e.g. "ipv4-typo" */
@@ -628,10 +631,26 @@ typedef struct spfkit_finding {
 				record as a whole) */
 	const char *message; /* what is wrong */
 	const char *fix;     /* what to do about it, or NULL */
+	/* Added in 0.2 (a callback built with an older header never reads
+	 * past fix). */
+	const char *replacement; /* text to paste, when fix quotes a
+				    correction: the exact octets that replace
+				    (pos, len) of record -- the whole record
+				    when len is 0 -- printable ASCII, checked
+				    to parse; NULL when the fix is words */
+	size_t replacement_len;
+	const char *other_domain; /* a finding about two places (a netblock
+				     repeated, or within another): the other
+				     record's domain and route; else NULL */
+	const char *other_where;
 } spfkit_finding;
 
 /* Called once per finding, in the caller's thread. */
 typedef void (*spfkit_finding_cb)(const spfkit_finding *f, void *ud);
+
+/* The codes findings can have: the i-th (from 0), or NULL past the last.
+ * Static strings. For tools that filter findings by code. */
+SPFKIT_API const char *spfkit_lint_code(size_t i);
 
 /* Flags for spfkit_lint_record() and spfkit_linter_new().
  * INCLUDED: the record is an include target: it needs no terminating all,

@@ -28,23 +28,49 @@ typedef struct spfkit__lint_reporter {
 	/* context of the record being linted */
 	const char *domain;
 	const char *where;
+	const char *other_domain, *other_where; /* a second place, if any */
 	unsigned depth;
 	const char *record;
 	size_t record_len;
 } spfkit__lint_reporter;
 
-/* A finding being written: message and fix. */
+/* A finding being written: message, fix, and text to paste (r: the
+ * corrected octets of the finding's place, see spfkit__lint_offer()). */
 typedef struct spfkit__lint_msg {
-	spfkit__buf m, f;
+	spfkit__buf m, f, r;
+	bool offered;
+	const char *before, *after, *words;
 } spfkit__lint_msg;
 
 /* lint.c: the reporter. A message is written into an spfkit__lint_msg and
  * reported with spfkit__lint_emit(), which frees it; every finding passes
  * there, so the counts and the per-code cap hold for all of them. */
 void spfkit__lint_msg_init(const spfkit__lint_reporter *r, spfkit__lint_msg *m);
-/* Appends (s, n) shown as printable ASCII ('?' for anything else), at
- * most max octets, then "...". */
+/* Frees a message that is not reported after all. */
+void spfkit__lint_msg_free(spfkit__lint_msg *m);
+/* Appends (s, n) for a message: printable ASCII as it is, every other
+ * octet and the backslash as \xHH (as spfkit(1) shows hostile octets),
+ * at most max octets of s, then "...". */
 void spfkit__lint_shown(spfkit__buf *b, const char *s, size_t n, size_t max);
+/* The same for text that is already escaped (the evaluator's problem
+ * texts): the backslash stays as it is. */
+void spfkit__lint_shown_escaped(spfkit__buf *b, const char *s, size_t n,
+				size_t max);
+/* Offers m->r (written by the caller, raw octets) as the text to paste in
+ * place of the finding's octets, or of the whole record when the finding
+ * has no position. spfkit__lint_emit() checks it first: printable ASCII,
+ * every term of it parses, the record it makes parses at least as far as
+ * before (a whole record: is a v=spf1 record); then the fix is before,
+ * the text, after. Otherwise the text is dropped and the fix is words:
+ * a fix never quotes a record that is not exact. m->f stays empty. */
+void spfkit__lint_offer(spfkit__lint_msg *m, const char *before,
+			const char *after, const char *words);
+/* Appends (s, n) to out with the usual typing slips put right (RFC 7208
+ * §4.6.1 allows only ASCII spaces between terms): TAB, CR, LF, a
+ * non-breaking or other Unicode space as a space; a Unicode dash or minus
+ * as '-'; typographic quotes, zero-width characters and a byte-order mark
+ * left out. False when an octet has no plain counterpart. */
+bool spfkit__lint_retype(spfkit__buf *out, const char *s, size_t n);
 /* Reports the finding written in m, in r's context, at (pos, len) of
  * r->record (both 0: the record as a whole), and frees m. */
 void spfkit__lint_emit(spfkit__lint_reporter *r, spfkit__lint_msg *m,
@@ -66,6 +92,10 @@ void *spfkit__lint_grow(const spfkit__alloc *a, int *err, void *v, size_t n,
  * SPFKIT_ENOMEM. */
 int spfkit__lint_parse_term(const spfkit__alloc *a, const char *t, size_t n,
 			    spfkit__term *out, spfkit__parse_error *err);
+/* The parser's message perr, with the octet position pos (in the record)
+ * and the term (t, n) quoted as messages quote (spfkit__lint_shown()). */
+void spfkit__lint_parse_msg(spfkit__buf *b, const spfkit__parse_error *perr,
+			    size_t pos, const char *t, size_t n);
 /* Reports the term (t, n) at pos that the grammar rejects (perr, or NULL
  * for a well-formed term receivers ignore); with quiet only when there is
  * better advice than "syntax". Returns the finding's code. */
@@ -83,6 +113,9 @@ bool spfkit__lint_near_miss(spfkit__lint_reporter *r, spfkit_severity sev,
 /* lint_record.c: every rule of one record text (flags SPFKIT_LINT_*). */
 void spfkit__lint_text(spfkit__lint_reporter *r, const char *s, size_t n,
 		       unsigned flags);
+/* Does the macro-string (s, n) use a macro letter of letters (lower case;
+ * %%, %_ and %- are no macros)? */
+bool spfkit__lint_macro_uses(const char *s, size_t n, const char *letters);
 
 /* ---------------------------------------------------------------- linter */
 
@@ -100,7 +133,8 @@ typedef struct spfkit__lint_frame {
 	size_t tpos, tlen;
 	char mech[12];
 	char qualifier;
-	bool term_macro;
+	bool by_design; /* ptr, or a name made from the client: void for
+			   most clients (RFC 7208 §5.5, §5.7) */
 	/* the TXT strings of the record lookup, for near-miss advice */
 	char *txt[SPFKIT__LINT_TXT_KEPT];
 	size_t txt_len[SPFKIT__LINT_TXT_KEPT];
@@ -113,7 +147,8 @@ typedef struct spfkit__lint_block {
 	unsigned char addr[16]; /* host bits cleared */
 	int cidr;
 	char qualifier;
-	char *where; /* owned: route, then the term */
+	char *where; /* owned: route, the record's domain, then the term */
+	char *domain;
 	char *term;
 	size_t order;
 } spfkit__lint_block;
@@ -133,6 +168,22 @@ typedef struct spfkit__lint_crossing {
 	unsigned depth;
 } spfkit__lint_crossing;
 
+/* The exp= of the record that decides a fail (RFC 7208 §6.2): the last
+ * record reached through the top or redirects; checked when the walk
+ * fetches the explanation. */
+typedef struct spfkit__lint_exp {
+	bool pending, looked_up;
+	char *domain, *where, *record;
+	size_t record_len, pos, len;
+} spfkit__lint_exp;
+
+/* The void lookups of the walk by cause: by design (ptr, names made from
+ * the client) or stale names, the first of which are named. */
+typedef struct spfkit__lint_voids {
+	unsigned design, stale;
+	spfkit__buf named; /* "'a:gone.example' in a.example", ... */
+} spfkit__lint_voids;
+
 /* The tree-wide linter: the reporter, the stack of frames as the events
  * show it, and what the end-of-walk rules need. */
 struct spfkit_linter {
@@ -149,6 +200,9 @@ struct spfkit_linter {
 	size_t nblocks, cap_blocks;
 	unsigned lookups, voids;
 	spfkit__lint_crossing terms, void_limit;
+	char *root_domain; /* whose tree: the tree-wide findings' domain */
+	spfkit__lint_exp exp;
+	spfkit__lint_voids void_causes;
 };
 
 /* The frame being evaluated, or NULL before the first. */
@@ -167,6 +221,7 @@ void spfkit__lint_on_lookup(spfkit_linter *l, const spfkit_event *ev);
 void spfkit__lint_on_void(spfkit_linter *l, const spfkit_event *ev);
 void spfkit__lint_on_answer(spfkit_linter *l, const spfkit_event *ev);
 void spfkit__lint_on_problem(spfkit_linter *l, const spfkit_event *ev);
+void spfkit__lint_on_result(spfkit_linter *l, const spfkit_event *ev);
 void spfkit__lint_limit(spfkit_linter *l, spfkit__lint_crossing *c, bool terms);
 void spfkit__lint_at_limit(spfkit_linter *l);
 /* The route to the current frame, "a.example > include b.example", as a

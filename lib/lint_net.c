@@ -50,10 +50,13 @@ void spfkit__lint_add_block(spfkit_linter *l, const spfkit_event *ev)
 	b->qualifier = ev->qualifier;
 	spfkit__lint_network(ev->family, ev->addr, ev->cidr, b->addr);
 	b->where = spfkit__lint_route_copy(l);
+	const spfkit__lint_frame *f = spfkit__lint_top(l);
+	b->domain = spfkit__strndup(l->a, f ? f->domain : "",
+				    f ? strlen(f->domain) : 0);
 	b->term = spfkit__strndup(l->a, ev->text ? ev->text : "", ev->text_len);
 	b->order = l->nblocks;
 	l->nblocks++;
-	if (!b->where || !b->term)
+	if (!b->where || !b->domain || !b->term)
 		l->r.err = SPFKIT_ENOMEM;
 }
 
@@ -71,7 +74,9 @@ static int block_cmp(const void *pa, const void *pb)
 	return a->order < b->order ? -1 : a->order > b->order;
 }
 
-/* Reports b as a duplicate of, or inside, the wider block w. */
+/* Reports b as a duplicate of, or inside, the wider block w: at the later
+ * of the two, with the other as the second place (an owner can act on
+ * either when one of them is in the owner's records). */
 static void overlap(spfkit_linter *l, const spfkit__lint_block *w,
 		    const spfkit__lint_block *b)
 {
@@ -83,7 +88,9 @@ static void overlap(spfkit_linter *l, const spfkit__lint_block *w,
 		second = w;
 	}
 	l->r.where = second->where;
-	l->r.domain = NULL;
+	l->r.domain = second->domain;
+	l->r.other_where = first->where;
+	l->r.other_domain = first->domain;
 	l->r.record = NULL;
 	spfkit__lint_msg m;
 	spfkit__lint_msg_init(&l->r, &m);
@@ -99,7 +106,8 @@ static void overlap(spfkit_linter *l, const spfkit__lint_block *w,
 	spfkit__lint_emit(&l->r, &m, SPFKIT_SEVERITY_WARNING,
 			  dup ? "duplicate-netblock" : "overlapping-netblock",
 			  "RFC 7208 5.6", 0, 0);
-	l->r.where = NULL;
+	l->r.where = l->r.domain = NULL;
+	l->r.other_where = l->r.other_domain = NULL;
 }
 
 /* Duplicate and overlapping netblocks with the same qualifier across the

@@ -15,15 +15,66 @@
 #define HUGE_V4_PREFIX 12
 #define HUGE_V6_PREFIX 24
 
-/* Does the domain-spec (s, n) use a macro that puts the sender's local
- * part into a DNS name (%{l}, %{s}; RFC 7208 §11.6)? */
-static bool spec_leaks_local(const char *s, size_t n)
+/* Networks no mail from the Internet comes from. Listed with a pass
+ * qualifier they authorise hosts inside the receiver's own networks
+ * (a private LAN, the receiver's own host) to send as the domain.
+ * Documentation networks (RFC 5737, RFC 3849) are not here: they route
+ * nowhere, so they authorise nobody, and examples and tests use them. */
+static const struct special {
+	int family, cidr;
+	unsigned char net[16];
+	const char *code, *what;
+} specials[] = {
+    {4, 8, {10}, "private-range", "the private network 10.0.0.0/8 (RFC 1918)"},
+    {4,
+     12,
+     {172, 16},
+     "private-range",
+     "the private network 172.16.0.0/12 (RFC 1918)"},
+    {4,
+     16,
+     {192, 168},
+     "private-range",
+     "the private network 192.168.0.0/16 (RFC 1918)"},
+    {4,
+     10,
+     {100, 64},
+     "private-range",
+     "the carrier-grade NAT network 100.64.0.0/10 (RFC 6598)"},
+    {6,
+     7,
+     {0xfc},
+     "private-range",
+     "the unique local range fc00::/7 (RFC 4193)"},
+    {4,
+     8,
+     {127},
+     "loopback-range",
+     "the loopback network 127.0.0.0/8 (RFC 1122)"},
+    {6,
+     128,
+     {[15] = 1},
+     "loopback-range",
+     "the loopback address ::1 (RFC 4291)"},
+    {4,
+     16,
+     {169, 254},
+     "link-local-range",
+     "the link-local network 169.254.0.0/16 (RFC 3927)"},
+    {6,
+     10,
+     {0xfe, 0x80},
+     "link-local-range",
+     "the link-local range fe80::/10 (RFC 4291)"},
+};
+
+bool spfkit__lint_macro_uses(const char *s, size_t n, const char *letters)
 {
 	for (size_t i = 0; i + 2 < n; i++)
 		if (s[i] == '%' && s[i + 1] == '{') {
 			unsigned char c =
 			    spfkit__lower((unsigned char)s[i + 2]);
-			if (c == 'l' || c == 's')
+			if (c && strchr(letters, c))
 				return true;
 		} else if (s[i] == '%' && (s[i + 1] == '%' || s[i + 1] == '_' ||
 					   s[i + 1] == '-')) {
@@ -85,6 +136,41 @@ static void range_rules(spfkit__lint_reporter *r, const spfkit__term *t,
 			  "RFC 7208 5.6", t->pos, t->len);
 }
 
+/* A pass-qualified ip4/ip6 network (net, cidr) within, or around, a
+ * network of specials[]: a warning for each. Wider ranges around them
+ * are huge-range's or all-range's. */
+static void special_rules(spfkit__lint_reporter *r, const spfkit__term *t,
+			  const char *text, int family,
+			  const unsigned char *net, int cidr)
+{
+	int huge = family == 4 ? HUGE_V4_PREFIX : HUGE_V6_PREFIX;
+	if (t->qualifier != '+')
+		return;
+	for (size_t i = 0; i < sizeof specials / sizeof specials[0]; i++) {
+		const struct special *sp = &specials[i];
+		int common = cidr < sp->cidr ? cidr : sp->cidr;
+		if (sp->family != family || (cidr < sp->cidr && cidr <= huge) ||
+		    !spfkit__prefix_match(net, sp->net, family == 4 ? 4 : 16,
+					  (unsigned)common))
+			continue;
+		spfkit__lint_msg m;
+		spfkit__lint_msg_init(r, &m);
+		spfkit__buf_adds(&m.m, "'");
+		spfkit__lint_shown(&m.m, text + t->pos, t->len, 100);
+		spfkit__buf_adds(&m.m, cidr >= sp->cidr ? "' is within "
+							: "' takes in ");
+		spfkit__buf_adds(&m.m, sp->what);
+		spfkit__buf_adds(&m.m, ": no mail from the Internet comes from "
+				       "there, but a host with such an address "
+				       "in a receiver's own network would pass "
+				       "as this domain");
+		spfkit__buf_adds(&m.f, "remove it, and list the public "
+				       "addresses your mail leaves from");
+		spfkit__lint_emit(r, &m, SPFKIT_SEVERITY_WARNING, sp->code,
+				  "RFC 7208 5.6", t->pos, t->len);
+	}
+}
+
 /* Rules for one well-formed term t of the record text. */
 static void term_rules(spfkit__lint_reporter *r, const spfkit__term *t,
 		       const char *text, unsigned flags)
@@ -133,17 +219,20 @@ static void term_rules(spfkit__lint_reporter *r, const spfkit__term *t,
 					       "/");
 			spfkit__buf_addu(&m.m, (uint64_t)cidr);
 			spfkit__buf_adds(&m.m, "; receivers use the network");
-			spfkit__buf_add(&m.f, tt,
+			spfkit__buf_add(&m.r, tt,
 					t->qualifier != '+' || tt[0] == '+');
-			spfkit__buf_adds(&m.f, fam == 4 ? "ip4:" : "ip6:");
-			spfkit__ip_format(&net, &m.f);
-			spfkit__buf_addc(&m.f, '/');
-			spfkit__buf_addu(&m.f, (uint64_t)cidr);
+			spfkit__buf_adds(&m.r, fam == 4 ? "ip4:" : "ip6:");
+			spfkit__ip_format(&net, &m.r);
+			spfkit__buf_addc(&m.r, '/');
+			spfkit__buf_addu(&m.r, (uint64_t)cidr);
+			spfkit__lint_offer(&m, "", "",
+					   "clear the bits after the prefix");
 			spfkit__lint_emit(r, &m, SPFKIT_SEVERITY_WARNING,
 					  "cidr-host-bits", "RFC 7208 5.6",
 					  t->pos, t->len);
 		}
 		range_rules(r, t, text, fam, cidr);
+		special_rules(r, t, text, fam, net.a, cidr);
 		break;
 	}
 	case SPFKIT__A:
@@ -175,16 +264,19 @@ static void term_rules(spfkit__lint_reporter *r, const spfkit__term *t,
 			spfkit__buf_adds(&m.m, "': two TXT strings joined "
 					       "without a space? Then the "
 					       "record has no 'all'");
-			spfkit__lint_shown(&m.f, tt, (size_t)(end - tt), 200);
-			spfkit__buf_addc(&m.f, ' ');
-			spfkit__lint_shown(&m.f, end, 4, 4);
+			spfkit__buf_add(&m.r, tt, (size_t)(end - tt));
+			spfkit__buf_addc(&m.r, ' ');
+			spfkit__buf_add(&m.r, end, 4);
+			spfkit__lint_offer(&m, "", "",
+					   "put a space before the all");
 			spfkit__lint_emit(r, &m, SPFKIT_SEVERITY_WARNING,
 					  "glued-all", "RFC 7208 3.3", t->pos,
 					  t->len);
 		}
 	}
+	/* RFC 7208 §11.6: %{l} and %{s} put the local part into DNS. */
 	if (t->spec_len && t->mech != SPFKIT__UNKNOWN_MOD &&
-	    spec_leaks_local(text + t->spec_pos, t->spec_len))
+	    spfkit__lint_macro_uses(text + t->spec_pos, t->spec_len, "ls"))
 		term_say(r, SPFKIT_SEVERITY_WARNING, "local-part-macro",
 			 "RFC 7208 11.6", t, text, 100,
 			 "' puts the sender's local part (%{l} or %{s}) into "
@@ -194,7 +286,8 @@ static void term_rules(spfkit__lint_reporter *r, const spfkit__term *t,
 }
 
 /* RFC 7208 §3.3: a draft typed as one string is published as strings of
- * at most 255 octets each. */
+ * at most 255 octets each (RFC 1035 §3.3); receivers join them without a
+ * space, so any cut is right, and a cut after a space reads best. */
 static void long_string(spfkit__lint_reporter *r, const char *s, size_t n)
 {
 	spfkit__lint_msg m;
@@ -202,19 +295,42 @@ static void long_string(spfkit__lint_reporter *r, const char *s, size_t n)
 	spfkit__buf_adds(&m.m, "the record is ");
 	spfkit__buf_addu(&m.m, n);
 	spfkit__buf_adds(&m.m, " octets: one TXT string holds at most 255");
-	/* Split after a space so no term is cut. */
-	size_t cut = 255;
-	for (size_t k = 255; k > 6; k--)
-		if (s[k - 1] == ' ') {
-			cut = k;
-			break;
+	/* The strings as a zone file quotes them, when no octet needs an
+	 * escape there. */
+	bool plain = true;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\')
+			plain = false;
+	}
+	if (plain) {
+		spfkit__buf_adds(&m.f, "publish it as strings of at most 255 "
+				       "octets: ");
+		for (size_t at = 0; at < n;) {
+			size_t cut = n - at;
+			if (cut > 255) {
+				cut = 255;
+				for (size_t k = 255; k > 1; k--)
+					if (s[at + k - 1] == ' ') {
+						cut = k;
+						break;
+					}
+			}
+			spfkit__buf_adds(&m.f, at ? " \"" : "\"");
+			spfkit__buf_add(&m.f, s + at, cut);
+			spfkit__buf_addc(&m.f, '"');
+			at += cut;
 		}
-	spfkit__buf_adds(&m.f, "publish it as several strings of at most 255 "
-			       "octets, e.g. \"");
-	spfkit__lint_shown(&m.f, s, cut, 255);
-	spfkit__buf_adds(&m.f, "\" \"");
-	spfkit__lint_shown(&m.f, s + cut, n - cut, 2000);
-	spfkit__buf_adds(&m.f, "\" (receivers join them without a space)");
+		spfkit__buf_adds(&m.f, " (receivers join them without a "
+				       "space)");
+	}
+	if (!plain || m.f.err == SPFKIT_ETOOBIG) {
+		spfkit__buf_free(&m.f);
+		spfkit__buf_init(&m.f, r->a, 512);
+		spfkit__buf_adds(&m.f, "publish it as several quoted strings "
+				       "of at most 255 octets; receivers join "
+				       "them without a space");
+	}
 	spfkit__lint_emit(r, &m, SPFKIT_SEVERITY_WARNING, "txt-string-long",
 			  "RFC 7208 3.3", 0, n);
 }
@@ -374,11 +490,17 @@ void spfkit__lint_text(spfkit__lint_reporter *r, const char *s, size_t n,
 		for (size_t i = 0; i < nterms; i++)
 			if (terms[i].pos == perr.pos)
 				shown = true;
-		if (shown)
-			spfkit__lint_say(
-			    r, SPFKIT_SEVERITY_ERROR, "duplicate-modifier",
-			    "RFC 7208 6", perr.pos, perr.len, perr.msg,
-			    "keep one redirect= and at most one exp=");
+		if (shown && perr.pos <= n && perr.len <= n - perr.pos) {
+			spfkit__lint_msg m;
+			spfkit__lint_msg_init(r, &m);
+			spfkit__lint_parse_msg(&m.m, &perr, perr.pos,
+					       s + perr.pos, perr.len);
+			spfkit__buf_adds(&m.f, "keep one redirect= and at most "
+					       "one exp=");
+			spfkit__lint_emit(r, &m, SPFKIT_SEVERITY_ERROR,
+					  "duplicate-modifier", "RFC 7208 6",
+					  perr.pos, perr.len);
+		}
 	}
 	spfkit__record_free(r->a, rec);
 	record_rules(r, s, terms, nterms, flags, rc == SPFKIT_OK);

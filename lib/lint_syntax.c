@@ -14,6 +14,88 @@
 static const char *const mech_words[] = {"all", "include", "a",   "mx",
 					 "ptr", "ip4",     "ip6", "exists"};
 
+/* Typing slips: octets that editors, word processors and web pages put
+ * where an ASCII space, hyphen or nothing was meant, as UTF-8. */
+static const struct slip {
+	const char *utf8;
+	char plain; /* '\0': left out */
+} slips[] = {
+    {"\xC2\xA0", ' '},     /* no-break space */
+    {"\xE2\x80\x80", ' '}, /* en quad .. hair space */
+    {"\xE2\x80\x81", ' '},  {"\xE2\x80\x82", ' '},  {"\xE2\x80\x83", ' '},
+    {"\xE2\x80\x84", ' '},  {"\xE2\x80\x85", ' '},  {"\xE2\x80\x86", ' '},
+    {"\xE2\x80\x87", ' '},  {"\xE2\x80\x88", ' '},  {"\xE2\x80\x89", ' '},
+    {"\xE2\x80\x8A", ' '},  {"\xE2\x80\xAF", ' '}, /* narrow no-break */
+    {"\xE2\x81\x9F", ' '},                         /* math space */
+    {"\xE3\x80\x80", ' '},                         /* ideographic */
+    {"\xE2\x80\x90", '-'}, /* hyphen .. horizontal bar, minus */
+    {"\xE2\x80\x91", '-'},  {"\xE2\x80\x92", '-'},  {"\xE2\x80\x93", '-'},
+    {"\xE2\x80\x94", '-'},  {"\xE2\x80\x95", '-'},  {"\xE2\x88\x92", '-'},
+    {"\xE2\x80\x98", '\0'}, /* typographic quotes */
+    {"\xE2\x80\x99", '\0'}, {"\xE2\x80\x9A", '\0'}, {"\xE2\x80\x9B", '\0'},
+    {"\xE2\x80\x9C", '\0'}, {"\xE2\x80\x9D", '\0'}, {"\xE2\x80\x9E", '\0'},
+    {"\xE2\x80\x9F", '\0'}, {"\xC2\xAB", '\0'},     {"\xC2\xBB", '\0'},
+    {"\xE2\x80\x8B", '\0'}, /* zero-width space, joiners, marks */
+    {"\xE2\x80\x8C", '\0'}, {"\xE2\x80\x8D", '\0'}, {"\xE2\x80\x8E", '\0'},
+    {"\xE2\x80\x8F", '\0'}, {"\xE2\x81\xA0", '\0'}, {"\xC2\xAD", '\0'},
+    {"\xEF\xBB\xBF", '\0'}, /* byte-order mark */
+};
+
+/* The slip at s (n octets left): its length, or 0. */
+static size_t slip_at(const char *s, size_t n, char *plain)
+{
+	unsigned char c = (unsigned char)s[0];
+	if (c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f') {
+		*plain = ' ';
+		return 1;
+	}
+	for (size_t i = 0; i < sizeof slips / sizeof slips[0]; i++) {
+		size_t k = strlen(slips[i].utf8);
+		if (k <= n && memcmp(s, slips[i].utf8, k) == 0) {
+			*plain = slips[i].plain;
+			return k;
+		}
+	}
+	return 0;
+}
+
+bool spfkit__lint_retype(spfkit__buf *out, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c < 0x7f) {
+			spfkit__buf_addc(out, (char)c);
+			i++;
+			continue;
+		}
+		char plain;
+		size_t k = slip_at(s + i, n - i, &plain);
+		if (!k)
+			return false;
+		if (plain)
+			spfkit__buf_addc(out, plain);
+		i += k;
+	}
+	return true;
+}
+
+/* Length of the run of spaces, quotes and slips of a space or a quote at
+ * the start of (s, n): what people paste before a record. */
+static size_t leading_junk(const char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		char plain = 'x';
+		size_t k = (s[i] == ' ' || s[i] == '"' || s[i] == '\'')
+			       ? 1
+			       : slip_at(s + i, n - i, &plain);
+		if (!k || plain == '-')
+			break;
+		i += k;
+	}
+	return i;
+}
+
 /* Is (s, n) a mechanism name? */
 static bool is_mech_word(const char *s, size_t n)
 {
@@ -110,10 +192,8 @@ static int ip_literal(const char *s, size_t n)
 	return 0;
 }
 
-/* The parser's message for a term parsed on its own, with the octet
- * position of the term in the record (pos) instead. */
-static void add_parse_msg(spfkit__buf *b, const spfkit__parse_error *perr,
-			  size_t pos, const char *t, size_t n)
+void spfkit__lint_parse_msg(spfkit__buf *b, const spfkit__parse_error *perr,
+			    size_t pos, const char *t, size_t n)
 {
 	const char *at = strstr(perr->msg, " at octet ");
 	size_t keep = at ? (size_t)(at - perr->msg) : strlen(perr->msg);
@@ -160,18 +240,29 @@ const char *spfkit__lint_bad_term(spfkit__lint_reporter *r, const char *t,
 		code = "bad-octet";
 		spfkit__buf_adds(&m.m, "a control or non-ASCII octet in '");
 		spfkit__lint_shown(&m.m, t, n, 80);
-		spfkit__buf_adds(&m.m, "' (a typographic quote or a "
-				       "non-breaking space pasted in?)");
-		spfkit__buf_adds(&m.f, "retype the term in plain ASCII");
+		bool slip = spfkit__lint_retype(&m.r, t, n);
+		if (!slip)
+			spfkit__buf_reset(&m.r);
+		spfkit__buf_adds(&m.m, slip ? "' (a typographic quote, dash "
+					      "or space pasted in?)"
+					    : "'");
+		spfkit__lint_offer(&m, "retype it in plain ASCII: '", "'",
+				   "retype the term in plain ASCII");
 	} else if (quote) {
 		code = "stray-quote";
 		spfkit__buf_adds(&m.m, "a quote character inside '");
 		spfkit__lint_shown(&m.m, t, n, 80);
 		spfkit__buf_adds(&m.m, "': the zone file's quotes ended up in "
 				       "the record");
-		spfkit__buf_adds(&m.f, "remove the quotes from the record "
-				       "text; in a zone file, quote each "
-				       "whole string once");
+		for (size_t i = 0; i < n; i++)
+			if (t[i] != '"')
+				spfkit__buf_addc(&m.r, t[i]);
+		spfkit__lint_offer(&m, "write it without the quotes, '",
+				   "'; in a zone file, quote each whole "
+				   "string once",
+				   "remove the quotes from the record "
+				   "text; in a zone file, quote each "
+				   "whole string once");
 	} else if ((spfkit__ieq(name, nl, "ipv4", 4) ||
 		    spfkit__ieq(name, nl, "ipv6", 4)) &&
 		   (sep == ':' || sep == '=')) {
@@ -180,18 +271,26 @@ const char *spfkit__lint_bad_term(spfkit__lint_reporter *r, const char *t,
 		rfc = "RFC 7208 5.6";
 		spfkit__buf_adds(&m.m, v4 ? "'ipv4' is not a mechanism"
 					  : "'ipv6' is not a mechanism");
-		spfkit__buf_add(&m.f, t, q);
-		spfkit__buf_adds(&m.f, v4 ? "ip4:" : "ip6:");
-		spfkit__lint_shown(&m.f, val + 1, vn - 1, 200);
+		spfkit__buf_add(&m.r, t, q);
+		spfkit__buf_adds(&m.r, v4 ? "ip4:" : "ip6:");
+		spfkit__buf_add(&m.r, val + 1, vn - 1);
+		spfkit__lint_offer(&m, "", "",
+				   v4 ? "write ip4: and the IPv4 address or "
+					"network of your servers"
+				      : "write ip6: and the IPv6 address or "
+					"network of your servers");
 	} else if (spfkit__ieq(name, nl, "ip", 2) &&
 		   (sep == ':' || sep == '=')) {
 		int fam = ip_literal(val + 1, vn - 1);
 		code = "ip-typo";
 		rfc = "RFC 7208 5.6";
 		spfkit__buf_adds(&m.m, "'ip' is not a mechanism");
-		spfkit__buf_add(&m.f, t, q);
-		spfkit__buf_adds(&m.f, fam == 6 ? "ip6:" : "ip4:");
-		spfkit__lint_shown(&m.f, val + 1, vn - 1, 200);
+		spfkit__buf_add(&m.r, t, q);
+		spfkit__buf_adds(&m.r, fam == 6 ? "ip6:" : "ip4:");
+		spfkit__buf_add(&m.r, val + 1, vn - 1);
+		spfkit__lint_offer(&m, "", "",
+				   "write ip4: or ip6: and an address or "
+				   "network");
 	} else if (sep == '=' && is_mech_word(name, nl)) {
 		bool inc = spfkit__ieq(name, nl, "include", 7);
 		code = inc ? "include-equals" : "mechanism-equals";
@@ -200,18 +299,24 @@ const char *spfkit__lint_bad_term(spfkit__lint_reporter *r, const char *t,
 				       "argument, not '=': receivers ignore '");
 		spfkit__lint_shown(&m.m, t, n, 100);
 		spfkit__buf_adds(&m.m, "' as an unknown modifier");
-		spfkit__lint_shown(&m.f, t, q + nl, 200);
-		spfkit__buf_addc(&m.f, ':');
-		spfkit__lint_shown(&m.f, val + 1, vn - 1, 200);
+		spfkit__buf_add(&m.r, t, q + nl);
+		spfkit__buf_addc(&m.r, ':');
+		spfkit__buf_add(&m.r, val + 1, vn - 1);
+		spfkit__lint_offer(&m, "", "",
+				   "write ':' between the mechanism and its "
+				   "domain");
 	} else if (sep == ':' && !q &&
 		   (spfkit__ieq(name, nl, "redirect", 8) ||
 		    spfkit__ieq(name, nl, "exp", 3))) {
 		code = "modifier-colon";
 		rfc = nl == 3 ? "RFC 7208 6.2" : "RFC 7208 6.1";
 		spfkit__buf_adds(&m.m, "a modifier takes '=', not ':'");
-		spfkit__lint_shown(&m.f, name, nl, 20);
-		spfkit__buf_addc(&m.f, '=');
-		spfkit__lint_shown(&m.f, val + 1, vn - 1, 200);
+		spfkit__buf_add(&m.r, name, nl);
+		spfkit__buf_addc(&m.r, '=');
+		spfkit__buf_add(&m.r, val + 1, vn - 1);
+		spfkit__lint_offer(&m, "", "",
+				   "write '=' between the modifier and its "
+				   "domain");
 	} else if (sep == ':' && vn > 1 &&
 		   (spfkit__ieq(name, nl, "a", 1) ||
 		    spfkit__ieq(name, nl, "mx", 2) ||
@@ -225,9 +330,11 @@ const char *spfkit__lint_bad_term(spfkit__lint_reporter *r, const char *t,
 				       "belongs: '");
 		spfkit__lint_shown(&m.m, name, nl, 20);
 		spfkit__buf_adds(&m.m, ":' takes a domain name");
-		spfkit__buf_add(&m.f, t, q);
-		spfkit__buf_adds(&m.f, fam == 6 ? "ip6:" : "ip4:");
-		spfkit__lint_shown(&m.f, val + 1, vn - 1, 200);
+		spfkit__buf_add(&m.r, t, q);
+		spfkit__buf_adds(&m.r, fam == 6 ? "ip6:" : "ip4:");
+		spfkit__buf_add(&m.r, val + 1, vn - 1);
+		spfkit__lint_offer(&m, "", "",
+				   "list addresses with ip4: or ip6:");
 	} else if (!q && sep == '=' && spfkit__ieq(name, nl, "exp", 3)) {
 		code = "exp-not-domain";
 		rfc = "RFC 7208 6.2";
@@ -241,7 +348,8 @@ const char *spfkit__lint_bad_term(spfkit__lint_reporter *r, const char *t,
 		code = "all-argument";
 		rfc = "RFC 7208 5.1";
 		spfkit__buf_adds(&m.m, "'all' takes no argument");
-		spfkit__buf_add(&m.f, t, q + nl);
+		spfkit__buf_add(&m.r, t, q + nl);
+		spfkit__lint_offer(&m, "", "", "write all without an argument");
 	} else {
 		/* Two terms run together: their TXT strings were joined
 		 * without a space (RFC 7208 §3.3). */
@@ -261,11 +369,14 @@ const char *spfkit__lint_bad_term(spfkit__lint_reporter *r, const char *t,
 			spfkit__buf_adds(&m.m,
 					 "'): TXT strings are joined without "
 					 "a space");
-			spfkit__lint_shown(&m.f, t, split, 200);
-			spfkit__buf_addc(&m.f, ' ');
-			spfkit__lint_shown(&m.f, t + split, n - split, 200);
-			spfkit__buf_adds(&m.f, " (end the first string with "
-					       "a space)");
+			spfkit__buf_add(&m.r, t, split);
+			spfkit__buf_addc(&m.r, ' ');
+			spfkit__buf_add(&m.r, t + split, n - split);
+			spfkit__lint_offer(&m, "",
+					   " (end the first string with a "
+					   "space)",
+					   "end the first string with a "
+					   "space");
 		} else if (nl && (spfkit__ieq(name, nl, "include", 7) ||
 				  spfkit__ieq(name, nl, "a", 1) ||
 				  spfkit__ieq(name, nl, "mx", 2) ||
@@ -286,12 +397,11 @@ const char *spfkit__lint_bad_term(spfkit__lint_reporter *r, const char *t,
 	if (oom)
 		r->err = SPFKIT_ENOMEM;
 	if (m.m.len == 0 && perr)
-		add_parse_msg(&m.m, perr, pos, t, n);
+		spfkit__lint_parse_msg(&m.m, perr, pos, t, n);
 	else if (m.m.len == 0)
 		spfkit__buf_adds(&m.m, "syntax error");
 	if (quiet && strcmp(code, "syntax") == 0) {
-		spfkit__buf_free(&m.m);
-		spfkit__buf_free(&m.f);
+		spfkit__lint_msg_free(&m);
 		return code;
 	}
 	if (strcmp(code, "syntax") == 0 && m.f.len == 0)
@@ -370,8 +480,10 @@ void spfkit__lint_unknown_modifier(spfkit__lint_reporter *r,
 	spfkit__lint_shown(&m.m, tt, nl, 40);
 	spfkit__buf_adds(&m.m, "=' is ignored by receivers");
 	if (redir || exp) {
-		spfkit__buf_adds(&m.f, redir ? "redirect=" : "exp=");
-		spfkit__lint_shown(&m.f, tt + nl + 1, t->len - nl - 1, 200);
+		spfkit__buf_adds(&m.r, redir ? "redirect=" : "exp=");
+		spfkit__buf_add(&m.r, tt + nl + 1, t->len - nl - 1);
+		spfkit__lint_offer(&m, "", "",
+				   redir ? "write redirect=" : "write exp=");
 	}
 	spfkit__lint_emit(r, &m,
 			  redir || exp ? SPFKIT_SEVERITY_WARNING
@@ -379,38 +491,73 @@ void spfkit__lint_unknown_modifier(spfkit__lint_reporter *r,
 			  "unknown-modifier", "RFC 7208 6", t->pos, t->len);
 }
 
+/* Writes to m->r the record (s, n) would be with its leading junk (pre
+ * octets) and the same junk at its end left out, head written in place
+ * of its first skip octets, and the typing slips put right; nothing when
+ * an octet has no plain counterpart. */
+static void corrected(spfkit__lint_msg *m, const char *s, size_t n, size_t pre,
+		      const char *head, size_t skip)
+{
+	size_t end = n;
+	/* The quote after a quoted record, the spaces after it: junk units
+	 * are 1 to 3 octets. */
+	for (bool more = pre > 0; more && end > pre;) {
+		more = false;
+		for (size_t k = 1; k <= 3 && k <= end - pre && !more; k++)
+			if (leading_junk(s + end - k, k) == k) {
+				end -= k;
+				more = true;
+			}
+	}
+	spfkit__buf_adds(&m->r, head);
+	if (pre + skip > end ||
+	    !spfkit__lint_retype(&m->r, s + pre + skip, end - pre - skip))
+		spfkit__buf_reset(&m->r);
+}
+
 /* Advice for a text that is not a v=spf1 record (RFC 7208 §4.5): the
- * near misses owners publish. Returns true when one was reported. */
+ * near misses owners publish, with the record they meant when it is
+ * clear. Returns true when one was reported. */
 bool spfkit__lint_near_miss(spfkit__lint_reporter *r, spfkit_severity sev,
 			    const char *s, size_t n)
 {
-	size_t i = 0;
-	while (i < n && (s[i] == ' ' || s[i] == '"' || s[i] == '\''))
-		i++;
+	size_t i = leading_junk(s, n);
 	const char *p = s + i;
 	size_t pn = n - i;
 	spfkit__lint_msg m;
 	spfkit__lint_msg_init(r, &m);
 	const char *code = NULL;
+	char plain = 'x';
+	size_t k = pn > 6 ? slip_at(p + 6, pn - 6, &plain) : 0;
 	if (i > 0 && spfkit__is_spf_record(p, pn)) {
 		code = "version-not-first";
 		spfkit__buf_adds(&m.m, "the record does not start with "
-				       "'v=spf1' (spaces or quotes before "
-				       "it), so receivers do not see it");
-		spfkit__buf_adds(&m.f, "remove what comes before 'v=spf1'");
+				       "'v=spf1' (");
+		spfkit__lint_shown(&m.m, s, i, 12);
+		spfkit__buf_adds(&m.m, " before it), so receivers do not see "
+				       "it");
+		corrected(&m, s, n, i, "", 0);
+		spfkit__lint_offer(&m, "publish it as '", "'",
+				   "remove what comes before 'v=spf1'");
 	} else if (pn >= 6 && spfkit__ieq(p, 6, "v=spf1", 6)) {
 		code = "version-no-space";
-		spfkit__buf_adds(&m.m, "'v=spf1' runs into the next term: "
-				       "receivers do not see a record");
-		spfkit__buf_adds(&m.f, "put a space after v=spf1: 'v=spf1 ");
-		spfkit__lint_shown(&m.f, p + 6, pn - 6, 60);
-		spfkit__buf_adds(&m.f, "'");
+		spfkit__buf_adds(&m.m, "'v=spf1' is followed by '");
+		spfkit__lint_shown(&m.m, p + 6, k ? k : 1, 4);
+		spfkit__buf_adds(&m.m, "', not a space: receivers do not see "
+				       "a record");
+		/* A TAB or a no-break space is the space, mistyped. */
+		corrected(&m, s, n, i, "v=spf1 ",
+			  6 + (k && (plain == ' ' || !plain) ? k : 0));
+		spfkit__lint_offer(&m, "put a space after v=spf1: '", "'",
+				   "put a space after v=spf1");
 	} else if (pn >= 4 && spfkit__ieq(p, 4, "spf1", 4) &&
 		   (pn == 4 || p[4] == ' ')) {
 		code = "missing-version";
 		spfkit__buf_adds(&m.m, "the record starts with 'spf1' "
 				       "without 'v=': receivers do not see it");
-		spfkit__buf_adds(&m.f, "start it with 'v=spf1'");
+		corrected(&m, s, n, i, "v=spf1", 4);
+		spfkit__lint_offer(&m, "start it with 'v=': '", "'",
+				   "start it with 'v=spf1'");
 	} else if (pn >= 5 && (spfkit__ieq(p, 5, "v=spf", 5) ||
 			       spfkit__ieq(p, 5, "v-spf", 5) ||
 			       spfkit__ieq(p, 5, "v:spf", 5))) {
@@ -420,11 +567,16 @@ bool spfkit__lint_near_miss(spfkit__lint_reporter *r, spfkit_severity sev,
 		spfkit__buf_adds(&m.m, "' is not the version tag 'v=spf1' "
 				       "(v=spf2.0 is Sender ID, which no "
 				       "receiver uses for SPF)");
-		spfkit__buf_adds(&m.f, "start the record with 'v=spf1 '");
+		/* "v-spf1 " and "v=spf " are slips; v=spf2.0 is not. */
+		size_t tag = pn >= 6 && p[5] == '1' ? 6 : 5;
+		if (tag <= pn && (tag == pn || p[tag] == ' ') &&
+		    (tag == 6 || p[1] == '='))
+			corrected(&m, s, n, i, "v=spf1", tag);
+		spfkit__lint_offer(&m, "start it with 'v=spf1': '", "'",
+				   "start the record with 'v=spf1 '");
 	}
 	if (!code) {
-		spfkit__buf_free(&m.m);
-		spfkit__buf_free(&m.f);
+		spfkit__lint_msg_free(&m);
 		return false;
 	}
 	spfkit__lint_emit(r, &m, sev, code, "RFC 7208 4.5", 0, 0);

@@ -38,10 +38,10 @@ static bool in_names(spfkit_linter *l, spfkit__lint_names *s, const char *name)
 	return false;
 }
 
-/* The route to the current frame: "a.example > include b.example". */
-static void add_route(const spfkit_linter *l, spfkit__buf *b)
+/* The route to frame n - 1: "a.example > include b.example". */
+static void add_route(const spfkit_linter *l, spfkit__buf *b, size_t n)
 {
-	for (size_t i = 0; i < l->nframes; i++) {
+	for (size_t i = 0; i < n && i < l->nframes; i++) {
 		const spfkit__lint_frame *f = &l->frames[i];
 		if (i > 0)
 			spfkit__buf_adds(b, f->include ? " > include "
@@ -54,25 +54,25 @@ char *spfkit__lint_route_copy(const spfkit_linter *l)
 {
 	spfkit__buf w;
 	spfkit__buf_init(&w, l->a, 16384);
-	add_route(l, &w);
+	add_route(l, &w, l->nframes);
 	char *s = spfkit__buf_take(&w);
 	spfkit__buf_free(&w);
 	return s;
 }
 
-/* Sets the reporter's context to the current frame; *route is the route
- * string the caller frees. */
-static void set_context(spfkit_linter *l, spfkit__buf *route)
+/* Sets the reporter's context to frame n - 1 (n 0: none; n nframes: the
+ * current frame); *route is the route string the caller frees. */
+static void set_context(spfkit_linter *l, spfkit__buf *route, size_t n)
 {
 	spfkit__buf_init(route, l->a, 16384);
-	add_route(l, route);
+	add_route(l, route, n);
 	if (route->err == SPFKIT_ENOMEM)
 		l->r.err = SPFKIT_ENOMEM;
 	l->r.where = route->data ? route->data : "";
-	if (l->nframes) {
-		const spfkit__lint_frame *f = &l->frames[l->nframes - 1];
+	if (n && n <= l->nframes) {
+		const spfkit__lint_frame *f = &l->frames[n - 1];
 		l->r.domain = f->domain;
-		l->r.depth = (unsigned)(l->nframes - 1);
+		l->r.depth = (unsigned)(n - 1);
 		l->r.record = f->record;
 		l->r.record_len = f->record_len;
 	} else {
@@ -92,22 +92,35 @@ static void clear_context(spfkit_linter *l, spfkit__buf *route)
 	l->r.record_len = 0;
 }
 
-/* Reports m in the context of the current frame: at (pos, len) of its
- * record, or (not of_record) about the frame as a whole. */
-static void frame_emit(spfkit_linter *l, spfkit__lint_msg *m,
+/* Reports m in the context of frame n - 1 (n nframes: the current one):
+ * at (pos, len) of its record, or (not of_record) about the frame as a
+ * whole. */
+static void frame_emit(spfkit_linter *l, size_t n, spfkit__lint_msg *m,
 		       spfkit_severity sev, const char *code, const char *rfc,
 		       bool of_record, size_t pos, size_t len)
 {
 	spfkit__buf route;
-	set_context(l, &route);
+	set_context(l, &route, n);
 	if (!of_record)
 		l->r.record = NULL;
 	spfkit__lint_emit(&l->r, m, sev, code, rfc, pos, len);
 	clear_context(l, &route);
 }
 
+/* Reports m at the term being evaluated in the current frame: the record
+ * quotes it when it is known. */
+static void term_emit(spfkit_linter *l, spfkit__lint_msg *m,
+		      spfkit_severity sev, const char *code, const char *rfc)
+{
+	const spfkit__lint_frame *f = spfkit__lint_top(l);
+	bool at = f && f->in_term && f->record;
+	frame_emit(l, l->nframes, m, sev, code, rfc, at, at ? f->tpos : 0,
+		   at ? f->tlen : 0);
+}
+
 /* FRAME: pushes the frame; an include of a domain linted before costs
- * its DNS-querying terms again (RFC 7208 §4.6.4), said once per visit. */
+ * its DNS-querying terms again (RFC 7208 §4.6.4), said once per visit at
+ * the include term, which the includer can change. */
 void spfkit__lint_on_frame(spfkit_linter *l, const spfkit_event *ev)
 {
 	spfkit__lint_frame *nf =
@@ -117,28 +130,76 @@ void spfkit__lint_on_frame(spfkit_linter *l, const spfkit_event *ev)
 		return;
 	l->frames = nf;
 	const spfkit__lint_frame *parent = spfkit__lint_top(l);
-	spfkit__lint_frame *f = &l->frames[l->nframes];
-	memset(f, 0, sizeof *f);
-	f->domain = spfkit__strndup(l->a, ev->domain ? ev->domain : "",
-				    ev->domain ? strlen(ev->domain) : 0);
-	if (!f->domain) {
+	spfkit__lint_frame f;
+	memset(&f, 0, sizeof f);
+	f.domain = spfkit__strndup(l->a, ev->domain ? ev->domain : "",
+				   ev->domain ? strlen(ev->domain) : 0);
+	if (!f.domain ||
+	    (!l->root_domain && !(l->root_domain = spfkit__strndup(
+				      l->a, f.domain, strlen(f.domain))))) {
+		spfkit__free(l->a, f.domain);
 		l->r.err = SPFKIT_ENOMEM;
 		return;
 	}
-	l->nframes++;
-	f->include = ev->via && strcmp(ev->via, "include") == 0;
-	f->terminal = !parent || (!f->include && parent->terminal);
-	f->repeat = in_names(l, &l->seen, f->domain);
-	if (f->repeat && f->include) {
+	f.include = ev->via && strcmp(ev->via, "include") == 0;
+	f.terminal = !parent || (!f.include && parent->terminal);
+	f.repeat = in_names(l, &l->seen, f.domain);
+	if (f.repeat && f.include && parent) {
 		spfkit__lint_msg m;
 		spfkit__lint_msg_init(&l->r, &m);
-		spfkit__lint_shown(&m.m, f->domain, strlen(f->domain), 253);
-		spfkit__buf_adds(&m.m, " is reached more than once: each time "
-				       "costs DNS-querying terms again");
+		spfkit__buf_adds(&m.m, "'");
+		spfkit__lint_shown(
+		    &m.m, parent->record ? parent->record + parent->tpos : "",
+		    parent->tlen, 300);
+		spfkit__buf_adds(&m.m, "' reaches ");
+		spfkit__lint_shown(&m.m, f.domain, strlen(f.domain), 253);
+		spfkit__buf_adds(&m.m, " a second time: its DNS-querying "
+				       "terms count again");
 		spfkit__buf_adds(&m.f, "include it once");
-		frame_emit(l, &m, SPFKIT_SEVERITY_WARNING, "duplicate-include",
-			   "RFC 7208 4.6.4", false, 0, 0);
+		term_emit(l, &m, SPFKIT_SEVERITY_WARNING, "duplicate-include",
+			  "RFC 7208 4.6.4");
 	}
+	l->frames[l->nframes++] = f;
+}
+
+/* The modifier exp= of the record (s, n): its position and length. */
+static bool find_exp(const char *s, size_t n, size_t *pos, size_t *len)
+{
+	for (size_t i = 0; i < n;) {
+		while (i < n && s[i] == ' ')
+			i++;
+		size_t k = i;
+		while (k < n && s[k] != ' ')
+			k++;
+		if (k - i > 4 && spfkit__ieq(s + i, 4, "exp=", 4)) {
+			*pos = i;
+			*len = k - i;
+			return true;
+		}
+		i = k;
+	}
+	return false;
+}
+
+/* A record reached through the top or redirects is the one whose exp=
+ * explains a fail (RFC 7208 §6.2: not an include's, not the redirecting
+ * record's): keeps its exp= for the explanation lookup. */
+static void note_exp(spfkit_linter *l, const spfkit__lint_frame *f)
+{
+	spfkit__lint_exp *e = &l->exp;
+	spfkit__free(l->a, e->domain);
+	spfkit__free(l->a, e->where);
+	spfkit__free(l->a, e->record);
+	memset(e, 0, sizeof *e);
+	if (!find_exp(f->record, f->record_len, &e->pos, &e->len))
+		return;
+	e->domain = spfkit__strndup(l->a, f->domain, strlen(f->domain));
+	e->where = spfkit__lint_route_copy(l);
+	e->record = spfkit__strndup(l->a, f->record, f->record_len);
+	e->record_len = f->record_len;
+	e->pending = true;
+	if (!e->domain || !e->where || !e->record)
+		l->r.err = SPFKIT_ENOMEM;
 }
 
 /* RECORD: keeps the frame's record and lints its text once per domain,
@@ -156,6 +217,8 @@ void spfkit__lint_on_record(spfkit_linter *l, const spfkit_event *ev)
 	}
 	f->record_len = ev->text_len;
 	f->cursor = 6;
+	if (f->terminal)
+		note_exp(l, f);
 	if (f->repeat)
 		return;
 	unsigned flags = 0;
@@ -164,7 +227,7 @@ void spfkit__lint_on_record(spfkit_linter *l, const spfkit_event *ev)
 	if (l->nframes == 1 && (l->flags & SPFKIT_LINT_DRAFT))
 		flags |= SPFKIT_LINT_DRAFT;
 	spfkit__buf route;
-	set_context(l, &route);
+	set_context(l, &route, l->nframes);
 	spfkit__lint_text(&l->r, f->record, f->record_len, flags);
 	clear_context(l, &route);
 }
@@ -209,7 +272,11 @@ void spfkit__lint_on_term(spfkit_linter *l, const spfkit_event *ev)
 		ml = sizeof f->mech - 1;
 	memcpy(f->mech, ev->mechanism ? ev->mechanism : "", ml);
 	f->mech[ml] = '\0';
-	f->term_macro = ev->text && memchr(ev->text, '%', ev->text_len);
+	/* ptr, and names made from the client or the sender (RFC 7208
+	 * §7.3), find nothing for most clients, by design. */
+	f->by_design = strcmp(f->mech, "ptr") == 0 ||
+		       (ev->text && spfkit__lint_macro_uses(
+					ev->text, ev->text_len, "slipvhcrt"));
 	locate_term(f, ev->text, ev->text_len);
 	/* A record reached again repeats its netblocks: said once as
 	 * duplicate-include. */
@@ -217,13 +284,97 @@ void spfkit__lint_on_term(spfkit_linter *l, const spfkit_event *ev)
 		spfkit__lint_add_block(l, ev);
 }
 
+/* Reports m about the exp= kept by note_exp(). */
+static void exp_emit(spfkit_linter *l, spfkit__lint_msg *m, const char *code)
+{
+	spfkit__lint_exp *e = &l->exp;
+	l->r.domain = e->domain;
+	l->r.where = e->where;
+	l->r.depth = 0;
+	l->r.record = e->record;
+	l->r.record_len = e->record_len;
+	spfkit__buf_adds(&m->m, ": receivers go on as if there were no "
+				"exp= and explain a fail with their own text");
+	spfkit__lint_emit(&l->r, m, SPFKIT_SEVERITY_WARNING, code,
+			  "RFC 7208 6.2", e->pos, e->len);
+	l->r.domain = l->r.where = NULL;
+	l->r.record = NULL;
+	l->r.record_len = 0;
+}
+
+/* The explanation lookup of a fail (RFC 7208 §6.2): the target must be
+ * one TXT record whose text is a valid macro-string of ASCII; otherwise
+ * receivers go on as if there were no exp=. */
+static void exp_lookup(spfkit_linter *l, const spfkit_event *ev)
+{
+	spfkit__lint_exp *e = &l->exp;
+	e->looked_up = true;
+	spfkit__lint_msg m;
+	spfkit__lint_msg_init(&l->r, &m);
+	spfkit__buf_adds(&m.m, "exp= names ");
+	spfkit__lint_shown(&m.m, ev->name, strlen(ev->name), 253);
+	const char *code = "exp-no-target";
+	if (ev->status == SPFKIT_DNS_NXDOMAIN) {
+		spfkit__buf_adds(&m.m, ", which does not exist");
+		spfkit__buf_adds(&m.f, "publish the explanation as a TXT "
+				       "record there, or remove exp=");
+	} else if (ev->status != SPFKIT_DNS_NOERROR) {
+		spfkit__buf_adds(&m.m, ", which could not be looked up");
+		spfkit__buf_adds(&m.f, "fix the name servers of that name");
+	} else if (ev->nitems == 0) {
+		spfkit__buf_adds(&m.m, ", which has no TXT record");
+		spfkit__buf_adds(&m.f, "publish the explanation as a TXT "
+				       "record there, or remove exp=");
+	} else if (ev->nitems > 1) {
+		code = "exp-multiple";
+		spfkit__buf_adds(&m.m, ", which has ");
+		spfkit__buf_addu(&m.m, ev->nitems);
+		spfkit__buf_adds(&m.m, " TXT records (one is allowed)");
+		spfkit__buf_adds(&m.f, "keep one TXT record there: move the "
+				       "others to another name");
+	} else {
+		const spfkit_event_item *it = &ev->items[0];
+		size_t bad = 0;
+		bool ascii = true;
+		for (size_t i = 0; i < it->len; i++)
+			if ((unsigned char)it->data[i] >= 0x80)
+				ascii = false;
+		if (ascii && spfkit__macro_check(it->data, it->len,
+						 SPFKIT__MACRO_EXPLAIN,
+						 &bad) == SPFKIT_OK) {
+			spfkit__lint_msg_free(&m);
+			return;
+		}
+		code = "exp-bad-macro";
+		spfkit__buf_adds(&m.m, ascii ? ", whose text has a bad macro "
+					       "at octet "
+					     : ", whose text is not ASCII: '");
+		if (ascii) {
+			spfkit__buf_addu(&m.m, (uint64_t)bad + 1);
+			spfkit__buf_adds(&m.m, ": '");
+		}
+		spfkit__lint_shown(&m.m, it->data, it->len, 200);
+		spfkit__buf_adds(&m.m, "'");
+		spfkit__buf_adds(&m.f, ascii
+					   ? "write %% for a percent sign and "
+					     "only the macros of RFC 7208 7"
+					   : "write the explanation in ASCII");
+	}
+	exp_emit(l, &m, code);
+}
+
 /* LOOKUP: the TXT strings of a record lookup (for near-miss advice when
- * none is a record), and a null MX found by an mx term. */
+ * none is a record), a null MX found by an mx term, and the explanation
+ * of a fail (after the last frame). */
 void spfkit__lint_on_lookup(spfkit_linter *l, const spfkit_event *ev)
 {
 	spfkit__lint_frame *f = spfkit__lint_top(l);
-	if (!f)
+	if (!f) {
+		if (ev->type == SPFKIT_TYPE_TXT && l->exp.pending &&
+		    !l->exp.looked_up)
+			exp_lookup(l, ev);
 		return;
+	}
 	/* The record lookup of the frame: keep its strings for advice when
 	 * none of them is a record. */
 	if (!f->record && ev->type == SPFKIT_TYPE_TXT && !f->in_term) {
@@ -256,33 +407,64 @@ void spfkit__lint_on_lookup(spfkit_linter *l, const spfkit_event *ev)
 		spfkit__buf_adds(&m.m, ": it authorises no host but costs a "
 				       "lookup");
 		spfkit__buf_adds(&m.f, "remove the mx term");
-		frame_emit(l, &m, SPFKIT_SEVERITY_WARNING, "mx-none",
-			   "RFC 7208 5.4", true, f->tpos, f->tlen);
+		term_emit(l, &m, SPFKIT_SEVERITY_WARNING, "mx-none",
+			  "RFC 7208 5.4");
 	}
 }
 
+/* "A ", "AAAA ", "MX ": the type of a void lookup, for messages. */
+static const char *type_word(uint16_t type)
+{
+	return type == SPFKIT_TYPE_MX     ? "MX "
+	       : type == SPFKIT_TYPE_AAAA ? "AAAA "
+	       : type == SPFKIT_TYPE_PTR  ? "PTR "
+	       : type == SPFKIT_TYPE_TXT  ? "TXT "
+					  : "A ";
+}
+
+/* Keeps a void lookup's cause for the void-limit finding: by design, or
+ * the stale term (t, n) in the current frame (the first few named). */
+static void note_void(spfkit_linter *l, bool design, const char *t, size_t n)
+{
+	spfkit__lint_voids *v = &l->void_causes;
+	if (design) {
+		v->design++;
+		return;
+	}
+	if (++v->stale > 5)
+		return;
+	if (v->stale > 1)
+		spfkit__buf_adds(&v->named, ", ");
+	spfkit__buf_addc(&v->named, '\'');
+	spfkit__lint_shown(&v->named, t, n, 100);
+	spfkit__buf_adds(&v->named, "' in ");
+	const spfkit__lint_frame *f = spfkit__lint_top(l);
+	spfkit__lint_shown(&v->named, f ? f->domain : "",
+			   f ? strlen(f->domain) : 0, 253);
+	if (v->named.err == SPFKIT_ENOMEM)
+		l->r.err = SPFKIT_ENOMEM;
+}
+
 /* VOID: a term's name that does not exist or has no records (RFC 7208
- * §4.6.4), with the evaluator's count of void lookups so far. */
+ * §4.6.4), with the evaluator's count of void lookups so far. ptr and
+ * names made from the client find nothing for most clients by design:
+ * kept for the void limit, never called stale. */
 void spfkit__lint_on_void(spfkit_linter *l, const spfkit_event *ev)
 {
 	spfkit__lint_frame *f = spfkit__lint_top(l);
-	if (!f || !f->in_term)
+	bool term = f && f->in_term && f->record;
+	const char *t = term ? f->record + f->tpos : ev->name;
+	size_t tn = term ? f->tlen : strlen(ev->name);
+	note_void(l, term && f->by_design, t, tn);
+	if (!term || f->by_design)
 		return;
-	bool mx = strcmp(f->mech, "mx") == 0;
-	/* exists and ptr are void by design for most clients, and a macro
-	 * makes a name per client. */
-	if (strcmp(f->mech, "exists") == 0 || strcmp(f->mech, "ptr") == 0 ||
-	    f->term_macro)
-		return;
+	bool mx = strcmp(f->mech, "mx") == 0 && ev->type == SPFKIT_TYPE_MX;
 	spfkit__lint_msg m;
 	spfkit__lint_msg_init(&l->r, &m);
 	spfkit__buf_adds(&m.m, "'");
-	spfkit__lint_shown(&m.m, f->record ? f->record + f->tpos : "", f->tlen,
-			   100);
+	spfkit__lint_shown(&m.m, t, tn, 100);
 	spfkit__buf_adds(&m.m, "': ");
-	spfkit__buf_adds(&m.m, ev->type == SPFKIT_TYPE_MX     ? "MX "
-			       : ev->type == SPFKIT_TYPE_AAAA ? "AAAA "
-							      : "A ");
+	spfkit__buf_adds(&m.m, type_word(ev->type));
 	spfkit__lint_shown(&m.m, ev->name, strlen(ev->name), 253);
 	spfkit__buf_adds(&m.m, ev->status == SPFKIT_DNS_NXDOMAIN
 				   ? " does not exist"
@@ -291,20 +473,13 @@ void spfkit__lint_on_void(spfkit_linter *l, const spfkit_event *ev)
 	spfkit__buf_addu(&m.m, ev->void_lookups);
 	spfkit__buf_adds(&m.m, " of ");
 	spfkit__buf_addu(&m.m, l->cfg->limits[SPFKIT_LIMIT_VOID_LOOKUPS]);
-	spfkit__buf_adds(&m.m, " allowed)");
-	const char *code = "void-lookup";
-	if (mx && ev->type == SPFKIT_TYPE_MX) {
-		code = "mx-none";
-		spfkit__buf_adds(&m.f, "publish MX records or remove the mx "
-				       "term");
-	} else {
-		spfkit__buf_adds(&m.f, "remove the term or publish the "
-				       "name's addresses");
-	}
-	frame_emit(l, &m, SPFKIT_SEVERITY_WARNING, code,
-		   mx && ev->type == SPFKIT_TYPE_MX ? "RFC 7208 5.4"
-						    : "RFC 7208 4.6.4",
-		   true, f->tpos, f->tlen);
+	spfkit__buf_adds(&m.m, " allowed): a stale term?");
+	spfkit__buf_adds(&m.f, mx ? "publish MX records or remove the mx term"
+				  : "remove the term or publish the name's "
+				    "addresses");
+	term_emit(l, &m, SPFKIT_SEVERITY_WARNING,
+		  mx ? "mx-none" : "void-lookup",
+		  mx ? "RFC 7208 5.4" : "RFC 7208 4.6.4");
 }
 
 /* RFC 7208 §3.4: an answer (header, question, every TXT record of the
@@ -334,7 +509,7 @@ void spfkit__lint_on_answer(spfkit_linter *l, const spfkit_event *ev)
 	spfkit__buf_adds(&m.f, "shorten the record (move parts to an "
 			       "include) or move other TXT records off this "
 			       "name");
-	frame_emit(l, &m, SPFKIT_SEVERITY_WARNING, "answer-large",
+	frame_emit(l, l->nframes, &m, SPFKIT_SEVERITY_WARNING, "answer-large",
 		   "RFC 7208 3.4", false, 0, 0);
 }
 
@@ -390,8 +565,9 @@ void spfkit__lint_on_problem(spfkit_linter *l, const spfkit_event *ev)
 	case SPFKIT_REASON_NO_RECORD:
 		code = "no-record";
 		rfc = "RFC 7208 4.5";
-		fix = "publish a TXT record starting with 'v=spf1 ', e.g. "
-		      "'v=spf1 mx -all'";
+		fix = "publish a TXT record that starts with 'v=spf1 ', "
+		      "lists the hosts that send your mail and ends with "
+		      "-all (or ~all while testing)";
 		break;
 	case SPFKIT_REASON_MALFORMED_DOMAIN:
 		code = "bad-domain";
@@ -447,21 +623,35 @@ void spfkit__lint_on_problem(spfkit_linter *l, const spfkit_event *ev)
 		fix = NULL;
 		break;
 	}
+	/* A target without a record: the includer's term is what to
+	 * change, so it is reported there. */
+	size_t n = l->nframes;
+	if ((ev->reason == SPFKIT_REASON_INCLUDE_NONE ||
+	     ev->reason == SPFKIT_REASON_REDIRECT_NONE) &&
+	    n > 1 && l->frames[n - 2].in_term) {
+		n--;
+		whole = false;
+	}
+	const spfkit__lint_frame *at = n ? &l->frames[n - 1] : NULL;
 	spfkit__buf route;
-	set_context(l, &route);
+	set_context(l, &route, n);
 	spfkit__lint_msg m;
 	spfkit__lint_msg_init(&l->r, &m);
-	spfkit__lint_shown(&m.m, text, tn, 600);
+	/* The evaluator shows hostile octets in its text itself: escaping
+	 * its backslashes again would garble them. */
+	spfkit__lint_shown_escaped(&m.m, text, tn, 600);
 	if (fix)
 		spfkit__buf_adds(&m.f, fix);
 	size_t pos = 0, len = 0;
-	if (!whole && f && f->in_term) {
-		pos = f->tpos;
-		len = f->tlen;
+	if (!whole && at && at->in_term) {
+		pos = at->tpos;
+		len = at->tlen;
 	}
-	if (whole)
+	if (whole || !at || !at->in_term)
 		l->r.record = NULL;
 	spfkit__lint_emit(&l->r, &m, sev, code, rfc, pos, len);
+	clear_context(l, &route);
+	set_context(l, &route, l->nframes);
 	/* A name with TXT but no record: say which near miss it was. */
 	if (f && (ev->reason == SPFKIT_REASON_NO_RECORD ||
 		  ev->reason == SPFKIT_REASON_INCLUDE_NONE ||
@@ -475,14 +665,55 @@ void spfkit__lint_on_problem(spfkit_linter *l, const spfkit_event *ev)
 	clear_context(l, &route);
 }
 
-/* Reports a limit that was crossed, with the walk's final total. */
+/* The fix for the void limit, by cause (RFC 7208 §4.6.4): stale names
+ * are named; ptr and names made from the client are void by design for
+ * every client they do not list, which then gets permerror. */
+static void void_advice(const spfkit_linter *l, spfkit__lint_msg *m)
+{
+	const spfkit__lint_voids *v = &l->void_causes;
+	if (v->design) {
+		spfkit__buf_adds(&m->m, "; ");
+		spfkit__buf_addu(&m->m, v->design);
+		spfkit__buf_adds(&m->m, v->design == 1 ? " is" : " are");
+		spfkit__buf_adds(&m->m, " by design: ptr, and exists (or a, "
+					"mx, include) of a name made from the "
+					"client or sender, find nothing for "
+					"most clients");
+	}
+	if (v->stale) {
+		spfkit__buf_adds(&m->f, "remove the stale terms, whose names "
+					"do not exist or have no addresses: ");
+		spfkit__buf_add(&m->f, v->named.data ? v->named.data : "",
+				v->named.len);
+		if (v->stale > 5) {
+			spfkit__buf_adds(&m->f, " and ");
+			spfkit__buf_addu(&m->f, v->stale - 5);
+			spfkit__buf_adds(&m->f, " more");
+		}
+	}
+	if (v->design)
+		spfkit__buf_adds(&m->f,
+				 v->stale ? "; and keep at most 2 terms that "
+					    "are void by design on a path"
+					  : "keep at most 2 terms that are "
+					    "void by design on a path: every "
+					    "client they do not list gets "
+					    "permerror instead of the record's "
+					    "result; list fixed servers with "
+					    "ip4:/ip6: instead of ptr, or ask "
+					    "the provider");
+}
+
+/* Reports a limit that was crossed, with the walk's final total. A limit
+ * is the whole tree's, so the finding is the checked domain's, with the
+ * route where it was crossed. */
 void spfkit__lint_limit(spfkit_linter *l, spfkit__lint_crossing *c, bool terms)
 {
 	if (!c->crossed)
 		return;
 	l->r.where = c->where;
-	l->r.domain = c->domain;
-	l->r.depth = c->depth;
+	l->r.domain = l->root_domain;
+	l->r.depth = 0;
 	l->r.record = NULL;
 	spfkit__lint_msg m;
 	spfkit__lint_msg_init(&l->r, &m);
@@ -499,14 +730,15 @@ void spfkit__lint_limit(spfkit_linter *l, spfkit__lint_crossing *c, bool terms)
 	spfkit__buf_adds(&m.m, ", in ");
 	spfkit__lint_shown(&m.m, c->where, strlen(c->where), 300);
 	spfkit__buf_adds(&m.m, " (");
-	spfkit__lint_shown(&m.m, c->text, strlen(c->text), 300);
+	spfkit__lint_shown_escaped(&m.m, c->text, strlen(c->text), 300);
 	spfkit__buf_adds(&m.m, ")");
-	spfkit__buf_adds(&m.f, terms
-				   ? "replace includes and a/mx with ip4:/ip6: "
-				     "networks, or drop includes you no longer "
-				     "use"
-				   : "remove terms whose names do not exist or "
-				     "have no addresses");
+	if (terms)
+		spfkit__buf_adds(&m.f,
+				 "replace includes and a/mx with ip4:/ip6: "
+				 "networks, or drop includes you no "
+				 "longer use");
+	else
+		void_advice(l, &m);
 	spfkit__lint_emit(&l->r, &m, SPFKIT_SEVERITY_ERROR,
 			  terms ? "too-many-lookups" : "too-many-void-lookups",
 			  "RFC 7208 4.6.4", 0, 0);
@@ -529,6 +761,23 @@ void spfkit__lint_at_limit(spfkit_linter *l)
 	spfkit__buf_adds(&m.m, " DNS-querying terms used: one more (or one "
 			       "more in an include) gives permerror");
 	spfkit__buf_adds(&m.f, "make room by replacing a/mx with ip4:/ip6:");
+	l->r.domain = l->root_domain;
 	spfkit__lint_emit(&l->r, &m, SPFKIT_SEVERITY_INFO, "lookups-at-limit",
 			  "RFC 7208 4.6.4", 0, 0);
+	l->r.domain = NULL;
+}
+
+/* RESULT: a fail explained by an exp= whose target expanded to no usable
+ * name was never looked up (RFC 7208 §6.2: as if there were no exp=). */
+void spfkit__lint_on_result(spfkit_linter *l, const spfkit_event *ev)
+{
+	if (ev->result != SPFKIT_RESULT_FAIL || !l->exp.pending ||
+	    l->exp.looked_up)
+		return;
+	spfkit__lint_msg m;
+	spfkit__lint_msg_init(&l->r, &m);
+	spfkit__buf_adds(&m.m, "exp= does not expand to a usable domain "
+			       "name, so it is never looked up");
+	spfkit__buf_adds(&m.f, "give exp= a fully qualified domain name");
+	exp_emit(l, &m, "exp-no-target");
 }

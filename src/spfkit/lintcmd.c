@@ -5,12 +5,15 @@
  *
  * The library does the work: the walked check's events go to an
  * spfkit_linter, so every count is the evaluator's own. This file adds
- * one thing the library cannot see: in a draft master file a TXT string
- * over 255 octets, which DNS cannot carry and the zone loader refuses; it
- * is reported with its line, and the draft is linted as if the string had
- * been split.
+ * what the library cannot see: in a draft master file a TXT string over
+ * 255 octets, which DNS cannot carry and the zone loader refuses (it is
+ * reported with its line, and the draft is linted as if the string had
+ * been split); whose records are the owner's and whose a third party's
+ * (the public suffix list, through libpsl, which the library does not
+ * link); and the codes the owner chose to --ignore.
  */
 #include <ctype.h>
+#include <libpsl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -45,16 +48,24 @@ void cli_lint_help(FILE *f)
 	    "  --ip IP           walk as for this client (default 192.0.2.1; "
 	    "it\n"
 	    "                    only picks A or AAAA, and the PTR name)\n"
-	    "  --strict          warnings count as errors for the exit "
-	    "status\n"
+	    "  --strict          your own warnings count as errors for the "
+	    "exit\n"
+	    "                    status (not those inside third-party "
+	    "includes)\n"
+	    "  --strict-all      every warning counts, third parties' too\n"
+	    "  --ignore CODE,... drop findings with these codes "
+	    "(repeatable)\n"
 	    "  --format FORMAT   text (default) or json\n",
 	    f);
 	walk_help_dns(f, false);
 	fputs("\n"
-	      "Exit status: 0 no errors (warnings alone are fine unless "
-	      "--strict),\n"
-	      "1 errors found, 64 usage error, 65 a zone file that does not "
-	      "parse,\n"
+	      "Findings inside third-party includes (another registrable "
+	      "domain) are\n"
+	      "reported apart. Exit status: 0 no errors (warnings alone are "
+	      "fine unless\n"
+	      "--strict or --strict-all), 1 errors found (anywhere: they break "
+	      "your mail),\n"
+	      "64 usage error, 65 a zone file that does not parse,\n"
 	      "66 a file that cannot be read, 70 internal error. See "
 	      "spfkit-lint(1).\n",
 	      f);
@@ -64,9 +75,11 @@ void cli_lint_help(FILE *f)
 typedef struct lfind {
 	spfkit_severity severity;
 	char *code, *rfc, *domain, *where, *record, *message, *fix;
-	size_t record_len, pos, len;
+	char *replacement, *other_domain, *other_where;
+	size_t record_len, pos, len, replacement_len;
 	unsigned depth;
-	char *file; /* a draft zone file finding: FILE:LINE */
+	char *file;       /* a draft zone file finding: FILE:LINE */
+	bool third_party; /* inside a record of another registrable domain */
 } lfind;
 
 typedef struct lctx {
@@ -74,7 +87,8 @@ typedef struct lctx {
 	size_t n, cap;
 	bool oom;
 	bool draft_domain; /* --record without DOMAIN */
-	unsigned counts[3];
+	const walk_opts *o;
+	unsigned counts[3], third[3]; /* the owner's own; third parties' */
 } lctx;
 
 /* A copy of (s, n); out of memory is remembered. */
@@ -100,9 +114,20 @@ static lfind *add_find(lctx *c)
 	return f;
 }
 
+/* Did the owner --ignore code? */
+static bool ignored(const lctx *c, const char *code)
+{
+	for (size_t i = 0; c->o && code && i < c->o->nignore; i++)
+		if (strcmp(c->o->ignore[i], code) == 0)
+			return true;
+	return false;
+}
+
 static void on_finding(const spfkit_finding *f, void *ud)
 {
 	lctx *c = ud;
+	if (ignored(c, f->code))
+		return;
 	/* A draft without DOMAIN: a and mx of the placeholder domain find
 	 * nothing by design, which is no finding. */
 	if (c->draft_domain && f->code && f->message &&
@@ -125,8 +150,10 @@ static void on_finding(const spfkit_finding *f, void *ud)
 	d->depth = f->depth;
 	d->message = dup_s(c, f->message);
 	d->fix = dup_s(c, f->fix);
-	if ((unsigned)f->severity < 3)
-		c->counts[f->severity]++;
+	d->replacement = dup_n(c, f->replacement, f->replacement_len);
+	d->replacement_len = f->replacement ? f->replacement_len : 0;
+	d->other_domain = dup_s(c, f->other_domain);
+	d->other_where = dup_s(c, f->other_where);
 }
 
 static void free_finds(lctx *c)
@@ -140,6 +167,9 @@ static void free_finds(lctx *c)
 		free(f->record);
 		free(f->message);
 		free(f->fix);
+		free(f->replacement);
+		free(f->other_domain);
+		free(f->other_where);
 		free(f->file);
 	}
 	free(c->v);
@@ -259,6 +289,8 @@ static size_t long_strings(lctx *c, const char *path, const char *s, size_t n,
 		if (octets <= CHARSTRING_MAX)
 			continue;
 		found++;
+		if (ignored(c, "txt-string-long"))
+			continue;
 		lfind *f = add_find(c);
 		if (!f)
 			return found;
@@ -279,7 +311,6 @@ static size_t long_strings(lctx *c, const char *path, const char *s, size_t n,
 				  "most 255 octets on the same line; receivers "
 				  "join them without a space (the rest of this "
 				  "lint reads it split so)");
-		c->counts[SPFKIT_SEVERITY_ERROR]++;
 	}
 	return found;
 }
@@ -333,7 +364,70 @@ static int fix_drafts(lctx *c, walk_opts *o, char **tmp)
 	return 0;
 }
 
+/* ------------------------------------------------------------ owners */
+
+/* The registrable domain of name by the public suffix list (RFC 7489
+ * organizational domain), lower-cased into buf; the name itself when the
+ * list gives none. */
+static const char *org_domain(const psl_ctx_t *psl, const char *name, char *buf,
+			      size_t cap)
+{
+	size_t n = strlen(name);
+	if (n && name[n - 1] == '.')
+		n--;
+	if (n >= cap)
+		n = cap - 1;
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (char)tolower((unsigned char)name[i]);
+	buf[n] = '\0';
+	const char *o = psl ? psl_registrable_domain(psl, buf) : NULL;
+	return o ? o : buf;
+}
+
+/* Is name (NULL: the tree as a whole) outside the owner's registrable
+ * domain own? */
+static bool foreign(const psl_ctx_t *psl, const char *own, const char *name)
+{
+	char buf[512];
+	return name && strcmp(org_domain(psl, name, buf, sizeof buf), own) != 0;
+}
+
+/* Marks the findings inside third parties' records and counts them apart
+ * from the owner's. A finding about two places (a netblock repeated) is
+ * the owner's when either place is: the owner can drop theirs. */
+static void classify(lctx *c, const char *checked)
+{
+	psl_ctx_t *latest = psl_latest(NULL);
+	const psl_ctx_t *psl = latest ? latest : psl_builtin();
+	char own[512];
+	const char *o = org_domain(psl, checked, own, sizeof own);
+	memmove(own, o, strlen(o) + 1);
+	for (size_t i = 0; i < c->n; i++) {
+		lfind *f = &c->v[i];
+		f->third_party =
+		    foreign(psl, own, f->domain) &&
+		    (!f->other_domain || foreign(psl, own, f->other_domain));
+		if ((unsigned)f->severity < 3)
+			(f->third_party ? c->third : c->counts)[f->severity]++;
+	}
+	if (latest)
+		psl_free(latest);
+}
+
 /* ------------------------------------------------------------ output */
+
+/* Writes a message or fix: the library makes them printable ASCII, with
+ * hostile octets already shown as \xHH; anything else is escaped here. */
+static void put_text(FILE *out, const char *s)
+{
+	for (; s && *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch >= 0x20 && ch < 0x7f)
+			putc(ch, out);
+		else
+			fprintf(out, "\\x%02X", ch);
+	}
+}
 
 /* Width of an octet as cli_put_safe() shows it. */
 static size_t shown_width(unsigned char c)
@@ -373,55 +467,106 @@ static void put_marked(FILE *out, const lfind *f)
 	putc('\n', out);
 }
 
+/* The findings of severity sev, own or third parties', in order. */
+static void text_findings(FILE *out, const lctx *c, int sev, bool third)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		const lfind *f = &c->v[i];
+		if ((int)f->severity != sev || f->third_party != third)
+			continue;
+		fprintf(out, "\n%-7s %s", spfkit_severity_name(f->severity),
+			f->code ? f->code : "-");
+		if (f->rfc)
+			fprintf(out, "  (%s)", f->rfc);
+		if (f->file) {
+			fputs("  ", out);
+			cli_put_safe(out, f->file, strlen(f->file));
+		} else if (f->where && f->where[0]) {
+			fputs("  in ", out);
+			cli_put_safe(out, f->where, strlen(f->where));
+		}
+		fputs("\n    ", out);
+		put_text(out, f->message);
+		putc('\n', out);
+		if (f->record)
+			put_marked(out, f);
+		if (f->fix) {
+			fputs("    fix: ", out);
+			put_text(out, f->fix);
+			putc('\n', out);
+		}
+	}
+}
+
+/* "N errors, N warnings, N notes". */
+static void put_counts(FILE *out, const unsigned *n)
+{
+	fprintf(out, "%u error%s, %u warning%s, %u note%s", n[2],
+		n[2] == 1 ? "" : "s", n[1], n[1] == 1 ? "" : "s", n[0],
+		n[0] == 1 ? "" : "s");
+}
+
 static void text_out(FILE *out, const walk_opts *o, const lctx *c,
 		     const spfkit_check *chk)
 {
 	const char *d = spfkit_check_domain(chk);
+	unsigned nthird = c->third[0] + c->third[1] + c->third[2];
 	fputs("lint ", out);
 	cli_put_safe(out, d, strlen(d));
 	if (o->id.record)
 		fputs(" (draft record)", out);
+	fputs(": ", out);
+	put_counts(out, c->counts);
 	fprintf(out,
-		": %u error%s, %u warning%s, %u note%s; %u of 10 "
-		"DNS-querying terms, %u of 2 void lookups (every term "
-		"reached)\n",
-		c->counts[2], c->counts[2] == 1 ? "" : "s", c->counts[1],
-		c->counts[1] == 1 ? "" : "s", c->counts[0],
-		c->counts[0] == 1 ? "" : "s", spfkit_check_lookups(chk),
-		spfkit_check_void_lookups(chk));
-	/* Errors first, then warnings, then notes; in order within each. */
+		"; %u of 10 DNS-querying terms, %u of 2 void lookups (every "
+		"term reached)\n",
+		spfkit_check_lookups(chk), spfkit_check_void_lookups(chk));
+	if (nthird) {
+		fputs("third-party includes: ", out);
+		put_counts(out, c->third);
+		fputs(", reported apart below\n", out);
+	}
+	/* Errors first, then warnings, then notes; in order within each;
+	 * the owner's own, then third parties'. */
 	for (int sev = SPFKIT_SEVERITY_ERROR; sev >= SPFKIT_SEVERITY_INFO;
 	     sev--)
-		for (size_t i = 0; i < c->n; i++) {
-			const lfind *f = &c->v[i];
-			if ((int)f->severity != sev)
-				continue;
-			fprintf(out, "\n%-7s %s",
-				spfkit_severity_name(f->severity),
-				f->code ? f->code : "?");
-			if (f->rfc)
-				fprintf(out, "  (%s)", f->rfc);
-			if (f->file) {
-				fputs("  ", out);
-				cli_put_safe(out, f->file, strlen(f->file));
-			} else if (f->where && f->where[0]) {
-				fputs("  in ", out);
-				cli_put_safe(out, f->where, strlen(f->where));
-			}
-			fputs("\n    ", out);
-			cli_put_safe(out, f->message ? f->message : "",
-				     f->message ? strlen(f->message) : 0);
-			putc('\n', out);
-			if (f->record)
-				put_marked(out, f);
-			if (f->fix) {
-				fputs("    fix: ", out);
-				cli_put_safe(out, f->fix, strlen(f->fix));
-				putc('\n', out);
-			}
-		}
+		text_findings(out, c, sev, false);
+	if (nthird) {
+		fputs("\nin third-party includes (their warnings do not count "
+		      "for --strict; errors still break your mail):\n",
+		      out);
+		for (int sev = SPFKIT_SEVERITY_ERROR;
+		     sev >= SPFKIT_SEVERITY_INFO; sev--)
+			text_findings(out, c, sev, true);
+	}
 	if (c->n == 0)
 		fputs("no problems found\n", out);
+}
+
+/* The record with the finding's replacement applied, as a JSON string. */
+static void json_corrected(cli_jw *w, const lfind *f)
+{
+	cli_jw_key(w, "corrected_record");
+	if (!f->replacement || !f->record || f->pos > f->record_len ||
+	    f->len > f->record_len - f->pos) {
+		cli_jw_null(w);
+	} else if (f->len == 0) {
+		cli_jw_string(w, f->replacement, f->replacement_len);
+	} else {
+		size_t n = f->record_len - f->len + f->replacement_len;
+		char *s = malloc(n + 1);
+		if (!s) {
+			cli_jw_null(w);
+			return;
+		}
+		memcpy(s, f->record, f->pos);
+		memcpy(s + f->pos, f->replacement, f->replacement_len);
+		memcpy(s + f->pos + f->replacement_len,
+		       f->record + f->pos + f->len,
+		       f->record_len - f->pos - f->len);
+		cli_jw_string(w, s, n);
+		free(s);
+	}
 }
 
 static void json_finding(cli_jw *w, const lfind *f)
@@ -434,11 +579,7 @@ static void json_finding(cli_jw *w, const lfind *f)
 	cli_jw_kstr(w, "where", f->where);
 	cli_jw_kuint(w, "depth", f->depth);
 	cli_jw_kstr(w, "file", f->file);
-	cli_jw_key(w, "record");
-	if (f->record)
-		cli_jw_string(w, f->record, f->record_len);
-	else
-		cli_jw_null(w);
+	cli_jw_kstrn(w, "record", f->record, f->record_len);
 	if (f->record && f->len) {
 		/* The position counts from 1, as people do. */
 		cli_jw_kuint(w, "position", f->pos + 1);
@@ -452,24 +593,39 @@ static void json_finding(cli_jw *w, const lfind *f)
 	}
 	cli_jw_kstr(w, "message", f->message);
 	cli_jw_kstr(w, "fix", f->fix);
+	cli_jw_kstrn(w, "replacement", f->replacement, f->replacement_len);
+	json_corrected(w, f);
+	cli_jw_kbool(w, "third_party", f->third_party);
+	cli_jw_kstr(w, "other_domain", f->other_domain);
+	cli_jw_kstr(w, "other_where", f->other_where);
 	cli_jw_obj_end(w);
+}
+
+/* "errors", "warnings", "infos" of the counts n (by severity). */
+static void json_counts(cli_jw *w, const unsigned *n)
+{
+	cli_jw_kuint(w, "errors", n[SPFKIT_SEVERITY_ERROR]);
+	cli_jw_kuint(w, "warnings", n[SPFKIT_SEVERITY_WARNING]);
+	cli_jw_kuint(w, "infos", n[SPFKIT_SEVERITY_INFO]);
 }
 
 static void json_out(FILE *out, const walk_opts *o, const lctx *c,
 		     const spfkit_check *chk)
 {
 	cli_jw w;
-	cli_jw_line(&w, out);
-	cli_jw_kstr(&w, "domain", spfkit_check_domain(chk));
-	cli_jw_kstr(&w, "ip", spfkit_check_ip(chk));
+	walk_jw_open(&w, out, chk);
 	cli_jw_kstr(&w, "record", o->id.record);
-	cli_jw_kuint(&w, "lookups", spfkit_check_lookups(chk));
-	cli_jw_kuint(&w, "void_lookups", spfkit_check_void_lookups(chk));
-	cli_jw_kuint(&w, "lookup_limit", 10);
-	cli_jw_kuint(&w, "void_limit", 2);
-	cli_jw_kuint(&w, "errors", c->counts[2]);
-	cli_jw_kuint(&w, "warnings", c->counts[1]);
-	cli_jw_kuint(&w, "infos", c->counts[0]);
+	walk_jw_counts(&w, chk);
+	json_counts(&w, c->counts);
+	cli_jw_key(&w, "third_party");
+	cli_jw_obj(&w);
+	json_counts(&w, c->third);
+	cli_jw_obj_end(&w);
+	cli_jw_key(&w, "ignored");
+	cli_jw_arr(&w);
+	for (size_t i = 0; i < o->nignore; i++)
+		cli_jw_string(&w, o->ignore[i], strlen(o->ignore[i]));
+	cli_jw_arr_end(&w);
 	cli_jw_key(&w, "findings");
 	cli_jw_arr(&w);
 	for (size_t i = 0; i < c->n; i++)
@@ -486,6 +642,7 @@ int cli_lint_main(int argc, char **argv)
 	if (status)
 		return status < 0 ? 0 : status;
 	lctx c = {0};
+	c.o = &o;
 	c.draft_domain = !o.domain && !o.id.sender && !o.id.helo;
 	char **tmp = calloc(o.dns.nzones + 1, sizeof *tmp);
 	walk_run run = {0};
@@ -508,12 +665,18 @@ int cli_lint_main(int argc, char **argv)
 	if (!status && (spfkit_linter_finish(lt) != SPFKIT_OK || c.oom))
 		status = cli_say(PROG, CLI_EX_SOFTWARE, "out of memory");
 	if (!status) {
+		classify(&c, spfkit_check_domain(run.chk));
 		if (o.format == WALK_JSON)
 			json_out(stdout, &o, &c, run.chk);
 		else
 			text_out(stdout, &o, &c, run.chk);
+		/* An error anywhere breaks the owner's mail (receivers give
+		 * permerror or worse), so it always counts; a third party's
+		 * warning only with --strict-all. */
 		if (c.counts[SPFKIT_SEVERITY_ERROR] ||
-		    (o.strict && c.counts[SPFKIT_SEVERITY_WARNING]))
+		    c.third[SPFKIT_SEVERITY_ERROR] ||
+		    (o.strict && c.counts[SPFKIT_SEVERITY_WARNING]) ||
+		    (o.strict_all && c.third[SPFKIT_SEVERITY_WARNING]))
 			status = 1;
 	}
 	for (size_t i = 0; tmp && i < o.dns.nzones; i++)

@@ -7,8 +7,12 @@
  * Graphviz.
  *
  * The tree is built from the events of a walked check (tree_build.c),
- * so each number is the evaluator's own.
+ * so each number is the evaluator's own. The result at the top is that
+ * of the same check not walked (walk_verdict()): what spfkit check gives
+ * for the tree's client, never the last record's result on a walk that
+ * went on past an error.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -26,10 +30,12 @@ void cli_tree_help(FILE *f)
 	      "it as a\n"
 	      "tree: records with TTLs, each node's own DNS-querying terms and "
 	      "void\n"
-	      "lookups, running totals, the DNS answers, and the addresses "
-	      "each node\n"
-	      "authorises. Counts are the evaluator's own, with every term "
-	      "reached.\n"
+	      "lookups, running totals, the DNS answers, the problems, and the "
+	      "addresses\n"
+	      "each node authorises. Counts are the evaluator's own, with "
+	      "every term\n"
+	      "reached; the result is what spfkit check gives for the client "
+	      "(--ip).\n"
 	      "\n"
 	      "  --format FORMAT   text (default), json or dot (Graphviz)\n"
 	      "  --ip IP           walk as for this client (default 192.0.2.1; "
@@ -136,13 +142,21 @@ static void text_node(FILE *f, const node *n, unsigned depth)
 			n->end->ev.lookups, vb, n->end->ev.void_lookups);
 	fputs("; authorises ", f);
 	put_addrs(f, tree_covered(&n->all4), n->all6);
-	if (n->end)
-		fprintf(f, "; result %s",
+	if (!n->reached)
+		fputs("; not reached by a check (it ends at the first problem)",
+		      f);
+	else if (n->has_result)
+		fprintf(f, "; result %s", spfkit_result_name(n->result));
+	/* The walk went on past the problem: what it saw after it. */
+	if (n->reached && n->has_result && n->end &&
+	    n->end->ev.result != n->result)
+		fprintf(f, " (the walk went on: %s)",
 			spfkit_result_name(n->end->ev.result));
 	putc('\n', f);
 }
 
-static void text_out(FILE *f, const tree *t, const spfkit_check *chk)
+static void text_out(FILE *f, const tree *t, const spfkit_check *chk,
+		     const spfkit_check *verdict)
 {
 	for (size_t i = 0; i < t->nloose; i++)
 		text_event(f, t->loose[i], 0);
@@ -153,6 +167,26 @@ static void text_out(FILE *f, const tree *t, const spfkit_check *chk)
 		"DNS queries (walked from %s; every term reached)\n",
 		spfkit_check_lookups(chk), spfkit_check_void_lookups(chk),
 		spfkit_check_queries(chk), spfkit_check_ip(chk));
+	const char *problem = spfkit_check_problem(verdict);
+	const char *mech = spfkit_check_mechanism(verdict);
+	const char *where = spfkit_check_where(verdict);
+	fprintf(f, "result: %s (",
+		spfkit_result_name(spfkit_check_result(verdict)));
+	if (problem) {
+		cli_put_str(f, problem);
+	} else if (mech) {
+		putc('\'', f);
+		cli_put_str(f, mech);
+		fputs("' matched", f);
+		if (where) {
+			fputs(" in ", f);
+			cli_put_str(f, where);
+		}
+	} else {
+		fputs("no term matched", f);
+	}
+	fprintf(f, "), as spfkit check gives for %s\n",
+		spfkit_check_ip(verdict));
 }
 
 /* ------------------------------------------------------------ json */
@@ -251,14 +285,19 @@ static void json_node(cli_jw *w, const node *n)
 	if (end) {
 		cli_jw_kuint(w, "lookups_after", end->lookups);
 		cli_jw_kuint(w, "void_lookups_after", end->void_lookups);
-		cli_jw_kstr(w, "result", spfkit_result_name(end->result));
-		cli_jw_kstr(w, "reason", spfkit_reason_name(end->reason));
 	} else {
 		cli_jw_kstr(w, "lookups_after", NULL);
 		cli_jw_kstr(w, "void_lookups_after", NULL);
-		cli_jw_kstr(w, "result", NULL);
-		cli_jw_kstr(w, "reason", NULL);
 	}
+	cli_jw_kbool(w, "reached", n->reached);
+	cli_jw_kstr(w, "result",
+		    n->has_result ? spfkit_result_name(n->result) : NULL);
+	cli_jw_kstr(w, "reason",
+		    n->has_result ? spfkit_reason_name(n->reason) : NULL);
+	cli_jw_kstr(w, "walk_result",
+		    end ? spfkit_result_name(end->result) : NULL);
+	cli_jw_kstr(w, "walk_reason",
+		    end ? spfkit_reason_name(end->reason) : NULL);
 	cli_jw_kuint(w, "ipv4_addresses", n->own4n);
 	cli_jw_kuint(w, "ipv6_prefixes", n->own6);
 	cli_jw_kuint(w, "total_ipv4_addresses", tree_covered(&n->all4));
@@ -273,17 +312,54 @@ static void json_node(cli_jw *w, const node *n)
 	cli_jw_obj_end(w);
 }
 
-static void json_out(FILE *f, const tree *t, const spfkit_check *chk)
+/* Every problem of the walk with where it came: the record's domain and
+ * route, and the term. */
+static void json_problems(cli_jw *w, const tree *t)
+{
+	cli_jw_arr(w);
+	for (size_t i = 0; i < t->nproblems; i++) {
+		const tproblem *p = &t->problems[i];
+		const spfkit_event *e = &p->ev->ev;
+		cli_jw_obj(w);
+		cli_jw_key(w, "problem");
+		json_text(w, e);
+		cli_jw_kstr(w, "result", spfkit_result_name(e->result));
+		cli_jw_kstr(w, "reason", spfkit_reason_name(e->reason));
+		cli_jw_kbool(w, "ends_check", i == 0);
+		cli_jw_kstr(w, "domain", p->n ? p->n->frame->ev.domain : NULL);
+		char *route = p->n ? tree_route(p->n) : NULL;
+		cli_jw_kstr(w, "where", route);
+		free(route);
+		cli_jw_key(w, "depth");
+		if (p->n)
+			cli_jw_uint(w, p->n->frame->ev.depth);
+		else
+			cli_jw_null(w);
+		cli_jw_key(w, "term");
+		if (p->term)
+			json_text(w, &p->n->terms[p->term - 1].term->ev);
+		else
+			cli_jw_null(w);
+		cli_jw_obj_end(w);
+	}
+	cli_jw_arr_end(w);
+}
+
+static void json_out(FILE *f, const tree *t, const spfkit_check *chk,
+		     const spfkit_check *verdict)
 {
 	cli_jw w;
-	cli_jw_line(&w, f);
-	cli_jw_kstr(&w, "domain", spfkit_check_domain(chk));
-	cli_jw_kstr(&w, "ip", spfkit_check_ip(chk));
-	cli_jw_counts(&w, chk);
-	cli_jw_kuint(&w, "lookup_limit", 10);
-	cli_jw_kuint(&w, "void_limit", 2);
+	walk_jw_open(&w, f, chk);
+	cli_jw_kstr(&w, "result",
+		    spfkit_result_name(spfkit_check_result(verdict)));
+	cli_jw_kstr(&w, "reason",
+		    spfkit_reason_name(spfkit_check_reason(verdict)));
+	cli_jw_kstr(&w, "problem", spfkit_check_problem(verdict));
+	cli_jw_kstr(&w, "mechanism", spfkit_check_mechanism(verdict));
+	cli_jw_kstr(&w, "where", spfkit_check_where(verdict));
+	walk_jw_counts(&w, chk);
 	cli_jw_key(&w, "problems");
-	json_events(&w, t->loose, t->nloose);
+	json_problems(&w, t);
 	cli_jw_key(&w, "tree");
 	if (t->root)
 		json_node(&w, t->root);
@@ -294,15 +370,19 @@ static void json_out(FILE *f, const tree *t, const spfkit_check *chk)
 
 /* ------------------------------------------------------------ dot */
 
-/* A DOT string body: printable ASCII, with " and \ escaped; any other
- * octet as '?'. */
+/* A DOT string body: printable ASCII, with " escaped; any other octet,
+ * and the backslash, shown as \xHH (the backslash doubled, as DOT wants
+ * it), as in text output: never as '?', a qualifier in a record. */
 static void dot_str(FILE *f, const char *s, size_t n, size_t max)
 {
 	for (size_t i = 0; i < n && i < max; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (c == '"' || c == '\\')
-			putc('\\', f);
-		putc((c >= 0x20 && c < 0x7f) ? c : '?', f);
+		if (c == '"')
+			fputs("\\\"", f);
+		else if (c >= 0x20 && c < 0x7f && c != '\\')
+			putc(c, f);
+		else
+			fprintf(f, "\\\\x%02X", c);
 	}
 	if (n > max)
 		fputs("...", f);
@@ -373,16 +453,19 @@ int cli_tree_main(int argc, char **argv)
 	if (!walk_start(argc, argv, PROG, WALK_OPT_DOT, cli_tree_help, true, &o,
 			&run, &status))
 		return status;
+	status = walk_verdict(&o, &run);
+	if (status)
+		return walk_end(&o, &run, status);
 	tree t;
 	tree_build(&t, &run.log);
 	if (t.oom)
 		status = cli_say(PROG, CLI_EX_SOFTWARE, "out of memory");
 	else if (o.format == WALK_JSON)
-		json_out(stdout, &t, run.chk);
+		json_out(stdout, &t, run.chk, run.verdict);
 	else if (o.format == WALK_DOT)
 		dot_out(stdout, &t, run.chk);
 	else
-		text_out(stdout, &t, run.chk);
+		text_out(stdout, &t, run.chk, run.verdict);
 	tree_free(&t);
 	return walk_end(&o, &run, status);
 }

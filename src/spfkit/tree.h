@@ -36,6 +36,7 @@ typedef struct tterm {
 } tterm;
 
 struct node {
+	node *parent;
 	const walk_ev *frame, *record, *end;
 	const walk_ev **ev; /* before the first term: record LOOKUP, PROBLEM */
 	size_t nev, cap_ev;
@@ -45,7 +46,22 @@ struct node {
 	ranges own4, all4; /* pass-qualified IPv4 ranges: own, subtree */
 	uint64_t own4n;    /* addresses own4 covers, once merged */
 	unsigned own6, all6;
+	/* What a check gives for a client no term of the tree lists: the
+	 * walk's own result, unless the first problem came while this
+	 * record was open (a check ends there with the problem's result)
+	 * or before it (a check never reaches it). */
+	bool reached;
+	spfkit_result result;
+	spfkit_reason reason;
+	bool has_result;
 };
+
+/* A PROBLEM event and where it came: the record and the term. */
+typedef struct tproblem {
+	const walk_ev *ev;
+	const node *n; /* NULL: before the first record */
+	size_t term;   /* n->terms[term - 1]; 0: about the record as a whole */
+} tproblem;
 
 typedef struct tree {
 	node **nodes;
@@ -53,6 +69,9 @@ typedef struct tree {
 	node *root;
 	const walk_ev **loose; /* events outside any frame */
 	size_t nloose, cap_loose;
+	tproblem *problems; /* every PROBLEM, in order: the first ends a
+			       check for a client no term lists */
+	size_t nproblems, cap_problems;
 	const walk_ev *result;
 	bool oom;
 } tree;
@@ -64,5 +83,9 @@ void tree_free(tree *t);
 
 /* How many addresses r covers (merged ranges). */
 uint64_t tree_covered(const ranges *r);
+
+/* The route to n, "a.example > include b.example" (malloc; the caller
+ * frees), or NULL when out of memory. */
+char *tree_route(const node *n);
 
 #endif /* SPFKIT_TREE_H */

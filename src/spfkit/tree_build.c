@@ -6,6 +6,11 @@
  * counters the events carry. Addresses a node authorises are its
  * pass-qualified ip4/ip6 terms and a/mx answers, and what its includes
  * and redirect pass on; IPv4 ranges are merged so overlaps count once.
+ *
+ * A walk goes on past errors a check stops at; every PROBLEM event is one
+ * (an error result ends a check, RFC 7208 §4.6.4, §5.2, §6.1). Up to the
+ * first, a check for a client no term lists does exactly what the walk
+ * did, so each record's result for that client is read off the events.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -162,6 +167,7 @@ static void build(tree *t, const walk_log *log)
 			if (!n)
 				return;
 			n->frame = w;
+			n->parent = cur;
 			if (!t->root)
 				t->root = n;
 			if (tt && !tt->child)
@@ -198,6 +204,13 @@ static void build(tree *t, const walk_log *log)
 			else if (w->ev.kind == SPFKIT_EVENT_PROBLEM)
 				push_ptr(t, &t->loose, &t->nloose,
 					 &t->cap_loose, w);
+			if (w->ev.kind == SPFKIT_EVENT_PROBLEM &&
+			    cli_grow(&t->problems, &t->cap_problems,
+				     t->nproblems, sizeof *t->problems,
+				     &t->oom))
+				t->problems[t->nproblems++] = (tproblem){
+				    w, cur,
+				    tt ? (size_t)(tt - cur->terms) + 1 : 0};
 			break;
 		case SPFKIT_EVENT_TERM_END:
 			if (tt) {
@@ -216,6 +229,26 @@ static void build(tree *t, const walk_log *log)
 			break;
 		case SPFKIT_EVENT_RESULT: t->result = w; break;
 		default: break;
+		}
+	}
+}
+
+/* Each node's result for a client no term lists (see node). Events are
+ * in the log's order, so positions compare by address. */
+static void results(tree *t)
+{
+	const walk_ev *first = t->nproblems ? t->problems[0].ev : NULL;
+	for (size_t i = 0; i < t->n; i++) {
+		node *n = t->nodes[i];
+		n->reached = !first || n->frame < first;
+		if (!n->reached)
+			continue;
+		const walk_ev *from =
+		    first && (!n->end || n->end > first) ? first : n->end;
+		n->has_result = from != NULL;
+		if (from) {
+			n->result = from->ev.result;
+			n->reason = from->ev.reason;
 		}
 	}
 }
@@ -265,12 +298,46 @@ void tree_free(tree *t)
 	}
 	free(t->nodes);
 	free(t->loose);
+	free(t->problems);
+}
+
+char *tree_route(const node *n)
+{
+	size_t len = 0;
+	for (const node *p = n; p; p = p->parent) {
+		const spfkit_event *e = &p->frame->ev;
+		len += strlen(e->domain ? e->domain : "") + 12;
+	}
+	char *s = malloc(len + 1);
+	if (!s)
+		return NULL;
+	/* Written from the end: n's domain last. */
+	size_t at = len;
+	s[at] = '\0';
+	for (const node *p = n; p; p = p->parent) {
+		const spfkit_event *e = &p->frame->ev;
+		const char *d = e->domain ? e->domain : "";
+		size_t dn = strlen(d);
+		at -= dn;
+		memcpy(s + at, d, dn);
+		if (p->parent) {
+			const char *via =
+			    e->via && strcmp(e->via, "redirect") == 0
+				? " > redirect "
+				: " > include ";
+			at -= strlen(via);
+			memcpy(s + at, via, strlen(via));
+		}
+	}
+	memmove(s, s + at, len - at + 1);
+	return s;
 }
 
 void tree_build(tree *t, const walk_log *log)
 {
 	memset(t, 0, sizeof *t);
 	build(t, log);
+	results(t);
 	if (t->root)
 		totals(t, t->root, 0);
 }

@@ -12,12 +12,14 @@
 
 #include "cli.h"
 
-enum { OPT_FORMAT = CLI_OPT_FIRST, OPT_STRICT };
+enum { OPT_FORMAT = CLI_OPT_FIRST, OPT_STRICT, OPT_STRICT_ALL, OPT_IGNORE };
 
 static const struct option longopts[] = {
     CLI_IDENTITY_LONGOPTS,
     {"format", required_argument, NULL, OPT_FORMAT},
     {"strict", no_argument, NULL, OPT_STRICT},
+    {"strict-all", no_argument, NULL, OPT_STRICT_ALL},
+    {"ignore", required_argument, NULL, OPT_IGNORE},
     CLI_DNS_LONGOPTS,
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
@@ -52,22 +54,50 @@ static int take_format(parse_state *ps, int c)
 	return 0;
 }
 
+/* Takes --ignore CODE,...: each a code lint knows (spfkit_lint_code()). */
+static int take_ignore(walk_opts *o, const char *list)
+{
+	bool oom = false;
+	for (const char *p = list;; p++) {
+		const char *end = strchr(p, ',');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		const char *code = NULL;
+		for (size_t i = 0; !code && spfkit_lint_code(i); i++)
+			if (strlen(spfkit_lint_code(i)) == n &&
+			    memcmp(spfkit_lint_code(i), p, n) == 0)
+				code = spfkit_lint_code(i);
+		if (!code)
+			return cli_usage(o->prog,
+					 "--ignore: unknown code '%s' (the "
+					 "codes are in spfkit-lint(1))",
+					 cli_shown_n(p, n));
+		if (!cli_grow(&o->ignore, &o->cap_ignore, o->nignore,
+			      sizeof *o->ignore, &oom))
+			return cli_say(o->prog, CLI_EX_SOFTWARE,
+				       "out of memory");
+		o->ignore[o->nignore++] = code;
+		if (!end)
+			return 0;
+		p = end;
+	}
+}
+
 /* Takes one option of the walking commands' own (cli_take_fn). */
 static int take(int c, void *ud)
 {
 	parse_state *ps = ud;
 	walk_opts *o = ps->o;
+	if ((c == OPT_STRICT || c == OPT_STRICT_ALL || c == OPT_IGNORE) &&
+	    !(ps->allow & WALK_OPT_STRICT))
+		return cli_usage(o->prog,
+				 "--%s does not apply to %s (try 'spfkit help "
+				 "%s')",
+				 cli_opt_name(longopts, c), o->cmd, o->cmd);
 	switch (c) {
 	case OPT_FORMAT: return take_format(ps, c);
-	case OPT_STRICT:
-		if (!(ps->allow & WALK_OPT_STRICT))
-			return cli_usage(o->prog,
-					 "--%s does not apply to %s (try "
-					 "'spfkit help %s')",
-					 cli_opt_name(longopts, c), o->cmd,
-					 o->cmd);
-		o->strict = true;
-		return 0;
+	case OPT_STRICT: o->strict = true; return 0;
+	case OPT_STRICT_ALL: o->strict = o->strict_all = true; return 0;
+	case OPT_IGNORE: return take_ignore(o, optarg);
 	case 'h': ps->help(stdout); return -1;
 	default: return 0;
 	}
@@ -128,6 +158,9 @@ int walk_parse(int argc, char **argv, const char *prog, unsigned allow,
 void walk_opts_free(walk_opts *o)
 {
 	cli_dns_opts_free(&o->dns);
+	free(o->ignore);
+	o->ignore = NULL;
+	o->nignore = o->cap_ignore = 0;
 }
 
 /* ------------------------------------------------------------ the log */
@@ -243,22 +276,11 @@ static void free_log(walk_log *l)
 	memset(l, 0, sizeof *l);
 }
 
-int walk_check(const walk_opts *o, bool walk, walk_run *run)
+/* Gives chk the identity, client and draft record of o. */
+static int set_inputs(const walk_opts *o, spfkit_check *chk)
 {
-	int rc = spfkit_config_new(&run->cfg, NULL);
-	if (rc == SPFKIT_OK)
-		rc = cli_dns_configure(&o->dns, run->cfg);
-	if (rc == SPFKIT_OK)
-		rc = spfkit_check_new(&run->chk, run->cfg);
-	if (rc < 0)
-		return cli_say(o->prog, CLI_EX_SOFTWARE, "%s",
-			       spfkit_strerror(rc));
-	int status = cli_dns_open(&o->dns, run->cfg, o->prog, &run->dns);
-	if (status)
-		return status;
-
-	spfkit_check *chk = run->chk;
-	rc = spfkit_check_set_ip(chk, o->id.ip ? o->id.ip : WALK_DEFAULT_IP);
+	int rc =
+	    spfkit_check_set_ip(chk, o->id.ip ? o->id.ip : WALK_DEFAULT_IP);
 	char *sender = NULL;
 	if (rc == SPFKIT_OK && o->id.sender) {
 		rc = spfkit_check_set_sender(chk, o->id.sender,
@@ -284,15 +306,39 @@ int walk_check(const walk_opts *o, bool walk, walk_run *run)
 	if (rc == SPFKIT_OK && o->id.record)
 		rc = spfkit_check_set_record(chk, o->id.record,
 					     strlen(o->id.record));
+	return rc;
+}
+
+/* A one-line message for a failed setup; the exit status. */
+static int setup_failed(const walk_opts *o, int rc)
+{
+	if (rc == SPFKIT_ETOOBIG)
+		return cli_usage(o->prog, "an argument is over 64 KiB");
+	return cli_say(o->prog, CLI_EX_SOFTWARE, "%s", spfkit_strerror(rc));
+}
+
+int walk_check(const walk_opts *o, bool walk, walk_run *run)
+{
+	int rc = spfkit_config_new(&run->cfg, NULL);
+	if (rc == SPFKIT_OK)
+		rc = cli_dns_configure(&o->dns, run->cfg);
+	if (rc == SPFKIT_OK)
+		rc = spfkit_check_new(&run->chk, run->cfg);
+	if (rc < 0)
+		return cli_say(o->prog, CLI_EX_SOFTWARE, "%s",
+			       spfkit_strerror(rc));
+	int status = cli_dns_open(&o->dns, run->cfg, o->prog, &run->dns);
+	if (status)
+		return status;
+
+	spfkit_check *chk = run->chk;
+	rc = set_inputs(o, chk);
 	if (rc == SPFKIT_OK)
 		rc = spfkit_check_set_walk(chk, walk);
 	if (rc == SPFKIT_OK)
 		rc = spfkit_check_set_events(chk, on_event, run);
-	if (rc == SPFKIT_ETOOBIG)
-		return cli_usage(o->prog, "an argument is over 64 KiB");
 	if (rc < 0)
-		return cli_say(o->prog, CLI_EX_SOFTWARE, "%s",
-			       spfkit_strerror(rc));
+		return setup_failed(o, rc);
 	run->log.start_us = cli_now_us();
 	rc = cli_dns_run(run->dns, chk);
 	if (rc < 0)
@@ -303,8 +349,24 @@ int walk_check(const walk_opts *o, bool walk, walk_run *run)
 	return 0;
 }
 
+int walk_verdict(const walk_opts *o, walk_run *run)
+{
+	int rc = spfkit_check_new(&run->verdict, run->cfg);
+	if (rc == SPFKIT_OK)
+		rc = set_inputs(o, run->verdict);
+	if (rc < 0)
+		return setup_failed(o, rc);
+	rc = cli_dns_run(run->dns, run->verdict);
+	if (rc < 0)
+		return cli_say(o->prog, CLI_EX_SOFTWARE, "%s",
+			       spfkit_strerror(rc));
+	return 0;
+}
+
 void walk_run_free(walk_run *run)
 {
+	spfkit_check_free(run->verdict);
+	run->verdict = NULL;
 	spfkit_check_free(run->chk);
 	cli_dns_close(run->dns);
 	spfkit_config_free(run->cfg);
@@ -451,4 +513,18 @@ void walk_jw_items(cli_jw *w, const spfkit_event *e)
 	for (size_t i = 0; i < e->nitems && e->items; i++)
 		walk_jw_item(w, e->type, &e->items[i]);
 	cli_jw_arr_end(w);
+}
+
+void walk_jw_open(cli_jw *w, FILE *f, const spfkit_check *chk)
+{
+	cli_jw_line(w, f);
+	cli_jw_kstr(w, "domain", spfkit_check_domain(chk));
+	cli_jw_kstr(w, "ip", spfkit_check_ip(chk));
+}
+
+void walk_jw_counts(cli_jw *w, const spfkit_check *chk)
+{
+	cli_jw_counts(w, chk);
+	cli_jw_kuint(w, "lookup_limit", 10);
+	cli_jw_kuint(w, "void_limit", 2);
 }

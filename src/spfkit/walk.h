@@ -27,7 +27,7 @@
 #define WALK_DRAFT_DOMAIN "draft.invalid"
 
 /* Which options a command takes. */
-#define WALK_OPT_STRICT 1u /* --strict (lint) */
+#define WALK_OPT_STRICT 1u /* --strict, --strict-all, --ignore (lint) */
 #define WALK_OPT_DOT    2u /* --format dot (tree) */
 #define WALK_OPT_NEEDIP 4u /* --ip is required (trace) */
 
@@ -39,7 +39,10 @@ typedef struct walk_opts {
 	const char *domain;
 	cli_identity id; /* no sender: postmaster@DOMAIN */
 	walk_format format;
-	bool strict;
+	bool strict;         /* the owner's own warnings fail */
+	bool strict_all;     /* every warning fails, third parties' too */
+	const char **ignore; /* --ignore: codes (spfkit_lint_code()'s) */
+	size_t nignore, cap_ignore;
 	cli_dns_opts dns;
 } walk_opts;
 
@@ -73,6 +76,7 @@ typedef struct walk_log {
 typedef struct walk_run {
 	spfkit_config *cfg;
 	spfkit_check *chk;
+	spfkit_check *verdict; /* walk_verdict(): the check, not walked */
 	cli_dns *dns;
 	walk_log log;
 	spfkit_event_cb extra; /* called after logging, if set */
@@ -84,6 +88,11 @@ typedef struct walk_run {
  * when set; set it before calling). Returns 0 or an exit status after a
  * one-line message; run is to be freed with walk_run_free() either way. */
 int walk_check(const walk_opts *o, bool walk, walk_run *run);
+/* After walk_check(): runs run->verdict, the same check as spfkit check
+ * runs it (same identity, client, draft record and DNS; not walked, no
+ * events), so a walk's tree can say what a check gives. Returns 0 or an
+ * exit status after a one-line message. */
+int walk_verdict(const walk_opts *o, walk_run *run);
 void walk_run_free(walk_run *run);
 
 /* The start of tree and trace: walk_parse() and walk_check() (walking
@@ -123,5 +132,10 @@ void walk_put_lookup(FILE *f, const spfkit_event *e);
 void walk_jw_item(cli_jw *w, uint16_t type, const spfkit_event_item *it);
 /* A LOOKUP event's items as a JSON array. */
 void walk_jw_items(cli_jw *w, const spfkit_event *e);
+/* Starts the JSON line of tree and lint on f: "domain" and "ip" of chk. */
+void walk_jw_open(cli_jw *w, FILE *f, const spfkit_check *chk);
+/* The walk's counters ("lookups", "void_lookups", "queries") and the
+ * limits they are held to ("lookup_limit", "void_limit"). */
+void walk_jw_counts(cli_jw *w, const spfkit_check *chk);
 
 #endif /* SPFKIT_WALK_H */

@@ -19,6 +19,12 @@ same identity and IP, and asserts:
           stopped early and the walk went on: the walk's totals are at
           least the check's (a loop, which a check goes round until the
           limit and a walk cuts at the first repeat, is reported instead).
+          The tree's top result is the check's (it is the evaluator's
+          result for the same client); and when no address term matched
+          in the check, the tree's root result (what a client no term
+          lists gets) is the check's result too, errors included: the
+          check reached exactly what the walk reached before its first
+          problem.
   lint    lookups and void_lookups equal tree's; too-many-lookups is
           reported exactly when the walk counts more than 10, and
           too-many-void-lookups exactly when it counts more than 2; every
@@ -83,6 +89,18 @@ def problems(tree):
                     yield n, e
 
 
+def unlisted(trace):
+    """Did the check end without an address term matching?"""
+    mech = {}
+    for e in trace["events"]:
+        if e["event"] == "term":
+            mech[e["depth"]] = e["mechanism"]
+        elif e["event"] == "term_end" and e["matched"]:
+            if mech.get(e["depth"]) in ADDRESS_TERMS:
+                return False
+    return True
+
+
 def complete(trace):
     """Did the check reach its result without an address term matching?"""
     if trace["result"] in ("permerror", "temperror"):
@@ -103,7 +121,7 @@ def main():
     docs = re.split(rb"(?m)^---[ \t]*\r?\n", raw)
     tmp = tempfile.mkdtemp(prefix="spfkit-suite-counts-")
     ncases = 0
-    stats = {"complete": 0, "early": 0}
+    stats = {"complete": 0, "early": 0, "unlisted": 0}
     try:
         for di, text in enumerate(docs):
             doc = yaml.safe_load(text)
@@ -161,6 +179,17 @@ def main():
                 ok(own == wl and ownv == wv,
                    "%s: tree nodes sum to %d/%d, totals %d/%d" %
                    (label, own, ownv, wl, wv))
+                # tree: its result is the check's; its root is what an
+                # unlisted client gets.
+                ok(tree.get("result") == check["result"],
+                   "%s: tree result %s, check %s" %
+                   (label, tree.get("result"), check["result"]))
+                if unlisted(trace) and tree["tree"]:
+                    stats["unlisted"] += 1
+                    ok(tree["tree"]["result"] == check["result"],
+                       "%s: no address term matched; tree root %s, check "
+                       "%s" % (label, tree["tree"]["result"],
+                               check["result"]))
                 loop = any("a loop" in e["problem"]
                            for _, e in problems(tree["tree"]))
                 if complete(trace):
@@ -203,8 +232,9 @@ def main():
         os.rmdir(tmp)
     ok(ncases == 203, "cases read: %d, want 203" % ncases)
     print("%d cases: %d complete checks (tree totals equal), %d stopped "
-          "early (tree totals at least)" % (ncases, stats["complete"],
-                                            stats["early"]))
+          "early (tree totals at least); %d with no address term matched "
+          "(tree root result equal)" % (ncases, stats["complete"],
+                                        stats["early"], stats["unlisted"]))
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 

@@ -1,6 +1,7 @@
 /*
  * test_lint.c - lib/lint.c: every record rule with a record that triggers
- * it and one that must not, positions and fixes, the tree rules fed by a
+ * it and one that must not, positions and fixes (the replacement quoted
+ * exactly, or words), hostile octets as \xHH, the tree rules fed by a
  * walked check's events, and every call with the Nth allocation failing.
  */
 #include <stdbool.h>
@@ -18,9 +19,22 @@ typedef struct seen {
 	unsigned n;
 	unsigned errors;
 	size_t pos, len; /* of the finding with the wanted code */
-	char fix[512];
+	char fix[4096];
+	char message[512];
+	char replacement[1024];
+	bool has_replacement;
+	char domain[256], other_domain[256];
 	const char *want;
 } seen;
+
+/* Is code one of spfkit_lint_code()'s? */
+static bool known_code(const char *code)
+{
+	for (size_t i = 0; spfkit_lint_code(i); i++)
+		if (strcmp(spfkit_lint_code(i), code) == 0)
+			return true;
+	return false;
+}
 
 static void on_finding(const spfkit_finding *f, void *ud)
 {
@@ -34,6 +48,28 @@ static void on_finding(const spfkit_finding *f, void *ud)
 		s->pos = f->pos;
 		s->len = f->len;
 		snprintf(s->fix, sizeof s->fix, "%s", f->fix ? f->fix : "");
+		snprintf(s->message, sizeof s->message, "%s", f->message);
+		s->has_replacement = f->replacement != NULL;
+		snprintf(s->replacement, sizeof s->replacement, "%.*s",
+			 (int)f->replacement_len,
+			 f->replacement ? f->replacement : "");
+		snprintf(s->domain, sizeof s->domain, "%s",
+			 f->domain ? f->domain : "");
+		snprintf(s->other_domain, sizeof s->other_domain, "%s",
+			 f->other_domain ? f->other_domain : "");
+	}
+	T_CHECK(known_code(f->code), "%s: not in spfkit_lint_code()", f->code);
+	/* A fix that quotes a replacement quotes it verbatim. */
+	if (f->replacement) {
+		bool in = f->fix && f->replacement_len < 4096;
+		if (in) {
+			char rep[4096];
+			memcpy(rep, f->replacement, f->replacement_len);
+			rep[f->replacement_len] = '\0';
+			in = strstr(f->fix, rep) != NULL;
+		}
+		T_CHECK(in, "%s: the fix does not quote the replacement",
+			f->code);
 	}
 	/* Messages and fixes are one line of printable ASCII. */
 	bool printable = f->message[0] != '\0';
@@ -122,6 +158,23 @@ static const rule rules[] = {
      "v=spf1 -ip4:10.0.0.0/8 ip4:10.1.0.0/16 -all", 0},
     {"all-range", "v=spf1 ip4:0.0.0.0/0 -all", "v=spf1 ip4:192.0.2.0/24 -all",
      0},
+    {"private-range", "v=spf1 ip4:10.20.0.0/16 -all",
+     "v=spf1 -ip4:10.20.0.0/16 ip4:192.0.2.0/24 -all", 0},
+    {"private-range", "v=spf1 ip4:172.31.255.1 -all",
+     "v=spf1 ip4:172.32.0.1 -all", 0},
+    {"private-range", "v=spf1 ip4:192.168.0.0/15 -all",
+     "v=spf1 ip4:192.170.0.0/16 -all", 0},
+    {"private-range", "v=spf1 ip6:fd12:3456::/48 -all",
+     "v=spf1 ip6:2001:db8::/48 -all", 0},
+    {"private-range", "v=spf1 ip4:100.64.1.0/24 -all",
+     "v=spf1 ip4:100.128.1.0/24 -all", 0},
+    {"loopback-range", "v=spf1 ip4:127.0.0.1 -all", "v=spf1 ip4:128.0.0.1 -all",
+     0},
+    {"loopback-range", "v=spf1 ip6:::1 -all", "v=spf1 ip6:::2 -all", 0},
+    {"link-local-range", "v=spf1 ip4:169.254.0.0/16 -all",
+     "v=spf1 ip4:169.253.0.0/16 -all", 0},
+    {"link-local-range", "v=spf1 ip6:fe80::1 -all", "v=spf1 ip6:fec0::1 -all",
+     0},
     {"no-all", "v=spf1 a mx", "v=spf1 a mx -all", 0},
     {"local-part-macro", "v=spf1 exists:%{l}._spf.example.com -all",
      "v=spf1 exists:%{i}._spf.example.com -all", 0},
@@ -188,6 +241,114 @@ static void test_rules(const spfkit_config *cfg)
 	}
 }
 
+/* A fix that quotes a correction: the replacement of the finding code of
+ * record (NULL: none, the fix is words). */
+typedef struct fixcase {
+	const char *record, *code, *replacement;
+} fixcase;
+
+static const fixcase fixcases[] = {
+    /* Issue 13: a TAB after v=spf1 became '?', the neutral qualifier. */
+    {"v=spf1\tip4:192.0.2.0/24 -all", "version-no-space",
+     "v=spf1 ip4:192.0.2.0/24 -all"},
+    {"v=spf1\xc2\xa0mx -all", "version-no-space", "v=spf1 mx -all"},
+    {"v=spf1\xe2\x80\x8bmx -all", "version-no-space", "v=spf1 mx -all"},
+    {"v=spf1mx -all", "version-no-space", "v=spf1 mx -all"},
+    {"v=spf1\x01mx -all", "version-no-space", NULL},
+    {"v=spf1 mx\tmx:b.example -all", "bad-octet", "mx mx:b.example"},
+    {"v=spf1 mx \xe2\x80\x94"
+     "all",
+     "bad-octet", "-all"},
+    {"v=spf1 mx \xe2\x80\x9cinclude:a.example\xe2\x80\x9d -all", "bad-octet",
+     "include:a.example"},
+    {"v=spf1 mx\x01-all", "bad-octet", NULL},
+    {"v=spf1 mx\xff-all", "bad-octet", NULL},
+    {"\xe2\x80\x9cv=spf1 mx -all\xe2\x80\x9d", "version-not-first",
+     "v=spf1 mx -all"},
+    {"\"v=spf1 mx -all\"", "version-not-first", "v=spf1 mx -all"},
+    {"  v=spf1 a -all  ", "version-not-first", "v=spf1 a -all"},
+    {"spf1 mx -all", "missing-version", "v=spf1 mx -all"},
+    {"v-spf1 mx -all", "version-typo", "v=spf1 mx -all"},
+    {"v=spf mx -all", "version-typo", "v=spf1 mx -all"},
+    {"v=spf2.0/pra mx -all", "version-typo", NULL},
+    {"v=spf1 mx -all\"", "stray-quote", "-all"},
+    {"v=spf1 ipv4:mail.example -all", "ipv4-typo", NULL},
+    {"v=spf1 ip:garbage -all", "ip-typo", NULL},
+    {"v=spf1 a:mail.example.com-all", "glued-all", "a:mail.example.com -all"},
+    {"v=spf1 mx~all", "missing-space", "mx ~all"},
+    {"v=spf1 redirect=a.example redirct=b.example", "unknown-modifier", NULL},
+    {"v=spf1 -all redirct=b.example", "unknown-modifier", "redirect=b.example"},
+    {"v=spf1 -all exp:explain.example", "modifier-colon",
+     "exp=explain.example"},
+    {"v=spf1 -all exp=a.example exp:explain.example", "modifier-colon", NULL},
+};
+
+/* Replacements are exact, or absent when no text is safe to paste. */
+static void test_fixes(const spfkit_config *cfg)
+{
+	for (size_t i = 0; i < sizeof fixcases / sizeof fixcases[0]; i++) {
+		const fixcase *c = &fixcases[i];
+		seen s;
+		lint(cfg, c->record, 0, c->code, &s);
+		T_CHECK(has_code(&s, c->code), "'%s': no %s (%s)", c->record,
+			c->code, s.codes);
+		if (c->replacement)
+			T_EQ_STR(s.replacement, c->replacement, c->record);
+		else
+			T_CHECK(!s.has_replacement && s.fix[0],
+				"'%s': replacement '%s', want words", c->record,
+				s.replacement);
+		T_CHECK(!strchr(s.fix, '?') || strstr(c->record, "?"),
+			"'%s': fix '%s'", c->record, s.fix);
+	}
+	/* Hostile octets in messages are \xHH, never '?'. */
+	seen s;
+	lint(cfg, "v=spf1\tip4:192.0.2.0/24 -all", 0, "version-no-space", &s);
+	T_CHECK(strstr(s.message, "'\\x09'") != NULL, "message: %s", s.message);
+	T_EQ_STR(s.fix,
+		 "put a space after v=spf1: 'v=spf1 ip4:192.0.2.0/24 "
+		 "-all'",
+		 "the fix quotes the corrected record");
+	lint(cfg, "v=spf1 a\\b\x7f -all", 0, "bad-octet", &s);
+	T_CHECK(strstr(s.message, "a\\x5Cb\\x7F") != NULL, "message: %s",
+		s.message);
+	/* A long term is quoted whole. */
+	char rec[700], want[700];
+	snprintf(rec, sizeof rec, "v=spf1 include=%0*d.example -all", 500, 7);
+	snprintf(want, sizeof want, "include:%0*d.example", 500, 7);
+	lint(cfg, rec, 0, "include-equals", &s);
+	T_CHECK(strcmp(s.replacement, want) == 0, "long term: '%s'",
+		s.replacement);
+	T_CHECK(strstr(s.fix, "...") == NULL, "long fix cut");
+	/* A draft over 255 octets: strings of at most 255. */
+	char big[1200] = "v=spf1";
+	for (int k = 0; k < 60; k++)
+		snprintf(big + strlen(big), sizeof big - strlen(big),
+			 " ip4:198.51.%d.0/24", k);
+	snprintf(big + strlen(big), sizeof big - strlen(big), " -all");
+	lint(cfg, big, SPFKIT_LINT_DRAFT, "txt-string-long", &s);
+	T_CHECK(has_code(&s, "txt-string-long"), "long: %s", s.codes);
+	char joined[1200];
+	size_t jn = 0, nstr = 0;
+	bool short_enough = true;
+	for (const char *p = strchr(s.fix, '"'); p; p = strchr(p + 1, '"')) {
+		const char *e = strchr(p + 1, '"');
+		if (!e)
+			break;
+		size_t n = (size_t)(e - p - 1);
+		short_enough = short_enough && n <= 255;
+		if (jn + n < sizeof joined) {
+			memcpy(joined + jn, p + 1, n);
+			jn += n;
+		}
+		nstr++;
+		p = e;
+	}
+	joined[jn] = '\0';
+	T_CHECK(nstr == 5 && short_enough, "long: %zu strings", nstr);
+	T_CHECK(strcmp(joined, big) == 0, "the strings join to '%s'", joined);
+}
+
 /* Positions point at the term; fixes are what to write instead. */
 static void test_positions(const spfkit_config *cfg)
 {
@@ -241,15 +402,31 @@ static const char zone_text[] =
     "include:t1.lint.example -all\"\n"
     "t1 IN TXT \"v=spf1 a:x.lint.example a:x.lint.example a:x.lint.example "
     "?all\"\n"
-    "x IN A 192.0.2.3\n";
+    "x IN A 192.0.2.3\n"
+    "expnone IN TXT \"v=spf1 -all exp=e.expnone.lint.example\"\n"
+    "expmulti IN TXT \"v=spf1 -all exp=e.expmulti.lint.example\"\n"
+    "e.expmulti IN TXT \"one\"\n"
+    "e.expmulti IN TXT \"two\"\n"
+    "expmacro IN TXT \"v=spf1 -all exp=e.expmacro.lint.example\"\n"
+    "e.expmacro IN TXT \"no %{q} here\"\n"
+    "expok IN TXT \"v=spf1 redirect=expok2.lint.example "
+    "exp=e.expnone.lint.example\"\n"
+    "expok2 IN TXT \"v=spf1 -all exp=e.expok2.lint.example\"\n"
+    "e.expok2 IN TXT \"%{i} may not send for %{d}\"\n"
+    "design IN TXT \"v=spf1 exists:%{i}.a.lint.example "
+    "exists:%{i}.b.lint.example ptr a:gone.lint.example -all\"\n"
+    "gone IN TXT \"not an address\"\n";
 
 static char zone_path[64];
 
-/* Walks sender's domain with a linter attached. */
-static int walk(const spfkit_config *cfg, const spfkit_zone *z,
-		const char *sender, seen *s, unsigned *lookups)
+/* Walks sender's domain with a linter attached; want names the code
+ * whose finding is kept in s. */
+static int walk_keep(const spfkit_config *cfg, const spfkit_zone *z,
+		     const char *sender, const char *want, seen *s,
+		     unsigned *lookups)
 {
 	memset(s, 0, sizeof *s);
+	s->want = want;
 	spfkit_linter *l = NULL;
 	int rc = spfkit_linter_new(&l, cfg, 0, on_finding, s);
 	if (rc)
@@ -278,6 +455,21 @@ static int walk(const spfkit_config *cfg, const spfkit_zone *z,
 	return rc;
 }
 
+/* Walks sender's domain with a linter attached. */
+static int walk(const spfkit_config *cfg, const spfkit_zone *z,
+		const char *sender, seen *s, unsigned *lookups)
+{
+	return walk_keep(cfg, z, sender, NULL, s, lookups);
+}
+
+/* Walks sender's domain: code is reported, and its finding kept in s. */
+static void walk_want(const spfkit_config *cfg, const spfkit_zone *z,
+		      const char *sender, const char *code, seen *s)
+{
+	T_EQ_INT(walk_keep(cfg, z, sender, code, s, NULL), SPFKIT_OK, sender);
+	T_CHECK(has_code(s, code), "%s: no %s (%s)", sender, code, s->codes);
+}
+
 static void test_tree(const spfkit_config *cfg, const spfkit_zone *z)
 {
 	seen s;
@@ -302,6 +494,40 @@ static void test_tree(const spfkit_config *cfg, const spfkit_zone *z)
 	T_EQ_INT(walk(cfg, z, "a@nothing.lint.example", &s, NULL), SPFKIT_OK,
 		 "walk nothing");
 	T_CHECK(has_code(&s, "no-record"), "nothing: %s", s.codes);
+
+	/* An include without a record is the includer's to fix. */
+	walk_want(cfg, z, "a@broken.lint.example", "include-no-record", &s);
+	T_EQ_STR(s.domain, "broken.lint.example", "include-no-record domain");
+	walk_want(cfg, z, "a@broken.lint.example", "overlapping-netblock", &s);
+	T_EQ_STR(s.domain, "dup.lint.example", "netblock: the narrower");
+	T_EQ_STR(s.other_domain, "inc.lint.example", "netblock: the wider");
+	walk_want(cfg, z, "a@many.lint.example", "duplicate-include", &s);
+	T_EQ_STR(s.domain, "many.lint.example", "duplicate-include domain");
+	walk_want(cfg, z, "a@many.lint.example", "too-many-lookups", &s);
+	T_EQ_STR(s.domain, "many.lint.example", "a limit is the tree's");
+
+	/* exp= (RFC 7208 6.2): only the deciding record's. */
+	walk(cfg, z, "a@expnone.lint.example", &s, NULL);
+	T_CHECK(has_code(&s, "exp-no-target"), "expnone: %s", s.codes);
+	walk(cfg, z, "a@expmulti.lint.example", &s, NULL);
+	T_CHECK(has_code(&s, "exp-multiple"), "expmulti: %s", s.codes);
+	walk(cfg, z, "a@expmacro.lint.example", &s, NULL);
+	T_CHECK(has_code(&s, "exp-bad-macro"), "expmacro: %s", s.codes);
+	walk(cfg, z, "a@expok.lint.example", &s, NULL);
+	T_CHECK(s.n == 0, "expok (the redirecting exp= is not used): %s",
+		s.codes);
+
+	/* Void lookups by cause: exists:%{i} and ptr by design, a:gone
+	 * stale (it has TXT but no A). */
+	walk_want(cfg, z, "a@design.lint.example", "too-many-void-lookups", &s);
+	T_CHECK(strstr(s.message, "3 are by design") != NULL, "design: %s",
+		s.message);
+	T_CHECK(strstr(s.fix, "'a:gone.lint.example' in design.lint.example") !=
+		    NULL,
+		"design fix: %s", s.fix);
+	T_CHECK(!has_code(&s, "void-lookup") ||
+		    strstr(s.codes, "void-lookup void-lookup") == NULL,
+		"design: one stale void-lookup: %s", s.codes);
 	T_EQ_INT(spfkit_linter_event(NULL, NULL), SPFKIT_EINVAL, "NULL linter");
 	spfkit_linter_free(NULL);
 }
@@ -333,6 +559,14 @@ static void test_alloc(void)
 			       SPFKIT_LINT_DRAFT, NULL, &s);
 		int rc2 = walk(cfg, z, "a@broken.lint.example", &s, NULL);
 		int rc3 = walk(cfg, z, "a@many.lint.example", &s, NULL);
+		int rc4 = walk(cfg, z, "a@design.lint.example", &s, NULL);
+		int rc5 = walk(cfg, z, "a@expmulti.lint.example", &s, NULL);
+		int rc6 = lint(cfg,
+			       "\xe2\x80\x9cv=spf1\tmx ip4:10.0.0.1 "
+			       "ipv4:192.0.2.1 -all\xe2\x80\x9d",
+			       0, NULL, &s);
+		int rc7 = lint(cfg, "v=spf1 mx\xc2\xa0-all a:b.example-all", 0,
+			       NULL, &s);
 		bool failed = fl.failed;
 		T_CHECK(rc1 == SPFKIT_OK || rc1 == SPFKIT_ENOMEM,
 			"alloc %ld: lint rc %d", n, rc1);
@@ -340,6 +574,10 @@ static void test_alloc(void)
 			"alloc %ld: walk rc %d", n, rc2);
 		T_CHECK(rc3 == SPFKIT_OK || rc3 == SPFKIT_ENOMEM,
 			"alloc %ld: walk rc %d", n, rc3);
+		int rcs[] = {rc4, rc5, rc6, rc7};
+		for (size_t k = 0; k < sizeof rcs / sizeof rcs[0]; k++)
+			T_CHECK(rcs[k] == SPFKIT_OK || rcs[k] == SPFKIT_ENOMEM,
+				"alloc %ld: rc %d", n, rcs[k]);
 		spfkit_zone_free(z);
 		spfkit_config_free(cfg);
 		T_EQ_INT(fl.live, 0, "nothing leaks");
@@ -370,6 +608,7 @@ int main(void)
 	T_EQ_INT(spfkit_zone_load_file(z, zone_path, err, sizeof err),
 		 SPFKIT_OK, err);
 	test_rules(cfg);
+	test_fixes(cfg);
 	test_positions(cfg);
 	test_tree(cfg, z);
 	test_alloc();
