@@ -331,6 +331,21 @@ const char *spfkit_check_mechanism(const spfkit_check *chk)
 		   : NULL;
 }
 
+const char *spfkit_check_matched_term(const spfkit_check *chk)
+{
+	return chk && chk->done && chk->reason == SPFKIT_REASON_MECHANISM
+		   ? chk->matched
+		   : NULL;
+}
+
+const char *spfkit_check_matched_via(const spfkit_check *chk)
+{
+	return chk && chk->done && chk->reason == SPFKIT_REASON_MECHANISM &&
+		       chk->matched
+		   ? (chk->via ? chk->via : "")
+		   : NULL;
+}
+
 const char *spfkit_check_where(const spfkit_check *chk)
 {
 	return chk && chk->done ? chk->where : NULL;

@@ -444,6 +444,14 @@ int spfkit_zone_merge(spfkit_zone *dst, spfkit_zone *src)
 
 /* ---------------------------------------------------------------- lookup */
 
+/* A failed lookup (TEMPFAIL) and why; returns SPFKIT_OK. */
+static int failed(spfkit__zone_answer *ans, spfkit_dns_failure why)
+{
+	ans->status = SPFKIT_DNS_TEMPFAIL;
+	ans->failure = why;
+	return SPFKIT_OK;
+}
+
 int spfkit__zone_lookup(const spfkit_zone *zone, const char *name,
 			uint16_t type, spfkit__zone_answer *ans)
 {
@@ -461,10 +469,8 @@ int spfkit__zone_lookup(const spfkit_zone *zone, const char *name,
 			ans->status = SPFKIT_DNS_NXDOMAIN;
 			return SPFKIT_OK;
 		}
-		if (nd->timeout) {
-			ans->status = SPFKIT_DNS_TEMPFAIL;
-			return SPFKIT_OK;
-		}
+		if (nd->timeout)
+			return failed(ans, SPFKIT_DNS_FAIL_TIMEOUT);
 		ans->status = SPFKIT_DNS_NOERROR;
 		size_t cnt;
 		const spfkit_rr *run = run_of(nd, type, &cnt);
@@ -477,8 +483,7 @@ int spfkit__zone_lookup(const spfkit_zone *zone, const char *name,
 			/* openspf zonedata: only the types listed before
 			 * TIMEOUT answer; the rest, CNAME chasing and SPF
 			 * standing in for TXT included, time out. */
-			ans->status = SPFKIT_DNS_TEMPFAIL;
-			return SPFKIT_OK;
+			return failed(ans, SPFKIT_DNS_FAIL_TIMEOUT);
 		}
 		if (type == SPFKIT_TYPE_TXT && !nd->no_spf_txt) {
 			/* The suite's rule (rfc7208-tests.yml, "Selecting
@@ -509,10 +514,9 @@ int spfkit__zone_lookup(const spfkit_zone *zone, const char *name,
 				 * or an over-long chain is a server failure. */
 				if (ans->cnames >= SPFKIT__ZONE_MAX_CNAME ||
 				    !wire_to_name(run[0].rdata, run[0].rdlen,
-						  target, &n)) {
-					ans->status = SPFKIT_DNS_TEMPFAIL;
-					return SPFKIT_OK;
-				}
+						  target, &n))
+					return failed(
+					    ans, SPFKIT_DNS_FAIL_BAD_ANSWER);
 				ans->cnames++;
 				s = target;
 				continue;
@@ -563,8 +567,11 @@ int spfkit_zone_answer(const spfkit_zone *zone, spfkit_check *chk)
 			break;
 	}
 	for (size_t i = 0; rc == SPFKIT_OK && i < n; i++) {
-		rc = spfkit_check_answer(chk, p[i].id, p[i].ans.status,
-					 p[i].ans.rrs, p[i].ans.n);
+		rc = p[i].ans.status == SPFKIT_DNS_TEMPFAIL
+			 ? spfkit_check_answer_failure(chk, p[i].id,
+						       p[i].ans.failure)
+			 : spfkit_check_answer(chk, p[i].id, p[i].ans.status,
+					       p[i].ans.rrs, p[i].ans.n);
 		if (rc > 0)
 			rc = SPFKIT_OK;
 	}
