@@ -1195,6 +1195,18 @@ static step start(spfkit_check *chk)
 	if (st == S_ENDED)
 		return st;
 	chk->domain = chk->frames[0].domain;
+	/* RFC 7208 §4.3: no usable domain, none; a null sender without a
+	 * HELO name has no domain at all (§2.4 checks postmaster@HELO). */
+	if (domain_len == 0)
+		return end_check(
+		    chk, SPFKIT_RESULT_NONE, SPFKIT_REASON_MALFORMED_DOMAIN,
+		    chk->scope == SPFKIT_SCOPE_HELO
+			? "no domain to check: the HELO name is "
+			  "empty (RFC 7208 4.3)"
+			: "no domain to check: a null sender is "
+			  "checked as postmaster@HELO, and the HELO "
+			  "name is empty (RFC 7208 2.4, 4.3)",
+		    NULL, 0);
 	if (!identity_domain_ok(chk->sdomain, chk->sdomain_len))
 		return end_check(
 		    chk, SPFKIT_RESULT_NONE, SPFKIT_REASON_MALFORMED_DOMAIN,

@@ -36,15 +36,12 @@ static void strip_brackets(const char **s, size_t *n)
 }
 
 /* Why an input cannot be checked (a usage problem, not an SPF result),
- * or NULL. */
+ * or NULL. A null sender without a HELO name is no usage problem: it has
+ * no usable domain, which is the result none (RFC 7208 §4.3). */
 static const char *input_problem(const check_opts *co, const check_input *in)
 {
 	if (co->id.scope == SPFKIT_SCOPE_HELO && !in->helo)
 		return "--scope helo needs a HELO name";
-	if (co->id.scope == SPFKIT_SCOPE_MAILFROM && in->sender_len == 0 &&
-	    !in->helo)
-		return "the null sender is checked as postmaster@HELO: a HELO "
-		       "name is needed";
 	return NULL;
 }
 

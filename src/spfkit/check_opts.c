@@ -4,6 +4,7 @@
  * check of the run shares.
  */
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -180,9 +181,24 @@ static int take(int c, void *ud)
 	return status;
 }
 
+/* RFC 7208 §4.5: an SPF record is "v=spf1" (case aside) followed by a
+ * space or by nothing. */
+static bool spf_record_text(const char *s)
+{
+	return strncasecmp(s, "v=spf1", 6) == 0 && (s[6] == ' ' || !s[6]);
+}
+
 /* The rules between options, once all are read. */
 static int combination(check_opts *co, bool concurrency)
 {
+	/* A draft that is no SPF record is a mistake of the command line,
+	 * not the domain's permerror. */
+	if (co->id.record && !spf_record_text(co->id.record))
+		return cli_usage(CHECK_PROG,
+				 "--record: '%s' is not an SPF record: it must "
+				 "start with 'v=spf1' and a space (RFC 7208 "
+				 "4.5)",
+				 cli_shown(co->id.record));
 	if (co->batch) {
 		if (co->id.ip || co->id.sender || co->id.helo)
 			return cli_usage(CHECK_PROG,

@@ -121,6 +121,54 @@ one_line "--no-cache with a zone alone"
 expect "--no-cache with --concurrency" 64 'one line at a time; drop --concurrency' -- check --batch --nameserver 127.0.0.1@9 --no-cache --concurrency 4 </dev/null
 one_line "--no-cache with --concurrency"
 
+# ---------------------------------------------------------------- what a result tells
+T=(check --zone tests/cli/tell.zone)
+# The matched term is the innermost one, with the terms that led to it;
+# mechanism (Received-SPF's mechanism=) stays the customer's include.
+expect "innermost term, via the include chain" 0 '^  matched +ip4:203\.0\.113\.0/24  via include:_spf\.provider\.example > include:_nb\.provider\.example$' -- "${T[@]}" --ip 203.0.113.9 --sender a@customer.example
+expect "innermost term through a redirect" 2 '^  matched +~all  via redirect=_spf\.provider\.example$' -- "${T[@]}" --ip 192.0.2.99 --sender a@redirected.example
+expect "the checked domain's own term: in" 1 '^  matched +-all  in customer\.example$' -- "${T[@]}" --ip 192.0.2.99 --sender a@customer.example
+expect "Received-SPF keeps the include as mechanism" 0 'mechanism="include:_spf\.provider\.example"$' -- "${T[@]}" --ip 2001:db8:4860::5 --sender a@customer.example --format received-spf
+"$bin" "${T[@]}" --ip 2001:db8:4860::5 --sender a@customer.example --format json >"$tmp/j"
+if python3 - "$tmp/j" <<'PY'
+import json, sys
+o = json.load(open(sys.argv[1]))
+assert o["mechanism"] == "include:_spf.provider.example", o
+assert o["matched"] == "ip6:2001:db8:4860::/48", o
+assert o["via"] == "include:_spf.provider.example > include:_nb6.provider.example", o
+PY
+then ok; else bad "json matched and via"; cat "$tmp/j"; fi
+"$bin" "${T[@]}" --ip 192.0.2.99 --sender a@customer.example --format json >"$tmp/j"
+if python3 -c 'import json,sys; o=json.load(open(sys.argv[1])); assert o["matched"] == "-all" and o["via"] == "", o' "$tmp/j"; then ok; else bad "json via of a direct match"; cat "$tmp/j"; fi
+expect "batch detail: innermost term and route" 0 '^203\.0\.113\.9 a@customer\.example pass ip4:203\.0\.113\.0/24 via include:_spf\.provider\.example > include:_nb\.provider\.example$' -- "${T[@]}" --batch < <(printf '203.0.113.9\ta@customer.example\n')
+# Loops are reported as loops (permerror, reason loop), not as the limit.
+expect "include loop" 5 '^  problem +a loop: include:ping\.example in the record of pong\.example leads back to ping\.example' -- "${T[@]}" --ip 192.0.2.1 --sender a@ping.example
+expect "redirect loop" 5 'a loop: redirect=self\.example in the record of self\.example leads back' -- "${T[@]}" --ip 192.0.2.1 --sender a@self.example
+expect "loop reason in JSON" 5 '"reason":"loop"' -- "${T[@]}" --ip 192.0.2.1 --sender a@ping.example --format json
+# DNS failures are named.
+expect "a timeout is named" 6 '^  problem +DNS failure \(timeout\) for A dead\.slow\.example$' -- check --zone tests/cli/timeout.yml --ip 192.0.2.1 --sender a@slow.example
+expect "trace names it too" 6 'A dead\.slow\.example -> TEMPFAIL \(timeout\)' -- trace --zone tests/cli/timeout.yml --ip 192.0.2.1 --sender a@slow.example
+# The default explanation is readable for an IPv6 client.
+expect "default explanation, IPv6 client" 1 '^  explanation  2001:db8::7 is not one of customer\.example.s designated mail servers' -- "${T[@]}" --ip 2001:db8::7 --sender a@customer.example
+# --record without v=spf1 is a usage error, not a permerror.
+expect "--record without v=spf1" 64 "--record: 'ip4:192\.0\.2\.1 -all' is not an SPF record" -- "${T[@]}" --ip 192.0.2.1 --sender a@customer.example --record 'ip4:192.0.2.1 -all'
+one_line "--record without v=spf1"
+expect "--record v=spf1 alone" 3 '^neutral' -- "${T[@]}" --ip 192.0.2.1 --sender a@customer.example --record 'V=SPF1'
+# --scope helo: the header carries the real envelope sender.
+expect "--scope helo header: envelope-from" 0 'envelope-from="a@customer\.example"; helo=relay\.customer\.example; .*identity=helo' -- "${T[@]}" --ip 192.0.2.25 --sender a@customer.example --helo relay.customer.example --scope helo --format received-spf
+# A null sender without a HELO name has no usable domain: none.
+expect "null sender, no HELO: none" 4 '^none: there is no domain to check' -- "${T[@]}" --ip 192.0.2.1 --sender ''
+expect "null sender, empty HELO: none" 4 'no domain to check: a null sender' -- "${T[@]}" --ip 192.0.2.1 --sender '<>' --helo ''
+expect "batch: null sender without HELO is none" 0 '^192\.0\.2\.1 postmaster@ none no domain to check' -- "${T[@]}" --batch < <(printf '192.0.2.1\t\n192.0.2.1\t<>\t\n')
+if [ "$(grep -c ' none no domain' "$tmp/out")" -eq 2 ]; then ok; else bad "batch: two none lines"; cat "$tmp/out"; fi
+# --version on every subcommand, and -V.
+for c in check trace tree lint message srs; do
+	expect "$c --version" 0 '^spfkit [0-9]+\.[0-9]+\.[0-9]+ \(libspfkit ' -- "$c" --version
+done
+expect "-V" 0 '^spfkit [0-9]+\.[0-9]+' -- -V
+expect "--version among check's options" 0 '^spfkit [0-9]' -- "${T[@]}" --ip 192.0.2.1 --version
+expect "--version as an option's value is a value" 4 'helo --version' -- "${T[@]}" --ip 192.0.2.1 --sender a@nothing.example --helo --version
+
 # The man page renders.
 if MANWIDTH=80 man -l man/spfkit.1 2>/dev/null | grep -q 'EXIT STATUS'; then ok; else bad "man page does not render"; fi
 

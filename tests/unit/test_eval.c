@@ -950,6 +950,26 @@ static void test_telling(spfkit_config *cfg, spfkit_zone *z)
 		"no matched term for the default");
 	spfkit_check_free(chk);
 
+	/* A HELO check's Received-SPF names the message's real envelope
+	 * sender (RFC 7208 §9.1), not the postmaster@HELO it checked. */
+	chk = NULL;
+	spfkit_check_new(&chk, cfg);
+	spfkit_check_set_ip(chk, "192.0.2.55");
+	spfkit_check_set_sender(chk, "<a@example.com>", 15);
+	spfkit_check_set_helo(chk, "helo.example", 12);
+	spfkit_check_set_scope(chk, SPFKIT_SCOPE_HELO);
+	spfkit_zone_check(z, chk, 1000);
+	char *hdr = NULL;
+	T_EQ_INT(
+	    spfkit_check_header(chk, SPFKIT_HEADER_RECEIVED_SPF, NULL, &hdr),
+	    SPFKIT_OK, "helo header");
+	T_CHECK(hdr && strstr(hdr, "identity=helo") &&
+		    strstr(hdr, "envelope-from=\"a@example.com\"; "
+				"helo=helo.example;"),
+		"helo header: %s", hdr ? hdr : "(null)");
+	spfkit_free(cfg, hdr);
+	spfkit_check_free(chk);
+
 	/* A redirect loop is a loop too, a trailing dot and case aside. */
 	chk = check_of(cfg, z, "192.0.2.1", "a@rloop.example", NULL, NULL);
 	T_EQ_INT(spfkit_check_result(chk), SPFKIT_RESULT_PERMERROR, "rloop");
