@@ -439,14 +439,34 @@ static step term_target(spfkit_check *chk, const frame *f,
 				SPFKIT__MACRO_DOMAIN, out);
 	if (s != S_MATCH && s != S_NOMATCH)
 		return s;
-	if (s == S_NOMATCH || !spfkit__domain_ok(out->data, out->len))
-		return fail(chk, FAIL_TERM, SPFKIT_RESULT_PERMERROR,
-			    SPFKIT_REASON_BAD_TARGET,
-			    "a macro expanded to an unusable domain name: ",
-			    out->data ? out->data : "", out->len);
-	if (out->data[out->len - 1] == '.')
-		out->data[--out->len] = '\0';
-	return S_MATCH;
+	if (s == S_MATCH && spfkit__domain_ok(out->data, out->len)) {
+		if (out->data[out->len - 1] == '.')
+			out->data[--out->len] = '\0';
+		return S_MATCH;
+	}
+	/* The expansion is no domain name (an empty label, one over 63
+	 * octets, a control octet: a local part such as "a..b" in %{l}).
+	 * RFC 7208 §7.1 leaves this undefined. A permerror would let the
+	 * sender choose it over the fail the domain published, and many
+	 * receivers accept permerror; so, as pyspf, libspf2 and Go's spf
+	 * do, the lookup is one that finds nothing: a, mx, ptr and exists
+	 * do not match (nothing is asked, so it is no void lookup), and an
+	 * include or redirect finds no record, which is permerror (§5.2,
+	 * §6.1) whatever the name. See doc/conformance.md. */
+	bool pushes = t->mech == SPFKIT__INCLUDE || t->mech == SPFKIT__REDIRECT;
+	if (!pushes && !chk->walk)
+		return S_NOMATCH;
+	return fail(chk, FAIL_TERM, SPFKIT_RESULT_PERMERROR,
+		    SPFKIT_REASON_BAD_TARGET,
+		    t->mech == SPFKIT__INCLUDE
+			? "the include target is no usable domain name, so "
+			  "it has no record (RFC 7208 5.2): "
+		    : t->mech == SPFKIT__REDIRECT
+			? "the redirect target is no usable domain name, so "
+			  "it has no record (RFC 7208 6.1): "
+			: "a macro expanded to an unusable domain name (a "
+			  "check finds nothing there): ",
+		    out->data ? out->data : "", out->len);
 }
 
 /* A term's target name, in storage of its own for the usual short one. */

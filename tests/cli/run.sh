@@ -161,6 +161,10 @@ expect "null sender, no HELO: none" 4 '^none: there is no domain to check' -- "$
 expect "null sender, empty HELO: none" 4 'no domain to check: a null sender' -- "${T[@]}" --ip 192.0.2.1 --sender '<>' --helo ''
 expect "batch: null sender without HELO is none" 0 '^192\.0\.2\.1 postmaster@ none no domain to check' -- "${T[@]}" --batch < <(printf '192.0.2.1\t\n192.0.2.1\t<>\t\n')
 if [ "$(grep -c ' none no domain' "$tmp/out")" -eq 2 ]; then ok; else bad "batch: two none lines"; cat "$tmp/out"; fi
+# A local part that makes the macro no domain name finds nothing: the
+# sender cannot turn the domain's fail into a permerror (RFC 7208 7.1).
+expect "macro, a good local part" 0 '^pass' -- "${T[@]}" --ip 192.0.2.1 --sender info@macro.example
+expect "macro, local part a..b: fail, not permerror" 1 '^  matched +-all  in macro\.example$' -- "${T[@]}" --ip 192.0.2.1 --sender a..b@macro.example
 # --version on every subcommand, and -V.
 for c in check trace tree lint message srs; do
 	expect "$c --version" 0 '^spfkit [0-9]+\.[0-9]+\.[0-9]+ \(libspfkit ' -- "$c" --version

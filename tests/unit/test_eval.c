@@ -197,7 +197,21 @@ static const char zone_yaml_rest[] =
     "cl2.example:\n"
     "  - CNAME: cl.example\n"
     "clref.example:\n"
-    "  - TXT: \"v=spf1 a:cl.example -all\"\n";
+    "  - TXT: \"v=spf1 a:cl.example -all\"\n"
+    /* macros that expand to no domain name (RFC 7208 7.1) */
+    "ml13.example:\n"
+    "  - TXT: \"v=spf1 exists:%{l}.x.%{d} -all\"\n"
+    "ab.x.ml13.example:\n"
+    "  - A: 127.0.0.2\n"
+    "ma13.example:\n"
+    "  - TXT: \"v=spf1 a:%{l}.x.%{d} mx:%{l}.x.%{d} ptr:%{l}.x.%{d} "
+    "-all\"\n"
+    "mi13.example:\n"
+    "  - TXT: \"v=spf1 include:%{l}.x.%{d} -all\"\n"
+    "mr13.example:\n"
+    "  - TXT: \"v=spf1 redirect=%{l}.x.%{d}\"\n"
+    "lit13.example:\n"
+    "  - TXT: \"v=spf1 a:foo..bar.example ~all\"\n";
 
 static char zone_path[64];
 
@@ -948,6 +962,48 @@ static void test_telling(spfkit_config *cfg, spfkit_zone *z)
 	T_CHECK(spfkit_check_matched_term(chk) == NULL &&
 		    spfkit_check_matched_via(chk) == NULL,
 		"no matched term for the default");
+	spfkit_check_free(chk);
+
+	/* A macro that expands to no domain name: the lookup finds nothing
+	 * (no match, no void lookup), so the sender's local part cannot
+	 * turn the domain's fail into a permerror; an include or redirect
+	 * of it has no record: permerror, as for any name without one. */
+	static const struct {
+		const char *sender;
+		spfkit_result want;
+		unsigned lookups;
+	} bad_names[] = {
+	    {"ab@ml13.example", SPFKIT_RESULT_PASS, 1},
+	    {"a..b@ml13.example", SPFKIT_RESULT_FAIL, 1},
+	    {".ab@ml13.example", SPFKIT_RESULT_FAIL, 1},
+	    {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	     "@ml13.example",
+	     SPFKIT_RESULT_FAIL, 1},
+	    {"a..b@ma13.example", SPFKIT_RESULT_FAIL, 3},
+	    {"a..b@mi13.example", SPFKIT_RESULT_PERMERROR, 1},
+	    {"a..b@mr13.example", SPFKIT_RESULT_PERMERROR, 1},
+	    {"x@lit13.example", SPFKIT_RESULT_SOFTFAIL, 1},
+	};
+	for (size_t i = 0; i < sizeof bad_names / sizeof bad_names[0]; i++) {
+		chk = check_of(cfg, z, "192.0.2.1", bad_names[i].sender, NULL,
+			       NULL);
+		T_EQ_INT(spfkit_check_result(chk), bad_names[i].want,
+			 bad_names[i].sender);
+		T_EQ_INT(spfkit_check_void_lookups(chk), 0, "no void lookup");
+		T_EQ_INT(spfkit_check_lookups(chk), bad_names[i].lookups,
+			 "terms counted");
+		if (bad_names[i].want == SPFKIT_RESULT_PERMERROR)
+			T_EQ_INT(spfkit_check_reason(chk),
+				 SPFKIT_REASON_BAD_TARGET, "bad target");
+		spfkit_check_free(chk);
+	}
+	/* Walking still reports the term, for lint. */
+	ev_log wl;
+	chk = run_logged(cfg, z, "192.0.2.1", "a..b@ml13.example", true, &wl);
+	T_CHECK(strstr(wl.problems, "a macro expanded to an unusable domain "
+				    "name (a check finds nothing there): "
+				    "a..b.x.ml13.example") != NULL,
+		"walked bad name: %s", wl.problems);
 	spfkit_check_free(chk);
 
 	/* A HELO check's Received-SPF names the message's real envelope
