@@ -506,20 +506,28 @@ SPFKIT_API int spfkit_check_header(const spfkit_check *chk, spfkit_header kind,
 
 /* ---------------------------------------------------------------- zone */
 
-/* An in-memory DNS zone: the driver for tests, drafts and offline use.
- * Names not in the zone are NXDOMAIN; a name without records of the asked
- * type is NODATA; CNAMEs are followed (loops give TEMPFAIL). */
+/* An in-memory DNS zone: the driver for tests, drafts and offline use. It
+ * answers as an authoritative server loaded with the same records would,
+ * through a resolver: names not in the zone are NXDOMAIN; a name without
+ * records of the asked type, or with records only below it, is NODATA;
+ * a name that does not exist is answered from a wildcard "*.<closest
+ * encloser>" when there is one (RFC 4592); CNAMEs are followed (loops
+ * give TEMPFAIL); identical records are one record (RFC 2181 §5). */
 typedef struct spfkit_zone spfkit_zone;
 
 /* cfg (for its allocator) is borrowed until spfkit_zone_free(). */
 SPFKIT_API int spfkit_zone_new(spfkit_zone **out, const spfkit_config *cfg);
 SPFKIT_API void spfkit_zone_free(spfkit_zone *zone);
 
-/* Loads an RFC 1035 master file (through ldns). On failure a one-line
- * message naming the file and line is written to err (if errlen > 0) and
- * the zone is unchanged. openspf YAML zonedata (.yml, .yaml) is read by
- * the spfkit command and the tests, not by the library (which does not
- * link libyaml): such a name gets SPFKIT_EINVAL and a message saying so.
+/* Loads an RFC 1035 master file (through ldns), laid over what the zone
+ * holds (spfkit_zone_overlay: the file's records of a name and type
+ * replace those loaded before). An SPF (type 99) record there is one of
+ * its own type, never answered for TXT (before 0.2 it stood in for TXT as
+ * in YAML zonedata). On failure a one-line message naming the file and
+ * line is written to err (if errlen > 0; a TXT string over 255 octets is
+ * named as such) and the zone is unchanged. openspf YAML zonedata (.yml, .yaml)
+ * is read by the spfkit command and the tests, not by the library (which does
+ * not link libyaml): such a name gets SPFKIT_EINVAL and a message saying so.
  * (Before 0.2 the library read YAML too.) */
 SPFKIT_API int spfkit_zone_load_file(spfkit_zone *zone, const char *path,
 				     char *err, size_t errlen);
@@ -556,6 +564,12 @@ SPFKIT_API int spfkit_zone_mark(spfkit_zone *zone, const char *name,
  * fails half-way leaves dst untouched. Both zones must have been made
  * from configs with the same allocator. */
 SPFKIT_API int spfkit_zone_merge(spfkit_zone *dst, spfkit_zone *src);
+
+/* As spfkit_zone_merge(), except that a name's records in src replace
+ * dst's records of that name and type (other types and names stay): a
+ * later zone file laid over an earlier one, e.g. a draft over the
+ * published zone. Marks add up. Added in 0.2. */
+SPFKIT_API int spfkit_zone_overlay(spfkit_zone *dst, spfkit_zone *src);
 
 /* Answers every pending query of chk from the zone. Returns SPFKIT_OK or
  * a negative status from spfkit_check_answer(). */

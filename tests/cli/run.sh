@@ -165,6 +165,37 @@ if [ "$(grep -c ' none no domain' "$tmp/out")" -eq 2 ]; then ok; else bad "batch
 # sender cannot turn the domain's fail into a permerror (RFC 7208 7.1).
 expect "macro, a good local part" 0 '^pass' -- "${T[@]}" --ip 192.0.2.1 --sender info@macro.example
 expect "macro, local part a..b: fail, not permerror" 1 '^  matched +-all  in macro\.example$' -- "${T[@]}" --ip 192.0.2.1 --sender a..b@macro.example
+# --zone answers as an authoritative server loaded with the same files.
+cat >"$tmp/published.zone" <<'ZONE'
+$ORIGIN shop.example.
+@                TXT "v=spf1 ip4:192.0.2.0/24 -all"
+@                TXT "google-site-verification=abc"
+; RFC 4592 wildcards: every reverse-style name below answers
+*.in-addr        TXT "v=spf1 a:%{ir}.in-addr.shop.example -all"
+*.in-addr        A   192.0.2.7
+; an SPF (type 99) record is no TXT record for a server
+spf99            SPF "v=spf1 +all"
+ZONE
+cat >"$tmp/draft.zone" <<'ZONE'
+$ORIGIN shop.example.
+@                TXT "v=spf1 ip4:198.51.100.0/24 -all"
+@                TXT "google-site-verification=abc"
+ZONE
+Z=(check --zone "$tmp/published.zone")
+expect "wildcard TXT and A" 0 '^pass' -- "${Z[@]}" --ip 192.0.2.7 --sender a@4.3.2.1.in-addr.shop.example
+expect "type 99 in a master file is not TXT" 4 '^none: spf99\.shop\.example publishes no SPF record' -- "${Z[@]}" --ip 192.0.2.7 --sender a@spf99.shop.example
+expect "published alone" 1 '^fail' -- "${Z[@]}" --ip 198.51.100.5 --sender a@shop.example
+expect "a draft laid over the published zone" 0 '^pass' -- "${Z[@]}" --zone "$tmp/draft.zone" --ip 198.51.100.5 --sender a@shop.example
+expect "the draft replaces the published record" 1 '^fail' -- "${Z[@]}" --zone "$tmp/draft.zone" --ip 192.0.2.9 --sender a@shop.example
+expect "the same file twice: records are one" 1 '^fail' -- "${Z[@]}" --zone "$tmp/published.zone" --ip 198.51.100.5 --sender a@shop.example
+# A TXT string over 255 octets: the clear message, with file:line, everywhere.
+printf 'a.example. TXT "v=spf1 %0300d -all"\n' 0 >"$tmp/long.zone"
+for c in check trace; do
+	expect "$c: long TXT string" 65 "long\.zone:1: a TXT string of 312 octets: a character-string holds at most 255" -- "$c" --zone "$tmp/long.zone" --ip 192.0.2.1 --sender a@a.example
+	one_line "$c: long TXT string"
+done
+expect "tree: long TXT string" 65 "long\.zone:1: a TXT string of 312 octets" -- tree --zone "$tmp/long.zone" a.example
+
 # --version on every subcommand, and -V.
 for c in check trace tree lint message srs; do
 	expect "$c --version" 0 '^spfkit [0-9]+\.[0-9]+\.[0-9]+ \(libspfkit ' -- "$c" --version
