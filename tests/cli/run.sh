@@ -196,6 +196,33 @@ for c in check trace; do
 done
 expect "tree: long TXT string" 65 "long\.zone:1: a TXT string of 312 octets" -- tree --zone "$tmp/long.zone" a.example
 
+# --batch fed by a pipe that stays open (tail -f mail.log | ...) writes
+# each result when it is known, not at the end of input: over the zone,
+# and over the resolver (zone names only; 127.0.0.1@9 is never asked).
+for mode in zone resolver; do
+	extra=()
+	[ "$mode" = resolver ] && extra=(--nameserver 127.0.0.1@9)
+	if python3 - "$bin" "$mode" "${extra[@]}" <<'PY'
+import select, subprocess, sys
+bin, mode, extra = sys.argv[1], sys.argv[2], sys.argv[3:]
+p = subprocess.Popen([bin, "check", "--zone", "tests/cli/tell.zone", "--batch", *extra],
+                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+def one(line, want):
+    p.stdin.write(line.encode()); p.stdin.flush()
+    # A guard against a hang, not a timing: the line must come while
+    # standard input is still open.
+    r, _, _ = select.select([p.stdout], [], [], 20)
+    got = p.stdout.readline().decode() if r else ""
+    if want not in got:
+        print(f"{mode}: after {line!r} got {got!r}, want {want!r}"); p.kill(); sys.exit(1)
+one("203.0.113.9\ta@customer.example\n", " pass ")
+one("192.0.2.99\ta@customer.example\n", " fail ")
+p.stdin.close()
+sys.exit(p.wait(20))
+PY
+	then ok; else bad "batch over a pipe held open ($mode): results wait for the end of input"; fi
+done
+
 # --version on every subcommand, and -V.
 for c in check trace tree lint message srs; do
 	expect "$c --version" 0 '^spfkit [0-9]+\.[0-9]+\.[0-9]+ \(libspfkit ' -- "$c" --version
