@@ -317,23 +317,32 @@ static int check_batch(const check_env *env)
 			continue;
 		}
 		lineno++;
-		if (toolong) {
-			char why[80];
-			snprintf(why, sizeof why, "longer than %u octets",
-				 BATCH_LINE_MAX);
-			cli_out_batch_error(env->out, lineno, why);
-		} else if (!batch_line(env, lineno, s, len)) {
+		if (toolong)
+			check_too_long(env->out, lineno);
+		else if (!batch_line(env, lineno, s, len))
 			all_ok = false;
-		}
 	}
-	free(lr.buf);
-	if (lr.failed) {
+	return check_batch_end(&lr, all_ok);
+}
+
+int check_batch_end(line_reader *lr, bool all_ok)
+{
+	free(lr->buf);
+	lr->buf = NULL;
+	if (lr->failed) {
 		(void)check_finish_output(0);
 		return cli_say(CHECK_PROG, CLI_EX_SOFTWARE,
 			       "reading standard input: %s",
 			       strerror(errno ? errno : EIO));
 	}
 	return check_finish_output(all_ok ? 0 : CLI_EX_SOFTWARE);
+}
+
+void check_too_long(const cli_out *o, unsigned long lineno)
+{
+	char why[80];
+	snprintf(why, sizeof why, "longer than %u octets", BATCH_LINE_MAX);
+	cli_out_batch_error(o, lineno, why);
 }
 
 /* ------------------------------------------------------------ main */

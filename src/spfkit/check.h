@@ -117,4 +117,12 @@ int lr_line(line_reader *r, const char **s, size_t *n, bool *toolong);
  * is blocking). Sets eof at the end, failed (and eof) on an error. */
 void lr_fill(line_reader *r);
 
+/* Frees the reader's buffer and gives a batch's exit status: 70 with a
+ * message when reading failed or when not all_ok, else 0 (output flushed
+ * either way). */
+int check_batch_end(line_reader *lr, bool all_ok);
+
+/* The error line of a batch line longer than BATCH_LINE_MAX. */
+void check_too_long(const cli_out *o, unsigned long lineno);
+
 #endif /* SPFKIT_CHECK_H */

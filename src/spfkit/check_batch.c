@@ -455,16 +455,9 @@ int check_batch_dns(const check_env *env)
 	}
 	show_progress(&e, cli_now_ms(), true);
 	clear_progress(&e);
-	free(lr.buf);
 	free(e.ring);
 	while (e.nspare > 0)
 		spfkit_check_free(e.spare[--e.nspare]);
 	free(e.spare);
-	if (lr.failed) {
-		(void)check_finish_output(0);
-		return cli_say(CHECK_PROG, CLI_EX_SOFTWARE,
-			       "reading standard input: %s",
-			       strerror(errno ? errno : EIO));
-	}
-	return check_finish_output(e.all_ok ? 0 : CLI_EX_SOFTWARE);
+	return check_batch_end(&lr, e.all_ok);
 }
