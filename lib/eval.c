@@ -317,7 +317,9 @@ static step validated_names(spfkit_check *chk, const char *filter,
 	for (size_t i = 0; i < names; i++) {
 		const item *it = &q->items[i];
 		fwd[i] = NULL;
-		if (filter && !within(it->data, it->len, filter, filter_len))
+		/* An empty filter (an unusable ptr target) holds no name. */
+		if (filter && (!filter_len ||
+			       !within(it->data, it->len, filter, filter_len)))
 			continue;
 		if (!ask_address(chk, it, &fwd[i], &need))
 			return end_oom(chk);
@@ -449,13 +451,20 @@ static step term_target(spfkit_check *chk, const frame *f,
 	 * RFC 7208 §7.1 leaves this undefined. A permerror would let the
 	 * sender choose it over the fail the domain published, and many
 	 * receivers accept permerror; so, as pyspf, libspf2 and Go's spf
-	 * do, the lookup is one that finds nothing: a, mx, ptr and exists
-	 * do not match (nothing is asked, so it is no void lookup), and an
-	 * include or redirect finds no record, which is permerror (§5.2,
-	 * §6.1) whatever the name. See doc/conformance.md. */
+	 * do, the lookup is one that finds nothing: a, mx and exists do
+	 * not match (nothing is asked, so it is no void lookup); ptr makes
+	 * its own lookup, the client's PTR query, and no name can be
+	 * within the unusable one (an empty target, which validated_names
+	 * takes as matching none); an include or redirect finds no record,
+	 * which is permerror (§5.2, §6.1) whatever the name. See
+	 * doc/conformance.md. */
 	bool pushes = t->mech == SPFKIT__INCLUDE || t->mech == SPFKIT__REDIRECT;
-	if (!pushes && !chk->walk)
-		return S_NOMATCH;
+	if (!pushes && !chk->walk) {
+		if (t->mech != SPFKIT__PTR)
+			return S_NOMATCH;
+		spfkit__buf_reset(out);
+		return S_MATCH;
+	}
 	return fail(chk, FAIL_TERM, SPFKIT_RESULT_PERMERROR,
 		    SPFKIT_REASON_BAD_TARGET,
 		    t->mech == SPFKIT__INCLUDE

@@ -965,33 +965,38 @@ static void test_telling(spfkit_config *cfg, spfkit_zone *z)
 	spfkit_check_free(chk);
 
 	/* A macro that expands to no domain name: the lookup finds nothing
-	 * (no match, no void lookup), so the sender's local part cannot
-	 * turn the domain's fail into a permerror; an include or redirect
-	 * of it has no record: permerror, as for any name without one. */
+	 * (no match; a, mx and exists ask nothing, so no void lookup), so
+	 * the sender's local part cannot turn the domain's fail into a
+	 * permerror; ptr still makes its own lookup, the client's PTR
+	 * query (here void); an include or redirect of such a name has no
+	 * record: permerror, as for any name without one. */
 	static const struct {
 		const char *sender;
 		spfkit_result want;
-		unsigned lookups;
+		unsigned lookups, voids, queries;
 	} bad_names[] = {
-	    {"ab@ml13.example", SPFKIT_RESULT_PASS, 1},
-	    {"a..b@ml13.example", SPFKIT_RESULT_FAIL, 1},
-	    {".ab@ml13.example", SPFKIT_RESULT_FAIL, 1},
+	    {"ab@ml13.example", SPFKIT_RESULT_PASS, 1, 0, 2},
+	    {"a..b@ml13.example", SPFKIT_RESULT_FAIL, 1, 0, 1},
+	    {".ab@ml13.example", SPFKIT_RESULT_FAIL, 1, 0, 1},
 	    {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	     "@ml13.example",
-	     SPFKIT_RESULT_FAIL, 1},
-	    {"a..b@ma13.example", SPFKIT_RESULT_FAIL, 3},
-	    {"a..b@mi13.example", SPFKIT_RESULT_PERMERROR, 1},
-	    {"a..b@mr13.example", SPFKIT_RESULT_PERMERROR, 1},
-	    {"x@lit13.example", SPFKIT_RESULT_SOFTFAIL, 1},
+	     SPFKIT_RESULT_FAIL, 1, 0, 1},
+	    {"a..b@ma13.example", SPFKIT_RESULT_FAIL, 3, 1, 2},
+	    {"a..b@mi13.example", SPFKIT_RESULT_PERMERROR, 1, 0, 1},
+	    {"a..b@mr13.example", SPFKIT_RESULT_PERMERROR, 1, 0, 1},
+	    {"x@lit13.example", SPFKIT_RESULT_SOFTFAIL, 1, 0, 1},
 	};
 	for (size_t i = 0; i < sizeof bad_names / sizeof bad_names[0]; i++) {
 		chk = check_of(cfg, z, "192.0.2.1", bad_names[i].sender, NULL,
 			       NULL);
 		T_EQ_INT(spfkit_check_result(chk), bad_names[i].want,
 			 bad_names[i].sender);
-		T_EQ_INT(spfkit_check_void_lookups(chk), 0, "no void lookup");
+		T_EQ_INT(spfkit_check_void_lookups(chk), bad_names[i].voids,
+			 "void lookups");
 		T_EQ_INT(spfkit_check_lookups(chk), bad_names[i].lookups,
 			 "terms counted");
+		T_EQ_INT(spfkit_check_queries(chk), bad_names[i].queries,
+			 "queries asked");
 		if (bad_names[i].want == SPFKIT_RESULT_PERMERROR)
 			T_EQ_INT(spfkit_check_reason(chk),
 				 SPFKIT_REASON_BAD_TARGET, "bad target");
