@@ -148,6 +148,7 @@ expect "loop reason in JSON" 5 '"reason":"loop"' -- "${T[@]}" --ip 192.0.2.1 --s
 # DNS failures are named.
 expect "a timeout is named" 6 '^  problem +DNS failure \(timeout\) for A dead\.slow\.example$' -- check --zone tests/cli/timeout.yml --ip 192.0.2.1 --sender a@slow.example
 expect "trace names it too" 6 'A dead\.slow\.example -> TEMPFAIL \(timeout\)' -- trace --zone tests/cli/timeout.yml --ip 192.0.2.1 --sender a@slow.example
+expect "and lint" 1 'DNS failure \(timeout\) for A dead\.slow\.example' -- lint --zone tests/cli/timeout.yml slow.example
 # The default explanation is readable for an IPv6 client.
 expect "default explanation, IPv6 client" 1 '^  explanation  2001:db8::7 is not one of customer\.example.s designated mail servers' -- "${T[@]}" --ip 2001:db8::7 --sender a@customer.example
 # --record without v=spf1 is a usage error, not a permerror.
