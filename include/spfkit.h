@@ -90,7 +90,11 @@ typedef enum spfkit_reason {
 	SPFKIT_REASON_BAD_TARGET,    /* a macro expanded to an unusable name */
 	SPFKIT_REASON_DNS_ERROR,     /* a DNS failure (§4.4, §5) */
 	SPFKIT_REASON_DEADLINE,      /* the check ran past its deadline */
-	SPFKIT_REASON_INTERNAL       /* out of memory or a size cap mid-check */
+	SPFKIT_REASON_INTERNAL,      /* out of memory or a size cap mid-check */
+	SPFKIT_REASON_LOOP /* an include or redirect leads back to a record
+			      being evaluated: a check would go round until
+			      the lookup limit (§4.6.4), so it ends there
+			      with permerror (added in 0.2) */
 } spfkit_reason;
 
 /* A short lower-case name for a reason ("mechanism", "lookup-limit", ...). */
@@ -135,9 +139,11 @@ SPFKIT_API void spfkit_config_free(spfkit_config *cfg);
 /* The explanation used for fail when the record has no usable exp=
  * (RFC 7208 §6.2). A macro-string (explanation context, so %{c} %{r} %{t}
  * work). Copied. Returns SPFKIT_EPARSE for a bad macro-string. The default
- * is SPFKIT_DEFAULT_EXPLANATION. */
+ * is SPFKIT_DEFAULT_EXPLANATION, which names the client with %{c} (§7.3:
+ * the address as people write it, "2001:db8::1"), not %{i} (for IPv6 the
+ * 32 dotted nibbles a domain-spec needs); before 0.2 it used %{i}. */
 #define SPFKIT_DEFAULT_EXPLANATION                                             \
-	"%{i} is not one of %{d}'s designated mail servers. See "              \
+	"%{c} is not one of %{d}'s designated mail servers. See "              \
 	"https://www.rfc-editor.org/rfc/rfc7208#section-2.6.4"
 SPFKIT_API int spfkit_config_set_default_explanation(spfkit_config *cfg,
 						     const char *macro_string);
@@ -280,6 +286,37 @@ SPFKIT_API int spfkit_check_answer_dnssec(spfkit_check *chk, unsigned id,
 					  const spfkit_rr *rrs, size_t n,
 					  spfkit_dnssec dnssec);
 
+/* Why a query failed (SPFKIT_DNS_TEMPFAIL), as far as the DNS source can
+ * tell; for people (problem texts, trace, lint), never for the result,
+ * which is temperror whatever the kind (RFC 7208 §4.4, §5). Added in 0.2:
+ * an answer given with spfkit_check_answer() has kind UNKNOWN. */
+typedef enum spfkit_dns_failure {
+	SPFKIT_DNS_FAIL_UNKNOWN = 0, /* no failure, or the source did not say */
+	SPFKIT_DNS_FAIL_SERVFAIL, /* RCODE 2. A resolver (libunbound among them)
+				     also answers SERVFAIL when it could not
+				     reach or use the domain's servers, when
+				     they refused it, or when they answered
+				     nonsense */
+	SPFKIT_DNS_FAIL_REFUSED,  /* RCODE 5: the server would not answer */
+	SPFKIT_DNS_FAIL_TIMEOUT,  /* no answer in time */
+	SPFKIT_DNS_FAIL_BAD_ANSWER, /* an answer that could not be used:
+				       another RCODE (FORMERR, NOTIMP, ...),
+				       a CNAME loop or over-long chain, a
+				       name the resolver would not ask */
+	SPFKIT_DNS_FAIL_BOGUS       /* DNSSEC validation failed */
+} spfkit_dns_failure;
+
+/* "SERVFAIL", "REFUSED", "timeout", "bad answer", "DNSSEC bogus" or
+ * "unknown"; static, never NULL. */
+SPFKIT_API const char *spfkit_dns_failure_name(spfkit_dns_failure f);
+
+/* Answers pending query id as failed (SPFKIT_DNS_TEMPFAIL) for the reason
+ * why, which problem texts and events then name; SPFKIT_DNS_FAIL_BOGUS
+ * also makes the answer's DNSSEC status bogus. Returns as
+ * spfkit_check_answer(); SPFKIT_EINVAL for an unknown why. */
+SPFKIT_API int spfkit_check_answer_failure(spfkit_check *chk, unsigned id,
+					   spfkit_dns_failure why);
+
 /* ---------------------------------------------------------------- cache */
 
 /* A cache of parsed SPF records, keyed by the exact record text, for the
@@ -374,6 +411,10 @@ typedef struct spfkit_event {
 	spfkit_reason reason;
 	spfkit_dnssec dnssec;           /* ANSWER, LOOKUP */
 	unsigned lookups, void_lookups; /* the check's totals after the event */
+	/* Added in 0.2, at the end so events of older programs keep their
+	 * layout (only the library makes events; a program that feeds its own
+	 * to spfkit_linter_event() must zero the whole struct). */
+	spfkit_dns_failure failure; /* ANSWER, LOOKUP of a TEMPFAIL: why */
 } spfkit_event;
 
 /* Called for every event, in the caller's thread, from inside
@@ -414,9 +455,24 @@ SPFKIT_API const char *spfkit_check_domain(const spfkit_check *chk);
 SPFKIT_API const char *spfkit_check_ip(const spfkit_check *chk);
 /* The explanation (fail only, RFC 7208 §6.2), or NULL. */
 SPFKIT_API const char *spfkit_check_explanation(const spfkit_check *chk);
-/* The term that decided the result ("-all", "include:_spf.example.net"),
- * or NULL when none did. */
+/* The term of the checked domain's record (or of a redirect target) that
+ * decided the result ("-all", "include:_spf.example.net"), or NULL when
+ * none did. For a pass through an include this is the include term, as
+ * Received-SPF's mechanism= key has it (RFC 7208 §9.1); the term that
+ * matched inside is spfkit_check_matched_term(). */
 SPFKIT_API const char *spfkit_check_mechanism(const spfkit_check *chk);
+/* The innermost term that matched: for a pass through includes, the term
+ * of the included record that held the client ("ip4:74.125.0.0/16" where
+ * spfkit_check_mechanism() says "include:_spf.google.com"); otherwise the
+ * same term as spfkit_check_mechanism(). NULL when no term decided.
+ * Added in 0.2. */
+SPFKIT_API const char *spfkit_check_matched_term(const spfkit_check *chk);
+/* How the record of spfkit_check_matched_term() was reached, as the terms
+ * that led there with their targets expanded: "include:_spf.google.com >
+ * include:_netblocks.google.com", "redirect=_spf.example.net"; "" when the
+ * term is in the checked domain's own record; NULL when no term decided.
+ * Octets outside visible ASCII are shown as '?'. Added in 0.2. */
+SPFKIT_API const char *spfkit_check_matched_via(const spfkit_check *chk);
 /* Where the evaluation stood when it decided: the route from the checked
  * domain to the record whose own term matched (or that had the problem),
  * through includes and redirects, as "a.example > include b.example".
@@ -450,20 +506,28 @@ SPFKIT_API int spfkit_check_header(const spfkit_check *chk, spfkit_header kind,
 
 /* ---------------------------------------------------------------- zone */
 
-/* An in-memory DNS zone: the driver for tests, drafts and offline use.
- * Names not in the zone are NXDOMAIN; a name without records of the asked
- * type is NODATA; CNAMEs are followed (loops give TEMPFAIL). */
+/* An in-memory DNS zone: the driver for tests, drafts and offline use. It
+ * answers as an authoritative server loaded with the same records would,
+ * through a resolver: names not in the zone are NXDOMAIN; a name without
+ * records of the asked type, or with records only below it, is NODATA;
+ * a name that does not exist is answered from a wildcard "*.<closest
+ * encloser>" when there is one (RFC 4592); CNAMEs are followed (loops
+ * give TEMPFAIL); identical records are one record (RFC 2181 §5). */
 typedef struct spfkit_zone spfkit_zone;
 
 /* cfg (for its allocator) is borrowed until spfkit_zone_free(). */
 SPFKIT_API int spfkit_zone_new(spfkit_zone **out, const spfkit_config *cfg);
 SPFKIT_API void spfkit_zone_free(spfkit_zone *zone);
 
-/* Loads an RFC 1035 master file (through ldns). On failure a one-line
- * message naming the file and line is written to err (if errlen > 0) and
- * the zone is unchanged. openspf YAML zonedata (.yml, .yaml) is read by
- * the spfkit command and the tests, not by the library (which does not
- * link libyaml): such a name gets SPFKIT_EINVAL and a message saying so.
+/* Loads an RFC 1035 master file (through ldns), laid over what the zone
+ * holds (spfkit_zone_overlay: the file's records of a name and type
+ * replace those loaded before). An SPF (type 99) record there is one of
+ * its own type, never answered for TXT (before 0.2 it stood in for TXT as
+ * in YAML zonedata). On failure a one-line message naming the file and
+ * line is written to err (if errlen > 0; a TXT string over 255 octets is
+ * named as such) and the zone is unchanged. openspf YAML zonedata (.yml, .yaml)
+ * is read by the spfkit command and the tests, not by the library (which does
+ * not link libyaml): such a name gets SPFKIT_EINVAL and a message saying so.
  * (Before 0.2 the library read YAML too.) */
 SPFKIT_API int spfkit_zone_load_file(spfkit_zone *zone, const char *path,
 				     char *err, size_t errlen);
@@ -500,6 +564,12 @@ SPFKIT_API int spfkit_zone_mark(spfkit_zone *zone, const char *name,
  * fails half-way leaves dst untouched. Both zones must have been made
  * from configs with the same allocator. */
 SPFKIT_API int spfkit_zone_merge(spfkit_zone *dst, spfkit_zone *src);
+
+/* As spfkit_zone_merge(), except that a name's records in src replace
+ * dst's records of that name and type (other types and names stay): a
+ * later zone file laid over an earlier one, e.g. a draft over the
+ * published zone. Marks add up. Added in 0.2. */
+SPFKIT_API int spfkit_zone_overlay(spfkit_zone *dst, spfkit_zone *src);
 
 /* Answers every pending query of chk from the zone. Returns SPFKIT_OK or
  * a negative status from spfkit_check_answer(). */

@@ -61,6 +61,7 @@ const char *spfkit_reason_name(spfkit_reason r)
 	case SPFKIT_REASON_DNS_ERROR: return "dns-error";
 	case SPFKIT_REASON_DEADLINE: return "deadline";
 	case SPFKIT_REASON_INTERNAL: return "internal";
+	case SPFKIT_REASON_LOOP: return "loop";
 	}
 	return "unknown";
 }

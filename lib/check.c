@@ -331,6 +331,21 @@ const char *spfkit_check_mechanism(const spfkit_check *chk)
 		   : NULL;
 }
 
+const char *spfkit_check_matched_term(const spfkit_check *chk)
+{
+	return chk && chk->done && chk->reason == SPFKIT_REASON_MECHANISM
+		   ? chk->matched
+		   : NULL;
+}
+
+const char *spfkit_check_matched_via(const spfkit_check *chk)
+{
+	return chk && chk->done && chk->reason == SPFKIT_REASON_MECHANISM &&
+		       chk->matched
+		   ? (chk->via ? chk->via : "")
+		   : NULL;
+}
+
 const char *spfkit_check_where(const spfkit_check *chk)
 {
 	return chk && chk->done ? chk->where : NULL;
@@ -387,6 +402,18 @@ int spfkit_check_header(const spfkit_check *chk, spfkit_header kind,
 	h.mechanism = spfkit_check_mechanism(chk);
 	h.problem = spfkit_check_problem(chk);
 	h.explanation = spfkit_check_explanation(chk);
+	/* A HELO check of a message with a MAIL FROM: envelope-from is that
+	 * address, not the postmaster@HELO that was checked. */
+	const char *env = chk->sender_in;
+	size_t env_len = chk->sender_in_len;
+	if (env_len >= 2 && env[0] == '<' && env[env_len - 1] == '>') {
+		env++;
+		env_len -= 2;
+	}
+	if (chk->scope == SPFKIT_SCOPE_HELO && env && env_len) {
+		h.envelope = env;
+		h.envelope_len = env_len;
+	}
 	spfkit__buf b;
 	spfkit__buf_init(&b, chk->a, 8192);
 	int rc = spfkit__header_format(&h, kind, authserv_id, &b);

@@ -30,6 +30,7 @@ typedef struct spfkit__query {
 	uint16_t type;
 	bool answered;
 	spfkit_dns_status status;
+	spfkit_dns_failure failure; /* TEMPFAIL: why, when the driver said */
 	size_t name_len;
 	spfkit__item *items; /* in the arena, as their data */
 	size_t nitems;
@@ -178,10 +179,12 @@ struct spfkit_check {
 	size_t route_n, route_cap;
 	bool route_set;
 
-	/* result */
+	/* result: mechanism is the deciding term of the checked domain's
+	 * record (an include's own term for a pass through it), matched the
+	 * innermost term that matched, via the route to it as terms */
 	spfkit_result result;
 	spfkit_reason reason;
-	char *mechanism, *where, *problem, *explanation;
+	char *mechanism, *matched, *via, *where, *problem, *explanation;
 };
 
 /* ---------------------------------------------------------------- check.c */

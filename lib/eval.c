@@ -45,15 +45,21 @@ static void set_buf(spfkit_check *chk, char **slot, spfkit__buf *b)
 }
 
 /* "shop.example > include _spf.provider.example": how the frame of the
- * decision was reached from the checked domain (the saved route). */
-static void format_where(const spfkit_check *chk, spfkit__buf *b)
+ * decision was reached from the checked domain (the saved route); with
+ * terms, the include and redirect steps alone, as terms
+ * ("include:_spf.provider.example > redirect=_spf2.provider.example"). */
+static void format_where(const spfkit_check *chk, spfkit__buf *b, bool terms)
 {
-	for (size_t i = 0; i < chk->route_n; i++) {
+	for (size_t i = terms ? 1 : 0; i < chk->route_n; i++) {
 		const struct route_step *f = &chk->route[i];
-		if (i > 0)
-			spfkit__buf_adds(b, f->kind == FK_INCLUDE
-						? " > include "
-						: " > redirect ");
+		bool inc = f->kind == FK_INCLUDE;
+		if (terms)
+			spfkit__buf_adds(
+			    b, i > 1 ? (inc ? " > include:" : " > redirect=")
+				     : (inc ? "include:" : "redirect="));
+		else if (i > 0)
+			spfkit__buf_adds(b,
+					 inc ? " > include " : " > redirect ");
 		/* A hostile identity can be 64 KiB and hold any octet; a name
 		 * is 253 at most, shown in visible ASCII. */
 		size_t n = f->len < 253 ? f->len : 253;
@@ -105,8 +111,16 @@ static void finish_where(spfkit_check *chk)
 	spfkit__buf b;
 	char b_local[256];
 	spfkit__buf_init_local(&b, chk->a, 4096, b_local, sizeof b_local);
-	format_where(chk, &b);
+	format_where(chk, &b, false);
 	set_buf(chk, &chk->where, &b);
+	/* The innermost match's route as terms (spfkit_check_matched_via). */
+	if (chk->matched && chk->reason == SPFKIT_REASON_MECHANISM &&
+	    chk->route_n > 1) {
+		spfkit__buf_init_local(&b, chk->a, 4096, b_local,
+				       sizeof b_local);
+		format_where(chk, &b, true);
+		set_buf(chk, &chk->via, &b);
+	}
 }
 
 /* ---------------------------------------------------------------- events */
@@ -303,7 +317,9 @@ static step validated_names(spfkit_check *chk, const char *filter,
 	for (size_t i = 0; i < names; i++) {
 		const item *it = &q->items[i];
 		fwd[i] = NULL;
-		if (filter && !within(it->data, it->len, filter, filter_len))
+		/* An empty filter (an unusable ptr target) holds no name. */
+		if (filter && (!filter_len ||
+			       !within(it->data, it->len, filter, filter_len)))
 			continue;
 		if (!ask_address(chk, it, &fwd[i], &need))
 			return end_oom(chk);
@@ -425,14 +441,41 @@ static step term_target(spfkit_check *chk, const frame *f,
 				SPFKIT__MACRO_DOMAIN, out);
 	if (s != S_MATCH && s != S_NOMATCH)
 		return s;
-	if (s == S_NOMATCH || !spfkit__domain_ok(out->data, out->len))
-		return fail(chk, FAIL_TERM, SPFKIT_RESULT_PERMERROR,
-			    SPFKIT_REASON_BAD_TARGET,
-			    "a macro expanded to an unusable domain name: ",
-			    out->data ? out->data : "", out->len);
-	if (out->data[out->len - 1] == '.')
-		out->data[--out->len] = '\0';
-	return S_MATCH;
+	if (s == S_MATCH && spfkit__domain_ok(out->data, out->len)) {
+		if (out->data[out->len - 1] == '.')
+			out->data[--out->len] = '\0';
+		return S_MATCH;
+	}
+	/* The expansion is no domain name (an empty label, one over 63
+	 * octets, a control octet: a local part such as "a..b" in %{l}).
+	 * RFC 7208 §7.1 leaves this undefined. A permerror would let the
+	 * sender choose it over the fail the domain published, and many
+	 * receivers accept permerror; so, as pyspf, libspf2 and Go's spf
+	 * do, the lookup is one that finds nothing: a, mx and exists do
+	 * not match (nothing is asked, so it is no void lookup); ptr makes
+	 * its own lookup, the client's PTR query, and no name can be
+	 * within the unusable one (an empty target, which validated_names
+	 * takes as matching none); an include or redirect finds no record,
+	 * which is permerror (§5.2, §6.1) whatever the name. See
+	 * doc/conformance.md. */
+	bool pushes = t->mech == SPFKIT__INCLUDE || t->mech == SPFKIT__REDIRECT;
+	if (!pushes && !chk->walk) {
+		if (t->mech != SPFKIT__PTR)
+			return S_NOMATCH;
+		spfkit__buf_reset(out);
+		return S_MATCH;
+	}
+	return fail(chk, FAIL_TERM, SPFKIT_RESULT_PERMERROR,
+		    SPFKIT_REASON_BAD_TARGET,
+		    t->mech == SPFKIT__INCLUDE
+			? "the include target is no usable domain name, so "
+			  "it has no record (RFC 7208 5.2): "
+		    : t->mech == SPFKIT__REDIRECT
+			? "the redirect target is no usable domain name, so "
+			  "it has no record (RFC 7208 6.1): "
+			: "a macro expanded to an unusable domain name (a "
+			  "check finds nothing there): ",
+		    out->data ? out->data : "", out->len);
 }
 
 /* A term's target name, in storage of its own for the usual short one. */
@@ -461,7 +504,15 @@ static step term_error_dns(spfkit_check *chk, const query *q, fail_scope scope)
 					    [SPFKIT_TYPE_AAAA] = "AAAA"};
 	spfkit__buf b;
 	spfkit__buf_init(&b, chk->a, 512);
-	spfkit__buf_adds(&b, "DNS failure (SERVFAIL or timeout) for ");
+	/* The kind the driver named (spfkit_dns_failure), else what a
+	 * temporary failure can be (RFC 7208 §4.4). */
+	spfkit__buf_adds(&b, "DNS failure (");
+	spfkit__buf_adds(&b, q->failure == SPFKIT_DNS_FAIL_UNKNOWN
+				 ? "SERVFAIL or timeout"
+			     : q->failure == SPFKIT_DNS_FAIL_BOGUS
+				 ? "DNSSEC validation failed: bogus"
+				 : spfkit_dns_failure_name(q->failure));
+	spfkit__buf_adds(&b, ") for ");
 	spfkit__buf_adds(&b, q->type < sizeof types / sizeof types[0] &&
 				     types[q->type]
 				 ? types[q->type]
@@ -635,31 +686,51 @@ static step push_frame(spfkit_check *chk, frame_kind kind, const char *d,
 	return S_PUSHED;
 }
 
-/* Walking goes on past the limit of 10, so it needs its own end: an
- * include or redirect of a domain already being evaluated is a loop (a
- * check ends it at the limit), and past WALK_MAX_TERMS counted terms the
- * walk stops (macros can make endless new names). S_MATCH: go on. */
+/* Before an include or redirect frame is pushed. An include or redirect
+ * of a domain whose record is being evaluated is a loop: the record comes
+ * back with the same inputs, so the check would go round until the limit
+ * of 10 terms (RFC 7208 §4.6.4) and end in permerror; it ends here, named
+ * as a loop (the checked domain's own draft, spfkit_check_set_record, is
+ * not its published record, so including that is no loop). Walking goes
+ * on past the limit, so it needs an end of its own too: past
+ * WALK_MAX_TERMS counted terms the walk stops (macros can make endless
+ * new names). S_MATCH: go on. */
 #define WALK_MAX_TERMS 200
-static step walk_guard(spfkit_check *chk, const char *d, size_t dn)
+static step loop_guard(spfkit_check *chk, frame_kind kind, const char *d,
+		       size_t dn)
 {
-	if (!chk->walk)
-		return S_MATCH;
-	if (chk->lookups > WALK_MAX_TERMS)
+	if (chk->walk && chk->lookups > WALK_MAX_TERMS)
 		return end_check(chk, SPFKIT_RESULT_PERMERROR,
 				 SPFKIT_REASON_LOOKUP_LIMIT,
 				 "the walk stopped after 200 DNS-querying "
 				 "terms; a check stops at the 11th",
 				 NULL, 0);
-	for (size_t i = 0; i < chk->nframes; i++)
-		if (spfkit__ieq(chk->frames[i].domain,
-				chk->frames[i].domain_len, d, dn))
-			return fail(chk, FAIL_TERM, SPFKIT_RESULT_PERMERROR,
-				    SPFKIT_REASON_LOOKUP_LIMIT,
-				    "a loop: a check goes round until the "
-				    "limit of 10 terms (RFC 7208 4.6.4); "
-				    "already evaluating ",
-				    d, dn);
-	return S_MATCH;
+	size_t i = chk->has_override ? 1 : 0;
+	while (i < chk->nframes &&
+	       !spfkit__ieq(chk->frames[i].domain, chk->frames[i].domain_len, d,
+			    dn))
+		i++;
+	if (i == chk->nframes)
+		return S_MATCH;
+	/* "a loop: include:b.example in the record of c.example leads back
+	 * to b.example, whose record is already being evaluated; ..." */
+	const frame *f = &chk->frames[chk->nframes - 1];
+	spfkit__buf b;
+	spfkit__buf_init(&b, chk->a, 2048);
+	spfkit__buf_adds(&b, kind == FK_INCLUDE ? "a loop: include:"
+						: "a loop: redirect=");
+	problem_text(&b, "", d, dn);
+	problem_text(&b, " in the record of ", f->domain, f->domain_len);
+	problem_text(&b, " leads back to ", chk->frames[i].domain,
+		     chk->frames[i].domain_len);
+	spfkit__buf_adds(&b, ", whose record is already being evaluated; a "
+			     "check would go round until the limit of 10 "
+			     "DNS-querying terms (RFC 7208 4.6.4)");
+	step s = b.err ? end_oom(chk)
+		       : fail(chk, FAIL_TERM, SPFKIT_RESULT_PERMERROR,
+			      SPFKIT_REASON_LOOP, b.data, NULL, 0);
+	spfkit__buf_free(&b);
+	return s;
 }
 
 /* Term t of frame f is reached: a TERM event, and RFC 7208 §4.6.4:
@@ -732,7 +803,7 @@ static step eval_mech(spfkit_check *chk, frame *f, const spfkit__term *t)
 		case SPFKIT__PTR: s = eval_ptr(chk, f, d, dn); break;
 		case SPFKIT__EXISTS: s = eval_exists(chk, f, d, dn); break;
 		case SPFKIT__INCLUDE:
-			s = walk_guard(chk, d, dn);
+			s = loop_guard(chk, FK_INCLUDE, d, dn);
 			if (s == S_MATCH)
 				s = push_frame(chk, FK_INCLUDE, d, dn);
 			break;
@@ -777,6 +848,7 @@ static void finish_frame(spfkit_check *chk, spfkit_result r, spfkit_reason why)
 			 * inside is no part of the answer. */
 			set_where(chk, 0);
 			chk->decider_rec = NULL;
+			chk->matched = NULL;
 		}
 		return;
 	}
@@ -792,8 +864,12 @@ static void note_match(spfkit_check *chk, size_t k, const spfkit__term *t,
 {
 	const frame *f = &chk->frames[k];
 	set_text(chk, &chk->mechanism, f->rec->text + t->pos, t->len);
-	if (!via_include)
+	if (!via_include) {
+		/* The innermost match: an include's own match above it
+		 * keeps this term and route. */
+		chk->matched = chk->mechanism;
 		set_where(chk, k);
+	}
 	chk->decider_rec = f->rec;
 	chk->decider_domain = f->domain;
 	chk->decider_domain_len = f->domain_len;
@@ -954,12 +1030,12 @@ static step step_frame(spfkit_check *chk)
 		/* A redirect's result stands for the whole record; the
 		 * decider of what follows is in the target. */
 		chk->decider_rec = NULL;
-		s = walk_guard(chk, tg.b.data, tg.b.len);
+		s = loop_guard(chk, FK_REDIRECT, tg.b.data, tg.b.len);
 		if (s == S_MATCH)
 			s = push_frame(chk, FK_REDIRECT, tg.b.data, tg.b.len);
 		else if (s == S_NOMATCH)
 			finish_frame(chk, SPFKIT_RESULT_PERMERROR,
-				     SPFKIT_REASON_LOOKUP_LIMIT);
+				     SPFKIT_REASON_LOOP);
 	} else if (s == S_NOMATCH) {
 		/* Walking past a bad redirect target: the frame ends with
 		 * the error that was reported. */
@@ -1148,6 +1224,18 @@ static step start(spfkit_check *chk)
 	if (st == S_ENDED)
 		return st;
 	chk->domain = chk->frames[0].domain;
+	/* RFC 7208 §4.3: no usable domain, none; a null sender without a
+	 * HELO name has no domain at all (§2.4 checks postmaster@HELO). */
+	if (domain_len == 0)
+		return end_check(
+		    chk, SPFKIT_RESULT_NONE, SPFKIT_REASON_MALFORMED_DOMAIN,
+		    chk->scope == SPFKIT_SCOPE_HELO
+			? "no domain to check: the HELO name is "
+			  "empty (RFC 7208 4.3)"
+			: "no domain to check: a null sender is "
+			  "checked as postmaster@HELO, and the HELO "
+			  "name is empty (RFC 7208 2.4, 4.3)",
+		    NULL, 0);
 	if (!identity_domain_ok(chk->sdomain, chk->sdomain_len))
 		return end_check(
 		    chk, SPFKIT_RESULT_NONE, SPFKIT_REASON_MALFORMED_DOMAIN,

@@ -344,9 +344,12 @@ static void received_spf(spfkit__buf *out, spfkit__buf *tmp,
 	spfkit__buf_addc(out, ')');
 
 	add_kv(out, tmp, &first, "client-ip", cstr(h->ip), CAP_IP);
-	if (sender_of(h).n)
-		add_kv(out, tmp, &first, "envelope-from", sender_of(h),
-		       CAP_VALUE);
+	/* §9.1: envelope-from is the envelope sender mailbox, which a HELO
+	 * check's <sender> (postmaster@HELO) is not. */
+	view env =
+	    h->envelope ? field(h->envelope, h->envelope_len) : sender_of(h);
+	if (env.n)
+		add_kv(out, tmp, &first, "envelope-from", env, CAP_VALUE);
 	if (helo_of(h).n)
 		add_kv(out, tmp, &first, "helo", helo_of(h), CAP_VALUE);
 	if (present(h->receiver))

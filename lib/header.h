@@ -33,6 +33,11 @@ typedef struct spfkit__header_info {
 	 * the NUL", so a zeroed struct works with C strings. */
 	size_t sender_len;
 	size_t helo_len;
+	/* The envelope sender when it is not the checked <sender>: the
+	 * MAIL FROM of a HELO check (RFC 7208 §9.1 envelope-from); NULL:
+	 * envelope-from is sender. */
+	const char *envelope;
+	size_t envelope_len;
 } spfkit__header_info;
 
 /* Appends one header line to out: "Received-SPF: ..." for

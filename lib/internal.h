@@ -235,6 +235,7 @@ void spfkit__check_unsend(spfkit_check *chk);
  * release() once (a cache entry that stays put needs none). */
 typedef struct spfkit__found {
 	spfkit_dns_status status;
+	spfkit_dns_failure failure; /* TEMPFAIL: why, or UNKNOWN */
 	spfkit_dnssec dnssec;
 	const spfkit_rr *rrs;
 	size_t n;

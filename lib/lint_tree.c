@@ -543,6 +543,7 @@ void spfkit__lint_on_problem(spfkit_linter *l, const spfkit_event *ev)
 	bool whole = true; /* about the frame, not its current term */
 	switch (ev->reason) {
 	case SPFKIT_REASON_SYNTAX: return; /* the record rules said it */
+	case SPFKIT_REASON_LOOP:           /* its text starts "a loop" */
 	case SPFKIT_REASON_LOOKUP_LIMIT:
 		if (tn >= 6 && memcmp(text, "a loop", 6) == 0) {
 			code = "loop";

@@ -29,6 +29,7 @@ static void emit_lookup(spfkit_check *chk, query *q)
 	ev.nitems = q->nitems;
 	ev.ttl = q->ttl;
 	ev.dnssec = q->dnssec;
+	ev.failure = q->failure;
 	spfkit__emit(chk, &ev);
 }
 
@@ -52,18 +53,20 @@ static void note_dnssec(spfkit_check *chk, spfkit_dnssec s)
 }
 
 static int fill(spfkit_check *chk, query *q, spfkit_dns_status status,
-		const spfkit_rr *rrs, size_t n, spfkit_dnssec dnssec);
+		const spfkit_rr *rrs, size_t n, spfkit_dnssec dnssec,
+		spfkit_dns_failure failure);
 
 /* Looks a new query up in the source the driver lent, if any: true when
  * it was answered from there, here and now. */
 static bool from_source(spfkit_check *chk, query *q)
 {
 	const spfkit__source *src = chk->source;
-	spfkit__found found;
+	spfkit__found found = {.status = SPFKIT_DNS_NOERROR};
 	if (!src || !src->find(chk->source_ud, q->name, q->name_len, q->hash,
 			       q->type, &found))
 		return false;
-	int rc = fill(chk, q, found.status, found.rrs, found.n, found.dnssec);
+	int rc = fill(chk, q, found.status, found.rrs, found.n, found.dnssec,
+		      found.failure);
 	if (found.priv)
 		src->release(chk->source_ud, &found);
 	/* Out of memory: the query goes out as usual. */
@@ -297,13 +300,45 @@ int spfkit_check_answer_dnssec(spfkit_check *chk, unsigned id,
 		}
 	if (!q)
 		return SPFKIT_ENOENT;
-	return fill(chk, q, status, rrs, n, dnssec);
+	return fill(chk, q, status, rrs, n, dnssec, SPFKIT_DNS_FAIL_UNKNOWN);
+}
+
+const char *spfkit_dns_failure_name(spfkit_dns_failure f)
+{
+	switch (f) {
+	case SPFKIT_DNS_FAIL_SERVFAIL: return "SERVFAIL";
+	case SPFKIT_DNS_FAIL_REFUSED: return "REFUSED";
+	case SPFKIT_DNS_FAIL_TIMEOUT: return "timeout";
+	case SPFKIT_DNS_FAIL_BAD_ANSWER: return "bad answer";
+	case SPFKIT_DNS_FAIL_BOGUS: return "DNSSEC bogus";
+	default: return "unknown";
+	}
+}
+
+int spfkit_check_answer_failure(spfkit_check *chk, unsigned id,
+				spfkit_dns_failure why)
+{
+	if (!chk || (unsigned)why > (unsigned)SPFKIT_DNS_FAIL_BOGUS)
+		return SPFKIT_EINVAL;
+	for (size_t i = 0; i < chk->nqueries; i++)
+		if (chk->queries[i]->id == id)
+			return chk->queries[i]->answered
+				   ? SPFKIT_ENOENT
+				   : fill(chk, chk->queries[i],
+					  SPFKIT_DNS_TEMPFAIL, NULL, 0,
+					  why == SPFKIT_DNS_FAIL_BOGUS
+					      ? SPFKIT_DNSSEC_BOGUS
+					      : SPFKIT_DNSSEC_UNKNOWN,
+					  why);
+	return SPFKIT_ENOENT;
 }
 
 /* Decodes the answer of unanswered query q into the arena (n records,
- * borrowed for the call) and marks q answered, with an ANSWER event. */
+ * borrowed for the call) and marks q answered, with an ANSWER event;
+ * failure says why a TEMPFAIL failed. */
 static int fill(spfkit_check *chk, query *q, spfkit_dns_status status,
-		const spfkit_rr *rrs, size_t n, spfkit_dnssec dnssec)
+		const spfkit_rr *rrs, size_t n, spfkit_dnssec dnssec,
+		spfkit_dns_failure failure)
 {
 	if (!answer_ok(status, rrs, n))
 		return SPFKIT_EINVAL;
@@ -399,6 +434,8 @@ static int fill(spfkit_check *chk, query *q, spfkit_dns_status status,
 	spfkit__buf_free(&scratch);
 	q->answered = true;
 	q->status = status;
+	q->failure =
+	    status == SPFKIT_DNS_TEMPFAIL ? failure : SPFKIT_DNS_FAIL_UNKNOWN;
 	q->dnssec = dnssec;
 	q->items = items;
 	q->nitems = nitems;
@@ -414,6 +451,7 @@ static int fill(spfkit_check *chk, query *q, spfkit_dns_status status,
 		ev.ttl = ttl;
 		ev.rdata_octets = octets;
 		ev.dnssec = dnssec;
+		ev.failure = q->failure;
 		spfkit__emit(chk, &ev);
 	}
 	return SPFKIT_OK;

@@ -68,6 +68,9 @@ fi
 if [ -x build/src/spfkit/spfkit ] && [ -x build-asan/src/spfkit/spfkit ]; then
 	count "integration (NSD, faults)" tests/integration/run.sh build build-asan
 	count "soak (spfkitd, DNS faults)" tests/soak/run.sh build build-asan
+	# spfkit against pyspf over generated worlds through NSD, in a
+	# private network namespace (tests/differential/run.sh --long: more).
+	count "differential (pyspf)" tests/differential/run.sh build
 fi
 
 # spfkitd behind a real Postfix (private instance on loopback).

@@ -79,6 +79,7 @@ typedef struct res_query {
 	uint64_t sent_ms;
 	/* The answer, once ready. */
 	spfkit_dns_status status;
+	spfkit_dns_failure failure; /* TEMPFAIL: why (spfkit.h) */
 	spfkit_dnssec dnssec;
 	struct ub_result *ub; /* libunbound's answer, or NULL */
 	spfkit__zone_answer zans;
@@ -749,9 +750,13 @@ static void ub_done(void *mydata, int err, struct ub_result *result)
 	q->ub = result;
 	q->status = SPFKIT_DNS_TEMPFAIL;
 	q->dnssec = SPFKIT_DNSSEC_UNKNOWN;
+	/* libunbound's own failure (out of memory, no socket): what a
+	 * resolver that cannot work answers. */
+	q->failure = SPFKIT_DNS_FAIL_SERVFAIL;
 	if (err == 0 && result) {
 		if (result->bogus) {
 			q->dnssec = SPFKIT_DNSSEC_BOGUS;
+			q->failure = SPFKIT_DNS_FAIL_BOGUS;
 		} else {
 			if (result->secure)
 				q->dnssec = SPFKIT_DNSSEC_SECURE;
@@ -761,7 +766,17 @@ static void ub_done(void *mydata, int err, struct ub_result *result)
 				q->status = SPFKIT_DNS_NOERROR;
 			else if (result->nxdomain || result->rcode == 3)
 				q->status = SPFKIT_DNS_NXDOMAIN;
-			/* SERVFAIL, REFUSED, ... stay TEMPFAIL. */
+			/* SERVFAIL, REFUSED, ... stay TEMPFAIL, named by
+			 * their RCODE (RFC 1035 §4.1.1). libunbound turns
+			 * what the servers it asked said (REFUSED, no
+			 * answer, nonsense) into SERVFAIL of its own; what
+			 * it passes on is named as it is. */
+			if (q->status != SPFKIT_DNS_TEMPFAIL)
+				q->failure = SPFKIT_DNS_FAIL_UNKNOWN;
+			else if (result->rcode != 2)
+				q->failure = result->rcode == 5
+						 ? SPFKIT_DNS_FAIL_REFUSED
+						 : SPFKIT_DNS_FAIL_BAD_ANSWER;
 			if (q->status == SPFKIT_DNS_TEMPFAIL)
 				q->dnssec = SPFKIT_DNSSEC_UNKNOWN;
 		}
@@ -783,7 +798,7 @@ static int send_one(spfkit_resolver *r, spfkit_check *chk, unsigned id,
 	q->id = id;
 	q->type = type;
 	q->sent_ms = now_ms;
-	q->status = SPFKIT_DNS_TEMPFAIL;
+	q->status = SPFKIT_DNS_TEMPFAIL; /* failure: UNKNOWN (zeroed) */
 	q->dnssec = SPFKIT_DNSSEC_UNKNOWN;
 
 	if (r->zone) {
@@ -796,6 +811,7 @@ static int send_one(spfkit_resolver *r, spfkit_check *chk, unsigned id,
 		if (rc == SPFKIT_OK && q->zans.status != SPFKIT_DNS_NXDOMAIN) {
 			q->has_zans = true;
 			q->status = q->zans.status;
+			q->failure = q->zans.failure;
 			list_push(&r->ready, q);
 			return SPFKIT_OK;
 		}
@@ -824,6 +840,7 @@ static int send_one(spfkit_resolver *r, spfkit_check *chk, unsigned id,
 	char pres[RES_NAME_MAX];
 	if (!present_name(name, pres)) {
 		/* Longer than any name: the evaluator never asks this. */
+		q->failure = SPFKIT_DNS_FAIL_BAD_ANSWER;
 		list_push(&r->ready, q);
 		return SPFKIT_OK;
 	}
@@ -846,6 +863,7 @@ static int send_one(spfkit_resolver *r, spfkit_check *chk, unsigned id,
 			return SPFKIT_ENOMEM;
 		}
 		if (rc == UB_SYNTAX) {
+			q->failure = SPFKIT_DNS_FAIL_BAD_ANSWER;
 			list_push(&r->ready, q);
 			return SPFKIT_OK;
 		}
@@ -877,6 +895,7 @@ static bool source_find(void *ud, const char *name, size_t name_len,
 				return true;
 			}
 			out->status = zans.status;
+			out->failure = zans.failure;
 			out->dnssec = SPFKIT_DNSSEC_UNKNOWN;
 			out->rrs = zans.rrs;
 			out->n = zans.n;
@@ -893,6 +912,7 @@ static bool source_find(void *ud, const char *name, size_t name_len,
 		return false;
 	if (out) {
 		out->status = c->status;
+		out->failure = SPFKIT_DNS_FAIL_UNKNOWN; /* never a failure */
 		out->dnssec = c->dnssec;
 		out->rrs = c->rrs;
 		out->n = c->n;
@@ -968,6 +988,11 @@ static bool deliver(spfkit_resolver *r, res_query *q)
 	spfkit_rr *rrs = NULL;
 	size_t n = 0;
 	int rc;
+	if (q->status == SPFKIT_DNS_TEMPFAIL) {
+		/* Named: the zone's, libunbound's or our timer's reason. */
+		rc = spfkit_check_answer_failure(q->chk, q->id, q->failure);
+		return rc == SPFKIT_OK;
+	}
 	if (q->has_zans) {
 		rc = spfkit_check_answer_dnssec(q->chk, q->id, q->zans.status,
 						q->zans.rrs, q->zans.n,
@@ -1020,6 +1045,7 @@ static uint32_t expire(spfkit_resolver *r, uint64_t now_ms)
 		if (now_ms >= due) {
 			(void)ub_cancel(r->ctx, q->async_id);
 			q->status = SPFKIT_DNS_TEMPFAIL;
+			q->failure = SPFKIT_DNS_FAIL_TIMEOUT;
 			q->dnssec = SPFKIT_DNSSEC_UNKNOWN;
 			make_ready(r, q);
 		} else if (due - now_ms < next) {

@@ -52,6 +52,7 @@ struct spfkit_zone {
 	size_t nnodes;   /* every node, empty non-terminals included */
 	size_t nnames;   /* nodes that hold records */
 	size_t nrecords;
+	size_t nwild; /* nodes whose first label is "*" (RFC 4592) */
 };
 
 /* ---------------------------------------------------------------- errors */
@@ -159,6 +160,8 @@ static znode *create(spfkit_zone *z, const char *s, size_t n)
 	nd->next = z->tab[b];
 	z->tab[b] = nd;
 	z->nnodes++;
+	if (n && s[0] == '*' && (n == 1 || s[1] == '.'))
+		z->nwild++;
 	return nd;
 }
 
@@ -229,9 +232,43 @@ static int reserve(spfkit_zone *z, znode *nd, size_t extra)
 	return SPFKIT_OK;
 }
 
-/* Inserts rr (room reserved) after the records of its type and below. */
+/* Are the RDATA of two records of type equal? Names in MX, PTR, CNAME
+ * and NS RDATA compare case aside (RFC 4343), the rest octet by octet. */
+static bool same_rdata(uint16_t type, const spfkit_rr *a, const spfkit_rr *b)
+{
+	if (a->rdlen != b->rdlen)
+		return false;
+	if (a->rdlen && memcmp(a->rdata, b->rdata, a->rdlen) == 0)
+		return true;
+	if (type != SPFKIT_TYPE_MX && type != SPFKIT_TYPE_PTR &&
+	    type != SPFKIT_TYPE_CNAME && type != 2 /* NS */)
+		return a->rdlen == 0;
+	for (size_t i = 0; i < a->rdlen; i++)
+		if (spfkit__lower(a->rdata[i]) != spfkit__lower(b->rdata[i]))
+			return false;
+	return true;
+}
+
+/* Does nd already hold a record equal to rr? RFC 2181 §5: the records of
+ * an RRset are distinct; a server loading the same record twice (in one
+ * file or two) serves it once. */
+static bool holds(const znode *nd, const spfkit_rr *rr)
+{
+	for (size_t i = 0; i < nd->nrr; i++)
+		if (nd->rrs[i].type == rr->type &&
+		    same_rdata(rr->type, &nd->rrs[i], rr))
+			return true;
+	return false;
+}
+
+/* Inserts rr (room reserved) after the records of its type and below;
+ * a record nd holds already is dropped (its rdata freed). */
 static void insert_rr(spfkit_zone *z, znode *nd, spfkit_rr rr)
 {
+	if (holds(nd, &rr)) {
+		spfkit__free(z->a, (void *)rr.rdata);
+		return;
+	}
 	size_t pos = nd->nrr;
 	while (pos > 0 && nd->rrs[pos - 1].type > rr.type)
 		pos--;
@@ -405,10 +442,30 @@ int spfkit_zone_mark(spfkit_zone *zone, const char *name, unsigned marks)
 	return SPFKIT_OK;
 }
 
+/* Drops nd's records of type (a later file replaces them). */
+static void drop_type(spfkit_zone *z, znode *nd, uint16_t type)
+{
+	size_t n, i = 0;
+	if (!run_of(nd, type, &n))
+		return;
+	while (nd->rrs[i].type != type)
+		i++;
+	for (size_t k = i; k < i + n; k++)
+		spfkit__free(z->a, (void *)nd->rrs[k].rdata);
+	memmove(nd->rrs + i, nd->rrs + i + n,
+		(nd->nrr - i - n) * sizeof *nd->rrs);
+	nd->nrr -= n;
+	z->nrecords -= n;
+	if (nd->nrr == 0)
+		z->nnames--;
+}
+
 /* Moves everything of src into dst, all or nothing: the first pass makes
  * every node and the room for every record (leftovers of a failure are
- * empty nodes, which answer like absent ones), the second cannot fail. */
-int spfkit_zone_merge(spfkit_zone *dst, spfkit_zone *src)
+ * empty nodes, which answer like absent ones), the second cannot fail.
+ * With replace, src's records of a name and type take the place of dst's
+ * (spfkit_zone_overlay); either way a record dst holds already is one. */
+static int move_zone(spfkit_zone *dst, spfkit_zone *src, bool replace)
 {
 	if (!dst || !src)
 		return SPFKIT_EINVAL;
@@ -427,6 +484,10 @@ int spfkit_zone_merge(spfkit_zone *dst, spfkit_zone *src)
 	for (size_t i = 0; i < src->nbuckets; i++)
 		for (znode *s = src->tab[i]; s; s = s->next) {
 			znode *d = find(dst, s->name, s->len);
+			for (size_t k = 0; replace && k < s->nrr; k++)
+				if (k == 0 ||
+				    s->rrs[k].type != s->rrs[k - 1].type)
+					drop_type(dst, d, s->rrs[k].type);
 			for (size_t k = 0; k < s->nrr; k++)
 				insert_rr(dst, d, s->rrs[k]);
 			/* src holds the ancestors of its names, so its own
@@ -442,7 +503,60 @@ int spfkit_zone_merge(spfkit_zone *dst, spfkit_zone *src)
 	return SPFKIT_OK;
 }
 
+int spfkit_zone_merge(spfkit_zone *dst, spfkit_zone *src)
+{
+	return move_zone(dst, src, false);
+}
+
+int spfkit_zone_overlay(spfkit_zone *dst, spfkit_zone *src)
+{
+	return move_zone(dst, src, true);
+}
+
 /* ---------------------------------------------------------------- lookup */
+
+/* Does the node's name exist (RFC 8020: records, names below it, or an
+ * EXISTS mark)? An emptied node left by a failed merge does not. */
+static bool there(const znode *nd)
+{
+	return nd && (nd->nrr || nd->below || nd->exists || nd->timeout);
+}
+
+/* RFC 4592 §3.3.1: a name that does not exist is answered from the
+ * wildcard "*.<closest encloser>" when there is one, the closest encloser
+ * being its nearest ancestor that exists (an empty non-terminal counts,
+ * so a wildcard never answers for names under an existing name's
+ * children). NULL when no wildcard applies. */
+static const znode *wildcard(const spfkit_zone *z, const char *s, size_t n)
+{
+	if (z->nwild == 0)
+		return NULL;
+	char w[WIRE_NAME_MAX + 3];
+	for (size_t off = parent_off(s, n, 0);; off = parent_off(s, n, off)) {
+		const znode *enc = off < n ? find(z, s + off, n - off) : NULL;
+		if (off < n && !there(enc))
+			continue;
+		/* The closest encloser: s + off (the root when off == n). */
+		size_t m = n - off;
+		if (m + 2 > sizeof w)
+			return NULL;
+		w[0] = '*';
+		if (m) {
+			w[1] = '.';
+			memcpy(w + 2, s + off, m);
+		}
+		const znode *wn = find(z, w, m ? m + 2 : 1);
+		return there(wn) ? wn : NULL;
+	}
+}
+
+/* A failed lookup (TEMPFAIL) and why; returns SPFKIT_OK. */
+static int failed(spfkit__zone_answer *ans, spfkit_dns_failure why)
+{
+	ans->status = SPFKIT_DNS_TEMPFAIL;
+	ans->failure = why;
+	return SPFKIT_OK;
+}
 
 int spfkit__zone_lookup(const spfkit_zone *zone, const char *name,
 			uint16_t type, spfkit__zone_answer *ans)
@@ -457,14 +571,14 @@ int spfkit__zone_lookup(const spfkit_zone *zone, const char *name,
 	size_t n = name_len(name, strlen(name));
 	for (;;) {
 		const znode *nd = find(zone, s, n);
+		if (!there(nd))
+			nd = wildcard(zone, s, n);
 		if (!nd) {
 			ans->status = SPFKIT_DNS_NXDOMAIN;
 			return SPFKIT_OK;
 		}
-		if (nd->timeout) {
-			ans->status = SPFKIT_DNS_TEMPFAIL;
-			return SPFKIT_OK;
-		}
+		if (nd->timeout)
+			return failed(ans, SPFKIT_DNS_FAIL_TIMEOUT);
 		ans->status = SPFKIT_DNS_NOERROR;
 		size_t cnt;
 		const spfkit_rr *run = run_of(nd, type, &cnt);
@@ -477,8 +591,7 @@ int spfkit__zone_lookup(const spfkit_zone *zone, const char *name,
 			/* openspf zonedata: only the types listed before
 			 * TIMEOUT answer; the rest, CNAME chasing and SPF
 			 * standing in for TXT included, time out. */
-			ans->status = SPFKIT_DNS_TEMPFAIL;
-			return SPFKIT_OK;
+			return failed(ans, SPFKIT_DNS_FAIL_TIMEOUT);
 		}
 		if (type == SPFKIT_TYPE_TXT && !nd->no_spf_txt) {
 			/* The suite's rule (rfc7208-tests.yml, "Selecting
@@ -509,10 +622,9 @@ int spfkit__zone_lookup(const spfkit_zone *zone, const char *name,
 				 * or an over-long chain is a server failure. */
 				if (ans->cnames >= SPFKIT__ZONE_MAX_CNAME ||
 				    !wire_to_name(run[0].rdata, run[0].rdlen,
-						  target, &n)) {
-					ans->status = SPFKIT_DNS_TEMPFAIL;
-					return SPFKIT_OK;
-				}
+						  target, &n))
+					return failed(
+					    ans, SPFKIT_DNS_FAIL_BAD_ANSWER);
 				ans->cnames++;
 				s = target;
 				continue;
@@ -563,8 +675,11 @@ int spfkit_zone_answer(const spfkit_zone *zone, spfkit_check *chk)
 			break;
 	}
 	for (size_t i = 0; rc == SPFKIT_OK && i < n; i++) {
-		rc = spfkit_check_answer(chk, p[i].id, p[i].ans.status,
-					 p[i].ans.rrs, p[i].ans.n);
+		rc = p[i].ans.status == SPFKIT_DNS_TEMPFAIL
+			 ? spfkit_check_answer_failure(chk, p[i].id,
+						       p[i].ans.failure)
+			 : spfkit_check_answer(chk, p[i].id, p[i].ans.status,
+					       p[i].ans.rrs, p[i].ans.n);
 		if (rc > 0)
 			rc = SPFKIT_OK;
 	}
@@ -659,9 +774,79 @@ static int add_ldns_rr(spfkit_zone *st, const ldns_rr *rr, ldns_buffer *wire)
 	if (ldns_rr_rdata2buffer_wire(wire, rr) != LDNS_STATUS_OK ||
 	    ldns_buffer_status(wire) != LDNS_STATUS_OK)
 		return SPFKIT_ENOMEM;
-	return add_copy(st, name, nlen, (uint16_t)ldns_rr_get_type(rr),
-			ldns_rr_ttl(rr), ldns_buffer_begin(wire),
-			ldns_buffer_position(wire));
+	uint16_t type = (uint16_t)ldns_rr_get_type(rr);
+	int rc = add_copy(st, name, nlen, type, ldns_rr_ttl(rr),
+			  ldns_buffer_begin(wire), ldns_buffer_position(wire));
+	/* An authoritative server answers a TXT query with TXT records only:
+	 * in a master file an SPF (type 99) record is one of its own type,
+	 * never a stand-in for TXT (that rule is the openspf suite's, for
+	 * its YAML zonedata). */
+	if (rc == SPFKIT_OK && type == SPFKIT__TYPE_SPF)
+		rc = spfkit_zone_mark(st, name, SPFKIT_ZONE_NO_SPF_AS_TXT);
+	return rc;
+}
+
+/* RFC 1035 §3.3: a character-string holds at most 255 octets; ldns only
+ * says the RDATA did not parse. Scans the entry from pos (one line, or
+ * more inside parentheses) for a quoted string over 255 octets (\DDD and
+ * \X count as one) and writes the message lint gives when it finds one;
+ * false when there is none. */
+static bool long_string(FILE *fp, long pos, const char *path, size_t line,
+			char *err, size_t errlen)
+{
+	if (pos < 0 || fseek(fp, pos, SEEK_SET) != 0)
+		return false;
+	bool quoted = false;
+	int depth = 0, ch;
+	size_t octets = 0, longest = 0;
+	while ((ch = getc(fp)) != EOF) {
+		if (quoted) {
+			if (ch == '"') {
+				quoted = false;
+				if (octets > longest)
+					longest = octets;
+				continue;
+			}
+			octets++;
+			if (ch == '\\') {
+				ch = getc(fp);
+				if (ch >= '0' && ch <= '9') {
+					(void)getc(fp);
+					(void)getc(fp);
+				}
+				if (ch == EOF)
+					break;
+			}
+			continue;
+		}
+		if (ch == '"') {
+			quoted = true;
+			octets = 0;
+		} else if (ch == ';') {
+			while ((ch = getc(fp)) != EOF && ch != '\n')
+				;
+			if (depth == 0)
+				break;
+		} else if (ch == '(') {
+			depth++;
+		} else if (ch == ')') {
+			depth--;
+		} else if (ch == '\n' && depth <= 0) {
+			break;
+		}
+	}
+	if (quoted && octets > longest)
+		longest = octets;
+	if (longest <= 255)
+		return false;
+	set_err(
+	    err, errlen,
+	    "%s:%zu: a TXT string of %zu octets: a character-string holds "
+	    "at most 255 (RFC 1035 3.3); split it into several quoted "
+	    "strings of at most 255 octets on the same line (receivers join "
+	    "them without a space, RFC 7208 3.3)",
+	    path, line, longest);
+	return true;
 }
 
 static int load_master(spfkit_zone *st, const char *path, FILE *fp, char *err,
@@ -696,11 +881,13 @@ static int load_master(spfkit_zone *st, const char *path, FILE *fp, char *err,
 		} else {
 			rc = s == LDNS_STATUS_MEM_ERR ? SPFKIT_ENOMEM
 						      : SPFKIT_EPARSE;
-			set_err(err, errlen, "%s:%zu: %s", path,
-				entry_line(fp, pos, line),
-				s == LDNS_STATUS_SYNTAX_INCLUDE
-				    ? "$INCLUDE is not supported"
-				    : ldns_get_errorstr_by_id(s));
+			size_t at = entry_line(fp, pos, line);
+			if (rc == SPFKIT_ENOMEM ||
+			    !long_string(fp, pos, path, at, err, errlen))
+				set_err(err, errlen, "%s:%zu: %s", path, at,
+					s == LDNS_STATUS_SYNTAX_INCLUDE
+					    ? "$INCLUDE is not supported"
+					    : ldns_get_errorstr_by_id(s));
 		}
 		if (feof(fp) || ferror(fp))
 			break;
@@ -764,7 +951,9 @@ int spfkit_zone_load_file(spfkit_zone *zone, const char *path, char *err,
 	int rc = load_master(&st, path, fp, err, errlen);
 	fclose(fp);
 	if (rc == SPFKIT_OK) {
-		rc = spfkit_zone_merge(zone, &st);
+		/* A later file replaces what earlier ones said of a name and
+		 * type: a draft laid over the published zone. */
+		rc = spfkit_zone_overlay(zone, &st);
 		if (rc)
 			set_err(err, errlen, "%s: out of memory", path);
 	}

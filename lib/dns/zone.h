@@ -26,6 +26,8 @@
  * Every record has type == the asked type. */
 typedef struct spfkit__zone_answer {
 	spfkit_dns_status status;
+	spfkit_dns_failure failure; /* TEMPFAIL: timeout (a TIMEOUT mark) or
+				       bad answer (a CNAME loop or chain) */
 	const spfkit_rr *rrs;
 	size_t n;
 	unsigned cnames;  /* CNAMEs followed to reach the answer */

@@ -12,9 +12,12 @@
  * Options are check_opts.c's, output output.c's.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdint.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 
@@ -36,15 +39,12 @@ static void strip_brackets(const char **s, size_t *n)
 }
 
 /* Why an input cannot be checked (a usage problem, not an SPF result),
- * or NULL. */
+ * or NULL. A null sender without a HELO name is no usage problem: it has
+ * no usable domain, which is the result none (RFC 7208 §4.3). */
 static const char *input_problem(const check_opts *co, const check_input *in)
 {
 	if (co->id.scope == SPFKIT_SCOPE_HELO && !in->helo)
 		return "--scope helo needs a HELO name";
-	if (co->id.scope == SPFKIT_SCOPE_MAILFROM && in->sender_len == 0 &&
-	    !in->helo)
-		return "the null sender is checked as postmaster@HELO: a HELO "
-		       "name is needed";
 	return NULL;
 }
 
@@ -183,46 +183,6 @@ static int check_one(const check_env *env)
 
 /* ------------------------------------------------------------ batch */
 
-/* Reads one line without its '\n' into *buf (growing it up to
- * BATCH_LINE_MAX). Returns false at the end of input with nothing read.
- * *toolong tells that the line was longer; its rest was dropped. */
-static bool read_line(FILE *in, char **buf, size_t *cap, size_t *len,
-		      bool *toolong, bool *nomem)
-{
-	int c;
-	bool any = false;
-	*len = 0;
-	*toolong = false;
-	*nomem = false;
-	/* One thread reads: no stream lock per octet (3% of a batch's
-	 * instructions over a zone went to it). */
-	while ((c = getc_unlocked(in)) != EOF) {
-		any = true;
-		if (c == '\n')
-			break;
-		if (*toolong || *nomem)
-			continue;
-		if (*len >= BATCH_LINE_MAX) {
-			*toolong = true;
-			continue;
-		}
-		if (*len + 1 >= *cap) {
-			size_t ncap = *cap ? *cap * 2 : 256;
-			if (ncap > BATCH_LINE_MAX + 1)
-				ncap = BATCH_LINE_MAX + 1;
-			char *p = realloc(*buf, ncap);
-			if (!p) {
-				*nomem = true;
-				continue;
-			}
-			*buf = p;
-			*cap = ncap;
-		}
-		(*buf)[(*len)++] = (char)c;
-	}
-	return any;
-}
-
 /* Splits (s, n) at TABs into up to 4 fields; returns the field count. */
 static size_t split_tabs(const char *s, size_t n, const char *f[4],
 			 size_t fl[4])
@@ -319,35 +279,70 @@ static bool batch_line(const check_env *env, unsigned long lineno,
 	return true;
 }
 
-/* --batch over the zone: one line after the other. */
+void check_flush_pending(void)
+{
+	if (__fpending(stdout) > 0)
+		fflush(stdout);
+}
+
+/* Waits until fd has input (or its end, or an error); the results so
+ * far are written out first when it has none yet. */
+static void await_input(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	if (poll(&p, 1, 0) != 0)
+		return;
+	check_flush_pending();
+	while (poll(&p, 1, -1) < 0 && errno == EINTR)
+		;
+}
+
+/* --batch over the zone: one line after the other. Input is read in
+ * blocks; before a read that would wait, the results so far are written
+ * out (a pipe that stays open gets each result as it is known). */
 static int check_batch(const check_env *env)
 {
-	char *buf = NULL;
-	size_t cap = 0, len = 0;
-	bool toolong, nomem, all_ok = true;
+	line_reader lr = {.fd = STDIN_FILENO};
+	bool toolong, all_ok = true;
 	unsigned long lineno = 0;
-	while (read_line(stdin, &buf, &cap, &len, &toolong, &nomem)) {
-		lineno++;
-		if (toolong) {
-			char why[80];
-			snprintf(why, sizeof why, "longer than %u octets",
-				 BATCH_LINE_MAX);
-			cli_out_batch_error(env->out, lineno, why);
-		} else if (nomem) {
-			cli_out_batch_error(env->out, lineno, "out of memory");
-			all_ok = false;
-		} else if (!batch_line(env, lineno, buf ? buf : "", len)) {
-			all_ok = false;
+	for (;;) {
+		const char *s;
+		size_t len;
+		int got = lr_line(&lr, &s, &len, &toolong);
+		if (got < 0)
+			break;
+		if (got == 0) {
+			await_input(lr.fd);
+			lr_fill(&lr);
+			continue;
 		}
+		lineno++;
+		if (toolong)
+			check_too_long(env->out, lineno);
+		else if (!batch_line(env, lineno, s, len))
+			all_ok = false;
 	}
-	free(buf);
-	if (ferror(stdin)) {
+	return check_batch_end(&lr, all_ok);
+}
+
+int check_batch_end(line_reader *lr, bool all_ok)
+{
+	free(lr->buf);
+	lr->buf = NULL;
+	if (lr->failed) {
 		(void)check_finish_output(0);
 		return cli_say(CHECK_PROG, CLI_EX_SOFTWARE,
 			       "reading standard input: %s",
 			       strerror(errno ? errno : EIO));
 	}
 	return check_finish_output(all_ok ? 0 : CLI_EX_SOFTWARE);
+}
+
+void check_too_long(const cli_out *o, unsigned long lineno)
+{
+	char why[80];
+	snprintf(why, sizeof why, "longer than %u octets", BATCH_LINE_MAX);
+	cli_out_batch_error(o, lineno, why);
 }
 
 /* ------------------------------------------------------------ main */

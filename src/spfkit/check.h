@@ -91,4 +91,38 @@ int check_finish_output(int status);
  * written strictly in input order (check_batch.c). */
 int check_batch_dns(const check_env *env);
 
+/* Writes out what stdout holds, when it holds anything: before a batch
+ * waits for input, so each result reaches a reader of a pipe as soon as
+ * it is known. */
+void check_flush_pending(void);
+
+/* Standard input as lines, read with read(2) (check_batch.c): the batch
+ * over DNS reads only when poll() says bytes are there, so the checks in
+ * flight never wait for input; the batch over a zone reads when it has
+ * nothing else to do. A line is handed out once its newline (or the end
+ * of input) arrived; a line longer than BATCH_LINE_MAX is skipped to its
+ * newline and reported as too long. */
+typedef struct line_reader {
+	int fd;
+	char *buf;
+	size_t start, len, cap; /* unread bytes: buf[start, start + len) */
+	bool eof, failed, skipping;
+} line_reader;
+
+/* Takes the next complete line: 1 with (*s, *n) valid until the next
+ * call, 0 when more input is needed (lr_fill), -1 at the end of input. */
+int lr_line(line_reader *r, const char **s, size_t *n, bool *toolong);
+
+/* Reads what the descriptor has (waiting for it when it has nothing and
+ * is blocking). Sets eof at the end, failed (and eof) on an error. */
+void lr_fill(line_reader *r);
+
+/* Frees the reader's buffer and gives a batch's exit status: 70 with a
+ * message when reading failed or when not all_ok, else 0 (output flushed
+ * either way). */
+int check_batch_end(line_reader *lr, bool all_ok);
+
+/* The error line of a batch line longer than BATCH_LINE_MAX. */
+void check_too_long(const cli_out *o, unsigned long lineno);
+
 #endif /* SPFKIT_CHECK_H */

@@ -4,6 +4,7 @@
  * check of the run shares.
  */
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -53,7 +54,9 @@ void cli_check_help(FILE *f)
 	    "  --ip IP               the client's IPv4 or IPv6 address\n"
 	    "  --sender ADDR         the MAIL FROM address; '' or '<>' is the "
 	    "null\n"
-	    "                        sender (then postmaster@HELO is checked)\n"
+	    "                        sender (then postmaster@HELO is checked; "
+	    "none\n"
+	    "                        without a HELO name)\n"
 	    "  --helo NAME           the HELO/EHLO name\n"
 	    "  --scope mailfrom|helo the identity to check (default mailfrom)\n"
 	    "  --record 'v=spf1 ...' use this record for the sender's domain "
@@ -117,6 +120,7 @@ void cli_check_help(FILE *f)
 	    "                        /usr/share/dns/root.key); shown as "
 	    "\"dnssec\"\n"
 	    "  -h, --help            show this help and exit\n"
+	    "  --version             show the version and exit\n"
 	    "\n"
 	    "DNS failures and timeouts are results (temperror), not errors.\n"
 	    "\n"
@@ -180,9 +184,24 @@ static int take(int c, void *ud)
 	return status;
 }
 
+/* RFC 7208 §4.5: an SPF record is "v=spf1" (case aside) followed by a
+ * space or by nothing. */
+static bool spf_record_text(const char *s)
+{
+	return strncasecmp(s, "v=spf1", 6) == 0 && (s[6] == ' ' || !s[6]);
+}
+
 /* The rules between options, once all are read. */
 static int combination(check_opts *co, bool concurrency)
 {
+	/* A draft that is no SPF record is a mistake of the command line,
+	 * not the domain's permerror. */
+	if (co->id.record && !spf_record_text(co->id.record))
+		return cli_usage(CHECK_PROG,
+				 "--record: '%s' is not an SPF record: it must "
+				 "start with 'v=spf1' and a space (RFC 7208 "
+				 "4.5)",
+				 cli_shown(co->id.record));
 	if (co->batch) {
 		if (co->id.ip || co->id.sender || co->id.helo)
 			return cli_usage(CHECK_PROG,

@@ -43,7 +43,7 @@ static const command *find_command(const char *name)
 static void main_help(FILE *f)
 {
 	fputs("Usage: spfkit COMMAND [OPTION]...\n"
-	      "       spfkit --help | --version | help COMMAND\n"
+	      "       spfkit --help | --version | -V | help COMMAND\n"
 	      "\n"
 	      "Sender Policy Framework (RFC 7208) checks.\n"
 	      "\n"
@@ -55,7 +55,9 @@ static void main_help(FILE *f)
 	fputs("\n"
 	      "Options:\n"
 	      "  -h, --help     show this help and exit\n"
-	      "  --version      show the version and exit\n"
+	      "  -V, --version  show the version and exit (every command "
+	      "takes\n"
+	      "                 --version too)\n"
 	      "\n"
 	      "Exit status of check: 0 pass, 1 fail, 2 softfail, 3 neutral, "
 	      "4 none,\n"
@@ -91,11 +93,8 @@ int main(int argc, char **argv)
 		main_help(stdout);
 		return fflush(stdout) == 0 ? 0 : CLI_EX_SOFTWARE;
 	}
-	if (strcmp(cmd, "--version") == 0) {
-		printf("spfkit %s (libspfkit %s)\n", SPFKIT_VERSION,
-		       spfkit_version());
-		return fflush(stdout) == 0 ? 0 : CLI_EX_SOFTWARE;
-	}
+	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0)
+		return cli_version(stdout) ? 0 : CLI_EX_SOFTWARE;
 	if (strcmp(cmd, "help") == 0) {
 		if (argc == 2) {
 			main_help(stdout);
@@ -118,5 +117,9 @@ int main(int argc, char **argv)
 	const command *c = find_command(cmd);
 	if (!c)
 		return unknown_command(cmd);
+	/* Every subcommand answers --version; those that parse their options
+	 * with cli_parse() anywhere among them, the others (srs) first. */
+	if (argc >= 3 && strcmp(argv[2], "--version") == 0)
+		return cli_version(stdout) ? 0 : CLI_EX_SOFTWARE;
 	return c->run(argc - 1, argv + 1);
 }

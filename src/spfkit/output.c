@@ -70,6 +70,11 @@ static void json_check(const cli_out *o, const spfkit_check *chk,
 	else
 		cli_jw_null(&w);
 	cli_jw_kstr(&w, "mechanism", spfkit_check_mechanism(chk));
+	/* The innermost term that matched and the terms that led to it
+	 * (spfkit_check_matched_term, _via); mechanism stays the checked
+	 * domain's own term, as Received-SPF's mechanism= has it. */
+	cli_jw_kstr(&w, "matched", spfkit_check_matched_term(chk));
+	cli_jw_kstr(&w, "via", spfkit_check_matched_via(chk));
 	cli_jw_kstr(&w, "where", spfkit_check_where(chk));
 	cli_jw_kstr(&w, "problem", spfkit_check_problem(chk));
 	cli_jw_kstr(&w, "reason", spfkit_reason_name(spfkit_check_reason(chk)));
@@ -119,6 +124,10 @@ static void text_headline(FILE *f, const spfkit_check *chk)
 		cli_put_str(f, ip);
 		break;
 	case SPFKIT_RESULT_NONE:
+		if (!spfkit_check_domain(chk)[0]) {
+			fputs("there is no domain to check", f);
+			break;
+		}
 		put_domain(f, chk);
 		fputs(why == SPFKIT_REASON_MALFORMED_DOMAIN
 			  ? " is not a domain that can have an SPF record"
@@ -166,6 +175,9 @@ static const char *text_hint(spfkit_result r, spfkit_reason why)
 	case SPFKIT_REASON_LOOKUP_LIMIT:
 		return "the policy needs too many DNS lookups; the owner must "
 		       "remove or replace include, a, mx, ptr or exists terms";
+	case SPFKIT_REASON_LOOP:
+		return "the policy includes itself; the owner must remove the "
+		       "include or redirect that leads back";
 	case SPFKIT_REASON_VOID_LIMIT:
 		return "names in the policy do not exist; the owner must "
 		       "remove the stale terms";
@@ -204,6 +216,8 @@ static void text_check(const cli_out *o, const spfkit_check *chk,
 	spfkit_result r = spfkit_check_result(chk);
 	spfkit_reason why = spfkit_check_reason(chk);
 	const char *mech = spfkit_check_mechanism(chk);
+	const char *term = spfkit_check_matched_term(chk);
+	const char *via = spfkit_check_matched_via(chk);
 	const char *where = spfkit_check_where(chk);
 	const char *expl = spfkit_check_explanation(chk);
 	const char *problem = spfkit_check_problem(chk);
@@ -227,14 +241,21 @@ static void text_check(const cli_out *o, const spfkit_check *chk,
 	fputs(")\n", f);
 
 	if (mech) {
+		/* The innermost term that held the client, and the include
+		 * and redirect terms that led to it; a term of the checked
+		 * domain's own record says where it stands. */
 		fprintf(f, ROW, "matched");
-		cli_put_str(f, mech);
-		/* A route through includes says where inside it matched. */
-		fputs(where && strstr(where, " > ") ? "  via " : "  in ", f);
-		if (where)
-			cli_put_str(f, where);
-		else
-			put_domain(f, chk);
+		cli_put_str(f, term ? term : mech);
+		if (via && via[0]) {
+			fputs("  via ", f);
+			cli_put_str(f, via);
+		} else {
+			fputs("  in ", f);
+			if (where)
+				cli_put_str(f, where);
+			else
+				put_domain(f, chk);
+		}
 		putc('\n', f);
 	} else if (why == SPFKIT_REASON_DEFAULT) {
 		fprintf(f, ROW, "matched");
@@ -293,17 +314,19 @@ static void text_check(const cli_out *o, const spfkit_check *chk,
 		fprintf(f, ROW "%.1f ms\n", "time", elapsed_ms);
 }
 
-/* Batch text: "IP SENDER RESULT DETAIL", DETAIL the matched term, else
- * the problem, else the reason's name. */
+/* Batch text: "IP SENDER RESULT DETAIL", DETAIL the innermost matched
+ * term (and " via " the terms that led to it), else the problem, else
+ * the reason's name. */
 static void text_batch(const cli_out *o, const spfkit_check *chk,
 		       double elapsed_ms)
 {
 	const char *ip = spfkit_check_ip(chk);
 	const char *sender = spfkit_check_sender(chk);
-	const char *mech = spfkit_check_mechanism(chk);
+	const char *term = spfkit_check_matched_term(chk);
+	const char *via = spfkit_check_matched_via(chk);
 	const char *problem = spfkit_check_problem(chk);
 	spfkit_reason why = spfkit_check_reason(chk);
-	const char *detail = mech      ? mech
+	const char *detail = term      ? term
 			     : problem ? problem
 			     : why == SPFKIT_REASON_DEFAULT
 				 ? "default"
@@ -322,6 +345,10 @@ static void text_batch(const cli_out *o, const spfkit_check *chk,
 	CLI_JW_LIT(&w, " ");
 	/* The detail is the rest of the line: its spaces stay. */
 	cli_jw_safe(&w, detail, strlen(detail), false);
+	if (term && via && via[0]) {
+		CLI_JW_LIT(&w, " via ");
+		cli_jw_safe(&w, via, strlen(via), false);
+	}
 	if (elapsed_ms >= 0) {
 		char t[48];
 		int n = snprintf(t, sizeof t, " %.3fms", elapsed_ms);

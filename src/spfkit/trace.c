@@ -83,6 +83,11 @@ static void text_event(FILE *f, const walk_ev *w)
 	case SPFKIT_EVENT_LOOKUP:
 		walk_indent(f, d);
 		walk_put_lookup(f, e);
+		/* A failure's kind, as the DNS source named it. */
+		if (e->status == SPFKIT_DNS_TEMPFAIL &&
+		    e->failure != SPFKIT_DNS_FAIL_UNKNOWN)
+			fprintf(f, " (%s)",
+				spfkit_dns_failure_name(e->failure));
 		fprintf(f, " (ttl %u, %llu.%03llu ms", (unsigned)e->ttl,
 			(unsigned long long)(w->elapsed / 1000),
 			(unsigned long long)(w->elapsed % 1000));
@@ -197,6 +202,11 @@ static void json_dns(cli_jw *w, const walk_ev *ev)
 	cli_jw_kstr(w, "status", walk_status_name(e->status));
 	if (e->kind == SPFKIT_EVENT_VOID)
 		return;
+	/* TEMPFAIL's kind (spfkit_dns_failure_name), else null. */
+	cli_jw_kstr(w, "failure",
+		    e->status == SPFKIT_DNS_TEMPFAIL
+			? spfkit_dns_failure_name(e->failure)
+			: NULL);
 	cli_jw_kuint(w, "ttl", e->ttl);
 	cli_jw_kuint(w, "records", e->nitems);
 	cli_jw_kstr(w, "dnssec", spfkit_dnssec_name(e->dnssec));

@@ -100,8 +100,9 @@ bool spfkitd_want_helo(const spfkitd_conf *c, const spfkitd_msg *m)
 bool spfkitd_want_mailfrom(const spfkitd_conf *c, const spfkitd_msg *m)
 {
 	/* RFC 7208 §2.4: a null sender is checked as postmaster@HELO; with
-	 * no HELO either there is nothing to check. */
-	return c->mailfrom_check && (present(m->sender) || present(m->helo));
+	 * no HELO either, the check gives none (§4.3: no usable domain). */
+	(void)m;
+	return c->mailfrom_check;
 }
 
 /* The configured action of a HELO result for this message. */

@@ -109,6 +109,13 @@ static int getopt_trouble(const cli_args *a, unsigned flags, int c, char **argv)
 			 cli_shown(arg), a->cmd);
 }
 
+bool cli_version(FILE *f)
+{
+	fprintf(f, "spfkit %s (libspfkit %s)\n", SPFKIT_VERSION,
+		spfkit_version());
+	return fflush(f) == 0;
+}
+
 int cli_getopt_trouble(const cli_args *a, int c, char **argv)
 {
 	return getopt_trouble(a, 0, c, argv);
@@ -360,6 +367,11 @@ int cli_parse_as(const cli_args *a, unsigned flags, int argc, char **argv,
 		int c = getopt_long(argc, argv, ":h", a->longopts, NULL);
 		if (c == -1)
 			return 0;
+		/* --version is every subcommand's (it is in no table): the
+		 * option getopt_long() did not know, given exactly so. */
+		if (c == '?' && optopt == 0 &&
+		    strcmp(argv[optind - 1], "--version") == 0)
+			return cli_version(stdout) ? -1 : CLI_EX_SOFTWARE;
 		if (c == ':' || c == '?')
 			return getopt_trouble(a, flags, c, argv);
 		if ((!dns || !dns_option(a, flags, c, optarg, dns, &status)) &&

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "spfkit.h"
 
@@ -37,6 +38,12 @@ int cli_say(const char *prog, int status, const char *fmt, ...)
     CLI_PRINTF(3, 4);
 /* The same with the usage exit status (64). */
 int cli_usage(const char *prog, const char *fmt, ...) CLI_PRINTF(2, 3);
+
+/* "spfkit VERSION (libspfkit VERSION)" and a newline on f, flushed: what
+ * --version prints, for `spfkit --version`, `spfkit -V` and every
+ * subcommand (cli_parse() takes --version anywhere among the options,
+ * then returns -1 as after --help). False on a write error. */
+bool cli_version(FILE *f);
 
 /* ------------------------------------------------------------ getopt */
 

@@ -528,7 +528,9 @@ int zone_yaml_load_file(spfkit_zone *zone, const spfkit_config *cfg,
 		set_err(err, errlen, "%s: out of memory", path);
 	fclose(fp);
 	if (rc == SPFKIT_OK) {
-		rc = spfkit_zone_merge(zone, st);
+		/* As for master files: a later file replaces what earlier
+		 * ones said of a name and type. */
+		rc = spfkit_zone_overlay(zone, st);
 		if (rc)
 			set_err(err, errlen, "%s: out of memory", path);
 	}

@@ -121,6 +121,117 @@ one_line "--no-cache with a zone alone"
 expect "--no-cache with --concurrency" 64 'one line at a time; drop --concurrency' -- check --batch --nameserver 127.0.0.1@9 --no-cache --concurrency 4 </dev/null
 one_line "--no-cache with --concurrency"
 
+# ---------------------------------------------------------------- what a result tells
+T=(check --zone tests/cli/tell.zone)
+# The matched term is the innermost one, with the terms that led to it;
+# mechanism (Received-SPF's mechanism=) stays the customer's include.
+expect "innermost term, via the include chain" 0 '^  matched +ip4:203\.0\.113\.0/24  via include:_spf\.provider\.example > include:_nb\.provider\.example$' -- "${T[@]}" --ip 203.0.113.9 --sender a@customer.example
+expect "innermost term through a redirect" 2 '^  matched +~all  via redirect=_spf\.provider\.example$' -- "${T[@]}" --ip 192.0.2.99 --sender a@redirected.example
+expect "the checked domain's own term: in" 1 '^  matched +-all  in customer\.example$' -- "${T[@]}" --ip 192.0.2.99 --sender a@customer.example
+expect "Received-SPF keeps the include as mechanism" 0 'mechanism="include:_spf\.provider\.example"$' -- "${T[@]}" --ip 2001:db8:4860::5 --sender a@customer.example --format received-spf
+"$bin" "${T[@]}" --ip 2001:db8:4860::5 --sender a@customer.example --format json >"$tmp/j"
+if python3 - "$tmp/j" <<'PY'
+import json, sys
+o = json.load(open(sys.argv[1]))
+assert o["mechanism"] == "include:_spf.provider.example", o
+assert o["matched"] == "ip6:2001:db8:4860::/48", o
+assert o["via"] == "include:_spf.provider.example > include:_nb6.provider.example", o
+PY
+then ok; else bad "json matched and via"; cat "$tmp/j"; fi
+"$bin" "${T[@]}" --ip 192.0.2.99 --sender a@customer.example --format json >"$tmp/j"
+if python3 -c 'import json,sys; o=json.load(open(sys.argv[1])); assert o["matched"] == "-all" and o["via"] == "", o' "$tmp/j"; then ok; else bad "json via of a direct match"; cat "$tmp/j"; fi
+expect "batch detail: innermost term and route" 0 '^203\.0\.113\.9 a@customer\.example pass ip4:203\.0\.113\.0/24 via include:_spf\.provider\.example > include:_nb\.provider\.example$' -- "${T[@]}" --batch < <(printf '203.0.113.9\ta@customer.example\n')
+# Loops are reported as loops (permerror, reason loop), not as the limit.
+expect "include loop" 5 '^  problem +a loop: include:ping\.example in the record of pong\.example leads back to ping\.example' -- "${T[@]}" --ip 192.0.2.1 --sender a@ping.example
+expect "redirect loop" 5 'a loop: redirect=self\.example in the record of self\.example leads back' -- "${T[@]}" --ip 192.0.2.1 --sender a@self.example
+expect "loop reason in JSON" 5 '"reason":"loop"' -- "${T[@]}" --ip 192.0.2.1 --sender a@ping.example --format json
+# DNS failures are named.
+expect "a timeout is named" 6 '^  problem +DNS failure \(timeout\) for A dead\.slow\.example$' -- check --zone tests/cli/timeout.yml --ip 192.0.2.1 --sender a@slow.example
+expect "trace names it too" 6 'A dead\.slow\.example -> TEMPFAIL \(timeout\)' -- trace --zone tests/cli/timeout.yml --ip 192.0.2.1 --sender a@slow.example
+expect "and lint" 1 'DNS failure \(timeout\) for A dead\.slow\.example' -- lint --zone tests/cli/timeout.yml slow.example
+# The default explanation is readable for an IPv6 client.
+expect "default explanation, IPv6 client" 1 '^  explanation  2001:db8::7 is not one of customer\.example.s designated mail servers' -- "${T[@]}" --ip 2001:db8::7 --sender a@customer.example
+# --record without v=spf1 is a usage error, not a permerror.
+expect "--record without v=spf1" 64 "--record: 'ip4:192\.0\.2\.1 -all' is not an SPF record" -- "${T[@]}" --ip 192.0.2.1 --sender a@customer.example --record 'ip4:192.0.2.1 -all'
+one_line "--record without v=spf1"
+expect "--record v=spf1 alone" 3 '^neutral' -- "${T[@]}" --ip 192.0.2.1 --sender a@customer.example --record 'V=SPF1'
+# --scope helo: the header carries the real envelope sender.
+expect "--scope helo header: envelope-from" 0 'envelope-from="a@customer\.example"; helo=relay\.customer\.example; .*identity=helo' -- "${T[@]}" --ip 192.0.2.25 --sender a@customer.example --helo relay.customer.example --scope helo --format received-spf
+# A null sender without a HELO name has no usable domain: none.
+expect "null sender, no HELO: none" 4 '^none: there is no domain to check' -- "${T[@]}" --ip 192.0.2.1 --sender ''
+expect "null sender, empty HELO: none" 4 'no domain to check: a null sender' -- "${T[@]}" --ip 192.0.2.1 --sender '<>' --helo ''
+expect "batch: null sender without HELO is none" 0 '^192\.0\.2\.1 postmaster@ none no domain to check' -- "${T[@]}" --batch < <(printf '192.0.2.1\t\n192.0.2.1\t<>\t\n')
+if [ "$(grep -c ' none no domain' "$tmp/out")" -eq 2 ]; then ok; else bad "batch: two none lines"; cat "$tmp/out"; fi
+# A local part that makes the macro no domain name finds nothing: the
+# sender cannot turn the domain's fail into a permerror (RFC 7208 7.1).
+expect "macro, a good local part" 0 '^pass' -- "${T[@]}" --ip 192.0.2.1 --sender info@macro.example
+expect "macro, local part a..b: fail, not permerror" 1 '^  matched +-all  in macro\.example$' -- "${T[@]}" --ip 192.0.2.1 --sender a..b@macro.example
+# --zone answers as an authoritative server loaded with the same files.
+cat >"$tmp/published.zone" <<'ZONE'
+$ORIGIN shop.example.
+@                TXT "v=spf1 ip4:192.0.2.0/24 -all"
+@                TXT "google-site-verification=abc"
+; RFC 4592 wildcards: every reverse-style name below answers
+*.in-addr        TXT "v=spf1 a:%{ir}.in-addr.shop.example -all"
+*.in-addr        A   192.0.2.7
+; an SPF (type 99) record is no TXT record for a server
+spf99            SPF "v=spf1 +all"
+ZONE
+cat >"$tmp/draft.zone" <<'ZONE'
+$ORIGIN shop.example.
+@                TXT "v=spf1 ip4:198.51.100.0/24 -all"
+@                TXT "google-site-verification=abc"
+ZONE
+Z=(check --zone "$tmp/published.zone")
+expect "wildcard TXT and A" 0 '^pass' -- "${Z[@]}" --ip 192.0.2.7 --sender a@4.3.2.1.in-addr.shop.example
+expect "type 99 in a master file is not TXT" 4 '^none: spf99\.shop\.example publishes no SPF record' -- "${Z[@]}" --ip 192.0.2.7 --sender a@spf99.shop.example
+expect "published alone" 1 '^fail' -- "${Z[@]}" --ip 198.51.100.5 --sender a@shop.example
+expect "a draft laid over the published zone" 0 '^pass' -- "${Z[@]}" --zone "$tmp/draft.zone" --ip 198.51.100.5 --sender a@shop.example
+expect "the draft replaces the published record" 1 '^fail' -- "${Z[@]}" --zone "$tmp/draft.zone" --ip 192.0.2.9 --sender a@shop.example
+expect "the same file twice: records are one" 1 '^fail' -- "${Z[@]}" --zone "$tmp/published.zone" --ip 198.51.100.5 --sender a@shop.example
+# A TXT string over 255 octets: the clear message, with file:line, everywhere.
+printf 'a.example. TXT "v=spf1 %0300d -all"\n' 0 >"$tmp/long.zone"
+for c in check trace; do
+	expect "$c: long TXT string" 65 "long\.zone:1: a TXT string of 312 octets: a character-string holds at most 255" -- "$c" --zone "$tmp/long.zone" --ip 192.0.2.1 --sender a@a.example
+	one_line "$c: long TXT string"
+done
+expect "tree: long TXT string" 65 "long\.zone:1: a TXT string of 312 octets" -- tree --zone "$tmp/long.zone" a.example
+
+# --batch fed by a pipe that stays open (tail -f mail.log | ...) writes
+# each result when it is known, not at the end of input: over the zone,
+# and over the resolver (zone names only; 127.0.0.1@9 is never asked).
+for mode in zone resolver; do
+	extra=()
+	[ "$mode" = resolver ] && extra=(--nameserver 127.0.0.1@9)
+	if python3 - "$bin" "$mode" "${extra[@]}" <<'PY'
+import select, subprocess, sys
+bin, mode, extra = sys.argv[1], sys.argv[2], sys.argv[3:]
+p = subprocess.Popen([bin, "check", "--zone", "tests/cli/tell.zone", "--batch", *extra],
+                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+def one(line, want):
+    p.stdin.write(line.encode()); p.stdin.flush()
+    # A guard against a hang, not a timing: the line must come while
+    # standard input is still open.
+    r, _, _ = select.select([p.stdout], [], [], 20)
+    got = p.stdout.readline().decode() if r else ""
+    if want not in got:
+        print(f"{mode}: after {line!r} got {got!r}, want {want!r}"); p.kill(); sys.exit(1)
+one("203.0.113.9\ta@customer.example\n", " pass ")
+one("192.0.2.99\ta@customer.example\n", " fail ")
+p.stdin.close()
+sys.exit(p.wait(20))
+PY
+	then ok; else bad "batch over a pipe held open ($mode): results wait for the end of input"; fi
+done
+
+# --version on every subcommand, and -V.
+for c in check trace tree lint message srs; do
+	expect "$c --version" 0 '^spfkit [0-9]+\.[0-9]+\.[0-9]+ \(libspfkit ' -- "$c" --version
+done
+expect "-V" 0 '^spfkit [0-9]+\.[0-9]+' -- -V
+expect "--version among check's options" 0 '^spfkit [0-9]' -- "${T[@]}" --ip 192.0.2.1 --version
+expect "--version as an option's value is a value" 4 'helo --version' -- "${T[@]}" --ip 192.0.2.1 --sender a@nothing.example --helo --version
+
 # The man page renders.
 if MANWIDTH=80 man -l man/spfkit.1 2>/dev/null | grep -q 'EXIT STATUS'; then ok; else bad "man page does not render"; fi
 

@@ -352,7 +352,8 @@ static bool reason_fits(spfkit_result r, spfkit_reason why)
 		       why == SPFKIT_REASON_MX_LIMIT ||
 		       why == SPFKIT_REASON_INCLUDE_NONE ||
 		       why == SPFKIT_REASON_REDIRECT_NONE ||
-		       why == SPFKIT_REASON_BAD_TARGET;
+		       why == SPFKIT_REASON_BAD_TARGET ||
+		       why == SPFKIT_REASON_LOOP;
 	default: return false;
 	}
 }

@@ -78,6 +78,9 @@ server:
 	logfile: "$dir/nsd.log"
 	server-count: 1
 	verbosity: 1
+	# Response rate limiting would drop a test's bursts from loopback.
+	rrl-ratelimit: 0
+	rrl-whitelist-ratelimit: 0
 	hide-version: yes
 	identity: ""
 	refuse-any: yes

@@ -135,10 +135,13 @@ fi
 fault_stop
 
 # ------------------------------------------------------------ c) faults
-# name IP WANT(|ALT...): the sender is postmaster@NAME.fault.example.
+# name IP WANT(|ALT...) [PROBLEM]: the sender is postmaster@NAME.fault.example;
+# PROBLEM, when given, is an ERE the JSON "problem" must match: DNS
+# failures are named (libunbound answers SERVFAIL of its own when the
+# server it forwards to refuses or answers nonsense).
 faults=(
-	"servfail 192.0.2.1 temperror"
-	"refused 192.0.2.1 temperror"
+	"servfail 192.0.2.1 temperror ^DNS failure \(SERVFAIL\) for TXT servfail\.fault\.example$"
+	"refused 192.0.2.1 temperror ^DNS failure \(SERVFAIL\) for TXT refused\.fault\.example$"
 	"nxdomain 192.0.2.1 none"
 	"nodata 192.0.2.1 none"
 	"silent 192.0.2.1 temperror"
@@ -159,8 +162,8 @@ faults=(
 	"many 192.0.2.1 pass"
 	"cname 192.0.2.1 pass"
 	"cnameloop 192.0.2.1 temperror"
-	"include-servfail 192.0.2.1 temperror"
-	"mx-servfail 192.0.2.1 temperror"
+	"include-servfail 192.0.2.1 temperror ^DNS failure \(SERVFAIL\) for TXT "
+	"mx-servfail 192.0.2.1 temperror ^DNS failure \(SERVFAIL\) for "
 	"a-delay 192.0.2.1 pass"
 	"exists-silent 192.0.2.1 temperror"
 	"exp-servfail 192.0.2.1 fail"
@@ -175,9 +178,9 @@ exit_of() {
 
 # fault_cases LABEL SPFKIT PORT: every row of faults, --timeout 3.
 fault_cases() {
-	local label=$1 bin=$2 port=$3 row name ip want t0 t rc got alt okay
+	local label=$1 bin=$2 port=$3 row name ip want pat t0 t rc got alt okay
 	for row in "${faults[@]}"; do
-		read -r name ip want <<<"$row"
+		read -r name ip want pat <<<"$row"
 		t0=$(now_ms)
 		timeout 30 "$bin" check --nameserver "127.0.0.1@$port" --timeout 3 --format json \
 			--ip "$ip" --sender "postmaster@$name.fault.example" \
@@ -189,9 +192,13 @@ fault_cases() {
 		for alt in ${want//|/ }; do
 			[ "$got" = "$alt" ] && [ "$rc" -eq "$(exit_of "$alt")" ] && okay=1
 		done
+		problem=$("$INT_PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["problem"])' \
+			"$INT_TMP/out" 2>/dev/null)
 		if [ -z "$okay" ]; then
 			bad "$label $name ($ip): got ${got:-nothing} exit $rc, want $want ($t ms)"
 			head -c 600 "$INT_TMP/out" "$INT_TMP/err"; echo
+		elif [ -n "$pat" ] && ! grep -qE -- "$pat" <<<"$problem"; then
+			bad "$label $name ($ip): problem '$problem' does not match /$pat/"
 		elif [ "$t" -ge 5000 ]; then
 			bad "$label $name ($ip): $got after $t ms, want < 5000 (--timeout 3 + 2 s)"
 		elif grep -qE 'Sanitizer|runtime error' "$INT_TMP/err"; then
@@ -205,6 +212,16 @@ fault_cases() {
 port=$(free_port)
 if fault_start "$INT_TMP/faults" "$port"; then
 	fault_cases faults "$spfkit" "$port"
+	# A server that never answers: the query's own timeout (5 s, within a
+	# deadline of 10) is named as such, in check and in trace.
+	timeout 30 "$spfkit" check --nameserver "127.0.0.1@$port" --timeout 10 --format json \
+		--ip 192.0.2.1 --sender postmaster@silent.fault.example >"$INT_TMP/out" 2>&1
+	if grep -q '"problem":"DNS failure (timeout) for TXT silent.fault.example"' "$INT_TMP/out"; then ok; else
+		bad "silent server: the query timeout is not named"; cat "$INT_TMP/out"; fi
+	timeout 30 "$spfkit" trace --nameserver "127.0.0.1@$port" \
+		--ip 192.0.2.1 --sender postmaster@servfail.fault.example >"$INT_TMP/out" 2>&1
+	if grep -qE 'TXT servfail\.fault\.example .*TEMPFAIL.*SERVFAIL' "$INT_TMP/out"; then ok; else
+		bad "trace: SERVFAIL is not named"; cat "$INT_TMP/out"; fi
 
 	# ---------------------------------------------------- d) cache
 	for conc in 1 16; do

@@ -171,7 +171,47 @@ static const char zone_yaml_rest[] =
     "mail.pmac.example:\n  - A: 192.0.2.5\n  - A: 192.0.2.6\n"
     "pmac.example:\n  - A: 192.0.2.5\n"
     "e.dr.example:\n"
-    "  - TXT: \"%{DR} %{L} %{o}\"\n";
+    "  - TXT: \"%{DR} %{L} %{o}\"\n"
+    /* what a result says: the innermost term, loops, DNS failures */
+    "g13.example:\n"
+    "  - TXT: \"v=spf1 redirect=_spf.g13.example\"\n"
+    "_spf.g13.example:\n"
+    "  - TXT: \"v=spf1 include:_nb.g13.example include:_nb2.g13.example "
+    "~all\"\n"
+    "_nb.g13.example:\n"
+    "  - TXT: \"v=spf1 ip4:74.125.0.0/16 ~all\"\n"
+    "_nb2.g13.example:\n"
+    "  - TXT: \"v=spf1 include:_nb3.g13.example ~all\"\n"
+    "_nb3.g13.example:\n"
+    "  - TXT: \"v=spf1 ip6:2001:4860::/32 -all\"\n"
+    "inc13.example:\n"
+    "  - TXT: \"v=spf1 include:_nb3.g13.example ?all\"\n"
+    "rloop.example:\n"
+    "  - TXT: \"v=spf1 ip4:192.0.2.200 redirect=rloop2.example\"\n"
+    "rloop2.example:\n"
+    "  - TXT: \"v=spf1 redirect=RLOOP.example.\"\n"
+    "self13.example:\n"
+    "  - TXT: \"v=spf1 ip4:192.0.2.77 -all\"\n"
+    "cl.example:\n"
+    "  - CNAME: cl2.example\n"
+    "cl2.example:\n"
+    "  - CNAME: cl.example\n"
+    "clref.example:\n"
+    "  - TXT: \"v=spf1 a:cl.example -all\"\n"
+    /* macros that expand to no domain name (RFC 7208 7.1) */
+    "ml13.example:\n"
+    "  - TXT: \"v=spf1 exists:%{l}.x.%{d} -all\"\n"
+    "ab.x.ml13.example:\n"
+    "  - A: 127.0.0.2\n"
+    "ma13.example:\n"
+    "  - TXT: \"v=spf1 a:%{l}.x.%{d} mx:%{l}.x.%{d} ptr:%{l}.x.%{d} "
+    "-all\"\n"
+    "mi13.example:\n"
+    "  - TXT: \"v=spf1 include:%{l}.x.%{d} -all\"\n"
+    "mr13.example:\n"
+    "  - TXT: \"v=spf1 redirect=%{l}.x.%{d}\"\n"
+    "lit13.example:\n"
+    "  - TXT: \"v=spf1 a:foo..bar.example ~all\"\n";
 
 static char zone_path[64];
 
@@ -322,6 +362,7 @@ static bool zone_find(void *ud, const char *name, size_t name_len,
 	}
 	*lent = zans;
 	out->status = zans.status;
+	out->failure = zans.failure;
 	out->dnssec = SPFKIT_DNSSEC_UNKNOWN;
 	out->rrs = zans.rrs;
 	out->n = zans.n;
@@ -818,10 +859,20 @@ static void test_events(spfkit_config *cfg, spfkit_zone *z)
 		 "terms in order");
 	spfkit_check_free(chk);
 
-	/* A loop: a check goes round to the limit; a walk names it. */
+	/* A loop: a check ends when the include comes back (it would go
+	 * round to the limit); a walk names it and goes on. */
 	chk = run_logged(cfg, z, "203.0.113.1", "a@loop.example", false, &l);
-	T_EQ_INT(spfkit_check_reason(chk), SPFKIT_REASON_LOOKUP_LIMIT,
+	T_EQ_INT(spfkit_check_result(chk), SPFKIT_RESULT_PERMERROR,
 		 "loop checked");
+	T_EQ_INT(spfkit_check_reason(chk), SPFKIT_REASON_LOOP, "loop reason");
+	T_EQ_STR(spfkit_check_problem(chk),
+		 "a loop: include:loop.example in the record of loop.example "
+		 "leads back to loop.example, whose record is already being "
+		 "evaluated; a check would go round until the limit of 10 "
+		 "DNS-querying terms (RFC 7208 4.6.4)",
+		 "loop problem");
+	T_EQ_INT(spfkit_check_lookups(chk), 2, "the a and the include");
+	T_EQ_STR(spfkit_reason_name(SPFKIT_REASON_LOOP), "loop", "loop name");
 	spfkit_check_free(chk);
 	chk = run_logged(cfg, z, "203.0.113.1", "a@loop.example", true, &l);
 	T_EQ_INT(spfkit_check_result(chk), SPFKIT_RESULT_FAIL, "loop walked");
@@ -837,6 +888,249 @@ static void test_events(spfkit_config *cfg, spfkit_zone *z)
 	T_EQ_INT(spfkit_check_set_events(chk, NULL, NULL), SPFKIT_ESTATE,
 		 "events late");
 	spfkit_check_free(chk);
+}
+
+/* One check of sender from ip over the zone (helo and scope as given). */
+static spfkit_check *check_of(spfkit_config *cfg, spfkit_zone *z,
+			      const char *ip, const char *sender,
+			      const char *helo, const char *record)
+{
+	spfkit_check *chk = NULL;
+	spfkit_check_new(&chk, cfg);
+	spfkit_check_set_ip(chk, ip);
+	spfkit_check_set_sender(chk, sender, strlen(sender));
+	if (helo)
+		spfkit_check_set_helo(chk, helo, strlen(helo));
+	if (record)
+		spfkit_check_set_record(chk, record, strlen(record));
+	T_EQ_INT(spfkit_zone_check(z, chk, 1000), SPFKIT_OK, sender);
+	return chk;
+}
+
+/* The failure kind of the last LOOKUP event with a TEMPFAIL. */
+static void log_failure(const spfkit_check *chk, const spfkit_event *ev,
+			void *ud)
+{
+	(void)chk;
+	if ((ev->kind == SPFKIT_EVENT_LOOKUP ||
+	     ev->kind == SPFKIT_EVENT_ANSWER) &&
+	    ev->status == SPFKIT_DNS_TEMPFAIL)
+		*(spfkit_dns_failure *)ud = ev->failure;
+}
+
+/* What a result says beyond its name (issue 13): the innermost term that
+ * matched and how it was reached, loops by redirect, the kind of a DNS
+ * failure, the default explanation for an IPv6 client. */
+static void test_telling(spfkit_config *cfg, spfkit_zone *z)
+{
+	/* A pass through redirect and include: mechanism stays the term of
+	 * the record the redirect reached (Received-SPF's mechanism=); the
+	 * matched term is the innermost one, with its route as terms. */
+	spfkit_check *chk =
+	    check_of(cfg, z, "74.125.1.1", "a@g13.example", NULL, NULL);
+	T_EQ_INT(spfkit_check_result(chk), SPFKIT_RESULT_PASS, "g13 pass");
+	T_EQ_STR(spfkit_check_mechanism(chk), "include:_nb.g13.example",
+		 "g13 mechanism");
+	T_EQ_STR(spfkit_check_matched_term(chk), "ip4:74.125.0.0/16",
+		 "g13 matched term");
+	T_EQ_STR(spfkit_check_matched_via(chk),
+		 "redirect=_spf.g13.example > include:_nb.g13.example",
+		 "g13 via");
+	spfkit_check_free(chk);
+	/* Two includes deep. */
+	chk = check_of(cfg, z, "2001:4860::1", "a@g13.example", NULL, NULL);
+	T_EQ_STR(spfkit_check_mechanism(chk), "include:_nb2.g13.example",
+		 "nb3 mechanism");
+	T_EQ_STR(spfkit_check_matched_term(chk), "ip6:2001:4860::/32",
+		 "nb3 matched term");
+	T_EQ_STR(spfkit_check_matched_via(chk),
+		 "redirect=_spf.g13.example > include:_nb2.g13.example > "
+		 "include:_nb3.g13.example",
+		 "nb3 via");
+	spfkit_check_free(chk);
+	/* A fail inside an include is no match there: the term that
+	 * decides is the checked domain's own, reached directly. */
+	chk = check_of(cfg, z, "192.0.2.1", "a@inc13.example", NULL, NULL);
+	T_EQ_INT(spfkit_check_result(chk), SPFKIT_RESULT_NEUTRAL, "inc13");
+	T_EQ_STR(spfkit_check_matched_term(chk), "?all", "inc13 matched");
+	T_EQ_STR(spfkit_check_matched_via(chk), "", "inc13 via");
+	spfkit_check_free(chk);
+	/* Nothing matched: no term at all. */
+	chk = check_of(cfg, z, "192.0.2.1", "a@g13.example", NULL,
+		       "v=spf1 include:_nb.g13.example");
+	T_EQ_INT(spfkit_check_reason(chk), SPFKIT_REASON_DEFAULT, "default");
+	T_CHECK(spfkit_check_matched_term(chk) == NULL &&
+		    spfkit_check_matched_via(chk) == NULL,
+		"no matched term for the default");
+	spfkit_check_free(chk);
+
+	/* A macro that expands to no domain name: the lookup finds nothing
+	 * (no match; a, mx and exists ask nothing, so no void lookup), so
+	 * the sender's local part cannot turn the domain's fail into a
+	 * permerror; ptr still makes its own lookup, the client's PTR
+	 * query (here void); an include or redirect of such a name has no
+	 * record: permerror, as for any name without one. */
+	static const struct {
+		const char *sender;
+		spfkit_result want;
+		unsigned lookups, voids, queries;
+	} bad_names[] = {
+	    {"ab@ml13.example", SPFKIT_RESULT_PASS, 1, 0, 2},
+	    {"a..b@ml13.example", SPFKIT_RESULT_FAIL, 1, 0, 1},
+	    {".ab@ml13.example", SPFKIT_RESULT_FAIL, 1, 0, 1},
+	    {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	     "@ml13.example",
+	     SPFKIT_RESULT_FAIL, 1, 0, 1},
+	    {"a..b@ma13.example", SPFKIT_RESULT_FAIL, 3, 1, 2},
+	    {"a..b@mi13.example", SPFKIT_RESULT_PERMERROR, 1, 0, 1},
+	    {"a..b@mr13.example", SPFKIT_RESULT_PERMERROR, 1, 0, 1},
+	    {"x@lit13.example", SPFKIT_RESULT_SOFTFAIL, 1, 0, 1},
+	};
+	for (size_t i = 0; i < sizeof bad_names / sizeof bad_names[0]; i++) {
+		chk = check_of(cfg, z, "192.0.2.1", bad_names[i].sender, NULL,
+			       NULL);
+		T_EQ_INT(spfkit_check_result(chk), bad_names[i].want,
+			 bad_names[i].sender);
+		T_EQ_INT(spfkit_check_void_lookups(chk), bad_names[i].voids,
+			 "void lookups");
+		T_EQ_INT(spfkit_check_lookups(chk), bad_names[i].lookups,
+			 "terms counted");
+		T_EQ_INT(spfkit_check_queries(chk), bad_names[i].queries,
+			 "queries asked");
+		if (bad_names[i].want == SPFKIT_RESULT_PERMERROR)
+			T_EQ_INT(spfkit_check_reason(chk),
+				 SPFKIT_REASON_BAD_TARGET, "bad target");
+		spfkit_check_free(chk);
+	}
+	/* Walking still reports the term, for lint. */
+	ev_log wl;
+	chk = run_logged(cfg, z, "192.0.2.1", "a..b@ml13.example", true, &wl);
+	T_CHECK(strstr(wl.problems, "a macro expanded to an unusable domain "
+				    "name (a check finds nothing there): "
+				    "a..b.x.ml13.example") != NULL,
+		"walked bad name: %s", wl.problems);
+	spfkit_check_free(chk);
+
+	/* A HELO check's Received-SPF names the message's real envelope
+	 * sender (RFC 7208 §9.1), not the postmaster@HELO it checked. */
+	chk = NULL;
+	spfkit_check_new(&chk, cfg);
+	spfkit_check_set_ip(chk, "192.0.2.55");
+	spfkit_check_set_sender(chk, "<a@example.com>", 15);
+	spfkit_check_set_helo(chk, "helo.example", 12);
+	spfkit_check_set_scope(chk, SPFKIT_SCOPE_HELO);
+	spfkit_zone_check(z, chk, 1000);
+	char *hdr = NULL;
+	T_EQ_INT(
+	    spfkit_check_header(chk, SPFKIT_HEADER_RECEIVED_SPF, NULL, &hdr),
+	    SPFKIT_OK, "helo header");
+	T_CHECK(hdr && strstr(hdr, "identity=helo") &&
+		    strstr(hdr, "envelope-from=\"a@example.com\"; "
+				"helo=helo.example;"),
+		"helo header: %s", hdr ? hdr : "(null)");
+	spfkit_free(cfg, hdr);
+	spfkit_check_free(chk);
+
+	/* A redirect loop is a loop too, a trailing dot and case aside. */
+	chk = check_of(cfg, z, "192.0.2.1", "a@rloop.example", NULL, NULL);
+	T_EQ_INT(spfkit_check_result(chk), SPFKIT_RESULT_PERMERROR, "rloop");
+	T_EQ_INT(spfkit_check_reason(chk), SPFKIT_REASON_LOOP, "rloop reason");
+	T_EQ_STR(spfkit_check_where(chk),
+		 "rloop.example > redirect "
+		 "rloop2.example",
+		 "rloop where");
+	T_CHECK(spfkit_check_problem(chk) &&
+		    strstr(spfkit_check_problem(chk),
+			   "a loop: redirect=RLOOP.example in the record of "
+			   "rloop2.example leads back to rloop.example,"),
+		"rloop problem: %s", spfkit_check_problem(chk));
+	spfkit_check_free(chk);
+	/* A draft that includes its own domain's published record is no
+	 * loop. */
+	chk = check_of(cfg, z, "192.0.2.77", "a@self13.example", NULL,
+		       "v=spf1 include:self13.example -all");
+	T_EQ_INT(spfkit_check_result(chk), SPFKIT_RESULT_PASS,
+		 "draft including its published record");
+	T_EQ_STR(spfkit_check_matched_via(chk), "include:self13.example",
+		 "self13 via");
+	spfkit_check_free(chk);
+
+	/* DNS failures are named: a TIMEOUT mark, a CNAME loop, and what a
+	 * driver says with spfkit_check_answer_failure(). */
+	spfkit_dns_failure seen = SPFKIT_DNS_FAIL_UNKNOWN;
+	chk = NULL;
+	spfkit_check_new(&chk, cfg);
+	spfkit_check_set_ip(chk, "192.0.2.1");
+	spfkit_check_set_sender(chk, "a@slow.example", 14);
+	spfkit_check_set_events(chk, log_failure, &seen);
+	spfkit_zone_check(z, chk, 1000);
+	T_EQ_STR(spfkit_check_problem(chk),
+		 "DNS failure (timeout) for A dead.example", "timeout named");
+	T_EQ_INT(seen, SPFKIT_DNS_FAIL_TIMEOUT, "timeout in the event");
+	spfkit_check_free(chk);
+	chk = check_of(cfg, z, "192.0.2.1", "a@clref.example", NULL, NULL);
+	T_EQ_INT(spfkit_check_result(chk), SPFKIT_RESULT_TEMPERROR, "cl");
+	T_EQ_STR(spfkit_check_problem(chk),
+		 "DNS failure (bad answer) for A cl.example",
+		 "CNAME loop named");
+	spfkit_check_free(chk);
+	static const spfkit_dns_failure kinds[] = {
+	    SPFKIT_DNS_FAIL_REFUSED, SPFKIT_DNS_FAIL_SERVFAIL,
+	    SPFKIT_DNS_FAIL_BOGUS, SPFKIT_DNS_FAIL_UNKNOWN};
+	static const char *const texts[] = {
+	    "DNS failure (REFUSED) for TXT d.example",
+	    "DNS failure (SERVFAIL) for TXT d.example",
+	    "DNS failure (DNSSEC validation failed: bogus) for TXT d.example",
+	    "DNS failure (SERVFAIL or timeout) for TXT d.example"};
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+		unsigned id;
+		spfkit_check_new(&chk, cfg);
+		spfkit_check_set_ip(chk, "192.0.2.1");
+		spfkit_check_set_sender(chk, "a@d.example", 11);
+		spfkit_check_run(chk, 0);
+		spfkit_check_query(chk, 0, &id, NULL, NULL);
+		T_EQ_INT(spfkit_check_answer_failure(chk, id,
+						     (spfkit_dns_failure)77),
+			 SPFKIT_EINVAL, "unknown failure kind");
+		T_EQ_INT(spfkit_check_answer_failure(chk, id, kinds[i]),
+			 SPFKIT_OK, "answer_failure");
+		T_EQ_INT(spfkit_check_answer_failure(chk, id, kinds[i]),
+			 SPFKIT_ENOENT, "answered already");
+		T_EQ_INT(spfkit_check_run(chk, 0), SPFKIT_DONE, "done");
+		T_EQ_INT(spfkit_check_result(chk), SPFKIT_RESULT_TEMPERROR,
+			 texts[i]);
+		T_EQ_STR(spfkit_check_problem(chk), texts[i], "kind named");
+		T_EQ_INT(spfkit_check_dnssec(chk),
+			 kinds[i] == SPFKIT_DNS_FAIL_BOGUS
+			     ? SPFKIT_DNSSEC_BOGUS
+			     : SPFKIT_DNSSEC_UNKNOWN,
+			 "bogus is bogus");
+		spfkit_check_free(chk);
+	}
+	T_EQ_STR(spfkit_dns_failure_name(SPFKIT_DNS_FAIL_TIMEOUT), "timeout",
+		 "failure name");
+	T_EQ_STR(spfkit_dns_failure_name((spfkit_dns_failure)77), "unknown",
+		 "unknown failure name");
+
+	/* The default explanation names an IPv6 client as people write it
+	 * (%{c}), not as 32 dotted nibbles (%{i}). */
+	spfkit_config *c6 = NULL;
+	spfkit_config_new(&c6, NULL);
+	chk = check_of(c6, z, "2001:db8::1", "a@example.com", NULL,
+		       "v=spf1 -all");
+	T_EQ_STR(spfkit_check_explanation(chk),
+		 "2001:db8::1 is not one of example.com's designated mail "
+		 "servers. See https://www.rfc-editor.org/rfc/rfc7208"
+		 "#section-2.6.4",
+		 "IPv6 default explanation");
+	spfkit_check_free(chk);
+	chk =
+	    check_of(c6, z, "192.0.2.9", "a@example.com", NULL, "v=spf1 -all");
+	T_CHECK(
+	    strncmp(spfkit_check_explanation(chk), "192.0.2.9 is not", 16) == 0,
+	    "IPv4 default explanation: %s", spfkit_check_explanation(chk));
+	spfkit_check_free(chk);
+	spfkit_config_free(c6);
 }
 
 /* What DNS drivers use to send each query once (spfkit__check_unsent),
@@ -1015,6 +1309,10 @@ int main(void)
 	test_events(cfg, z);
 	spfkit_config_set_prefetch(cfg, 1);
 	test_events(cfg, z);
+	test_telling(cfg, z);
+	spfkit_config_set_prefetch(cfg, 0);
+	test_telling(cfg, z);
+	spfkit_config_set_prefetch(cfg, 1);
 	test_cache(cfg, z);
 	test_driver_hooks(cfg);
 	spfkit_zone_free(z);

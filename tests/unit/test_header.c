@@ -178,6 +178,23 @@ static const hcase cases[] = {
      "envelope-from=\"postmaster@www.shop.example\"; "
      "helo=www.shop.example; receiver=mx.example.net; identity=helo; "
      "mechanism=a"},
+    {"rspf helo identity with a MAIL FROM: envelope-from is it",
+     0,
+     {.result = R_FAIL,
+      .identity = "helo",
+      .sender = "postmaster@www.shop.example",
+      .envelope = "visitor@example.org",
+      .domain = "www.shop.example",
+      .mechanism = "-all"},
+     RSPF,
+     NULL,
+     SPFKIT_OK,
+     "Received-SPF: fail (mx.example.net: domain of "
+     "postmaster@www.shop.example does not designate 203.0.113.5 as "
+     "permitted sender) client-ip=203.0.113.5; "
+     "envelope-from=\"visitor@example.org\"; "
+     "helo=www.shop.example; receiver=mx.example.net; identity=helo; "
+     "mechanism=-all"},
     {"rspf no receiver, no helo, IPv6",
      0,
      {.result = R_PASS,

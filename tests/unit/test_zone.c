@@ -398,6 +398,10 @@ static const char master[] =
     "@        SOA ns hostmaster 1 2 3 4 5\n"
     "rel      A 192.0.2.99\n";
 
+#define LONG30 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+#define LONG300                                                                \
+	LONG30 LONG30 LONG30 LONG30 LONG30 LONG30 LONG30 LONG30 LONG30 LONG30
+
 static void test_master(spfkit_zone *z)
 {
 	const char *path = write_file("zone.db", master);
@@ -425,8 +429,11 @@ static void test_master(spfkit_zone *z)
 	     B("\x03www\x07"
 	       "example\x03org\x00"),
 	     0, 0},
-	    {"old.example.org", SPFKIT_TYPE_TXT, NOERR, 1, B("\x0bv=spf1 -all"),
-	     0, 0},
+	    /* In a master file an SPF record is of its own type: no TXT
+	     * answer comes from it (an authoritative server gives none). */
+	    {"old.example.org", SPFKIT_TYPE_TXT, NOERR, 0, NONE, 0, 0},
+	    {"old.example.org", SPFKIT__TYPE_SPF, NOERR, 1,
+	     B("\x0bv=spf1 -all"), 0, 0},
 	    {"multi.example.org", SPFKIT_TYPE_TXT, NOERR, 1,
 	     B("\x01"
 	       "a\x01"
@@ -480,6 +487,21 @@ static void test_master(spfkit_zone *z)
 	     "partial.example. A 192.0.2.1\n"
 	     "$INCLUDE other.db\n",
 	     SPFKIT_EPARSE, ":2: $INCLUDE is not supported", NULL},
+	    /* RFC 1035 3.3: named as such, with the line, not "rdata". */
+	    {"longtxt.db",
+	     "partial.example. A 192.0.2.1\n"
+	     "\n"
+	     "long.example. TXT \"" LONG30 LONG30 LONG30 LONG30 LONG30 LONG30
+		 LONG30 LONG30 "yyyyyyyyyyyyyyy\\034\"\n",
+	     SPFKIT_EPARSE,
+	     ":3: a TXT string of 256 octets: a character-string holds at "
+	     "most 255 (RFC 1035 3.3); split it into several quoted strings",
+	     NULL},
+	    {"longparen.db",
+	     "partial.example. A 192.0.2.1\n"
+	     "long.example. TXT ( \"short\"\n"
+	     "   \"" LONG300 "\" )\n",
+	     SPFKIT_EPARSE, ":2: a TXT string of 300 octets", NULL},
 	};
 	run_bad_files(z, bad, sizeof bad / sizeof bad[0]);
 
@@ -504,6 +526,141 @@ static void test_master(spfkit_zone *z)
 	T_EQ_INT(zone_file_load(z, NULL, yml, err, sizeof err), SPFKIT_OK,
 		 "the programs' loader reads it");
 	remove_file("lib.yml");
+}
+
+/* Several files as an authoritative server loaded with them answers:
+ * identical records are one (RFC 2181 §5), and a later file's records of
+ * a name and type replace the earlier ones (a draft laid over the
+ * published zone), both for master files and YAML zonedata. */
+static void test_layers(void)
+{
+	spfkit_zone *z = NULL;
+	char err[256];
+	T_EQ_INT(spfkit_zone_new(&z, NULL), SPFKIT_OK, "zone_new");
+	const char *path = write_file(
+	    "published.db", "$ORIGIN shop.example.\n"
+			    "@    TXT \"v=spf1 mx -all\"\n"
+			    "@    TXT \"google-site-verification=abc\"\n"
+			    "@    MX 10 mx.shop.example.\n"
+			    "@    MX 10 MX.Shop.Example.\n"
+			    "mx   A 192.0.2.25\n"
+			    "mx   A 192.0.2.25\n"
+			    "www  A 192.0.2.80\n");
+	T_EQ_INT(zone_file_load(z, NULL, path, err, sizeof err), SPFKIT_OK,
+		 err);
+	static const lcase published[] = {
+	    {"shop.example", SPFKIT_TYPE_TXT, NOERR, 2, NONE, 0, 0},
+	    {"shop.example", SPFKIT_TYPE_MX, NOERR, 1, NONE, 0, 0},
+	    {"mx.shop.example", SPFKIT_TYPE_A, NOERR, 1, NONE, 0, 0},
+	};
+	run_lookups(z, published, 3, "duplicates are one");
+	path = write_file("draft.db",
+			  "$ORIGIN shop.example.\n"
+			  "@    TXT \"v=spf1 mx ip4:198.51.100.0/24 -all\"\n"
+			  "mx   A 192.0.2.25\n"
+			  "new  A 192.0.2.99\n");
+	T_EQ_INT(zone_file_load(z, NULL, path, err, sizeof err), SPFKIT_OK,
+		 err);
+	static const lcase laid[] = {
+	    {"shop.example", SPFKIT_TYPE_TXT, NOERR, 1,
+	     B("\x22v=spf1 mx ip4:198.51.100.0/24 -all"), 0, 0},
+	    {"shop.example", SPFKIT_TYPE_MX, NOERR, 1, NONE, 0, 0},
+	    {"mx.shop.example", SPFKIT_TYPE_A, NOERR, 1, NONE, 0, 0},
+	    {"www.shop.example", SPFKIT_TYPE_A, NOERR, 1, NONE, 0, 0},
+	    {"new.shop.example", SPFKIT_TYPE_A, NOERR, 1, NONE, 0, 0},
+	};
+	run_lookups(z, laid, 5, "a draft laid over");
+	T_EQ_INT(spfkit__zone_count_records(z), 5, "records after the draft");
+	/* YAML over a master file likewise; its SPF records stand in. */
+	path = write_file("over.yml", "shop.example:\n"
+				      "  - TXT: v=spf1 -all\n"
+				      "yaml.example:\n"
+				      "  - SPF: v=spf1 +all\n");
+	T_EQ_INT(zone_file_load(z, NULL, path, err, sizeof err), SPFKIT_OK,
+		 err);
+	static const lcase yml[] = {
+	    {"shop.example", SPFKIT_TYPE_TXT, NOERR, 1, B("\x0bv=spf1 -all"), 0,
+	     0},
+	    {"yaml.example", SPFKIT_TYPE_TXT, NOERR, 1, B("\x0bv=spf1 +all"), 0,
+	     0},
+	};
+	run_lookups(z, yml, 2, "YAML laid over");
+	remove_file("published.db");
+	remove_file("draft.db");
+	remove_file("over.yml");
+	/* spfkit_zone_merge() adds up (identical records still one). */
+	spfkit_zone *a = NULL, *b = NULL;
+	spfkit_zone_new(&a, NULL);
+	spfkit_zone_new(&b, NULL);
+	add(a, "m.example", SPFKIT_TYPE_TXT, (bytes)B("\x01a"));
+	add(a, "m.example", SPFKIT_TYPE_TXT, (bytes)B("\x01a"));
+	add(b, "m.example", SPFKIT_TYPE_TXT, (bytes)B("\x01b"));
+	add(b, "m.example", SPFKIT_TYPE_TXT, (bytes)B("\x01a"));
+	T_EQ_INT(spfkit__zone_count_records(a), 1, "one of two identical");
+	T_EQ_INT(spfkit_zone_merge(a, b), SPFKIT_OK, "merge");
+	static const lcase merged[] = {
+	    {"m.example", SPFKIT_TYPE_TXT, NOERR, 2, B("\x01a"), 0, 0}};
+	run_lookups(a, merged, 1, "merge adds up");
+	add(b, "m.example", SPFKIT_TYPE_TXT, (bytes)B("\x01c"));
+	T_EQ_INT(spfkit_zone_overlay(a, b), SPFKIT_OK, "overlay");
+	static const lcase over[] = {
+	    {"m.example", SPFKIT_TYPE_TXT, NOERR, 1, B("\x01c"), 0, 0}};
+	run_lookups(a, over, 1, "overlay replaces");
+	T_EQ_INT(spfkit_zone_overlay(NULL, b), SPFKIT_EINVAL, "overlay NULL");
+	spfkit_zone_free(a);
+	spfkit_zone_free(b);
+	spfkit_zone_free(z);
+}
+
+/* RFC 4592: a wildcard answers for names that do not exist below its
+ * closest encloser, and for no name that exists (an empty non-terminal
+ * included) or lies under one. */
+static void test_wildcards(void)
+{
+	spfkit_zone *z = NULL;
+	T_EQ_INT(spfkit_zone_new(&z, NULL), SPFKIT_OK, "zone_new");
+	add(z, "*.in-addr.example.com", SPFKIT_TYPE_TXT,
+	    (bytes)B("\x0bv=spf1 -all"));
+	add(z, "*.in-addr.example.com", SPFKIT_TYPE_A,
+	    (bytes)B("\x7f\x00\x00\x02"));
+	add(z, "host.in-addr.example.com", SPFKIT_TYPE_A,
+	    (bytes)B("\xc0\x00\x02\x01"));
+	add(z, "a.ent.in-addr.example.com", SPFKIT_TYPE_A,
+	    (bytes)B("\xc0\x00\x02\x02"));
+	add(z, "*.example.net", SPFKIT_TYPE_CNAME,
+	    (bytes)B("\x04"
+		     "host\x07in-addr\x07"
+		     "example\x03"
+		     "com\x00"));
+	add(z, "*", SPFKIT_TYPE_MX, (bytes)B("\x00\x00\x00"));
+	static const lcase cases[] = {
+	    {"1.2.3.4.in-addr.example.com", SPFKIT_TYPE_TXT, NOERR, 1,
+	     B("\x0bv=spf1 -all"), 0, 0},
+	    {"x.in-addr.example.com", SPFKIT_TYPE_A, NOERR, 1,
+	     B("\x7f\x00\x00\x02"), 0, 0},
+	    {"x.in-addr.example.com", SPFKIT_TYPE_MX, NOERR, 0, NONE, 0, 0},
+	    /* a name that exists is not the wildcard's */
+	    {"host.in-addr.example.com", SPFKIT_TYPE_TXT, NOERR, 0, NONE, 0, 0},
+	    {"host.in-addr.example.com", SPFKIT_TYPE_A, NOERR, 1,
+	     B("\xc0\x00\x02\x01"), 0, 0},
+	    /* nor an empty non-terminal, nor a name under one */
+	    {"ent.in-addr.example.com", SPFKIT_TYPE_TXT, NOERR, 0, NONE, 0, 0},
+	    {"b.ent.in-addr.example.com", SPFKIT_TYPE_TXT, NXD, 0, NONE, 0, 0},
+	    /* nor a name under an existing one */
+	    {"x.host.in-addr.example.com", SPFKIT_TYPE_TXT, NXD, 0, NONE, 0, 0},
+	    /* the wildcard's owner itself, and its parent */
+	    {"*.in-addr.example.com", SPFKIT_TYPE_TXT, NOERR, 1, NONE, 0, 0},
+	    {"in-addr.example.com", SPFKIT_TYPE_TXT, NOERR, 0, NONE, 0, 0},
+	    /* a wildcard CNAME is followed */
+	    {"mail.example.net", SPFKIT_TYPE_A, NOERR, 1, B("\xc0\x00\x02\x01"),
+	     1, 0},
+	    /* the root's wildcard: names of top-level domains that do
+	     * not exist, nothing under one that does */
+	    {"nothing", SPFKIT_TYPE_MX, NOERR, 1, NONE, 0, 0},
+	    {"nothing.example.com", SPFKIT_TYPE_MX, NXD, 0, NONE, 0, 0},
+	};
+	run_lookups(z, cases, sizeof cases / sizeof cases[0], "wildcards");
+	spfkit_zone_free(z);
 }
 
 /* ---------------------------------------------------------------- YAML */
@@ -883,6 +1040,8 @@ int main(void)
 	}
 	spfkit_zone *z = NULL;
 	T_EQ_INT(spfkit_zone_new(&z, NULL), SPFKIT_OK, "zone_new");
+	test_layers();
+	test_wildcards();
 	if (z) {
 		test_master(z);
 		test_yaml(z);
