@@ -233,11 +233,26 @@ static void build(tree *t, const walk_log *log)
 	}
 }
 
+/* Does a check stop at this problem? Every problem ends a check, except
+ * a macro that expands to no usable name in a, mx, ptr or exists: the
+ * term finds nothing and the check goes on (doc/conformance.md), while
+ * the walk still reports it. */
+static bool stops_check(const tproblem *p)
+{
+	if (p->ev->ev.reason != SPFKIT_REASON_BAD_TARGET || !p->n || !p->term)
+		return true;
+	const char *m = p->n->terms[p->term - 1].term->ev.mechanism;
+	return !m || strcmp(m, "include") == 0 || strcmp(m, "redirect") == 0;
+}
+
 /* Each node's result for a client no term lists (see node). Events are
  * in the log's order, so positions compare by address. */
 static void results(tree *t)
 {
-	const walk_ev *first = t->nproblems ? t->problems[0].ev : NULL;
+	const walk_ev *first = NULL;
+	for (size_t i = 0; i < t->nproblems && !first; i++)
+		if (stops_check(&t->problems[i]))
+			first = t->problems[i].ev;
 	for (size_t i = 0; i < t->n; i++) {
 		node *n = t->nodes[i];
 		n->reached = !first || n->frame < first;

@@ -412,7 +412,7 @@ n=$($py -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["result"], 
 # permerror, and the loop is a problem with its place.
 "$bin" tree loop.lint.example --zone "$Z" --format json >"$tmp/t"
 n=$($py -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["result"], d["tree"]["result"], d["tree"]["terms"][0]["child"]["result"], [(p["reason"], p["where"]) for p in d["problems"]])' "$tmp/t")
-[ "$n" = "permerror permerror permerror [('lookup-limit', 'loop.lint.example > include loop2.lint.example')]" ] && ok || bad "tree loop json: '$n'"
+[ "$n" = "permerror permerror permerror [('loop', 'loop.lint.example > include loop2.lint.example')]" ] && ok || bad "tree loop json: '$n'"
 
 # ---------------------------------------------------------------- trace
 expect "trace: fail exits 1" 1 '^result: fail' -- trace --zone examples/contact-form.zone --ip 203.0.113.5 --sender visitor@example.org
