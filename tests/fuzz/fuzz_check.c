@@ -277,7 +277,10 @@ static int answer_one(const spfkit_zone *z, spfkit_check *chk, size_t i)
 	int rc = spfkit__zone_lookup(z, name, type, &ans);
 	if (rc != SPFKIT_OK)
 		return rc;
-	rc = spfkit_check_answer(chk, id, ans.status, ans.rrs, ans.n);
+	/* As spfkit_zone_answer() does: a failure says why. */
+	rc = ans.status == SPFKIT_DNS_TEMPFAIL
+		 ? spfkit_check_answer_failure(chk, id, ans.failure)
+		 : spfkit_check_answer(chk, id, ans.status, ans.rrs, ans.n);
 	spfkit__zone_answer_free(z, &ans);
 	return rc;
 }
@@ -687,7 +690,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	spfkit_reason why = spfkit_check_reason(chk);
 	FZ_ASSERT(r >= SPFKIT_RESULT_NONE && r <= SPFKIT_RESULT_PERMERROR,
 		  "result %d", r);
-	FZ_ASSERT(why > SPFKIT_REASON_NONE && why <= SPFKIT_REASON_INTERNAL,
+	FZ_ASSERT(why > SPFKIT_REASON_NONE && why <= SPFKIT_REASON_LOOP,
 		  "reason %d", why);
 	FZ_ASSERT(reason_fits(r, why), "result %s with reason %s",
 		  spfkit_result_name(r), spfkit_reason_name(why));
