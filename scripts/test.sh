@@ -33,7 +33,7 @@ count() { # name, command...
 
 build() { # dir, meson options...
 	local dir=$1; shift
-	if [ ! -d "$dir" ]; then meson setup "$dir" "$@" >/dev/null || return 1; fi
+	if [ ! -d "$dir" ]; then meson setup "$dir" -Dwerror=true "$@" >/dev/null || return 1; fi
 	ninja -C "$dir" >"$log/ninja.out" 2>&1 || { cat "$log/ninja.out"; return 1; }
 }
 
