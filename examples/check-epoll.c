@@ -16,6 +16,7 @@
  * one, /etc/resolv.conf's), and prints "IP SENDER RESULT" per line in
  * input order. Exits 0 when every line was checked, 2 otherwise.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -101,14 +102,20 @@ int main(int argc, char **argv)
 		lp.running++;
 		advance(&lp, j);
 	}
-	/* libspfkit's descriptor exists once something was sent. */
-	int fd = spfkit_resolver_fd(lp.res);
-	struct epoll_event ev = {.events = EPOLLIN};
-	if (fd >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
-		fprintf(stderr, "check-epoll: epoll_ctl failed\n");
-		return 2;
-	}
+	bool watched = false;
 	while (lp.running > 0) {
+		/* libspfkit's descriptor exists once a query went to DNS
+		 * (answers from an attached zone or the cache need none). */
+		int fd = spfkit_resolver_fd(lp.res);
+		struct epoll_event ev = {.events = EPOLLIN};
+		if (!watched && fd >= 0) {
+			if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+				fprintf(stderr,
+					"check-epoll: epoll_ctl failed\n");
+				return 2;
+			}
+			watched = true;
+		}
 		uint64_t now = now_ms();
 		int64_t wait = spfkit_resolver_timeout(lp.res, now);
 		struct epoll_event got;
