@@ -29,7 +29,21 @@ extern "C" {
 #define SPFKIT_API
 #endif
 
-#define SPFKIT_VERSION "0.1.0"
+/* The version of this header: MAJOR.MINOR.PATCH. The ABI policy
+ * (doc/abi.md): within one MAJOR (the soname, libspfkit.so.0 while MAJOR
+ * is 0) functions, enum values, macros and struct fields are only added,
+ * never changed or removed; a MINOR adds API, a PATCH changes none. Code
+ * built against this header runs with any library of the same MAJOR whose
+ * MINOR is at least SPFKIT_VERSION_MINOR (spfkit_version_number() tells,
+ * at run time). */
+#define SPFKIT_VERSION_MAJOR 0
+#define SPFKIT_VERSION_MINOR 2
+#define SPFKIT_VERSION_PATCH 0
+#define SPFKIT_VERSION       "0.2.0"
+/* One number to compare: 0xMMmmpp (0x000200 for 0.2.0). */
+#define SPFKIT_VERSION_NUMBER                                                  \
+	((SPFKIT_VERSION_MAJOR << 16) | (SPFKIT_VERSION_MINOR << 8) |          \
+	 SPFKIT_VERSION_PATCH)
 
 /* ---------------------------------------------------------------- status */
 
@@ -54,6 +68,9 @@ SPFKIT_API const char *spfkit_strerror(int status);
 
 /* The library version string, SPFKIT_VERSION of the built library. */
 SPFKIT_API const char *spfkit_version(void);
+/* SPFKIT_VERSION_NUMBER of the built library: a program built against a
+ * newer header can refuse to run on an older library. */
+SPFKIT_API unsigned spfkit_version_number(void);
 
 /* ---------------------------------------------------------------- results */
 
@@ -486,6 +503,11 @@ SPFKIT_API const char *spfkit_check_problem(const spfkit_check *chk);
 /* The weakest DNSSEC status among the answers the result used (bogus <
  * unknown < insecure < secure); unknown when no answer was used. */
 SPFKIT_API spfkit_dnssec spfkit_check_dnssec(const spfkit_check *chk);
+/* When the check's deadline passes, on the clock of spfkit_check_run()'s
+ * now_ms (its first run plus SPFKIT_LIMIT_DEADLINE_MS); 0 before the
+ * first run. An event loop runs the check again at that time at the
+ * latest, so a check whose answers never come ends with temperror. */
+SPFKIT_API uint64_t spfkit_check_deadline(const spfkit_check *chk);
 /* DNS-querying terms and void lookups counted (RFC 7208 §4.6.4). */
 SPFKIT_API unsigned spfkit_check_lookups(const spfkit_check *chk);
 SPFKIT_API unsigned spfkit_check_void_lookups(const spfkit_check *chk);
@@ -661,6 +683,30 @@ SPFKIT_API size_t spfkit_resolver_in_flight(const spfkit_resolver *r);
 /* Queries handed to libunbound in all (zone answers excluded; libunbound
  * may answer some from its cache without sending a message). */
 SPFKIT_API uint64_t spfkit_resolver_queries_sent(const spfkit_resolver *r);
+
+/* For an event loop (epoll, libevent, libuv): how many milliseconds from
+ * now_ms until spfkit_resolver_process() must be called even if
+ * spfkit_resolver_fd() stays quiet, because a query in flight times out
+ * or a check waiting for one reaches its deadline then; 0 when that is
+ * already due (answers from a zone are waiting, say), -1 when nothing is
+ * in flight. With it a loop needs no polling:
+ *     epoll_wait(ep, ev, n, spfkit_resolver_timeout(r, now_ms())); */
+SPFKIT_API int64_t spfkit_resolver_timeout(const spfkit_resolver *r,
+					   uint64_t now_ms);
+
+/* The simple case in one call: runs chk to its result over r, sending
+ * its queries, waiting for the answers and running it again, in the
+ * calling thread, and returns when it is done: SPFKIT_OK (read the result
+ * with spfkit_check_result() and friends) or a negative status (out of
+ * memory, a resolver that cannot start); every query of chk is cancelled
+ * before it returns either way. The check's own deadline
+ * (SPFKIT_LIMIT_DEADLINE_MS, 20 s by default) bounds the wait: past it
+ * the result is temperror. The clock is CLOCK_MONOTONIC, read here (the
+ * evaluator itself still reads none). chk must be set up and not run
+ * yet, or run only through this call. r should serve nothing else
+ * meanwhile: answers for other checks in flight are handed to them, but
+ * no callback tells their owner. */
+SPFKIT_API int spfkit_resolver_check(spfkit_resolver *r, spfkit_check *chk);
 
 /* ---------------------------------------------------------------- lint */
 

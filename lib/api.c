@@ -11,6 +11,11 @@ const char *spfkit_version(void)
 	return SPFKIT_VERSION;
 }
 
+unsigned spfkit_version_number(void)
+{
+	return SPFKIT_VERSION_NUMBER;
+}
+
 const char *spfkit_strerror(int status)
 {
 	switch (status) {

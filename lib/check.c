@@ -365,6 +365,13 @@ spfkit_dnssec spfkit_check_dnssec(const spfkit_check *chk)
 					    : SPFKIT_DNSSEC_UNKNOWN;
 }
 
+uint64_t spfkit_check_deadline(const spfkit_check *chk)
+{
+	return chk && chk->started
+		   ? chk->start_ms + chk->cfg->limits[SPFKIT_LIMIT_DEADLINE_MS]
+		   : 0;
+}
+
 unsigned spfkit_check_lookups(const spfkit_check *chk)
 {
 	return chk ? chk->lookups : 0;

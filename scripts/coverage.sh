@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
 command -v gcovr >/dev/null || { [ "$(id -u)" -eq 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcovr >/dev/null; }
-suite=${SPFKIT_SUITE:-../shared/testsuite/rfc7208-tests.yml}
+suite=${SPFKIT_SUITE:-tests/rfc7208/suite/rfc7208-tests.yml}
 [ -d build-cov ] || meson setup build-cov -Db_coverage=true --buildtype=debug >/dev/null
 ninja -C build-cov >/dev/null
 find build-cov -name '*.gcda' -delete

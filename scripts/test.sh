@@ -5,7 +5,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh || exit 1
-suite=${SPFKIT_SUITE:-../shared/testsuite/rfc7208-tests.yml}
+suite=${SPFKIT_SUITE:-tests/rfc7208/suite/rfc7208-tests.yml}
 [ -f "$suite" ] || { echo "test.sh: the RFC 7208 suite is not at $suite (set SPFKIT_SUITE)" >&2; exit 1; }
 export SPFKIT_SUITE="$(realpath "$suite")"
 passed=0 failed=0
@@ -33,7 +33,7 @@ count() { # name, command...
 
 build() { # dir, meson options...
 	local dir=$1; shift
-	if [ ! -d "$dir" ]; then meson setup "$dir" "$@" >/dev/null || return 1; fi
+	if [ ! -d "$dir" ]; then meson setup "$dir" -Dwerror=true "$@" >/dev/null || return 1; fi
 	ninja -C "$dir" >"$log/ninja.out" 2>&1 || { cat "$log/ninja.out"; return 1; }
 }
 

@@ -5,7 +5,7 @@
 set -u
 cd "$(dirname "$0")/.."
 dir=${1:-build}
-suite=${SPFKIT_SUITE:-../shared/testsuite/rfc7208-tests.yml}
+suite=${SPFKIT_SUITE:-tests/rfc7208/suite/rfc7208-tests.yml}
 pass=0 fail=0
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

@@ -52,8 +52,72 @@ others=$(nm -D --defined-only "$libdir/libspfkit.so.0" | awk '$2 ~ /[TDBR]/ {pri
 [ -z "$others" ] && ok || bad "exported non-API symbols: $(echo $others | head -c 200)"
 nm -D --defined-only "$libdir/libspfkit.so.0" | grep -q ' spfkit__' && bad "internal spfkit__ symbols exported" || ok
 
+# Every exported function has a man3 page of its name (the page, or a link
+# to it) that resolves to a real page listing it under NAME, and is listed
+# by exactly one page: `man spfkit_check_new` works for each, and whatis
+# finds it. No link names a function the library does not export.
+man3="$tmp/root/usr/share/man/man3"
+man_names() { # the names a page's NAME section lists
+	awk '/^\.SH/ {n = ($2 == "NAME"); next} n' "$1" | tr '\n' ' ' | sed 's/\\-.*//' | grep -o 'spfkit_[a-z0-9_]*'
+}
+funcs=$(nm -D --defined-only "$libdir/libspfkit.so.0" | awk '{sub(/@.*/, "", $3); print $3}' | grep '^spfkit_' | sort -u)
+listed=$(for p in "$man3"/*.3; do [ -L "$p" ] || man_names "$p"; done)
+nfuncs=$(echo "$funcs" | wc -w) ndecl=$(grep -c '^SPFKIT_API ' "$tmp/root/usr/include/spfkit.h")
+[ -f "$man3/spfkit.3" ] && [ "$nfuncs" -gt 0 ] && [ "$nfuncs" -eq "$ndecl" ] && ok ||
+	bad "man3/spfkit.3, or $nfuncs exported spfkit_ functions for $ndecl declared in spfkit.h"
+for f in $funcs; do
+	p="$man3/$f.3"
+	n=$(echo "$listed" | grep -cx "$f")
+	if [ ! -f "$p" ]; then
+		bad "man3/$f.3 is missing or dangling"
+	elif ! man_names "$(readlink -f "$p")" | grep -qx "$f"; then
+		bad "man3/$f.3 opens $(basename "$(readlink -f "$p")"), which does not list $f under NAME"
+	elif [ "$n" -ne 1 ]; then
+		bad "$f is listed under NAME by $n pages, not one"
+	else ok; fi
+done
+for p in "$man3"/*.3; do
+	[ -L "$p" ] || continue
+	echo "$funcs" | grep -qx "$(basename "$p" .3)" || bad "man3 link $(basename "$p") names no exported function"
+done
+
+# The example programs, as a library user builds them from the installed
+# package, run against NSD on loopback serving the bundled example zone:
+# one check in one call, and many at once in an epoll loop.
+for ex in check-blocking check-epoll; do
+	if cc -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror "examples/$ex.c" $flags -o "$tmp/$ex"; then ok; else bad "example $ex does not build"; fi
+done
+INT_TMP="$tmp/int" INT_PY=/usr/bin/python3
+mkdir -p "$INT_TMP"
+. tests/integration/lib.sh
+trap 'int_stop_all; rm -rf "$tmp"' EXIT
+{ printf '. 3600 IN SOA ns. host. 1 3600 600 86400 300\n. 3600 IN NS ns.\nns. 3600 IN A 127.0.0.1\n'
+  cat examples/contact-form.zone; } >"$INT_TMP/root.zone"
+port=$(free_port)
+if nsd_start "$INT_TMP/nsd" "$INT_TMP/root.zone" "$port"; then
+	export LD_LIBRARY_PATH="$libdir"
+	out=$("$tmp/check-blocking" 203.0.113.5 visitor@example.org www.shop.example "127.0.0.1@$port"); rc=$?
+	[ $rc -eq 1 ] && [ "$(echo "$out" | head -n 1)" = fail ] && echo "$out" | grep -q '^explanation: 203.0.113.5 may not send as example.org' &&
+		echo "$out" | grep -q '^Received-SPF: fail' && ok || bad "check-blocking fail case: exit $rc: $out"
+	out=$("$tmp/check-blocking" 203.0.113.5 forms@shop.example www.shop.example "127.0.0.1@$port"); rc=$?
+	[ $rc -eq 0 ] && [ "$(echo "$out" | head -n 1)" = pass ] && ok || bad "check-blocking pass case: exit $rc: $out"
+	lines=$'203.0.113.5 forms@shop.example www.shop.example\n203.0.113.5 visitor@example.org\n2001:db8:113::9 forms@shop.example\n198.51.100.25 news@example.org\n192.0.2.77 a@nothing.example\n203.0.113.5 <> www.shop.example'
+	got=$(printf '%s\n' "$lines" | "$tmp/check-epoll" "127.0.0.1@$port"); rc=$?
+	want=$(printf '%s\n' "$lines" | while read -r ip s h; do
+		r=$("$tmp/build/src/spfkit/spfkit" check --zone examples/contact-form.zone --ip "$ip" --sender "$s" ${h:+--helo "$h"} --format json |
+			python3 -c 'import json,sys; print(json.load(sys.stdin)["result"])')
+		echo "$ip $s $r"; done)
+	[ $rc -eq 0 ] && [ "$got" = "$want" ] && ok || bad "check-epoll: exit $rc, got [$got] want [$want]"
+	unset LD_LIBRARY_PATH
+	nsd_stop
+else
+	bad "NSD for the examples did not start"
+fi
+
 for m in "$tmp"/root/usr/share/man/man*/*; do
-	# Every installed page renders without groff warnings.
+	# Every installed page renders without groff warnings (a man3 link is
+	# its page again: checked above that it resolves to one).
+	[ -L "$m" ] && continue
 	w=$(MANWIDTH=80 man --warnings -l "$m" 2>&1 >/dev/null)
 	[ -z "$w" ] && ok || bad "man page $(basename "$m"): $(echo "$w" | head -n 2)"
 done

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <ldns/ldns.h>
 #include <unbound.h>
 
@@ -1170,4 +1171,69 @@ size_t spfkit_resolver_in_flight(const spfkit_resolver *r)
 uint64_t spfkit_resolver_queries_sent(const spfkit_resolver *r)
 {
 	return r ? r->sent : 0;
+}
+
+int64_t spfkit_resolver_timeout(const spfkit_resolver *r, uint64_t now_ms)
+{
+	if (!r || (r->flight.n == 0 && r->ready.n == 0))
+		return -1;
+	if (r->ready.n)
+		return 0; /* answers wait to be handed over */
+	uint64_t due = UINT64_MAX;
+	for (const spfkit_link *l = r->flight.head; l; l = l->next) {
+		const res_query *q = SPFKIT_CONTAINER(l, res_query, link);
+		uint64_t t = q->sent_ms + r->timeout_ms;
+		uint64_t d = spfkit_check_deadline(q->chk);
+		if (d && d < t)
+			t = d;
+		if (t < due)
+			due = t;
+	}
+	if (due <= now_ms)
+		return 0;
+	return due - now_ms > INT64_MAX ? INT64_MAX : (int64_t)(due - now_ms);
+}
+
+/* CLOCK_MONOTONIC in milliseconds, for spfkit_resolver_check() alone. */
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+int spfkit_resolver_check(spfkit_resolver *r, spfkit_check *chk)
+{
+	if (!r || !chk)
+		return SPFKIT_EINVAL;
+	int rc;
+	for (;;) {
+		uint64_t now = mono_ms();
+		rc = spfkit_check_run(chk, now);
+		if (rc == SPFKIT_DONE) {
+			rc = SPFKIT_OK;
+			break;
+		}
+		if (rc != SPFKIT_WANT_DNS || spfkit_check_pending(chk) == 0) {
+			/* An error, or a check that asks nothing would spin. */
+			rc = rc < 0 ? rc : SPFKIT_ESTATE;
+			break;
+		}
+		rc = spfkit_resolver_send(r, chk, now);
+		if (rc < 0)
+			break;
+		/* Wake for the first answer, a query's timeout or the
+		 * check's deadline, and at least once a second. */
+		int64_t wait = spfkit_resolver_timeout(r, now);
+		if (wait < 0 || wait > 1000)
+			wait = 1000;
+		rc =
+		    spfkit_resolver_process(r, (uint32_t)wait, now, NULL, NULL);
+		if (rc < 0)
+			break;
+	}
+	/* Prefetched queries it no longer needs may still be in flight. */
+	spfkit_resolver_cancel(r, chk);
+	return rc;
 }

@@ -5,16 +5,27 @@
  *
  * Secrets are read here (the library does no I/O) and handed over as
  * text with spfkit_srs_add_secrets(), so the CLI and the daemon read the
- * file by the same rules.
+ * file by the same rules. `spfkit srs secret` makes a new one, as
+ * postsrsd's Debian package does: 24 random octets in base64.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "dnsrun.h"
+
+/* A new secret: postsrsd's Debian package writes the base64 of 24 octets
+ * of /dev/urandom (32 characters, within SPFKIT_SRS_SECRET_MIN/MAX). */
+#define SECRET_RANDOM 24u
+#define SECRET_TEXT   (4u * ((SECRET_RANDOM + 2u) / 3u))
 
 /* A secrets file is a few short lines; anything larger is not one. */
 #define SECRETS_FILE_MAX (64u * 1024u)
@@ -23,7 +34,9 @@
 #define PROG         "spfkit srs"
 
 typedef struct srs_opts {
-	bool forward; /* else reverse */
+	bool forward;       /* else reverse */
+	bool secret;        /* `srs secret`: make a new secret */
+	const char *output; /* secret: the file to create, or NULL */
 	const char *addr;
 	const char *domain;
 	const char *secrets;
@@ -44,7 +57,8 @@ enum {
 	OPT_HASH_LENGTH,
 	OPT_TIME,
 	OPT_FORMAT,
-	OPT_BATCH
+	OPT_BATCH,
+	OPT_OUTPUT
 };
 
 static const struct option longopts[] = {
@@ -56,6 +70,7 @@ static const struct option longopts[] = {
     {"time", required_argument, NULL, OPT_TIME},
     {"format", required_argument, NULL, OPT_FORMAT},
     {"batch", no_argument, NULL, OPT_BATCH},
+    {"output", required_argument, NULL, OPT_OUTPUT},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -67,6 +82,7 @@ void cli_srs_help(FILE *f)
 	    "[OPTION]...\n"
 	    "       spfkit srs reverse ADDR --secrets FILE [OPTION]...\n"
 	    "       spfkit srs forward|reverse --batch [OPTION]... < LINES\n"
+	    "       spfkit srs secret [--output FILE]\n"
 	    "\n"
 	    "Sender Rewriting Scheme, compatible with postsrsd and libsrs2: "
 	    "forward\n"
@@ -74,7 +90,11 @@ void cli_srs_help(FILE *f)
 	    "address\n"
 	    "that is SRS already), reverse turns the recipient of a bounce "
 	    "back into\n"
-	    "the original sender after checking its hash and timestamp.\n"
+	    "the original sender after checking its hash and timestamp. "
+	    "secret\n"
+	    "writes a new secret (24 random octets in base64, as postsrsd's "
+	    "Debian\n"
+	    "package makes them) to standard output or to a new file.\n"
 	    "\n"
 	    "Options:\n"
 	    "  --domain DOMAIN     forward: the forwarder's own domain\n"
@@ -96,6 +116,9 @@ void cli_srs_help(FILE *f)
 	    "  --batch             read one address per line from standard "
 	    "input, write\n"
 	    "                      one line per input line, in order\n"
+	    "  --output FILE       secret: create FILE (mode 0600; an existing "
+	    "file is\n"
+	    "                      never replaced)\n"
 	    "  -h, --help          show this help and exit\n"
 	    "\n"
 	    "Text output is the address to use. A forward that leaves the "
@@ -176,7 +199,7 @@ static int parse_args(int argc, char **argv, srs_opts *o, bool *help)
 	*help = false;
 	if (argc < 2)
 		return cli_say(PROG, CLI_EX_USAGE,
-			       "give forward or reverse (try "
+			       "give forward, reverse or secret (try "
 			       "'spfkit help srs')");
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
 		*help = true;
@@ -184,9 +207,12 @@ static int parse_args(int argc, char **argv, srs_opts *o, bool *help)
 	}
 	if (strcmp(argv[1], "forward") == 0)
 		o->forward = true;
+	else if (strcmp(argv[1], "secret") == 0)
+		o->secret = true;
 	else if (strcmp(argv[1], "reverse") != 0)
 		return cli_say(PROG, CLI_EX_USAGE,
-			       "unknown action '%s': give forward or reverse",
+			       "unknown action '%s': give forward, reverse or "
+			       "secret",
 			       cli_shown(argv[1]));
 	int c;
 	optind = 1;
@@ -208,6 +234,7 @@ static int parse_args(int argc, char **argv, srs_opts *o, bool *help)
 					       wanted(c), cli_shown(optarg));
 			break;
 		case OPT_BATCH: o->batch = true; break;
+		case OPT_OUTPUT: o->output = optarg; break;
 		case 'h': *help = true; return 0;
 		case ':':
 			return cli_say(PROG, CLI_EX_USAGE, "%s needs a value",
@@ -224,6 +251,17 @@ static int parse_args(int argc, char **argv, srs_opts *o, bool *help)
 	}
 	/* getopt_long saw argv + 1: its optind counts from there. */
 	int rest = argc - 1 - optind;
+	if (o->secret) {
+		if (rest > 0 || o->batch || o->domain || o->secrets ||
+		    o->max_age || o->sep || o->hash_len || o->have_time ||
+		    o->format != CLI_FORMAT_TEXT)
+			return cli_say(PROG, CLI_EX_USAGE,
+				       "secret takes --output FILE only");
+		return 0;
+	}
+	if (o->output)
+		return cli_say(PROG, CLI_EX_USAGE,
+			       "--output is for secret only");
 	if (o->batch && rest > 0)
 		return cli_say(PROG, CLI_EX_USAGE,
 			       "--batch reads addresses from "
@@ -245,6 +283,55 @@ static int parse_args(int argc, char **argv, srs_opts *o, bool *help)
 	if (!o->have_time)
 		o->now = cli_unix_time();
 	return 0;
+}
+
+/* `spfkit srs secret`: a new secret, from the system's CSPRNG through
+ * libcrypto, written to standard output or to a new file (never over an
+ * existing one: a secret in use is rotated, not replaced), readable by
+ * its owner only from the start. 0 or an exit status (message given). */
+static int make_secret(const srs_opts *o)
+{
+	unsigned char rnd[SECRET_RANDOM];
+	char text[SECRET_TEXT + 2];
+	if (RAND_bytes(rnd, sizeof rnd) != 1)
+		return cli_say(PROG, CLI_EX_SOFTWARE,
+			       "no random octets from the system");
+	int n = EVP_EncodeBlock((unsigned char *)text, rnd, sizeof rnd);
+	OPENSSL_cleanse(rnd, sizeof rnd);
+	if (n != (int)SECRET_TEXT)
+		return cli_say(PROG, CLI_EX_SOFTWARE, "base64 failed");
+	text[n++] = '\n';
+	text[n] = '\0';
+	int rc = 0;
+	if (!o->output) {
+		if (fwrite(text, 1, (size_t)n, stdout) != (size_t)n)
+			rc = cli_say(PROG, CLI_EX_SOFTWARE,
+				     "writing the output failed");
+	} else {
+		int fd = open(
+		    o->output,
+		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0)
+			rc = cli_say(
+			    PROG,
+			    errno == EEXIST ? CLI_EX_USAGE : CLI_EX_NOINPUT,
+			    "%s: %s%s", cli_shown(o->output), strerror(errno),
+			    errno == EEXIST
+				? " (not replaced: to rotate, put the "
+				  "new secret first in the file and "
+				  "keep the old one after it)"
+				: "");
+		else if (write(fd, text, (size_t)n) != n || fsync(fd) != 0) {
+			rc = cli_say(PROG, CLI_EX_SOFTWARE, "%s: %s",
+				     cli_shown(o->output), strerror(errno));
+			unlink(o->output);
+		}
+		if (fd >= 0 && close(fd) != 0 && !rc)
+			rc = cli_say(PROG, CLI_EX_SOFTWARE, "%s: %s",
+				     cli_shown(o->output), strerror(errno));
+	}
+	OPENSSL_cleanse(text, sizeof text);
+	return rc;
 }
 
 /* Reads the secrets file into srs; 0 or an exit status (message given). */
@@ -420,6 +507,13 @@ int cli_srs_main(int argc, char **argv)
 	if (help) {
 		cli_srs_help(stdout);
 		return fflush(stdout) == 0 ? 0 : CLI_EX_SOFTWARE;
+	}
+	if (o.secret) {
+		rc = make_secret(&o);
+		if (!rc && fflush(stdout) != 0)
+			rc = cli_say(PROG, CLI_EX_SOFTWARE,
+				     "writing the output failed");
+		return rc;
 	}
 	spfkit_srs *srs = NULL;
 	if (spfkit_srs_new(&srs, NULL) != SPFKIT_OK)

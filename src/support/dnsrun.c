@@ -23,9 +23,8 @@
 #define DEFAULT_QUERY_TIMEOUT_MS 5000u
 
 struct cli_dns {
-	spfkit_zone *zone;    /* --zone files, or NULL */
-	spfkit_resolver *dns; /* real DNS, or NULL */
-	uint32_t deadline_ms;
+	spfkit_zone *zone;        /* --zone files, or NULL */
+	spfkit_resolver *dns;     /* real DNS, or NULL */
 	const cli_dns_opts *opts; /* for cli_dns_renew() */
 	const spfkit_config *cfg;
 	const char *prog;
@@ -202,7 +201,6 @@ int cli_dns_open(const cli_dns_opts *o, const spfkit_config *cfg,
 	if (!d)
 		return cli_say(prog, CLI_EX_SOFTWARE, "%s",
 			       spfkit_strerror(SPFKIT_ENOMEM));
-	d->deadline_ms = cli_dns_deadline_ms(o);
 	d->opts = o;
 	d->cfg = cfg;
 	d->prog = prog;
@@ -231,40 +229,10 @@ int cli_dns_renew(cli_dns *d)
 	return cli_dns_new_resolver(d->opts, d->cfg, d->prog, d->zone, &d->dns);
 }
 
-int cli_dns_run_resolver(spfkit_resolver *dns, uint32_t deadline_ms,
-			 spfkit_check *chk)
-{
-	uint64_t start = cli_now_ms();
-	for (;;) {
-		uint64_t now = cli_now_ms();
-		int rc = spfkit_check_run(chk, now);
-		if (rc == SPFKIT_DONE)
-			break;
-		if (rc != SPFKIT_WANT_DNS || spfkit_check_pending(chk) == 0) {
-			/* An error, or a check that asks nothing would spin. */
-			spfkit_resolver_cancel(dns, chk);
-			return rc < 0 ? rc : SPFKIT_ESTATE;
-		}
-		rc = spfkit_resolver_send(dns, chk, now);
-		if (rc >= 0) {
-			uint32_t wait = cli_time_left(start, deadline_ms, now);
-			rc = spfkit_resolver_process(
-			    dns, wait < 1000 ? wait : 1000, now, NULL, NULL);
-		}
-		if (rc < 0) {
-			spfkit_resolver_cancel(dns, chk);
-			return rc;
-		}
-	}
-	/* Prefetched queries it no longer needs may still be in flight. */
-	spfkit_resolver_cancel(dns, chk);
-	return SPFKIT_OK;
-}
-
 int cli_dns_run(cli_dns *d, spfkit_check *chk)
 {
 	if (d->dns)
-		return cli_dns_run_resolver(d->dns, d->deadline_ms, chk);
+		return spfkit_resolver_check(d->dns, chk);
 	for (;;) {
 		int rc = spfkit_check_run(chk, cli_now_ms());
 		if (rc == SPFKIT_DONE)

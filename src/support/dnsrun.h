@@ -36,14 +36,8 @@ int cli_dns_open(const cli_dns_opts *o, const spfkit_config *cfg,
 		 const char *prog, cli_dns **out);
 
 /* Runs chk to its result (SPFKIT_OK) or a negative status: over the
- * zone, or over libunbound within the deadline. */
+ * zone, or over libunbound within the deadline (spfkit_resolver_check). */
 int cli_dns_run(cli_dns *d, spfkit_check *chk);
-
-/* Runs chk to its result over the libunbound driver: run, send what it
- * asks, wait for answers, run again. Past deadline_ms the run ends it
- * (temperror); whatever it still had in flight is cancelled. */
-int cli_dns_run_resolver(spfkit_resolver *dns, uint32_t deadline_ms,
-			 spfkit_check *chk);
 
 /* The libunbound driver the options name (--nameserver, --recursive,
  * --root-hints, --trust-anchor, --timeout; resolv.conf otherwise), with

@@ -19,8 +19,7 @@ import yaml
 HERE = os.path.dirname(os.path.abspath(__file__))
 SUITE = os.environ.get(
     "SPFKIT_SUITE",
-    os.path.join(HERE, "..", "..", "..", "shared", "testsuite",
-                 "rfc7208-tests.yml"))
+    os.path.join(HERE, "..", "rfc7208", "suite", "rfc7208-tests.yml"))
 OUT = os.path.join(HERE, "corpus")
 PER_TARGET = 48  # at most this many seeds per target
 

@@ -4,7 +4,7 @@
 # Integration tests of the libunbound driver against real servers on
 # loopback, on ports chosen here, stopped by PID (trap) whatever happens:
 #   a) every case of the openspf suite (SPFKIT_SUITE, default
-#      ../shared/testsuite/rfc7208-tests.yml) through NSD serving the
+#      tests/rfc7208/suite/rfc7208-tests.yml) through NSD serving the
 #      document's zones (suite2zones.py), one case at a time and all at
 #      once, except the cases that need a timeout;
 #   b) those timeout cases: against faultdns.py serving the document with
@@ -32,7 +32,7 @@ build=$(realpath "${1:?usage: run.sh BUILD-DIR [SANITIZER-BUILD-DIR]}")
 asan_build=${2:+$(realpath "$2")}
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here/../.."
-suite=$(realpath "${SPFKIT_SUITE:-../shared/testsuite/rfc7208-tests.yml}")
+suite=$(realpath "${SPFKIT_SUITE:-tests/rfc7208/suite/rfc7208-tests.yml}")
 INT_PY=${SPFKIT_PYTHON:-/usr/bin/python3} # Debian's, with dnslib and yaml
 INT_TMP=$(mktemp -d)
 . "$here/lib.sh"

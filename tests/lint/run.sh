@@ -12,7 +12,7 @@ set -u
 bin=${1:?usage: run.sh PATH-TO-spfkit}
 cd "$(dirname "$0")/../.."
 Z=tests/lint/rules.zone
-suite=${SPFKIT_SUITE:-../shared/testsuite/rfc7208-tests.yml}
+suite=${SPFKIT_SUITE:-tests/rfc7208/suite/rfc7208-tests.yml}
 pass=0 fail=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -100,6 +100,28 @@ expect 64 "--time" forward a@b.example "${F[@]}" --time -1
 expect 64 "unknown option" forward a@b.example "${F[@]}" --bogus
 expect 64 "unknown action" sideways a@b.example "${F[@]}"
 expect 64 "give one address" forward "${F[@]}"
+# `srs secret`: 32 base64 characters of 24 random octets, as postsrsd's
+# package makes them; a new file of mode 0600, never an existing one, never
+# through a symlink. (postsrsd itself uses one below.)
+one=$("$spfkit" srs secret) && two=$("$spfkit" srs secret)
+check "secret: exit" "$?" 0
+[[ $one =~ ^[A-Za-z0-9+/]{32}$ ]] && pass || fail "secret: '$one' is not 32 base64 characters"
+[ "$one" != "$two" ] && pass || fail "secret: two runs gave the same secret"
+expect 0 "" secret --output "$tmp/gen"
+check "secret --output: mode" "$(stat -c %a "$tmp/gen")" 600
+check "secret --output: prints nothing" "$(cat "$tmp/out")" ""
+grep -qE '^[A-Za-z0-9+/]{32}$' "$tmp/gen" && pass || fail "secret --output: $(cat "$tmp/gen")"
+cp "$tmp/gen" "$tmp/gen.before"
+expect 64 "not replaced" secret --output "$tmp/gen"
+cmp -s "$tmp/gen" "$tmp/gen.before" && pass || fail "secret --output replaced an existing file"
+echo "keep me" >"$tmp/target"
+ln -s "$tmp/target" "$tmp/link"
+expect 64 "" secret --output "$tmp/link"
+check "secret --output follows no symlink" "$(cat "$tmp/target")" "keep me"
+expect 64 "secret takes --output FILE only" secret --secrets "$tmp/k1"
+expect 64 "--output is for secret only" forward a@b.example "${F[@]}" --output "$tmp/x"
+expect 0 "" forward a@b.example --domain f.example --secrets "$tmp/gen"
+
 # JSON and batch: one line per input line, in order, refusals in place.
 printf 'user@orig.example\nnoat\r\nuser@fwd.example\n' |
 	"$spfkit" srs forward --batch "${F[@]}" >"$tmp/out"
@@ -173,7 +195,9 @@ day() { echo $(($1 / 86400)); }
 
 # Secrets as postsrsd's Debian package makes them (32 base64 octets).
 s1=$(head -c 24 /dev/urandom | base64)
-s2=$(head -c 24 /dev/urandom | base64)
+# s2 is spfkit's own: postsrsd must take what `spfkit srs secret` makes.
+"$spfkit" srs secret --output "$tmp/s2gen" || fail "srs secret --output"
+s2=$(cat "$tmp/s2gen")
 printf '%s\n' "$s1" >"$tmp/s1"
 printf '%s\n%s\n' "$s2" "$s1" >"$tmp/s21" # s2 signs, s1 verifies
 printf '# rotated\n%s\n\n%s\n' "$s1" "$s2" >"$tmp/s12"
