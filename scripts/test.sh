@@ -54,6 +54,7 @@ run_all() { # build dir, label
 
 if build build; then run_all build plain; else echo "FAIL build"; failed=$((failed + 1)); fi
 count "install" tests/install.sh
+count "debian packages" scripts/deb.sh
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
