@@ -11,6 +11,7 @@
 # the source directory), so the working tree stays clean.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+scripts/deps.sh || exit 1
 pass=0 fail=0
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
@@ -55,7 +56,11 @@ has() { # package, path (a glob), what
 		bad "no package $1"
 		return
 	fi
-	dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\./|/|' | grep -qx "$2" && ok || bad "$1 lacks $2 ($3)"
+	# The whole listing first: grep -q ending early would make
+	# dpkg-deb's write fail, and the pipeline with it.
+	local list
+	list=$(dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\./|/|')
+	grep -qx "$2" <<<"$list" && ok || bad "$1 lacks $2 ($3)"
 }
 has libspfkit0 '/usr/lib/[^/]*/libspfkit\.so\.0\.[0-9.]*' "the library"
 has libspfkit-dev '/usr/include/spfkit\.h' "the header"
@@ -70,7 +75,8 @@ has spfkitd '/lib/systemd/system/spfkitd\.service' "the unit, where bookworm's s
 has spfkitd '/usr/lib/sysusers\.d/spfkitd\.conf' "its system user"
 deb=$(ls "$tmp"/spfkitd_*.deb 2>/dev/null | head -n 1)
 if [ -n "$deb" ]; then
-	dpkg-deb -I "$deb" conffiles 2>/dev/null | grep -qx /etc/spfkitd.conf && ok || bad "/etc/spfkitd.conf is not a conffile"
+	conff=$(dpkg-deb -I "$deb" conffiles 2>/dev/null)
+	grep -qx /etc/spfkitd.conf <<<"$conff" && ok || bad "/etc/spfkitd.conf is not a conffile"
 	# Nothing that needs configuring first is started: the unit is
 	# installed but not enabled or started by the maintainer scripts.
 	dpkg-deb -e "$deb" "$tmp/ctl"
