@@ -5,7 +5,8 @@ set -euo pipefail
 pkgs=(build-essential clang-format meson ninja-build pkg-config libldns-dev libyaml-dev
       libunbound-dev libpsl-dev libevent-dev dns-root-data nsd ldnsutils python3-dnslib
       python3-yaml clang libclang-rt-14-dev man-db valgrind gcovr python3 postfix
-      libmilter-dev libssl-dev postsrsd unbound)
+      libmilter-dev libssl-dev postsrsd unbound
+      python3-spf python3-dns libmail-spf-perl libnet-dns-perl libspf2-dev spfquery)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

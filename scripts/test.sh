@@ -78,6 +78,10 @@ fi
 # SRS against postsrsd with the same secrets (private instances on loopback).
 count "srs (postsrsd)" tests/srs/run.sh build
 
+# bench/ keeps every peer SPF library off the machine's resolver (private
+# resolv.conf, queries counted at NSD): a peer left to resolv.conf is caught.
+count "bench isolation" env SKIP_DEPS=1 bench/run.sh --check-isolation
+
 if [ -x tests/fuzz/smoke.sh ]; then
 	count "fuzz smoke" tests/fuzz/smoke.sh
 fi
