@@ -75,6 +75,12 @@ if [ -x build/src/spfkitd/spfkitd ]; then
 	count "postfix (spfkitd)" tests/postfix/run.sh build
 fi
 
+# Two spfkitd behind one private Unbound in front of NSD (loopback): the
+# second's checks reach NSD no more.
+if [ -x build/src/spfkitd/spfkitd ]; then
+	count "shared resolver (unbound, 2 spfkitd)" tests/shared-resolver/run.sh build
+fi
+
 # SRS against postsrsd with the same secrets (private instances on loopback).
 count "srs (postsrsd)" tests/srs/run.sh build
 
