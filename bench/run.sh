@@ -160,6 +160,21 @@ cc -O2 -o "$WORK/libspf2_run" "$HERE/peers/libspf2_run.c" -lspf2 -ldl
 LIBSPF2="$WORK/libspf2_run"
 
 if [ "$CHECK" = 1 ]; then
+	# pyspf's other DNS library, for the runner's dnspython case: unpacked
+	# beside the build (not installed: that would switch every pyspf on the
+	# machine to it), when neither installed nor named by DNSPYTHON_PATH.
+	if [ -z "${DNSPYTHON_PATH:-}" ] && ! "$PY" -c 'import dns.resolver' 2>/dev/null; then
+		d="$BUILD/dnspython"
+		if [ ! -d "$d/usr/lib/python3/dist-packages/dns" ]; then
+			mkdir -p "$d"
+			(cd "$d" && apt-get download -qq python3-dnspython >/dev/null 2>&1 &&
+				dpkg-deb -x python3-dnspython_*.deb .) || true
+		fi
+		if [ -d "$d/usr/lib/python3/dist-packages/dns" ]; then
+			DNSPYTHON_PATH="$d/usr/lib/python3/dist-packages"
+			export DNSPYTHON_PATH
+		fi
+	fi
 	rc=0
 	"$PY" "$HERE/check_isolation.py" --zones "$WORK/zones" --nsd-port "$NSD_PORT" \
 		--nsd-conf "$WORK/nsd.conf" --catcher "$CATCHER" --resolv "$WORK/resolv.conf" \
