@@ -28,6 +28,9 @@ import time
 from collections import Counter
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from isolation import Accounting, IsolationError, minimum  # noqa: E402
+
 PY = "/usr/bin/python3"
 # spfkit's warm passes per timing (see Spfkit.warm)
 WARM_PASSES = 5
@@ -182,7 +185,10 @@ def main():
     ap.add_argument("--delay-port", type=int, required=True)
     ap.add_argument("--spfkit")
     ap.add_argument("--libspf2-run", required=True)
-    ap.add_argument("--libspf2-wrap", default="", help="command prefix (unshare ... bind-mount)")
+    ap.add_argument("--isolate", default="",
+                    help="command prefix every peer runs under (bench/isolated RESOLV-CONF)")
+    ap.add_argument("--nsd-conf", required=True, help="for nsd-control's query counts")
+    ap.add_argument("--catcher", required=True, help="the address resolv.conf names (catcher.py)")
     ap.add_argument("--concurrency", type=int, default=64)
     ap.add_argument("--cold-sample", type=int, default=150)
     ap.add_argument("--mailspf-lines", type=int, default=3000)
@@ -209,11 +215,11 @@ def main():
     os.makedirs(a.raw, exist_ok=True)
     open(os.path.join(a.raw, "cold-sample.tsv"), "w").write("".join(sample))
 
-    wrap = a.libspf2_wrap.split() if a.libspf2_wrap else []
+    wrap = a.isolate.split() if a.isolate else []
     impls = [
-        Peer("pyspf", [PY, os.path.join(HERE, "peers", "pyspf_run.py")],
-             "python3-spf " + pkgver("python3-spf") + " (pydns)"),
-        Peer("Mail::SPF", ["perl", os.path.join(HERE, "peers", "mailspf_run.pl")],
+        Peer("pyspf", wrap + [PY, os.path.join(HERE, "peers", "pyspf_run.py")],
+             "python3-spf " + pkgver("python3-spf") + " (" + pyspf_backend() + ")"),
+        Peer("Mail::SPF", wrap + ["perl", os.path.join(HERE, "peers", "mailspf_run.pl")],
              "libmail-spf-perl " + pkgver("libmail-spf-perl")),
         Peer("libspf2", wrap + [a.libspf2_run], "libspf2 " + pkgver("libspf2-2") + " (SPF_DNS_CACHE)"),
     ]
@@ -222,26 +228,43 @@ def main():
     if a.only:
         impls = [i for i in impls if i.name in a.only.split(",")]
 
+    acc = Accounting(a.nsd_conf, a.catcher)
+    world = set(depth)
+    try:
+        rows = measure(a, impls, stream, sample, acc, world)
+    except IsolationError as e:
+        print(f"[bench] FAILED, isolation: {e}", file=sys.stderr)
+        sys.exit(1)
+    report(a, rows, stream, sample, depth, dom)
+
+
+def measure(a, impls, stream, sample, acc, world):
+    """Every phase of every implementation, each inside acc.phase(): its
+    queries must reach NSD and none the catcher (bench/isolation.py)."""
     rows = {}
     for im in impls:
         lines = stream[:a.mailspf_lines] if im.name == "Mail::SPF" else stream
         t0 = time.time()
         print(f"[bench] {im.name}: warm, {len(lines)} lines x 2 passes ...", file=sys.stderr, flush=True)
-        wres, el = im.warm(a.nsd_port, "".join(lines))
+        with acc.phase(f"{im.name} warm", minimum(lines, world, cached=True)):
+            wres, el = im.warm(a.nsd_port, "".join(lines))
         print(f"[bench] {im.name}: cold, {len(sample)} checks through the 20 ms front ...",
               file=sys.stderr, flush=True)
         dnsctl(a.delay_port, "_reset.dnsdelay")
-        cres, ms = im.cold(a.delay_port, sample)
+        with acc.phase(f"{im.name} cold", minimum(sample, world, cached=False)):
+            cres, ms = im.cold(a.delay_port, sample)
         msgs, raw_ctr = dnsctl(a.delay_port, "_reset.dnsdelay")
         proc_ms = None
         json_el = None
         if im.name == "spfkit":
             print(f"[bench] {im.name}: warm again, --format json ...", file=sys.stderr, flush=True)
-            _, json_el = im.warm(a.nsd_port, "".join(lines), "json")
+            with acc.phase(f"{im.name} warm json", minimum(lines, world, cached=True)):
+                _, json_el = im.warm(a.nsd_port, "".join(lines), "json")
         if hasattr(im, "cold_process"):
             print(f"[bench] {im.name}: cold again, a fresh process per check ...",
                   file=sys.stderr, flush=True)
-            _, proc_ms = im.cold_process(a.delay_port, sample)
+            with acc.phase(f"{im.name} cold per process", minimum(sample, world, cached=False)):
+                _, proc_ms = im.cold_process(a.delay_port, sample)
             dnsctl(a.delay_port, "_reset.dnsdelay")
         rows[im.name] = dict(impl=im, warm=wres, n=len(lines), el=el, cold=cres, ms=ms, msgs=msgs,
                              ctr=raw_ctr, secs=time.time() - t0, proc_ms=proc_ms,
@@ -253,8 +276,15 @@ def main():
         print(f"[bench] {im.name}: {len(lines) / el:.0f} checks/s warm, cold median "
               f"{statistics.median(ms):.1f} ms, {msgs / len(sample):.2f} msgs/check "
               f"({time.time() - t0:.0f} s)", file=sys.stderr, flush=True)
+    return rows
 
-    report(a, rows, stream, sample, depth, dom)
+
+def pyspf_backend():
+    """The DNS library pyspf imports here: dnspython when present, else pydns."""
+    p = subprocess.run([PY, "-c", "import spf; print(spf.DNSLookup.__name__)"],
+                       capture_output=True, text=True)
+    return {"DNSLookup_dnspython": "dnspython", "DNSLookup_pydns": "pydns"}.get(
+        p.stdout.strip(), "?")
 
 
 def pkgver(pkg):

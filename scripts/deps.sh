@@ -5,7 +5,8 @@ set -euo pipefail
 pkgs=(build-essential clang-format meson ninja-build pkg-config libldns-dev libyaml-dev
       libunbound-dev libpsl-dev libevent-dev dns-root-data nsd ldnsutils python3-dnslib
       python3-yaml clang libclang-rt-14-dev man-db valgrind gcovr python3 postfix
-      libmilter-dev libssl-dev postsrsd libgmime-3.0-dev python3-spf python3-dns iproute2
+      libmilter-dev libssl-dev postsrsd libgmime-3.0-dev iproute2 unbound
+      python3-spf python3-dns libmail-spf-perl libnet-dns-perl libspf2-dev spfquery
       debhelper dpkg-dev fakeroot lintian systemd)
 missing=()
 for p in "${pkgs[@]}"; do
@@ -39,4 +40,13 @@ if [[ " ${missing[*]} " == *" postsrsd "* ]]; then
 		$SUDO systemctl disable postsrsd >/dev/null 2>&1 || true
 	fi
 	$SUDO update-rc.d postsrsd disable >/dev/null 2>&1 || true
+fi
+# unbound likewise: tests/shared-resolver runs private instances with
+# their own config; the system resolver stays as it was.
+if [[ " ${missing[*]} " == *" unbound "* ]]; then
+	$SUDO service unbound stop >/dev/null 2>&1 || true
+	if command -v systemctl >/dev/null 2>&1; then
+		$SUDO systemctl disable unbound unbound-resolvconf >/dev/null 2>&1 || true
+	fi
+	$SUDO update-rc.d unbound disable >/dev/null 2>&1 || true
 fi

@@ -79,8 +79,18 @@ if [ -x build/src/spfkitd/spfkitd ]; then
 	count "postfix (spfkitd)" tests/postfix/run.sh build
 fi
 
+# Two spfkitd behind one private Unbound in front of NSD (loopback): the
+# second's checks reach NSD no more.
+if [ -x build/src/spfkitd/spfkitd ]; then
+	count "shared resolver (unbound, 2 spfkitd)" tests/shared-resolver/run.sh build
+fi
+
 # SRS against postsrsd with the same secrets (private instances on loopback).
 count "srs (postsrsd)" tests/srs/run.sh build
+
+# bench/ keeps every peer SPF library off the machine's resolver (private
+# resolv.conf, queries counted at NSD): a peer left to resolv.conf is caught.
+count "bench isolation" env SKIP_DEPS=1 bench/run.sh --check-isolation
 
 if [ -x tests/fuzz/smoke.sh ]; then
 	count "fuzz smoke" tests/fuzz/smoke.sh

@@ -11,22 +11,42 @@ process and prints one result name per line, in order.
   pyspf_run.py PORT cold   one pass, a fresh query object (empty cache) per
                            check; prints "RESULT<TAB>MILLISECONDS" per line
 
-DNS: Debian's python3-spf uses pydns (python3-dns, module DNS) because
-dnspython is not installed; spf.py reads /etc/resolv.conf at import, so the
-server list is replaced right after import with 127.0.0.1 and the port with
-PORT: nothing leaves loopback.
+DNS: pyspf picks its DNS library at import: dnspython (python3-dnspython)
+when it can import it, else pydns (python3-dns, module DNS). Each reads
+/etc/resolv.conf, and each takes its server and port in its own place, so
+the runner points whichever one spf.py chose at 127.0.0.1:PORT, and says
+which on stderr ("backend dnspython" or "backend pydns"). Setting pydns's
+port while pyspf asks through dnspython sent the whole stream to the
+machine's resolver once; bench/run.sh now also runs every peer under
+bench/isolated and counts what reaches NSD (bench/isolation.py), so such a
+slip fails the run instead.
 """
 import sys
 import time
 
-import DNS
 import spf
 
 port = int(sys.argv[1])
 mode = sys.argv[2]
-DNS.defaults["server"] = ["127.0.0.1"]
-DNS.defaults["port"] = port
-DNS.defaults["timeout"] = 10
+if spf.DNSLookup is getattr(spf, "DNSLookup_dnspython", None):
+    import dns.resolver
+
+    # spf.py calls dns.resolver.query(), which asks the default resolver
+    res = dns.resolver.Resolver(configure=False)
+    res.nameservers = ["127.0.0.1"]
+    res.port = port
+    res.timeout = 10
+    res.lifetime = 20
+    dns.resolver.default_resolver = res
+    backend = "dnspython"
+else:
+    import DNS
+
+    DNS.defaults["server"] = ["127.0.0.1"]
+    DNS.defaults["port"] = port
+    DNS.defaults["timeout"] = 10
+    backend = "pydns"
+print(f"backend {backend}", file=sys.stderr)
 
 lines = [l.rstrip("\n").split("\t") for l in sys.stdin]
 
