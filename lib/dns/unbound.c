@@ -694,6 +694,19 @@ static int start(spfkit_resolver *r)
 	 * connections is soon held by servers that accept and never answer. */
 	if (rc == 0)
 		rc = ub_ctx_set_option(r->ctx, "outgoing-num-tcp:", "128");
+	/* After an outage, checks must pass again as soon as the server
+	 * answers. libunbound keeps what it learnt of a server (round trip,
+	 * timeouts, EDNS) for infra-host-ttl, 900 s by default, and a server
+	 * that timed out is backed off and probed less and less often: after
+	 * a 60 s outage of the only server, lookups went on failing for about
+	 * 50 s more (11 s after a 20 s outage), with the server answering.
+	 * Forgotten after 10 s and probed all the while, it is found again
+	 * within a second or two; what is lost is a little timing knowledge,
+	 * learnt again from the next answers. */
+	if (rc == 0)
+		rc = ub_ctx_set_option(r->ctx, "infra-host-ttl:", "10");
+	if (rc == 0)
+		rc = ub_ctx_set_option(r->ctx, "infra-keep-probing:", "yes");
 	/* libunbound answers NXDOMAIN itself for the reverse zones of private
 	 * and documentation networks (RFC 6761, RFC 6303). Behind a resolver
 	 * of the user's choice, that resolver decides: its %{p} and ptr
