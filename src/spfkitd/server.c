@@ -110,7 +110,8 @@ static void settle(spfkitd_server *s)
 	do {
 		moved = false;
 		for (spfkitd_gen *g = s->gens; g; g = g->next) {
-			if (!g->res || spfkit_resolver_in_flight(g->res) == 0)
+			if (!g->res || spfkit_resolver_in_flight(g->res) == 0 ||
+			    !gen_res_first(s, g))
 				continue;
 			int rc;
 			while ((rc = spfkit_resolver_process(
@@ -121,11 +122,15 @@ static void settle(spfkitd_server *s)
 				spfkitd_log(LOG_ERR, "DNS: %s",
 					    spfkit_strerror(rc));
 				/* Every check of this resolver fails with
-				 * it. */
-				while (g->running.head)
-					session_internal_error(
-					    s, conn_of_run(g->running.head),
-					    "DNS driver", rc);
+				 * it, whichever generation it runs in. */
+				for (spfkitd_gen *h = s->gens; h; h = h->next)
+					while (h->res == g->res &&
+					       h->running.head)
+						session_internal_error(
+						    s,
+						    conn_of_run(
+							h->running.head),
+						    "DNS driver", rc);
 			}
 		}
 		while (s->work) {
@@ -198,10 +203,24 @@ static void poll_add(spfkitd_server *s, size_t *n, int fd, short events,
 	s->pconn[(*n)++] = c;
 }
 
-/* Fills the pollfds: the signal pipe, the listeners (policy ones only
- * while max_connections allows), the resolvers, then the connections
- * from *cfirst on. Returns how many; 0 when out of memory. */
-static size_t poll_fill(spfkitd_server *s, size_t *cfirst)
+/* Says once that listener l is full with every connection busy (new
+ * connections wait in the listen queue), and once that it has room
+ * again. */
+static void note_full(spfkitd_server *s, listener *l, bool full)
+{
+	if (full && !l->full_logged)
+		spfkitd_log(LOG_WARNING,
+			    "%s: %zu connections (the limit), every one "
+			    "waiting for a check: new connections wait",
+			    l->ep, listener_cap(s, l));
+	l->full_logged = full;
+}
+
+/* Fills the pollfds: the signal pipe, the listeners (each while it has
+ * room or an idle connection to close for a new one, and not while
+ * short of descriptors), the resolvers, then the connections from
+ * *cfirst on. Returns how many; 0 when out of memory. */
+static size_t poll_fill(spfkitd_server *s, size_t *cfirst, uint64_t now)
 {
 	size_t ngens = 0;
 	for (spfkitd_gen *g = s->gens; g; g = g->next)
@@ -210,23 +229,15 @@ static size_t poll_fill(spfkitd_server *s, size_t *cfirst)
 		return 0;
 	size_t n = 0;
 	poll_add(s, &n, s->sigpipe[0], POLLIN, NULL);
-	bool room = s->nclients < s->cur->conf->max_connections;
-	if (!room && !s->cap_logged) {
-		spfkitd_log(LOG_WARNING,
-			    "max_connections (%u) reached: new "
-			    "connections wait",
-			    s->cur->conf->max_connections);
-		s->cap_logged = true;
-	} else if (room) {
-		s->cap_logged = false;
-	}
+	/* Filled in once the connections are counted below. */
 	for (size_t i = 0; i < s->nls; i++) {
-		bool on = s->ls[i].kind == CONN_HTTP || room;
-		poll_add(s, &n, on ? s->ls[i].fd : -1, POLLIN, NULL);
+		s->ls[i].idle = 0;
+		poll_add(s, &n, -1, POLLIN, NULL);
 	}
 	/* settle() reads every resolver, whichever of these woke us. */
 	for (spfkitd_gen *g = s->gens; g; g = g->next) {
-		int fd = g->res && spfkit_resolver_in_flight(g->res)
+		int fd = g->res && spfkit_resolver_in_flight(g->res) &&
+				 gen_res_first(s, g)
 			     ? spfkit_resolver_fd(g->res)
 			     : -1;
 		poll_add(s, &n, fd, POLLIN, NULL);
@@ -246,6 +257,16 @@ static size_t poll_fill(spfkitd_server *s, size_t *cfirst)
 			poll_add(s, &n, want_in ? c->rfd : -1, POLLIN, c);
 			poll_add(s, &n, want_out ? c->wfd : -1, POLLOUT, c);
 		}
+		if (c->counted && !c->busy && !c->dead)
+			s->ls[c->li].idle++;
+	}
+	bool paused = now < s->accept_pause_until;
+	for (size_t i = 0; i < s->nls; i++) {
+		listener *l = &s->ls[i];
+		bool room =
+		    (l->n < listener_cap(s, l) || l->idle > 0) && !l->stalled;
+		note_full(s, l, !room);
+		s->pfd[1 + i].fd = room && !paused ? l->fd : -1;
 	}
 	return n;
 }
@@ -310,6 +331,9 @@ int spfkitd_server_run(spfkitd_server *s, const char *config_path)
 		uint64_t idle = expire_idle(s, now);
 		if (idle < wait)
 			wait = idle;
+		if (now < s->accept_pause_until &&
+		    s->accept_pause_until - now < wait)
+			wait = s->accept_pause_until - now;
 		reap(s);
 		if (s->stop)
 			break;
@@ -321,7 +345,7 @@ int spfkitd_server_run(spfkitd_server *s, const char *config_path)
 			wait = POLL_MAX_MS;
 
 		size_t cfirst;
-		size_t n = poll_fill(s, &cfirst);
+		size_t n = poll_fill(s, &cfirst, now);
 		if (n == 0) {
 			spfkitd_log(LOG_ERR, "out of memory");
 			return 1;
@@ -338,7 +362,7 @@ int spfkitd_server_run(spfkitd_server *s, const char *config_path)
 			on_signals(s, config_path);
 		for (size_t i = 0; i < s->nls; i++)
 			if (s->pfd[1 + i].revents)
-				accept_all(s, &s->ls[i], now);
+				accept_all(s, i, now);
 		on_conn_events(s, cfirst, n, now);
 	}
 	if (!s->stdio_mode)

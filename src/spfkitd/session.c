@@ -112,6 +112,7 @@ void session_end(spfkitd_server *s, conn *c)
 		c->busy = false;
 		gen_unref(c->g);
 	}
+	conn_done(s, c);
 	c->g = NULL;
 	flush_out(c);
 	work_push(s, c);

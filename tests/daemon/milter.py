@@ -311,10 +311,12 @@ srs_too_long = reject
     with open(short, "w") as f:
         f.write("tooshort\n")
     for name, extra, pat in (
-            ("no srs_secrets", "", "srs_domain needs srs_secrets"),
-            ("missing file", f"srs_secrets = {TMP}/nope\n", f"srs_secrets: {TMP}/nope: No such file"),
-            ("short secret", f"srs_secrets = {short}\n", f"srs_secrets: {short}: line 1: the secret is too short"),
-            ("empty file", f"srs_secrets = {os.devnull}\n", "srs_secrets: /dev/null: ")):
+            # Every refusal names the file, the line and the key.
+            ("no srs_secrets", "", "srs-t.conf:2: srs_domain: needs srs_secrets"),
+            ("missing file", f"srs_secrets = {TMP}/nope\n", f"srs-t.conf:3: srs_secrets: {TMP}/nope: No such file"),
+            ("short secret", f"srs_secrets = {short}\n",
+             f"srs-t.conf:3: srs_secrets: {short}: line 1: the secret is too short"),
+            ("empty file", f"srs_secrets = {os.devnull}\n", "srs-t.conf:3: srs_secrets: /dev/null: ")):
         rc, out = conf_t(extra)
         check(f"srs -t refuses: {name}", rc == 1 and pat in out and out.count("\n") == 1, out)
     rc, out = conf_t(f"srs_secrets = {short}\nsrs_listen = inet:127.0.0.1:{free_port()}\n")
