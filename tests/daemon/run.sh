@@ -6,8 +6,9 @@
 # every "COUNT REGEX" line of cases/NAME.log must match that many lines
 # of the log. Then sockets.py runs the daemon on loopback sockets with
 # many concurrent clients, and socketmap.py its SRS socketmap (srs_listen)
-# with the policy service's refusal of forged SRS recipients. Ends with
-# "N passed, N failed".
+# with the policy service's refusal of forged SRS recipients, and
+# abuse.py a hostile client and machine (idle holders, descriptors running
+# out, symbolic links, reloads). Ends with "N passed, N failed".
 set -u
 build=${1:?usage: run.sh BUILD_DIR}
 cd "$(dirname "$0")/../.."
@@ -154,6 +155,16 @@ if /usr/bin/python3 tests/daemon/socketmap.py "$bin" "$tmp/srs" >"$tmp/socketmap
 else
 	p=$(grep -cE '^ok ' "$tmp/socketmap.out"); pass=$((pass + p))
 	bad "socketmap.py"; grep -vE '^ok ' "$tmp/socketmap.out" | tail -n 30
+fi
+
+# Abuse: idle holders on every listener, descriptors running out under
+# the daemon, pid file and socket safety, a reload keeping the DNS cache,
+# secrets a reload must still read.
+if /usr/bin/python3 tests/daemon/abuse.py "$bin" "$tmp/abuse" >"$tmp/abuse.out" 2>&1; then
+	p=$(grep -cE '^ok ' "$tmp/abuse.out"); pass=$((pass + p))
+else
+	p=$(grep -cE '^ok ' "$tmp/abuse.out"); pass=$((pass + p))
+	bad "abuse.py"; grep -vE '^ok ' "$tmp/abuse.out" | tail -n 30
 fi
 
 echo "$pass passed, $fail failed"
