@@ -464,7 +464,12 @@ int spfkit_resolver_new(spfkit_resolver **out, const spfkit_config *cfg)
 		spfkit__free(a, r);
 		return SPFKIT_ENOMEM;
 	}
-	if (ub_ctx_async(r->ctx, 1) != 0) {
+	/* The library never prints; libunbound writes its errors to
+	 * standard error, once per query while they last: out of descriptors
+	 * ("can't create socket") that was a line per lookup. What goes wrong
+	 * reaches the check as a failed lookup anyway. */
+	if (ub_ctx_async(r->ctx, 1) != 0 ||
+	    ub_ctx_debugout(r->ctx, NULL) != 0) {
 		ub_ctx_delete(r->ctx);
 		spfkit__free(a, r);
 		return SPFKIT_ENOMEM;

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -29,6 +30,9 @@
 #define DNS_TICK_MS 100u
 /* Poll at most this long. */
 #define POLL_MAX_MS 60000u
+/* With more connections than poll() may watch (poll_limit()), how long
+ * one share of them is watched before the next. */
+#define POLL_TURN_MS 20u
 
 uint64_t now_ms(void)
 {
@@ -59,6 +63,7 @@ spfkitd_server *spfkitd_server_new(spfkitd_gen *g)
 	g->refs++;
 	s->sigpipe[0] = s->sigpipe[1] = -1;
 	s->started_ms = now_ms();
+	s->nofile = SIZE_MAX;
 	return s;
 }
 
@@ -248,14 +253,19 @@ static size_t poll_fill(spfkitd_server *s, size_t *cfirst, uint64_t now)
 		bool want_in = !c->busy && !c->eof && !c->closing && !c->dead &&
 			       c->out_len - c->out_off < OUT_HIGH;
 		bool want_out = c->out_off < c->out_len && !c->dead;
+		/* Only those waiting for something: each entry counts
+		 * against the descriptor limit (poll_limit()). */
 		if (c->rfd == c->wfd) {
 			short ev = (short)((want_in ? POLLIN : 0) |
 					   (want_out ? POLLOUT : 0));
-			poll_add(s, &n, ev ? c->rfd : -1, ev, c);
+			if (ev)
+				poll_add(s, &n, c->rfd, ev, c);
 		} else {
 			/* stdio: input and output apart. */
-			poll_add(s, &n, want_in ? c->rfd : -1, POLLIN, c);
-			poll_add(s, &n, want_out ? c->wfd : -1, POLLOUT, c);
+			if (want_in)
+				poll_add(s, &n, c->rfd, POLLIN, c);
+			if (want_out)
+				poll_add(s, &n, c->wfd, POLLOUT, c);
 		}
 		if (c->counted && !c->busy && !c->dead)
 			s->ls[c->li].idle++;
@@ -269,6 +279,60 @@ static size_t poll_fill(spfkitd_server *s, size_t *cfirst, uint64_t now)
 		s->pfd[1 + i].fd = room && !paused ? l->fd : -1;
 	}
 	return n;
+}
+
+/* The descriptor limit now (poll() refuses more entries). */
+static size_t nofile_now(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 ||
+	    rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > SIZE_MAX)
+		return SIZE_MAX;
+	return (size_t)rl.rlim_cur;
+}
+
+/* Reverses pfd and pconn from a to b (exclusive). */
+static void poll_reverse(spfkitd_server *s, size_t a, size_t b)
+{
+	while (a + 1 < b) {
+		b--;
+		struct pollfd p = s->pfd[a];
+		s->pfd[a] = s->pfd[b];
+		s->pfd[b] = p;
+		conn *c = s->pconn[a];
+		s->pconn[a] = s->pconn[b];
+		s->pconn[b] = c;
+		a++;
+	}
+}
+
+/* Keeps the n pollfds within the descriptor limit, which poll() enforces
+ * (lowered under a running daemon, it would fail EINVAL on every turn):
+ * the connections then take turns, the fixed entries before cfirst
+ * always stay, and *wait is cut short so a connection left out this turn
+ * does not wait on the others. Returns how many to poll. */
+static size_t poll_limit(spfkitd_server *s, size_t cfirst, size_t n,
+			 uint64_t *wait)
+{
+	if (n <= s->nofile)
+		return n;
+	s->nofile = nofile_now();
+	if (n <= s->nofile)
+		return n;
+	size_t keep = s->nofile > cfirst ? s->nofile - cfirst : 0;
+	size_t nc = n - cfirst;
+	if (*wait > POLL_TURN_MS)
+		*wait = POLL_TURN_MS;
+	if (keep == 0)
+		return s->nofile ? s->nofile : 1;
+	/* Rotate the connections' entries so a different share comes first
+	 * on each turn. */
+	size_t k = s->poll_turn % nc;
+	poll_reverse(s, cfirst, cfirst + k);
+	poll_reverse(s, cfirst + k, n);
+	poll_reverse(s, cfirst, n);
+	s->poll_turn += keep;
+	return cfirst + keep;
 }
 
 /* Signals that arrived: SIGHUP reloads, the others stop the loop. */
@@ -350,7 +414,11 @@ int spfkitd_server_run(spfkitd_server *s, const char *config_path)
 			spfkitd_log(LOG_ERR, "out of memory");
 			return 1;
 		}
+		n = poll_limit(s, cfirst, n, &wait);
 		int prc = poll(s->pfd, n, (int)wait);
+		if (prc < 0 && errno == EINVAL &&
+		    n > (s->nofile = nofile_now()))
+			continue; /* the limit went down: fewer next turn */
 		if (prc < 0 && errno != EINTR) {
 			spfkitd_log(LOG_ERR, "poll: %s", strerror(errno));
 			return 1;

@@ -197,6 +197,11 @@ struct spfkitd_server {
 	 * when the next may be written. */
 	uint64_t fd_short_n, fd_log_next;
 	uint64_t evict_n, evict_log_next;
+	/* poll() refuses more descriptors than RLIMIT_NOFILE allows (the
+	 * limit can be lowered under us): the limit last seen, and where the
+	 * connections polled start when they must take turns. */
+	size_t nofile;
+	size_t poll_turn;
 };
 
 /* Milliseconds of the monotonic clock. */

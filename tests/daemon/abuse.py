@@ -7,7 +7,8 @@ client and a hostile machine, each on loopback, quickly:
                  each is still served (the longest idle one is closed)
   descriptors    the daemon's descriptor limit lowered under it (prlimit):
                  no busy loop, no log flood, open connections served,
-                 new ones once the limit is back
+                 new ones once the limit is back; lowered below the
+                 connections open, each is still served
   files          a pid file that is a symbolic link (to a file that must
                  survive), a pid file held by a running daemon, a pid
                  file and a unix socket in a directory others may write
@@ -296,6 +297,51 @@ def descriptors():
     check("descriptors: SIGTERM", stop(p) == 0)
 
 
+def descriptors_below():
+    """The limit lowered below the descriptors already open: poll() would
+    refuse so many entries (EINVAL) on every turn; the connections take
+    turns instead and each is served."""
+    port = free_port()
+    p, _ = start(f"zone_file = {ZONE}\nreceiver = mx.test.example\nlog = stderr\n"
+                 f"listen = inet:127.0.0.1:{port}\n", "fdsbelow")
+    if not wait_port(port, p):
+        bad("descriptors below: start", log_text("fdsbelow")[-1000:])
+        return
+    held = []
+    for i in range(40):
+        s = socket.create_connection(("127.0.0.1", port), timeout=10)
+        s.sendall(req(inst=f"open{i}"))
+        s.recv(65536)
+        held.append(s)
+    nfds = len(os.listdir(f"/proc/{p.pid}/fd"))
+    soft, hard = resource.prlimit(p.pid, resource.RLIMIT_NOFILE)
+    resource.prlimit(p.pid, resource.RLIMIT_NOFILE, (nfds - 30, hard))
+    got = 0
+    for i, s in enumerate(held):
+        try:
+            s.sendall(req(inst=f"below{i}"))
+            if s.recv(65536).startswith(b"action=PREPEND"):
+                got += 1
+        except OSError:
+            pass
+    check("descriptors below: every open connection served", got == len(held), f"{got} of {len(held)}; "
+          + log_text("fdsbelow")[-400:])
+    if p.poll() is not None:
+        bad("descriptors below: still running", log_text("fdsbelow")[-400:])
+        return
+    cpu1 = cpu_seconds(p.pid)
+    time.sleep(2)
+    cpu = cpu_seconds(p.pid) - cpu1
+    check("descriptors below: no busy loop (CPU over 2 s idle)", cpu < 0.7, f"{cpu:.2f} s")
+    check("descriptors below: no poll error", "poll:" not in log_text("fdsbelow"), log_text("fdsbelow")[-400:])
+    resource.prlimit(p.pid, resource.RLIMIT_NOFILE, (soft, hard))
+    check("descriptors below: a new client once the limit is back",
+          ask(port, req(inst="after")).startswith(b"action=PREPEND"))
+    for s in held:
+        s.close()
+    check("descriptors below: SIGTERM", stop(p) == 0)
+
+
 def files():
     """The pid file and sockets: never through a link, never in a
     directory others may write."""
@@ -453,10 +499,11 @@ def secrets():
 try:
     idle_holders()
     descriptors()
+    descriptors_below()
     files()
     reload_keeps_cache()
     secrets()
-    for name in ("idle", "fds", "pidok", "reload", "secrets"):
+    for name in ("idle", "fds", "fdsbelow", "pidok", "reload", "secrets"):
         try:
             text = log_text(name)
         except OSError:
