@@ -68,6 +68,8 @@ fi
 if [ -x build/src/spfkit/spfkit ] && [ -x build-asan/src/spfkit/spfkit ]; then
 	count "integration (NSD, faults)" tests/integration/run.sh build build-asan
 	count "soak (spfkitd, DNS faults)" tests/soak/run.sh build build-asan
+	count "soak abuse (spfkitd, all at once)" /usr/bin/python3 tests/soak/abuse.py \
+		--bin build/src/spfkitd/spfkitd --tmp "$log/abuse"
 fi
 
 # spfkitd behind a real Postfix (private instance on loopback).
