@@ -385,18 +385,28 @@ async def flood(until):
 
 
 def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:  # it is gone: "ran throughout" says so
+        pass
     return 0
 
 
 async def conductor(until):
     """The outage, the descriptor squeeze and the reloads, on time."""
+    try:
+        await conduct(until)
+    except ProcessLookupError:
+        pass  # the daemon is gone: "ran throughout" says so
+
+
+async def conduct(until):
     marks = {}
     reload_every, next_reload = 4.0, 6.0
-    while now() < until:
+    while now() < until and d.poll() is None:
         t = now()
         if "outage" not in marks and t >= A.outage_at:
             dns_outage(True)
