@@ -50,6 +50,7 @@ run_all() { # build dir, label
 	count "$label message" tests/message/run.sh "$dir/src/spfkit/spfkit"
 	count "$label daemon" tests/daemon/run.sh "$dir"
 	count "$label daemon milter" /usr/bin/python3 tests/daemon/milter.py "$dir/src/spfkitd/spfkitd"
+	count "$label daemon sendmail" /usr/bin/python3 tests/daemon/sendmail.py "$dir/src/spfkitd/spfkitd"
 }
 
 if build build; then run_all build plain; else echo "FAIL build"; failed=$((failed + 1)); fi
