@@ -11,8 +11,8 @@ answer, these happen, overlapping:
   slow senders     requests written one octet every 100 ms
   connect floods   bursts of connections closed at once or left empty
   reloads          SIGHUP every few seconds
-  a DNS outage     the name server (NSD) hangs (SIGSTOP), then answers
-                   again (SIGCONT): checks must recover within seconds
+  a DNS outage     the relay in front of NSD drops every query, then
+                   relays again: checks must recover within seconds
   descriptors      the daemon's descriptor limit lowered under it for a
                    few seconds (prlimit)
 
@@ -31,11 +31,13 @@ import json
 import os
 import random
 import resource
+import select
 import signal
 import socket
 import struct
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -82,7 +84,7 @@ def free_port():
     return p
 
 
-dport, port, mport, hport = free_port(), free_port(), free_port(), free_port()
+dport, fport, port, mport, hport = free_port(), free_port(), free_port(), free_port(), free_port()
 usock = os.path.join(A.tmp, "policy.sock")
 # NSD serves the root zone: every NAME.ok.example has the SPF record
 # "v=spf1 ip4:192.0.2.0/24 -all" (a wildcard, so each check asks for a
@@ -150,33 +152,50 @@ else:
     sys.exit(1)
 
 
-def nsd_pids():
-    """NSD and the processes it forked (the server that answers, xfrd)."""
-    out, todo = [], [dns.pid]
-    while todo:
-        pid = todo.pop()
-        out.append(pid)
-        try:
-            with open(f"/proc/{pid}/task/{pid}/children") as f:
-                todo += [int(x) for x in f.read().split()]
-        except OSError:
-            pass
-    return out
+# The daemon asks NSD through a UDP relay on fport, which the outage
+# silences: queries are read and dropped, as a server that is down behind
+# a firewall (hung, SIGSTOP, it would still take them into its socket and
+# answer the ones it kept when it came back, reviving libunbound's view of
+# it at once: no test of the backoff after an outage).
+relay_state = {"silent": False, "relayed": 0, "dropped": 0}
+
+
+def relay():
+    down = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    down.bind(("127.0.0.1", fport))
+    up = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    up.connect(("127.0.0.1", dport))
+    asked = {}  # DNS id -> who asked
+    while True:
+        ready, _, _ = select.select([down, up], [], [])
+        if down in ready:
+            data, peer = down.recvfrom(4096)
+            if relay_state["silent"] or len(data) < 12:
+                relay_state["dropped"] += 1
+            else:
+                asked[data[:2]] = peer
+                up.send(data)
+                relay_state["relayed"] += 1
+        if up in ready:
+            try:
+                data = up.recv(4096)
+            except OSError:
+                continue
+            peer = asked.pop(data[:2], None)
+            if peer and not relay_state["silent"]:
+                down.sendto(data, peer)
+
+
+threading.Thread(target=relay, daemon=True).start()
 
 
 def dns_outage(on):
-    """The name server hangs (SIGSTOP: queries are taken by the kernel and
-    never answered, as a server down behind a firewall), or goes on."""
-    for pid in nsd_pids():
-        try:
-            os.kill(pid, signal.SIGSTOP if on else signal.SIGCONT)
-        except OSError:
-            pass
+    relay_state["silent"] = on
 
 
 conf = os.path.join(A.tmp, "spfkitd.conf")
 with open(conf, "w") as f:
-    f.write(f"""nameserver = 127.0.0.1@{dport}
+    f.write(f"""nameserver = 127.0.0.1@{fport}
 query_timeout = 1s
 deadline = 4s
 helo_check = no
@@ -460,7 +479,6 @@ async def main():
 try:
     asyncio.run(main())
 except BaseException:
-    dns_outage(False)  # a stopped NSD would not see SIGTERM
     for proc in (d, dns):
         proc.kill()
         proc.wait()
@@ -498,7 +516,8 @@ log = open(logpath, errors="replace").read().splitlines()
 other = [x for x in log if " decision " not in x]
 stats.update(requests=len(results), right=sum(1 for r in results if r[4] == r[3]), temperror_excused=temp_ok,
              during_outage=len(during), recovered_s=recovered, log_lines=len(log), log_other_lines=len(other),
-             evicted=None, accept_paused=None, seconds=round(now(), 1))
+             evicted=None, accept_paused=None, seconds=round(now(), 1),
+             dns_relayed=relay_state["relayed"], dns_dropped=relay_state["dropped"])
 
 try:
     with socket.create_connection(("127.0.0.1", hport), timeout=10) as s:
@@ -550,7 +569,6 @@ try:
 except subprocess.TimeoutExpired:
     d.kill()
     rc = d.wait()
-dns_outage(False)
 dns.send_signal(signal.SIGTERM)
 try:
     dns.wait(10)
