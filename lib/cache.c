@@ -3,6 +3,7 @@
  * table with chaining and a least-recently-used list, for one thread.
  * Entries hold a reference to their record (spfkit__record.refs), so a
  * record dropped from the cache lives on in the checks still using it.
+ * The text's hash is keyed (internal.h): records are chosen by senders.
  */
 #include <string.h>
 
@@ -27,24 +28,6 @@ struct spfkit_cache {
 	spfkit_list lru; /* every entry, least recently used first */
 	uint64_t hits, misses;
 };
-
-/* A hash of the record text, eight octets at a time (records run to
- * hundreds of octets; this is on every warm check's path). */
-static uint64_t hash_text(const char *s, size_t n)
-{
-	uint64_t h = 0x9e3779b97f4a7c15u ^ n;
-	size_t i = 0;
-	for (; i + 8 <= n; i += 8) {
-		uint64_t w;
-		memcpy(&w, s + i, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdu;
-		h ^= h >> 32;
-	}
-	uint64_t w = 0;
-	memcpy(&w, s + i, n - i);
-	h = (h ^ w) * 0xc4ceb9fe1a85ec53u;
-	return h ^ (h >> 29);
-}
 
 /* Drops the least recently used entry. */
 static void evict(spfkit_cache *c)
@@ -117,7 +100,7 @@ const spfkit_config *spfkit__cache_config(const spfkit_cache *c)
 
 spfkit__record *spfkit__cache_get(spfkit_cache *c, const char *text, size_t n)
 {
-	uint64_t h = hash_text(text, n);
+	uint64_t h = spfkit__text_hash(text, n);
 	for (entry *e = c->buckets[h & (c->nbuckets - 1)]; e; e = e->chain)
 		if (e->hash == h && e->rec->len == n &&
 		    memcmp(e->rec->text, text, n) == 0) {
@@ -137,7 +120,7 @@ void spfkit__cache_put(spfkit_cache *c, spfkit__record *r)
 		return;
 	if (c->lru.n >= c->max)
 		evict(c);
-	e->hash = hash_text(r->text, r->len);
+	e->hash = spfkit__text_hash(r->text, r->len);
 	e->rec = r;
 	r->refs++;
 	size_t b = e->hash & (c->nbuckets - 1);

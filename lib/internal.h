@@ -6,6 +6,7 @@
 #ifndef SPFKIT_INTERNAL_H
 #define SPFKIT_INTERNAL_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -71,6 +72,114 @@ int spfkit__buf_addu(spfkit__buf *b, uint64_t v);
  * empty string is allocated). */
 char *spfkit__buf_take(spfkit__buf *b);
 
+/* ---------------------------------------------------------------- hashing
+ *
+ * The library's hash tables are keyed by names and texts a sender chooses
+ * (the resolver's answer cache by query name, the record cache by record
+ * text): with a fixed hash, names built to collide would put every entry
+ * in one chain. So the hash is SipHash-1-3 (Aumasson and Bernstein; the
+ * variant Python and Rust hash tables use) under a key drawn once per
+ * process from the kernel's random generator (hash.c): without the key,
+ * collisions cannot be chosen. */
+
+/* The per-process key (two 64-bit words), drawn on first use. */
+extern uint64_t spfkit__hash_key_words[2];
+extern atomic_bool spfkit__hash_key_ready; /* set once the key is drawn */
+/* Draws the key (getrandom(); once, whichever thread comes first). */
+void spfkit__hash_key_init(void);
+
+/* The key, drawn on first use. */
+static inline const uint64_t *spfkit__hash_key(void)
+{
+	if (!atomic_load_explicit(&spfkit__hash_key_ready,
+				  memory_order_acquire))
+		spfkit__hash_key_init();
+	return spfkit__hash_key_words;
+}
+
+/* ASCII A-Z to a-z in each of the eight octets of w at once (other octets,
+ * 0x80 and up included, stay as they are). */
+static inline uint64_t spfkit__lower8(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+	uint64_t low7 = w & ~high; /* no carry between octets below */
+	uint64_t ge_a = low7 + ones * (0x80u - 'A');      /* high bit: >= 'A' */
+	uint64_t gt_z = low7 + ones * (0x80u - 'Z' - 1u); /* high bit: > 'Z' */
+	uint64_t upper = ge_a & ~gt_z & ~w & high;
+	return w | (upper >> 2); /* 0x80 >> 2 is the case bit 0x20 */
+}
+
+#define SPFKIT__ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SPFKIT__SIPROUND(v0, v1, v2, v3)                                       \
+	do {                                                                   \
+		v0 += v1;                                                      \
+		v1 = SPFKIT__ROTL(v1, 13);                                     \
+		v1 ^= v0;                                                      \
+		v0 = SPFKIT__ROTL(v0, 32);                                     \
+		v2 += v3;                                                      \
+		v3 = SPFKIT__ROTL(v3, 16);                                     \
+		v3 ^= v2;                                                      \
+		v0 += v3;                                                      \
+		v3 = SPFKIT__ROTL(v3, 21);                                     \
+		v3 ^= v0;                                                      \
+		v2 += v1;                                                      \
+		v1 = SPFKIT__ROTL(v1, 17);                                     \
+		v1 ^= v2;                                                      \
+		v2 = SPFKIT__ROTL(v2, 32);                                     \
+	} while (0)
+
+/* SipHash-c-d of (s, n) under the key k, octets read as little-endian
+ * words as the reference does on x86 (any fixed order is as good: only
+ * equality matters here); with fold, A-Z hash as a-z. c and d are
+ * constants at every call, so the loops unroll. */
+static inline uint64_t spfkit__siphash(const uint64_t k[2], const char *s,
+				       size_t n, bool fold, int c, int d)
+{
+	uint64_t v0 = k[0] ^ 0x736f6d6570736575u;
+	uint64_t v1 = k[1] ^ 0x646f72616e646f6du;
+	uint64_t v2 = k[0] ^ 0x6c7967656e657261u;
+	uint64_t v3 = k[1] ^ 0x7465646279746573u;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t m;
+		memcpy(&m, s + i, 8);
+		if (fold)
+			m = spfkit__lower8(m);
+		v3 ^= m;
+		for (int r = 0; r < c; r++)
+			SPFKIT__SIPROUND(v0, v1, v2, v3);
+		v0 ^= m;
+	}
+	uint64_t m = 0;
+	if (n > i)
+		memcpy(&m, s + i, n - i);
+	if (fold)
+		m = spfkit__lower8(m);
+	m |= (uint64_t)n << 56;
+	v3 ^= m;
+	for (int r = 0; r < c; r++)
+		SPFKIT__SIPROUND(v0, v1, v2, v3);
+	v0 ^= m;
+	v2 ^= 0xff;
+	for (int r = 0; r < d; r++)
+		SPFKIT__SIPROUND(v0, v1, v2, v3);
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/* The hash of a name that ignores ASCII case (names spfkit__ieq() calls
+ * equal hash alike): every query a check asks is looked up by it, in the
+ * check and, computed once, in the driver's cache (spfkit__source). */
+static inline uint32_t spfkit__name_hash(const char *s, size_t n)
+{
+	return (uint32_t)spfkit__siphash(spfkit__hash_key(), s, n, true, 1, 3);
+}
+
+/* The hash of a text (octets as they are): the record cache's. */
+static inline uint64_t spfkit__text_hash(const char *s, size_t n)
+{
+	return spfkit__siphash(spfkit__hash_key(), s, n, false, 1, 3);
+}
+
 /* ---------------------------------------------------------------- text */
 
 /* Lower-case ASCII only; safe for any byte. */
@@ -78,29 +187,6 @@ static inline unsigned char spfkit__lower(unsigned char c)
 {
 	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
 }
-/* A hash of a name that ignores ASCII case (names that spfkit__ieq()
- * calls equal hash alike), eight octets at a time: every query a warm
- * check asks is looked up by it, in the check and in the driver's cache.
- * OR-ing 0x20 into each octet folds A-Z onto a-z; the other octets it
- * folds together only cost a comparison. */
-static inline uint32_t spfkit__name_hash(const char *s, size_t n)
-{
-	const uint64_t fold = 0x2020202020202020u;
-	uint64_t h = 0x9e3779b97f4a7c15u ^ n;
-	size_t i = 0;
-	for (; i + 8 <= n; i += 8) {
-		uint64_t w;
-		memcpy(&w, s + i, 8);
-		h = (h ^ (w | fold)) * 0xff51afd7ed558ccdu;
-		h ^= h >> 32;
-	}
-	uint64_t w = 0;
-	memcpy(&w, s + i, n - i);
-	h = (h ^ (w | fold)) * 0xc4ceb9fe1a85ec53u;
-	h ^= h >> 29;
-	return (uint32_t)h;
-}
-
 static inline bool spfkit__is_alpha(unsigned char c)
 {
 	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');

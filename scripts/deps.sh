@@ -7,14 +7,33 @@ pkgs=(build-essential clang-format meson ninja-build pkg-config libldns-dev liby
       python3-yaml clang libclang-rt-14-dev man-db valgrind gcovr python3 postfix
       libmilter-dev libssl-dev postsrsd libgmime-3.0-dev iproute2 unbound
       python3-spf python3-dns libmail-spf-perl libnet-dns-perl libspf2-dev spfquery
-      debhelper dpkg-dev fakeroot lintian systemd)
+      debhelper dpkg-dev fakeroot lintian systemd
+      m4 libdb5.3 libldap-2.5-0 libnsl2 libsasl2-2 libwrap0)
+# Sendmail for tests/daemon/sendmail.py: sendmail-bin conflicts with postfix
+# (tests/postfix), so it is unpacked, not installed, into SENDMAIL_ROOT
+# (its libraries are above; the test runs it privately, never as a
+# system service).
+SENDMAIL_ROOT=${SPFKIT_SENDMAIL_ROOT:-/opt/spfkit-sendmail}
+unpack_sendmail() {
+	[ -x "$SENDMAIL_ROOT/usr/libexec/sendmail/sendmail" ] && [ -d "$SENDMAIL_ROOT/usr/share/sendmail/cf" ] && return 0
+	local d
+	d=$(mktemp -d) && chmod 755 "$d" || return 1
+	echo "spfkit: unpacking sendmail-bin and sendmail-cf into $SENDMAIL_ROOT" >&2
+	local rc=0
+	(cd "$d" && $SUDO apt-get download -qq sendmail-bin sendmail-cf 2>/dev/null) &&
+		$SUDO mkdir -p "$SENDMAIL_ROOT" &&
+		$SUDO dpkg-deb -x "$d"/sendmail-bin_*.deb "$SENDMAIL_ROOT" &&
+		$SUDO dpkg-deb -x "$d"/sendmail-cf_*.deb "$SENDMAIL_ROOT" || rc=1
+	$SUDO rm -rf "$d"
+	return $rc
+}
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+[ ${#missing[@]} -eq 0 ] && { unpack_sendmail; exit; }
 echo "spfkit: installing ${missing[*]}" >&2
 # Postfix installs unconfigured: tests/postfix runs private instances.
 echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
@@ -50,3 +69,4 @@ if [[ " ${missing[*]} " == *" unbound "* ]]; then
 	fi
 	$SUDO update-rc.d unbound disable >/dev/null 2>&1 || true
 fi
+unpack_sendmail

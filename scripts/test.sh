@@ -50,6 +50,7 @@ run_all() { # build dir, label
 	count "$label message" tests/message/run.sh "$dir/src/spfkit/spfkit"
 	count "$label daemon" tests/daemon/run.sh "$dir"
 	count "$label daemon milter" /usr/bin/python3 tests/daemon/milter.py "$dir/src/spfkitd/spfkitd"
+	count "$label daemon sendmail" /usr/bin/python3 tests/daemon/sendmail.py "$dir/src/spfkitd/spfkitd"
 }
 
 if build build; then run_all build plain; else echo "FAIL build"; failed=$((failed + 1)); fi
@@ -72,6 +73,8 @@ if [ -x build/src/spfkit/spfkit ] && [ -x build-asan/src/spfkit/spfkit ]; then
 	# spfkit against pyspf over generated worlds through NSD, in a
 	# private network namespace (tests/differential/run.sh --long: more).
 	count "differential (pyspf)" tests/differential/run.sh build
+	count "soak abuse (spfkitd, all at once)" /usr/bin/python3 tests/soak/abuse.py \
+		--bin build/src/spfkitd/spfkitd --tmp "$log/abuse"
 fi
 
 # spfkitd behind a real Postfix (private instance on loopback).

@@ -33,8 +33,14 @@ const char *spfkitd_action_name(spfkitd_action a)
 	case SPFKITD_ACCEPT: return "accept";
 	case SPFKITD_REJECT: return "reject";
 	case SPFKITD_DEFER: return "defer";
+	case SPFKITD_DEFER_IF_PERMIT: return "defer_if_permit";
 	}
 	return "accept";
+}
+
+bool spfkitd_action_defers(spfkitd_action a)
+{
+	return a == SPFKITD_DEFER || a == SPFKITD_DEFER_IF_PERMIT;
 }
 
 static unsigned char lower(unsigned char c)
@@ -58,11 +64,13 @@ static void strlist_free(spfkitd_strlist *l)
 	for (size_t i = 0; i < l->n; i++)
 		free(l->v[i]);
 	free(l->v);
-	l->v = NULL;
-	l->n = 0;
+	free(l->line);
+	*l = (spfkitd_strlist){0};
 }
 
-static bool strlist_add(spfkitd_strlist *l, const char *s, size_t n)
+/* Adds a copy of (s, n), from line of the file. */
+static bool strlist_add(spfkitd_strlist *l, const char *s, size_t n,
+			unsigned line)
 {
 	if (l->n >= CONF_LIST_MAX)
 		return false;
@@ -70,10 +78,29 @@ static bool strlist_add(spfkitd_strlist *l, const char *s, size_t n)
 	if (!v)
 		return false;
 	l->v = v;
+	unsigned *ln = realloc(l->line, (l->n + 1) * sizeof *ln);
+	if (!ln)
+		return false;
+	l->line = ln;
 	if (!(v[l->n] = strndup(s, n)))
 		return false;
-	l->n++;
+	ln[l->n++] = line;
 	return true;
+}
+
+unsigned spfkitd_strlist_line(const spfkitd_strlist *l, size_t i)
+{
+	return l->line && i < l->n ? l->line[i] : 0;
+}
+
+bool spfkitd_strlist_add(spfkitd_strlist *l, const char *s, unsigned line)
+{
+	return strlist_add(l, s, strlen(s), line);
+}
+
+void spfkitd_strlist_free(spfkitd_strlist *l)
+{
+	strlist_free(l);
 }
 
 static bool cidrlist_add(spfkitd_cidrlist *l, const spfkitd_cidr *c)
@@ -116,7 +143,31 @@ void spfkitd_conf_free(spfkitd_conf *c)
 	free(c->srs_secrets);
 	strlist_free(&c->srs_local_domains);
 	strlist_free(&c->srs_listen);
+	strlist_free(&c->warnings);
+	free(c->keylines);
 	free(c);
+}
+
+unsigned spfkitd_conf_line(const spfkitd_conf *c, const char *key)
+{
+	for (size_t i = c->nkeylines; i > 0; i--)
+		if (strcmp(c->keylines[i - 1].key, key) == 0)
+			return c->keylines[i - 1].line;
+	return 0;
+}
+
+void spfkitd_conf_error(const spfkitd_conf *c, unsigned line, const char *key,
+			char *err, size_t errlen, const char *fmt, ...)
+{
+	char msg[768];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (line)
+		snprintf(err, errlen, "%s:%u: %s: %s", c->path, line, key, msg);
+	else
+		snprintf(err, errlen, "%s: %s: %s", c->path, key, msg);
 }
 
 /* ------------------------------------------------------------ addresses */
@@ -242,8 +293,21 @@ bool spfkitd_srs_local(const spfkitd_conf *c, const char *addr, size_t n)
 	if (!c->srs_domain)
 		return false;
 	char *one[1] = {c->srs_domain};
-	const spfkitd_strlist l = {one, 1};
+	const spfkitd_strlist l = {.v = one, .n = 1};
 	return spfkitd_domain_match(&l, d, dn);
+}
+
+bool spfkitd_loopback_host(const char *host)
+{
+	unsigned char a[16];
+	if (inet_pton(AF_INET, host, a) == 1)
+		return a[0] == 127;
+	if (inet_pton(AF_INET6, host, a) != 1)
+		return false;
+	static const unsigned char one[16] = {[15] = 1};
+	static const unsigned char mapped[12] = {[10] = 0xff, [11] = 0xff};
+	return memcmp(a, one, 16) == 0 ||
+	       (memcmp(a, mapped, 12) == 0 && a[12] == 127);
 }
 
 bool spfkitd_parse_endpoint(const char *s, bool *is_unix, char *hostbuf,
@@ -406,6 +470,58 @@ fail(parser *p, const char *fmt, ...)
 	return false;
 }
 
+/* fail() for an error found after the whole file was read, reported at
+ * line (where its key was set). */
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static bool
+fail_at(parser *p, unsigned line, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	p->line = line;
+	return fail(p, "%s", msg);
+}
+
+/* Keeps a warning "FILE:LINE: message" for -t and the start. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static void
+warn(parser *p, const char *fmt, ...)
+{
+	char msg[640];
+	va_list ap;
+	va_start(ap, fmt);
+	int k = snprintf(msg, sizeof msg, "%s:%lu: ", p->name, p->line);
+	if (k < 0 || (size_t)k >= sizeof msg)
+		k = 0;
+	vsnprintf(msg + k, sizeof msg - (size_t)k, fmt, ap);
+	va_end(ap);
+	if (!strlist_add(&p->c->warnings, msg, strlen(msg), (unsigned)p->line))
+		fail(p, "out of memory");
+}
+
+/* Notes that key was set on the current line. */
+static void note_key(parser *p, const char *key)
+{
+	spfkitd_conf *c = p->c;
+	spfkitd_keyline *k =
+	    realloc(c->keylines, (c->nkeylines + 1) * sizeof *k);
+	if (!k) {
+		fail(p, "out of memory");
+		return;
+	}
+	c->keylines = k;
+	k += c->nkeylines++;
+	snprintf(k->key, sizeof k->key, "%s", key);
+	k->line = (unsigned)p->line;
+}
+
 static bool parse_bool(parser *p, const char *key, const char *v, bool *out)
 {
 	size_t n = strlen(v);
@@ -476,11 +592,15 @@ static bool parse_uint(parser *p, const char *key, const char *v, unsigned lo,
 	return true;
 }
 
+/* An action; reject only when allow_reject, defer_if_permit only for a
+ * result's action (allow_dip). */
 static bool parse_action(parser *p, const char *key, const char *v,
-			 bool allow_reject, spfkitd_action *out)
+			 bool allow_reject, bool allow_dip, spfkitd_action *out)
 {
 	size_t n = strlen(v);
-	if (ieq(v, n, "accept") || ieq(v, n, "tag")) {
+	if (allow_dip && ieq(v, n, "defer_if_permit")) {
+		*out = SPFKITD_DEFER_IF_PERMIT;
+	} else if (ieq(v, n, "accept") || ieq(v, n, "tag")) {
 		*out = SPFKITD_ACCEPT;
 	} else if (ieq(v, n, "reject")) {
 		if (!allow_reject)
@@ -494,8 +614,8 @@ static bool parse_action(parser *p, const char *key, const char *v,
 	} else if (ieq(v, n, "defer")) {
 		*out = SPFKITD_DEFER;
 	} else {
-		return fail(p, "%s: '%s' is not accept, reject or defer", key,
-			    v);
+		return fail(p, "%s: '%s' is not accept, reject%s or defer", key,
+			    v, allow_dip ? ", defer_if_permit" : "");
 	}
 	return true;
 }
@@ -580,7 +700,7 @@ static bool add_domain(parser *p, const char *key, const char *s, size_t n,
 	if (!ok)
 		return fail(p, "%s: '%.*s' is not a domain name", key,
 			    (int)(n > 80 ? 80 : n), s);
-	if (!strlist_add(ud, s, n))
+	if (!strlist_add(ud, s, n, (unsigned)p->line))
 		return fail(p, "%s: out of memory or too many entries", key);
 	return true;
 }
@@ -610,9 +730,38 @@ static bool add_nameserver(parser *p, const char *key, const char *s, size_t n,
 	    inet_pton(AF_INET6, buf, tmp) != 1)
 		return fail(p, "%s: '%s' is not an IP address (ADDR[@PORT])",
 			    key, buf);
-	if (!strlist_add(ud, s, n))
+	if (!strlist_add(ud, s, n, (unsigned)p->line))
 		return fail(p, "out of memory");
 	return true;
+}
+
+/* Warns of an endpoint (text as written, host as parsed) that others
+ * than this machine can reach: none of the protocols has authentication. */
+static void warn_exposed(parser *p, const char *key, const char *text,
+			 const char *host)
+{
+	if (spfkitd_loopback_host(host))
+		return;
+	bool every = strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0;
+	const char *why =
+	    strcmp(key, "milter_listen") == 0
+		? "the milter protocol has no authentication: anyone who "
+		  "reaches it is served (and with srs_milter gets "
+		  "addresses signed with the SRS secrets); give a "
+		  "loopback address, as in inet:PORT@127.0.0.1"
+	    : strcmp(key, "srs_listen") == 0
+		? "the socketmap has no authentication: anyone who "
+		  "reaches it gets addresses signed with the SRS secrets; "
+		  "keep it on 127.0.0.1, ::1 or a unix socket"
+	    : strcmp(key, "metrics_listen") == 0
+		? "the metrics endpoint has no authentication; keep it on "
+		  "127.0.0.1 or ::1"
+		: "the policy protocol has no authentication: anyone who "
+		  "reaches it is served and can hold its connections; keep "
+		  "it on 127.0.0.1, ::1 or a unix socket";
+	warn(p, "%s: '%s' %s: %s", key, text,
+	     every ? "listens on every address" : "is not a loopback address",
+	     why);
 }
 
 static bool add_endpoint(parser *p, const char *key, const char *s, size_t n,
@@ -630,7 +779,9 @@ static bool add_endpoint(parser *p, const char *key, const char *s, size_t n,
 			    "%s: '%s' is not unix:/path, inet:ADDR:PORT or "
 			    "inet:[ADDR]:PORT (numeric address)",
 			    key, buf);
-	if (!strlist_add(ud, s, n))
+	if (!is_unix)
+		warn_exposed(p, key, buf, host);
+	if (!strlist_add(ud, s, n, (unsigned)p->line))
 		return fail(p, "out of memory");
 	return true;
 }
@@ -650,7 +801,13 @@ static bool add_milter_endpoint(parser *p, const char *key, const char *s,
 			    "inet:ADDR:PORT or unix:/path (numeric address "
 			    "or localhost)",
 			    key, buf);
-	if (!strlist_add(ud, norm, strlen(norm)))
+	char host[128];
+	bool is_unix;
+	unsigned port;
+	if (spfkitd_parse_endpoint(norm, &is_unix, host, sizeof host, &port) &&
+	    !is_unix)
+		warn_exposed(p, key, buf, host);
+	if (!strlist_add(ud, norm, strlen(norm), (unsigned)p->line))
 		return fail(p, "out of memory");
 	return true;
 }
@@ -736,6 +893,43 @@ static int facility_of(const char *v)
 	return -1;
 }
 
+/* test_only: yes (every result), no, or a list of results (fail,
+ * softfail, ...) whose action is only logged. */
+static bool parse_test_only(parser *p, const char *key, const char *v)
+{
+	bool all;
+	parser q = *p;
+	q.errlen = 0;
+	if (parse_bool(&q, key, v, &all)) {
+		p->c->test_only = all ? (1u << SPFKITD_NRESULTS) - 1 : 0;
+		return true;
+	}
+	unsigned mask = 0;
+	for (const char *s = v; *s;) {
+		while (*s == ',' || is_space((unsigned char)*s))
+			s++;
+		const char *e = s;
+		while (*e && *e != ',' && !is_space((unsigned char)*e))
+			e++;
+		if (e == s)
+			break;
+		int r = 0;
+		while (r < SPFKITD_NRESULTS &&
+		       !ieq(s, (size_t)(e - s), result_keys[r]))
+			r++;
+		if (r == SPFKITD_NRESULTS)
+			return fail(p,
+				    "%s: '%.*s' is not yes, no or a result "
+				    "(fail, softfail, neutral, none, "
+				    "permerror, temperror)",
+				    key, (int)(e - s > 40 ? 40 : e - s), s);
+		mask |= 1u << r;
+		s = e;
+	}
+	p->c->test_only = mask;
+	return true;
+}
+
 /* How the value of a plain key is read. */
 typedef enum key_kind {
 	K_BOOL,     /* parse_bool() into a bool */
@@ -767,7 +961,6 @@ static const struct plain_key {
 } plain_keys[] = {
     {"helo_check", NULL, K_BOOL, FIELD(bool, helo_check), 0, 0, NULL},
     {"mailfrom_check", NULL, K_BOOL, FIELD(bool, mailfrom_check), 0, 0, NULL},
-    {"test_only", NULL, K_BOOL, FIELD(bool, test_only), 0, 0, NULL},
     {"internal_error_action", NULL, K_ACTION,
      FIELD(spfkitd_action, internal_error_action), 0, 0, NULL},
     {"reject_code", NULL, K_UINT, FIELD(unsigned, reject_code), 500, 599, NULL},
@@ -797,6 +990,8 @@ static const struct plain_key {
     {"pid_file", NULL, K_STRING, FIELD(char *, pid_file), 0, 0, NULL},
     {"max_connections", NULL, K_UINT, FIELD(unsigned, max_connections), 1,
      100000, NULL},
+    {"metrics_max_connections", NULL, K_UINT,
+     FIELD(unsigned, metrics_max_connections), 1, 1000, NULL},
     {"idle_timeout", NULL, K_DURATION, FIELD(uint32_t, idle_timeout_ms), 0, 0,
      NULL},
     {"srs_local_domains", NULL, K_LIST, LIST(srs_local_domains), 0, 0,
@@ -821,7 +1016,7 @@ static bool apply_plain(parser *p, const struct plain_key *k, const char *key,
 	case K_BOOL: return parse_bool(p, key, v, field);
 	case K_DURATION: return parse_duration(p, key, v, field);
 	case K_UINT: return parse_uint(p, key, v, k->lo, k->hi, field);
-	case K_ACTION: return parse_action(p, key, v, k->lo, field);
+	case K_ACTION: return parse_action(p, key, v, k->lo, false, field);
 	case K_STRING: return set_string(p, field, v);
 	case K_LIST: return each_item(p, key, v, k->add, field);
 	}
@@ -838,6 +1033,7 @@ static bool apply(parser *p, const char *k, size_t kn, const char *v)
 	for (size_t i = 0; i < kn; i++)
 		key[i] = (char)lower((unsigned char)k[i]);
 	key[kn] = '\0';
+	note_key(p, key);
 
 	/* helo_RESULT and mailfrom_RESULT. */
 	for (int r = 0; r < SPFKITD_NRESULTS; r++) {
@@ -847,19 +1043,23 @@ static bool apply(parser *p, const char *k, size_t kn, const char *v)
 			continue;
 		snprintf(name, sizeof name, "helo_%s", result_keys[r]);
 		if (strcmp(key, name) == 0)
-			return parse_action(p, key, v, !temp,
+			return parse_action(p, key, v, !temp, true,
 					    &c->helo_action[r]);
 		snprintf(name, sizeof name, "mailfrom_%s", result_keys[r]);
 		if (strcmp(key, name) == 0)
-			return parse_action(p, key, v, !temp,
+			return parse_action(p, key, v, !temp, true,
 					    &c->mailfrom_action[r]);
 	}
 	for (size_t i = 0; i < sizeof plain_keys / sizeof plain_keys[0]; i++) {
 		const struct plain_key *pk = &plain_keys[i];
 		if (strcmp(key, pk->name) == 0 ||
-		    (pk->alias && strcmp(key, pk->alias) == 0))
+		    (pk->alias && strcmp(key, pk->alias) == 0)) {
+			note_key(p, pk->name);
 			return apply_plain(p, pk, key, v);
+		}
 	}
+	if (strcmp(key, "test_only") == 0)
+		return parse_test_only(p, key, v);
 
 	if (strcmp(key, "reject_reason") == 0 ||
 	    strcmp(key, "defer_reason") == 0) {
@@ -920,7 +1120,8 @@ static bool apply(parser *p, const char *k, size_t kn, const char *v)
 	if (strcmp(key, "zone_file") == 0) {
 		if (!*v)
 			return fail(p, "%s: give a path", key);
-		if (!strlist_add(&c->zone_files, v, strlen(v)))
+		if (!strlist_add(&c->zone_files, v, strlen(v),
+				 (unsigned)p->line))
 			return fail(p, "out of memory");
 		return true;
 	}
@@ -994,6 +1195,65 @@ static bool apply(parser *p, const char *k, size_t kn, const char *v)
 
 /* ------------------------------------------------------------ files */
 
+/* The one of keys (NULL-terminated) set last in the file, and its line
+ * in *line (0: none was set). */
+static const char *last_set(const spfkitd_conf *c, const char *const *keys,
+			    unsigned *line)
+{
+	const char *which = keys[0];
+	*line = 0;
+	for (size_t i = 0; keys[i]; i++) {
+		unsigned l = spfkitd_conf_line(c, keys[i]);
+		if (l > *line) {
+			*line = l;
+			which = keys[i];
+		}
+	}
+	return which;
+}
+
+/* What only the whole file can say: keys that need or exclude others,
+ * reported at the line of the key that completed the conflict. */
+static void check_keys(parser *p)
+{
+	spfkitd_conf *c = p->c;
+	unsigned line;
+	const char *key;
+	if (c->recursive && c->nameservers.n) {
+		static const char *const k[] = {"recursive", "nameserver",
+						NULL};
+		key = last_set(c, k, &line);
+		fail_at(p, line,
+			"%s: recursive = yes and nameserver exclude "
+			"each other",
+			key);
+		return;
+	}
+	if (!c->helo_check && !c->mailfrom_check) {
+		static const char *const k[] = {"helo_check", "mailfrom_check",
+						"helo_reject",
+						"mail_from_reject", NULL};
+		key = last_set(c, k, &line);
+		fail_at(p, line,
+			"%s: helo_check and mailfrom_check are both off", key);
+		return;
+	}
+	if ((c->srs_listen.n || c->srs_milter || c->srs_secrets ||
+	     c->srs_local_domains.n) &&
+	    !c->srs_domain) {
+		static const char *const k[] = {"srs_listen", "srs_milter",
+						"srs_secrets",
+						"srs_local_domains", NULL};
+		key = last_set(c, k, &line);
+		fail_at(p, line, "%s: needs srs_domain", key);
+		return;
+	}
+	if (c->srs_domain && !c->srs_secrets)
+		fail_at(p, spfkitd_conf_line(c, "srs_domain"),
+			"srs_domain: needs srs_secrets (a file of secrets, one "
+			"per line)");
+}
+
 static bool add_default_skips(spfkitd_conf *c)
 {
 	static const char *const d[] = {"127.0.0.0/8", "::1/128"};
@@ -1028,6 +1288,7 @@ spfkitd_conf *spfkitd_conf_defaults(void)
 	c->log = SPFKITD_LOG_SYSLOG;
 	c->log_facility = LOG_MAIL;
 	c->max_connections = 1000;
+	c->metrics_max_connections = 16;
 	c->idle_timeout_ms = 600000;
 	c->srs_max_age = 21; /* libsrs2's and postsrsd's */
 	c->srs_hash_length = 4;
@@ -1116,19 +1377,8 @@ spfkitd_conf *spfkitd_conf_parse(const char *name, const char *text, size_t len,
 	if (!p.failed && c->header == SPFKITD_HEADER_AUTHRES &&
 	    !c->authserv_id && !set_string(&p, &c->authserv_id, c->receiver))
 		fail(&p, "out of memory");
-	if (!p.failed && c->recursive && c->nameservers.n)
-		fail(&p, "recursive = yes and nameserver exclude each other");
-	if (!p.failed && !c->helo_check && !c->mailfrom_check)
-		fail(&p, "helo_check and mailfrom_check are both off");
-	if (!p.failed &&
-	    (c->srs_listen.n || c->srs_milter || c->srs_secrets ||
-	     c->srs_local_domains.n) &&
-	    !c->srs_domain)
-		fail(&p, "srs_listen, srs_milter, srs_secrets and "
-			 "srs_local_domains need srs_domain");
-	if (!p.failed && c->srs_domain && !c->srs_secrets)
-		fail(&p, "srs_domain needs srs_secrets (a file of secrets, "
-			 "one per line)");
+	if (!p.failed)
+		check_keys(&p);
 	if (p.failed) {
 		spfkitd_conf_free(c);
 		return NULL;

@@ -15,13 +15,19 @@
 
 /* What to do with a message, by SPF result (RFC 7208 §8). */
 typedef enum spfkitd_action {
-	SPFKITD_ACCEPT = 0, /* let it through, tagged with the header */
-	SPFKITD_REJECT,     /* 5xx */
-	SPFKITD_DEFER       /* 4xx */
+	SPFKITD_ACCEPT = 0,     /* let it through, tagged with the header */
+	SPFKITD_REJECT,         /* 5xx */
+	SPFKITD_DEFER,          /* 4xx */
+	SPFKITD_DEFER_IF_PERMIT /* policy: Postfix's DEFER_IF_PERMIT, a 4xx
+				   unless a later restriction rejects (5xx
+				   wins); milter: as defer */
 } spfkitd_action;
+#define SPFKITD_NACTIONS 4
 
-/* "accept", "reject", "defer". */
+/* "accept", "reject", "defer", "defer_if_permit". */
 const char *spfkitd_action_name(spfkitd_action a);
+/* Is a a deferral (defer or defer_if_permit)? */
+bool spfkitd_action_defers(spfkitd_action a);
 
 typedef enum spfkitd_header_kind {
 	SPFKITD_HEADER_RECEIVED_SPF = 0,
@@ -42,11 +48,19 @@ typedef struct spfkitd_cidr {
 	unsigned prefix;
 } spfkitd_cidr;
 
-/* A list of owned strings. */
+/* A list of owned strings, with the line of the file each came from (0:
+ * a default; line may be NULL). */
 typedef struct spfkitd_strlist {
 	char **v;
+	unsigned *line;
 	size_t n;
 } spfkitd_strlist;
+
+/* Where a key was last set: its line in the file. */
+typedef struct spfkitd_keyline {
+	char key[32];
+	unsigned line;
+} spfkitd_keyline;
 
 /* A list of address blocks. */
 typedef struct spfkitd_cidrlist {
@@ -66,7 +80,8 @@ typedef struct spfkitd_conf {
 				the null sender */
 	spfkitd_action helo_action[SPFKITD_NRESULTS];
 	spfkitd_action mailfrom_action[SPFKITD_NRESULTS];
-	bool test_only;
+	unsigned test_only; /* results (bit 1 << spfkit_result) only
+			       logged: their messages are accepted */
 	spfkitd_action internal_error_action; /* accept or defer */
 
 	/* Replies. */
@@ -99,8 +114,9 @@ typedef struct spfkitd_conf {
 					  inet:[V6]:PORT or unix:/path */
 	char *user, *chroot_dir, *metrics_listen, *pid_file;
 	spfkitd_log_target log;
-	int log_facility; /* syslog facility (LOG_MAIL, ...) */
-	unsigned max_connections;
+	int log_facility;                 /* syslog facility (LOG_MAIL, ...) */
+	unsigned max_connections;         /* per listener */
+	unsigned metrics_max_connections; /* of metrics_listen */
 	uint32_t idle_timeout_ms;
 
 	/* SRS: the socketmap (srs_listen) and the milter (srs_milter). */
@@ -116,7 +132,38 @@ typedef struct spfkitd_conf {
 	spfkitd_action srs_too_long; /* milter: a sender too long to
 					rewrite: accept (unchanged), defer
 					or reject the message */
+
+	/* Where keys were set (spfkitd_conf_line()), and warnings about a
+	 * configuration that works but exposes the service (-t and start
+	 * print them), each "FILE:LINE: key: ...". */
+	spfkitd_keyline *keylines;
+	size_t nkeylines;
+	spfkitd_strlist warnings;
 } spfkitd_conf;
+
+/* The line of the file where key (as spfkitd.conf(5) names it) was last
+ * set; 0 when it has its default. */
+unsigned spfkitd_conf_line(const spfkitd_conf *c, const char *key);
+
+/* The line of entry i of a list (0: a default). */
+unsigned spfkitd_strlist_line(const spfkitd_strlist *l, size_t i);
+/* Adds a copy of s (from line); false when out of memory. */
+bool spfkitd_strlist_add(spfkitd_strlist *l, const char *s, unsigned line);
+/* Frees the strings and empties the list. */
+void spfkitd_strlist_free(spfkitd_strlist *l);
+
+/* Writes "FILE:LINE: key: message" into err (errlen bytes), or "FILE:
+ * key: message" for line 0 (a default): the form of every error about a
+ * key of the configuration. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 6, 7)))
+#endif
+void spfkitd_conf_error(const spfkitd_conf *c, unsigned line, const char *key,
+			char *err, size_t errlen, const char *fmt, ...);
+
+/* Is this inet endpoint (as parsed by spfkitd_parse_endpoint()) on a
+ * loopback address (127.0.0.0/8, ::1, or IPv4-mapped loopback)? */
+bool spfkitd_loopback_host(const char *host);
 
 /* A configuration with every default (the file's keys all absent). NULL
  * when out of memory. Free with spfkitd_conf_free(). */

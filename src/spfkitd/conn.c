@@ -14,7 +14,7 @@
 #include "log.h"
 #include "server_int.h"
 
-conn *conn_new(spfkitd_server *s, conn_kind kind, int rfd, int wfd)
+conn *conn_new(spfkitd_server *s, conn_kind kind, int rfd, int wfd, int li)
 {
 	conn *c = calloc(1, sizeof *c);
 	if (!c)
@@ -22,11 +22,41 @@ conn *conn_new(spfkitd_server *s, conn_kind kind, int rfd, int wfd)
 	c->kind = kind;
 	c->rfd = rfd;
 	c->wfd = wfd;
+	c->li = li;
 	c->last_active = now_ms();
 	spfkit_list_push(&s->conns, &c->lru);
 	if (kind != CONN_HTTP)
 		s->nclients++;
+	if (li >= 0) {
+		s->ls[li].n++;
+		c->counted = true;
+	}
 	return c;
+}
+
+void conn_done(spfkitd_server *s, conn *c)
+{
+	if (c->li >= 0)
+		s->ls[c->li].stalled = false;
+}
+
+/* Takes c out of its listener's count, once. */
+static void uncount(spfkitd_server *s, conn *c)
+{
+	if (c->counted) {
+		s->ls[c->li].n--;
+		c->counted = false;
+		conn_done(s, c);
+	}
+}
+
+void conn_close_now(spfkitd_server *s, conn *c)
+{
+	uncount(s, c);
+	if (!c->stdio && c->rfd >= 0)
+		close(c->rfd);
+	c->rfd = c->wfd = -1;
+	c->dead = true;
 }
 
 void conn_free(spfkitd_server *s, conn *c)
@@ -38,10 +68,11 @@ void conn_free(spfkitd_server *s, conn *c)
 	spfkit_list_remove(&s->conns, &c->lru);
 	if (c->kind != CONN_HTTP)
 		s->nclients--;
+	uncount(s, c);
 	if (c->stdio) {
 		/* The loop ends with the one connection of stdio mode. */
 		s->stop = true;
-	} else {
+	} else if (c->rfd >= 0) {
 		close(c->rfd);
 	}
 	free(c->in);

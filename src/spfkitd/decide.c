@@ -8,9 +8,11 @@
  */
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "decide.h"
+#include "hdrfold.h"
 
 const char *spfkitd_why_name(spfkitd_why w)
 {
@@ -293,7 +295,11 @@ int spfkitd_decide(const spfkitd_conf *c, const spfkit_config *scfg,
 	d->result = spfkit_check_result(by);
 	d->identity = by == helo ? "helo" : "mailfrom";
 	d->verdict = a;
-	d->action = c->test_only ? SPFKITD_ACCEPT : a;
+	/* test_only: the result's action is logged, the message accepted. */
+	d->action = (unsigned)d->result < SPFKITD_NRESULTS &&
+			    (c->test_only >> d->result & 1u)
+			? SPFKITD_ACCEPT
+			: a;
 
 	bool perm = d->result == SPFKIT_RESULT_PERMERROR;
 	bool temp = d->result == SPFKIT_RESULT_TEMPERROR;
@@ -304,7 +310,7 @@ int spfkitd_decide(const spfkitd_conf *c, const spfkit_config *scfg,
 		d->code = c->reject_code;
 		snprintf(d->ext, sizeof d->ext, "5.7.%d", perm ? 24 : 23);
 		expand(&o, c->reject_reason, m, by, d->why);
-	} else if (a == SPFKITD_DEFER) {
+	} else if (spfkitd_action_defers(a)) {
 		d->code = c->defer_code;
 		snprintf(d->ext, sizeof d->ext, "4.7.%d",
 			 perm || temp ? 24 : 23);
@@ -367,6 +373,12 @@ size_t spfkitd_decision_policy_reply(const spfkitd_decision *d, char *buf,
 {
 	int n;
 	switch (d->action) {
+	case SPFKITD_DEFER_IF_PERMIT:
+		/* access(5): Postfix adds its own 450 and enhanced code; a
+		 * later restriction that rejects wins. */
+		n = snprintf(buf, cap, "action=DEFER_IF_PERMIT %s\n\n",
+			     d->text);
+		break;
 	case SPFKITD_REJECT:
 	case SPFKITD_DEFER:
 		/* access(5): "NNN text" with the enhanced code first. */
@@ -376,11 +388,21 @@ size_t spfkitd_decision_policy_reply(const spfkitd_decision *d, char *buf,
 	case SPFKITD_ACCEPT:
 	default:
 		/* DUNNO, never OK: later restrictions still apply. */
-		if (d->header)
+		if (d->header && strlen(d->header) > SPFKITD_LINE_MUST) {
+			/* PREPEND takes one line: kept within RFC 5322's
+			 * limit by leaving out what only explains. */
+			char *h = strdup(d->header);
+			if (h)
+				spfkitd_header_fit(h, SPFKITD_LINE_MUST);
+			n = snprintf(buf, cap, "action=PREPEND %s\n\n",
+				     h ? h : d->header);
+			free(h);
+		} else if (d->header) {
 			n = snprintf(buf, cap, "action=PREPEND %s\n\n",
 				     d->header);
-		else
+		} else {
 			n = snprintf(buf, cap, "action=DUNNO\n\n");
+		}
 		break;
 	}
 	return n < 0 ? 0 : (size_t)n;

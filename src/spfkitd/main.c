@@ -7,9 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <grp.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +17,9 @@
 #include <spfkit.h>
 
 #include "config.h"
+#include "files.h"
 #include "log.h"
+#include "privs.h"
 #include "server.h"
 
 #define DEFAULT_CONFIG "/etc/spfkitd.conf"
@@ -52,47 +52,6 @@ static void usage(FILE *f)
 	    DEFAULT_CONFIG);
 }
 
-/* Looks up the user to run as. */
-static bool find_user(const char *name, uid_t *uid, gid_t *gid, char *err,
-		      size_t errlen)
-{
-	errno = 0;
-	struct passwd *pw = getpwnam(name);
-	if (!pw) {
-		snprintf(err, errlen, "user '%s': %s", name,
-			 errno ? strerror(errno) : "no such user");
-		return false;
-	}
-	*uid = pw->pw_uid;
-	*gid = pw->pw_gid;
-	return true;
-}
-
-/* chroot (if set), then the user's group and id, for good. */
-static bool drop_privileges(const spfkitd_conf *c, uid_t uid, gid_t gid,
-			    char *err, size_t errlen)
-{
-	if (c->chroot_dir) {
-		if (chroot(c->chroot_dir) != 0 || chdir("/") != 0) {
-			snprintf(err, errlen, "chroot %s: %s", c->chroot_dir,
-				 strerror(errno));
-			return false;
-		}
-	}
-	if (!c->user)
-		return true;
-	if (setgroups(1, &gid) != 0 || setgid(gid) != 0 || setuid(uid) != 0) {
-		snprintf(err, errlen, "becoming user %s: %s", c->user,
-			 strerror(errno));
-		return false;
-	}
-	if (setuid(0) == 0 && uid != 0) {
-		snprintf(err, errlen, "privileges could be regained");
-		return false;
-	}
-	return true;
-}
-
 /* Detaches from the terminal: fork, new session, standard files on
  * /dev/null. The parent exits 0. */
 static bool daemonize(char *err, size_t errlen)
@@ -123,14 +82,48 @@ static bool daemonize(char *err, size_t errlen)
 	return true;
 }
 
-static bool write_pid(const char *path, char *err, size_t errlen)
+/* Reports a warning: on standard error for -t, in the log otherwise. */
+static void say_warning(bool test, const char *msg)
 {
-	FILE *f = fopen(path, "w");
-	if (!f || fprintf(f, "%ld\n", (long)getpid()) < 0 || fclose(f) != 0) {
-		snprintf(err, errlen, "pid_file %s: %s", path, strerror(errno));
-		return false;
-	}
-	return true;
+	if (test)
+		fprintf(stderr, "spfkitd: warning: %s\n", msg);
+	else
+		spfkitd_log(LOG_WARNING, "%s", msg);
+}
+
+/* The warnings of a configuration (exposed listeners, root, files a
+ * reload could not read); -t prints them, the start logs them. */
+static void warnings(const spfkitd_conf *c, const spfkitd_strlist *more,
+		     bool test)
+{
+	for (size_t i = 0; i < c->warnings.n; i++)
+		say_warning(test, c->warnings.v[i]);
+	for (size_t i = 0; i < more->n; i++)
+		say_warning(test, more->v[i]);
+}
+
+/* Descriptors libunbound may hold (its outgoing-range and outgoing TCP
+ * connections, lib/dns/unbound.c), and the daemon's own few. */
+#define DNS_FDS  (768u + 128u)
+#define BASE_FDS 64u
+
+/* Says when the listeners' limits and DNS may need more descriptors than
+ * the limit gives: past it, accepting pauses (listen.c). */
+static void check_fd_budget(const spfkitd_server *s, const spfkitd_conf *c,
+			    rlim_t limit)
+{
+	size_t want = spfkitd_server_fds_wanted(s) + DNS_FDS + BASE_FDS;
+	if (limit == RLIM_INFINITY || want <= limit)
+		return;
+	char msg[512];
+	spfkitd_conf_error(c, spfkitd_conf_line(c, "max_connections"),
+			   "max_connections", msg, sizeof msg,
+			   "the listeners' limits and DNS may need %zu "
+			   "descriptors, the limit is %llu: raise it "
+			   "(LimitNOFILE=, ulimit -n) or lower "
+			   "max_connections; past it new connections wait",
+			   want, (unsigned long long)limit);
+	spfkitd_log(LOG_WARNING, "%s", msg);
 }
 
 int main(int argc, char **argv)
@@ -200,18 +193,19 @@ int main(int argc, char **argv)
 
 	uid_t uid = (uid_t)-1;
 	gid_t gid = (gid_t)-1;
-	if (conf->user && !find_user(conf->user, &uid, &gid, err, sizeof err)) {
-		fprintf(stderr, "spfkitd: %s: %s\n", config, err);
+	if (conf->user && !privs_find_user(conf, &uid, &gid, err, sizeof err)) {
+		fprintf(stderr, "spfkitd: %s\n", err);
 		spfkitd_conf_free(conf);
 		return test ? 1 : EX_CONFIG_;
 	}
 	if (test && conf->chroot_dir) {
 		struct stat st;
 		if (stat(conf->chroot_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-			fprintf(stderr,
-				"spfkitd: %s: chroot %s: not a "
-				"directory\n",
-				config, conf->chroot_dir);
+			spfkitd_conf_error(
+			    conf, spfkitd_conf_line(conf, "chroot"), "chroot",
+			    err, sizeof err, "%s: not a directory",
+			    conf->chroot_dir);
+			fprintf(stderr, "spfkitd: %s\n", err);
 			spfkitd_conf_free(conf);
 			return 1;
 		}
@@ -219,16 +213,23 @@ int main(int argc, char **argv)
 	/* Reloads read the same file after chdir("/"). */
 	char abs[PATH_MAX];
 	const char *config_path = realpath(config, abs) ? abs : config;
+	/* Before the resolver exists: privs_warnings() forks. */
+	spfkitd_strlist more = {0};
+	privs_warnings(conf, config_path, uid, gid, &more);
 
 	spfkitd_log_target target = conf->log;
 	int facility = conf->log_facility;
 	spfkitd_gen *g = spfkitd_gen_new(conf, err, sizeof err);
 	if (!g) {
-		fprintf(stderr, "spfkitd: %s: %s\n", config, err);
+		fprintf(stderr, "spfkitd: %s\n", err);
+		spfkitd_strlist_free(&more);
 		return test ? 1 : EX_CONFIG_;
 	}
+	const spfkitd_conf *c = spfkitd_gen_conf(g);
 	if (test) {
+		warnings(c, &more, true);
 		printf("spfkitd: %s: configuration ok\n", config);
+		spfkitd_strlist_free(&more);
 		spfkitd_gen_free(g);
 		return 0;
 	}
@@ -236,26 +237,41 @@ int main(int argc, char **argv)
 	spfkitd_server *s = spfkitd_server_new(g);
 	if (!s) {
 		fprintf(stderr, "spfkitd: out of memory\n");
+		spfkitd_strlist_free(&more);
 		return 1;
 	}
-	const spfkitd_conf *c = spfkitd_gen_conf(g);
+	if (!stdio)
+		warnings(c, &more, false);
+	spfkitd_strlist_free(&more);
+	rlim_t nofile = privs_raise_nofile();
 	bool ok;
 	if (stdio)
 		ok = spfkitd_server_add_stdio(s, 0, 1);
 	else
-		ok = spfkitd_server_listen(s, uid, gid, err, sizeof err);
+		ok = spfkitd_server_listen(s, err, sizeof err);
+	if (ok && !stdio)
+		check_fd_budget(s, c, nofile);
 	if (ok && !stdio && !foreground)
 		ok = daemonize(err, sizeof err);
-	if (ok && !stdio && c->pid_file)
-		ok = write_pid(c->pid_file, err, sizeof err);
+	spfkitd_file pidf = SPFKITD_FILE_NONE;
+	if (ok && !stdio && c->pid_file) {
+		char why[1024];
+		ok =
+		    spfkitd_pidfile_create(c->pid_file, &pidf, why, sizeof why);
+		if (!ok)
+			spfkitd_conf_error(c, spfkitd_conf_line(c, "pid_file"),
+					   "pid_file", err, sizeof err, "%s",
+					   why);
+	}
 	/* In spawn(8) mode master.cf's user= has already been applied;
 	 * only root drops further. */
 	if (ok && (!stdio || geteuid() == 0) && (c->user || c->chroot_dir))
-		ok = drop_privileges(c, uid, gid, err, sizeof err);
+		ok = privs_drop(c, uid, gid, err, sizeof err);
 	if (!ok) {
 		spfkitd_log(LOG_ERR, "%s", err);
 		if (target != SPFKITD_LOG_STDERR)
 			fprintf(stderr, "spfkitd: %s\n", err);
+		spfkitd_file_remove(&pidf);
 		spfkitd_server_free(s);
 		return 1;
 	}
@@ -263,5 +279,6 @@ int main(int argc, char **argv)
 		spfkitd_log(LOG_INFO, "started (spfkit %s)", spfkit_version());
 	int rc = spfkitd_server_run(s, config_path);
 	spfkitd_server_free(s);
+	spfkitd_file_remove(&pidf);
 	return rc;
 }

@@ -167,25 +167,26 @@ static void metrics_text(spfkitd_server *s, textbuf *t)
 				"result=\"%s\"} %llu\n",
 				ids[i], spfkit_result_name((spfkit_result)r),
 				(unsigned long long)m->results[i][r]);
-	const char *actions[3], *whys[SPFKITD_WHY_INTERNAL + 1];
-	for (int a = 0; a < 3; a++)
+	const char *actions[SPFKITD_NACTIONS], *whys[SPFKITD_WHY_INTERNAL + 1];
+	for (int a = 0; a < SPFKITD_NACTIONS; a++)
 		actions[a] = spfkitd_action_name((spfkitd_action)a);
 	for (int w = 0; w <= SPFKITD_WHY_INTERNAL; w++)
 		whys[w] = spfkitd_why_name((spfkitd_why)w);
 	labelled(t, "spfkitd_actions_total",
 		 "Decisions by action told the MTA.", "action", actions,
-		 m->actions, 3);
+		 m->actions, SPFKITD_NACTIONS);
 	labelled(t, "spfkitd_verdicts_total",
 		 "Decisions by action before test_only.", "action", actions,
-		 m->verdicts, 3);
+		 m->verdicts, SPFKITD_NACTIONS);
 	labelled(t, "spfkitd_decisions_total",
 		 "Decisions by what decided them.", "why", whys, m->whys,
 		 SPFKITD_WHY_INTERNAL + 1);
 	histogram(t, m);
 
-	uint64_t sent = 0;
+	uint64_t sent = m->dns_sent_gone;
 	for (const spfkitd_gen *g = s->gens; g; g = g->next)
-		sent += g->res ? spfkit_resolver_queries_sent(g->res) : 0;
+		if (g->res && gen_res_first(s, g))
+			sent += spfkit_resolver_queries_sent(g->res);
 	const scalar process[] = {
 	    {"spfkitd_dns_queries_sent_total", "counter", NULL, sent},
 	    {"spfkitd_internal_errors_total", "counter", NULL,
@@ -194,6 +195,12 @@ static void metrics_text(spfkitd_server *s, textbuf *t)
 	    {"spfkitd_connections_total", "counter", NULL, m->conns_total},
 	    {"spfkitd_connections_refused_total", "counter", NULL,
 	     m->conns_refused},
+	    {"spfkitd_connections_evicted_total", "counter",
+	     "Idle connections closed to serve a new one on a full listener.",
+	     m->conns_evicted},
+	    {"spfkitd_accept_paused_total", "counter",
+	     "Times accepting paused for want of descriptors (EMFILE, ENFILE).",
+	     m->accept_paused},
 	    {"spfkitd_checks_in_flight", "gauge", NULL, in_flight(s)},
 	    {"spfkitd_reloads_total", "counter", NULL, m->reloads},
 	    {"spfkitd_reload_failures_total", "counter", NULL,
@@ -254,7 +261,8 @@ static void status_text(spfkitd_server *s, textbuf *t)
 		(unsigned long long)m->bad_requests,
 		(unsigned long long)m->actions[SPFKITD_ACCEPT],
 		(unsigned long long)m->actions[SPFKITD_REJECT],
-		(unsigned long long)m->actions[SPFKITD_DEFER]);
+		(unsigned long long)(m->actions[SPFKITD_DEFER] +
+				     m->actions[SPFKITD_DEFER_IF_PERMIT]));
 	for (int r = 0; r < SPFKITD_NRESULTS; r++)
 		tprintf(t, ", %s %llu", spfkit_result_name((spfkit_result)r),
 			(unsigned long long)(m->results[1][r]));

@@ -153,6 +153,22 @@ bool spfkitd_milter_parse_addr(spfkitd_view d, spfkitd_view *addr)
 	return true;
 }
 
+bool spfkitd_milter_mail_param(spfkitd_view d, const char *keyword)
+{
+	spfkitd_view a;
+	if (!spfkitd_milter_string(&d, &a)) /* the address */
+		return false;
+	while (spfkitd_milter_string(&d, &a)) {
+		/* RFC 5321 §4.1.2: esmtp-keyword ["=" esmtp-value]. */
+		size_t n = 0;
+		while (n < a.len && a.ptr[n] != '=')
+			n++;
+		if (spfkitd_view_ieq((spfkitd_view){a.ptr, n}, keyword))
+			return true;
+	}
+	return false;
+}
+
 bool spfkitd_milter_parse_header(spfkitd_view d, spfkitd_view *name,
 				 spfkitd_view *value)
 {

@@ -105,6 +105,10 @@ bool spfkitd_milter_parse_connect(spfkitd_view d, spfkitd_milter_connect *out);
  * address without its angle brackets (empty for the null sender). */
 bool spfkitd_milter_parse_addr(spfkitd_view d, spfkitd_view *addr);
 
+/* SMFIC_MAIL: does the command carry the ESMTP parameter keyword (case
+ * aside, with or without a value), as "SMTPUTF8" (RFC 6531 §3.4)? */
+bool spfkitd_milter_mail_param(spfkitd_view d, const char *keyword);
+
 /* SMFIC_HEADER: "name\0value\0". */
 bool spfkitd_milter_parse_header(spfkitd_view d, spfkitd_view *name,
 				 spfkitd_view *value);

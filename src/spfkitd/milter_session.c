@@ -4,21 +4,20 @@
  * keeps what the MTA said about the SMTP session (connect, HELO, macros:
  * it spans messages) and the message in progress. The check runs at
  * MAIL FROM (session.c; the answer waits for milter_decided()); at the
- * end of the message our header is added and forged
- * Authentication-Results headers are removed (RFC 8601 §5). With
- * srs_milter the envelope is rewritten there too (SRS, srs.c).
+ * end of the message our header is added (folded at RFC 5322 line
+ * lengths, hdrfold.c) and forged Authentication-Results headers are
+ * removed (RFC 8601 §5), however many there are. With srs_milter the
+ * envelope is rewritten there too (SRS, srs.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "hdrfold.h"
 #include "log.h"
 #include "milter.h"
 #include "server_int.h"
 
-/* Authentication-Results headers remembered for removal per message; a
- * message with more keeps the rest (and says so in the log). */
-#define MILTER_MAX_FORGED 1000u
 /* SRS recipients reversed per milter message; more are left as they are
  * (and logged). */
 #define MILTER_MAX_REVERSED 100u
@@ -36,11 +35,16 @@ typedef struct mstate {
 	spfkitd_milter_opts opts; /* what was agreed */
 	ostr ip, host, helo, auth, qid;
 	ostr sender;
+	bool smtputf8;         /* MAIL FROM said SMTPUTF8 (RFC 6531) */
 	char *header;          /* ours, to insert at the end of the message */
 	bool keep_authres;     /* from skip_addresses: our own relays */
-	bool forged_over;      /* more than MILTER_MAX_FORGED */
+	bool forged_lost;      /* out of memory noting one: some are kept */
 	uint32_t authres_seen; /* Authentication-Results headers so far */
-	uint32_t *forged;      /* their indexes (1-based) to remove */
+	/* Which of them (bit i for the (i+1)th) to remove: a bit each, so
+	 * however many a message brings, they cost an eighth of an octet
+	 * apiece, and the MTA's header size limit bounds them. */
+	unsigned char *forged;
+	size_t forged_cap; /* octets */
 	size_t nforged;
 	/* SRS (srs_milter = yes, negotiated on this connection) */
 	bool srs;
@@ -90,9 +94,9 @@ static void msg_clear(mstate *ms)
 	ms->header = NULL;
 	free(ms->forged);
 	ms->forged = NULL;
-	ms->nforged = 0;
+	ms->forged_cap = ms->nforged = 0;
 	ms->authres_seen = 0;
-	ms->keep_authres = ms->forged_over = false;
+	ms->keep_authres = ms->forged_lost = ms->smtputf8 = false;
 }
 
 /* Forgets the message in progress (its end, an abort). */
@@ -264,17 +268,22 @@ static void milter_header(spfkitd_server *s, mstate *ms, spfkitd_view d)
 	const char *id = cf->authserv_id ? cf->authserv_id : cf->receiver;
 	if (ms->keep_authres || !spfkitd_authres_claims(value, id))
 		return;
-	if (ms->nforged >= MILTER_MAX_FORGED) {
-		ms->forged_over = true;
-		return;
+	size_t bit = ms->authres_seen - 1, octet = bit / 8;
+	if (octet >= ms->forged_cap) {
+		size_t ncap = ms->forged_cap ? ms->forged_cap * 2 : 16;
+		while (ncap <= octet)
+			ncap *= 2;
+		unsigned char *f = realloc(ms->forged, ncap);
+		if (!f) {
+			ms->forged_lost = true;
+			return;
+		}
+		memset(f + ms->forged_cap, 0, ncap - ms->forged_cap);
+		ms->forged = f;
+		ms->forged_cap = ncap;
 	}
-	uint32_t *f = realloc(ms->forged, (ms->nforged + 1) * sizeof *f);
-	if (!f) {
-		ms->forged_over = true;
-		return;
-	}
-	ms->forged = f;
-	f[ms->nforged++] = ms->authres_seen;
+	ms->forged[octet] |= (unsigned char)(1u << (bit % 8));
+	ms->nforged++;
 }
 
 /* SMFIC_BODYEOB: removes the forged headers and adds ours. */
@@ -291,9 +300,11 @@ static void milter_eom(spfkitd_server *s, conn *c)
 	} else {
 		/* Last first, so no removal moves the index of another
 		 * whatever the MTA's counting. */
-		for (size_t i = ms->nforged; i > 0; i--) {
+		for (uint32_t i = ms->authres_seen; i > 0 && ms->nforged; i--) {
+			if (!(ms->forged[(i - 1) / 8] >> ((i - 1) % 8) & 1u))
+				continue;
 			unsigned char idx[4];
-			spfkitd_milter_put32(idx, ms->forged[i - 1]);
+			spfkitd_milter_put32(idx, i);
 			/* An empty value deletes the header. */
 			const spfkitd_view parts[] = {
 			    {(const char *)idx, 4},
@@ -308,7 +319,9 @@ static void milter_eom(spfkitd_server *s, conn *c)
 				    "Results header(s) claiming our "
 				    "authserv-id%s",
 				    qid, ms->nforged,
-				    ms->forged_over ? " (more were kept)" : "");
+				    ms->forged_lost ? " (out of memory: more "
+						      "were kept)"
+						    : "");
 	}
 	const char *colon = ms->header ? strchr(ms->header, ':') : NULL;
 	if (colon && (ms->opts.actions & SMFIF_ADDHDRS)) {
@@ -495,6 +508,7 @@ static void milter_mail(spfkitd_server *s, conn *c, spfkitd_view d)
 				       SPFKIT_ENOMEM);
 		return;
 	}
+	ms->smtputf8 = spfkitd_milter_mail_param(d, "SMTPUTF8");
 	c->msg = (spfkitd_msg){.ip = ostr_view(&ms->ip),
 			       .client_name = ostr_view(&ms->host),
 			       .helo = ostr_view(&ms->helo),
@@ -512,7 +526,13 @@ void milter_decided(spfkitd_server *s, conn *c, spfkitd_decision *d)
 	if (d->action == SPFKITD_ACCEPT) {
 		ms->keep_authres = d->why == SPFKITD_WHY_SKIP_ADDR;
 		if (d->header) {
-			ms->header = strdup(d->header);
+			/* RFC 6532: an SMTPUTF8 message may carry UTF-8 in its
+			 * header fields; others keep the library's escapes. */
+			char *h = strdup(d->header);
+			if (h && ms->smtputf8)
+				spfkitd_header_utf8(h);
+			ms->header = h ? spfkitd_header_fold(h) : NULL;
+			free(h);
 			if (!ms->header)
 				spfkitd_log(LOG_WARNING,
 					    "milter: out of memory: message "

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -29,6 +30,9 @@
 #define DNS_TICK_MS 100u
 /* Poll at most this long. */
 #define POLL_MAX_MS 60000u
+/* With more connections than poll() may watch (poll_limit()), how long
+ * one share of them is watched before the next. */
+#define POLL_TURN_MS 20u
 
 uint64_t now_ms(void)
 {
@@ -59,6 +63,7 @@ spfkitd_server *spfkitd_server_new(spfkitd_gen *g)
 	g->refs++;
 	s->sigpipe[0] = s->sigpipe[1] = -1;
 	s->started_ms = now_ms();
+	s->nofile = SIZE_MAX;
 	return s;
 }
 
@@ -110,7 +115,8 @@ static void settle(spfkitd_server *s)
 	do {
 		moved = false;
 		for (spfkitd_gen *g = s->gens; g; g = g->next) {
-			if (!g->res || spfkit_resolver_in_flight(g->res) == 0)
+			if (!g->res || spfkit_resolver_in_flight(g->res) == 0 ||
+			    !gen_res_first(s, g))
 				continue;
 			int rc;
 			while ((rc = spfkit_resolver_process(
@@ -121,11 +127,15 @@ static void settle(spfkitd_server *s)
 				spfkitd_log(LOG_ERR, "DNS: %s",
 					    spfkit_strerror(rc));
 				/* Every check of this resolver fails with
-				 * it. */
-				while (g->running.head)
-					session_internal_error(
-					    s, conn_of_run(g->running.head),
-					    "DNS driver", rc);
+				 * it, whichever generation it runs in. */
+				for (spfkitd_gen *h = s->gens; h; h = h->next)
+					while (h->res == g->res &&
+					       h->running.head)
+						session_internal_error(
+						    s,
+						    conn_of_run(
+							h->running.head),
+						    "DNS driver", rc);
 			}
 		}
 		while (s->work) {
@@ -198,10 +208,24 @@ static void poll_add(spfkitd_server *s, size_t *n, int fd, short events,
 	s->pconn[(*n)++] = c;
 }
 
-/* Fills the pollfds: the signal pipe, the listeners (policy ones only
- * while max_connections allows), the resolvers, then the connections
- * from *cfirst on. Returns how many; 0 when out of memory. */
-static size_t poll_fill(spfkitd_server *s, size_t *cfirst)
+/* Says once that listener l is full with every connection busy (new
+ * connections wait in the listen queue), and once that it has room
+ * again. */
+static void note_full(spfkitd_server *s, listener *l, bool full)
+{
+	if (full && !l->full_logged)
+		spfkitd_log(LOG_WARNING,
+			    "%s: %zu connections (the limit), every one "
+			    "waiting for a check: new connections wait",
+			    l->ep, listener_cap(s, l));
+	l->full_logged = full;
+}
+
+/* Fills the pollfds: the signal pipe, the listeners (each while it has
+ * room or an idle connection to close for a new one, and not while
+ * short of descriptors), the resolvers, then the connections from
+ * *cfirst on. Returns how many; 0 when out of memory. */
+static size_t poll_fill(spfkitd_server *s, size_t *cfirst, uint64_t now)
 {
 	size_t ngens = 0;
 	for (spfkitd_gen *g = s->gens; g; g = g->next)
@@ -210,23 +234,15 @@ static size_t poll_fill(spfkitd_server *s, size_t *cfirst)
 		return 0;
 	size_t n = 0;
 	poll_add(s, &n, s->sigpipe[0], POLLIN, NULL);
-	bool room = s->nclients < s->cur->conf->max_connections;
-	if (!room && !s->cap_logged) {
-		spfkitd_log(LOG_WARNING,
-			    "max_connections (%u) reached: new "
-			    "connections wait",
-			    s->cur->conf->max_connections);
-		s->cap_logged = true;
-	} else if (room) {
-		s->cap_logged = false;
-	}
+	/* Filled in once the connections are counted below. */
 	for (size_t i = 0; i < s->nls; i++) {
-		bool on = s->ls[i].kind == CONN_HTTP || room;
-		poll_add(s, &n, on ? s->ls[i].fd : -1, POLLIN, NULL);
+		s->ls[i].idle = 0;
+		poll_add(s, &n, -1, POLLIN, NULL);
 	}
 	/* settle() reads every resolver, whichever of these woke us. */
 	for (spfkitd_gen *g = s->gens; g; g = g->next) {
-		int fd = g->res && spfkit_resolver_in_flight(g->res)
+		int fd = g->res && spfkit_resolver_in_flight(g->res) &&
+				 gen_res_first(s, g)
 			     ? spfkit_resolver_fd(g->res)
 			     : -1;
 		poll_add(s, &n, fd, POLLIN, NULL);
@@ -237,17 +253,86 @@ static size_t poll_fill(spfkitd_server *s, size_t *cfirst)
 		bool want_in = !c->busy && !c->eof && !c->closing && !c->dead &&
 			       c->out_len - c->out_off < OUT_HIGH;
 		bool want_out = c->out_off < c->out_len && !c->dead;
+		/* Only those waiting for something: each entry counts
+		 * against the descriptor limit (poll_limit()). */
 		if (c->rfd == c->wfd) {
 			short ev = (short)((want_in ? POLLIN : 0) |
 					   (want_out ? POLLOUT : 0));
-			poll_add(s, &n, ev ? c->rfd : -1, ev, c);
+			if (ev)
+				poll_add(s, &n, c->rfd, ev, c);
 		} else {
 			/* stdio: input and output apart. */
-			poll_add(s, &n, want_in ? c->rfd : -1, POLLIN, c);
-			poll_add(s, &n, want_out ? c->wfd : -1, POLLOUT, c);
+			if (want_in)
+				poll_add(s, &n, c->rfd, POLLIN, c);
+			if (want_out)
+				poll_add(s, &n, c->wfd, POLLOUT, c);
 		}
+		if (c->counted && !c->busy && !c->dead)
+			s->ls[c->li].idle++;
+	}
+	bool paused = now < s->accept_pause_until;
+	for (size_t i = 0; i < s->nls; i++) {
+		listener *l = &s->ls[i];
+		bool room =
+		    (l->n < listener_cap(s, l) || l->idle > 0) && !l->stalled;
+		note_full(s, l, !room);
+		s->pfd[1 + i].fd = room && !paused ? l->fd : -1;
 	}
 	return n;
+}
+
+/* The descriptor limit now (poll() refuses more entries). */
+static size_t nofile_now(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 ||
+	    rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > SIZE_MAX)
+		return SIZE_MAX;
+	return (size_t)rl.rlim_cur;
+}
+
+/* Reverses pfd and pconn from a to b (exclusive). */
+static void poll_reverse(spfkitd_server *s, size_t a, size_t b)
+{
+	while (a + 1 < b) {
+		b--;
+		struct pollfd p = s->pfd[a];
+		s->pfd[a] = s->pfd[b];
+		s->pfd[b] = p;
+		conn *c = s->pconn[a];
+		s->pconn[a] = s->pconn[b];
+		s->pconn[b] = c;
+		a++;
+	}
+}
+
+/* Keeps the n pollfds within the descriptor limit, which poll() enforces
+ * (lowered under a running daemon, it would fail EINVAL on every turn):
+ * the connections then take turns, the fixed entries before cfirst
+ * always stay, and *wait is cut short so a connection left out this turn
+ * does not wait on the others. Returns how many to poll. */
+static size_t poll_limit(spfkitd_server *s, size_t cfirst, size_t n,
+			 uint64_t *wait)
+{
+	if (n <= s->nofile)
+		return n;
+	s->nofile = nofile_now();
+	if (n <= s->nofile)
+		return n;
+	size_t keep = s->nofile > cfirst ? s->nofile - cfirst : 0;
+	size_t nc = n - cfirst;
+	if (*wait > POLL_TURN_MS)
+		*wait = POLL_TURN_MS;
+	if (keep == 0)
+		return s->nofile ? s->nofile : 1;
+	/* Rotate the connections' entries so a different share comes first
+	 * on each turn. */
+	size_t k = s->poll_turn % nc;
+	poll_reverse(s, cfirst, cfirst + k);
+	poll_reverse(s, cfirst + k, n);
+	poll_reverse(s, cfirst, n);
+	s->poll_turn += keep;
+	return cfirst + keep;
 }
 
 /* Signals that arrived: SIGHUP reloads, the others stop the loop. */
@@ -310,6 +395,9 @@ int spfkitd_server_run(spfkitd_server *s, const char *config_path)
 		uint64_t idle = expire_idle(s, now);
 		if (idle < wait)
 			wait = idle;
+		if (now < s->accept_pause_until &&
+		    s->accept_pause_until - now < wait)
+			wait = s->accept_pause_until - now;
 		reap(s);
 		if (s->stop)
 			break;
@@ -321,12 +409,16 @@ int spfkitd_server_run(spfkitd_server *s, const char *config_path)
 			wait = POLL_MAX_MS;
 
 		size_t cfirst;
-		size_t n = poll_fill(s, &cfirst);
+		size_t n = poll_fill(s, &cfirst, now);
 		if (n == 0) {
 			spfkitd_log(LOG_ERR, "out of memory");
 			return 1;
 		}
+		n = poll_limit(s, cfirst, n, &wait);
 		int prc = poll(s->pfd, n, (int)wait);
+		if (prc < 0 && errno == EINVAL &&
+		    n > (s->nofile = nofile_now()))
+			continue; /* the limit went down: fewer next turn */
 		if (prc < 0 && errno != EINTR) {
 			spfkitd_log(LOG_ERR, "poll: %s", strerror(errno));
 			return 1;
@@ -338,7 +430,7 @@ int spfkitd_server_run(spfkitd_server *s, const char *config_path)
 			on_signals(s, config_path);
 		for (size_t i = 0; i < s->nls; i++)
 			if (s->pfd[1 + i].revents)
-				accept_all(s, &s->ls[i], now);
+				accept_all(s, i, now);
 		on_conn_events(s, cfirst, n, now);
 	}
 	if (!s->stdio_mode)

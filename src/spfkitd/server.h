@@ -29,11 +29,15 @@ typedef struct spfkitd_server spfkitd_server;
 spfkitd_server *spfkitd_server_new(spfkitd_gen *g);
 void spfkitd_server_free(spfkitd_server *s);
 
-/* Binds every listen= endpoint and metrics_listen= of the configuration.
- * Unix sockets are created mode 0666 and given to uid/gid when those are
- * not -1. Returns false with a message in err. */
-bool spfkitd_server_listen(spfkitd_server *s, uid_t uid, gid_t gid, char *err,
-			   size_t errlen);
+/* Binds every listen=, milter_listen=, srs_listen= and metrics_listen=
+ * endpoint of the configuration. Unix sockets are made mode 0666 from the
+ * start, in a directory only root and spfkitd may write (files.h).
+ * Returns false with "FILE:LINE: key: ENDPOINT: why" in err. */
+bool spfkitd_server_listen(spfkitd_server *s, char *err, size_t errlen);
+
+/* The connections the listeners may hold at once, in all (each its
+ * max_connections): what the descriptor limit must leave room for. */
+size_t spfkitd_server_fds_wanted(const spfkitd_server *s);
 
 /* Serves one connection on rfd (input) and wfd (output); the loop ends
  * when it closes. spawn(8) mode and tests. */

@@ -35,6 +35,7 @@
 #include <spfkit.h>
 
 #include "decide.h"
+#include "files.h"
 #include "list.h"
 #include "policy.h"
 #include "server.h"
@@ -54,11 +55,22 @@
 
 /* ------------------------------------------------------------ types */
 
+/* A resolver and its caches, shared by the generations whose DNS
+ * settings are the same: a reload that changes none of them keeps the
+ * cache (gen.c). Its library config is its own, so it outlives any one
+ * generation. */
+typedef struct spfkitd_dns {
+	spfkit_config *scfg;
+	spfkit_resolver *res;
+	unsigned refs; /* generations holding it */
+} spfkitd_dns;
+
 struct spfkitd_gen {
 	spfkitd_conf *conf;
 	spfkit_config *scfg;
 	spfkit_zone *zone;
-	spfkit_resolver *res; /* NULL: the zone answers everything */
+	spfkitd_dns *dns;     /* NULL: the zone answers everything */
+	spfkit_resolver *res; /* dns->res, or NULL */
 	spfkit_srs *srs;      /* NULL: no srs_domain */
 	unsigned refs;        /* the server's, and one per busy connection */
 	spfkit_list running;  /* conn.run: running checks, oldest first */
@@ -81,6 +93,8 @@ typedef struct conn {
 	conn_kind kind;
 	struct mstate *ms; /* CONN_MILTER: the session and message */
 	int rfd, wfd;
+	int li;       /* the server's listener it came from; -1: none */
+	bool counted; /* in its listener's count (until closed) */
 	bool stdio;
 	/* input: unread bytes are in[off, len) */
 	char *in;
@@ -126,10 +140,20 @@ static inline conn *conn_of_run(const spfkit_link *l)
 	return SPFKIT_CONTAINER(l, conn, run);
 }
 
+/* A listening socket. Each has its own limit of connections (policy,
+ * milter and socketmap listeners max_connections, metrics
+ * metrics_max_connections), so a flood on one leaves the others
+ * alone. */
 typedef struct listener {
 	int fd;
 	conn_kind kind;
-	char *unix_path; /* unlinked at exit */
+	char *ep;          /* the endpoint, for logs */
+	spfkitd_file file; /* a unix socket's file, removed at exit */
+	size_t n;          /* connections open from it */
+	size_t idle;       /* of those, how many wait for nothing */
+	bool stalled;      /* full, none could be closed: not listened to
+			      until one of its connections is done */
+	bool full_logged;  /* full with none idle: said once */
 } listener;
 
 /* Counters for /metrics (index: spfkit_result, spfkitd_action, ...);
@@ -137,13 +161,15 @@ typedef struct listener {
 typedef struct metrics {
 	uint64_t requests, bad_requests, oversized, cached, internal_errors;
 	uint64_t results[2][SPFKITD_NRESULTS]; /* [helo, mailfrom] */
-	uint64_t actions[3];
-	uint64_t verdicts[3];
+	uint64_t actions[SPFKITD_NACTIONS];
+	uint64_t verdicts[SPFKITD_NACTIONS];
 	uint64_t whys[SPFKITD_WHY_INTERNAL + 1];
 	uint64_t hist[NHIST + 1];
 	double latency_sum;
 	uint64_t latency_n;
 	uint64_t conns_total, conns_refused, reloads, reload_failures;
+	uint64_t conns_evicted, accept_paused;
+	uint64_t dns_sent_gone; /* queries of resolvers freed since */
 	uint64_t milter_messages, milter_bad, milter_removed;
 	uint64_t srs_lookups, srs_bad_requests;
 	uint64_t srs_forwarded, srs_reversed, srs_refused;
@@ -165,7 +191,17 @@ struct spfkitd_server {
 	size_t pcap;
 	metrics m;
 	uint64_t started_ms;
-	bool cap_logged;
+	/* Out of descriptors (EMFILE, ENFILE): no accept() until then. */
+	uint64_t accept_pause_until;
+	/* Rate-limited log lines: what happened since the last one, and
+	 * when the next may be written. */
+	uint64_t fd_short_n, fd_log_next;
+	uint64_t evict_n, evict_log_next;
+	/* poll() refuses more descriptors than RLIMIT_NOFILE allows (the
+	 * limit can be lowered under us): the limit last seen, and where the
+	 * connections polled start when they must take turns. */
+	size_t nofile;
+	size_t poll_turn;
 };
 
 /* Milliseconds of the monotonic clock. */
@@ -177,6 +213,9 @@ uint64_t now_ms(void);
 void gen_unref(spfkitd_gen *g);
 /* Frees the generations no longer current nor used. */
 void gen_reap(spfkitd_server *s);
+/* Is g the first generation of the server's list with its resolver (so
+ * each resolver is read and polled once)? */
+bool gen_res_first(const spfkitd_server *s, const spfkitd_gen *g);
 /* SIGHUP: a new configuration for new requests, if it is good. */
 void gen_reload(spfkitd_server *s, const char *path);
 
@@ -204,9 +243,14 @@ void srs_log(int prio, const char *how, const char *dir, spfkitd_view in,
 
 /* ------------------------------------------------------------ conn.c */
 
-/* A new connection on rfd/wfd, at the end of the idle order; NULL when
- * out of memory. */
-conn *conn_new(spfkitd_server *s, conn_kind kind, int rfd, int wfd);
+/* A new connection on rfd/wfd from listener li (-1: none), at the end of
+ * the idle order; NULL when out of memory. */
+conn *conn_new(spfkitd_server *s, conn_kind kind, int rfd, int wfd, int li);
+/* Closes c's socket now and marks it dead (freed at the end of the loop
+ * turn): its listener has room again at once. */
+void conn_close_now(spfkitd_server *s, conn *c);
+/* c finished a request (or closed): its full listener may make room. */
+void conn_done(spfkitd_server *s, conn *c);
 /* Closes c and frees it with whatever request it was handling. */
 void conn_free(spfkitd_server *s, conn *c);
 /* Reallocates a buffer (*buf, *cap) to ncap bytes; false when out of
@@ -291,8 +335,11 @@ void process_http(spfkitd_server *s, conn *c);
  * endpoint parser has checked both); returns the family. */
 int inet_sockaddr(const char *host, unsigned port, struct sockaddr_storage *ss,
 		  socklen_t *sl);
-/* Accepts what waits on l (up to a batch). */
-void accept_all(spfkitd_server *s, listener *l, uint64_t now);
+/* The most connections listener l may have at once. */
+size_t listener_cap(const spfkitd_server *s, const listener *l);
+/* Accepts what waits on listener li (up to a batch): when it is full,
+ * its longest idle connection is closed to make room. */
+void accept_all(spfkitd_server *s, size_t li, uint64_t now);
 /* Closes every listening socket, removing unix socket files. */
 void listeners_close(spfkitd_server *s);
 

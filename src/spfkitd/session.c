@@ -60,7 +60,10 @@ static void log_decision(const conn *c, const spfkitd_decision *d, uint64_t ms)
 		snprintf(test, sizeof test, " test_only_verdict=%s",
 			 spfkitd_action_name(d->verdict));
 	char reply[SPFKITD_REPLY_MAX + 32] = "";
-	if (d->action != SPFKITD_ACCEPT)
+	if (d->action == SPFKITD_DEFER_IF_PERMIT && c->kind != CONN_MILTER)
+		snprintf(reply, sizeof reply, " reply=\"DEFER_IF_PERMIT %s\"",
+			 d->text); /* Postfix adds its code */
+	else if (d->action != SPFKITD_ACCEPT)
 		snprintf(reply, sizeof reply, " reply=\"%u %s %s\"", d->code,
 			 d->ext, d->text);
 	spfkitd_log(LOG_INFO,
@@ -112,6 +115,7 @@ void session_end(spfkitd_server *s, conn *c)
 		c->busy = false;
 		gen_unref(c->g);
 	}
+	conn_done(s, c);
 	c->g = NULL;
 	flush_out(c);
 	work_push(s, c);

@@ -26,10 +26,11 @@ bool srs_setup(spfkitd_gen *g, char *err, size_t errlen)
 {
 	const spfkitd_conf *conf = g->conf;
 	const char *path = conf->srs_secrets;
+	unsigned line = spfkitd_conf_line(conf, "srs_secrets");
 	FILE *f = fopen(path, "r");
 	if (!f) {
-		snprintf(err, errlen, "srs_secrets: %s: %s", path,
-			 strerror(errno));
+		spfkitd_conf_error(conf, line, "srs_secrets", err, errlen,
+				   "%s: %s", path, strerror(errno));
 		return false;
 	}
 	char *buf = malloc(SRS_SECRETS_MAX + 1);
@@ -37,10 +38,11 @@ bool srs_setup(spfkitd_gen *g, char *err, size_t errlen)
 	bool bad = !buf || ferror(f);
 	fclose(f);
 	if (bad || n > SRS_SECRETS_MAX) {
-		snprintf(err, errlen, "srs_secrets: %s: %s", path,
-			 !buf  ? "out of memory"
-			 : bad ? "read error"
-			       : "larger than 64 KiB");
+		spfkitd_conf_error(conf, line, "srs_secrets", err, errlen,
+				   "%s: %s", path,
+				   !buf  ? "out of memory"
+				   : bad ? "read error"
+					 : "larger than 64 KiB");
 		free(buf);
 		return false;
 	}
@@ -52,10 +54,11 @@ bool srs_setup(spfkitd_gen *g, char *err, size_t errlen)
 	memset(buf, 0, n);
 	free(buf);
 	if (rc < 0) {
-		snprintf(err, errlen, "srs_secrets: %s: %s", path,
-			 msg[0]                ? msg
-			 : rc == SPFKIT_ENOENT ? "no secret in the file"
-					       : spfkit_strerror(rc));
+		spfkitd_conf_error(
+		    conf, line, "srs_secrets", err, errlen, "%s: %s", path,
+		    msg[0]                ? msg
+		    : rc == SPFKIT_ENOENT ? "no secret in the file"
+					  : spfkit_strerror(rc));
 		return false;
 	}
 	rc = spfkit_srs_set_max_age(g->srs, conf->srs_max_age);
@@ -64,7 +67,9 @@ bool srs_setup(spfkitd_gen *g, char *err, size_t errlen)
 	if (rc >= 0)
 		rc = spfkit_srs_set_hash_length(g->srs, conf->srs_hash_length);
 	if (rc < 0) {
-		snprintf(err, errlen, "srs: %s", spfkit_strerror(rc));
+		spfkitd_conf_error(conf, spfkitd_conf_line(conf, "srs_domain"),
+				   "srs_domain", err, errlen, "%s",
+				   spfkit_strerror(rc));
 		return false;
 	}
 	return true;

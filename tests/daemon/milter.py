@@ -3,8 +3,9 @@
 fast: a small MTA-side milter client (protocol version 6, as Postfix and
 Sendmail speak it) on loopback against spfkitd with a zone_file. Checks the
 negotiation, the MAIL FROM decisions (550 5.7.23, 451 4.7.24, continue),
-the header inserted at the end of the message, the removal of forged
-Authentication-Results headers (last first, 1-based per name), skips,
+the header inserted at the end of the message (folded at 78 octets, UTF-8
+kept with SMTPUTF8), the removal of forged Authentication-Results headers
+(last first, 1-based per name, 1,500 of them as well as 3), skips,
 SASL logins, IPv6, several messages per session, the policy service in the
 same process, a reload, and then hostile input: bad lengths, unknown
 commands, commands out of order, truncated and malformed packets, random
@@ -13,7 +14,8 @@ yes): the sender rewritten with SMFIR_CHGFROM only for mail from another
 domain that leaves for one, bounces to SRS addresses reversed with
 SMFIR_DELRCPT and SMFIR_ADDRCPT, forged and stale ones refused at RCPT
 with 550 5.1.1, a sender too long to rewrite refused as configured, and
-missing or short secrets refused by -t with a one-line message. Prints "ok NAME" or
+missing or short secrets refused by -t with a one-line message naming the
+file, line and key. Prints "ok NAME" or
 "FAIL NAME: why" per check, ends with "N passed, N failed". Processes are
 stopped by PID; ports are chosen here."""
 import os
@@ -112,7 +114,7 @@ def connect_info(ip, host=b"client.example", family=b"4"):
 
 
 def message(m, ip=b"192.0.2.1", helo=b"mx.pass.example", sender=b"a@pass.example",
-            headers=(), auth=None, connect=True, qid=b"QID1"):
+            headers=(), auth=None, connect=True, qid=b"QID1", args=b"SIZE=100\0"):
     """One message through a negotiated connection; returns (MAIL reply,
     [end-of-message packets])."""
     if connect:
@@ -125,7 +127,7 @@ def message(m, ip=b"192.0.2.1", helo=b"mx.pass.example", sender=b"a@pass.example
     if auth:
         macros += b"{auth_authen}\0" + auth + b"\0"
     m.send(b"D", macros)
-    m.send(b"M", b"<" + sender + b">\0SIZE=100\0")
+    m.send(b"M", b"<" + sender + b">\0" + args)
     mail = m.recv()
     if mail != (b"c", b""):
         return mail, []
@@ -311,10 +313,12 @@ srs_too_long = reject
     with open(short, "w") as f:
         f.write("tooshort\n")
     for name, extra, pat in (
-            ("no srs_secrets", "", "srs_domain needs srs_secrets"),
-            ("missing file", f"srs_secrets = {TMP}/nope\n", f"srs_secrets: {TMP}/nope: No such file"),
-            ("short secret", f"srs_secrets = {short}\n", f"srs_secrets: {short}: line 1: the secret is too short"),
-            ("empty file", f"srs_secrets = {os.devnull}\n", "srs_secrets: /dev/null: ")):
+            # Every refusal names the file, the line and the key.
+            ("no srs_secrets", "", "srs-t.conf:2: srs_domain: needs srs_secrets"),
+            ("missing file", f"srs_secrets = {TMP}/nope\n", f"srs-t.conf:3: srs_secrets: {TMP}/nope: No such file"),
+            ("short secret", f"srs_secrets = {short}\n",
+             f"srs-t.conf:3: srs_secrets: {short}: line 1: the secret is too short"),
+            ("empty file", f"srs_secrets = {os.devnull}\n", "srs-t.conf:3: srs_secrets: /dev/null: ")):
         rc, out = conf_t(extra)
         check(f"srs -t refuses: {name}", rc == 1 and pat in out and out.count("\n") == 1, out)
     rc, out = conf_t(f"srs_secrets = {short}\nsrs_listen = inet:127.0.0.1:{free_port()}\n")
@@ -375,6 +379,57 @@ metrics_listen = inet:127.0.0.1:{hport}
           [("m", 4, "Authentication-Results", ""), ("m", 3, "Authentication-Results", ""),
            ("m", 1, "Authentication-Results", "")]
           and len(h) == 4 and h[3][:3] == ("i", 0, "Received-SPF"), h)
+
+    # However many forged ones a message brings, all go (there was a cap
+    # of 1,000), and only those.
+    many, want = [], []
+    for i in range(1, 1501):
+        many.append((b"Authentication-Results", b"mx.test.example; spf=pass"))
+        want.append(2 * i - 1)
+        many.append((b"Authentication-Results", b"other.example; spf=pass"))
+    mail, mods = message(m, connect=False, headers=many, qid=b"QIDMANY")
+    h = headers_of(mods)
+    gone = [x[1] for x in h if x[0] == "m"]
+    check("1,500 forged A-R: every one removed, last first, the others kept",
+          gone == want[::-1] and h[-1][:3] == ("i", 0, "Received-SPF"), (len(gone), gone[:3], gone[-3:]))
+
+    # RFC 5322 §2.1.1: a long legal HELO and sender made a header line of
+    # over 1,000 octets; it is folded at 78 (at white space outside
+    # quoted strings; unfolding gives the one line back).
+    lhelo = b".".join([b"h" * 63, b"e" * 63, b"l" * 63, b"o" * 61])
+    lsender = b"l" * 64 + b"@" + b".".join([b"d" * 63, b"o" * 63, b"m" * 53, b"example"])
+    mail, mods = message(m, helo=lhelo, sender=lsender, qid=b"QIDLONG")
+    h = headers_of(mods)
+    v = h[-1][3] if h else ""
+    lines = ("Received-SPF: " + v).split("\n")
+
+    def unbreakable(line):
+        """Does line have no white space outside a quoted string but its
+        first octet (a run that cannot be folded)?"""
+        q = False
+        for ch in line[1:]:
+            if ch == '"':
+                q = not q
+            elif ch == " " and not q:
+                return False
+        return True
+    check("long HELO and sender: the header is folded at 78 octets",
+          h and h[-1][2] == "Received-SPF" and len(lines) > 3
+          and all(len(x) <= 78 or unbreakable(x) for x in lines)
+          and all(x.startswith(" ") for x in lines[1:]) and len("".join(lines)) > 998,
+          [(len(x), x[:30], x[-30:]) for x in lines])
+    check("long HELO and sender: unfolded it says the same",
+          lhelo.decode()[:150] in "".join(lines) and lsender.decode()[:150] in "".join(lines), v[:200])
+
+    # RFC 6532: with SMTPUTF8 the header carries the UTF-8 sender as it is;
+    # without, the library's escapes stay.
+    usender = "jörg@pass.example".encode()
+    mail, mods = message(m, connect=False, sender=usender, qid=b"QIDU8", args=b"SIZE=100\0SMTPUTF8\0")
+    h = headers_of(mods)
+    check("SMTPUTF8: UTF-8 kept in the header", h and 'envelope-from="jörg@pass.example"' in h[-1][3], h)
+    mail, mods = message(m, connect=False, sender=usender, qid=b"QIDA")
+    h = headers_of(mods)
+    check("without SMTPUTF8: escaped as ASCII", h and 'envelope-from="j\\\\xC3\\\\xB6rg@pass.example"' in h[-1][3], h)
 
     mail, mods = message(m, connect=False, ip=b"203.0.113.9", sender=b"a@fail.example")
     check("fail (second message of the session): 550 5.7.23",

@@ -6,8 +6,9 @@
 # every "COUNT REGEX" line of cases/NAME.log must match that many lines
 # of the log. Then sockets.py runs the daemon on loopback sockets with
 # many concurrent clients, and socketmap.py its SRS socketmap (srs_listen)
-# with the policy service's refusal of forged SRS recipients. Ends with
-# "N passed, N failed".
+# with the policy service's refusal of forged SRS recipients, and
+# abuse.py a hostile client and machine (idle holders, descriptors running
+# out, symbolic links, reloads). Ends with "N passed, N failed".
 set -u
 build=${1:?usage: run.sh BUILD_DIR}
 cd "$(dirname "$0")/../.."
@@ -15,6 +16,9 @@ bin=$build/src/spfkitd/spfkitd
 [ -x "$bin" ] || { echo "run.sh: no $bin"; echo "0 passed, 1 failed"; exit 1; }
 pass=0 fail=0
 tmp=$(mktemp -d)
+# Readable by the user= of the configurations written here (nobody): the
+# daemon checks at start that a reload could read them.
+chmod 755 "$tmp"
 trap 'rm -rf "$tmp"' EXIT
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
@@ -81,11 +85,54 @@ check_bad "bad template" 'bad\.conf:1: reject_reason: unknown %\{name\}' 'reject
 check_bad "no equals" 'bad\.conf:1: expected .key = value.' 'helo_check yes'
 check_bad "bad duration" 'bad\.conf:1: deadline: .5x.' 'deadline = 5x'
 check_bad "bad nameserver" 'bad\.conf:1: nameserver: .nowhere. is not an IP' 'nameserver = nowhere'
-check_bad "missing zone" 'zone_file: .*no-such\.zone' "zone_file = $tmp/no-such.zone"
+check_bad "missing zone" 'bad\.conf:1: zone_file: .*no-such\.zone' "zone_file = $tmp/no-such.zone"
 printf 'this is not a zone\n' >"$tmp/bad.zone"
-check_bad "bad zone line" 'bad\.zone:1' "zone_file = $tmp/bad.zone"
-check_bad "no such user" 'user .no-such-user-here.' $'zone_file = tests/daemon/zone.yml\nuser = no-such-user-here'
+check_bad "bad zone line" 'bad\.conf:1: zone_file: .*bad\.zone:1' "zone_file = $tmp/bad.zone"
+check_bad "no such user" 'bad\.conf:2: user: .no-such-user-here.: no such user' $'zone_file = tests/daemon/zone.yml\nuser = no-such-user-here'
 check_bad "bad reject code" 'reject_code: .450. is not a number from 500' 'reject_code = 450'
+# Every refusal names the file, the line and the key, those found only
+# once the whole file is read too (at the line that completed them).
+check_bad "recursive and nameserver" 'bad\.conf:3: nameserver: recursive = yes and nameserver exclude' $'recursive = yes\n\nnameserver = 127.0.0.1'
+check_bad "both checks off" 'bad\.conf:2: mailfrom_check: helo_check and mailfrom_check are both off' $'helo_check = no\nmailfrom_check = no'
+check_bad "srs key without srs_domain" 'bad\.conf:2: srs_listen: needs srs_domain' $'zone_file = tests/daemon/zone.yml\nsrs_listen = inet:127.0.0.1:1'
+check_bad "srs_domain without secrets" 'bad\.conf:2: srs_domain: needs srs_secrets' $'zone_file = tests/daemon/zone.yml\nsrs_domain = fwd.example'
+check_bad "missing secrets" 'bad\.conf:3: srs_secrets: .*nope: No such file' $'zone_file = tests/daemon/zone.yml\nsrs_domain = fwd.example\nsrs_secrets = '"$tmp"'/nope'
+check_bad "missing trust anchor" 'bad\.conf:2: trust_anchor: .*nope\.key: No such file' $'nameserver = 127.0.0.1@53\ntrust_anchor = '"$tmp"'/nope.key'
+check_bad "chroot not a directory" 'bad\.conf:2: chroot: /nonexistent-spfkit: not a directory' $'zone_file = tests/daemon/zone.yml\nchroot = /nonexistent-spfkit'
+check_bad "bad test_only" 'bad\.conf:1: test_only: .sometimes. is not yes, no or a result' 'test_only = fail, sometimes'
+check_bad "defer_if_permit not an error action" 'bad\.conf:1: internal_error_action: .defer_if_permit. is not accept' 'internal_error_action = defer_if_permit'
+check_bad "temperror reject still refused" 'bad\.conf:1: helo_temperror: reject is not allowed' 'helo_temperror = reject'
+# ... and at start, what only binding finds.
+busy=$(/usr/bin/python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+/usr/bin/python3 -c 'import socket,sys,time;s=socket.socket();s.bind(("127.0.0.1",int(sys.argv[1])));s.listen();time.sleep(30)' "$busy" &
+holder=$!
+sleep 0.3
+printf 'zone_file = tests/daemon/zone.yml\nlog = stderr\n\nlisten = inet:127.0.0.1:%s\n' "$busy" >"$tmp/busy.conf"
+"$bin" -f -c "$tmp/busy.conf" >"$tmp/t" 2>&1
+if [ $? -ne 0 ] && grep -qE "busy\.conf:4: listen: inet:127\.0\.0\.1:$busy: Address already in use" "$tmp/t"; then ok; else bad "start: listen error names file, line and key"; cat "$tmp/t"; fi
+kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
+
+# -t warns (exit 0) of what works but exposes the service: a listener
+# anyone can reach (the protocols have no authentication), and root.
+check_warn() { # name, expected pattern (a warning line), config text
+	printf '%s\n' "$3" >"$tmp/warn.conf"
+	"$bin" -t -c "$tmp/warn.conf" >"$tmp/t" 2>&1
+	local rc=$?
+	if [ "$rc" -eq 0 ] && grep -qE -- "^spfkitd: warning: .*$2" "$tmp/t" && grep -q 'configuration ok' "$tmp/t"; then ok; else bad "-t warns: $1: exit $rc"; cat "$tmp/t"; fi
+}
+zone=$'zone_file = tests/daemon/zone.yml\nuser = nobody'
+head -c 24 /dev/urandom | base64 >"$tmp/srs.secrets"
+check_warn "milter on every address" 'warn\.conf:3: milter_listen: .inet:10025. listens on every address: the milter protocol has no authentication' "$zone"$'\nmilter_listen = inet:10025'
+check_warn "milter on a public address" 'warn\.conf:3: milter_listen: .inet:10025@192\.0\.2\.1. is not a loopback address' "$zone"$'\nmilter_listen = inet:10025@192.0.2.1'
+check_warn "policy on every address" 'warn\.conf:3: listen: .inet:0\.0\.0\.0:10023. listens on every address: the policy protocol has no authentication' "$zone"$'\nlisten = inet:0.0.0.0:10023'
+check_warn "socketmap on a public address" 'warn\.conf:5: srs_listen: .inet:\[2001:db8::1\]:10003. is not a loopback address: the socketmap has no authentication' "$zone"$'\nsrs_domain = fwd.example\nsrs_secrets = '"$tmp/srs.secrets"$'\nsrs_listen = inet:[2001:db8::1]:10003'
+check_warn "metrics on every address" 'warn\.conf:3: metrics_listen: .inet:\[::\]:10024. listens on every address' "$zone"$'\nmetrics_listen = inet:[::]:10024'
+if [ "$(id -u)" -eq 0 ]; then
+	check_warn "root without user" 'warn\.conf: user: not set: spfkitd runs as root' 'zone_file = tests/daemon/zone.yml'
+fi
+printf '%s\nlisten = inet:127.0.0.1:10023\nlisten = inet:[::1]:10023\nmilter_listen = inet:10025@localhost\nmetrics_listen = inet:127.0.0.2:10024\nlisten = unix:%s/p.sock\n' "$zone" "$tmp" >"$tmp/quiet.conf"
+"$bin" -t -c "$tmp/quiet.conf" >"$tmp/t" 2>&1
+if [ $? -eq 0 ] && ! grep -q warning "$tmp/t"; then ok; else bad "-t: loopback and unix listeners are not warned about"; cat "$tmp/t"; fi
 "$bin" -t -c "$tmp/nonexistent.conf" >"$tmp/t" 2>&1
 if [ $? -eq 1 ] && grep -q 'nonexistent.conf: No such file' "$tmp/t"; then ok; else bad "-t missing file"; cat "$tmp/t"; fi
 "$bin" --no-such-option >"$tmp/t" 2>&1
@@ -108,6 +155,16 @@ if /usr/bin/python3 tests/daemon/socketmap.py "$bin" "$tmp/srs" >"$tmp/socketmap
 else
 	p=$(grep -cE '^ok ' "$tmp/socketmap.out"); pass=$((pass + p))
 	bad "socketmap.py"; grep -vE '^ok ' "$tmp/socketmap.out" | tail -n 30
+fi
+
+# Abuse: idle holders on every listener, descriptors running out under
+# the daemon, pid file and socket safety, a reload keeping the DNS cache,
+# secrets a reload must still read.
+if /usr/bin/python3 tests/daemon/abuse.py "$bin" "$tmp/abuse" >"$tmp/abuse.out" 2>&1; then
+	p=$(grep -cE '^ok ' "$tmp/abuse.out"); pass=$((pass + p))
+else
+	p=$(grep -cE '^ok ' "$tmp/abuse.out"); pass=$((pass + p))
+	bad "abuse.py"; grep -vE '^ok ' "$tmp/abuse.out" | tail -n 30
 fi
 
 echo "$pass passed, $fail failed"
