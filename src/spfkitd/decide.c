@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "decide.h"
 #include "hdrfold.h"
@@ -106,12 +107,46 @@ bool spfkitd_want_mailfrom(const spfkitd_conf *c, const spfkitd_msg *m)
 	return c->mailfrom_check && (present(m->sender) || present(m->helo));
 }
 
+/* Is domain (n bytes) in Reject_Not_Pass_Domains? pyspf's domainmatch():
+ * an entry equal to it or below it, case-insensitive. */
+static bool not_pass_domain(const spfkitd_conf *c, const char *d, size_t n)
+{
+	for (size_t i = 0; n && i < c->not_pass_domains.n; i++) {
+		const char *e = c->not_pass_domains.v[i];
+		size_t en = strlen(e);
+		if (en < n)
+			continue;
+		const char *tail = e + en - n;
+		if (strncasecmp(tail, d, n) == 0 &&
+		    (en == n || tail[-1] == '.'))
+			return true;
+	}
+	return false;
+}
+
+/* The action of result r of an identity (domain d, n bytes) whose
+ * configured actions are a: Reject_Not_Pass_Domains makes fail, softfail
+ * and neutral reject. */
+static spfkitd_action result_action(const spfkitd_conf *c,
+				    const spfkitd_action *a, spfkit_result r,
+				    const char *d, size_t n)
+{
+	if ((r == SPFKIT_RESULT_FAIL || r == SPFKIT_RESULT_SOFTFAIL ||
+	     r == SPFKIT_RESULT_NEUTRAL) &&
+	    not_pass_domain(c, d, n))
+		return SPFKITD_REJECT;
+	return a[r];
+}
+
 /* The configured action of a HELO result for this message. */
 static spfkitd_action helo_action(const spfkitd_conf *c, const spfkitd_msg *m,
 				  spfkit_result r)
 {
-	spfkitd_action a = c->helo_action[r];
-	if (a == SPFKITD_REJECT && c->helo_null_only && present(m->sender))
+	spfkitd_action a =
+	    result_action(c, c->helo_action, r, m->helo.ptr, m->helo.len);
+	/* HELO_reject = Null: the HELO result decides for the null sender
+	 * only (policyd-spf answers "dunno" for it otherwise). */
+	if (c->helo_null_only && present(m->sender))
 		a = SPFKITD_ACCEPT;
 	return a;
 }
@@ -273,8 +308,11 @@ int spfkitd_decide(const spfkitd_conf *c, const spfkit_config *scfg,
 	}
 	if (mailfrom && a == SPFKITD_ACCEPT) {
 		spfkit_result r = spfkit_check_result(mailfrom);
-		a = (unsigned)r < SPFKITD_NRESULTS ? c->mailfrom_action[r]
-						   : SPFKITD_ACCEPT;
+		spfkitd_view sd = domain_of(m->sender);
+		a = (unsigned)r < SPFKITD_NRESULTS
+			? result_action(c, c->mailfrom_action, r, sd.ptr,
+					sd.len)
+			: SPFKITD_ACCEPT;
 		by = mailfrom;
 		d->why = SPFKITD_WHY_MAILFROM;
 		const char *dom = spfkit_check_domain(mailfrom);
@@ -308,11 +346,13 @@ int spfkitd_decide(const spfkitd_conf *c, const spfkit_config *scfg,
 		/* RFC 7372 §3.2: X.7.23 validation failed, X.7.24 error. */
 		d->code = c->reject_code;
 		snprintf(d->ext, sizeof d->ext, "5.7.%d", perm ? 24 : 23);
+		d->plain_code = !c->enhanced_codes;
 		expand(&o, c->reject_reason, m, by, d->why);
 	} else if (spfkitd_action_defers(a)) {
 		d->code = c->defer_code;
 		snprintf(d->ext, sizeof d->ext, "4.7.%d",
 			 perm || temp ? 24 : 23);
+		d->plain_code = !c->enhanced_codes;
 		expand(&o, c->defer_reason, m, by, d->why);
 	}
 	if (d->action != SPFKITD_ACCEPT || c->header == SPFKITD_HEADER_NONE)
@@ -381,8 +421,10 @@ size_t spfkitd_decision_policy_reply(const spfkitd_decision *d, char *buf,
 	case SPFKITD_REJECT:
 	case SPFKITD_DEFER:
 		/* access(5): "NNN text" with the enhanced code first. */
-		n = snprintf(buf, cap, "action=%u %s %s\n\n", d->code, d->ext,
-			     d->text);
+		/* SPF_Enhanced_Status_Codes = No: Postfix adds its own. */
+		n = snprintf(buf, cap, "action=%u %s%s%s\n\n", d->code,
+			     d->plain_code ? "" : d->ext,
+			     d->plain_code ? "" : " ", d->text);
 		break;
 	case SPFKITD_ACCEPT:
 	default:
