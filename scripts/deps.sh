@@ -5,7 +5,7 @@ set -euo pipefail
 pkgs=(build-essential clang-format meson ninja-build pkg-config libldns-dev libyaml-dev
       libunbound-dev libpsl-dev libevent-dev dns-root-data nsd ldnsutils python3-dnslib
       python3-yaml clang libclang-rt-14-dev man-db valgrind gcovr python3 postfix
-      libmilter-dev libssl-dev postsrsd)
+      libmilter-dev libssl-dev postsrsd postfix-policyd-spf-python)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
