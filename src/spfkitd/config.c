@@ -147,6 +147,8 @@ void spfkitd_conf_free(spfkitd_conf *c)
 	strlist_free(&c->warnings);
 	strlist_free(&c->notes);
 	strlist_free(&c->not_pass_domains);
+	free(c->helo_pass_restriction);
+	free(c->mailfrom_pass_restriction);
 	free(c->keylines);
 	free(c);
 }

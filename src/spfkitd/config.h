@@ -142,6 +142,9 @@ typedef struct spfkitd_conf {
 	 * (or a parent of an entry, as policyd-spf matches) rejects fail,
 	 * softfail and neutral. */
 	spfkitd_strlist not_pass_domains;
+	/* HELO_pass_restriction, Mail_From_pass_restriction: a Postfix
+	 * restriction class answered on pass, or NULL. */
+	char *helo_pass_restriction, *mailfrom_pass_restriction;
 
 	/* Where keys were set (spfkitd_conf_line()), and warnings about a
 	 * configuration that works but exposes the service (-t and start

@@ -43,12 +43,8 @@ static const struct pkey {
     {"Mail_From_reject", true, NULL},
     {"PermError_reject", true, NULL},
     {"TempError_Defer", true, NULL},
-    {"HELO_pass_restriction", false,
-     "spfkitd answers no restriction class: on pass it adds the header and "
-     "says DUNNO, so the restrictions after check_policy_service apply"},
-    {"Mail_From_pass_restriction", false,
-     "spfkitd answers no restriction class: on pass it adds the header and "
-     "says DUNNO, so the restrictions after check_policy_service apply"},
+    {"HELO_pass_restriction", false, NULL},
+    {"Mail_From_pass_restriction", false, NULL},
     {"No_Mail", false, NULL},
     {"Reject_Not_Pass_Domains", false, NULL},
     {"Prospective", false,
@@ -499,6 +495,20 @@ static bool apply_key(spfkitd_policyd *pd, spfkitd_conf *c, unsigned line,
 	}
 	if (IS("Reason_Message"))
 		return take_reason(c, line, key, v);
+	if (IS("HELO_pass_restriction") || IS("Mail_From_pass_restriction")) {
+		/* A restriction class name: one word Postfix looks up. */
+		bool word = *v && strlen(v) < 100;
+		for (const char *s = v; word && *s; s++)
+			word = *s > 0x20 && *s < 0x7f;
+		if (!word)
+			return say(c, &c->warnings, line, key,
+				   "'%.40s' is not a restriction class name; "
+				   "ignored",
+				   v);
+		return set_str(key[0] == 'H' ? &c->helo_pass_restriction
+					     : &c->mailfrom_pass_restriction,
+			       v);
+	}
 #undef IS
 	return true;
 }

@@ -292,6 +292,26 @@ static void expand(out *o, const char *t, const spfkitd_msg *m,
 
 /* ------------------------------------------------------------ decisions */
 
+/* HELO_pass_restriction and Mail_From_pass_restriction (policyd-spf): a
+ * pass answers with a Postfix restriction class, the MAIL FROM's first;
+ * a HELO pass does so even when MAIL FROM would reject (as policyd-spf
+ * documents), and the null sender only knows its HELO's. Not in the
+ * test mode, where policyd-spf answers DUNNO. */
+static void pass_restriction(const spfkitd_conf *c, const spfkitd_msg *m,
+			     const spfkit_check *helo,
+			     const spfkit_check *mailfrom, spfkitd_decision *d)
+{
+	const char *r = NULL;
+	if (c->helo_pass_restriction && helo &&
+	    spfkit_check_result(helo) == SPFKIT_RESULT_PASS)
+		r = c->helo_pass_restriction;
+	if (c->mailfrom_pass_restriction && mailfrom && present(m->sender) &&
+	    spfkit_check_result(mailfrom) == SPFKIT_RESULT_PASS)
+		r = c->mailfrom_pass_restriction;
+	if (r && !(c->test_only >> SPFKIT_RESULT_PASS & 1u))
+		snprintf(d->restriction, sizeof d->restriction, "%s", r);
+}
+
 int spfkitd_decide(const spfkitd_conf *c, const spfkit_config *scfg,
 		   const spfkitd_msg *m, const spfkit_check *helo,
 		   const spfkit_check *mailfrom, spfkitd_decision *d)
@@ -332,6 +352,7 @@ int spfkitd_decide(const spfkitd_conf *c, const spfkit_config *scfg,
 	d->result = spfkit_check_result(by);
 	d->identity = by == helo ? "helo" : "mailfrom";
 	d->verdict = a;
+	pass_restriction(c, m, helo, mailfrom, d);
 	/* test_only: the result's action is logged, the message accepted. */
 	d->action = (unsigned)d->result < SPFKITD_NRESULTS &&
 			    (c->test_only >> d->result & 1u)
@@ -411,6 +432,10 @@ size_t spfkitd_decision_policy_reply(const spfkitd_decision *d, char *buf,
 				     size_t cap)
 {
 	int n;
+	if (d->restriction[0]) { /* access(5): a restriction class */
+		n = snprintf(buf, cap, "action=%s\n\n", d->restriction);
+		return n < 0 ? 0 : (size_t)n;
+	}
 	switch (d->action) {
 	case SPFKITD_DEFER_IF_PERMIT:
 		/* access(5): Postfix adds its own 450 and enhanced code; a

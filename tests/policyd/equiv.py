@@ -196,6 +196,10 @@ def stream():
               "h-tc.tc", "h-x.servfail"):
         for sender in ("someone@none.test", ""):
             reqs.append((badip, h + ".test", sender))
+    # A HELO that passes: alone, for the null sender, over a MAIL FROM
+    # fail.
+    for sender in ("someone@none.test", "", "someone@nomail.test"):
+        reqs.append((good, "h-pass.test", sender))
     # HELO and MAIL FROM both deciding.
     reqs.append((badip, "h-soft.test", "someone@soft.test"))
     reqs.append((badip, "h-fail.test", "someone@pass.test"))
@@ -271,6 +275,8 @@ TempError_Defer = True
 Whitelist = 203.0.113.0/24
 Void_Limit = 5
 Lookup_Time = 10
+HELO_pass_restriction = helo_passed_spf
+Mail_From_pass_restriction = mfrom_passed_spf
 Reason_Message = SPF says {spf}: message {rejectdefer}
 """,
     "ar": """debugLevel = 0
@@ -417,6 +423,9 @@ def main():
             for r, p, s in zip(reqs, pr, sr):
                 a, b = reduce(p), reduce(s)
                 if a == b:
+                    if os.environ.get("EQUIV_SHOW"):  # to read, not checked
+                        print("  same %s %s <%s> %s" % (
+                            name, r["helo_name"], r["sender"], a))
                     agree += 1
                     ok()
                     continue

@@ -69,6 +69,9 @@ static void render(const spfkitd_conf *c, char *out, size_t cap)
 	word(out, cap, "not_pass=%lu", (unsigned long)(c->not_pass_domains.n));
 	word(out, cap, "warnings=%lu", (unsigned long)(c->warnings.n));
 	word(out, cap, "policyd=%lu", (unsigned long)(c->notes.n > 0));
+	word(out, cap, "restrict=%s,%s",
+	     c->helo_pass_restriction ? c->helo_pass_restriction : "-",
+	     c->mailfrom_pass_restriction ? c->mailfrom_pass_restriction : "-");
 	word(out, cap, "reject=[%s]", c->reject_reason);
 	word(out, cap, "defer=[%s]", c->defer_reason);
 	for (size_t i = 0; i < c->warnings.n; i++)
@@ -208,6 +211,13 @@ static const struct row {
      "TestOnly = 1\nReject_Not_Pass_Domains = "
      "a.example,b.example\n",
      {"not_pass=2 ", "warnings=0"}},
+    {"pass restrictions",
+     "TestOnly = 1\nHELO_pass_restriction = helo_ok\n"
+     "Mail_From_pass_restriction = mfrom_ok\n",
+     {"restrict=helo_ok,mfrom_ok ", "warnings=0"}},
+    {"pass restriction bad",
+     "TestOnly = 1\nHELO_pass_restriction = a b\n",
+     {"restrict=-,- ", "W<f:2: HELO_pass_restriction: 'a b' is not"}},
     {"comment after a value",
      "TestOnly = 1\nHELO_reject = Softfail # why\n",
      {"helo=aaaRRaa ", "warnings=0"}},
@@ -244,25 +254,16 @@ static const struct row {
 };
 
 /* Keys that are warned about by name and ignored, whatever the value. */
-static const char *const ignored[] = {"debugLevel",
-				      "defaultSeedOnly",
-				      "HELO_pass_restriction",
-				      "Prospective",
-				      "HELO_Whitelist",
-				      "Mail_From_pass_restriction",
-				      "Per_User",
-				      "Whitelist_Lookup_Time",
-				      "Domain_Whitelist",
-				      "Mock",
-				      "QueueID",
-				      "Domain_Whitelist_PTR",
-				      "Socket",
-				      "PidFile",
-				      "UserID",
-				      "UMask",
-				      "InternalHosts",
-				      "IntHosts",
-				      "MacroList"};
+static const char *const ignored[] = {
+    "debugLevel",       "defaultSeedOnly",
+    "Prospective",      "HELO_Whitelist",
+    "Per_User",         "Whitelist_Lookup_Time",
+    "Domain_Whitelist", "Mock",
+    "QueueID",          "Domain_Whitelist_PTR",
+    "Socket",           "PidFile",
+    "UserID",           "UMask",
+    "InternalHosts",    "IntHosts",
+    "MacroList"};
 
 int main(void)
 {
