@@ -298,6 +298,11 @@ PermError_reject = True
 TempError_Defer = True
 Header_Type = None
 """,
+    "test-mode": """debugLevel = 1
+TestOnly = 0
+Mail_From_reject = Softfail
+TempError_Defer = True
+""",
     "helo-off": """debugLevel = 1
 HELO_reject = No_Check
 Mail_From_reject = SPF_Not_Pass
@@ -336,7 +341,7 @@ DIFFERENCES = [
      "none); spfkitd takes it as a temporary error (RFC 7208 section 4.4), "
      "so TempError_Defer defers it"),
     ("test mode keeps the header",
-     lambda c, r, p, s: c == "lenient" and p == "DUNNO" and
+     lambda c, r, p, s: c == "test-mode" and p == "DUNNO" and
      s.startswith("PREPEND"),
      "with TestOnly = 0 policyd-spf answers DUNNO instead of rejecting or "
      "deferring, without a header; spfkitd accepts and adds the header, as "
