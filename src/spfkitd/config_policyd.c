@@ -25,96 +25,112 @@ struct spfkitd_policyd {
 	bool skip_set; /* skip_addresses given: its defaults dropped */
 };
 
-/* Every key policyd-spf reads (spf_engine/policydspfsupp.py), with, for
- * the ones spfkitd leaves alone, why. shared: spfkitd's own syntax reads
- * the name too (config.c), so it alone does not tell the format. */
-static const struct pkey {
-	const char *name;
-	bool shared;
-	const char *ignored; /* NULL: taken (see apply_key()) */
-} pkeys[] = {
-    {"debugLevel", false,
-     "policyd-spf's logging detail; spfkitd logs each decision at info "
-     "(log=, log_facility=)"},
-    {"TestOnly", false, NULL},
-    {"defaultSeedOnly", false,
+/* Every key policyd-spf reads (spf_engine/policydspfsupp.py): those
+ * taken (apply_key()), those ignored with why, and pyspf-milter's, which
+ * the policy server ignores. */
+static const char *const taken_keys[] = {"TestOnly",
+					 "HELO_reject",
+					 "Mail_From_reject",
+					 "PermError_reject",
+					 "TempError_Defer",
+					 "HELO_pass_restriction",
+					 "No_Mail",
+					 "Reject_Not_Pass_Domains",
+					 "skip_addresses",
+					 "Whitelist",
+					 "Mail_From_pass_restriction",
+					 "Header_Type",
+					 "Hide_Receiver",
+					 "SPF_Enhanced_Status_Codes",
+					 "Authserv_Id",
+					 "Lookup_Time",
+					 "Void_Limit",
+					 "Reason_Message"};
+static const struct ignored_key {
+	const char *name, *why;
+} ignored_keys[] = {
+    {"debugLevel", "policyd-spf's logging detail; spfkitd logs each "
+		   "decision at info (log=, log_facility=)"},
+    {"defaultSeedOnly",
      "has no effect in policyd-spf either (TestOnly decides)"},
-    {"HELO_reject", true, NULL},
-    {"Mail_From_reject", true, NULL},
-    {"PermError_reject", true, NULL},
-    {"TempError_Defer", true, NULL},
-    {"HELO_pass_restriction", false, NULL},
-    {"Mail_From_pass_restriction", false, NULL},
-    {"No_Mail", false, NULL},
-    {"Reject_Not_Pass_Domains", false, NULL},
-    {"Prospective", false,
-     "spfkitd checks the client's own address; check outgoing mail with "
-     "`spfkit check --ip ADDR`"},
-    {"skip_addresses", true, NULL},
-    {"Whitelist", true, NULL},
-    {"HELO_Whitelist", true,
+    {"Prospective", "spfkitd checks the client's own address; check "
+		    "outgoing mail with `spfkit check --ip ADDR`"},
+    {"HELO_Whitelist",
      "policyd-spf also requires the name's A/AAAA records to hold the "
      "client's address, which spfkitd does not look up; list the relay's "
      "addresses in Whitelist instead (spfkitd checks these messages)"},
-    {"Domain_Whitelist", true,
+    {"Domain_Whitelist",
      "policyd-spf skips clients that pass the listed domains' SPF records, "
      "which spfkitd does not evaluate; list the forwarders' addresses in "
      "Whitelist instead (spfkitd checks these messages)"},
-    {"Domain_Whitelist_PTR", false,
+    {"Domain_Whitelist_PTR",
      "spfkitd does no PTR lookup to whitelist a client; list the "
      "forwarders' addresses in Whitelist instead (spfkitd checks these "
      "messages)"},
-    {"Per_User", false,
-     "per-recipient settings (policyd-spf.peruser(5)) are not read; the "
-     "file's own settings apply to every recipient"},
-    {"SPF_Enhanced_Status_Codes", false, NULL},
-    {"Header_Type", true, NULL},
-    {"Hide_Receiver", true, NULL},
-    {"Authserv_Id", true, NULL},
-    {"Lookup_Time", true, NULL},
-    {"Whitelist_Lookup_Time", false,
+    {"Per_User", "per-recipient settings (policyd-spf.peruser(5)) are not "
+		 "read; the file's own settings apply to every recipient"},
+    {"Whitelist_Lookup_Time",
      "no spfkitd whitelist looks anything up (Lookup_Time bounds the "
      "checks)"},
-    {"Void_Limit", false, NULL},
-    {"Reason_Message", false, NULL},
-    {"Mock", false,
-     "the mock instance only works around Postfix hiding a policy "
-     "service's first header from milters; do not point spfkitd at the "
-     "mock file (it would check SPF a second time)"},
-    {"QueueID", false,
-     "policyd-spf 3.0.4 does not read it either; spfkitd's log lines carry "
-     "the queue ID when Postfix sends one"},
-    /* pyspf-milter's keys, which the policy server ignores. */
-    {"Socket", false,
-     "a pyspf-milter key, which policyd-spf ignores; spfkitd's milter "
-     "listens on milter_listen="},
-    {"PidFile", false,
-     "a pyspf-milter key, which policyd-spf ignores; spfkitd's is pid_file="},
-    {"UserID", false,
-     "a pyspf-milter key, which policyd-spf ignores; spfkitd's is user="},
-    {"UMask", false, "a pyspf-milter key, which policyd-spf ignores"},
-    {"InternalHosts", false,
-     "a pyspf-milter key, which policyd-spf ignores; spfkitd's is "
-     "skip_addresses="},
-    {"IntHosts", false, "a pyspf-milter key, which policyd-spf ignores"},
-    {"MacroList", false, "a pyspf-milter key, which policyd-spf ignores"},
+    {"Mock", "the mock instance only works around Postfix hiding a policy "
+	     "service's first header from milters; do not point spfkitd at "
+	     "the mock file (it would check SPF a second time)"},
+    {"QueueID", "policyd-spf 3.0.4 does not read it either; spfkitd's log "
+		"lines carry the queue ID when Postfix sends one"}};
+static const char *const milter_keys[] = {
+    "Socket",        "PidFile",  "UserID",   "UMask",
+    "InternalHosts", "IntHosts", "MacroList"};
+/* Keys spfkitd's own syntax reads too (config.c): alone they do not tell
+ * the format. */
+static const char *const shared_keys[] = {
+    "HELO_reject",     "Mail_From_reject", "PermError_reject",
+    "TempError_Defer", "skip_addresses",   "Whitelist",
+    "HELO_Whitelist",  "Domain_Whitelist", "Header_Type",
+    "Hide_Receiver",   "Authserv_Id",      "Lookup_Time"};
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* A policyd-spf key: its name, whether spfkitd's syntax shares it, and
+ * why it is ignored (NULL: taken). */
+struct pkey {
+	const char *name;
+	bool shared;
+	const char *ignored;
 };
-#define NPKEYS (sizeof pkeys / sizeof pkeys[0])
+
+/* Is (k, kn) the NUL-terminated name (case-sensitive, as policyd-spf)? */
+static bool same(const char *k, size_t kn, const char *name)
+{
+	return strlen(name) == kn && memcmp(name, k, kn) == 0;
+}
+
+/* Finds the policyd-spf key (kn bytes, as written) into *out. */
+static bool find_key(const char *k, size_t kn, struct pkey *out)
+{
+	*out = (struct pkey){0};
+	for (size_t i = 0; i < N(taken_keys) && !out->name; i++)
+		if (same(k, kn, taken_keys[i]))
+			out->name = taken_keys[i];
+	for (size_t i = 0; i < N(ignored_keys) && !out->name; i++)
+		if (same(k, kn, ignored_keys[i].name)) {
+			out->name = ignored_keys[i].name;
+			out->ignored = ignored_keys[i].why;
+		}
+	for (size_t i = 0; i < N(milter_keys) && !out->name; i++)
+		if (same(k, kn, milter_keys[i])) {
+			out->name = milter_keys[i];
+			out->ignored = "a pyspf-milter key, which policyd-spf "
+				       "ignores (spfkitd's milter: "
+				       "milter_listen=, pid_file=, user=)";
+		}
+	for (size_t i = 0; i < N(shared_keys) && out->name; i++)
+		out->shared |= same(k, kn, shared_keys[i]);
+	return out->name != NULL;
+}
 
 static bool is_space(unsigned char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
-}
-
-/* The policyd-spf key (kn bytes, as written: names are case-sensitive),
- * or NULL. */
-static const struct pkey *find_key(const char *k, size_t kn)
-{
-	for (size_t i = 0; i < NPKEYS; i++)
-		if (strlen(pkeys[i].name) == kn &&
-		    memcmp(pkeys[i].name, k, kn) == 0)
-			return &pkeys[i];
-	return NULL;
 }
 
 spfkitd_policyd *spfkitd_policyd_new(const char *text, size_t len, bool *nomem)
@@ -143,13 +159,14 @@ spfkitd_policyd *spfkitd_policyd_new(const char *text, size_t len, bool *nomem)
 		if (!kn)
 			continue;
 		keys++;
-		const struct pkey *k = find_key(s, kn);
-		if (k && k->shared)
+		struct pkey k;
+		bool found = find_key(s, kn, &k);
+		if (found && k.shared)
 			shared++;
-		else if (k)
+		else if (found)
 			own = true;
 		/* skip_addresses is spelt alike in both: it tells nothing. */
-		if (k && !strcmp(k->name, "skip_addresses"))
+		if (found && !strcmp(k.name, "skip_addresses"))
 			neutral++;
 	}
 	if (!own && (shared == neutral || shared != keys))
@@ -221,48 +238,38 @@ static bool py_int(const char *v, long lo, long hi, long *out)
 	return true;
 }
 
-/* Reads a comma-separated address list (policyd-spf splits on commas
- * only and stops at the first entry Python's ipaddress refuses, host bits
- * set included) into l after its first keep entries. */
-static bool take_cidrs(spfkitd_conf *c, unsigned line, const char *key,
-		       const char *v, spfkitd_cidrlist *l)
-{
-	for (const char *s = v; *s;) {
-		const char *e = strchr(s, ',');
-		size_t n = e ? (size_t)(e - s) : strlen(s);
-		spfkitd_cidr cidr;
-		bool ok = spfkitd_parse_cidr(s, n, &cidr);
-		for (unsigned b = ok ? cidr.prefix : 128; ok && b < 128; b++)
-			ok = !(cidr.addr[b / 8] & (0x80u >> (b % 8)));
-		if (!ok)
-			return say(c, &c->warnings, line, key,
-				   "'%.*s' is not an address or network; "
-				   "it and the entries after it are ignored "
-				   "(policyd-spf stops there too)",
-				   (int)(n > 60 ? 60 : n), s);
-		if (!spfkitd_cidrlist_add(l, &cidr))
-			return false;
-		s = e ? e + 1 : s + n;
-	}
-	return true;
-}
-
-/* Reads a comma-separated domain list into l (empty entries skipped). */
-static bool take_domains(spfkitd_conf *c, unsigned line, const char *key,
-			 const char *v, spfkitd_strlist *l)
+/* Reads a comma-separated list into cl (addresses and networks) or sl
+ * (domains, empty entries skipped). policyd-spf splits on commas only
+ * and stops at the first address Python's ipaddress refuses, host bits
+ * set included: so does this, with a warning. */
+static bool take_list(spfkitd_conf *c, unsigned line, const char *key,
+		      const char *v, spfkitd_cidrlist *cl, spfkitd_strlist *sl)
 {
 	for (const char *s = v; *s;) {
 		const char *e = strchr(s, ',');
 		size_t n = e ? (size_t)(e - s) : strlen(s);
 		char d[256];
-		if (n >= sizeof d)
+		spfkitd_cidr cidr;
+		bool ok = cl ? spfkitd_parse_cidr(s, n, &cidr) : n < sizeof d;
+		for (unsigned b = ok && cl ? cidr.prefix : 128; ok && b < 128;
+		     b++)
+			ok = !(cidr.addr[b / 8] & (0x80u >> (b % 8)));
+		if (!ok)
 			return say(c, &c->warnings, line, key,
-				   "an entry longer than a domain name; "
-				   "ignored");
-		memcpy(d, s, n);
-		d[n] = '\0';
-		if (n && !spfkitd_strlist_add(l, d, line))
+				   "'%.*s' is not %s; it and the entries "
+				   "after it are ignored",
+				   (int)(n > 60 ? 60 : n), s,
+				   cl ? "an address or network (policyd-spf "
+					"stops there too)"
+				      : "a domain name");
+		if (cl && !spfkitd_cidrlist_add(cl, &cidr))
 			return false;
+		if (sl && n) {
+			memcpy(d, s, n);
+			d[n] = '\0';
+			if (!spfkitd_strlist_add(sl, d, line))
+				return false;
+		}
 		s = e ? e + 1 : s + n;
 	}
 	return true;
@@ -343,9 +350,9 @@ bool spfkitd_policyd_defaults(spfkitd_policyd *pd, spfkitd_conf *c)
 	c->helo_check = c->mailfrom_check = true;
 	c->skip_authenticated = false; /* policyd-spf checks SASL clients */
 	c->skip_addresses.n = 0;
-	if (!take_cidrs(c, 0, "skip_addresses",
-			"127.0.0.0/8,::ffff:127.0.0.0/104,::1",
-			&c->skip_addresses))
+	if (!take_list(c, 0, "skip_addresses",
+		       "127.0.0.0/8,::ffff:127.0.0.0/104,::1",
+		       &c->skip_addresses, NULL))
 		return false;
 	c->deadline_ms = 20000;
 	c->void_limit = 2;
@@ -393,7 +400,7 @@ static bool take_switch(spfkitd_conf *c, unsigned line, const char *key,
 		   v);
 }
 
-/* Applies a key that is taken (pkeys[].ignored is NULL). */
+/* Applies a key of taken_keys. */
 static bool apply_key(spfkitd_policyd *pd, spfkitd_conf *c, unsigned line,
 		      const char *key, const char *v)
 {
@@ -430,15 +437,15 @@ static bool apply_key(spfkitd_policyd *pd, spfkitd_conf *c, unsigned line,
 			   "every fail the *_reject keys ask for");
 	}
 	if (IS("Reject_Not_Pass_Domains"))
-		return take_domains(c, line, key, v, &c->not_pass_domains);
+		return take_list(c, line, key, v, NULL, &c->not_pass_domains);
 	if (IS("skip_addresses")) {
 		if (!pd->skip_set)
 			c->skip_addresses.n = 0;
 		pd->skip_set = true;
-		return take_cidrs(c, line, key, v, &c->skip_addresses);
+		return take_list(c, line, key, v, &c->skip_addresses, NULL);
 	}
 	if (IS("Whitelist"))
-		return take_cidrs(c, line, key, v, &c->whitelist_ip);
+		return take_list(c, line, key, v, &c->whitelist_ip, NULL);
 	if (IS("SPF_Enhanced_Status_Codes")) {
 		c->enhanced_codes = strcmp(v, "No") != 0;
 		return true;
@@ -475,22 +482,18 @@ static bool apply_key(spfkitd_policyd *pd, spfkitd_conf *c, unsigned line,
 				   "not a host name; ignored");
 		return set_str(&c->authserv_id, v);
 	}
-	if (IS("Lookup_Time")) {
-		if (!py_int(v, 1, 86400, &n))
+	if (IS("Lookup_Time") || IS("Void_Limit")) {
+		/* Seconds of a check, or RFC 7208 §4.6.4's void lookups. */
+		bool t = key[0] == 'L';
+		if (!py_int(v, 1, t ? 86400 : 1000, &n))
 			return say(c, &c->warnings, line, key,
-				   "'%.40s' is not a number of seconds from 1 "
-				   "to 86400; ignored (20)",
-				   v);
-		c->deadline_ms = (uint32_t)n * 1000u;
-		return true;
-	}
-	if (IS("Void_Limit")) {
-		if (!py_int(v, 1, 1000, &n))
-			return say(c, &c->warnings, line, key,
-				   "'%.40s' is not a number from 1 to 1000; "
-				   "ignored (2)",
-				   v);
-		c->void_limit = (unsigned)n;
+				   "'%.40s' is not a number from 1 to %s; "
+				   "ignored (%s)",
+				   v, t ? "86400" : "1000", t ? "20" : "2");
+		if (t)
+			c->deadline_ms = (uint32_t)n * 1000u;
+		else
+			c->void_limit = (unsigned)n;
 		return true;
 	}
 	if (IS("Reason_Message"))
@@ -517,9 +520,10 @@ spfkitd_policyd_take spfkitd_policyd_apply(spfkitd_policyd *pd, spfkitd_conf *c,
 					   unsigned line, const char *k,
 					   size_t kn, const char *v)
 {
-	const struct pkey *pk = find_key(k, kn);
-	if (!pk)
+	struct pkey found;
+	if (!find_key(k, kn, &found))
 		return SPFKITD_POLICYD_NOT_MINE;
+	const struct pkey *pk = &found;
 	bool ok;
 	if (strchr(v, '='))
 		/* policyd-spf splits the line at every '=': more than one
