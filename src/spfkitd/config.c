@@ -1203,9 +1203,12 @@ static bool apply(parser *p, const char *k, size_t kn, const char *v)
 		}
 		return true;
 	}
-	if (p->pd) /* policyd-spf goes on after an unknown key */
-		return spfkitd_policyd_unknown(c, (unsigned)p->line, key) ||
+	if (p->pd) { /* policyd-spf goes on after an unknown key */
+		char as[64];
+		snprintf(as, sizeof as, "%.*s", (int)kn, k);
+		return spfkitd_policyd_unknown(c, (unsigned)p->line, as) ||
 		       fail(p, "out of memory");
+	}
 	return fail(p, "unknown key '%s'", key);
 }
 

@@ -524,7 +524,8 @@ spfkitd_policyd_take spfkitd_policyd_apply(spfkitd_policyd *pd, spfkitd_conf *c,
 	if (!find_key(k, kn, &found))
 		return SPFKITD_POLICYD_NOT_MINE;
 	const struct pkey *pk = &found;
-	bool ok;
+	size_t warned = c->warnings.n;
+	bool ok = true;
 	if (strchr(v, '='))
 		/* policyd-spf splits the line at every '=': more than one
 		 * makes it an error it skips. */
@@ -535,7 +536,7 @@ spfkitd_policyd_take spfkitd_policyd_apply(spfkitd_policyd *pd, spfkitd_conf *c,
 			 pk->ignored);
 	else if (!apply_key(pd, c, line, pk->name, v))
 		ok = false;
-	else {
+	else if (c->warnings.n == warned) /* taken as it is */ {
 		char kv[256];
 		snprintf(kv, sizeof kv, "%s = %.200s", pk->name, v);
 		ok = say(c, &c->notes, line, kv, "taken");

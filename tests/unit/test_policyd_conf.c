@@ -69,6 +69,7 @@ static void render(const spfkitd_conf *c, char *out, size_t cap)
 	word(out, cap, "not_pass=%lu", (unsigned long)(c->not_pass_domains.n));
 	word(out, cap, "warnings=%lu", (unsigned long)(c->warnings.n));
 	word(out, cap, "policyd=%lu", (unsigned long)(c->notes.n > 0));
+	word(out, cap, "notes=%lu", (unsigned long)c->notes.n);
 	word(out, cap, "restrict=%s,%s",
 	     c->helo_pass_restriction ? c->helo_pass_restriction : "-",
 	     c->mailfrom_pass_restriction ? c->mailfrom_pass_restriction : "-");
@@ -145,7 +146,9 @@ static const struct row {
      {"helo=aaaRaPR mailfrom=aaaRaPR"}},
     {"switch spelt otherwise",
      "TestOnly = 1\nTempError_Defer = yes\n",
-     {"mailfrom=aaaRaaa", "W<f:2: TempError_Defer: 'yes' is not True"}},
+     /* the format and TestOnly: a key warned about is not "taken" */
+     {"mailfrom=aaaRaaa", "notes=2 ",
+      "W<f:2: TempError_Defer: 'yes' is not True"}},
     {"test only", "TestOnly = 0\n", {"test_only=127 "}},
     {"test only bad",
      "TestOnly = no\n",
@@ -233,7 +236,7 @@ static const struct row {
      {"helo=aaaRaaa ", "W<f:2: HELO_reject: a value with '='"}},
     {"unknown key",
      "TestOnly = 1\nFrobnicate = 1\n",
-     {"W<f:2: frobnicate: neither a policyd-spf.conf(5) nor"}},
+     {"W<f:2: Frobnicate: neither a policyd-spf.conf(5) nor"}},
     /* spfkitd's own keys may follow policyd-spf's. */
     {"mixed",
      "debugLevel = 1\nlog = stderr\nmailfrom_neutral = reject\n",
