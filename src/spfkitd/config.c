@@ -1361,6 +1361,12 @@ spfkitd_conf *spfkitd_conf_parse(const char *name, const char *text, size_t len,
 		const char *nl = memchr(s, '\n', len - pos);
 		size_t n = nl ? (size_t)(nl - s) : len - pos;
 		pos += n + (nl != NULL);
+		if (n > CONF_LINE_MAX && p.pd) { /* warned about, skipped */
+			if (!spfkitd_policyd_bad_line(p.c, (unsigned)p.line, s,
+						      40))
+				fail(&p, "out of memory");
+			continue;
+		}
 		if (n > CONF_LINE_MAX) {
 			fail(&p, "line longer than %u bytes", CONF_LINE_MAX);
 			break;

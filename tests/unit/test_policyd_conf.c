@@ -268,9 +268,37 @@ static const char *const ignored[] = {
     "InternalHosts",    "IntHosts",
     "MacroList"};
 
+/* A line longer than spfkitd's limit: warned about in a policyd-spf
+ * file (policyd-spf has no limit), refused in spfkitd's own. */
+static void long_line(void)
+{
+	static char text[6000];
+	char err[512];
+	for (int own = 0; own < 2; own++) {
+		int k = snprintf(text, sizeof text, "%s\nWhitelist = ",
+				 own ? "log = stderr" : "TestOnly = 1");
+		memset(text + k, '1', sizeof text - (size_t)k - 1);
+		spfkitd_conf *c = spfkitd_conf_parse("f", text, strlen(text),
+						     err, sizeof err);
+		if (own)
+			T_CHECK(!c && strstr(err, "f:2: line longer"),
+				"long line, own syntax: %s", c ? "taken" : err);
+		else
+			T_CHECK(
+			    c && c->warnings.n == 1 &&
+				strstr(c->warnings.v[0], "f:2: Whitelist ="),
+			    "long line, policyd-spf: %s",
+			    !c              ? err
+			    : c->warnings.n ? c->warnings.v[0]
+					    : "no warning");
+		spfkitd_conf_free(c);
+	}
+}
+
 int main(void)
 {
 	char err[512], out[8192];
+	long_line();
 	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
 		const struct row *r = &rows[i];
 		spfkitd_conf *c = spfkitd_conf_parse(
