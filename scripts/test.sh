@@ -88,6 +88,13 @@ if [ -x build/src/spfkitd/spfkitd ]; then
 	count "shared resolver (unbound, 2 spfkitd)" tests/shared-resolver/run.sh build
 fi
 
+# spfkitd against Debian's policyd-spf: the same policyd-spf.conf files,
+# requests and DNS (NSD), in a private mount namespace.
+if [ -x build/src/spfkitd/spfkitd ] && [ -x build-asan/src/spfkitd/spfkitd ]; then
+	count "policyd-spf equivalence" tests/policyd/run.sh build
+	count "policyd-spf equivalence (asan)" tests/policyd/run.sh build-asan
+fi
+
 # SRS against postsrsd with the same secrets (private instances on loopback).
 count "srs (postsrsd)" tests/srs/run.sh build
 

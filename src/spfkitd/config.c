@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_policyd.h"
 #include "policy.h"
 
 /* A config file larger than this is refused. */
@@ -103,7 +104,7 @@ void spfkitd_strlist_free(spfkitd_strlist *l)
 	strlist_free(l);
 }
 
-static bool cidrlist_add(spfkitd_cidrlist *l, const spfkitd_cidr *c)
+bool spfkitd_cidrlist_add(spfkitd_cidrlist *l, const spfkitd_cidr *c)
 {
 	if (l->n >= CONF_LIST_MAX)
 		return false;
@@ -144,6 +145,10 @@ void spfkitd_conf_free(spfkitd_conf *c)
 	strlist_free(&c->srs_local_domains);
 	strlist_free(&c->srs_listen);
 	strlist_free(&c->warnings);
+	strlist_free(&c->notes);
+	strlist_free(&c->not_pass_domains);
+	free(c->helo_pass_restriction);
+	free(c->mailfrom_pass_restriction);
 	free(c->keylines);
 	free(c);
 }
@@ -444,6 +449,7 @@ typedef struct parser {
 	size_t errlen;
 	bool failed;
 	bool skip_set; /* the file gave skip_addresses: defaults dropped */
+	spfkitd_policyd *pd; /* a policyd-spf.conf(5) file: its reader */
 } parser;
 
 #if defined(__GNUC__)
@@ -682,7 +688,7 @@ static bool add_cidr(parser *p, const char *key, const char *s, size_t n,
 	if (!spfkitd_parse_cidr(s, n, &c))
 		return fail(p, "%s: '%.*s' is not an address or CIDR block",
 			    key, (int)(n > 80 ? 80 : n), s);
-	if (!cidrlist_add(ud, &c))
+	if (!spfkitd_cidrlist_add(ud, &c))
 		return fail(p, "%s: out of memory or too many entries", key);
 	return true;
 }
@@ -1034,6 +1040,13 @@ static bool apply(parser *p, const char *k, size_t kn, const char *v)
 		key[i] = (char)lower((unsigned char)k[i]);
 	key[kn] = '\0';
 	note_key(p, key);
+	if (p->pd) {
+		int r = spfkitd_policyd_apply(p->pd, c, (unsigned)p->line, k,
+					      kn, v);
+		if (r != SPFKITD_POLICYD_NOT_MINE)
+			return r == SPFKITD_POLICYD_TAKEN ||
+			       fail(p, "no memory");
+	}
 
 	/* helo_RESULT and mailfrom_RESULT. */
 	for (int r = 0; r < SPFKITD_NRESULTS; r++) {
@@ -1190,6 +1203,12 @@ static bool apply(parser *p, const char *k, size_t kn, const char *v)
 		}
 		return true;
 	}
+	if (p->pd) { /* policyd-spf goes on after an unknown key */
+		char as[64];
+		snprintf(as, sizeof as, "%.*s", (int)kn, k);
+		return spfkitd_policyd_unknown(c, (unsigned)p->line, as) ||
+		       fail(p, "out of memory");
+	}
 	return fail(p, "unknown key '%s'", key);
 }
 
@@ -1260,7 +1279,7 @@ static bool add_default_skips(spfkitd_conf *c)
 	for (size_t i = 0; i < 2; i++) {
 		spfkitd_cidr cidr;
 		if (!spfkitd_parse_cidr(d[i], strlen(d[i]), &cidr) ||
-		    !cidrlist_add(&c->skip_addresses, &cidr))
+		    !spfkitd_cidrlist_add(&c->skip_addresses, &cidr))
 			return false;
 	}
 	return true;
@@ -1294,6 +1313,8 @@ spfkitd_conf *spfkitd_conf_defaults(void)
 	c->srs_hash_length = 4;
 	c->srs_separator = '=';
 	c->srs_reject_forged = true;
+	c->void_limit = 2;
+	c->enhanced_codes = true;
 	c->srs_too_long = SPFKITD_ACCEPT;
 	c->reject_reason = strdup("SPF %{result}: %{explanation}");
 	c->defer_reason = strdup("SPF %{result}: %{explanation}");
@@ -1326,6 +1347,12 @@ spfkitd_conf *spfkitd_conf_parse(const char *name, const char *text, size_t len,
 		fail(&p, "out of memory");
 	if (len > CONF_MAX_BYTES)
 		fail(&p, "larger than %u bytes", CONF_MAX_BYTES);
+	bool nomem = false;
+	if (!p.failed && (p.pd = spfkitd_policyd_new(text, len, &nomem)) &&
+	    !spfkitd_policyd_defaults(p.pd, p.c))
+		nomem = true;
+	if (nomem)
+		fail(&p, "out of memory");
 	size_t pos = 0;
 	char line[CONF_LINE_MAX + 1];
 	while (!p.failed && pos < len) {
@@ -1334,6 +1361,12 @@ spfkitd_conf *spfkitd_conf_parse(const char *name, const char *text, size_t len,
 		const char *nl = memchr(s, '\n', len - pos);
 		size_t n = nl ? (size_t)(nl - s) : len - pos;
 		pos += n + (nl != NULL);
+		if (n > CONF_LINE_MAX && p.pd) { /* warned about, skipped */
+			if (!spfkitd_policyd_bad_line(p.c, (unsigned)p.line, s,
+						      40))
+				fail(&p, "out of memory");
+			continue;
+		}
 		if (n > CONF_LINE_MAX) {
 			fail(&p, "line longer than %u bytes", CONF_LINE_MAX);
 			break;
@@ -1348,9 +1381,19 @@ spfkitd_conf *spfkitd_conf_parse(const char *name, const char *text, size_t len,
 			s++;
 			n--;
 		}
+		if (p.pd && memchr(s, '#', n)) /* a comment anywhere */
+			n = (size_t)((const char *)memchr(s, '#', n) - s);
+		while (n && is_space((unsigned char)s[n - 1]))
+			n--;
 		if (n == 0 || *s == '#')
 			continue;
 		const char *eq = memchr(s, '=', n);
+		if (p.pd && (!eq || eq == s)) {
+			if (!spfkitd_policyd_bad_line(p.c, (unsigned)p.line, s,
+						      n))
+				fail(&p, "out of memory");
+			continue;
+		}
 		if (!eq) {
 			fail(&p, "expected 'key = value'");
 			break;
@@ -1374,6 +1417,9 @@ spfkitd_conf *spfkitd_conf_parse(const char *name, const char *text, size_t len,
 	}
 	p.line = 0;
 	spfkitd_conf *c = p.c;
+	if (p.pd && !p.failed && !spfkitd_policyd_finish(p.pd, c))
+		fail(&p, "out of memory");
+	spfkitd_policyd_free(p.pd);
 	if (!p.failed && c->header == SPFKITD_HEADER_AUTHRES &&
 	    !c->authserv_id && !set_string(&p, &c->authserv_id, c->receiver))
 		fail(&p, "out of memory");

@@ -133,6 +133,19 @@ typedef struct spfkitd_conf {
 					rewrite: accept (unchanged), defer
 					or reject the message */
 
+	/* Read from policyd-spf.conf(5) files (config_policyd.c), with
+	 * defaults for spfkitd's own. */
+	unsigned void_limit;   /* RFC 7208 §4.6.4 void lookup limit (2) */
+	bool enhanced_codes;   /* policy replies carry the RFC 7372 code */
+	spfkitd_strlist notes; /* what -t says a policyd-spf file gave */
+	/* Reject_Not_Pass_Domains: a HELO name or sender domain listed
+	 * (or a parent of an entry, as policyd-spf matches) rejects fail,
+	 * softfail and neutral. */
+	spfkitd_strlist not_pass_domains;
+	/* HELO_pass_restriction, Mail_From_pass_restriction: a Postfix
+	 * restriction class answered on pass, or NULL. */
+	char *helo_pass_restriction, *mailfrom_pass_restriction;
+
 	/* Where keys were set (spfkitd_conf_line()), and warnings about a
 	 * configuration that works but exposes the service (-t and start
 	 * print them), each "FILE:LINE: key: ...". */
@@ -160,6 +173,9 @@ __attribute__((format(printf, 6, 7)))
 #endif
 void spfkitd_conf_error(const spfkitd_conf *c, unsigned line, const char *key,
 			char *err, size_t errlen, const char *fmt, ...);
+
+/* Adds an address block; false when out of memory or too many. */
+bool spfkitd_cidrlist_add(spfkitd_cidrlist *l, const spfkitd_cidr *c);
 
 /* Is this inet endpoint (as parsed by spfkitd_parse_endpoint()) on a
  * loopback address (127.0.0.0/8, ::1, or IPv4-mapped loopback)? */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "decide.h"
 #include "hdrfold.h"
@@ -107,12 +108,46 @@ bool spfkitd_want_mailfrom(const spfkitd_conf *c, const spfkitd_msg *m)
 	return c->mailfrom_check;
 }
 
+/* Is domain (n bytes) in Reject_Not_Pass_Domains? pyspf's domainmatch():
+ * an entry equal to it or below it, case-insensitive. */
+static bool not_pass_domain(const spfkitd_conf *c, const char *d, size_t n)
+{
+	for (size_t i = 0; n && i < c->not_pass_domains.n; i++) {
+		const char *e = c->not_pass_domains.v[i];
+		size_t en = strlen(e);
+		if (en < n)
+			continue;
+		const char *tail = e + en - n;
+		if (strncasecmp(tail, d, n) == 0 &&
+		    (en == n || tail[-1] == '.'))
+			return true;
+	}
+	return false;
+}
+
+/* The action of result r of an identity (domain d, n bytes) whose
+ * configured actions are a: Reject_Not_Pass_Domains makes fail, softfail
+ * and neutral reject. */
+static spfkitd_action result_action(const spfkitd_conf *c,
+				    const spfkitd_action *a, spfkit_result r,
+				    const char *d, size_t n)
+{
+	if ((r == SPFKIT_RESULT_FAIL || r == SPFKIT_RESULT_SOFTFAIL ||
+	     r == SPFKIT_RESULT_NEUTRAL) &&
+	    not_pass_domain(c, d, n))
+		return SPFKITD_REJECT;
+	return a[r];
+}
+
 /* The configured action of a HELO result for this message. */
 static spfkitd_action helo_action(const spfkitd_conf *c, const spfkitd_msg *m,
 				  spfkit_result r)
 {
-	spfkitd_action a = c->helo_action[r];
-	if (a == SPFKITD_REJECT && c->helo_null_only && present(m->sender))
+	spfkitd_action a =
+	    result_action(c, c->helo_action, r, m->helo.ptr, m->helo.len);
+	/* HELO_reject = Null: the HELO result decides for the null sender
+	 * only (policyd-spf answers "dunno" for it otherwise). */
+	if (c->helo_null_only && present(m->sender))
 		a = SPFKITD_ACCEPT;
 	return a;
 }
@@ -258,6 +293,26 @@ static void expand(out *o, const char *t, const spfkitd_msg *m,
 
 /* ------------------------------------------------------------ decisions */
 
+/* HELO_pass_restriction and Mail_From_pass_restriction (policyd-spf): a
+ * pass answers with a Postfix restriction class, the MAIL FROM's first;
+ * a HELO pass does so even when MAIL FROM would reject (as policyd-spf
+ * documents), and the null sender only knows its HELO's. Not in the
+ * test mode, where policyd-spf answers DUNNO. */
+static void pass_restriction(const spfkitd_conf *c, const spfkitd_msg *m,
+			     const spfkit_check *helo,
+			     const spfkit_check *mailfrom, spfkitd_decision *d)
+{
+	const char *r = NULL;
+	if (c->helo_pass_restriction && helo &&
+	    spfkit_check_result(helo) == SPFKIT_RESULT_PASS)
+		r = c->helo_pass_restriction;
+	if (c->mailfrom_pass_restriction && mailfrom && present(m->sender) &&
+	    spfkit_check_result(mailfrom) == SPFKIT_RESULT_PASS)
+		r = c->mailfrom_pass_restriction;
+	if (r && !(c->test_only >> SPFKIT_RESULT_PASS & 1u))
+		snprintf(d->restriction, sizeof d->restriction, "%s", r);
+}
+
 int spfkitd_decide(const spfkitd_conf *c, const spfkit_config *scfg,
 		   const spfkitd_msg *m, const spfkit_check *helo,
 		   const spfkit_check *mailfrom, spfkitd_decision *d)
@@ -274,8 +329,11 @@ int spfkitd_decide(const spfkitd_conf *c, const spfkit_config *scfg,
 	}
 	if (mailfrom && a == SPFKITD_ACCEPT) {
 		spfkit_result r = spfkit_check_result(mailfrom);
-		a = (unsigned)r < SPFKITD_NRESULTS ? c->mailfrom_action[r]
-						   : SPFKITD_ACCEPT;
+		spfkitd_view sd = domain_of(m->sender);
+		a = (unsigned)r < SPFKITD_NRESULTS
+			? result_action(c, c->mailfrom_action, r, sd.ptr,
+					sd.len)
+			: SPFKITD_ACCEPT;
 		by = mailfrom;
 		d->why = SPFKITD_WHY_MAILFROM;
 		const char *dom = spfkit_check_domain(mailfrom);
@@ -295,6 +353,7 @@ int spfkitd_decide(const spfkitd_conf *c, const spfkit_config *scfg,
 	d->result = spfkit_check_result(by);
 	d->identity = by == helo ? "helo" : "mailfrom";
 	d->verdict = a;
+	pass_restriction(c, m, helo, mailfrom, d);
 	/* test_only: the result's action is logged, the message accepted. */
 	d->action = (unsigned)d->result < SPFKITD_NRESULTS &&
 			    (c->test_only >> d->result & 1u)
@@ -309,11 +368,13 @@ int spfkitd_decide(const spfkitd_conf *c, const spfkit_config *scfg,
 		/* RFC 7372 §3.2: X.7.23 validation failed, X.7.24 error. */
 		d->code = c->reject_code;
 		snprintf(d->ext, sizeof d->ext, "5.7.%d", perm ? 24 : 23);
+		d->plain_code = !c->enhanced_codes;
 		expand(&o, c->reject_reason, m, by, d->why);
 	} else if (spfkitd_action_defers(a)) {
 		d->code = c->defer_code;
 		snprintf(d->ext, sizeof d->ext, "4.7.%d",
 			 perm || temp ? 24 : 23);
+		d->plain_code = !c->enhanced_codes;
 		expand(&o, c->defer_reason, m, by, d->why);
 	}
 	if (d->action != SPFKITD_ACCEPT || c->header == SPFKITD_HEADER_NONE)
@@ -372,6 +433,10 @@ size_t spfkitd_decision_policy_reply(const spfkitd_decision *d, char *buf,
 				     size_t cap)
 {
 	int n;
+	if (d->restriction[0]) { /* access(5): a restriction class */
+		n = snprintf(buf, cap, "action=%s\n\n", d->restriction);
+		return n < 0 ? 0 : (size_t)n;
+	}
 	switch (d->action) {
 	case SPFKITD_DEFER_IF_PERMIT:
 		/* access(5): Postfix adds its own 450 and enhanced code; a
@@ -382,8 +447,10 @@ size_t spfkitd_decision_policy_reply(const spfkitd_decision *d, char *buf,
 	case SPFKITD_REJECT:
 	case SPFKITD_DEFER:
 		/* access(5): "NNN text" with the enhanced code first. */
-		n = snprintf(buf, cap, "action=%u %s %s\n\n", d->code, d->ext,
-			     d->text);
+		/* SPF_Enhanced_Status_Codes = No: Postfix adds its own. */
+		n = snprintf(buf, cap, "action=%u %s%s%s\n\n", d->code,
+			     d->plain_code ? "" : d->ext,
+			     d->plain_code ? "" : " ", d->text);
 		break;
 	case SPFKITD_ACCEPT:
 	default:

@@ -65,6 +65,9 @@ typedef struct spfkitd_decision {
 	const char *identity; /* "helo", "mailfrom" or "-" */
 	unsigned code;        /* reject and defer: 550, 451, ... */
 	char ext[12];         /* RFC 3463 enhanced code: "5.7.23", ... */
+	bool plain_code; /* policy reply without ext (enhanced_codes off) */
+	char restriction[100];        /* policy reply: this restriction class
+					 instead (*_pass_restriction), or "" */
 	char text[SPFKITD_REPLY_MAX]; /* reply text, printable ASCII */
 	char *header; /* "Received-SPF: ..." to add, or NULL; owned, freed
 			 by spfkitd_decision_free() */

@@ -74,6 +74,9 @@ static int scfg_setup(spfkitd_gen *g)
 		rc = spfkit_config_set_limit(g->scfg, SPFKIT_LIMIT_DEADLINE_MS,
 					     conf->deadline_ms);
 	if (rc >= 0)
+		rc = spfkit_config_set_limit(g->scfg, SPFKIT_LIMIT_VOID_LOOKUPS,
+					     conf->void_limit);
+	if (rc >= 0)
 		rc = spfkit_config_set_prefetch(g->scfg, conf->prefetch);
 	return rc;
 }

@@ -227,6 +227,8 @@ int main(int argc, char **argv)
 	}
 	const spfkitd_conf *c = spfkitd_gen_conf(g);
 	if (test) {
+		for (size_t i = 0; i < c->notes.n; i++)
+			printf("spfkitd: %s\n", c->notes.v[i]);
 		warnings(c, &more, true);
 		printf("spfkitd: %s: configuration ok\n", config);
 		spfkitd_strlist_free(&more);

@@ -36,8 +36,9 @@ static void remember(conn *c, const spfkitd_decision *d, const char *reply,
 		return;
 	/* A rejection or deferral applies to every recipient; a header
 	 * was added once and must not be added again. */
-	const char *again = d->action == SPFKITD_ACCEPT ? DUNNO : reply;
-	size_t an = d->action == SPFKITD_ACCEPT ? DUNNO_LEN : n;
+	bool once = d->action == SPFKITD_ACCEPT && !d->restriction[0];
+	const char *again = once ? DUNNO : reply;
+	size_t an = once ? DUNNO_LEN : n;
 	char *r = realloc(c->inst_reply, an + 1);
 	if (!r)
 		return;
