@@ -700,10 +700,23 @@ def main():
     temp = expected_prefix("temperror")
     late = [w for w in t.wrong_nohit
             if b".faulty.example" in w[1] and w[2].startswith(temp)]
-    leak = [w for w in t.wrong_nohit if not any(w is x for x in late)]
+    rest = [w for w in t.wrong_nohit if not any(w is x for x in late)]
+    # A clean domain deferred: libunbound's knowledge of a server is per
+    # server, not per name, and spfkit forgets it after 10 s
+    # (infra-host-ttl, so checks recover within a second of an outage's
+    # end, tests/soak/abuse.py); on a loaded machine, timeouts of the
+    # faulty names then cost a few good names a retry. A deferral only (the
+    # MTA retries), bounded: at most 1% of the requests, and never any
+    # other wrong answer.
+    deferred = [w for w in rest if w[2].startswith(temp)]
+    leak = [w for w in rest if not any(w is x for x in deferred)]
+    bound = max(5, A.requests // 100)
     check("checks that met no fault got the predicted result (faults of "
           "other names do not leak)", not leak,
           "%d wrong, first: %r" % (len(leak), leak[:2]))
+    check("good names deferred beside faults: %d (at most %d)"
+          % (len(deferred), bound), len(deferred) <= bound,
+          "first: %r" % deferred[:2])
     print("note: %d checks of faulty-class domains that met only slow or "
           "truncated answers ended in temperror (allowed)" % len(late),
           flush=True)
