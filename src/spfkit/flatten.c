@@ -373,10 +373,14 @@ static void put_zone(FILE *f, const fl_out *o, const fl_policy *p,
 	for (size_t i = 0; sources && i < p->nsrc; i++) {
 		char *b = NULL;
 		size_t n = 0;
+		/* The name comes from DNS: escaped, so a comment stays one
+		 * line. */
 		if (fl_terms(&b, &n, "", &p->src[i].s4) &&
-		    fl_terms(&b, &n, "", &p->src[i].s6))
-			fprintf(f, "; source include:%s %s\n", p->src[i].name,
-				b ? b : "");
+		    fl_terms(&b, &n, "", &p->src[i].s6)) {
+			fputs("; source include:", f);
+			cli_put_safe(f, p->src[i].name, strlen(p->src[i].name));
+			fprintf(f, " %s\n", b ? b : "");
+		}
 		free(b);
 	}
 }
@@ -626,7 +630,7 @@ static int prove(const cli_dns_opts *dns, const char *domain, const fl_out *o,
 				 "cannot flatten %s: the terms that must stay "
 				 "need %u DNS lookups, over the 10 of RFC 7208 "
 				 "4.6.4",
-				 cli_shown(domain), *lookups);
+				 domain, *lookups);
 		goto out;
 	}
 	set_points(&ps, &p->seen4);
@@ -672,8 +676,7 @@ static int prove(const cli_dns_opts *dns, const char *domain, const fl_out *o,
 			status = cli_say(FL_PROG, FL_EX_CANNOT,
 					 "cannot flatten %s safely: for %s the "
 					 "original gives %s, the flattened %s",
-					 cli_shown(domain), ip,
-					 spfkit_result_name(r0),
+					 domain, ip, spfkit_result_name(r0),
 					 spfkit_result_name(r1));
 			goto out;
 		}
@@ -787,8 +790,8 @@ int cli_flatten_main(int argc, char **argv)
 	    strspn(domain,
 		   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 		   "0123456789-_.") != dl) {
-		status = cli_usage(FL_PROG, "'%s' is not a domain name",
-				   cli_shown(domain));
+		status =
+		    cli_usage(FL_PROG, "'%s' is not a domain name", domain);
 		goto done;
 	}
 	const char *problem = cli_dns_opts_problem(&dns);
@@ -810,7 +813,7 @@ int cli_flatten_main(int argc, char **argv)
 		goto done;
 	if (p.problem) {
 		status = cli_say(FL_PROG, FL_EX_CANNOT, "cannot flatten %s: %s",
-				 cli_shown(domain), cli_shown(p.problem));
+				 domain, cli_shown(p.problem));
 		goto done;
 	}
 	fl_finalize(&p.items, &fin);
@@ -821,8 +824,7 @@ int cli_flatten_main(int argc, char **argv)
 	char why[512] = "";
 	status = layout(&fin, &p, domain, &out, why, sizeof why);
 	if (status) {
-		cli_say(FL_PROG, status, "cannot flatten %s: %s",
-			cli_shown(domain), why);
+		cli_say(FL_PROG, status, "cannot flatten %s: %s", domain, why);
 		goto done;
 	}
 	unsigned lookups = 0;

@@ -55,12 +55,16 @@ typedef struct fwalk {
 	fframe **frames;
 	size_t nframes, cap;
 	fframe *last;
-	fterm **order; /* every term in the order of the TERM events */
+	/* Every term in the order of the TERM events, as frame and index
+	 * (a frame's terms move as its array grows). */
+	struct fref {
+		fframe *f;
+		size_t i;
+	} * order;
 	size_t nterm, cap_term;
 	size_t pass;    /* 0: the IPv4 walk; 1: the IPv6 walk */
 	size_t next;    /* pass 1: the TERM event's index in order */
 	fterm *current; /* the term open (its LOOKUPs are its own) */
-	bool problem;   /* a PROBLEM other than the void lookup limit */
 	fl_policy *p;
 	bool oom;
 } fwalk;
@@ -159,7 +163,9 @@ static void on_term(fwalk *w, const spfkit_event *e)
 	t->cidr6 = e->cidr6;
 	if (e->addr && (e->family == 4 || e->family == 6))
 		memcpy(t->addr, e->addr, e->family == 4 ? 4 : 16);
-	w->order[w->nterm++] = t;
+	w->order[w->nterm].f = f;
+	w->order[w->nterm].i = f->n - 1;
+	w->nterm++;
 	w->current = t;
 }
 
@@ -192,9 +198,21 @@ static void on_event(const spfkit_check *chk, const spfkit_event *e, void *ud)
 		} else {
 			size_t i = w->next++;
 			w->current = NULL;
-			if (i < w->nterm && e->mechanism &&
-			    strcmp(w->order[i]->mech, e->mechanism) == 0)
-				w->current = w->order[i];
+			/* The same term (a macro's expansion may have led
+			 * the two walks apart): the same mechanism and text. */
+			size_t n = e->text_len;
+			const char *t = e->text;
+			if (n && strchr("+-~?", t[0])) {
+				t++;
+				n--;
+			}
+			fterm *o = i < w->nterm
+				       ? &w->order[i].f->t[w->order[i].i]
+				       : NULL;
+			if (o && e->mechanism &&
+			    strcmp(o->mech, e->mechanism) == 0 &&
+			    strlen(o->body) == n && memcmp(o->body, t, n) == 0)
+				w->current = o;
 		}
 		break;
 	case SPFKIT_EVENT_TERM_END: w->current = NULL; break;
@@ -220,8 +238,9 @@ static void on_event(const spfkit_check *chk, const spfkit_event *e, void *ud)
 		/* Void lookups of a walk come from its own client (%{i} of
 		 * exists, a missing PTR): they say nothing of other clients,
 		 * and the terms that make them stay, so the proof compares. */
-		if (e->reason != SPFKIT_REASON_VOID_LIMIT)
-			w->problem = true;
+		if (e->reason != SPFKIT_REASON_VOID_LIMIT && !p->problem &&
+		    !(p->problem = dupn(e->text ? e->text : "", e->text_len)))
+			w->oom = true;
 		break;
 	default: break;
 	}
@@ -267,17 +286,12 @@ static int walk_once(const cli_dns_opts *dns, const char *domain,
 				 spfkit_strerror(rc));
 	else if (w->oom)
 		status = cli_say(FL_PROG, CLI_EX_SOFTWARE, "out of memory");
-	else if (w->problem && !w->p->problem &&
-		 !(w->p->problem = strdup(spfkit_check_problem(chk)
-					      ? spfkit_check_problem(chk)
-					      : "a problem")))
-		status = cli_say(FL_PROG, CLI_EX_SOFTWARE, "out of memory");
 	else if (w->pass == 0 && spfkit_check_result(chk) == SPFKIT_RESULT_NONE)
-		status = cli_say(
-		    FL_PROG, FL_EX_CANNOT,
-		    "%s has no SPF record to flatten (%s)", cli_shown(domain),
-		    spfkit_check_problem(chk) ? spfkit_check_problem(chk)
-					      : "none");
+		status = cli_say(FL_PROG, FL_EX_CANNOT,
+				 "%s has no SPF record to flatten (%s)", domain,
+				 spfkit_check_problem(chk)
+				     ? spfkit_check_problem(chk)
+				     : "none");
 out:
 	spfkit_check_free(chk);
 	cli_dns_close(d);
@@ -520,8 +534,7 @@ static void include_term(bctx *c, const fframe *f, const fterm *t, bool top,
 		 * the top's terms give after inlining, so then it stays. */
 		bool ok = !has_exp(f->record) && !has_exp(t->child->record);
 		for (size_t i = 0; ok && i < child.n; i++)
-			if (child.v[i].kind == FL_OPAQUE &&
-			    !child.v[i].liftable)
+			if (child.v[i].kind != FL_ADDR && !child.v[i].liftable)
 				ok = false;
 		if (!ok) {
 			items_free(&child);

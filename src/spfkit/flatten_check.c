@@ -176,14 +176,14 @@ int fl_check(const cli_dns_opts *dns, const char *domain, const char **keep,
 	status = fl_build(dns, domain, keep, nkeep, &now);
 	if (status == 0 && now.problem)
 		status = cli_say(FL_PROG, FL_EX_CANNOT,
-				 "cannot flatten the sources of %s: %s",
-				 cli_shown(domain), cli_shown(now.problem));
+				 "cannot flatten the sources of %s: %s", domain,
+				 cli_shown(now.problem));
 	if (status == 0)
 		status = fl_build(&over, domain, keep, nkeep, &pub);
 	if (status == 0 && pub.problem)
 		status = cli_say(FL_PROG, FL_EX_CANNOT,
-				 "the published records of %s: %s",
-				 cli_shown(domain), cli_shown(pub.problem));
+				 "the published records of %s: %s", domain,
+				 cli_shown(pub.problem));
 	if (status)
 		goto out;
 	fl_finalize(&now.items, &fn);
@@ -201,18 +201,19 @@ int fl_check(const cli_dns_opts *dns, const char *domain, const char **keep,
 	}
 	for (size_t i = 0; i < fn.n && i < fp.n; i++) {
 		if (!same_kept(fn.v[i].kept, fp.v[i].kept)) {
-			printf("drift: the published record keeps %s%s where "
-			       "the sources now say %s%s\n",
-			       fp.v[i].kept ? "" : "nothing",
-			       fp.v[i].kept ? fp.v[i].kept->text : "",
-			       fn.v[i].kept ? "" : "nothing",
-			       fn.v[i].kept ? fn.v[i].kept->text : "");
+			/* Kept terms come from DNS: shown escaped. */
+			printf("drift: the published record keeps '%s'",
+			       fp.v[i].kept ? cli_shown(fp.v[i].kept->text)
+					    : "nothing");
+			printf(" where the sources now say '%s'\n",
+			       fn.v[i].kept ? cli_shown(fn.v[i].kept->text)
+					    : "nothing");
 			drift = true;
 		}
 		for (int q = 0; q < 4; q++) {
 			char label[64];
 			snprintf(label, sizeof label, "%s's %c addresses",
-				 cli_shown(domain), fl_quals[q]);
+				 domain, fl_quals[q]);
 			if (put_change(label, &fn.v[i].s4[q], &fn.v[i].s6[q],
 				       &fp.v[i].s4[q], &fp.v[i].s6[q]))
 				drift = true;
@@ -223,7 +224,7 @@ int fl_check(const cli_dns_opts *dns, const char *domain, const char **keep,
 	} else {
 		printf("no drift: the published records of %s say what its "
 		       "sources say\n",
-		       cli_shown(domain));
+		       domain);
 	}
 	if (fflush(stdout) != 0 || ferror(stdout))
 		status = cli_say(FL_PROG, CLI_EX_SOFTWARE, "write error");

@@ -44,6 +44,7 @@ cases=(
 	"IPv6 blocks merged|v6.owner.test|-|ip6:2001:db8:a::/48|include:"
 	"--keep leaves a partner's terms|keep.owner.test|--keep mail.partner.test,_spf.partner.test|a:mail.partner.test|ip4:198.51.100.40"
 	"over ten lookups as published|big.owner.test|-|include:_spf1.big.owner.test|outlook"
+	"hostile text in a kept term, escaped|hostile.owner.test|-|exists:%{i}.x\\\"y\\\\z.test|include:"
 )
 
 for c in "${cases[@]}"; do
@@ -122,6 +123,18 @@ if [ $rc -eq 2 ] && [ ! -s "$tmp/o" ] && [ "$(wc -l <"$tmp/e")" -eq 1 ] &&
 "$bin" flatten nothing.owner.test --zone $Z >"$tmp/o" 2>"$tmp/e"
 rc=$?
 if [ $rc -eq 2 ] && [ "$(wc -l <"$tmp/e")" -eq 1 ]; then ok; else bad "no record: exit $rc: $(cat "$tmp/e")"; fi
+for c in "loop.owner.test|a loop: include:loop.owner.test" \
+	"missing.owner.test|include target has no v=spf1 record (RFC 7208 5.2): nowhere.test"; do
+	IFS='|' read -r dom why <<<"$c"
+	"$bin" flatten "$dom" --zone $Z >"$tmp/o" 2>"$tmp/e"
+	rc=$?
+	if [ $rc -eq 2 ] && [ ! -s "$tmp/o" ] && [ "$(wc -l <"$tmp/e")" -eq 1 ] &&
+		grep -qF "spfkit flatten: cannot flatten $dom: $why" "$tmp/e"; then ok; else bad "$dom: exit $rc: $(cat "$tmp/e")"; fi
+done
+# The kept hostile term, unescaped, in JSON.
+if "$bin" flatten hostile.owner.test --zone $Z --format json >"$tmp/j" &&
+	$py -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["kept"] == ["exists:%{i}.x\"y\\z.test"], j["kept"]' "$tmp/j"; then ok; else
+	bad "hostile JSON: $(cat "$tmp/j")"; fi
 for args in "" "a.test b.test --zone $Z" "a.test --format xml --zone $Z" "a.test --keep , --zone $Z" \
 	"a.test --check $Z --format json --zone $Z" "bad..name/ --zone $Z"; do
 	# shellcheck disable=SC2086
