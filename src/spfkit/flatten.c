@@ -444,18 +444,9 @@ typedef struct fl_points {
 
 static void add_point(fl_points *ps, unsigned bits, fl_u128 a)
 {
-	if (ps->n >= FL_MAX_POINTS)
+	if (ps->n >= FL_MAX_POINTS ||
+	    !cli_grow(&ps->v, &ps->cap, ps->n, sizeof *ps->v, &ps->oom))
 		return;
-	if (ps->n == ps->cap) {
-		size_t c = ps->cap ? ps->cap * 2 : 64;
-		fl_point *v = realloc(ps->v, c * sizeof *v);
-		if (!v) {
-			ps->oom = true;
-			return;
-		}
-		ps->v = v;
-		ps->cap = c;
-	}
 	ps->v[ps->n].bits = bits;
 	ps->v[ps->n].a = a;
 	ps->n++;
@@ -585,8 +576,8 @@ static int prove(const cli_dns_opts *dns, const char *domain, const fl_out *o,
 	int status = snippet_file(o, p, domain, path, sizeof path);
 	if (status)
 		return status;
-	cli_dns_opts over = *dns;
-	const char **zones = calloc(dns->nzones + 1, sizeof *zones);
+	cli_dns_opts over;
+	const char **zones = fl_overlay(dns, path, &over);
 	spfkit_config *cfg0 = NULL, *cfg1 = NULL;
 	cli_dns *d0 = NULL, *d1 = NULL;
 	fl_points ps = {0};
@@ -594,10 +585,6 @@ static int prove(const cli_dns_opts *dns, const char *domain, const fl_out *o,
 		status = cli_say(FL_PROG, CLI_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
-	memcpy(zones, dns->zones, dns->nzones * sizeof *zones);
-	zones[dns->nzones] = path;
-	over.zones = zones;
-	over.nzones = dns->nzones + 1;
 	int rc = spfkit_config_new(&cfg0, NULL);
 	if (rc == SPFKIT_OK)
 		rc = spfkit_config_new(&cfg1, NULL);
@@ -699,9 +686,9 @@ enum { OPT_FORMAT = CLI_OPT_FIRST, OPT_KEEP, OPT_CHECK };
 
 static const struct option longopts[] = {
     {"format", required_argument, NULL, OPT_FORMAT},
+    CLI_DNS_LONGOPTS,
     {"keep", required_argument, NULL, OPT_KEEP},
     {"check", required_argument, NULL, OPT_CHECK},
-    CLI_DNS_LONGOPTS,
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 

@@ -94,6 +94,12 @@ void fl_final_free(fl_final *f);
  * to buf, separated by spaces. False when out of memory. */
 bool fl_terms(char **buf, size_t *len, const char *pre, const fl_set *s);
 
+/* *over is dns with the master file path laid over its zones (last).
+ * Returns the zones array of *over (the caller frees it), NULL when out
+ * of memory. */
+const char **fl_overlay(const cli_dns_opts *dns, const char *path,
+			cli_dns_opts *over);
+
 /* --check: compares the published snippet with the sources. */
 int fl_check(const cli_dns_opts *dns, const char *domain, const char **keep,
 	     size_t nkeep, const char *snippet);

@@ -69,27 +69,11 @@ typedef struct fwalk {
 	bool oom;
 } fwalk;
 
-static char *dupn(const char *s, size_t n)
+/* The support library's growth (mem.h), its oom flag kept apart. */
+static bool grow(void *v, size_t *cap, size_t n, size_t size)
 {
-	char *d = malloc(n + 1);
-	if (d) {
-		memcpy(d, s, n);
-		d[n] = '\0';
-	}
-	return d;
-}
-
-static bool grow(void **v, size_t *cap, size_t n, size_t size)
-{
-	if (n < *cap)
-		return true;
-	size_t c = *cap ? *cap * 2 : 8;
-	void *nv = realloc(*v, c * size);
-	if (!nv)
-		return false;
-	*v = nv;
-	*cap = c;
-	return true;
+	bool oom = false;
+	return cli_grow(v, cap, n, size, &oom);
 }
 
 /* The frame at depth d on the path to the last frame pushed. */
@@ -111,16 +95,15 @@ static void note_ttl(fl_policy *p, uint32_t ttl)
 static void on_frame(fwalk *w, const spfkit_event *e)
 {
 	fframe *f = calloc(1, sizeof *f);
-	if (!f || !grow((void **)&w->frames, &w->cap, w->nframes,
-			sizeof *w->frames)) {
+	if (!f || !grow(&w->frames, &w->cap, w->nframes, sizeof *w->frames)) {
 		free(f);
 		w->oom = true;
 		return;
 	}
 	w->frames[w->nframes++] = f;
 	f->depth = e->depth;
-	f->domain = dupn(e->domain ? e->domain : "",
-			 strlen(e->domain ? e->domain : ""));
+	f->domain = cli_copy(e->domain ? e->domain : "",
+			     strlen(e->domain ? e->domain : ""));
 	f->parent = e->depth ? frame_at(w, e->depth - 1) : NULL;
 	if (!f->domain)
 		w->oom = true;
@@ -135,9 +118,8 @@ static void on_term(fwalk *w, const spfkit_event *e)
 	fframe *f = frame_at(w, e->depth);
 	if (!f)
 		return;
-	if (!grow((void **)&f->t, &f->cap, f->n, sizeof *f->t) ||
-	    !grow((void **)&w->order, &w->cap_term, w->nterm,
-		  sizeof *w->order)) {
+	if (!grow(&f->t, &f->cap, f->n, sizeof *f->t) ||
+	    !grow(&w->order, &w->cap_term, w->nterm, sizeof *w->order)) {
 		w->oom = true;
 		return;
 	}
@@ -154,7 +136,7 @@ static void on_term(fwalk *w, const spfkit_event *e)
 		s++;
 		n--;
 	}
-	t->body = dupn(s, n);
+	t->body = cli_copy(s, n);
 	if (!t->body)
 		w->oom = true;
 	t->family = e->family;
@@ -185,7 +167,7 @@ static void on_event(const spfkit_check *chk, const spfkit_event *e, void *ud)
 		if (w->pass == 0 &&
 		    e->depth == (w->last ? w->last->depth : 0) && w->last &&
 		    !w->last->record) {
-			w->last->record = dupn(e->text, e->text_len);
+			w->last->record = cli_copy(e->text, e->text_len);
 			if (!w->last->record)
 				w->oom = true;
 		}
@@ -239,7 +221,8 @@ static void on_event(const spfkit_check *chk, const spfkit_event *e, void *ud)
 		 * exists, a missing PTR): they say nothing of other clients,
 		 * and the terms that make them stay, so the proof compares. */
 		if (e->reason != SPFKIT_REASON_VOID_LIMIT && !p->problem &&
-		    !(p->problem = dupn(e->text ? e->text : "", e->text_len)))
+		    !(p->problem =
+			  cli_copy(e->text ? e->text : "", e->text_len)))
 			w->oom = true;
 		break;
 	default: break;
@@ -303,7 +286,7 @@ out:
 
 static fl_item *add_item(fl_items *it, fl_kind kind, char q)
 {
-	if (!grow((void **)&it->v, &it->cap, it->n, sizeof *it->v))
+	if (!grow(&it->v, &it->cap, it->n, sizeof *it->v))
 		return NULL;
 	fl_item *i = &it->v[it->n++];
 	memset(i, 0, sizeof *i);
@@ -369,7 +352,7 @@ static char *kept_body(const fterm *t, const char *domain)
 	if (term_domain(t->body, &dn) ||
 	    (strcmp(t->mech, "a") && strcmp(t->mech, "mx") &&
 	     strcmp(t->mech, "ptr")))
-		return dupn(t->body, strlen(t->body));
+		return cli_copy(t->body, strlen(t->body));
 	size_t ml = strlen(t->mech);
 	size_t n = strlen(t->body) + strlen(domain) + 2;
 	char *s = malloc(n);
@@ -420,7 +403,7 @@ static bool pass_items(bctx *c, const fl_items *child, char q, fl_items *out,
 			}
 			fl_item *o = add_item(out, FL_OPAQUE, q);
 			if (!o ||
-			    !(o->text = dupn(it->text, strlen(it->text)))) {
+			    !(o->text = cli_copy(it->text, strlen(it->text)))) {
 				c->oom = true;
 				ok = false;
 				break;
@@ -470,12 +453,12 @@ static void add_source(bctx *c, const char *name, fl_set *s4, fl_set *s6)
 	for (size_t i = 0; i < p->nsrc; i++)
 		if (strcasecmp(p->src[i].name, name) == 0)
 			return;
-	if (!grow((void **)&p->src, &p->cap_src, p->nsrc, sizeof *p->src)) {
+	if (!grow(&p->src, &p->cap_src, p->nsrc, sizeof *p->src)) {
 		c->oom = true;
 		return;
 	}
 	fl_source *s = &p->src[p->nsrc];
-	s->name = dupn(name, strlen(name));
+	s->name = cli_copy(name, strlen(name));
 	if (!s->name) {
 		c->oom = true;
 		return;
@@ -492,7 +475,7 @@ static void keep_term(bctx *c, const fterm *t, const char *domain, bool top,
 		      fl_items *out, fl_kind kind)
 {
 	fl_item *o = add_item(out, kind, t->q);
-	if (!o || !(o->text = top ? dupn(t->body, strlen(t->body))
+	if (!o || !(o->text = top ? cli_copy(t->body, strlen(t->body))
 				  : kept_body(t, domain))) {
 		c->oom = true;
 		return;
@@ -542,8 +525,7 @@ static void include_term(bctx *c, const fframe *f, const fterm *t, bool top,
 			return;
 		}
 		for (size_t i = 0; i < child.n; i++) {
-			if (!grow((void **)&out->v, &out->cap, out->n,
-				  sizeof *out->v)) {
+			if (!grow(&out->v, &out->cap, out->n, sizeof *out->v)) {
 				c->oom = true;
 				break;
 			}
@@ -631,7 +613,7 @@ static char *top_exp(const char *record)
 			s++;
 		size_t n = strcspn(s, " ");
 		if (n > 4 && strncasecmp(s, "exp=", 4) == 0)
-			return dupn(s, n);
+			return cli_copy(s, n);
 		s += n;
 	}
 	return NULL;
@@ -798,4 +780,19 @@ bool fl_terms(char **buf, size_t *len, const char *pre, const fl_set *s)
 	}
 	free(c);
 	return true;
+}
+
+const char **fl_overlay(const cli_dns_opts *dns, const char *path,
+			cli_dns_opts *over)
+{
+	*over = *dns;
+	const char **zones = calloc(dns->nzones + 1, sizeof *zones);
+	if (!zones)
+		return NULL;
+	if (dns->nzones)
+		memcpy(zones, dns->zones, dns->nzones * sizeof *zones);
+	zones[dns->nzones] = path;
+	over->zones = zones;
+	over->nzones = dns->nzones + 1;
+	return zones;
 }

@@ -162,17 +162,13 @@ int fl_check(const cli_dns_opts *dns, const char *domain, const char **keep,
 	fclose(probe);
 	fl_policy now = {0}, pub = {0};
 	fl_final fn = {0}, fp = {0};
-	cli_dns_opts over = *dns;
-	const char **zones = calloc(dns->nzones + 1, sizeof *zones);
+	cli_dns_opts over;
+	const char **zones = fl_overlay(dns, snippet, &over);
 	int status;
 	if (!zones) {
 		status = cli_say(FL_PROG, CLI_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
-	memcpy(zones, dns->zones, dns->nzones * sizeof *zones);
-	zones[dns->nzones] = snippet;
-	over.zones = zones;
-	over.nzones = dns->nzones + 1;
 	status = fl_build(dns, domain, keep, nkeep, &now);
 	if (status == 0 && now.problem)
 		status = cli_say(FL_PROG, FL_EX_CANNOT,

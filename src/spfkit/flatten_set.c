@@ -6,6 +6,8 @@
  */
 #include "flatten_set.h"
 
+#include "mem.h"
+
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,18 +93,8 @@ void fl_set_free(fl_set *s)
 
 void fl_set_add_range(fl_set *s, fl_u128 lo, fl_u128 hi)
 {
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 8;
-		fl_range *v = cap > SIZE_MAX / sizeof *v
-				  ? NULL
-				  : realloc(s->v, cap * sizeof *v);
-		if (!v) {
-			s->oom = true;
-			return;
-		}
-		s->v = v;
-		s->cap = cap;
-	}
+	if (!cli_grow(&s->v, &s->cap, s->n, sizeof *s->v, &s->oom))
+		return;
 	s->v[s->n].lo = lo;
 	s->v[s->n].hi = hi;
 	s->n++;
