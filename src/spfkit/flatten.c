@@ -370,6 +370,13 @@ static void put_zone(FILE *f, const fl_out *o, const fl_policy *p,
 		put_txt(f, o->v[i].text);
 		fputc('\n', f);
 	}
+	/* What --check flattens again: DNS publishes the snippet's record
+	 * for DOMAIN once it is in place, no longer this one. */
+	if (sources && p->record) {
+		fputs(FL_ORIGINAL, f);
+		put_txt(f, p->record);
+		fputc('\n', f);
+	}
 	for (size_t i = 0; sources && i < p->nsrc; i++) {
 		char *b = NULL;
 		size_t n = 0;
@@ -403,6 +410,7 @@ static void put_json(FILE *f, const fl_out *o, const fl_policy *p,
 		cli_jw_obj_end(&w);
 	}
 	cli_jw_arr_end(&w);
+	cli_jw_kstr(&w, "original", p->record);
 	cli_jw_key(&w, "kept");
 	cli_jw_arr(&w);
 	for (size_t i = 0; i < fin->n; i++)
@@ -795,7 +803,7 @@ int cli_flatten_main(int argc, char **argv)
 		status = fl_check(&dns, domain, o.keep, o.nkeep, o.check);
 		goto done;
 	}
-	status = fl_build(&dns, domain, o.keep, o.nkeep, &p);
+	status = fl_build(&dns, domain, NULL, o.keep, o.nkeep, &p);
 	if (status)
 		goto done;
 	if (p.problem) {

@@ -58,7 +58,8 @@ typedef struct fl_policy {
 	fl_set seen4, seen6; /* every block any term named: proof points */
 	uint32_t ttl;        /* the smallest TTL of the answers used */
 	bool have_ttl;
-	char *exp; /* the top record's exp= term, or NULL */
+	char *exp;    /* the top record's exp= term, or NULL */
+	char *record; /* the top record's text as it was walked */
 	char *problem;
 	bool oom;
 } fl_policy;
@@ -82,10 +83,12 @@ typedef struct fl_final {
 extern const char fl_quals[4];
 
 /* Walks domain over the DNS the options name (lookup limit lifted) and
- * builds *p; keep lists names whose a, mx and include stay. Returns 0
- * or an exit status after a one-line message. */
-int fl_build(const cli_dns_opts *dns, const char *domain, const char **keep,
-	     size_t nkeep, fl_policy *p);
+ * builds *p; record, when not NULL, stands for domain's own record (the
+ * original a snippet carries, which DNS no longer publishes); keep lists names
+ * whose a, mx and include stay. Returns 0 or an exit status after a one-line
+ * message. */
+int fl_build(const cli_dns_opts *dns, const char *domain, const char *record,
+	     const char **keep, size_t nkeep, fl_policy *p);
 void fl_policy_free(fl_policy *p);
 /* The final form of a policy's items. */
 void fl_finalize(const fl_items *items, fl_final *f);
@@ -99,6 +102,10 @@ bool fl_terms(char **buf, size_t *len, const char *pre, const fl_set *s);
  * of memory. */
 const char **fl_overlay(const cli_dns_opts *dns, const char *path,
 			cli_dns_opts *over);
+
+/* The "; original" comment line of a snippet: DOMAIN's record before
+ * flattening, as master-file character-strings. */
+#define FL_ORIGINAL "; original "
 
 /* --check: compares the published snippet with the sources. */
 int fl_check(const cli_dns_opts *dns, const char *domain, const char **keep,

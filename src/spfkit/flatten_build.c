@@ -231,7 +231,7 @@ static void on_event(const spfkit_check *chk, const spfkit_event *e, void *ud)
 
 /* Runs one walk of domain with client ip over the options' DNS. */
 static int walk_once(const cli_dns_opts *dns, const char *domain,
-		     const char *ip, fwalk *w)
+		     const char *record, const char *ip, fwalk *w)
 {
 	spfkit_config *cfg = NULL;
 	spfkit_check *chk = NULL;
@@ -258,6 +258,8 @@ static int walk_once(const cli_dns_opts *dns, const char *domain,
 	rc = spfkit_check_set_ip(chk, ip);
 	if (rc == SPFKIT_OK)
 		rc = spfkit_check_set_sender(chk, sender, strlen(sender));
+	if (rc == SPFKIT_OK && record)
+		rc = spfkit_check_set_record(chk, record, strlen(record));
 	if (rc == SPFKIT_OK)
 		rc = spfkit_check_set_walk(chk, 1);
 	if (rc == SPFKIT_OK)
@@ -619,23 +621,25 @@ static char *top_exp(const char *record)
 	return NULL;
 }
 
-int fl_build(const cli_dns_opts *dns, const char *domain, const char **keep,
-	     size_t nkeep, fl_policy *p)
+int fl_build(const cli_dns_opts *dns, const char *domain, const char *record,
+	     const char **keep, size_t nkeep, fl_policy *p)
 {
 	memset(p, 0, sizeof *p);
 	fl_set_init(&p->seen4, 32);
 	fl_set_init(&p->seen6, 128);
 	fwalk w = {.p = p};
-	int status = walk_once(dns, domain, FL_WALK_IP4, &w);
+	int status = walk_once(dns, domain, record, FL_WALK_IP4, &w);
 	if (status == 0) {
 		w.pass = 1;
-		status = walk_once(dns, domain, FL_WALK_IP6, &w);
+		status = walk_once(dns, domain, record, FL_WALK_IP6, &w);
 	}
 	if (status == 0 && w.nframes) {
 		bctx c = {.p = p, .keep = keep, .nkeep = nkeep};
 		frame_items(&c, w.frames[0], true, &p->items);
 		p->exp = top_exp(w.frames[0]->record);
-		if (c.oom || p->seen4.oom || p->seen6.oom)
+		const char *r = w.frames[0]->record;
+		p->record = cli_copy(r ? r : "", r ? strlen(r) : 0);
+		if (!p->record || c.oom || p->seen4.oom || p->seen6.oom)
 			status =
 			    cli_say(FL_PROG, CLI_EX_SOFTWARE, "out of memory");
 	}
@@ -668,6 +672,7 @@ void fl_policy_free(fl_policy *p)
 	fl_set_free(&p->seen4);
 	fl_set_free(&p->seen6);
 	free(p->exp);
+	free(p->record);
 	free(p->problem);
 	memset(p, 0, sizeof *p);
 }

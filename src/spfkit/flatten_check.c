@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/types.h>
 
 #include "cli.h"
 #include "flatten.h"
@@ -142,6 +143,46 @@ static bool sources_drift(const char *path, const fl_policy *now)
 	return any;
 }
 
+/* DOMAIN's record before flattening, from the snippet's "; original"
+ * line: its character-strings joined (RFC 1035 §5.1 escapes), malloc;
+ * NULL when there is none (or out of memory: the DNS record is used). */
+static char *original(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	char *line = NULL, *out = NULL;
+	size_t cap = 0, n = 0;
+	ssize_t len;
+	while (!out && (len = getline(&line, &cap, f)) > 0) {
+		if (strncmp(line, FL_ORIGINAL, strlen(FL_ORIGINAL)) != 0)
+			continue;
+		out = malloc((size_t)len + 1);
+		if (!out)
+			break;
+		bool in = false;
+		for (const char *s = line + strlen(FL_ORIGINAL); *s; s++) {
+			if (*s == '"') {
+				in = !in;
+			} else if (in && *s == '\\' && s[1] >= '0' &&
+				   s[1] <= '9' && s[2] && s[3]) {
+				out[n++] =
+				    (char)((s[1] - '0') * 100 +
+					   (s[2] - '0') * 10 + (s[3] - '0'));
+				s += 3;
+			} else if (in && *s == '\\' && s[1]) {
+				out[n++] = *++s;
+			} else if (in) {
+				out[n++] = *s;
+			}
+		}
+		out[n] = '\0';
+	}
+	free(line);
+	fclose(f);
+	return out;
+}
+
 /* Do two kept items say the same? */
 static bool same_kept(const fl_item *a, const fl_item *b)
 {
@@ -169,13 +210,15 @@ int fl_check(const cli_dns_opts *dns, const char *domain, const char **keep,
 		status = cli_say(FL_PROG, CLI_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
-	status = fl_build(dns, domain, keep, nkeep, &now);
+	char *rec = original(snippet);
+	status = fl_build(dns, domain, rec, keep, nkeep, &now);
+	free(rec);
 	if (status == 0 && now.problem)
 		status = cli_say(FL_PROG, FL_EX_CANNOT,
 				 "cannot flatten the sources of %s: %s", domain,
 				 cli_shown(now.problem));
 	if (status == 0)
-		status = fl_build(&over, domain, keep, nkeep, &pub);
+		status = fl_build(&over, domain, NULL, keep, nkeep, &pub);
 	if (status == 0 && pub.problem)
 		status = cli_say(FL_PROG, FL_EX_CANNOT,
 				 "the published records of %s: %s", domain,

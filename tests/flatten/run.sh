@@ -113,6 +113,7 @@ assert j["kept"] == ["exists:%{i}._spf.sparkpost.test", "ptr"], j["kept"]
 assert j["sources"][0]["include"] == "_spf.sparkpost.test"
 assert j["sources"][0]["terms"] == "ip4:203.0.113.0/27"
 assert j["proof_addresses"] > 10
+assert j["original"] == "v=spf1 ip4:192.0.2.0/28 include:_spf.sparkpost.test ptr -all"
 PY
 
 # Cannot be flattened: one line, exit 2.
@@ -169,9 +170,26 @@ sed 's/ip4:54.240.6.0\/24 //' $Z >"$tmp/ses-drift.zone"
 rc=$?
 if [ $rc -eq 1 ] && grep -q '^drift: include:amazonses.test changed: came nothing; went ip4:54.240.6.0/24$' "$tmp/o"; then ok; else
 	bad "--check ses drift: exit $rc: $(cat "$tmp/o" "$tmp/e")"; fi
+# Once published, DNS serves the flattened record for the domain, not the
+# original: --check flattens the original the snippet carries ("; original")
+# over the sources, so a provider's change still shows.
+"$bin" flatten google.owner.test --zone $Z --zone "$tmp/google.owner.test.zone" \
+	--check "$tmp/google.owner.test.zone" >"$tmp/o" 2>"$tmp/e"
+rc=$?
+if [ $rc -eq 0 ]; then ok; else bad "--check of the published snippet: exit $rc: $(cat "$tmp/o" "$tmp/e")"; fi
+"$bin" flatten google.owner.test --zone $Z --zone "$tmp/google.owner.test.zone" --zone "$tmp/drift.zone" \
+	--check "$tmp/google.owner.test.zone" >"$tmp/o" 2>"$tmp/e"
+rc=$?
+if [ $rc -eq 1 ] && grep -q '^drift: include:_netblocks.goog.test changed: came ip4:66.102.16.0/20; went ip4:66.102.0.0/20$' "$tmp/o"; then ok; else
+	bad "--check drift once published: exit $rc: $(cat "$tmp/o" "$tmp/e")"; fi
+if grep -qx '; original "v=spf1 include:_spf.goog.test ~all"' "$tmp/google.owner.test.zone"; then ok; else
+	bad "no '; original' line in the snippet"; fi
 "$bin" flatten google.owner.test --zone $Z --check "$tmp/nonexistent" >"$tmp/o" 2>"$tmp/e"
 rc=$?
 if [ $rc -eq 66 ]; then ok; else bad "--check of a missing file: exit $rc"; fi
+
+# The same over real DNS: NSD on loopback (tests/flatten/nsd.sh).
+. tests/flatten/nsd.sh
 
 # Help and version.
 if "$bin" help flatten | grep -q -- '--check FILE'; then ok; else bad "spfkit help flatten"; fi
