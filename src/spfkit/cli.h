@@ -34,6 +34,7 @@ int cli_lint_main(int argc, char **argv);
 int cli_trace_main(int argc, char **argv);
 int cli_message_main(int argc, char **argv);
 int cli_srs_main(int argc, char **argv);
+int cli_flatten_main(int argc, char **argv);
 
 void cli_check_help(FILE *f);
 void cli_tree_help(FILE *f);
@@ -41,6 +42,7 @@ void cli_lint_help(FILE *f);
 void cli_trace_help(FILE *f);
 void cli_message_help(FILE *f);
 void cli_srs_help(FILE *f);
+void cli_flatten_help(FILE *f);
 
 /* ---------------------------------------------------------- output.c */
 

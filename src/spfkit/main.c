@@ -28,6 +28,8 @@ static const command commands[] = {
      cli_message_main, cli_message_help},
     {"srs", "rewrite senders for forwarding (SRS) and bounces back",
      cli_srs_main, cli_srs_help},
+    {"flatten", "the records to publish for fewer lookups, proven the same",
+     cli_flatten_main, cli_flatten_help},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
