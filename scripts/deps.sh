@@ -6,7 +6,7 @@ pkgs=(build-essential clang-format meson ninja-build pkg-config libldns-dev liby
       libunbound-dev libpsl-dev libevent-dev dns-root-data nsd ldnsutils python3-dnslib
       python3-yaml clang libclang-rt-14-dev man-db valgrind gcovr python3 postfix
       libmilter-dev libssl-dev postsrsd libgmime-3.0-dev python3-spf python3-dns iproute2
-      debhelper dpkg-dev fakeroot lintian systemd)
+      debhelper dpkg-dev fakeroot lintian systemd chromium)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
