@@ -120,9 +120,11 @@ static const char *worst_name(int worst)
 		     : NULL;
 }
 
-static const char *stroke_of(bool over, int worst)
+/* The border and mark colour: red for an error, no record, or past the
+ * limit; orange for a warning. */
+static const char *stroke_of(bool over, int worst, bool norecord)
 {
-	if (worst == SPFKIT_SEVERITY_ERROR + 1 || (over && !worst))
+	if (worst == SPFKIT_SEVERITY_ERROR + 1 || norecord || (over && !worst))
 		return "#b00020";
 	if (worst == SPFKIT_SEVERITY_WARNING + 1)
 		return "#b35900";
@@ -163,7 +165,8 @@ static void svg_node(FILE *f, const place *p, const marks *m)
 		"<rect x=\"%.0f\" y=\"%.0f\" width=\"%d\" height=\"%d\" "
 		"rx=\"6\" fill=\"%s\" stroke=\"%s\" stroke-width=\"%d\"%s/>\n",
 		x, y, NODE_W, NODE_H, over ? "#fbe3e3" : "#eef4fb",
-		stroke_of(over, worst), worst || over ? 3 : 1,
+		stroke_of(over, worst, !n->record),
+		worst || over || !n->record ? 3 : 1,
 		over ? " stroke-dasharray=\"7 3\"" : "");
 	fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" font-weight=\"bold\">", x + 8,
 		y + 17);
@@ -184,7 +187,7 @@ static void svg_node(FILE *f, const place *p, const marks *m)
 		x + 8, y + 53, (unsigned long long)tree_covered(&n->all4),
 		n->all6, n->all6 == 1 ? "" : "es");
 	fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" fill=\"%s\" class=\"marks\">",
-		x + 8, y + 71, stroke_of(over, worst));
+		x + 8, y + 71, stroke_of(over, worst, !n->record));
 	const char *sep = "";
 	if (over) {
 		fputs("past the 10-lookup limit", f);

@@ -110,6 +110,15 @@ def main():
     elif kind == "svg-evil":
         ET.fromstring(raw)
         hostile(raw)
+    elif kind == "svg-norec":
+        n = nodes(ET.fromstring(raw))
+        m = n.get("missing.report.example", ([], None, []))
+        check("no-record" in m[0], "missing.report.example not no-record")
+        check("no SPF record" in " ".join(m[2]), "no 'no SPF record' text")
+        for g in ET.fromstring(raw).iter(SVG + "g"):
+            if g.get("data-domain") == "missing.report.example":
+                check(g.find(SVG + "rect").get("stroke") == "#b00020",
+                      "missing.report.example's border is not red")
     elif kind == "dot-big":
         check("rankdir=LR;" in text, "no rankdir=LR")
         line = {d: l for l in text.splitlines()

@@ -55,6 +55,8 @@ run "tree svg" 0 "$tmp/big.svg" tree big.report.example --zone "$Z" --format svg
 checked svg-big "$tmp/big.svg"
 run "tree svg, hostile" 0 "$tmp/evil.svg" tree evil.report.example --zone "$Z" --format svg
 checked svg-evil "$tmp/evil.svg"
+run "tree svg, no record" 0 "$tmp/norec.svg" tree norec.report.example --zone "$Z" --format svg
+checked svg-norec "$tmp/norec.svg"
 run "tree dot" 0 "$tmp/big.dot" tree big.report.example --zone "$Z" --format dot
 checked dot-big "$tmp/big.dot"
 run "report" 0 "$tmp/big.html" report big.report.example --zone "$Z" --format html
