@@ -34,14 +34,9 @@ void cli_report_help(FILE *f)
 	      "fetches\n"
 	      "nothing (inline CSS and SVG, no script) and reads on a phone.\n"
 	      "\n"
-	      "  --format html     the page (the default and only format)\n"
-	      "  --ip IP           walk as for this client (default "
-	      "192.0.2.1)\n"
-	      "  --sender ADDR     the identity (default postmaster@DOMAIN);\n"
-	      "                    --helo NAME, --scope helo\n"
-	      "  --record TEXT     use this draft as the domain's record\n",
+	      "  --format html     the page (the default and only format)\n",
 	      f);
-	walk_help_dns(f, true);
+	tree_help_walk(f);
 	fputs("\n"
 	      "Exit status: 0 the page was written (whatever it shows), 64 "
 	      "usage error,\n"

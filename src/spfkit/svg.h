@@ -18,13 +18,14 @@
 /* RFC 7208 §4.6.4: at most 10 DNS-querying terms. */
 #define SVG_LOOKUP_LIMIT 10u
 
-/* A lint finding, copied out of the linter's callback (every string
- * owned, NULL when the linter gave none). */
+/* A lint finding, copied out of the linter's callback: every string
+ * lies in block (one allocation), NULL when the linter gave none. */
 typedef struct mark_find {
 	spfkit_severity severity;
 	char *code, *rfc, *where, *message, *fix;
 	char *record, *replacement;
 	size_t record_len, pos, len, replacement_len;
+	char *block;
 } mark_find;
 
 typedef struct marks {

@@ -11,35 +11,55 @@
 #include "cli.h"
 #include "svg.h"
 
-/* Copies (s, n) into *dst (nothing for NULL); remembers out of memory. */
-static void keep(marks *m, char **dst, const char *s, size_t n)
-{
-	*dst = s ? cli_copy(s, n) : NULL;
-	if (s && !*dst)
-		m->oom = true;
-}
+/* The strings of a finding, each copied into one block. */
+typedef struct fstr {
+	char **dst;
+	const char *s;
+	size_t n;
+} fstr;
 
 static void on_finding(const spfkit_finding *f, void *ud)
 {
 	marks *m = ud;
 	if (!cli_grow(&m->v, &m->cap, m->n, sizeof *m->v, &m->oom))
 		return;
-	mark_find *d = &m->v[m->n++];
+	mark_find *d = &m->v[m->n];
 	memset(d, 0, sizeof *d);
+	const fstr v[] = {
+	    {&d->code, f->code, f->code ? strlen(f->code) : 0},
+	    {&d->rfc, f->rfc, f->rfc ? strlen(f->rfc) : 0},
+	    {&d->where, f->where, f->where ? strlen(f->where) : 0},
+	    {&d->message, f->message, f->message ? strlen(f->message) : 0},
+	    {&d->fix, f->fix, f->fix ? strlen(f->fix) : 0},
+	    {&d->record, f->record, f->record ? f->record_len : 0},
+	    {&d->replacement, f->replacement,
+	     f->replacement ? f->replacement_len : 0},
+	};
+	size_t total = 0;
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+		total += v[i].n + 1;
+	d->block = malloc(total);
+	if (!d->block) {
+		m->oom = true;
+		return;
+	}
+	char *at = d->block;
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+		if (!v[i].s)
+			continue;
+		memcpy(at, v[i].s, v[i].n);
+		at[v[i].n] = '\0';
+		*v[i].dst = at;
+		at += v[i].n + 1;
+	}
 	d->severity = f->severity;
-	if ((unsigned)f->severity < 3)
-		m->counts[f->severity]++;
-	keep(m, &d->code, f->code, f->code ? strlen(f->code) : 0);
-	keep(m, &d->rfc, f->rfc, f->rfc ? strlen(f->rfc) : 0);
-	keep(m, &d->where, f->where, f->where ? strlen(f->where) : 0);
-	keep(m, &d->message, f->message, f->message ? strlen(f->message) : 0);
-	keep(m, &d->fix, f->fix, f->fix ? strlen(f->fix) : 0);
-	keep(m, &d->record, f->record, f->record_len);
-	keep(m, &d->replacement, f->replacement, f->replacement_len);
 	d->record_len = d->record ? f->record_len : 0;
 	d->replacement_len = d->replacement ? f->replacement_len : 0;
 	d->pos = f->pos;
 	d->len = f->len;
+	if ((unsigned)f->severity < 3)
+		m->counts[f->severity]++;
+	m->n++;
 }
 
 int marks_walk(const walk_opts *o, walk_run *run, marks *m)
@@ -71,16 +91,8 @@ int marks_walk(const walk_opts *o, walk_run *run, marks *m)
 
 void marks_free(marks *m)
 {
-	for (size_t i = 0; i < m->n; i++) {
-		mark_find *f = &m->v[i];
-		free(f->code);
-		free(f->rfc);
-		free(f->where);
-		free(f->message);
-		free(f->fix);
-		free(f->record);
-		free(f->replacement);
-	}
+	for (size_t i = 0; i < m->n; i++)
+		free(m->v[i].block);
 	free(m->v);
 	memset(m, 0, sizeof *m);
 }

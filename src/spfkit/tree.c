@@ -23,6 +23,20 @@
 
 #define PROG "spfkit tree"
 
+void tree_help_walk(FILE *f)
+{
+	fputs("  --ip IP           walk as for this client (default 192.0.2.1; "
+	      "no\n"
+	      "                    term holds it: it only picks A or AAAA for "
+	      "a and\n"
+	      "                    mx, the PTR name, and %{i})\n"
+	      "  --sender ADDR     the identity (default postmaster@DOMAIN);\n"
+	      "                    --helo NAME, --scope helo\n"
+	      "  --record TEXT     use this draft as the domain's record\n",
+	      f);
+	walk_help_dns(f, true);
+}
+
 void cli_tree_help(FILE *f)
 {
 	fputs("Usage: spfkit tree DOMAIN [OPTION]...\n"
@@ -43,17 +57,9 @@ void cli_tree_help(FILE *f)
 	      "svg (a\n"
 	      "                    picture); both mark the nodes past the "
 	      "10-lookup\n"
-	      "                    limit and those with lint findings\n"
-	      "  --ip IP           walk as for this client (default 192.0.2.1; "
-	      "no\n"
-	      "                    term holds it: it only picks A or AAAA for "
-	      "a and\n"
-	      "                    mx, the PTR name, and %{i})\n"
-	      "  --sender ADDR     the identity (default postmaster@DOMAIN);\n"
-	      "                    --helo NAME, --scope helo\n"
-	      "  --record TEXT     use this draft as the domain's record\n",
+	      "                    limit and those with lint findings\n",
 	      f);
-	walk_help_dns(f, true);
+	tree_help_walk(f);
 	fputs("\n"
 	      "Exit status: 0 the tree was shown (whatever it holds), 64 usage "
 	      "error,\n"
