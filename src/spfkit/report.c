@@ -147,8 +147,9 @@ static void html_record(FILE *f, const mark_find *x)
 	fputs("</code></p>\n", f);
 	if (!span)
 		return;
-	/* A replacement of length 0's span stands for the whole record
-	 * (spfkit-lint(1): corrected_record). */
+	/* A finding about no octets of the record (len 0) offers the whole
+	 * corrected record as its replacement (spfkit-lint(1):
+	 * corrected_record). */
 	fputs("<p>Corrected record:</p>\n<pre class=\"corrected\">", f);
 	if (x->len) {
 		xml_put(f, x->record, x->pos);

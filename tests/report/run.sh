@@ -63,6 +63,9 @@ run "report" 0 "$tmp/big.html" report big.report.example --zone "$Z" --format ht
 checked html-big "$tmp/big.html"
 run "report, hostile" 0 "$tmp/evil.html" report evil.report.example --zone "$Z"
 checked html-evil "$tmp/evil.html"
+# Lint's replacement, and the record with it put in.
+expect "report: the corrected record" 0 '<pre class="corrected">v=spf1 <ins>ip4:192\.0\.2\.0/24</ins> -all</pre>' \
+	report hostbits.report.example --zone "$Z"
 # A draft record: its hostile text escaped the same way.
 run "report, draft" 0 "$tmp/draft.html" report draft.report.example --zone "$Z" \
 	--record "$(printf 'v=spf1 a:<i>\001"\303\251.report.example -all')"
