@@ -47,6 +47,7 @@ run_all() { # build dir, label
 	count "$label rfc7208 (prefetch off)" env SPFKIT_PREFETCH=0 "$dir/tests/rfc7208_runner" "$SPFKIT_SUITE"
 	count "$label cli" tests/cli/run.sh "$dir/src/spfkit/spfkit"
 	count "$label lint/tree/trace" tests/lint/run.sh "$dir/src/spfkit/spfkit"
+	count "$label report (chromium)" tests/report/run.sh "$dir/src/spfkit/spfkit"
 	count "$label message" tests/message/run.sh "$dir/src/spfkit/spfkit"
 	count "$label flatten" tests/flatten/run.sh "$dir/src/spfkit/spfkit"
 	count "$label daemon" tests/daemon/run.sh "$dir"

@@ -24,6 +24,8 @@ static const command commands[] = {
      cli_tree_main, cli_tree_help},
     {"lint", "problems of a domain's SPF (or a draft), with fixes",
      cli_lint_main, cli_lint_help},
+    {"report", "a self-contained HTML page: the tree as a picture, findings",
+     cli_report_main, cli_report_help},
     {"message", "what SPF said about a saved message or a bounce, and why",
      cli_message_main, cli_message_help},
     {"srs", "rewrite senders for forwarding (SRS) and bounces back",

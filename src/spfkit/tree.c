@@ -4,7 +4,8 @@
  * redirect with its record and TTL, each node's own DNS-querying terms
  * and void lookups, the running totals, the answers, and the addresses
  * each node authorises. Text for people, JSON for programs, DOT for
- * Graphviz.
+ * Graphviz, SVG drawn here (svg.c); the pictures mark the nodes past the
+ * ten-lookup limit and those with lint findings (svg_marks.c).
  *
  * The tree is built from the events of a walked check (tree_build.c),
  * so each number is the evaluator's own. The result at the top is that
@@ -16,10 +17,25 @@
 #include <string.h>
 
 #include "cli.h"
+#include "svg.h"
 #include "tree.h"
 #include "walk.h"
 
 #define PROG "spfkit tree"
+
+void tree_help_walk(FILE *f)
+{
+	fputs("  --ip IP           walk as for this client (default 192.0.2.1; "
+	      "no\n"
+	      "                    term holds it: it only picks A or AAAA for "
+	      "a and\n"
+	      "                    mx, the PTR name, and %{i})\n"
+	      "  --sender ADDR     the identity (default postmaster@DOMAIN);\n"
+	      "                    --helo NAME, --scope helo\n"
+	      "  --record TEXT     use this draft as the domain's record\n",
+	      f);
+	walk_help_dns(f, true);
+}
 
 void cli_tree_help(FILE *f)
 {
@@ -37,17 +53,13 @@ void cli_tree_help(FILE *f)
 	      "reached; the result is what spfkit check gives for the client "
 	      "(--ip).\n"
 	      "\n"
-	      "  --format FORMAT   text (default), json or dot (Graphviz)\n"
-	      "  --ip IP           walk as for this client (default 192.0.2.1; "
-	      "no\n"
-	      "                    term holds it: it only picks A or AAAA for "
-	      "a and\n"
-	      "                    mx, the PTR name, and %{i})\n"
-	      "  --sender ADDR     the identity (default postmaster@DOMAIN);\n"
-	      "                    --helo NAME, --scope helo\n"
-	      "  --record TEXT     use this draft as the domain's record\n",
+	      "  --format FORMAT   text (default), json, dot (Graphviz) or "
+	      "svg (a\n"
+	      "                    picture); both mark the nodes past the "
+	      "10-lookup\n"
+	      "                    limit and those with lint findings\n",
 	      f);
-	walk_help_dns(f, true);
+	tree_help_walk(f);
 	fputs("\n"
 	      "Exit status: 0 the tree was shown (whatever it holds), 64 usage "
 	      "error,\n"
@@ -388,7 +400,8 @@ static void dot_str(FILE *f, const char *s, size_t n, size_t max)
 		fputs("...", f);
 }
 
-static void dot_node(FILE *f, const node *n, size_t id, size_t *next)
+static void dot_node(FILE *f, const node *n, const marks *m, size_t id,
+		     size_t *next)
 {
 	const spfkit_event *fe = &n->frame->ev;
 	fprintf(f, "  n%zu [label=\"", id);
@@ -412,15 +425,29 @@ static void dot_node(FILE *f, const node *n, size_t id, size_t *next)
 	for (size_t i = 0; i < n->nev; i++)
 		if (n->ev[i]->ev.kind == SPFKIT_EVENT_PROBLEM)
 			problem = true;
-	if (problem || !n->record)
+	char *route = tree_route(n);
+	int worst = marks_at(m, route, NULL);
+	free(route);
+	bool over = svg_over_limit(n);
+	/* The marks the SVG shows: red for an error or no record, orange for
+	 * a warning; past the limit filled and dashed. */
+	if (problem || !n->record || worst == SPFKIT_SEVERITY_ERROR + 1)
 		fputs(", color=red", f);
+	else if (worst == SPFKIT_SEVERITY_WARNING + 1)
+		fputs(", color=orange", f);
+	if (worst)
+		fputs(", penwidth=2", f);
+	if (over)
+		fputs(", style=\"filled,dashed\", fillcolor=\"#fbe3e3\", "
+		      "xlabel=\"past the 10-lookup limit\"",
+		      f);
 	fputs("];\n", f);
 	for (size_t i = 0; i < n->nterms; i++) {
 		const tterm *tt = &n->terms[i];
 		if (!tt->child)
 			continue;
 		size_t cid = (*next)++;
-		dot_node(f, tt->child, cid, next);
+		dot_node(f, tt->child, m, cid, next);
 		const spfkit_event *te = &tt->term->ev;
 		fprintf(f, "  n%zu -> n%zu [label=\"", id, cid);
 		dot_str(f, te->text ? te->text : "", te->text_len, 120);
@@ -431,9 +458,12 @@ static void dot_node(FILE *f, const node *n, size_t id, size_t *next)
 	}
 }
 
-static void dot_out(FILE *f, const tree *t, const spfkit_check *chk)
+static void dot_out(FILE *f, const tree *t, const spfkit_check *chk,
+		    const marks *m)
 {
-	fputs("digraph spf {\n  node [shape=box, fontname=monospace];\n", f);
+	fputs("digraph spf {\n  rankdir=LR;\n"
+	      "  node [shape=box, fontname=monospace];\n",
+	      f);
 	fputs("  label=\"", f);
 	const char *d = spfkit_check_domain(chk);
 	dot_str(f, d, strlen(d), 253);
@@ -441,7 +471,7 @@ static void dot_out(FILE *f, const tree *t, const spfkit_check *chk)
 		spfkit_check_lookups(chk), spfkit_check_void_lookups(chk));
 	size_t next = 1;
 	if (t->root)
-		dot_node(f, t->root, 0, &next);
+		dot_node(f, t->root, m, 0, &next);
 	fputs("}\n", f);
 }
 
@@ -449,13 +479,25 @@ int cli_tree_main(int argc, char **argv)
 {
 	walk_opts o;
 	walk_run run;
-	int status;
-	if (!walk_start(argc, argv, PROG, WALK_OPT_DOT, cli_tree_help, true, &o,
-			&run, &status))
-		return status;
-	status = walk_verdict(&o, &run);
+	marks m = {0};
+	int status =
+	    walk_parse(argc, argv, PROG, WALK_OPT_DOT, cli_tree_help, &o);
 	if (status)
+		return status < 0 ? 0 : status;
+	/* The pictures mark findings: the linter reads the same walk. */
+	bool pictures = o.format == WALK_DOT || o.format == WALK_SVG;
+	if (pictures) {
+		status = marks_walk(&o, &run, &m);
+	} else {
+		memset(&run, 0, sizeof run);
+		status = walk_check(&o, true, &run);
+		if (!status)
+			status = walk_verdict(&o, &run);
+	}
+	if (status) {
+		marks_free(&m);
 		return walk_end(&o, &run, status);
+	}
 	tree t;
 	tree_build(&t, &run.log);
 	if (t.oom)
@@ -463,9 +505,14 @@ int cli_tree_main(int argc, char **argv)
 	else if (o.format == WALK_JSON)
 		json_out(stdout, &t, run.chk, run.verdict);
 	else if (o.format == WALK_DOT)
-		dot_out(stdout, &t, run.chk);
-	else
+		dot_out(stdout, &t, run.chk, &m);
+	else if (o.format == WALK_SVG) {
+		if (!svg_write(stdout, &t, run.chk, &m, true))
+			status =
+			    cli_say(PROG, CLI_EX_SOFTWARE, "out of memory");
+	} else
 		text_out(stdout, &t, run.chk, run.verdict);
 	tree_free(&t);
+	marks_free(&m);
 	return walk_end(&o, &run, status);
 }

@@ -2,7 +2,7 @@
  * tree.h - the model of `spfkit tree` (tree_build.c): the walked check's
  * frames as nodes, each with its record, its terms and their events, the
  * child each include or redirect pushed, and the addresses authorised.
- * tree.c writes it as text, JSON or DOT.
+ * tree.c writes it as text, JSON or DOT; svg.c draws it.
  */
 #ifndef SPFKIT_TREE_H
 #define SPFKIT_TREE_H
@@ -80,6 +80,10 @@ typedef struct tree {
  * t->oom tells that memory ran out (t is to be freed either way). */
 void tree_build(tree *t, const walk_log *log);
 void tree_free(tree *t);
+
+/* The help lines of the options tree and report share: --ip, --sender,
+ * --record and the DNS options (tree.c). */
+void tree_help_walk(FILE *f);
 
 /* How many addresses r covers (merged ranges). */
 uint64_t tree_covered(const ranges *r);

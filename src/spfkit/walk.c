@@ -33,23 +33,31 @@ typedef struct parse_state {
 	const char *format; /* --format as given */
 } parse_state;
 
-/* Takes --format: text, json, and dot where the command allows it. */
+/* Takes --format: text, json, and dot and svg where the command allows
+ * them; html alone for the report. */
 static int take_format(parse_state *ps, int c)
 {
 	int status = 0;
 	walk_opts *o = ps->o;
 	if (!cli_set_once(ps->a, &ps->format, optarg, c, &status))
 		return status;
-	if (strcmp(optarg, "text") == 0)
+	if (ps->allow & WALK_OPT_HTML) {
+		if (strcmp(optarg, "html") != 0)
+			return cli_usage(o->prog, "--format: '%s' is not html",
+					 cli_shown(optarg));
+		o->format = WALK_HTML;
+	} else if (strcmp(optarg, "text") == 0)
 		o->format = WALK_TEXT;
 	else if (strcmp(optarg, "json") == 0)
 		o->format = WALK_JSON;
 	else if (strcmp(optarg, "dot") == 0 && (ps->allow & WALK_OPT_DOT))
 		o->format = WALK_DOT;
+	else if (strcmp(optarg, "svg") == 0 && (ps->allow & WALK_OPT_DOT))
+		o->format = WALK_SVG;
 	else
 		return cli_usage(
 		    o->prog, "--format: '%s' is not %s", cli_shown(optarg),
-		    (ps->allow & WALK_OPT_DOT) ? "text, json or dot"
+		    (ps->allow & WALK_OPT_DOT) ? "text, json, dot or svg"
 					       : "text or json");
 	return 0;
 }

@@ -28,10 +28,17 @@
 
 /* Which options a command takes. */
 #define WALK_OPT_STRICT 1u /* --strict, --strict-all, --ignore (lint) */
-#define WALK_OPT_DOT    2u /* --format dot (tree) */
+#define WALK_OPT_DOT    2u /* --format dot and svg (tree) */
 #define WALK_OPT_NEEDIP 4u /* --ip is required (trace) */
+#define WALK_OPT_HTML   8u /* --format html, and only it (report) */
 
-typedef enum walk_format { WALK_TEXT = 0, WALK_JSON, WALK_DOT } walk_format;
+typedef enum walk_format {
+	WALK_TEXT = 0,
+	WALK_JSON,
+	WALK_DOT,
+	WALK_SVG,
+	WALK_HTML
+} walk_format;
 
 typedef struct walk_opts {
 	const char *prog; /* "spfkit tree" */
