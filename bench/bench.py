@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """bench.py - the measuring half of bench/run.sh (run.sh sets up; this measures).
 
 Expects NSD answering the generated root zone on 127.0.0.1:NSD_PORT and

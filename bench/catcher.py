@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """catcher.py - the bench's stand-in for the machine's resolver: refuses and counts.
 
 bench/isolated runs every peer with a private /etc/resolv.conf that names

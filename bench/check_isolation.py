@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """check_isolation.py - self-test of the bench's DNS isolation (bench/run.sh --check-isolation).
 
 Runs in seconds against the servers run.sh started (NSD with the generated

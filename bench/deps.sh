@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # Installs what bench/run.sh needs on Debian 12 (as root, non-interactive):
 # NSD (authoritative DNS on loopback), the three peers, and spfkit's build deps.
 set -e

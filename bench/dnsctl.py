@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """dnsctl.py - asks a loopback DNS server one question (the harness's dig).
 
 Usage: dnsctl.py PORT NAME [TYPE] [--tcp]

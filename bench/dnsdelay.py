@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """dnsdelay.py - a delaying DNS front for bench/: forwards to NSD, delays every answer.
 
 Listens on 127.0.0.1:PORT (UDP and TCP), forwards each DNS message unchanged

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """isolation.py - proof that a bench phase's DNS went where the bench sent it.
 
 Every peer runs under bench/isolated (a private /etc/resolv.conf naming only

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # run.sh - spfkit against pyspf, Mail::SPF and libspf2 on one generated SPF world.
 #
 # One command on a fresh Debian 12 machine (as root): installs the packages

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """shared.py - the measuring half of bench/shared.sh (which starts NSD and unbound).
 
 Every figure is per check, one check at a time (concurrency 1), the median

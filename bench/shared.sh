@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # shared.sh - what spfkit adds per check in front of a shared caching
 # resolver (issue 16's shared tier): Debian's unbound, a private instance
 # with its own config, forwarding to NSD serving bench/zones/gen.py's world,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * list.h - the one doubly linked list of the house (intrusive, header
  * only): a struct embeds an spfkit_link, a list is an spfkit_list, and a

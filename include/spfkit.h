@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * spfkit.h - the one public header of libspfkit, a Sender Policy Framework
  * (RFC 7208) library whose evaluator does no I/O.

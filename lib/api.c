@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * api.c - the config handle, status and result names: the small parts of
  * the public API that are not the evaluator.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * api.h - the config handle's layout, shared by api.c and eval.c.
  */

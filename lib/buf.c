@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * buf.c - the bounded growable buffer, the only way the library builds
  * strings, and the allocation wrappers every module goes through.

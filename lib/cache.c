@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * cache.c - parsed SPF records kept by their text (spfkit_cache): a hash
  * table with chaining and a least-recently-used list, for one thread.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * check.c - a check's life: creating, resetting and freeing it, its
  * memory (one arena freed with it), its inputs, the records it holds,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * check.h - the insides of a check (struct spfkit_check), shared by the
  * four files of the evaluator and nothing else:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * eval.c - check_host() (RFC 7208 §4-§6) as a state machine that asks for
  * DNS and is fed answers. It never does I/O: spfkit_check_run() advances

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * hash.c - the key of the library's keyed hash (internal.h: SipHash-1-3 of
  * names and record texts). The hash tables it serves are keyed by what a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * header.h - the formatter behind spfkit_check_header(): Received-SPF
  * (RFC 7208 §9.1) and Authentication-Results (RFC 8601) from a plain

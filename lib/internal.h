@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * internal.h - what the modules of libspfkit share and nothing outside sees:
  * allocation through the config's hooks, the bounded buffer, addresses,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ip.c - client addresses: strict IPv4 and IPv6 text parsing over
  * (pointer, length) views of hostile input, canonical text (RFC 5952), CIDR

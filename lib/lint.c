@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * lint.c - static analysis of SPF records and of walked checks: problems
  * with a severity, the RFC section, the position and a concrete fix. This

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * lint.h - what the files of the linter share (lint.c, lint_syntax.c,
  * lint_record.c, lint_tree.c, lint_net.c): the reporter every finding goes

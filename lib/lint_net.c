@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * lint_net.c - the netblocks of a tree: the network of a prefix (host bits
  * cleared, RFC 7208 §5.6), and ip4/ip6 terms with the same qualifier that

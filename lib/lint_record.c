@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * lint_record.c - the rules of one record's text, the part of lint that
  * needs no DNS: every term parsed on its own (so every syntax error shows,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * lint_syntax.c - advice for text the grammar rejects or receivers ignore:
  * a term with the usual typos (RFC 7208 §4.6.1, §5, §6, §12), a modifier

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * lint_tree.c - what the linter learns from the events of a walked check
  * and the rules only the whole tree shows: the frames of includes and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * macro.c - macro-strings (RFC 7208 §7): syntax check, "does it use %{p}",
  * and expansion for domain-specs and explanations.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * prefetch.c - asking ahead (spfkit_config_set_prefetch): once a record is
  * known, the queries its terms will need are asked at once, and a record

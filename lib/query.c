@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * query.c - a check's query table: every DNS query the evaluator asks
  * (name, type, id), the answers drivers hand back, decoded once into the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * rdata.c - decoders for the DNS wire RDATA that drivers hand to the
  * evaluator (names of MX and PTR, TXT character-strings). The bytes come

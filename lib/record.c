@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * record.c - SPF record text to terms: the grammar of RFC 7208 §4.5, §4.6,
  * §5, §6 and §12 (ABNF), and the domain name checks of §4.3 and §7.3.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * srs.c - the Sender Rewriting Scheme: forward (SRS0, SRS1) and reverse
  * of envelope senders, byte for byte as libsrs2 does it in postsrsd 1.x,

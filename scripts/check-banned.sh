@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Fails when C sources call a function DESIGN.md §5 bans.
 cd "$(dirname "$0")/.."
 hits=$(grep -rnE '\b(strcpy|strcat|sprintf|vsprintf|strncpy|strtok|atoi|gets)[[:space:]]*\(' \

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Fails when a C file of the project is not in the .clang-format style
 # (DESIGN.md §10). Fix with: clang-format -i FILE.
 cd "$(dirname "$0")/.."

@@ -11,6 +11,7 @@ while IFS= read -r -d '' f; do
 	case "$f" in
 	tests/rfc7208/suite/* | */corpus/* | */regressions/*) continue ;;
 	esac
+	[ -L "$f" ] && continue # a link: its target is checked
 	if head -n 5 "$f" | grep -q 'SPDX-License-Identifier: BSD-2-Clause'; then
 		pass=$((pass + 1))
 	else

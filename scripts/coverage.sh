@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Line and branch coverage of lib/ from the unit tests and the RFC 7208
 # suite (both prefetch settings): a gcov build in build-cov, gcovr report.
 # Usage: scripts/coverage.sh [--html DIR]

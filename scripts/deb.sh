@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # scripts/deb.sh - builds the Debian packages from the tree and checks them:
 # dpkg-buildpackage -b -us -uc (which runs the hermetic tests), lintian with
 # no error and no warning, and what each package holds (the library and its

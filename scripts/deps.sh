@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Installs the Debian 12 packages spfkit needs to build and test.
 # Runs apt-get as root (directly, or through sudo when not root).
 set -euo pipefail

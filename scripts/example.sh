@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The README's first command: install what is needed, build, and run
 # spfkit check on the bundled contact-form example (no network).
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The README's second command: every test, in a normal build and under
 # AddressSanitizer + UndefinedBehaviorSanitizer, plus a short run of each
 # fuzz target. Ends with "N passed, N failed" (checks across all programs).
@@ -111,6 +112,7 @@ fi
 count "valgrind memcheck" scripts/valgrind.sh build
 count "banned functions" scripts/check-banned.sh
 count "format" scripts/check-format.sh
+count "licence lines (SPDX)" scripts/check-spdx.sh
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

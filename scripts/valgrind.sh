@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Valgrind memcheck over the unit tests and the RFC 7208 suite runner (a
 # plain build, no sanitizers): zero errors, zero leaks, or it fails.
 # Ends with "N passed, N failed" (one per program).

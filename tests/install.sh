@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # tests/install.sh - the install step as a packager runs it: files land
 # where Debian expects them, pkg-config finds the library, a program built
 # against the installed header runs a check, and the shared library

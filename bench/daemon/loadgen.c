@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * loadgen.c - a Postfix-like load on spfkitd: C concurrent policy
  * connections on loopback, each sending one request and waiting for its

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # bench/daemon/run.sh [BUILD_DIR] [CONNECTIONS] [REQUESTS] - spfkitd under
 # a Postfix-like load: NSD on loopback serves bench.zone, spfkitd asks it
 # (nameserver=, so the libunbound path with its cache), loadgen.c keeps

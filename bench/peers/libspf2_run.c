@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * libspf2_run.c - bench/ peer: Debian's libspf2 1.2.10 over a stream of checks.
  *

@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: BSD-2-Clause
 # mailspf_run.pl - bench/ peer: Debian's libmail-spf-perl (Mail::SPF 2.9.0) over a stream.
 #
 # Reads IP<TAB>SENDER<TAB>HELO lines on stdin, evaluates all of them in this

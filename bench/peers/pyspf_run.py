@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """pyspf_run.py - bench/ peer: Debian's python3-spf (pyspf 2.0.14) over a stream of checks.
 
 Reads IP<TAB>SENDER<TAB>HELO lines on stdin, evaluates all of them in this one

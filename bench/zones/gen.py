@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """gen.py - one deterministic (seeded) SPF world for bench/: zones and a query stream.
 
 Writes, into OUTDIR:

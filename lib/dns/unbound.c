@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * unbound.c - the real DNS driver: answers the evaluator's queries through
  * libunbound's asynchronous API (cache, TCP fallback, DNSSEC validation),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * zone.c - the in-memory DNS zone: the driver that answers the evaluator
  * from RFC 1035 master files (parsed by ldns) and from records added one

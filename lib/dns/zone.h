@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * zone.h - what the in-memory zone driver shows the rest of the library
  * and the unit tests beyond spfkit.h: the lookup layer on its own (the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * address.c - addresses in header fields: the reverse-path of
  * Return-Path (RFC 5321 §4.1.2) and the first mailbox of an address or

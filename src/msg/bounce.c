@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * bounce.c - reading a bounce: is the message one (RFC 3464 §2), what
  * kind (a DSN, another MIME bounce with the original attached, or a text

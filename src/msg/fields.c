@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fields.c - the header section of a message (RFC 5322 §2.2): lines
  * that end in CRLF or LF alone, field names, folded values unfolded into

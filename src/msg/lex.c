@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * lex.c - the lexical layer of the message parser: (pointer, length)
  * views compared and trimmed without writing into the input, address

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * mem.c - memory of the message parser: the caller's allocator hooks
  * (spfkit_allocator, so tests can fail the Nth allocation), the arena that

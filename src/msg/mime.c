@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * mime.c - the MIME layer of msg_mime.h, through GMime (libgmime-3.0):
  * Content-Type and its parameters (RFC 2045 §5.1), the walk over

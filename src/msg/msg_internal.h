@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * msg_internal.h - what the files of the message parser share; not an
  * entry point (msgparse.h is). The parse context with its sticky error and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * msg_mime.h - the MIME layer of the message parser, behind the narrow
  * interface the bounce reader (bounce.c) and msgparse.c use: which parts

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * msgparse.c - msgp_parse() (see msgparse.h): a saved message or a bounce
  * for `spfkit message`. It puts the layers together: the header section

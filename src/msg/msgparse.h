@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * msgparse.h - a saved message or a bounce, parsed for `spfkit message`:
  * the RFC 5322 header section (folding, CRLF or LF, 8-bit octets), the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * reader.c - msgp_reader (msgparse.h): a message of any size, fed in
  * pieces as it is read, brought down to what msgp_parse() looks at. It

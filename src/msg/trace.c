@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * trace.c - the grammars of the trace fields SPF leaves behind: Received
  * (RFC 5321 §4.4, as Postfix, Exim, Sendmail, Gmail and Microsoft write

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * check.c - `spfkit check`: one SPF check from the command line, or a
  * stream of them from standard input (--batch).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * check.h - what the files of `spfkit check` share: its options
  * (check_opts.c), one check's input and setup and the batch over a zone

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * check_batch.c - `spfkit check --batch` over real DNS: up to
  * --concurrency checks in flight in this one thread on the libunbound

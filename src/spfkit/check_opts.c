@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * check_opts.c - the command line of `spfkit check`: its options, its
  * help text, the rules that tie options together, and the config every

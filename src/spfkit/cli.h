@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * cli.h - what the files of the spfkit command share: subcommand entry
  * points and the result writers of output.c. Exit statuses, messages,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * flatten.c - `spfkit flatten DOMAIN`: the records to publish so that
  * DOMAIN's SPF means what it means now with fewer DNS lookups (RFC 7208

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * flatten.h - what the files of `spfkit flatten` share: the walked tree
  * of a domain's SPF (flatten.c), the policy it means as an ordered list

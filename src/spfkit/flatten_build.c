@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * flatten_build.c - the policy a domain's SPF means, for `spfkit
  * flatten`: the evaluator walks the tree (with the lookup limit lifted),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * flatten_check.c - `spfkit flatten DOMAIN --check FILE`: for cron and
  * CI, compares the published flattened records (FILE, a master file,

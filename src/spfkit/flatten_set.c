@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * flatten_set.c - address sets of `spfkit flatten` (flatten_set.h): an
  * include contributes the set of addresses its record passes, a record

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * flatten_set.h - sets of IP addresses for `spfkit flatten`: sorted,
  * merged ranges of one family (IPv4 or IPv6, both held as 128-bit

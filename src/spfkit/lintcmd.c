@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * lintcmd.c - `spfkit lint`: a domain's SPF (or a draft: --record, or
  * --zone with a draft zone file) checked for problems, each with a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * main.c - the spfkit command: dispatches to one subcommand per file
  * (check*.c, tree.c, lintcmd.c, trace.c, message.c, srs.c), and answers

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * message.c - `spfkit message`: what SPF said about a saved message or a
  * bounce, and why. It reads the message, parses it (src/msg,

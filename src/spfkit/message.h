@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * message.h - what the files of `spfkit message` share. message.c runs
  * the command: options (message_opts.c), the message read and parsed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * message_analysis.c - the analysis of `spfkit message` (message.h): which
  * Received field is the receiving hop, which Received-SPF and

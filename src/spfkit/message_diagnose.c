@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * message_diagnose.c - the diagnoses of `spfkit message`: what the SPF
  * result means for this message, in words an administrator can act on.

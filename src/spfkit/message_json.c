@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * message_json.c - `spfkit message --format json`: the analysis as one
  * JSON object on one line (the members are listed in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * message_opts.c - the command line of `spfkit message`: its options,
  * their values checked (one line on stderr and the usage status for a bad

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * message_recheck.c - the SPF checks of `spfkit message`, run again with
  * the library over the DNS the options name (dnsrun.h): MAIL FROM (RFC

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * message_text.c - `spfkit message` for a terminal: the analysis in
  * sections (bounce, message, envelope, what the receiver said, the

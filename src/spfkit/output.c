@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * output.c - how `spfkit check` writes results: text for people (a block
  * per check, or one compact line per check in batch mode), JSON (one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * report.c - `spfkit report`: one self-contained HTML page about a
  * domain's SPF, to read in a browser or on a phone: the include tree as

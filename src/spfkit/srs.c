@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * srs.c - `spfkit srs forward|reverse`: the Sender Rewriting Scheme of
  * the library (spfkit_srs_*) from the command line, one address or a

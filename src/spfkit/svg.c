@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * svg.c - the include tree as an SVG picture, laid out here (no Graphviz
  * at run time): depth goes left to right, each leaf takes the next row,

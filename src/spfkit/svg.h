@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * svg.h - the include tree as a picture (svg.c), and the marks it shows
  * (svg_marks.c): the lint findings of the same walked check, copied out

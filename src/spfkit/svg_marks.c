@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * svg_marks.c - what the tree's pictures mark: the lint findings of the
  * walked check (the library's linter fed the same events, so a finding

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * trace.c - `spfkit trace`: one check shown step by step, from the
  * evaluator's own events: each record as it is fetched, each term as it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * tree.c - `spfkit tree`: a domain's SPF as a resolved tree, the way
  * `dig TXT` followed all the way down would show it: every include and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * tree.h - the model of `spfkit tree` (tree_build.c): the walked check's
  * frames as nodes, each with its record, its terms and their events, the

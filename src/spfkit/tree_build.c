@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * tree_build.c - the tree of `spfkit tree` built from the events of a
  * walked check (every term is reached), so each number is the

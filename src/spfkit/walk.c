@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * walk.c - the options, setup and event log `spfkit tree`, `spfkit lint`
  * and `spfkit trace` share (see walk.h). The log copies every event the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * walk.h - what `spfkit tree`, `spfkit lint` and `spfkit trace` share:
  * their options (identity, draft record, format, the DNS options of

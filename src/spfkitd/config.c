@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * config.c - reads spfkitd.conf(5). Lines are `key = value`, `#` starts a
  * comment line, keys are case-insensitive, later lines override earlier

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * config.h - spfkitd.conf(5): `key = value` lines read into one immutable
  * settings structure. A reload builds a new one and swaps it in only when

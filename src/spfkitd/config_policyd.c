@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * config_policyd.c - policyd-spf.conf(5) files (config_policyd.h). The
  * behaviour copied is that of postfix-policyd-spf-python 3.0.4's code

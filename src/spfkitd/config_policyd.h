@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * config_policyd.h - reads a policyd-spf.conf(5) file of Debian's
  * postfix-policyd-spf-python as an spfkitd configuration, so `spfkitd

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * conn.c - spfkitd's connections (server_int.h): their input and output
  * buffers, the idle order (the server's conns, least recently active

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ctl.c - the client side of spfkitd --status and --metrics (server.h):
  * one HTTP/1.0 GET to the metrics_listen endpoint of a running daemon,

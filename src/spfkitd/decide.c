@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * decide.c - configuration plus SPF results to a decision (decide.h).
  * RFC 7208 §8 leaves the handling of each result to the receiver; the

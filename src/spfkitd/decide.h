@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * decide.h - from configuration and SPF results to what the MTA is told:
  * accept (with a Received-SPF or Authentication-Results header), reject

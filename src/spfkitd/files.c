@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * files.c - the files spfkitd creates (files.h): its pid file and its
  * unix sockets. Both are made in a directory that only root and spfkitd

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * files.h - the files spfkitd creates, its pid file and unix sockets,
  * made safely (files.c): in a directory only root and spfkitd may write,

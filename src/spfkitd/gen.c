@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * gen.c - generations of the configuration (server.h, server_int.h). A
  * generation is a loaded configuration with what checks need from it:

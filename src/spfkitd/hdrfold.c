@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * hdrfold.c - our header fields made fit for a message (hdrfold.h). The
  * library writes Received-SPF (RFC 7208 §9.1) and Authentication-Results

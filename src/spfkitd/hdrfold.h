@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * hdrfold.h - our header fields (Received-SPF, Authentication-Results, as
  * the library writes them: one line) made fit for a message (hdrfold.c):

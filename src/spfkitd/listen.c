@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * listen.c - spfkitd's sockets (server.h, server_int.h): the listening
  * sockets of listen=, milter_listen=, srs_listen= and metrics_listen=

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * log.c - the log (log.h). Standard error lines carry a timestamp and the
  * pid so they read like syslog lines in a test's log file.

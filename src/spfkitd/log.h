@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * log.h - spfkitd's log: syslog or standard error, one line per event,
  * every value from the network escaped so a log line stays one line.

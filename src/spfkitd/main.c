@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * main.c - spfkitd, the SPF policy service and milter (spfkitd(8)):
  * options, configuration check (-t), sockets, daemon start, privilege

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * metrics.c - spfkitd's HTTP endpoint (metrics_listen): GET /metrics in
  * the Prometheus text exposition format (version 0.0.4), GET /status as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * milter.c - the milter protocol's packets and payloads (milter.h):
  * framing, the MTA's commands as views into the packet, our replies.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * milter.h - the Sendmail milter protocol (version 6, as Sendmail 8.14+
  * and Postfix 2.6+ speak it), seen from the filter's side, as pure code

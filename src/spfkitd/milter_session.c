@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * milter_session.c - connections that speak the milter protocol
  * (milter.h), served from the event loop with no threads. A connection

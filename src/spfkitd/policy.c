@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * policy.c - the Postfix policy delegation protocol (Postfix
  * SMTPD_POLICY_README, "Policy protocol description"): a request is a

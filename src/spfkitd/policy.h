@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * policy.h - the Postfix policy delegation protocol (SMTPD_POLICY_README),
  * pure parsing over (pointer, length) with no I/O, so a fuzzer can drive

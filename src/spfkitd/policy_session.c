@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * policy_session.c - connections that speak Postfix's policy delegation
  * protocol (policy.h, Postfix SMTPD_POLICY_README). Postfix waits for

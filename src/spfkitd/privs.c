@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * privs.c - who spfkitd runs as (privs.h). Started as root it binds its
  * sockets, then becomes user= for good (after chroot=, if set); under

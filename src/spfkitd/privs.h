@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * privs.h - who spfkitd runs as and what that lets it do (privs.c): the
  * user= account, dropping root for good, checking at start that what a

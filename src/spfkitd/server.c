@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * server.c - spfkitd's event loop (server.h), the loop that ties the
  * modules of server_int.h together. One thread polls the listening

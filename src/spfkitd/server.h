@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * server.h - spfkitd's event loop: one thread, poll(), non-blocking
  * sockets, many policy connections, one DNS resolver (so one cache) per

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * server_int.h - what the modules of spfkitd's event loop share (not a
  * public header: main.c sees server.h only). The loop is one server

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * session.c - one message checked, whatever the protocol (server_int.h).
  * The policy service and the milter fill c->msg and call

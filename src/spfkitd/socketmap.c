@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * socketmap.c - netstrings of Postfix's socketmap protocol
  * (socketmap.h). Everything arriving is hostile: the length is read

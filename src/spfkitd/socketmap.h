@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * socketmap.h - Postfix's socketmap protocol (socketmap_table(5)), the
  * server's side, as pure code over (pointer, length) with no I/O, so a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * socketmap_session.c - connections that speak Postfix's socketmap
  * (socketmap.h) for SRS: map "forward" for sender_canonical_maps and

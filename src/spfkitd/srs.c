@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * srs.c - SRS in spfkitd (server_int.h): each generation with an
  * srs_domain has its own handle, made here from the srs_secrets file.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * dnsrun.c - opening the DNS source the options name and running checks
  * over it (see dnsrun.h). A batch over real DNS keeps many checks in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * dnsrun.h - the DNS source the options of opts.h name, and running a
  * check to its result over it. --zone alone is hermetic (the zone

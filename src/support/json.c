@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * json.c - the buffered JSON writer of json.h: the buffer, commas of
  * objects and arrays, numbers, and string escaping that keeps any octets

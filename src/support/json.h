@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * json.h - the one JSON writer of the spfkit command (and of the tests
  * and fuzzers that link the support library).

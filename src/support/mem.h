@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * mem.h - the two things the spfkit command does with memory again and
  * again: copying a (pointer, length) string that may hold any octet, and

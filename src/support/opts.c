@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * opts.c - one-line messages, getopt helpers and the DNS options of the
  * spfkit command's subcommands (see opts.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * opts.h - the command line of the spfkit command's subcommands: exit
  * statuses, one-line messages, getopt helpers, and the DNS options every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * text.c - escaping for people (see text.h): into a buffer for messages,
  * through the buffered writer, or straight to a stream.

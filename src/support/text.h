@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * text.h - text that is safe to show: every string the spfkit command
  * prints for people comes from SMTP, DNS or argv, so octets outside

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * zone_yaml.c - openspf YAML zonedata (the zones of the RFC 7208 test
  * suite, and of spfkit's own tests and examples) read with libyaml into a

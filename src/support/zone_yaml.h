@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * zone_yaml.h - openspf YAML zonedata into an spfkit_zone (zone_yaml.c):
  * the format of the RFC 7208 test suite's zones, read the way the suite's

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # tests/cli/run.sh SPFKIT - the spfkit command as a user runs it: results
 # and exit statuses on the bundled example, every output format, batch
 # mode, usage errors, header injection, --help and the man page.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """tests/daemon/abuse.py SPFKITD TMPDIR - spfkitd against a hostile local
 client and a hostile machine, each on loopback, quickly:
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """tests/daemon/generated.py DIR - writes the golden cases whose input is
 too large or too binary to keep as a file (NUL bytes, controls, requests
 over the 64 KiB cap) into DIR as NAME.in; their expected output is

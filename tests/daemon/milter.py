@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """tests/daemon/milter.py SPFKITD - spfkitd's milter service, hermetic and
 fast: a small MTA-side milter client (protocol version 6, as Postfix and
 Sendmail speak it) on loopback against spfkitd with a zone_file. Checks the

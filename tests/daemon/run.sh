@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # tests/daemon/run.sh BUILD_DIR - spfkitd's golden transcripts and its
 # socket server. Each cases/NAME.in (or one written by generated.py) is
 # fed to `spfkitd --stdio` with cases/NAME.conf or test.conf (zone_file

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """tests/daemon/sendmail.py SPFKITD [SENDMAIL_ROOT] - spfkitd's milter
 behind a real Sendmail (Debian's sendmail-bin), wired with the README's
 INPUT_MAIL_FILTER line exactly as pasted (inet:10025@127.0.0.1).

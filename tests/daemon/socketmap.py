@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """tests/daemon/socketmap.py SPFKITD TMPDIR - spfkitd's SRS socketmap
 (srs_listen, Postfix's socketmap_table(5) protocol) and the policy
 service's refusal of forged SRS recipients, on loopback: forward and

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """tests/daemon/sockets.py SPFKITD TMPDIR - spfkitd as a server on loopback:
 many concurrent clients over TCP and a unix socket (requests split into
 pieces, pipelined), metrics and --status, SIGHUP reloads (a bad file keeps

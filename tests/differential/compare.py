@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """compare.py --name NAME --doc CONFORMANCE --spfkit BIN --nameserver ADDR
               STREAM SPFKIT_JSON PYSPF ZONE
 

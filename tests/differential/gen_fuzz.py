@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """gen_fuzz.py OUTDIR [--cases N] [--seed S] - a random SPF world for the
 differential fuzzer (tests/differential/run.sh): records, zones and
 senders, deterministic for a seed.

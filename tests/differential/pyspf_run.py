@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """pyspf_run.py [--patch NAME,...] - the differential tests' peer:
 Debian's python3-spf over a stream of checks, asking DNS the way it does
 by itself.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # tests/differential/run.sh BUILD-DIR [--long] - spfkit against pyspf
 # (python3-spf), line by line, over two generated worlds served by NSD:
 #   a) the bench world (bench/zones/gen.py: provider trees, long lists,

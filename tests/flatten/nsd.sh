@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # tests/flatten/nsd.sh - sourced by tests/flatten/run.sh after the zone-file
 # cases: the same trees served by NSD on loopback (a port chosen here,
 # stopped by PID), flattened over real DNS (--nameserver) and checked for

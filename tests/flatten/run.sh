@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # tests/flatten/run.sh SPFKIT - `spfkit flatten` as a user runs it, hermetic
 # (zone files only). Table-driven over the provider-like trees of
 # providers.zone: each is flattened, the snippet's records are measured

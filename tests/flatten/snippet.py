@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """tests/flatten/snippet.py - what tests/flatten/run.sh asks of a snippet and
 of spfkit check's answers, independently of spfkit's own code:
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_flatten_set.c - the address sets of `spfkit flatten`
  * (src/spfkit/flatten_set.c), table driven: blocks in, the fewest CIDR

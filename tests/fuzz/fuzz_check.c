@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_check.c - a whole check_host() through the public API, against a
  * zone and a DNS "server" that the fuzz input describes.

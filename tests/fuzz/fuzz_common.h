@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_common.h - what the libFuzzer targets share: a reader that takes
  * bytes, integers and length-prefixed strings off the fuzz input (running

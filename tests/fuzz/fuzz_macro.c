@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_macro.c - macro-strings (RFC 7208 §7): spfkit__macro_check(),
  * spfkit__macro_uses_p() and spfkit__macro_expand() in both contexts, with

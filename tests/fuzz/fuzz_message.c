@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_message.c - msgp_parse() and msgp_reader (src/msg/, the parser of
  * `spfkit message`, GMime underneath for a bounce's MIME parts) on hostile

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_milter.c - the milter protocol code of spfkitd (src/spfkitd/
  * milter.c) on hostile MTA bytes. The input is one connection's stream of

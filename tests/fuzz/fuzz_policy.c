@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_policy.c - the Postfix policy protocol parser of spfkitd
  * (src/spfkitd/policy.c) on hostile connection bytes. The input is one

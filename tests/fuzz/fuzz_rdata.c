@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_rdata.c - the wire RDATA decoders (lib/rdata.c) and
  * spfkit_check_answer() on hostile RDATA. The decoders are compared with

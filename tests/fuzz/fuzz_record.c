@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_record.c - spfkit__record_parse() (RFC 7208 §4.5, §4.6, §12) on
  * hostile record text: the input as it is, and with "v=spf1 " in front so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_socketmap.c - the socketmap netstrings of spfkitd
  * (src/spfkitd/socketmap.c) on hostile connection bytes. The input is one

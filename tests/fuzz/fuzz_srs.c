@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_srs.c - the SRS parser and rewriter (lib/srs.c) on hostile
  * addresses and secrets files.

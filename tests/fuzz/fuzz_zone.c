@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_zone.c - zone_file_load() on hostile files: openspf YAML
  * zonedata through libyaml (built as fuzz_zone_yaml, FUZZ_ZONE_YAML=1) or

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Writes the seed corpora tests/fuzz/corpus/<target>/ again from the
 # openspf suite and the hostile cases of tests/unit (see make_corpus.py).
 # Needs python3 with python3-yaml. SPFKIT_SUITE overrides the suite path.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """make_corpus.py - writes the seed corpora of tests/fuzz/corpus/<target>/.
 
 Seeds come from the openspf RFC 7208 suite (records, macro-strings,

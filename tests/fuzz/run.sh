@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Longer fuzzing campaigns: run.sh TARGET SECONDS, or run.sh all SECONDS
 # (each target in turn), or run.sh totals. The work corpus of a target
 # grows in .fuzz-work/<target>/corpus (git-ignored), seeded from

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The fuzz part of the test command: builds the libFuzzer targets in
 # build-fuzz (clang, ASan + UBSan, configured here when missing), then for
 # each target runs the regression inputs of tests/fuzz/regressions/<target>/

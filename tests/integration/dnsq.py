@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """dnsq.py [--tcp] [--wait SECONDS] PORT NAME [TYPE]
 
 A tiny dig for the integration tests, for loopback only: asks 127.0.0.1 at

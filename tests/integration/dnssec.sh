@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # tests/integration/dnssec.sh BUILD-DIR
 #
 # DNSSEC status through libunbound, end to end: `spfkit check` and

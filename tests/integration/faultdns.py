@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """faultdns.py --port PORT [--mode faults|silent|zone] [--suite FILE --doc N]
               [--table FILE.json] [--count-file FILE]
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # tests/integration/lib.sh - sourced by run.sh: loopback servers started
 # on ports chosen here and stopped by PID. Every server started is listed
 # in $INT_PIDS; int_stop_all (run from the caller's EXIT trap) stops them.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # tests/integration/recursive.sh BUILD-DIR
 #
 # --recursive, end to end, against a private root: NSD on a loopback

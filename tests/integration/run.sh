@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # tests/integration/run.sh BUILD-DIR [SANITIZER-BUILD-DIR]
 #
 # Integration tests of the libunbound driver against real servers on

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """suite2zones.py SUITE.yml OUTDIR [--runner RFC7208_RUNNER]
 
 Turns every document of the openspf RFC 7208 suite into an NSD root zone

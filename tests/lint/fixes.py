@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """fixes.py SPFKIT RUNS.jsonl - every finding of every `spfkit lint` run of
 tests/lint/run.sh, held to what issue 13 asks of lint's output:
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # tests/lint/run.sh SPFKIT - `spfkit lint`, `spfkit tree` and `spfkit trace`
 # as a user runs them, hermetic (zone files only): every lint rule with a
 # record that triggers it and one that must not, the suggested fixes

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """suite_counts.py SPFKIT SUITE.yml - tree, trace and lint count what the
 evaluator counts, for every case of the openspf RFC 7208 suite (hermetic:
 each document's zonedata is given to --zone as a .yml file).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # tests/message/run.sh SPFKIT - `spfkit message` on the fixtures of this
 # directory: a direct send, a forward, a mailing list, two DSN bounces
 # (message/rfc822 and text/rfc822-headers) and an Exim bounce, forged

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """equiv.py SPFKITD TMPDIR ADDR - Debian's policyd-spf and spfkitd, side by
 side, with the same policyd-spf.conf(5) files over the same Postfix policy
 request stream against the same DNS (run.sh starts it inside a private

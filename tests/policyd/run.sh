@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # tests/policyd/run.sh BUILD_DIR - spfkitd as a drop-in for Debian's
 # policyd-spf (postfix-policyd-spf-python): equiv.py runs both with the
 # same policyd-spf.conf(5) files over the same request stream against the

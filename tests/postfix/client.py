@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """tests/postfix/client.py SMTP_PORT MBOX [TAG [MODE]] - SMTP sessions against
 the private Postfix of run.sh. Each session first says XCLIENT so Postfix
 (and through it spfkitd) sees the client address of the story, then EHLO

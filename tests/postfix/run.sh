@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # tests/postfix/run.sh BUILD_DIR - spfkitd behind a real Postfix: a private
 # Postfix instance (its own config_directory, queue and mailbox under a
 # temporary directory, SMTP on a loopback port chosen here) asks spfkitd

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """tests/postfix/srs.py SMTP_PORT SINK_PORT SPFKIT DNS_PORT SECRETS [TAG [MODE]] - the SRS
 story of issue 7 against the private Postfix of run.sh, whose listener on
 SMTP_PORT hands mail to a cleanup service with

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """tests/report/check.py KIND FILE [ARGS...] - checks one output of
 `spfkit tree --format svg|dot` or `spfkit report` (see run.sh). Prints one
 line per failed check ("FAIL: ...") and ends with "N passed, N failed"."""

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # tests/report/run.sh SPFKIT [ARTIFACTS] - `spfkit report` and `spfkit tree
 # --format svg|dot` as a user runs them, hermetic (report.zone only): the
 # SVG is well-formed XML with the nodes, running counts and marks (past

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * runner_dns.c - runs cases of the openspf RFC 7208 test suite
  * (rfc7208-tests.yml) through the public API and the libunbound driver

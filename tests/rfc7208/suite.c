@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * suite.c - reading the openspf YAML suite, shared by the zone runner
  * (runner.c) and the DNS runner (runner_dns.c).

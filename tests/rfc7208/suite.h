@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * suite.h - what both RFC 7208 suite runners (the zone one and the DNS
  * one) need to read the openspf YAML and to print its values: node

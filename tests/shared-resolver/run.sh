@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # tests/shared-resolver/run.sh BUILD_DIR - two spfkitd behind one private
 # Unbound in front of NSD, all on loopback (shared.py says what is shown).
 # Ends with "N passed, N failed"; exit 1 on a failure.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """tests/shared-resolver/shared.py SPFKITD TMPDIR - two spfkitd behind one Unbound.
 
 The shared tier of issue 16: a receiver with several MX hosts runs one

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """tests/soak/abuse.py --bin SPFKITD --tmp DIR [options] - spfkitd under
 every abuse at once, on loopback, for a bounded time (about a minute).
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """randomdns.py --port PORT --seed N --p-fault F [--delay-ms MS]
                 [--slow-ms MS] [--stats FILE]
 

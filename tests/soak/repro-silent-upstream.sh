@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # repro-silent-upstream.sh [SPFKIT] - bug 1 of README.md, without the
 # daemon: 200 checks through libunbound forwarding to randomdns.py, odd
 # lines under faulty.example (never answered: --kinds silent, p=1), even

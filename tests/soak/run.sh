@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # tests/soak/run.sh BUILD_DIR [SANITIZER_BUILD_DIR] - the fault-injection
 # soak of spfkitd (README.md here): soak.py against BUILD_DIR's daemon with
 # mailfrom_temperror = defer and = accept, then (if given) the same, smaller,

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """soak.py --bin SPFKITD --tmp DIR [options] - one fault-injection soak
 run of spfkitd: randomdns.py on loopback answering at random with faults
 and right answers, the daemon resolving through it, many concurrent

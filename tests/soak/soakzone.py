@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """soakzone.py - the DNS world of the soak test, shared by randomdns.py
 (which serves it) and soak.py (which predicts every check's result from
 it). Nothing here does I/O.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # tests/srs/run.sh BUILD_DIR: SRS compatibility of `spfkit srs` with
 # postsrsd (Debian's postsrsd 1.10, libsrs2 inside) holding the same
 # secrets. Runs private postsrsd instances in the foreground on loopback

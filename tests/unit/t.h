@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * t.h - the unit tests' few assertions. Each test program counts its checks
  * and ends with "N passed, N failed"; a failed check prints where and why.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * t_failer.h - an allocator for the unit tests that fails on request and
  * counts what is still allocated: set countdown to N to fail the

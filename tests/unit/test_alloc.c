@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_alloc.c - every public entry point with the Nth allocation failing
  * (nghttp2's failmalloc): the call reports an error or an RFC result of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_buf.c - the bounded buffer: growth, the size cap, the sticky error.
  */

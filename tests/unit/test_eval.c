@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_eval.c - check_host() end to end through the public API and the
  * zone driver: the limits, the identities, and the hostile inputs that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_hash.c - the library's keyed hash (internal.h, hash.c): SipHash
  * as its reference computes it, names that differ only in ASCII case hash

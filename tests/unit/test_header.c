@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_header.c - Received-SPF and Authentication-Results formatting
  * (lib/header.c): every result, both identities, quoting, hostile values

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_ip.c - lib/ip.c: parsing (strict and hostile), canonical text
  * (RFC 5952), prefix matching, %{i} values and reverse-lookup names.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_lint.c - lib/lint.c: every record rule with a record that triggers
  * it and one that must not, positions and fixes (the replacement quoted

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_macro.c - lib/macro.c: RFC 7208 §7.4 examples, URL escaping, the
  * c/r/t restriction, syntax errors, §7.3 truncation, and the hostile

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_msgparse.c - table-driven tests of the message parser of `spfkit
  * message` (the library in src/msg/): Received fields as Postfix, Exim,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_policyd_conf.c - spfkitd reading policyd-spf.conf(5) files
  * (src/spfkitd/config_policyd.c): each row is a file; its configuration is

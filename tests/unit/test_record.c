@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_record.c - the record grammar (RFC 7208 §4.5, §4.6, §12): what
  * parses, into which terms, and what is a permerror, with the position.

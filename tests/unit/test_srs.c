@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_srs.c - the Sender Rewriting Scheme (lib/srs.c), table driven:
  * vectors produced by postsrsd 1.10 (Debian) with the same secret, round

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_zone.c - the in-memory zone driver: the lookup layer (NXDOMAIN,
  * NODATA, empty non-terminals, case, CNAME chains and loops, TIMEOUT, the
