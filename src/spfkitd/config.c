@@ -976,9 +976,8 @@ static const struct plain_key {
     {"skip_authenticated", NULL, K_BOOL, FIELD(bool, skip_authenticated), 0, 0,
      NULL},
     {"whitelist_ip", "whitelist", K_LIST, LIST(whitelist_ip), 0, 0, add_cidr},
-    {"whitelist_helo", "helo_whitelist", K_LIST, LIST(whitelist_helo), 0, 0,
-     add_domain},
-    {"whitelist_sender_domain", "domain_whitelist", K_LIST,
+    {"whitelist_helo", NULL, K_LIST, LIST(whitelist_helo), 0, 0, add_domain},
+    {"whitelist_sender_domain", NULL, K_LIST,
      LIST(whitelist_sender_domain), 0, 0, add_domain},
     {"must_pass_domains", NULL, K_LIST, LIST(must_pass_domains), 0, 0,
      add_domain},
@@ -1063,6 +1062,21 @@ static bool apply(parser *p, const char *k, size_t kn, const char *v)
 		if (strcmp(key, name) == 0)
 			return parse_action(p, key, v, !temp, true,
 					    &c->mailfrom_action[r]);
+	}
+	/* policyd-spf's names for lists that mean more there: a HELO or
+	 * sender domain whose own SPF the client passes. Read as spfkitd's
+	 * whitelist_helo or whitelist_sender_domain, anyone forging such a
+	 * name would skip SPF; say so instead (a policyd-spf file gets the
+	 * same word from config_policyd.c). */
+	if (strcmp(key, "helo_whitelist") == 0 ||
+	    strcmp(key, "domain_whitelist") == 0) {
+		warn(p,
+		     "%s: ignored: in policyd-spf it exempts clients that pass "
+		     "the listed domains' SPF; spfkitd's %s would exempt anyone "
+		     "forging them: list the relays' addresses in whitelist_ip",
+		     key,
+		     key[0] == 'h' ? "whitelist_helo" : "whitelist_sender_domain");
+		return true;
 	}
 	for (size_t i = 0; i < sizeof plain_keys / sizeof plain_keys[0]; i++) {
 		const struct plain_key *pk = &plain_keys[i];

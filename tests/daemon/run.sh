@@ -128,6 +128,15 @@ check_warn "milter on a public address" 'warn\.conf:3: milter_listen: .inet:1002
 check_warn "policy on every address" 'warn\.conf:3: listen: .inet:0\.0\.0\.0:10023. listens on every address: the policy protocol has no authentication' "$zone"$'\nlisten = inet:0.0.0.0:10023'
 check_warn "socketmap on a public address" 'warn\.conf:5: srs_listen: .inet:\[2001:db8::1\]:10003. is not a loopback address: the socketmap has no authentication' "$zone"$'\nsrs_domain = fwd.example\nsrs_secrets = '"$tmp/srs.secrets"$'\nsrs_listen = inet:[2001:db8::1]:10003'
 check_warn "metrics on every address" 'warn\.conf:3: metrics_listen: .inet:\[::\]:10024. listens on every address' "$zone"$'\nmetrics_listen = inet:[::]:10024'
+# policyd-spf's whitelist names mean "clients that pass the listed domain's
+# SPF" there; as spfkitd's name lists they would exempt forgers: warned of
+# and ignored, and a forged sender at that domain is still checked.
+check_warn "Domain_Whitelist in spfkitd's format" 'warn\.conf:3: domain_whitelist: ignored: in policyd-spf it exempts clients that pass' "$zone"$'\nDomain_Whitelist = fail.example'
+check_warn "HELO_Whitelist in spfkitd's format" 'warn\.conf:3: helo_whitelist: ignored: .* list the relays. addresses in whitelist_ip' "$zone"$'\nHELO_Whitelist = fail.example'
+printf '%s\nDomain_Whitelist = fail.example\nlog = stderr\n' "$zone" >"$tmp/dw.conf"
+printf 'request=smtpd_access_policy\nprotocol_state=RCPT\nclient_address=192.0.2.200\nhelo_name=x.example\nsender=a@fail.example\nrecipient=b@dest.example\n\n' |
+	"$bin" --stdio -c "$tmp/dw.conf" >"$tmp/t" 2>/dev/null
+grep -q '^action=550 ' "$tmp/t" && ok || { bad "Domain_Whitelist must not exempt a forged sender"; cat "$tmp/t"; }
 if [ "$(id -u)" -eq 0 ]; then
 	check_warn "root without user" 'warn\.conf: user: not set: spfkitd runs as root' 'zone_file = tests/daemon/zone.yml'
 fi
