@@ -977,8 +977,8 @@ static const struct plain_key {
      NULL},
     {"whitelist_ip", "whitelist", K_LIST, LIST(whitelist_ip), 0, 0, add_cidr},
     {"whitelist_helo", NULL, K_LIST, LIST(whitelist_helo), 0, 0, add_domain},
-    {"whitelist_sender_domain", NULL, K_LIST,
-     LIST(whitelist_sender_domain), 0, 0, add_domain},
+    {"whitelist_sender_domain", NULL, K_LIST, LIST(whitelist_sender_domain), 0,
+     0, add_domain},
     {"must_pass_domains", NULL, K_LIST, LIST(must_pass_domains), 0, 0,
      add_domain},
     {"nameserver", NULL, K_LIST, LIST(nameservers), 0, 0, add_nameserver},
@@ -1070,12 +1070,14 @@ static bool apply(parser *p, const char *k, size_t kn, const char *v)
 	 * same word from config_policyd.c). */
 	if (strcmp(key, "helo_whitelist") == 0 ||
 	    strcmp(key, "domain_whitelist") == 0) {
-		warn(p,
-		     "%s: ignored: in policyd-spf it exempts clients that pass "
-		     "the listed domains' SPF; spfkitd's %s would exempt anyone "
-		     "forging them: list the relays' addresses in whitelist_ip",
-		     key,
-		     key[0] == 'h' ? "whitelist_helo" : "whitelist_sender_domain");
+		warn(
+		    p,
+		    "%s: ignored: in policyd-spf it exempts clients that pass "
+		    "the listed domains' SPF; spfkitd's %s would exempt anyone "
+		    "forging them: list the relays' addresses in whitelist_ip",
+		    key,
+		    key[0] == 'h' ? "whitelist_helo"
+				  : "whitelist_sender_domain");
 		return true;
 	}
 	for (size_t i = 0; i < sizeof plain_keys / sizeof plain_keys[0]; i++) {
