@@ -88,8 +88,8 @@ static void on_finding(const spfkit_finding *f, void *ud)
 	unsigned sv = (unsigned)f->severity;
 	snprintf(line, sizeof line, "%s %s: %s%s%s%s",
 		 sv < 3 ? sev_names[sv] : "note", f->code, f->message,
-		 f->domain ? " (" : "",
-		 f->domain ? cli_shown(f->domain) : "", f->domain ? ")" : "");
+		 f->domain ? " (" : "", f->domain ? cli_shown(f->domain) : "",
+		 f->domain ? ")" : "");
 	char *dup = strdup(line);
 	if (!dup || !cli_grow(&s->finds, &s->cap_finds, s->nfinds,
 			      sizeof *s->finds, &s->oom)) {
@@ -112,8 +112,8 @@ static int new_check(const df_ctx *c, const df_side *s, const char *ip,
 	if (rc == SPFKIT_OK)
 		rc = spfkit_check_set_sender(*out, sender, strlen(sender));
 	if (rc == SPFKIT_OK && s->record)
-		rc = spfkit_check_set_record(*out, s->record,
-					     strlen(s->record));
+		rc =
+		    spfkit_check_set_record(*out, s->record, strlen(s->record));
 	if (rc == SPFKIT_OK && walk)
 		rc = spfkit_check_set_walk(*out, 1);
 	return rc;
@@ -124,9 +124,8 @@ static int walk_side(df_ctx *c, df_side *s, cli_dns *d)
 {
 	spfkit_linter *l = NULL;
 	spfkit_check *chk = NULL;
-	int rc = spfkit_linter_new(&l, c->cfg,
-				   s->record ? SPFKIT_LINT_DRAFT : 0,
-				   on_finding, s);
+	int rc = spfkit_linter_new(
+	    &l, c->cfg, s->record ? SPFKIT_LINT_DRAFT : 0, on_finding, s);
 	if (rc == SPFKIT_OK)
 		rc = new_check(c, s, WALK_DEFAULT_IP, true, &chk);
 	if (rc == SPFKIT_OK)
@@ -160,31 +159,22 @@ static void add_ip(df_ctx *c, const char *ip)
 	snprintf(p->ip, sizeof p->ip, "%s", ip);
 }
 
-static void add_addr(df_ctx *c, unsigned bits, fl_u128 a)
+static void add_addr(void *ud, unsigned bits, fl_u128 a)
 {
 	char t[64];
 	fl_addr_text(t, sizeof t, bits, a);
-	add_ip(c, t);
+	add_ip(ud, t);
 }
 
-/* first, last, first - 1 and last + 1 of every range of set. */
 static void add_bounds(df_ctx *c, const fl_set *set)
 {
-	fl_u128 zero = {0, 0}, max = fl_max(set->bits);
-	for (size_t i = 0; i < set->n; i++) {
-		add_addr(c, set->bits, set->v[i].lo);
-		add_addr(c, set->bits, set->v[i].hi);
-		if (fl_cmp(set->v[i].lo, zero) > 0)
-			add_addr(c, set->bits, fl_sub1(set->v[i].lo));
-		if (fl_cmp(set->v[i].hi, max) < 0)
-			add_addr(c, set->bits, fl_add1(set->v[i].hi));
-	}
+	fl_bounds(set, add_addr, c);
 }
 
 /* Addresses outside the usual ranges, both families. */
-static const char *const samples[] = {"192.0.2.1", "198.51.100.77",
+static const char *const samples[] = {"192.0.2.1",     "198.51.100.77",
 				      "203.0.113.200", "8.8.8.8",
-				      "2001:db8::1", "2001:4860:4860::8888"};
+				      "2001:db8::1",   "2001:4860:4860::8888"};
 
 /* Flattens side s into address sets (limits lifted, so an over-limit
  * draft still shows what it lists). */
@@ -359,14 +349,15 @@ static bool put_sources(cli_jw *w, const df_ctx *c, bool *oom)
 	for (int i = 0; i < 2; i++) {
 		const df_side *s = &c->side[i], *o = &c->side[!i];
 		for (size_t k = 0; k < s->p.nsrc; k++) {
-			const fl_source *src = &s->p.src[k], *other =
-							       source(o, src->name);
+			const fl_source *src = &s->p.src[k],
+					*other = source(o, src->name);
 			if (i == 1 && other)
 				continue; /* compared from before */
 			char label[300];
 			snprintf(label, sizeof label, "include:%s",
 				 cli_shown(src->name));
-			const fl_source *b = i ? other : src, *a = i ? src : other;
+			const fl_source *b = i ? other : src,
+					*a = i ? src : other;
 			if (put_change(w, label, b ? &b->s4 : &e4,
 				       b ? &b->s6 : &e6, a ? &a->s4 : &e4,
 				       a ? &a->s6 : &e6, oom))
@@ -419,6 +410,18 @@ static bool put_results(cli_jw *w, const df_ctx *c)
 	return any;
 }
 
+/* "key": {"before": b, "after": a} */
+static void put_counts(cli_jw *w, const char *key, unsigned b, unsigned a)
+{
+	cli_jw_key(w, key);
+	cli_jw_obj(w);
+	cli_jw_key(w, "before");
+	cli_jw_uint(w, b);
+	cli_jw_key(w, "after");
+	cli_jw_uint(w, a);
+	cli_jw_obj_end(w);
+}
+
 /* Writes what changes; true when anything does. */
 static bool put_diff(const df_ctx *c, bool json, bool *oom)
 {
@@ -441,20 +444,8 @@ static bool put_diff(const df_ctx *c, bool json, bool *oom)
 	any |= counts;
 	if (w) {
 		cli_jw_arr_end(w);
-		cli_jw_key(w, "lookups");
-		cli_jw_obj(w);
-		cli_jw_key(w, "before");
-		cli_jw_uint(w, b->lookups);
-		cli_jw_key(w, "after");
-		cli_jw_uint(w, a->lookups);
-		cli_jw_obj_end(w);
-		cli_jw_key(w, "void_lookups");
-		cli_jw_obj(w);
-		cli_jw_key(w, "before");
-		cli_jw_uint(w, b->voids);
-		cli_jw_key(w, "after");
-		cli_jw_uint(w, a->voids);
-		cli_jw_obj_end(w);
+		put_counts(w, "lookups", b->lookups, a->lookups);
+		put_counts(w, "void_lookups", b->voids, a->voids);
 		cli_jw_key(w, "new_findings");
 		cli_jw_arr(w);
 	} else {
@@ -480,23 +471,15 @@ static bool put_diff(const df_ctx *c, bool json, bool *oom)
 		cli_jw_bool(w, any);
 		cli_jw_line_end(w);
 	} else {
-		printf("%s\n", any ? "the draft changes the policy"
-				   : "no change");
+		printf("%s\n",
+		       any ? "the draft changes the policy" : "no change");
 	}
 	return any;
 }
 
 /* ------------------------------------------------------------ options */
 
-enum { OPT_FORMAT = 1000, OPT_RECORD };
-
-static const struct option longopts[] = {
-    CLI_DNS_LONGOPTS,
-    {"format", required_argument, NULL, OPT_FORMAT},
-    {"record", required_argument, NULL, OPT_RECORD},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0}};
-
+/* The options as given: --format once, --record twice or never. */
 typedef struct df_opts {
 	const cli_args *a;
 	const char *format;
@@ -504,20 +487,21 @@ typedef struct df_opts {
 	size_t nrec;
 } df_opts;
 
+enum { OPT_FORMAT = CLI_OPT_FIRST, OPT_RECORD };
+
+static const struct option longopts[] = {
+    {"record", required_argument, NULL, OPT_RECORD},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"help", no_argument, NULL, 'h'},
+    CLI_DNS_LONGOPTS,
+    {NULL, 0, NULL, 0}};
+
 static int take(int c, void *ud)
 {
 	df_opts *o = ud;
-	int status = 0;
 	switch (c) {
 	case 'h': cli_diff_help(stdout); return -1;
-	case OPT_FORMAT:
-		if (!cli_set_once(o->a, &o->format, optarg, c, &status))
-			return status;
-		if (strcmp(optarg, "text") && strcmp(optarg, "json"))
-			return cli_usage(DF_PROG,
-					 "--format: '%s' is not text or json",
-					 cli_shown(optarg));
-		return 0;
+	case OPT_FORMAT: return fl_format(o->a, &o->format, c, "text");
 	case OPT_RECORD:
 		if (o->nrec == 2)
 			return cli_usage(DF_PROG, "--record given more than "
@@ -557,26 +541,9 @@ int cli_diff_main(int argc, char **argv)
 		status = status < 0 ? 0 : status;
 		goto done;
 	}
-	if (optind != argc - 1) {
-		status = cli_usage(DF_PROG, "give one DOMAIN (try 'spfkit help "
-					    "diff')");
+	status = fl_operand(&a, argc, argv, &dns, &c.domain);
+	if (status)
 		goto done;
-	}
-	c.domain = argv[optind];
-	size_t dl = strlen(c.domain);
-	if (dl == 0 || dl > 253 || c.domain[0] == '.' ||
-	    strspn(c.domain,
-		   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		   "0123456789-_.") != dl) {
-		status = cli_usage(DF_PROG, "'%s' is not a domain name",
-				   cli_shown(c.domain));
-		goto done;
-	}
-	const char *problem = cli_dns_opts_problem(&dns);
-	if (problem) {
-		status = cli_usage(DF_PROG, "%s", problem);
-		goto done;
-	}
 	c.side[0].dns = c.side[1].dns = dns;
 	if (o.nrec == 1) {
 		status = cli_usage(DF_PROG, "--record: give two, the record "
@@ -607,8 +574,8 @@ int cli_diff_main(int argc, char **argv)
 	if (status)
 		goto done;
 	bool oom = false;
-	bool any = put_diff(&c, o.format && strcmp(o.format, "json") == 0,
-			    &oom);
+	bool any =
+	    put_diff(&c, o.format && strcmp(o.format, "json") == 0, &oom);
 	status = any ? 1 : 0;
 	if (oom)
 		status = cli_say(DF_PROG, CLI_EX_SOFTWARE, "out of memory");
