@@ -59,6 +59,7 @@ typedef struct df_side {
 	fl_final fin;
 	fl_set pass4, pass6; /* every '+' address */
 	unsigned lookups, voids;
+	bool none;    /* the walk found no record: nothing to flatten */
 	char **finds; /* "severity code: message (domain)" */
 	size_t nfinds, cap_finds;
 	bool oom;
@@ -78,16 +79,13 @@ typedef struct df_ctx {
 	bool oom;
 } df_ctx;
 
-static const char *const sev_names[] = {"error", "warning", "info"};
-
 /* Keeps a finding as one comparable line. */
 static void on_finding(const spfkit_finding *f, void *ud)
 {
 	df_side *s = ud;
 	char line[1024];
-	unsigned sv = (unsigned)f->severity;
 	snprintf(line, sizeof line, "%s %s: %s%s%s%s",
-		 sv < 3 ? sev_names[sv] : "note", f->code, f->message,
+		 spfkit_severity_name(f->severity), f->code, f->message,
 		 f->domain ? " (" : "", f->domain ? cli_shown(f->domain) : "",
 		 f->domain ? ")" : "");
 	char *dup = strdup(line);
@@ -135,6 +133,7 @@ static int walk_side(df_ctx *c, df_side *s, cli_dns *d)
 	if (rc == SPFKIT_OK) {
 		s->lookups = spfkit_check_lookups(chk);
 		s->voids = spfkit_check_void_lookups(chk);
+		s->none = spfkit_check_result(chk) == SPFKIT_RESULT_NONE;
 		rc = spfkit_linter_finish(l);
 	}
 	spfkit_check_free(chk);
@@ -180,12 +179,14 @@ static const char *const samples[] = {"192.0.2.1",     "198.51.100.77",
  * draft still shows what it lists). */
 static int build_side(df_ctx *c, df_side *s)
 {
+	fl_set_init(&s->pass4, 32);
+	fl_set_init(&s->pass6, 128);
+	if (s->none) /* no SPF record (RFC 7208 4.5): no addresses */
+		return 0;
 	int st = fl_build(&s->dns, c->domain, s->record, NULL, 0, &s->p);
 	if (st)
 		return st;
 	fl_finalize(&s->p.items, &s->fin);
-	fl_set_init(&s->pass4, 32);
-	fl_set_init(&s->pass6, 128);
 	for (size_t i = 0; i < s->fin.n; i++) {
 		fl_set_union(&s->pass4, &s->fin.v[i].s4[0]);
 		fl_set_union(&s->pass6, &s->fin.v[i].s6[0]);
@@ -215,12 +216,13 @@ static int run_sides(df_ctx *c)
 	/* Opened first, so a zone file's trouble is said as diff's. */
 	for (int i = 0; i < 2 && !st; i++)
 		st = cli_dns_open(&c->side[i].dns, c->cfg, DF_PROG, &d[i]);
+	/* The walk first: it tells whether there is a record to flatten. */
+	for (int i = 0; i < 2 && !st; i++)
+		st = walk_side(c, &c->side[i], d[i]);
 	for (int i = 0; i < 2 && !st; i++)
 		st = build_side(c, &c->side[i]);
 	for (size_t i = 0; i < sizeof samples / sizeof *samples; i++)
 		add_ip(c, samples[i]);
-	for (int i = 0; i < 2 && !st; i++)
-		st = walk_side(c, &c->side[i], d[i]);
 	for (size_t k = 0; k < c->npts && !st; k++) {
 		for (int i = 0; i < 2 && !st; i++) {
 			spfkit_check *chk = NULL;

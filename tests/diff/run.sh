@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-2-Clause
 # tests/diff/run.sh SPFKIT - `spfkit diff` as a user runs it, hermetic (zone
-# files only). Table-driven: each case lays a draft zone over
+# files, and NSD on loopback). Table-driven: each case lays a draft zone over
 # published.zone (or gives two --record texts), and checks the exit status
 # (0 nothing changes, 1 something does, 64 usage) and lines the text output
-# and the JSON output must hold. Ends with "N passed, N failed".
+# and the JSON output must hold; then the same over NSD (nsd.sh).
+# Ends with "N passed, N failed".
 set -u
 bin=${1:?usage: run.sh PATH-TO-spfkit}
 bin=$(realpath "$bin")
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 D=tests/diff
 P=$D/published.zone
 py=/usr/bin/python3
@@ -28,7 +29,9 @@ cases=(
 	"~all becomes -all|soft.owner.test|--zone $P --zone $D/draft-soft.zone|1|result for 192.0.2.15: softfail -> fail&&result for 8.8.8.8: softfail -> fail&&result for 2001:db8::1: softfail -> fail|j['addresses']['came']=='' and j['addresses']['went']=='' and not any(r['ip']=='192.0.2.16' for r in j['results'])"
 	"identical draft|same.owner.test|--zone $P --zone $D/draft-same.zone|0|no change&&lookups: 1 -> 1|not j['changed'] and j['results']==[] and j['new_findings']==[]"
 	"IPv6 prefix narrows|six.owner.test|--zone $P --zone $D/draft-six.zone|1|  before: ip6:2001:db8:1::/48&&  after:  ip6:2001:db8:1::/56&&result for 2001:db8:1:100::: pass -> fail&&result for 2001:db8:1:ffff:ffff:ffff:ffff:ffff: pass -> fail|{'ip':'2001:db8:1:100::','before':'pass','after':'fail'} in j['results'] and not any(r['ip']=='2001:db8:1::' for r in j['results'])"
-	"over ten lookups|many.owner.test|--zone $P --zone $D/draft-many.zone|1|lookups: 2 -> 11&&new finding: info too-many-lookups:&&result for 11.11.0.0: fail -> permerror&&result for 8.8.8.8: fail -> permerror|j['lookups']['after']==11 and any('too-many-lookups' in f for f in j['new_findings']) and {'ip':'11.11.0.0','before':'fail','after':'permerror'} in j['results']"
+	"over ten lookups|many.owner.test|--zone $P --zone $D/draft-many.zone|1|lookups: 2 -> 11&&new finding: error too-many-lookups:&&result for 11.11.0.0: fail -> permerror&&result for 8.8.8.8: fail -> permerror|j['lookups']['after']==11 and any(f.startswith('error too-many-lookups:') for f in j['new_findings']) and {'ip':'11.11.0.0','before':'fail','after':'permerror'} in j['results']"
+	"a first record|new.owner.test|--zone $P --zone $D/draft-new.zone|1|  after:  ip4:192.0.2.0/30&&fixed finding: error no-record:&&result for 192.0.2.0: none -> pass&&result for 192.0.2.4: none -> fail|j['addresses']['came']=='ip4:192.0.2.0/30' and {'ip':'192.0.2.3','before':'none','after':'pass'} in j['results']"
+	"a draft with a syntax error|same.owner.test|--zone $P --zone $D/draft-broken.zone|1|new finding: error syntax:&&result for 192.0.2.32: pass -> permerror&&result for 8.8.8.8: fail -> permerror&&lookups: 1 -> 0|any(f.startswith('error syntax:') for f in j['new_findings']) and {'ip':'203.0.113.0','before':'pass','after':'permerror'} in j['results']"
 	"two records, include added|rec.owner.test|--zone $P --record 'v=spf1 ip4:192.0.2.0/28 ~all' --record 'v=spf1 ip4:192.0.2.0/29 include:esp.test ~all'|1|  went:   ip4:192.0.2.8/29&&addresses of include:esp.test:&&lookups: 0 -> 1&&result for 192.0.2.8: pass -> softfail&&result for 203.0.113.0: softfail -> pass|j['addresses']['went']=='ip4:192.0.2.8/29' and j['lookups']=={'before':0,'after':1}"
 	"two records, the same|rec.owner.test|--zone $P --record 'v=spf1 ip4:192.0.2.0/28 -all' --record 'v=spf1 ip4:192.0.2.0/28 -all'|0|no change|not j['changed']"
 	"two records, a finding fixed|rec.owner.test|--zone $P --record 'v=spf1 ptr -all' --record 'v=spf1 ip4:192.0.2.0/28 -all'|1|fixed finding: warning ptr:|any(f.startswith('warning ptr:') for f in j['fixed_findings']) and j['new_findings']==[]"
@@ -79,6 +82,9 @@ for u in "${usage[@]}"; do
 		grep -q '^spfkit diff: ' "$tmp/err" && [ ! -s "$tmp/out" ]; then ok; else
 		bad "$name: exit $rc (want $want): $(cat "$tmp/err")"; fi
 done
+
+# The same over real DNS: NSD on loopback (tests/diff/nsd.sh).
+. tests/diff/nsd.sh
 
 # help, --help and --version.
 if "$bin" help diff | grep -q '^usage: spfkit diff DOMAIN'; then ok; else bad "help diff"; fi
