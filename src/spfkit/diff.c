@@ -9,7 +9,6 @@
  * every range of either side and sample addresses; what differs is shown.
  * Exit 0: nothing changes, 1: something does (like diff(1)).
  */
-#include <arpa/inet.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
