@@ -20,6 +20,7 @@ for f in usr/bin/spfkit usr/sbin/spfkitd usr/include/spfkit.h \
 	usr/lib/systemd/system/spfkitd.service usr/lib/sysusers.d/spfkitd.conf usr/share/doc/spfkit/examples/spfkitd.conf \
 	usr/share/man/man1/spfkit.1 usr/share/man/man1/spfkit-lint.1 usr/share/man/man1/spfkit-tree.1 \
 	usr/share/man/man1/spfkit-trace.1 usr/share/man/man1/spfkit-message.1 usr/share/man/man1/spfkit-srs.1 usr/share/man/man1/spfkit-flatten.1 \
+	usr/share/man/man1/spfkit-diff.1 \
 	usr/share/man/man1/spfkit-report.1 \
 	usr/share/man/man8/spfkitd.8 usr/share/man/man5/spfkitd.conf.5; do
 	[ -f "$tmp/root/$f" ] && ok || bad "missing /$f"

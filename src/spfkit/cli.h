@@ -28,7 +28,8 @@ int cli_exit_for_result(spfkit_result r);
  * name, which returns the exit status, and cli_NAME_help(f), which
  * writes its help text on f: check (check*.c), tree (tree.c), lint
  * (lintcmd.c), trace (trace.c; the three over walk.c), message
- * (message.c) and srs (srs.c: `spfkit srs forward|reverse ...`). */
+ * (message.c), srs (srs.c: `spfkit srs forward|reverse ...`), flatten
+ * (flatten*.c) and diff (diff.c). */
 int cli_check_main(int argc, char **argv);
 int cli_tree_main(int argc, char **argv);
 int cli_lint_main(int argc, char **argv);
@@ -37,6 +38,7 @@ int cli_trace_main(int argc, char **argv);
 int cli_message_main(int argc, char **argv);
 int cli_srs_main(int argc, char **argv);
 int cli_flatten_main(int argc, char **argv);
+int cli_diff_main(int argc, char **argv);
 
 void cli_check_help(FILE *f);
 void cli_tree_help(FILE *f);
@@ -46,6 +48,7 @@ void cli_trace_help(FILE *f);
 void cli_message_help(FILE *f);
 void cli_srs_help(FILE *f);
 void cli_flatten_help(FILE *f);
+void cli_diff_help(FILE *f);
 
 /* ---------------------------------------------------------- output.c */
 

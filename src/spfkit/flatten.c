@@ -461,18 +461,29 @@ static void add_point(fl_points *ps, unsigned bits, fl_u128 a)
 	ps->n++;
 }
 
-/* first, last, first - 1 and last + 1 of every range of s. */
-static void set_points(fl_points *ps, const fl_set *s)
+void fl_bounds(const fl_set *s, void (*add)(void *, unsigned, fl_u128),
+	       void *ud)
 {
 	fl_u128 zero = {0, 0}, max = fl_max(s->bits);
 	for (size_t i = 0; i < s->n; i++) {
-		add_point(ps, s->bits, s->v[i].lo);
-		add_point(ps, s->bits, s->v[i].hi);
+		add(ud, s->bits, s->v[i].lo);
+		add(ud, s->bits, s->v[i].hi);
 		if (fl_cmp(s->v[i].lo, zero) > 0)
-			add_point(ps, s->bits, fl_sub1(s->v[i].lo));
+			add(ud, s->bits, fl_sub1(s->v[i].lo));
 		if (fl_cmp(s->v[i].hi, max) < 0)
-			add_point(ps, s->bits, fl_add1(s->v[i].hi));
+			add(ud, s->bits, fl_add1(s->v[i].hi));
 	}
+}
+
+static void add_point_cb(void *ud, unsigned bits, fl_u128 a)
+{
+	add_point(ud, bits, a);
+}
+
+/* first, last, first - 1 and last + 1 of every range of s. */
+static void set_points(fl_points *ps, const fl_set *s)
+{
+	fl_bounds(s, add_point_cb, ps);
 }
 
 static int point_cmp(const void *x, const void *y)
@@ -740,14 +751,7 @@ static int take(int c, void *ud)
 	int status = 0;
 	switch (c) {
 	case 'h': cli_flatten_help(stdout); return -1;
-	case OPT_FORMAT:
-		if (!cli_set_once(o->a, &o->format, optarg, c, &status))
-			return status;
-		if (strcmp(optarg, "zone") && strcmp(optarg, "json"))
-			return cli_usage(FL_PROG,
-					 "--format: '%s' is not zone or json",
-					 cli_shown(optarg));
-		return 0;
+	case OPT_FORMAT: return fl_format(o->a, &o->format, c, "zone");
 	case OPT_CHECK:
 		cli_set_nonempty(o->a, &o->check, optarg, c, &status);
 		return status;
@@ -758,6 +762,39 @@ static int take(int c, void *ud)
 		return take_keep(o, optarg);
 	default: return cli_usage(FL_PROG, "unexpected option");
 	}
+}
+
+int fl_format(const cli_args *a, const char **dst, int c, const char *other)
+{
+	int status = 0;
+	if (!cli_set_once(a, dst, optarg, c, &status))
+		return status;
+	if (strcmp(optarg, other) && strcmp(optarg, "json"))
+		return cli_usage(a->prog, "--format: '%s' is not %s or json",
+				 cli_shown(optarg), other);
+	return 0;
+}
+
+int fl_operand(const cli_args *a, int argc, char **argv,
+	       const cli_dns_opts *dns, const char **domain)
+{
+	if (optind != argc - 1)
+		return cli_usage(a->prog,
+				 "give one DOMAIN (try 'spfkit help "
+				 "%s')",
+				 a->cmd);
+	*domain = argv[optind];
+	size_t dl = strlen(*domain);
+	if (dl == 0 || dl > 253 || **domain == '.' ||
+	    strspn(*domain,
+		   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		   "0123456789-_.") != dl)
+		return cli_usage(a->prog, "'%s' is not a domain name",
+				 cli_shown(*domain));
+	const char *problem = cli_dns_opts_problem(dns);
+	if (problem)
+		return cli_usage(a->prog, "%s", problem);
+	return 0;
 }
 
 int cli_flatten_main(int argc, char **argv)
@@ -775,26 +812,10 @@ int cli_flatten_main(int argc, char **argv)
 		status = status < 0 ? 0 : status;
 		goto done;
 	}
-	if (optind != argc - 1) {
-		status = cli_usage(FL_PROG, "give one DOMAIN (try 'spfkit help "
-					    "flatten')");
+	const char *domain = NULL;
+	status = fl_operand(&a, argc, argv, &dns, &domain);
+	if (status)
 		goto done;
-	}
-	const char *domain = argv[optind];
-	size_t dl = strlen(domain);
-	if (dl == 0 || dl > 253 || domain[0] == '.' ||
-	    strspn(domain,
-		   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		   "0123456789-_.") != dl) {
-		status =
-		    cli_usage(FL_PROG, "'%s' is not a domain name", domain);
-		goto done;
-	}
-	const char *problem = cli_dns_opts_problem(&dns);
-	if (problem) {
-		status = cli_usage(FL_PROG, "%s", problem);
-		goto done;
-	}
 	if (o.check) {
 		if (o.format) {
 			status = cli_usage(

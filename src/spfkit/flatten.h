@@ -108,6 +108,21 @@ const char **fl_overlay(const cli_dns_opts *dns, const char *path,
  * flattening, as master-file character-strings. */
 #define FL_ORIGINAL "; original "
 
+/* Calls add(ud, bits, a) for the first and last address of every range
+ * of s and the addresses just outside it (first - 1, last + 1): where
+ * two policies that differ show it (the proof of flatten, diff). */
+void fl_bounds(const fl_set *s, void (*add)(void *, unsigned, fl_u128),
+	       void *ud);
+
+/* The --format value of a command that writes other or json (optarg),
+ * given once (cli_set_once()): 0 or a usage exit status. */
+int fl_format(const cli_args *a, const char **dst, int c, const char *other);
+/* After cli_parse(): the one DOMAIN operand (a host name's characters,
+ * at most 253) and DNS options that go together. 0 with *domain set, or
+ * a usage exit status after a message naming a->prog. */
+int fl_operand(const cli_args *a, int argc, char **argv,
+	       const cli_dns_opts *dns, const char **domain);
+
 /* --check: compares the published snippet with the sources. */
 int fl_check(const cli_dns_opts *dns, const char *domain, const char **keep,
 	     size_t nkeep, const char *snippet);

@@ -33,6 +33,8 @@ static const command commands[] = {
      cli_srs_main, cli_srs_help},
     {"flatten", "the records to publish for fewer lookups, proven the same",
      cli_flatten_main, cli_flatten_help},
+    {"diff", "what a draft record or zone changes: addresses, counts, results",
+     cli_diff_main, cli_diff_help},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
