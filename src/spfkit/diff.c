@@ -182,7 +182,8 @@ static int build_side(df_ctx *c, df_side *s)
 	fl_set_init(&s->pass6, 128);
 	if (s->none) /* no SPF record (RFC 7208 4.5): no addresses */
 		return 0;
-	int st = fl_build(&s->dns, c->domain, s->record, NULL, 0, &s->p);
+	int st =
+	    fl_build(DF_PROG, &s->dns, c->domain, s->record, NULL, 0, &s->p);
 	if (st)
 		return st;
 	fl_finalize(&s->p.items, &s->fin);

@@ -825,7 +825,7 @@ int cli_flatten_main(int argc, char **argv)
 		status = fl_check(&dns, domain, o.keep, o.nkeep, o.check);
 		goto done;
 	}
-	status = fl_build(&dns, domain, NULL, o.keep, o.nkeep, &p);
+	status = fl_build(FL_PROG, &dns, domain, NULL, o.keep, o.nkeep, &p);
 	if (status)
 		goto done;
 	if (p.problem) {

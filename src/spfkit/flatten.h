@@ -87,9 +87,9 @@ extern const char fl_quals[4];
  * builds *p; record, when not NULL, stands for domain's own record (the
  * original a snippet carries, which DNS no longer publishes); keep lists names
  * whose a, mx and include stay. Returns 0 or an exit status after a one-line
- * message. */
-int fl_build(const cli_dns_opts *dns, const char *domain, const char *record,
-	     const char **keep, size_t nkeep, fl_policy *p);
+ * message that starts with prog ("spfkit flatten", "spfkit diff"). */
+int fl_build(const char *prog, const cli_dns_opts *dns, const char *domain,
+	     const char *record, const char **keep, size_t nkeep, fl_policy *p);
 void fl_policy_free(fl_policy *p);
 /* The final form of a policy's items. */
 void fl_finalize(const fl_items *items, fl_final *f);

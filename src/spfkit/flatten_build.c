@@ -231,8 +231,9 @@ static void on_event(const spfkit_check *chk, const spfkit_event *e, void *ud)
 }
 
 /* Runs one walk of domain with client ip over the options' DNS. */
-static int walk_once(const cli_dns_opts *dns, const char *domain,
-		     const char *record, const char *ip, fwalk *w)
+static int walk_once(const char *prog, const cli_dns_opts *dns,
+		     const char *domain, const char *record, const char *ip,
+		     fwalk *w)
 {
 	spfkit_config *cfg = NULL;
 	spfkit_check *chk = NULL;
@@ -247,11 +248,11 @@ static int walk_once(const cli_dns_opts *dns, const char *domain,
 		rc = spfkit_check_new(&chk, cfg);
 	int status = 0;
 	if (rc < 0) {
-		status = cli_say(FL_PROG, CLI_EX_SOFTWARE, "%s",
-				 spfkit_strerror(rc));
+		status =
+		    cli_say(prog, CLI_EX_SOFTWARE, "%s", spfkit_strerror(rc));
 		goto out;
 	}
-	status = cli_dns_open(dns, cfg, FL_PROG, &d);
+	status = cli_dns_open(dns, cfg, prog, &d);
 	if (status)
 		goto out;
 	char sender[300];
@@ -268,12 +269,12 @@ static int walk_once(const cli_dns_opts *dns, const char *domain,
 	if (rc == SPFKIT_OK)
 		rc = cli_dns_run(d, chk);
 	if (rc < 0)
-		status = cli_say(FL_PROG, CLI_EX_SOFTWARE, "%s",
-				 spfkit_strerror(rc));
+		status =
+		    cli_say(prog, CLI_EX_SOFTWARE, "%s", spfkit_strerror(rc));
 	else if (w->oom)
-		status = cli_say(FL_PROG, CLI_EX_SOFTWARE, "out of memory");
+		status = cli_say(prog, CLI_EX_SOFTWARE, "out of memory");
 	else if (w->pass == 0 && spfkit_check_result(chk) == SPFKIT_RESULT_NONE)
-		status = cli_say(FL_PROG, FL_EX_CANNOT,
+		status = cli_say(prog, FL_EX_CANNOT,
 				 "%s has no SPF record to flatten (%s)", domain,
 				 spfkit_check_problem(chk)
 				     ? spfkit_check_problem(chk)
@@ -622,17 +623,17 @@ static char *top_exp(const char *record)
 	return NULL;
 }
 
-int fl_build(const cli_dns_opts *dns, const char *domain, const char *record,
-	     const char **keep, size_t nkeep, fl_policy *p)
+int fl_build(const char *prog, const cli_dns_opts *dns, const char *domain,
+	     const char *record, const char **keep, size_t nkeep, fl_policy *p)
 {
 	memset(p, 0, sizeof *p);
 	fl_set_init(&p->seen4, 32);
 	fl_set_init(&p->seen6, 128);
 	fwalk w = {.p = p};
-	int status = walk_once(dns, domain, record, FL_WALK_IP4, &w);
+	int status = walk_once(prog, dns, domain, record, FL_WALK_IP4, &w);
 	if (status == 0) {
 		w.pass = 1;
-		status = walk_once(dns, domain, record, FL_WALK_IP6, &w);
+		status = walk_once(prog, dns, domain, record, FL_WALK_IP6, &w);
 	}
 	if (status == 0 && w.nframes) {
 		bctx c = {.p = p, .keep = keep, .nkeep = nkeep};
@@ -642,7 +643,7 @@ int fl_build(const cli_dns_opts *dns, const char *domain, const char *record,
 		p->record = cli_copy(r ? r : "", r ? strlen(r) : 0);
 		if (!p->record || c.oom || p->seen4.oom || p->seen6.oom)
 			status =
-			    cli_say(FL_PROG, CLI_EX_SOFTWARE, "out of memory");
+			    cli_say(prog, CLI_EX_SOFTWARE, "out of memory");
 	}
 	for (size_t i = 0; i < w.nframes; i++) {
 		fframe *f = w.frames[i];

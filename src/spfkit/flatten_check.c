@@ -212,14 +212,15 @@ int fl_check(const cli_dns_opts *dns, const char *domain, const char **keep,
 		goto out;
 	}
 	char *rec = original(snippet);
-	status = fl_build(dns, domain, rec, keep, nkeep, &now);
+	status = fl_build(FL_PROG, dns, domain, rec, keep, nkeep, &now);
 	free(rec);
 	if (status == 0 && now.problem)
 		status = cli_say(FL_PROG, FL_EX_CANNOT,
 				 "cannot flatten the sources of %s: %s", domain,
 				 cli_shown(now.problem));
 	if (status == 0)
-		status = fl_build(&over, domain, NULL, keep, nkeep, &pub);
+		status =
+		    fl_build(FL_PROG, &over, domain, NULL, keep, nkeep, &pub);
 	if (status == 0 && pub.problem)
 		status = cli_say(FL_PROG, FL_EX_CANNOT,
 				 "the published records of %s: %s", domain,
