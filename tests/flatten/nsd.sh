@@ -11,13 +11,7 @@ mkdir -p "$INT_TMP"
 # shellcheck source=../integration/lib.sh
 . tests/integration/lib.sh
 trap 'int_stop_all; rm -rf "$tmp"' EXIT
-{
-	echo '$TTL 3600'
-	echo '. IN SOA ns.test. hostmaster.test. 1 3600 600 86400 60'
-	echo '. IN NS ns.test.'
-	echo 'ns.test. IN A 127.0.0.1'
-	grep -v '^\$TTL' "$Z"
-} >"$tmp/root.zone"
+int_root_zone "$tmp/root.zone" "$Z"
 port=$(free_port)
 if nsd_start "$tmp/nsd" "$tmp/root.zone" "$port"; then
 	ok

@@ -56,6 +56,21 @@ forget_pid() {
 	done
 }
 
+# Writes to OUT a root zone NSD can serve (SOA, NS, the server's own A)
+# holding the records of each master FILE (their $TTL lines dropped: one
+# at the top applies to all).
+int_root_zone() { # OUT FILE...
+	local out=$1
+	shift
+	{
+		echo '$TTL 3600'
+		echo '. IN SOA ns.test. hostmaster.test. 1 3600 600 86400 60'
+		echo '. IN NS ns.test.'
+		echo 'ns.test. IN A 127.0.0.1'
+		grep -hv '^\$TTL' "$@"
+	} >"$out"
+}
+
 # nsd_start DIR ZONEFILE PORT: NSD in the foreground (-d) in the
 # background, serving ZONEFILE as the root zone on 127.0.0.1@PORT, with
 # every file it writes in DIR. Sets NSD_PID; returns 1 if it does not
