@@ -23,6 +23,7 @@ Prints "ok NAME" per check passed, "FAIL NAME: why" per check failed;
 exits 1 on a failure. Ports chosen here, processes stopped by PID."""
 import os
 import resource
+import shutil
 import signal
 import socket
 import struct
@@ -32,10 +33,14 @@ import time
 
 BIN, TMP = sys.argv[1], sys.argv[2]
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-ZONE = os.path.join(ROOT, "tests", "daemon", "zone.yml")
 INTEG = os.path.join(ROOT, "tests", "integration")
 os.makedirs(TMP, exist_ok=True)
 os.chmod(TMP, 0o755)  # user= (nobody) reads the configurations here
+# and the zone, which a reload as nobody reads again: a copy, since the
+# checkout may be closed to nobody (a clone in a mktemp -d directory).
+ZONE = os.path.join(TMP, "zone.yml")
+shutil.copyfile(os.path.join(ROOT, "tests", "daemon", "zone.yml"), ZONE)
+os.chmod(ZONE, 0o644)
 failed = 0
 procs = []
 

@@ -21,6 +21,10 @@ tmp=$(mktemp -d)
 # daemon checks at start that a reload could read them.
 chmod 755 "$tmp"
 trap 'rm -rf "$tmp"' EXIT
+# The zone as well: user= must be able to read it again on a reload, and
+# the checkout may be closed to nobody (a clone in a mktemp -d directory).
+cp tests/daemon/zone.yml "$tmp/zone.yml"
+chmod 644 "$tmp/zone.yml"
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 
@@ -89,17 +93,17 @@ check_bad "bad nameserver" 'bad\.conf:1: nameserver: .nowhere. is not an IP' 'na
 check_bad "missing zone" 'bad\.conf:1: zone_file: .*no-such\.zone' "zone_file = $tmp/no-such.zone"
 printf 'this is not a zone\n' >"$tmp/bad.zone"
 check_bad "bad zone line" 'bad\.conf:1: zone_file: .*bad\.zone:1' "zone_file = $tmp/bad.zone"
-check_bad "no such user" 'bad\.conf:2: user: .no-such-user-here.: no such user' $'zone_file = tests/daemon/zone.yml\nuser = no-such-user-here'
+check_bad "no such user" 'bad\.conf:2: user: .no-such-user-here.: no such user' "zone_file = $tmp/zone.yml"$'\nuser = no-such-user-here'
 check_bad "bad reject code" 'reject_code: .450. is not a number from 500' 'reject_code = 450'
 # Every refusal names the file, the line and the key, those found only
 # once the whole file is read too (at the line that completed them).
 check_bad "recursive and nameserver" 'bad\.conf:3: nameserver: recursive = yes and nameserver exclude' $'recursive = yes\n\nnameserver = 127.0.0.1'
 check_bad "both checks off" 'bad\.conf:2: mailfrom_check: helo_check and mailfrom_check are both off' $'helo_check = no\nmailfrom_check = no'
-check_bad "srs key without srs_domain" 'bad\.conf:2: srs_listen: needs srs_domain' $'zone_file = tests/daemon/zone.yml\nsrs_listen = inet:127.0.0.1:1'
-check_bad "srs_domain without secrets" 'bad\.conf:2: srs_domain: needs srs_secrets' $'zone_file = tests/daemon/zone.yml\nsrs_domain = fwd.example'
-check_bad "missing secrets" 'bad\.conf:3: srs_secrets: .*nope: No such file' $'zone_file = tests/daemon/zone.yml\nsrs_domain = fwd.example\nsrs_secrets = '"$tmp"'/nope'
+check_bad "srs key without srs_domain" 'bad\.conf:2: srs_listen: needs srs_domain' "zone_file = $tmp/zone.yml"$'\nsrs_listen = inet:127.0.0.1:1'
+check_bad "srs_domain without secrets" 'bad\.conf:2: srs_domain: needs srs_secrets' "zone_file = $tmp/zone.yml"$'\nsrs_domain = fwd.example'
+check_bad "missing secrets" 'bad\.conf:3: srs_secrets: .*nope: No such file' "zone_file = $tmp/zone.yml"$'\nsrs_domain = fwd.example\nsrs_secrets = '"$tmp"'/nope'
 check_bad "missing trust anchor" 'bad\.conf:2: trust_anchor: .*nope\.key: No such file' $'nameserver = 127.0.0.1@53\ntrust_anchor = '"$tmp"'/nope.key'
-check_bad "chroot not a directory" 'bad\.conf:2: chroot: /nonexistent-spfkit: not a directory' $'zone_file = tests/daemon/zone.yml\nchroot = /nonexistent-spfkit'
+check_bad "chroot not a directory" 'bad\.conf:2: chroot: /nonexistent-spfkit: not a directory' "zone_file = $tmp/zone.yml"$'\nchroot = /nonexistent-spfkit'
 check_bad "bad test_only" 'bad\.conf:1: test_only: .sometimes. is not yes, no or a result' 'test_only = fail, sometimes'
 check_bad "defer_if_permit not an error action" 'bad\.conf:1: internal_error_action: .defer_if_permit. is not accept' 'internal_error_action = defer_if_permit'
 check_bad "temperror reject still refused" 'bad\.conf:1: helo_temperror: reject is not allowed' 'helo_temperror = reject'
@@ -108,7 +112,7 @@ busy=$(/usr/bin/python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",
 /usr/bin/python3 -c 'import socket,sys,time;s=socket.socket();s.bind(("127.0.0.1",int(sys.argv[1])));s.listen();time.sleep(30)' "$busy" &
 holder=$!
 sleep 0.3
-printf 'zone_file = tests/daemon/zone.yml\nlog = stderr\n\nlisten = inet:127.0.0.1:%s\n' "$busy" >"$tmp/busy.conf"
+printf 'zone_file = %s\nlog = stderr\n\nlisten = inet:127.0.0.1:%s\n' "$tmp/zone.yml" "$busy" >"$tmp/busy.conf"
 "$bin" -f -c "$tmp/busy.conf" >"$tmp/t" 2>&1
 if [ $? -ne 0 ] && grep -qE "busy\.conf:4: listen: inet:127\.0\.0\.1:$busy: Address already in use" "$tmp/t"; then ok; else bad "start: listen error names file, line and key"; cat "$tmp/t"; fi
 kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
@@ -121,7 +125,7 @@ check_warn() { # name, expected pattern (a warning line), config text
 	local rc=$?
 	if [ "$rc" -eq 0 ] && grep -qE -- "^spfkitd: warning: .*$2" "$tmp/t" && grep -q 'configuration ok' "$tmp/t"; then ok; else bad "-t warns: $1: exit $rc"; cat "$tmp/t"; fi
 }
-zone=$'zone_file = tests/daemon/zone.yml\nuser = nobody'
+zone="zone_file = $tmp/zone.yml"$'\nuser = nobody'
 head -c 24 /dev/urandom | base64 >"$tmp/srs.secrets"
 check_warn "milter on every address" 'warn\.conf:3: milter_listen: .inet:10025. listens on every address: the milter protocol has no authentication' "$zone"$'\nmilter_listen = inet:10025'
 check_warn "milter on a public address" 'warn\.conf:3: milter_listen: .inet:10025@192\.0\.2\.1. is not a loopback address' "$zone"$'\nmilter_listen = inet:10025@192.0.2.1'
@@ -138,7 +142,7 @@ printf 'request=smtpd_access_policy\nprotocol_state=RCPT\nclient_address=192.0.2
 	"$bin" --stdio -c "$tmp/dw.conf" >"$tmp/t" 2>/dev/null
 grep -q '^action=550 ' "$tmp/t" && ok || { bad "Domain_Whitelist must not exempt a forged sender"; cat "$tmp/t"; }
 if [ "$(id -u)" -eq 0 ]; then
-	check_warn "root without user" 'warn\.conf: user: not set: spfkitd runs as root' 'zone_file = tests/daemon/zone.yml'
+	check_warn "root without user" 'warn\.conf: user: not set: spfkitd runs as root' "zone_file = $tmp/zone.yml"
 fi
 printf '%s\nlisten = inet:127.0.0.1:10023\nlisten = inet:[::1]:10023\nmilter_listen = inet:10025@localhost\nmetrics_listen = inet:127.0.0.2:10024\nlisten = unix:%s/p.sock\n' "$zone" "$tmp" >"$tmp/quiet.conf"
 "$bin" -t -c "$tmp/quiet.conf" >"$tmp/t" 2>&1

@@ -107,6 +107,14 @@ echo "srs_milter = yes" >>"$tmp/spfkitd.conf"
 # connection, its log to syslog (stderr is not ours to write there).
 grep -v -e '^listen' -e '^milter_listen' -e '^log' -e '^srs_' "$tmp/spfkitd.conf" >"$tmp/spfkitd-spawn.conf"
 chmod 644 "$tmp/spfkitd-spawn.conf"
+# spawn runs it as nobody, who may not reach into the checkout (a clone in
+# a mktemp -d directory is mode 0700): a copy of the daemon and its library
+# here, laid out as in the build tree so its RUNPATH ($ORIGIN/../..) holds.
+mkdir -p "$tmp/sbin/src/spfkitd"
+cp "$bin" "$tmp/sbin/src/spfkitd/spfkitd"
+cp -L "$root/$build/libspfkit.so.0" "$tmp/sbin/libspfkit.so.0"
+chmod -R a+rX "$tmp/sbin"
+spawn_bin=$tmp/sbin/src/spfkitd/spfkitd
 "$bin" -f -c "$tmp/spfkitd.conf" 2>"$tmp/spfkitd.log" &
 spfkitd_pid=$!
 # A milter-only spfkitd whose header is Authentication-Results.
@@ -196,7 +204,7 @@ srscleanup unix n       -       n       -       0       cleanup
   -o smtpd_recipient_restrictions=permit_mynetworks,reject_unauth_destination
   -o smtpd_milters=inet:127.0.0.1:$milter_port
 spfkitd   unix  -       n       n       -       0       spawn
-  user=nobody argv=$bin --stdio -c $tmp/spfkitd-spawn.conf
+  user=nobody argv=$spawn_bin --stdio -c $tmp/spfkitd-spawn.conf
 pickup    unix  n       -       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
 qmgr      unix  n       -       n       300     1       qmgr
