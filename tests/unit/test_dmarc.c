@@ -665,6 +665,166 @@ static void test_aligned(void)
 	T_CHECK(!spfkit_dmarc_aligned('r', NULL, NULL, "a", "a"), "NULL");
 }
 
+/* ---------------------------------------------------------------- lint */
+
+/* Findings as "code code ...", and the last replacement and fix. */
+typedef struct flog {
+	char codes[1024];
+	char rep[512];
+	char fix[512];
+	size_t n;
+	size_t pos, len;
+} flog;
+
+static void log_finding(const spfkit_finding *f, void *ud)
+{
+	flog *l = ud;
+	size_t used = strlen(l->codes);
+	snprintf(l->codes + used, sizeof l->codes - used, "%s%s",
+		 used ? " " : "", f->code);
+	if (f->replacement)
+		snprintf(l->rep, sizeof l->rep, "%.*s", (int)f->replacement_len,
+			 f->replacement);
+	snprintf(l->fix, sizeof l->fix, "%s", f->fix ? f->fix : "");
+	T_CHECK(f->message && f->message[0], "%s: a message", f->code);
+	T_CHECK(f->rfc && !strncmp(f->rfc, "RFC ", 4), "%s: an RFC", f->code);
+	bool known = false;
+	for (size_t i = 0; spfkit_dmarc_lint_code(i); i++)
+		known |= !strcmp(spfkit_dmarc_lint_code(i), f->code);
+	T_CHECK(known, "%s: a listed code", f->code);
+	if (f->replacement && f->len)
+		T_CHECK(f->record && f->pos + f->len <= f->record_len,
+			"%s: in the record", f->code);
+	l->pos = f->pos;
+	l->len = f->len;
+	l->n++;
+}
+
+static void test_lint(spfkit_config *cfg)
+{
+	static const struct {
+		const char *record, *codes, *rep;
+	} cases[] = {
+	    {"v=DMARC1; p=reject; rua=mailto:d@example.com", "", NULL},
+	    {"v=DMARC1; p=none; rua=mailto:d@example.com", "dmarc-monitoring",
+	     NULL},
+	    {"v=DMARC1; p=rejct; rua=mailto:d@example.com", "dmarc-bad-value",
+	     "p=reject"},
+	    {"v=DMARC1; p=reject; adkim=strict; rua=mailto:d@example.com",
+	     "dmarc-bad-value", "adkim=s"},
+	    {"v=DMARC1; p=reject; pct=50; rua=mailto:d@example.com",
+	     "dmarc-removed-tag",
+	     "v=DMARC1; p=reject; rua=mailto:d@example.com"},
+	    {"v=DMARC1; p=reject; rua=mailto:d@example.com; rf=afrf; ri=86400",
+	     "dmarc-removed-tag dmarc-removed-tag",
+	     "v=DMARC1; p=reject; rua=mailto:d@example.com; rf=afrf"},
+	    {"v=DMARC1; p=reject; foo=bar; rua=mailto:d@example.com",
+	     "dmarc-unknown-tag", NULL},
+	    {"v=DMARC1; p=reject; p=none; rua=mailto:d@example.com",
+	     "dmarc-duplicate-tag",
+	     "v=DMARC1; p=reject; rua=mailto:d@example.com"},
+	    {"v=DMARC1; p=reject; rua=d@example.com",
+	     "dmarc-bad-uri "
+	     "dmarc-bad-uri",
+	     NULL},
+	    {"v=DMARC1; p=reject; rua=mailto:d@example.com!10m",
+	     "dmarc-uri-size", NULL},
+	    {"v=DMARC1; rua=mailto:d@example.com",
+	     "dmarc-no-policy "
+	     "dmarc-monitoring",
+	     "v=DMARC1; p=none; rua=mailto:d@example.com"},
+	    {"v=DMARC1; p=reject; fo=1; rua=mailto:d@example.com",
+	     "dmarc-fo-ignored", NULL},
+	    {"v=DMARC1; p=reject; fo=0:1; ruf=mailto:f@example.com; "
+	     "rua=mailto:d@example.com",
+	     "dmarc-bad-value", NULL},
+	    {"v=DMARC1; p=reject; t=y; rua=mailto:d@example.com",
+	     "dmarc-testing", NULL},
+	    {"v=DMARC1; p=reject", "dmarc-no-rua", NULL},
+	    {"v=DMARC1; p=reject; rua; rua=mailto:d@example.com",
+	     "dmarc-syntax", NULL},
+	    {"v=dmarc1; p=reject", "dmarc-not-dmarc", "v=DMARC1; p=reject"},
+	    {"v=DMARC1 p=reject", "dmarc-not-dmarc", "v=DMARC1; p=reject"},
+	    {"\"v=DMARC1; p=reject\"", "dmarc-not-dmarc", "v=DMARC1; p=reject"},
+	    {"p=reject; v=DMARC1", "dmarc-not-dmarc", "v=DMARC1; p=reject"},
+	    {"v=spf1 -all", "dmarc-not-dmarc", NULL},
+	    /* hostile octets stay quoted, never a crash */
+	    {"v=DMARC1; p=\x01\xff; rua=mailto:a@b.example", "dmarc-bad-value",
+	     NULL},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		flog l;
+		memset(&l, 0, sizeof l);
+		const char *t = cases[i].record;
+		T_EQ_INT(spfkit_dmarc_lint_record(cfg, "example.com", t,
+						  strlen(t), log_finding, &l),
+			 SPFKIT_OK, t);
+		const char *got = l.codes;
+		T_EQ_STR(got, cases[i].codes, t);
+		if (cases[i].rep) {
+			const char *rep = l.rep;
+			T_EQ_STR(rep, cases[i].rep, t);
+		}
+	}
+	/* A replacement of one tag replaces exactly its octets. */
+	flog l;
+	memset(&l, 0, sizeof l);
+	const char *t = "v=DMARC1; p=Quarntine; rua=mailto:d@example.com";
+	spfkit_dmarc_lint_record(cfg, NULL, t, strlen(t), log_finding, &l);
+	T_EQ_INT(l.pos, 10, "tag position");
+	T_EQ_INT(l.len, 11, "tag length");
+	const char *fix = l.fix;
+	T_EQ_STR(fix, "write p=quarantine", "the fix quotes it");
+	T_EQ_INT(spfkit_dmarc_lint_record(NULL, NULL, "", 0, NULL, NULL),
+		 SPFKIT_EINVAL, "no config");
+	/* A flood of one code is capped. */
+	char big[8000];
+	size_t len = 0;
+	len += (size_t)snprintf(big, sizeof big, "v=DMARC1; p=reject");
+	while (len + 8 < sizeof big)
+		len += (size_t)snprintf(big + len, sizeof big - len, "; x=1");
+	memset(&l, 0, sizeof l);
+	spfkit_dmarc_lint_record(cfg, NULL, big, len, log_finding, &l);
+	T_CHECK(l.n <= 52, "capped: %zu findings", l.n);
+
+	/* What a discovery saw: several records, a near miss, no record,
+	 * a DNS failure, sp= where it is ignored. */
+	spfkit_zone *z = dmarc_zone_new(cfg);
+	add_txt(z, "_dmarc.sp.example.com", "v=DMARC1; p=none; sp=reject");
+	static const struct {
+		const char *domain, *codes;
+	} walks[] = {
+	    {"two.example", "dmarc-multiple-records"},
+	    {"near.example", "dmarc-not-dmarc dmarc-no-record"},
+	    {"nothing.example", "dmarc-no-record"},
+	    {"slow.example", "dmarc-dns-error"},
+	    {"mixed.example", "dmarc-no-rua"},
+	    {"sp.example.com",
+	     "dmarc-monitoring dmarc-no-rua dmarc-sp-ignored"},
+	};
+	spfkit_check *chk;
+	spfkit_check_new(&chk, cfg);
+	T_EQ_INT(spfkit_check_dmarc_lint(chk, log_finding, &l), SPFKIT_ESTATE,
+		 "lint before a discovery");
+	for (size_t i = 0; i < sizeof walks / sizeof walks[0]; i++) {
+		spfkit_check_reset(chk);
+		spfkit_check_set_dmarc(chk, walks[i].domain,
+				       strlen(walks[i].domain));
+		spfkit_zone_check(z, chk, 0);
+		memset(&l, 0, sizeof l);
+		/* the org domain's record (example.com) is linted too when
+		 * the walk meets it: only the first codes are compared */
+		T_EQ_INT(spfkit_check_dmarc_lint(chk, log_finding, &l),
+			 SPFKIT_OK, walks[i].domain);
+		const char *got = l.codes;
+		T_CHECK(!strncmp(got, walks[i].codes, strlen(walks[i].codes)),
+			"%s: got \"%s\", want \"%s\"", walks[i].domain, got,
+			walks[i].codes);
+	}
+	spfkit_check_free(chk);
+	spfkit_zone_free(z);
+}
+
 int main(void)
 {
 	spfkit_config *cfg;
@@ -674,6 +834,7 @@ int main(void)
 	test_discovery(cfg);
 	test_record();
 	test_aligned();
+	test_lint(cfg);
 	spfkit_config_free(cfg);
 	return t_done();
 }
