@@ -119,27 +119,23 @@ static const char *suffix(const char *s, size_t n, unsigned k, size_t *len)
 	return s;
 }
 
-/* A lower-case copy of (s, n) in the arena. */
-static char *lower_copy(spfkit_check *chk, const char *s, size_t n)
+/* Turns a new or reset chk into a check of kind about the name (s, n),
+ * copied into the arena (lower-cased when lower) as *copy. */
+static int set_kind(spfkit_check *chk, unsigned char kind, const char *s,
+		    size_t n, bool lower, char **copy)
 {
-	char *p = spfkit__arena_strndup(chk, s, n);
-	for (size_t i = 0; p && i < n; i++)
-		p[i] = (char)spfkit__lower((unsigned char)p[i]);
-	return p;
-}
-
-/* Gives chk a kind-state for kind, when it is new or reset. */
-static int set_kind(spfkit_check *chk, unsigned char kind)
-{
-	if (!chk)
-		return SPFKIT_EINVAL;
 	if (chk->started || chk->kind || chk->ip_set)
 		return SPFKIT_ESTATE;
-	spfkit__kind_state *ks = spfkit__arena_calloc(chk, sizeof *ks);
+	char *p = spfkit__arena_strndup(chk, s, n);
+	spfkit__kind_state *ks =
+	    p ? spfkit__arena_calloc(chk, sizeof *ks) : NULL;
 	if (!ks)
 		return SPFKIT_ENOMEM;
+	for (size_t i = 0; lower && i < n; i++)
+		p[i] = (char)spfkit__lower((unsigned char)p[i]);
 	chk->ks = ks;
 	chk->kind = kind;
+	chk->domain = *copy = p;
 	return SPFKIT_OK;
 }
 
@@ -150,16 +146,11 @@ int spfkit_check_set_txt_lookup(spfkit_check *chk, const char *name, size_t len)
 	size_t n;
 	if (!chk || !txt_name_ok(name, len, &n))
 		return SPFKIT_EINVAL;
-	if (chk->started || chk->kind || chk->ip_set)
-		return SPFKIT_ESTATE;
-	char *copy = spfkit__arena_strndup(chk, name, n);
-	if (!copy)
-		return SPFKIT_ENOMEM;
-	int rc = set_kind(chk, SPFKIT__KIND_TXT);
+	char *copy;
+	int rc = set_kind(chk, SPFKIT__KIND_TXT, name, n, false, &copy);
 	if (rc == SPFKIT_OK) {
 		chk->ks->name = copy;
 		chk->ks->name_len = n;
-		chk->domain = copy;
 	}
 	return rc;
 }
@@ -230,12 +221,8 @@ int spfkit_check_set_dmarc_org(spfkit_check *chk, const char *domain,
 		      : on < n && domain[n - on - 1] == '.' &&
 			    spfkit__ieq(domain + n - on, on, org_domain, on)))
 		return SPFKIT_EINVAL;
-	if (chk->started || chk->kind || chk->ip_set)
-		return SPFKIT_ESTATE;
-	char *d = lower_copy(chk, domain, n);
-	if (!d)
-		return SPFKIT_ENOMEM;
-	int rc = set_kind(chk, SPFKIT__KIND_DMARC);
+	char *d;
+	int rc = set_kind(chk, SPFKIT__KIND_DMARC, domain, n, true, &d);
 	if (rc != SPFKIT_OK)
 		return rc;
 	spfkit__kind_state *ks = chk->ks;
@@ -247,7 +234,6 @@ int spfkit_check_set_dmarc_org(spfkit_check *chk, const char *domain,
 		ks->org = d + (n - on);
 		ks->org_len = on;
 	}
-	chk->domain = d;
 	return SPFKIT_OK;
 }
 

@@ -48,6 +48,11 @@ size_t spfkit__dmarc_after_version(const char *s, size_t n);
  * the end. */
 bool spfkit__dmarc_next_tag(const char *s, size_t n, size_t *cur,
 			    spfkit__dmarc_tag *t);
+/* The next URI of a dmarc-urilist (s, n) from *cur (start at 0): its
+ * offset and length, WSP around it trimmed (§4.8: *WSP "," *WSP between
+ * them). False at the end. */
+bool spfkit__dmarc_next_uri(const char *s, size_t n, size_t *cur, size_t *pos,
+			    size_t *len);
 /* Reads the record's tags (§4.7 defaults for those absent). */
 void spfkit__dmarc_parse(const char *s, size_t n, spfkit__dmarc_rec *r);
 /* A dmarc-request ("none", "quarantine", "reject", any case), or UNSET. */

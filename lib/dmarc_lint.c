@@ -16,11 +16,7 @@
 #include "dmarc.h"
 #include "lint.h"
 
-#define MAX_PER_CODE                                                           \
-	50           /* findings of one code (a record of 64 KiB can           \
-			hold thousands of tags) */
 #define MSG_MAX 4096 /* octets of a message or fix */
-#define REP_MAX 65536
 
 /* Every code a DMARC finding can have (spfkit_dmarc_lint_code). */
 static const char *const codes[] = {
@@ -29,46 +25,15 @@ static const char *const codes[] = {
     "dmarc-removed-tag", "dmarc-unknown-tag",      "dmarc-duplicate-tag",
     "dmarc-bad-uri",     "dmarc-uri-size",         "dmarc-fo-ignored",
     "dmarc-sp-ignored",  "dmarc-monitoring",       "dmarc-testing",
-    "dmarc-no-rua",      "dmarc-dns-error",        "dmarc-more-findings"};
+    "dmarc-no-rua",      "dmarc-dns-error"};
 
 const char *spfkit_dmarc_lint_code(size_t i)
 {
 	return i < sizeof codes / sizeof codes[0] ? codes[i] : NULL;
 }
 
-/* Where findings go, and the record they are about. */
-typedef struct reporter {
-	const spfkit__alloc *a;
-	spfkit_finding_cb cb;
-	void *ud;
-	int err;
-	unsigned counts[sizeof codes / sizeof codes[0]];
-	const char *domain;
-	const char *record;
-	size_t record_len;
-} reporter;
-
-/* A finding being written: message, fix, and text to paste (rep: the
- * octets replacing (pos, len), or the whole record when len is 0). */
-typedef struct msg {
-	spfkit__buf m, f, rep;
-	bool offered;
-} msg;
-
-static void msg_init(const reporter *r, msg *m)
-{
-	memset(m, 0, sizeof *m);
-	spfkit__buf_init(&m->m, r->a, MSG_MAX);
-	spfkit__buf_init(&m->f, r->a, MSG_MAX);
-	spfkit__buf_init(&m->rep, r->a, REP_MAX);
-}
-
-static void msg_free(msg *m)
-{
-	spfkit__buf_free(&m->m);
-	spfkit__buf_free(&m->f);
-	spfkit__buf_free(&m->rep);
-}
+typedef spfkit__lint_reporter reporter;
+typedef spfkit__lint_msg msg;
 
 /* Appends (s, n) quoted as messages quote (hostile octets as \xHH). */
 static void quote(spfkit__buf *b, const char *s, size_t n)
@@ -103,85 +68,29 @@ static bool tag_valid(const char *s, size_t n)
 	return vl > 0;
 }
 
-/* Is the offered replacement exact and safe to paste: printable ASCII,
- * and a valid tag (len > 0) or a DMARC record (the whole record)? */
+/* The reporter's check of an offered replacement (lint.h), which the
+ * reporter knows to be printable ASCII: a valid tag (len > 0) or a DMARC
+ * record (the whole record). */
 static bool replacement_ok(const reporter *r, const spfkit__buf *rep,
-			   size_t len)
+			   size_t pos, size_t len, bool *oom)
 {
-	if (rep->err || rep->len == 0 || !r->record)
-		return false;
-	for (size_t i = 0; i < rep->len; i++) {
-		unsigned char c = (unsigned char)rep->data[i];
-		if (c < 0x20 || c >= 0x7f)
-			return false;
-	}
+	(void)r;
+	(void)pos;
+	(void)oom;
 	return len ? tag_valid(rep->data, rep->len)
 		   : spfkit__dmarc_is_record(rep->data, rep->len);
 }
 
-/* Reports m at (pos, len) of the record (0, 0: the record as a whole),
- * with its replacement when offered and exact, then frees m. */
-static void emit(reporter *r, msg *m, spfkit_severity sev, const char *code,
-		 const char *rfc, size_t pos, size_t len)
+/* A reporter for DMARC findings about domain's records. */
+static void reporter_init(reporter *r, const spfkit_config *cfg,
+			  spfkit_finding_cb cb, void *ud, const char *domain)
 {
-	if (m->m.err == SPFKIT_ENOMEM || m->f.err == SPFKIT_ENOMEM ||
-	    m->rep.err == SPFKIT_ENOMEM)
-		r->err = SPFKIT_ENOMEM;
-	size_t k = 0;
-	while (codes[k] && strcmp(codes[k], code) != 0)
-		k++;
-	if (r->err || r->counts[k]++ >= MAX_PER_CODE) {
-		msg_free(m);
-		return;
-	}
-	spfkit_finding f;
-	memset(&f, 0, sizeof f);
-	f.severity = sev;
-	f.code = code;
-	f.rfc = rfc;
-	f.domain = r->domain;
-	f.record = r->record;
-	f.record_len = r->record ? r->record_len : 0;
-	if (r->record && pos <= r->record_len && len <= r->record_len - pos) {
-		f.pos = pos;
-		f.len = len;
-	}
-	if (m->offered && replacement_ok(r, &m->rep, f.len)) {
-		f.replacement = m->rep.data;
-		f.replacement_len = m->rep.len;
-	}
-	f.message = m->m.data ? m->m.data : "";
-	f.fix = m->f.len ? m->f.data : NULL;
-	if (r->cb)
-		r->cb(&f, r->ud);
-	msg_free(m);
-}
-
-/* A finding with a plain message and fix (fix may be NULL). */
-static void say(reporter *r, spfkit_severity sev, const char *code,
-		const char *rfc, size_t pos, size_t len, const char *message,
-		const char *fix)
-{
-	msg m;
-	msg_init(r, &m);
-	spfkit__buf_adds(&m.m, message);
-	if (fix)
-		spfkit__buf_adds(&m.f, fix);
-	emit(r, &m, sev, code, rfc, pos, len);
-}
-
-/* Offers rep as the replacement: the fix becomes before + the text when
- * it is exact, else the words. */
-static void offer(const reporter *r, msg *m, size_t len, const char *before,
-		  const char *words)
-{
-	m->offered = true;
-	if (replacement_ok(r, &m->rep, len)) {
-		spfkit__buf_adds(&m->f, before);
-		spfkit__buf_add(&m->f, m->rep.data, m->rep.len);
-	} else {
-		spfkit__buf_adds(&m->f, words);
-	}
+	memset(r, 0, sizeof *r);
+	r->a = spfkit__config_alloc(cfg);
+	r->cb = cb;
+	r->ud = ud;
+	r->domain = domain;
+	r->replacement_ok = replacement_ok;
 }
 
 /* The record with the octets (pos, len) replaced by (s, n), into b; the
@@ -241,7 +150,7 @@ static void bad_value(reporter *r, const char *s, const spfkit__dmarc_tag *t,
 		      spfkit__dmarc_tag_is(name, nl, "sp") ||
 		      spfkit__dmarc_tag_is(name, nl, "np");
 	msg m;
-	msg_init(r, &m);
+	spfkit__lint_msg_init(r, &m);
 	quote(&m.m, s + t->pos, t->len);
 	spfkit__buf_adds(&m.m, " is not a valid value");
 	if (policy)
@@ -255,9 +164,9 @@ static void bad_value(reporter *r, const char *s, const spfkit__dmarc_tag *t,
 		spfkit__buf_adds(&m.m, ": receivers use the default");
 	const char *fixed = meant(name, nl, v, vl);
 	if (fixed) {
-		spfkit__buf_add(&m.rep, name, nl);
-		spfkit__buf_addc(&m.rep, '=');
-		spfkit__buf_adds(&m.rep, fixed);
+		spfkit__buf_add(&m.r, name, nl);
+		spfkit__buf_addc(&m.r, '=');
+		spfkit__buf_adds(&m.r, fixed);
 	}
 	const char *words =
 	    policy ? "use none, quarantine or reject"
@@ -269,25 +178,19 @@ static void bad_value(reporter *r, const char *s, const spfkit__dmarc_tag *t,
 	    : spfkit__dmarc_tag_is(name, nl, "fo")
 		? "use 0 or 1, and d and s, separated by ':' (fo=1:d)"
 		: "see RFC 9989 4.7";
-	offer(r, &m, t->len, "write ", words);
-	emit(r, &m, policy ? SPFKIT_SEVERITY_ERROR : SPFKIT_SEVERITY_WARNING,
-	     "dmarc-bad-value", "RFC 9989 4.8", t->pos, t->len);
+	spfkit__lint_offer(&m, "write ", "", words);
+	spfkit__lint_emit(
+	    r, &m, policy ? SPFKIT_SEVERITY_ERROR : SPFKIT_SEVERITY_WARNING,
+	    "dmarc-bad-value", "RFC 9989 4.8", t->pos, t->len);
 }
 
 /* Each URI of rua= or ruf= (§4.7, §4.8 dmarc-urilist). */
 static void uri_list(reporter *r, const char *s, const spfkit__dmarc_tag *t)
 {
 	const char *v = s + t->vpos;
-	size_t vl = t->vlen, good = 0, bad = 0;
-	for (size_t i = 0; i <= vl;) {
-		size_t k = i;
-		while (k < vl && v[k] != ',')
-			k++;
-		size_t a = i, b = k;
-		while (a < b && is_wsp(v[a]))
-			a++;
-		while (b > a && is_wsp(v[b - 1]))
-			b--;
+	size_t vl = t->vlen, good = 0, bad = 0, cur = 0, a, ul;
+	while (spfkit__dmarc_next_uri(v, vl, &cur, &a, &ul)) {
+		size_t b = a + ul;
 		bool obs = false;
 		size_t pos = t->vpos + a, len = b - a;
 		if (spfkit__dmarc_uri_ok(v + a, b - a, &obs) &&
@@ -296,7 +199,7 @@ static void uri_list(reporter *r, const char *s, const spfkit__dmarc_tag *t)
 			good++;
 			if (obs) {
 				msg m;
-				msg_init(r, &m);
+				spfkit__lint_msg_init(r, &m);
 				quote(&m.m, v + a, b - a);
 				spfkit__buf_adds(&m.m,
 						 " has a size limit ('!...'), "
@@ -307,14 +210,14 @@ static void uri_list(reporter *r, const char *s, const spfkit__dmarc_tag *t)
 					e++;
 				spfkit__buf_adds(&m.f, "write ");
 				spfkit__lint_shown(&m.f, v + a, e, 200);
-				emit(r, &m, SPFKIT_SEVERITY_INFO,
-				     "dmarc-uri-size", "RFC 9989 4.8", pos,
-				     len);
+				spfkit__lint_emit(r, &m, SPFKIT_SEVERITY_INFO,
+						  "dmarc-uri-size",
+						  "RFC 9989 4.8", pos, len);
 			}
 		} else if (len) {
 			bad++;
 			msg m;
-			msg_init(r, &m);
+			spfkit__lint_msg_init(r, &m);
 			quote(&m.m, v + a, b - a);
 			spfkit__buf_adds(&m.m, " is not a valid reporting URI");
 			if (memchr(v + a, '@', b - a) &&
@@ -326,13 +229,14 @@ static void uri_list(reporter *r, const char *s, const spfkit__dmarc_tag *t)
 				    &m.f, "write mailto:ADDRESS (commas and "
 					  "'!' inside a URI as %2C and %21)");
 			}
-			emit(r, &m, SPFKIT_SEVERITY_WARNING, "dmarc-bad-uri",
-			     "RFC 9989 4.7", pos, len);
+			spfkit__lint_emit(r, &m, SPFKIT_SEVERITY_WARNING,
+					  "dmarc-bad-uri", "RFC 9989 4.7", pos,
+					  len);
 		}
-		i = k + 1;
 	}
 	if (!good && bad)
-		say(r, SPFKIT_SEVERITY_WARNING, "dmarc-bad-uri", "RFC 9989 4.7",
+		spfkit__lint_say(
+		    r, SPFKIT_SEVERITY_WARNING, "dmarc-bad-uri", "RFC 9989 4.7",
 		    t->pos, t->len,
 		    "no URI of this list is usable: no reports will be sent",
 		    NULL);
@@ -343,18 +247,19 @@ static void removed(reporter *r, const char *s, size_t n,
 		    const spfkit__dmarc_tag *t)
 {
 	msg m;
-	msg_init(r, &m);
+	spfkit__lint_msg_init(r, &m);
 	quote(&m.m, s + t->pos, t->len);
 	spfkit__buf_adds(&m.m, " was removed by RFC 9989; receivers ignore it");
 	bool pct = spfkit__dmarc_tag_is(s + t->npos, t->nlen, "pct");
 	if (pct)
 		spfkit__buf_adds(&m.m, " (t=y asks for a softer policy while "
 				       "testing)");
-	record_with(&m.rep, s, n, t->pos, t->len, "", 0);
-	offer(r, &m, 0, "publish ", "remove it");
+	record_with(&m.r, s, n, t->pos, t->len, "", 0);
+	spfkit__lint_offer(&m, "publish ", "", "remove it");
 	/* The replacement is the whole record: (0, 0). */
-	emit(r, &m, pct ? SPFKIT_SEVERITY_WARNING : SPFKIT_SEVERITY_INFO,
-	     "dmarc-removed-tag", "RFC 9989 C", 0, 0);
+	spfkit__lint_emit(r, &m,
+			  pct ? SPFKIT_SEVERITY_WARNING : SPFKIT_SEVERITY_INFO,
+			  "dmarc-removed-tag", "RFC 9989 C", 0, 0);
 }
 
 /* Every rule of one record text that needs nothing else. */
@@ -414,22 +319,24 @@ static bool near_miss(const char *s, size_t n, spfkit__buf *fixed)
 }
 
 /* A TXT record at a _dmarc name that is not a DMARC record: a finding
- * only when it almost is one. */
-static void not_dmarc(reporter *r, const char *s, size_t n)
+ * only when it almost is one (then true). */
+static bool not_dmarc(reporter *r, const char *s, size_t n)
 {
 	msg m;
-	msg_init(r, &m);
-	if (!near_miss(s, n, &m.rep)) {
-		msg_free(&m);
-		return;
+	spfkit__lint_msg_init(r, &m);
+	if (!near_miss(s, n, &m.r)) {
+		spfkit__lint_msg_free(&m);
+		return false;
 	}
 	spfkit__buf_adds(&m.m, "this TXT record is not a DMARC record, so "
 			       "receivers ignore it: a record starts "
 			       "exactly 'v=DMARC1' and a ';' before the "
 			       "next tag (RFC 9989 4.7, 4.8)");
-	offer(r, &m, 0, "publish ", "start the record with v=DMARC1;");
-	emit(r, &m, SPFKIT_SEVERITY_ERROR, "dmarc-not-dmarc", "RFC 9989 4.7", 0,
-	     0);
+	spfkit__lint_offer(&m, "publish ", "",
+			   "start the record with v=DMARC1;");
+	spfkit__lint_emit(r, &m, SPFKIT_SEVERITY_ERROR, "dmarc-not-dmarc",
+			  "RFC 9989 4.7", 0, 0);
+	return true;
 }
 
 /* The tags of a record: syntax, values, repeats, removed and unknown. */
@@ -448,7 +355,7 @@ static void lint_tags(reporter *r, const char *s, size_t n,
 		const char *name = s + t.npos;
 		if (!t.has_eq || !t.name_ok) {
 			msg m;
-			msg_init(r, &m);
+			spfkit__lint_msg_init(r, &m);
 			quote(&m.m, s + t.pos, t.len);
 			spfkit__buf_adds(
 			    &m.m, t.has_eq
@@ -457,8 +364,9 @@ static void lint_tags(reporter *r, const char *s, size_t n,
 				      : " has no '=': receivers ignore it");
 			spfkit__buf_adds(&m.f, "write tag=value, tags "
 					       "separated by ';'");
-			emit(r, &m, SPFKIT_SEVERITY_WARNING, "dmarc-syntax",
-			     "RFC 9989 4.8", t.pos, t.len);
+			spfkit__lint_emit(r, &m, SPFKIT_SEVERITY_WARNING,
+					  "dmarc-syntax", "RFC 9989 4.8", t.pos,
+					  t.len);
 			continue;
 		}
 		size_t k = 0;
@@ -472,27 +380,29 @@ static void lint_tags(reporter *r, const char *s, size_t n,
 				removed(r, s, n, &t);
 			} else {
 				msg m;
-				msg_init(r, &m);
+				spfkit__lint_msg_init(r, &m);
 				quote(&m.m, s + t.pos, t.len);
 				spfkit__buf_adds(&m.m, " is not a DMARC tag: "
 						       "receivers ignore it");
-				emit(r, &m, SPFKIT_SEVERITY_INFO,
-				     "dmarc-unknown-tag", "RFC 9989 4.7", t.pos,
-				     t.len);
+				spfkit__lint_emit(r, &m, SPFKIT_SEVERITY_INFO,
+						  "dmarc-unknown-tag",
+						  "RFC 9989 4.7", t.pos, t.len);
 			}
 			continue;
 		}
 		if (seen[k]) {
 			msg m;
-			msg_init(r, &m);
+			spfkit__lint_msg_init(r, &m);
 			quote(&m.m, s + t.pos, t.len);
 			spfkit__buf_adds(&m.m, " repeats a tag: receivers "
 					       "may read either, or drop the "
 					       "record (RFC 6376 3.2)");
-			record_with(&m.rep, s, n, t.pos, t.len, "", 0);
-			offer(r, &m, 0, "publish ", "keep one of them");
-			emit(r, &m, SPFKIT_SEVERITY_WARNING,
-			     "dmarc-duplicate-tag", "RFC 9989 4.7", 0, 0);
+			record_with(&m.r, s, n, t.pos, t.len, "", 0);
+			spfkit__lint_offer(&m, "publish ", "",
+					   "keep one of them");
+			spfkit__lint_emit(r, &m, SPFKIT_SEVERITY_WARNING,
+					  "dmarc-duplicate-tag", "RFC 9989 4.7",
+					  0, 0);
 			continue;
 		}
 		seen[k] = true;
@@ -540,10 +450,9 @@ static void lint_tags(reporter *r, const char *s, size_t n,
 static void lint_text(reporter *r, const char *s, size_t n)
 {
 	if (!spfkit__dmarc_is_record(s, n)) {
-		size_t before = r->counts[2];
-		not_dmarc(r, s, n);
-		if (r->counts[2] == before && !r->err)
-			say(r, SPFKIT_SEVERITY_ERROR, "dmarc-not-dmarc",
+		if (!not_dmarc(r, s, n) && !r->err)
+			spfkit__lint_say(
+			    r, SPFKIT_SEVERITY_ERROR, "dmarc-not-dmarc",
 			    "RFC 9989 4.7", 0, 0,
 			    "not a DMARC record: it does not start with "
 			    "v=DMARC1;",
@@ -567,39 +476,43 @@ static void lint_text(reporter *r, const char *s, size_t n)
 		/* §4.7: p is RECOMMENDED; without it the record is read as
 		 * p=none. */
 		msg m;
-		msg_init(r, &m);
+		spfkit__lint_msg_init(r, &m);
 		spfkit__buf_adds(&m.m, "no p= tag: receivers read the record "
 				       "as p=none");
 		size_t at = spfkit__dmarc_after_version(s, n);
-		spfkit__buf_add(&m.rep, s, at);
-		spfkit__buf_adds(&m.rep, "; p=none");
-		spfkit__buf_add(&m.rep, s + at, n - at);
-		offer(r, &m, 0, "say so (or quarantine, reject): ",
-		      "add p=none, p=quarantine or p=reject");
-		emit(r, &m, SPFKIT_SEVERITY_WARNING, "dmarc-no-policy",
-		     "RFC 9989 4.7", 0, 0);
+		spfkit__buf_add(&m.r, s, at);
+		spfkit__buf_adds(&m.r, "; p=none");
+		spfkit__buf_add(&m.r, s + at, n - at);
+		spfkit__lint_offer(&m, "say so (or quarantine, reject): ", "",
+				   "add p=none, p=quarantine or p=reject");
+		spfkit__lint_emit(r, &m, SPFKIT_SEVERITY_WARNING,
+				  "dmarc-no-policy", "RFC 9989 4.7", 0, 0);
 	}
 	if (fo_tag && !has_ruf)
-		say(r, SPFKIT_SEVERITY_INFO, "dmarc-fo-ignored", "RFC 9989 4.7",
+		spfkit__lint_say(
+		    r, SPFKIT_SEVERITY_INFO, "dmarc-fo-ignored", "RFC 9989 4.7",
 		    fo_tag->pos, fo_tag->len,
 		    "fo= is ignored without ruf= (no failure reports are asked "
 		    "for)",
 		    NULL);
 	if (rec.p == SPFKIT_DMARC_P_NONE || (!has_p && !rec.p_bad))
-		say(r, SPFKIT_SEVERITY_INFO, "dmarc-monitoring",
+		spfkit__lint_say(
+		    r, SPFKIT_SEVERITY_INFO, "dmarc-monitoring",
 		    "RFC 9989 3.2.12", 0, 0,
 		    "p=none: monitoring only, receivers are asked to do "
 		    "nothing with mail that fails DMARC",
 		    "once the aggregate reports show every source passing, "
 		    "move to p=quarantine, then p=reject");
 	if (rec.testing)
-		say(r, SPFKIT_SEVERITY_INFO, "dmarc-testing", "RFC 9989 4.7", 0,
+		spfkit__lint_say(
+		    r, SPFKIT_SEVERITY_INFO, "dmarc-testing", "RFC 9989 4.7", 0,
 		    0,
 		    "t=y: receivers are asked to apply one level less than the "
 		    "policy says (quarantine for reject, none for quarantine)",
 		    "remove t=y when the test is over");
 	if (!has_rua)
-		say(r, SPFKIT_SEVERITY_INFO, "dmarc-no-rua", "RFC 9989 4.7", 0,
+		spfkit__lint_say(
+		    r, SPFKIT_SEVERITY_INFO, "dmarc-no-rua", "RFC 9989 4.7", 0,
 		    0, "no rua=: receivers send no aggregate reports",
 		    "add rua=mailto:ADDRESS to learn who sends mail as the "
 		    "domain");
@@ -612,11 +525,7 @@ int spfkit_dmarc_lint_record(const spfkit_config *cfg, const char *domain,
 	if (!cfg || (!text && len))
 		return SPFKIT_EINVAL;
 	reporter r;
-	memset(&r, 0, sizeof r);
-	r.a = spfkit__config_alloc(cfg);
-	r.cb = cb;
-	r.ud = ud;
-	r.domain = domain;
+	reporter_init(&r, cfg, cb, ud, domain);
 	r.record = text ? text : "";
 	r.record_len = len;
 	lint_text(&r, r.record, len);
@@ -632,10 +541,7 @@ int spfkit_check_dmarc_lint(const spfkit_check *chk, spfkit_finding_cb cb,
 	if (!pol)
 		return chk ? SPFKIT_ESTATE : SPFKIT_EINVAL;
 	reporter r;
-	memset(&r, 0, sizeof r);
-	r.a = spfkit__config_alloc(chk->cfg);
-	r.cb = cb;
-	r.ud = ud;
+	reporter_init(&r, chk->cfg, cb, ud, NULL);
 	spfkit__buf b;
 	spfkit__buf_init(&b, r.a, MSG_MAX);
 	size_t records = 0;
@@ -657,7 +563,8 @@ int spfkit_check_dmarc_lint(const spfkit_check *chk, spfkit_finding_cb cb,
 			spfkit__lint_shown(&b, name, strlen(name), 300);
 			spfkit__buf_adds(&b, ": receivers discard them all, as "
 					     "if there were none");
-			say(&r, SPFKIT_SEVERITY_ERROR, "dmarc-multiple-records",
+			spfkit__lint_say(
+			    &r, SPFKIT_SEVERITY_ERROR, "dmarc-multiple-records",
 			    "RFC 9989 4.10", 0, 0, b.data ? b.data : "",
 			    "publish exactly one v=DMARC1 record there");
 		}
@@ -687,7 +594,8 @@ int spfkit_check_dmarc_lint(const spfkit_check *chk, spfkit_finding_cb cb,
 			if ((rec.sp || rec.sp_bad) && pol->org_domain &&
 			    strcmp(target, pol->org_domain) != 0 &&
 			    rec.psd != 'y')
-				say(&r, SPFKIT_SEVERITY_INFO,
+				spfkit__lint_say(
+				    &r, SPFKIT_SEVERITY_INFO,
 				    "dmarc-sp-ignored", "RFC 9989 4.7", 0, 0,
 				    "sp= is only read at an organizational "
 				    "domain or a public suffix domain; this "
@@ -717,7 +625,8 @@ int spfkit_check_dmarc_lint(const spfkit_check *chk, spfkit_finding_cb cb,
 				break;
 			}
 		}
-		say(&r, SPFKIT_SEVERITY_ERROR, "dmarc-dns-error",
+		spfkit__lint_say(
+		    &r, SPFKIT_SEVERITY_ERROR, "dmarc-dns-error",
 		    "RFC 9989 4.10.1", 0, 0, b.data ? b.data : "",
 		    "check that the domain's name servers answer TXT "
 		    "queries for _dmarc names");
@@ -727,7 +636,8 @@ int spfkit_check_dmarc_lint(const spfkit_check *chk, spfkit_finding_cb cb,
 		spfkit__lint_shown(&b, pol->domain, strlen(pol->domain), 300);
 		spfkit__buf_adds(&b, " nor any parent: DMARC does not apply "
 				     "to its mail");
-		say(&r, SPFKIT_SEVERITY_WARNING, "dmarc-no-record",
+		spfkit__lint_say(
+		    &r, SPFKIT_SEVERITY_WARNING, "dmarc-no-record",
 		    "RFC 9989 4.10.1", 0, 0, b.data ? b.data : "",
 		    "publish a TXT record at _dmarc.<organizational domain>, "
 		    "starting with v=DMARC1; p=none; rua=mailto:ADDRESS");

@@ -17,6 +17,15 @@ static bool is_wsp(char c)
 	return c == ' ' || c == '\t';
 }
 
+/* Moves [*a, *b) of s inward past WSP at both ends. */
+static void trim(const char *s, size_t *a, size_t *b)
+{
+	while (*a < *b && is_wsp(s[*a]))
+		(*a)++;
+	while (*b > *a && is_wsp(s[*b - 1]))
+		(*b)--;
+}
+
 bool spfkit__dmarc_tag_is(const char *s, size_t n, const char *name)
 {
 	return spfkit__ieq(s, n, name, strlen(name));
@@ -71,8 +80,7 @@ bool spfkit__dmarc_next_tag(const char *s, size_t n, size_t *cur,
 		while (i < n && s[i] != ';')
 			i++;
 		size_t end = i;
-		while (end > start && is_wsp(s[end - 1]))
-			end--;
+		trim(s, &start, &end);
 		if (end == start)
 			continue;
 		memset(t, 0, sizeof *t);
@@ -81,25 +89,19 @@ bool spfkit__dmarc_next_tag(const char *s, size_t n, size_t *cur,
 		size_t eq = start;
 		while (eq < end && s[eq] != '=')
 			eq++;
-		size_t ne = eq;
-		while (ne > start && is_wsp(s[ne - 1]))
-			ne--;
-		t->npos = start;
-		t->nlen = ne - start;
+		size_t ns = start, ne = eq;
+		trim(s, &ns, &ne);
+		t->npos = ns;
+		t->nlen = ne - ns;
 		t->name_ok = t->nlen > 0;
-		for (size_t k = start; k < ne; k++)
+		for (size_t k = ns; k < ne; k++)
 			if (!spfkit__is_alpha((unsigned char)s[k]))
 				t->name_ok = false;
-		if (eq < end) {
-			t->has_eq = true;
-			size_t v = eq + 1;
-			while (v < end && is_wsp(s[v]))
-				v++;
-			t->vpos = v;
-			t->vlen = end - v;
-		} else {
-			t->vpos = end;
-		}
+		t->has_eq = eq < end;
+		size_t vs = t->has_eq ? eq + 1 : end, ve = end;
+		trim(s, &vs, &ve);
+		t->vpos = vs;
+		t->vlen = ve - vs;
 		*cur = i;
 		return true;
 	}
@@ -222,23 +224,31 @@ static char one_of(const char *s, size_t n, const char *set)
 	return strchr(set, c) && c ? c : 0;
 }
 
+bool spfkit__dmarc_next_uri(const char *s, size_t n, size_t *cur, size_t *pos,
+			    size_t *len)
+{
+	size_t i = *cur;
+	if (i > n)
+		return false;
+	size_t k = i;
+	while (k < n && s[k] != ',')
+		k++;
+	trim(s, &i, &k);
+	*pos = i;
+	*len = k - i;
+	while (k < n && s[k] != ',')
+		k++;
+	*cur = k + 1;
+	return true;
+}
+
 /* Does a urilist hold at least one syntactically valid URI? */
 static bool urilist_ok(const char *s, size_t n)
 {
-	size_t i = 0;
-	while (i <= n) {
-		size_t k = i;
-		while (k < n && s[k] != ',')
-			k++;
-		size_t a = i, b = k;
-		while (a < b && is_wsp(s[a]))
-			a++;
-		while (b > a && is_wsp(s[b - 1]))
-			b--;
-		if (spfkit__dmarc_uri_ok(s + a, b - a, NULL))
+	size_t cur = 0, pos, len;
+	while (spfkit__dmarc_next_uri(s, n, &cur, &pos, &len))
+		if (spfkit__dmarc_uri_ok(s + pos, len, NULL))
 			return true;
-		i = k + 1;
-	}
 	return false;
 }
 

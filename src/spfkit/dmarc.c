@@ -93,39 +93,13 @@ static void on_event(const spfkit_check *chk, const spfkit_event *ev, void *ud)
 	}
 }
 
-/* A copy of s (NULL stays NULL); oom set when the copy fails. */
-static char *copy_or_null(const char *s, size_t n, bool *oom)
-{
-	if (!s)
-		return NULL;
-	char *c = cli_copy(s, n);
-	if (!c)
-		*oom = true;
-	return c;
-}
-
-/* Keeps a finding of the library's DMARC lint. */
+/* Keeps a finding of the library's DMARC lint as the report keeps SPF
+ * lint's, with the domain whose record it is about as its place. */
 static void on_finding(const spfkit_finding *f, void *ud)
 {
-	dm_run *run = ud;
-	if (!cli_grow(&run->f, &run->capf, run->nf, sizeof *run->f, &run->oom))
-		return;
-	dm_find *d = &run->f[run->nf++];
-	memset(d, 0, sizeof *d);
-	d->severity = f->severity;
-	d->code = f->code;
-	d->rfc = f->rfc;
-	d->domain = copy_or_null(f->domain, f->domain ? strlen(f->domain) : 0,
-				 &run->oom);
-	d->message = copy_or_null(f->message, strlen(f->message), &run->oom);
-	d->fix = copy_or_null(f->fix, f->fix ? strlen(f->fix) : 0, &run->oom);
-	d->record = copy_or_null(f->record, f->record_len, &run->oom);
-	d->record_len = f->record ? f->record_len : 0;
-	d->pos = f->pos;
-	d->len = f->len;
-	d->replacement =
-	    copy_or_null(f->replacement, f->replacement_len, &run->oom);
-	d->replacement_len = f->replacement ? f->replacement_len : 0;
+	spfkit_finding g = *f;
+	g.where = f->domain;
+	marks_on_finding(&g, ud);
 }
 
 /* The organizational domain of name by the public suffix list (RFC 7489
@@ -180,11 +154,11 @@ int dm_discover(const char *prog, const cli_dns_opts *dns, const char *domain,
 	cli_dns_close(d);
 	run->pol = spfkit_check_dmarc(run->chk);
 	if (rc == SPFKIT_OK && run->pol)
-		rc = spfkit_check_dmarc_lint(run->chk, on_finding, run);
+		rc = spfkit_check_dmarc_lint(run->chk, on_finding, &run->finds);
 	if (rc < 0 || !run->pol)
 		return cli_say(prog, CLI_EX_SOFTWARE, "%s",
 			       spfkit_strerror(rc < 0 ? rc : SPFKIT_ESTATE));
-	if (run->oom)
+	if (run->oom || run->finds.oom)
 		return cli_say(prog, CLI_EX_SOFTWARE, "out of memory");
 	return 0;
 }
@@ -194,15 +168,7 @@ void dm_run_free(dm_run *run)
 	for (size_t i = 0; i < run->nq; i++)
 		free(run->q[i].name);
 	free(run->q);
-	for (size_t i = 0; i < run->nf; i++) {
-		dm_find *d = &run->f[i];
-		free(d->domain);
-		free(d->message);
-		free(d->fix);
-		free(d->record);
-		free(d->replacement);
-	}
-	free(run->f);
+	marks_free(&run->finds);
 	spfkit_check_free(run->chk);
 	spfkit_config_free(run->cfg);
 	memset(run, 0, sizeof *run);
@@ -287,16 +253,16 @@ static void text_out(FILE *f, const dm_run *run)
 				q->nitems == 1 ? "" : "s");
 		putc('\n', f);
 	}
-	if (run->nf)
+	if (run->finds.n)
 		fputs("findings:\n", f);
-	for (size_t i = 0; i < run->nf; i++) {
-		const dm_find *d = &run->f[i];
+	for (size_t i = 0; i < run->finds.n; i++) {
+		const mark_find *d = &run->finds.v[i];
 		fprintf(f, "  %s %s: ", spfkit_severity_name(d->severity),
 			d->code);
 		cli_put_str(f, d->message);
-		if (d->domain) {
+		if (d->where) {
 			fputs(" (", f);
-			cli_put_str(f, d->domain);
+			cli_put_str(f, d->where);
 			putc(')', f);
 		}
 		putc('\n', f);
@@ -312,6 +278,16 @@ static void text_out(FILE *f, const dm_run *run)
 static void jw_disp(cli_jw *w, const char *k, spfkit_dmarc_disp d)
 {
 	cli_jw_kstr(w, k, spfkit_dmarc_disp_name(d));
+}
+
+/* Octets (s, n) as a JSON string, or null for NULL. */
+static void jw_octets(cli_jw *w, const char *k, const char *s, size_t n)
+{
+	cli_jw_key(w, k);
+	if (s)
+		cli_jw_string(w, s, n);
+	else
+		cli_jw_null(w);
 }
 
 /* A one-letter value as a JSON string. */
@@ -363,29 +339,22 @@ static void json_out(FILE *f, const dm_run *run)
 	cli_jw_arr_end(&w);
 	cli_jw_key(&w, "findings");
 	cli_jw_arr(&w);
-	for (size_t i = 0; i < run->nf; i++) {
-		const dm_find *d = &run->f[i];
+	for (size_t i = 0; i < run->finds.n; i++) {
+		const mark_find *d = &run->finds.v[i];
 		cli_jw_obj(&w);
 		cli_jw_kstr(&w, "severity", spfkit_severity_name(d->severity));
 		cli_jw_kstr(&w, "code", d->code);
 		cli_jw_kstr(&w, "rfc", d->rfc);
-		cli_jw_kstr(&w, "domain", d->domain);
-		cli_jw_key(&w, "record");
-		if (d->record)
-			cli_jw_string(&w, d->record, d->record_len);
-		else
-			cli_jw_null(&w);
+		cli_jw_kstr(&w, "domain", d->where);
+		jw_octets(&w, "record", d->record, d->record_len);
 		cli_jw_key(&w, "pos");
 		cli_jw_uint(&w, d->pos);
 		cli_jw_key(&w, "len");
 		cli_jw_uint(&w, d->len);
 		cli_jw_kstr(&w, "message", d->message);
 		cli_jw_kstr(&w, "fix", d->fix);
-		cli_jw_key(&w, "replacement");
-		if (d->replacement)
-			cli_jw_string(&w, d->replacement, d->replacement_len);
-		else
-			cli_jw_null(&w);
+		jw_octets(&w, "replacement", d->replacement,
+			  d->replacement_len);
 		cli_jw_obj_end(&w);
 	}
 	cli_jw_arr_end(&w);
@@ -394,73 +363,83 @@ static void json_out(FILE *f, const dm_run *run)
 
 /* ------------------------------------------------------------ options */
 
+/* --format and --discovery as given (each once). */
 typedef struct dm_opts {
 	const cli_args *a;
-	const char *format;
-	const char *discovery;
+	const char *format, *discovery;
 } dm_opts;
 
 enum { OPT_FORMAT = CLI_OPT_FIRST, OPT_DISCOVERY };
 
+/* The DNS options of check, then the command's own. */
 static const struct option longopts[] = {
+    CLI_DNS_LONGOPTS,
     {"format", required_argument, NULL, OPT_FORMAT},
     {"discovery", required_argument, NULL, OPT_DISCOVERY},
     {"help", no_argument, NULL, 'h'},
-    CLI_DNS_LONGOPTS,
     {NULL, 0, NULL, 0}};
 
+/* Takes --discovery treewalk|psl. */
+static int take_discovery(dm_opts *o, int c)
+{
+	int status = 0;
+	if (!cli_set_once(o->a, &o->discovery, optarg, c, &status))
+		return status;
+	if (strcmp(optarg, "treewalk") == 0 || strcmp(optarg, "psl") == 0)
+		return 0;
+	return cli_usage(PROG, "--discovery: '%s' is not treewalk or psl",
+			 cli_shown(optarg));
+}
+
+/* Takes one option of the command's own (cli_take_fn). */
 static int take(int c, void *ud)
 {
 	dm_opts *o = ud;
-	int status = 0;
-	switch (c) {
-	case 'h': cli_dmarc_help(stdout); return -1;
-	case OPT_FORMAT: return fl_format(o->a, &o->format, c, "text");
-	case OPT_DISCOVERY:
-		if (!cli_set_once(o->a, &o->discovery, optarg, c, &status))
-			return status;
-		if (strcmp(optarg, "treewalk") && strcmp(optarg, "psl"))
-			return cli_usage(PROG,
-					 "--discovery: '%s' is not treewalk "
-					 "or psl",
-					 cli_shown(optarg));
-		return 0;
-	default: return cli_usage(PROG, "unexpected option");
+	if (c == OPT_FORMAT)
+		return fl_format(o->a, &o->format, c, "text");
+	if (c == OPT_DISCOVERY)
+		return take_discovery(o, c);
+	cli_dmarc_help(stdout); /* 'h' */
+	return -1;
+}
+
+/* Finds DOMAIN's policy and writes it as the options say: the exit
+ * status. */
+static int dmarc_run(const dm_opts *o, const cli_dns_opts *dns,
+		     const char *domain)
+{
+	dm_run run;
+	bool psl = o->discovery && strcmp(o->discovery, "psl") == 0;
+	int status = dm_discover(PROG, dns, domain, psl, &run);
+	if (!status) {
+		if (o->format && strcmp(o->format, "json") == 0)
+			json_out(stdout, &run);
+		else
+			text_out(stdout, &run);
+		status = run.pol->status == SPFKIT_DMARC_FOUND ? DM_EX_FOUND
+			 : run.pol->status == SPFKIT_DMARC_NONE
+			     ? DM_EX_NONE
+			     : DM_EX_TEMPERROR;
+		if (fflush(stdout) != 0 || ferror(stdout))
+			status = cli_say(PROG, CLI_EX_SOFTWARE, "write error");
 	}
+	dm_run_free(&run);
+	return status;
 }
 
 int cli_dmarc_main(int argc, char **argv)
 {
 	cli_args a = {PROG, "dmarc", longopts};
 	dm_opts o = {.a = &a};
-	dm_run run = {0};
 	cli_dns_opts dns;
 	const char *domain = NULL;
 	if (!cli_dns_opts_init(&dns, argc))
 		return cli_say(PROG, CLI_EX_SOFTWARE, "out of memory");
 	int status = cli_parse(&a, argc, argv, &dns, NULL, take, &o);
-	if (status) {
-		status = status < 0 ? 0 : status;
-		goto done;
-	}
-	status = fl_operand(&a, argc, argv, &dns, &domain);
-	if (status)
-		goto done;
-	bool psl = o.discovery && strcmp(o.discovery, "psl") == 0;
-	status = dm_discover(PROG, &dns, domain, psl, &run);
-	if (status)
-		goto done;
-	if (o.format && strcmp(o.format, "json") == 0)
-		json_out(stdout, &run);
-	else
-		text_out(stdout, &run);
-	status = run.pol->status == SPFKIT_DMARC_FOUND  ? DM_EX_FOUND
-		 : run.pol->status == SPFKIT_DMARC_NONE ? DM_EX_NONE
-							: DM_EX_TEMPERROR;
-	if (fflush(stdout) != 0 || ferror(stdout))
-		status = cli_say(PROG, CLI_EX_SOFTWARE, "write error");
-done:
-	dm_run_free(&run);
+	if (!status)
+		status = fl_operand(&a, argc, argv, &dns, &domain);
+	if (!status)
+		status = dmarc_run(&o, &dns, domain);
 	cli_dns_opts_free(&dns);
-	return status;
+	return status < 0 ? 0 : status; /* -1: --help */
 }

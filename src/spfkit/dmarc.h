@@ -15,6 +15,7 @@
 #include "dnsrun.h"
 #include "opts.h"
 #include "spfkit.h"
+#include "svg.h"
 
 /* One DNS query of the discovery, as its events showed it. */
 typedef struct dm_query {
@@ -26,14 +27,6 @@ typedef struct dm_query {
 	size_t nitems;
 } dm_query;
 
-/* One lint finding, copied out of the callback. */
-typedef struct dm_find {
-	spfkit_severity severity;
-	const char *code, *rfc; /* static strings of the library */
-	char *domain, *message, *fix, *record, *replacement;
-	size_t record_len, pos, len, replacement_len;
-} dm_find;
-
 /* A finished discovery: the check stays open for its policy. */
 typedef struct dm_run {
 	spfkit_config *cfg;
@@ -42,8 +35,7 @@ typedef struct dm_run {
 	bool psl; /* RFC 7489 discovery with the public suffix list */
 	dm_query *q;
 	size_t nq, capq;
-	dm_find *f;
-	size_t nf, capf;
+	marks finds; /* the lint findings; where is the record's domain */
 	bool oom;
 } dm_run;
 

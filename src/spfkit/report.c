@@ -289,24 +289,9 @@ static void html_dmarc(FILE *f, const dm_run *dm)
 	}
 	for (int sev = SPFKIT_SEVERITY_ERROR; sev >= SPFKIT_SEVERITY_INFO;
 	     sev--)
-		for (size_t i = 0; i < dm->nf; i++) {
-			const dm_find *d = &dm->f[i];
-			if ((int)d->severity != sev)
-				continue;
-			mark_find x = {.severity = d->severity,
-				       .code = (char *)d->code,
-				       .rfc = (char *)d->rfc,
-				       .where = d->domain,
-				       .message = d->message,
-				       .fix = d->fix,
-				       .record = d->record,
-				       .replacement = d->replacement,
-				       .record_len = d->record_len,
-				       .pos = d->pos,
-				       .len = d->len,
-				       .replacement_len = d->replacement_len};
-			html_finding(f, &x);
-		}
+		for (size_t i = 0; i < dm->finds.n; i++)
+			if ((int)dm->finds.v[i].severity == sev)
+				html_finding(f, &dm->finds.v[i]);
 	fputs("</section>\n", f);
 }
 
