@@ -15,6 +15,7 @@
 #include "internal.h"
 #include "spfkit.h"
 #include "t.h"
+#include "t_failer.h"
 
 /* Adds a TXT record of text, split into strings of at most 255 octets. */
 static void add_txt(spfkit_zone *z, const char *name, const char *text)
@@ -825,6 +826,80 @@ static void test_lint(spfkit_config *cfg)
 	spfkit_zone_free(z);
 }
 
+/* ---------------------------------------------------------------- memory */
+
+/* Every allocation of a discovery and its lint fails in turn (and every
+ * one after it): the call says SPFKIT_ENOMEM, or the discovery ends with
+ * temperror, or all went as with memory, and nothing is left allocated. */
+static void test_alloc_failures(spfkit_config *plain)
+{
+	spfkit_zone *z = dmarc_zone_new(plain);
+	static const char *const domains[] = {"sub.example.com",
+					      "l1.l2.l3.pq.r.s.t.u.v.w",
+					      "two.example", "near.example"};
+	for (size_t d = 0; d < sizeof domains / sizeof domains[0]; d++) {
+		/* the answers with memory enough, to compare with */
+		spfkit_check *ref;
+		spfkit_check_new(&ref, plain);
+		spfkit_check_set_dmarc(ref, domains[d], strlen(domains[d]));
+		spfkit_zone_check(z, ref, 0);
+		const spfkit_dmarc_policy *want = spfkit_check_dmarc(ref);
+		flog wl;
+		memset(&wl, 0, sizeof wl);
+		spfkit_check_dmarc_lint(ref, log_finding, &wl);
+		bool done = false;
+		for (long k = 0; k < 400 && !done; k++) {
+			failer fl = {-1, 0, false};
+			spfkit_allocator fa = {f_alloc, f_realloc, f_free, &fl};
+			spfkit_config *cfg;
+			if (spfkit_config_new(&cfg, &fa) != SPFKIT_OK)
+				continue;
+			fl.countdown = k;
+			spfkit_check *chk = NULL;
+			int rc = spfkit_check_new(&chk, cfg);
+			if (rc == SPFKIT_OK)
+				rc = spfkit_check_set_dmarc(chk, domains[d],
+							    strlen(domains[d]));
+			if (rc == SPFKIT_OK)
+				rc = spfkit_zone_check(z, chk, 0);
+			const spfkit_dmarc_policy *pol =
+			    rc == SPFKIT_OK ? spfkit_check_dmarc(chk) : NULL;
+			flog l;
+			memset(&l, 0, sizeof l);
+			int lrc =
+			    pol ? spfkit_check_dmarc_lint(chk, log_finding, &l)
+				: SPFKIT_OK;
+			if (!fl.failed) {
+				T_CHECK(pol && pol->status == want->status &&
+					    pol->policy == want->policy &&
+					    pol->queries == want->queries,
+					"%s: the same discovery", domains[d]);
+				const char *got = l.codes, *exp = wl.codes;
+				T_EQ_STR(got, exp, domains[d]);
+				done = true;
+			} else {
+				T_CHECK(
+				    rc == SPFKIT_ENOMEM ||
+					(pol && (pol->status ==
+						     SPFKIT_DMARC_TEMPERROR ||
+						 pol->status == want->status)),
+				    "%s: failure %ld: rc %d", domains[d], k,
+				    rc);
+				T_CHECK(lrc == SPFKIT_OK ||
+					    lrc == SPFKIT_ENOMEM,
+					"%s: lint rc %d", domains[d], lrc);
+			}
+			spfkit_check_free(chk);
+			fl.countdown = -1;
+			spfkit_config_free(cfg);
+			T_EQ_INT(fl.live, 0, "nothing left allocated");
+		}
+		T_CHECK(done, "%s: ran out of failures to try", domains[d]);
+		spfkit_check_free(ref);
+	}
+	spfkit_zone_free(z);
+}
+
 int main(void)
 {
 	spfkit_config *cfg;
@@ -835,6 +910,7 @@ int main(void)
 	test_record();
 	test_aligned();
 	test_lint(cfg);
+	test_alloc_failures(cfg);
 	spfkit_config_free(cfg);
 	return t_done();
 }
