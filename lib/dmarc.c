@@ -45,6 +45,7 @@ struct spfkit__kind_state {
 	char *org; /* RFC 7489 mode: the organizational domain given */
 	size_t org_len;
 	unsigned next_labels; /* the next walk target's labels; 0: none */
+	unsigned tried;       /* targets asked for or skipped (too long) */
 	bool walked;          /* no more _dmarc names to ask */
 	walk_step steps[SPFKIT__DMARC_MAX_WALK + 1];
 	size_t nsteps; /* the walk's, then the org domain's below a PSD */
@@ -263,10 +264,10 @@ static bool next_target(spfkit__kind_state *ks, const char **t, size_t *tn,
 	if (ks->org) {
 		/* RFC 7489 §6.6.3: the domain, then its organizational
 		 * domain when the first gave no record. */
-		if (!last) {
+		if (ks->tried == 0) {
 			*t = ks->domain;
 			*tn = ks->len;
-		} else if (ks->nsteps == 1 && !has_record(last) &&
+		} else if (ks->tried == 1 && !has_record(last) &&
 			   ks->org_len != ks->len) {
 			*t = ks->org;
 			*tn = ks->org_len;
@@ -338,8 +339,10 @@ static bool walk(spfkit_check *chk)
 		ks->next_labels = labels > 8 ? 7 : labels - 1;
 		if (ks->next_labels > 7)
 			ks->next_labels = 7;
-		if (PREFIX_LEN + tn > NAME_MAX)
+		if (PREFIX_LEN + tn > NAME_MAX) {
+			ks->tried++;
 			continue; /* no _dmarc name can be that long */
+		}
 		memcpy(name, PREFIX, PREFIX_LEN);
 		memcpy(name + PREFIX_LEN, t, tn);
 		bool need = false;
@@ -354,6 +357,7 @@ static bool walk(spfkit_check *chk)
 			conclude(chk, SPFKIT_DMARC_TEMPERROR);
 			return true;
 		}
+		ks->tried++;
 		walk_step *s = &ks->steps[ks->nsteps++];
 		memset(s, 0, sizeof *s);
 		s->target = t;

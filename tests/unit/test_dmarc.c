@@ -515,6 +515,37 @@ static void test_discovery(spfkit_config *cfg)
 	T_EQ_INT(spfkit_check_set_dmarc(chk, "example.com", 11), SPFKIT_ESTATE,
 		 "dmarc after an ip");
 
+	/* A domain so long that _dmarc.<it> is no name: it is not asked, the
+	 * walk goes on above it, in both ways of discovery. */
+	char longd[256];
+	memset(longd, 'a', 60);
+	longd[60] = '.';
+	memset(longd + 61, 'b', 60);
+	longd[121] = '.';
+	memset(longd + 122, 'c', 60);
+	longd[182] = '.';
+	memset(longd + 183, 'd', 60);
+	memcpy(longd + 243, ".example.com", 13); /* 255: too long */
+	spfkit_check_reset(chk);
+	T_EQ_INT(spfkit_check_set_dmarc(chk, longd, strlen(longd)),
+		 SPFKIT_EINVAL, "a name of 255 octets");
+	memcpy(longd + 243, ".example", 9); /* 251 octets */
+	for (int psl = 0; psl < 2; psl++) {
+		spfkit_check_reset(chk);
+		T_EQ_INT(
+		    psl ? spfkit_check_set_dmarc_org(chk, longd, strlen(longd),
+						     "example", 7)
+			: spfkit_check_set_dmarc(chk, longd, strlen(longd)),
+		    SPFKIT_OK, "a name of 251 octets");
+		T_EQ_INT(spfkit_zone_check(z, chk, 0), SPFKIT_OK, "walked");
+		pol = spfkit_check_dmarc(chk);
+		const char *first = NULL;
+		spfkit_check_dmarc_step(chk, 0, &first, NULL, NULL, NULL);
+		T_CHECK(
+		    pol && pol->status == NO && first && strlen(first) <= 253,
+		    "%s: the long name is not asked", psl ? "psl" : "treewalk");
+	}
+
 	/* The deadline ends a walk waiting for an answer: temperror. */
 	spfkit_check_reset(chk);
 	spfkit_check_set_dmarc(chk, "sub.example.com", 15);
