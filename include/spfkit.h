@@ -17,6 +17,7 @@
 #ifndef SPFKIT_H
 #define SPFKIT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -820,6 +821,163 @@ SPFKIT_API int spfkit_linter_finish(spfkit_linter *l);
 /* Findings of severity s reported so far. */
 SPFKIT_API unsigned spfkit_linter_count(const spfkit_linter *l,
 					spfkit_severity s);
+
+/* ---------------------------------------------------------------- dmarc */
+
+/* DMARC policy discovery (RFC 9989) and other TXT lookups, as kinds of
+ * check (added in 0.2). A check turned into a DMARC discovery or a TXT
+ * lookup asks its queries through the same table as an SPF check, so
+ * every driver serves it unchanged: spfkit_zone_check(),
+ * spfkit_zone_answer(), spfkit_resolver_send()/_process()/_check(), or the
+ * caller's own loop over spfkit_check_query() and spfkit_check_answer().
+ * Its queries are reported as any check's (SPFKIT_EVENT_QUERY, _ANSWER and
+ * _LOOKUP events, or spfkit_check_query() while pending); the deadline
+ * (SPFKIT_LIMIT_DEADLINE_MS) holds as for SPF. No IP, sender or HELO is
+ * set on such a check (spfkit_check_set_ip() gives SPFKIT_ESTATE), and
+ * the SPF result calls (spfkit_check_result(), ...) say nothing of it. */
+
+/* Turns a new or reset check into DMARC policy discovery (RFC 9989 §4.10,
+ * §4.10.1, §4.10.2) for domain (len octets: the RFC5322.From domain, or
+ * any domain whose organizational domain is wanted; a trailing dot is
+ * ignored, case does not matter), instead of an SPF check.
+ * spfkit_check_run() then asks TXT queries for _dmarc.<name> (at most 8,
+ * in the order of §4.10) like any check, and returns SPFKIT_DONE when the
+ * walk is over; read the outcome with spfkit_check_dmarc(). Whether the
+ * domain exists (for np=) may take one more query, of type A for the
+ * domain itself, counted in spfkit_dmarc_policy.queries but not in the 8.
+ * SPFKIT_EINVAL for a name that is not a domain (labels of letters,
+ * digits, '-' and '_', 1-63 octets each, 253 in all); SPFKIT_ESTATE when
+ * the check was set up or run already. */
+SPFKIT_API int spfkit_check_set_dmarc(spfkit_check *chk, const char *domain,
+				      size_t len);
+
+/* As spfkit_check_set_dmarc(), the RFC 7489 §6.6.3 way: the caller names
+ * the organizational domain (from a public suffix list, say; org_domain,
+ * org_len octets: domain itself or one of its parents, else
+ * SPFKIT_EINVAL). Two queries at most, _dmarc.<domain> then
+ * _dmarc.<org_domain>; psd= plays no part. For comparisons with receivers
+ * that still work as RFC 7489 said. */
+SPFKIT_API int spfkit_check_set_dmarc_org(spfkit_check *chk, const char *domain,
+					  size_t len, const char *org_domain,
+					  size_t org_len);
+
+/* Turns a new or reset check into a lookup of the TXT records at one name
+ * (a DKIM key at selector._domainkey.domain, RFC 6376 §3.6.2): one query,
+ * no evaluation. name (len octets, a trailing dot ignored) is copied; its
+ * labels are 1-63 octets, 253 in all, without control octets, spaces or
+ * DEL, else SPFKIT_EINVAL. SPFKIT_ESTATE when the check was set up or run
+ * already. */
+SPFKIT_API int spfkit_check_set_txt_lookup(spfkit_check *chk, const char *name,
+					   size_t len);
+/* After SPFKIT_DONE of a TXT lookup: how the query ended (*status; *why
+ * says why a TEMPFAIL failed: SPFKIT_DNS_FAIL_TIMEOUT when the deadline
+ * passed) and how many TXT records it gave (*n; any pointer may be NULL).
+ * SPFKIT_ESTATE for another kind of check or before it is done,
+ * SPFKIT_ENOMEM when the lookup ran out of memory. */
+SPFKIT_API int spfkit_check_txt_status(const spfkit_check *chk,
+				       spfkit_dns_status *status,
+				       spfkit_dns_failure *why, size_t *n);
+/* The i-th TXT record (0 <= i < n): its character-strings concatenated
+ * (RFC 7208 §3.3 / RFC 6376 §3.6.2.2 both join them with nothing
+ * between), *len octets (any bytes; also NUL terminated), borrowed until
+ * the check is reset or freed. SPFKIT_ENOENT past the last. */
+SPFKIT_API int spfkit_check_txt_record(const spfkit_check *chk, size_t i,
+				       const char **txt, size_t *len);
+
+/* How a DMARC discovery ended. */
+typedef enum spfkit_dmarc_status {
+	SPFKIT_DMARC_FOUND = 0, /* a policy record applies */
+	SPFKIT_DMARC_NONE,      /* no DMARC record: DMARC does not apply */
+	SPFKIT_DMARC_TEMPERROR  /* a DNS failure (or the deadline, or memory
+				   running out) stopped the walk */
+} spfkit_dmarc_status;
+
+/* A Domain Owner Assessment Policy (RFC 9989 §4.7 p=, sp=, np=). */
+typedef enum spfkit_dmarc_disp {
+	SPFKIT_DMARC_P_UNSET = 0, /* the tag is absent (or not valid) */
+	SPFKIT_DMARC_P_NONE,
+	SPFKIT_DMARC_P_QUARANTINE,
+	SPFKIT_DMARC_P_REJECT
+} spfkit_dmarc_disp;
+
+/* What a DMARC discovery found; strings are borrowed from the check until
+ * it is reset or freed; domains are lower-case, without the trailing dot. */
+typedef struct spfkit_dmarc_policy {
+	spfkit_dmarc_status status;
+	const char *domain;          /* the domain the discovery was for */
+	const char *record;          /* the record that applies, or NULL */
+	const char *policy_domain;   /* where that record was found, or NULL */
+	const char *org_domain;      /* the organizational domain (§4.10.2):
+					never NULL after FOUND or NONE */
+	spfkit_dmarc_disp policy;    /* what applies to `domain`: p, or sp for
+					an existing subdomain of the policy
+					domain, or np for a non-existent one
+					(falling back as §4.7 says); UNSET when
+					status != FOUND */
+	spfkit_dmarc_disp p, sp, np; /* as published (UNSET when absent) */
+	char adkim, aspf;            /* 'r' or 's' (default 'r') */
+	bool testing;                /* t=y */
+	char psd;                    /* 'y', 'n' or 'u' (absent) */
+	bool domain_exists; /* whether `domain` exists in DNS (for np): a
+			       record or a NOERROR answer under it shows it,
+			       else the A query above asks; false when
+			       nothing showed it and no policy needed it */
+	size_t queries;     /* DNS queries the walk made */
+} spfkit_dmarc_policy;
+
+/* The result of a DMARC discovery after SPFKIT_DONE; NULL for any other
+ * check or before it is done. */
+SPFKIT_API const spfkit_dmarc_policy *
+spfkit_check_dmarc(const spfkit_check *chk);
+
+/* The i-th name a DMARC discovery asked about, in the order asked (0 is
+ * _dmarc.<domain>): the queried name (with "_dmarc."), how its query ended,
+ * how many DMARC records (v=DMARC1 first) it held, other TXT records not
+ * counted (several are all discarded, §4.10), and the record when there
+ * was exactly one, else NULL. Any output pointer may be NULL; strings are
+ * borrowed as spfkit_check_dmarc()'s. SPFKIT_ENOENT past the last step,
+ * SPFKIT_ESTATE for another kind of check or before it is done. */
+SPFKIT_API int spfkit_check_dmarc_step(const spfkit_check *chk, size_t i,
+				       const char **name,
+				       spfkit_dns_status *status,
+				       size_t *nrecords, const char **record);
+
+/* Identifier alignment (RFC 9989 §4.4): whether id_domain aligns with the
+ * author domain, given each one's organizational domain (found by a
+ * discovery of each) and the mode ('r' relaxed: same organizational
+ * domain; 's' strict: the same name). Case-insensitive; a trailing dot is
+ * ignored. Pure: no DNS. False for NULL or empty names, or another mode. */
+SPFKIT_API bool spfkit_dmarc_aligned(char mode, const char *author_domain,
+				     const char *author_org,
+				     const char *id_domain, const char *id_org);
+
+/* "none", "quarantine", "reject" or NULL for UNSET; static. */
+SPFKIT_API const char *spfkit_dmarc_disp_name(spfkit_dmarc_disp d);
+/* "found", "none" or "temperror"; static, never NULL. */
+SPFKIT_API const char *spfkit_dmarc_status_name(spfkit_dmarc_status s);
+
+/* Lints one DMARC record text (len octets, any bytes) on its own, with the
+ * finding structure of SPF lint (spfkit_finding: severity, stable code,
+ * RFC section, position, message, fix, and the exact replacement when the
+ * fix quotes one, checked to parse as DMARC): the version, syntax, tag
+ * values, removed tags (pct, rf, ri: RFC 9989 Appendix C), unknown tags,
+ * reporting URIs, sp= on a record where it is ignored. domain (may be
+ * NULL) is reported as the findings' domain. Returns SPFKIT_OK (findings
+ * or not), SPFKIT_EINVAL or SPFKIT_ENOMEM. */
+SPFKIT_API int spfkit_dmarc_lint_record(const spfkit_config *cfg,
+					const char *domain, const char *text,
+					size_t len, spfkit_finding_cb cb,
+					void *ud);
+/* Lints what a finished DMARC discovery saw: the record that applies (as
+ * spfkit_dmarc_lint_record()), several records at one name, a TXT record
+ * at _dmarc that is almost DMARC, no record at all, DNS failures. Returns
+ * as spfkit_dmarc_lint_record(); SPFKIT_ESTATE before a discovery is
+ * done. */
+SPFKIT_API int spfkit_check_dmarc_lint(const spfkit_check *chk,
+				       spfkit_finding_cb cb, void *ud);
+/* The codes DMARC findings can have: the i-th (from 0), or NULL past the
+ * last. Static strings, all starting "dmarc-". */
+SPFKIT_API const char *spfkit_dmarc_lint_code(size_t i);
 
 /* ---------------------------------------------------------------- srs */
 

@@ -169,7 +169,7 @@ int spfkit_check_set_ip(spfkit_check *chk, const char *ip)
 {
 	if (!chk || !ip)
 		return SPFKIT_EINVAL;
-	if (chk->started)
+	if (chk->started || chk->kind)
 		return SPFKIT_ESTATE;
 	spfkit__ip parsed;
 	if (!spfkit__ip_parse(ip, strlen(ip), &parsed))

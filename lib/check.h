@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * check.h - the insides of a check (struct spfkit_check), shared by the
- * four files of the evaluator and nothing else:
+ * four files of the evaluator and the other kinds of check, nothing else:
  *   eval.c      check_host() (RFC 7208 §4-§6): frames, terms, exp
  *   query.c     the query table: asking, answers decoded, drivers' hooks
  *   prefetch.c  asking ahead what the terms will need (an optimisation)
  *   check.c     the check's life: memory, inputs, events and results
+ *   dmarc.c     the other kinds: a TXT lookup, DMARC policy discovery
+ *               (RFC 9989 §4.10), asking through the same query table
  * Type names are spfkit__*; the short enum constants (FK_, FS_, S_) are
  * seen only by these four files.
  */
@@ -186,7 +188,19 @@ struct spfkit_check {
 	spfkit_result result;
 	spfkit_reason reason;
 	char *mechanism, *matched, *via, *where, *problem, *explanation;
+
+	/* Another kind of check than SPF (spfkit_check_set_txt_lookup,
+	 * spfkit_check_set_dmarc): its state lives in the arena and dmarc.c
+	 * runs it. An SPF check never looks here: spfkit_check_run() only
+	 * asks when no IP was set, which an SPF check cannot run without. */
+	unsigned char kind; /* SPFKIT__KIND_* */
+	struct spfkit__kind_state *ks;
 };
+
+/* The kinds of check. */
+#define SPFKIT__KIND_SPF   0
+#define SPFKIT__KIND_TXT   1
+#define SPFKIT__KIND_DMARC 2
 
 /* ---------------------------------------------------------------- check.c */
 
@@ -277,6 +291,11 @@ spfkit__query *spfkit__ask(spfkit_check *chk, const char *name, size_t n,
 spfkit__step spfkit__expand(spfkit_check *chk, const char *d, size_t dn,
 			    const char *s, size_t n, spfkit__macro_ctx ctx,
 			    spfkit__buf *out);
+
+/* ---------------------------------------------------------------- dmarc.c */
+
+/* spfkit_check_run() for a check of another kind than SPF (chk->kind). */
+int spfkit__kind_run(spfkit_check *chk, uint64_t now_ms);
 
 /* ------------------------------------------------------------ prefetch.c */
 

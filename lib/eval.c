@@ -1256,8 +1256,9 @@ int spfkit_check_run(spfkit_check *chk, uint64_t now_ms)
 		return SPFKIT_EINVAL;
 	if (chk->done)
 		return SPFKIT_DONE;
-	if (!chk->ip_set)
-		return SPFKIT_ESTATE;
+	if (!chk->ip_set) /* a TXT lookup or DMARC discovery has no IP */
+		return chk->kind ? spfkit__kind_run(chk, now_ms)
+				 : SPFKIT_ESTATE;
 	if (!chk->started) {
 		chk->started = true;
 		chk->start_ms = now_ms;

@@ -124,6 +124,8 @@ static bool replacement_ok(const spfkit__lint_reporter *r,
 		if (c < 0x20 || c >= 0x7f)
 			return false;
 	}
+	if (r->replacement_ok) /* another grammar's rules (DMARC) */
+		return r->replacement_ok(r, rep, pos, len, oom);
 	if (len == 0)
 		return spfkit__is_spf_record(rep->data, rep->len);
 	/* Every term of it parses on its own... */

@@ -33,6 +33,13 @@ typedef struct spfkit__lint_reporter {
 	unsigned depth;
 	const char *record;
 	size_t record_len;
+	/* Does the replacement offered for (pos, len) of record (already
+	 * known to be printable ASCII) read as it must? NULL: the rules of
+	 * an SPF record (lint.c); DMARC lint (dmarc_lint.c) brings its own.
+	 * *oom set when memory ran out. */
+	bool (*replacement_ok)(const struct spfkit__lint_reporter *r,
+			       const spfkit__buf *rep, size_t pos, size_t len,
+			       bool *oom);
 } spfkit__lint_reporter;
 
 /* A finding being written: message, fix, and text to paste (r: the

@@ -42,6 +42,9 @@ typedef struct marks {
  * m with marks_free(), either way. */
 int marks_walk(const walk_opts *o, walk_run *run, marks *m);
 void marks_free(marks *m);
+/* An spfkit_finding_cb that copies the finding into the marks given as
+ * ud (SPF lint's here; `spfkit dmarc` keeps DMARC lint's the same way). */
+void marks_on_finding(const spfkit_finding *f, void *ud);
 
 /* The worst severity among the findings in the record at route (a
  * tree_route() string), plus one; 0 when none is there. *count (when not

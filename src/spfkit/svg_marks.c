@@ -19,7 +19,7 @@ typedef struct fstr {
 	size_t n;
 } fstr;
 
-static void on_finding(const spfkit_finding *f, void *ud)
+void marks_on_finding(const spfkit_finding *f, void *ud)
 {
 	marks *m = ud;
 	if (!cli_grow(&m->v, &m->cap, m->n, sizeof *m->v, &m->oom))
@@ -74,7 +74,7 @@ int marks_walk(const walk_opts *o, walk_run *run, marks *m)
 	 * has (as spfkit lint does). */
 	if (spfkit_config_new(&cfg, NULL) != SPFKIT_OK ||
 	    spfkit_linter_new(&lt, cfg, o->id.record ? SPFKIT_LINT_DRAFT : 0,
-			      on_finding, m) != SPFKIT_OK)
+			      marks_on_finding, m) != SPFKIT_OK)
 		status = cli_say(o->prog, CLI_EX_SOFTWARE, "out of memory");
 	if (!status) {
 		run->extra = spfkit_linter_event_cb;

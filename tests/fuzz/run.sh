@@ -12,7 +12,7 @@ cd "$(dirname "$0")/../.."
 
 targets=(fuzz_record fuzz_macro fuzz_check fuzz_rdata fuzz_zone_yaml
          fuzz_zone_master fuzz_message fuzz_policy fuzz_milter fuzz_srs
-         fuzz_socketmap)
+         fuzz_socketmap fuzz_dmarc)
 build=${SPFKIT_FUZZ_BUILD:-build-fuzz}
 record=.fuzz-work/record.tsv
 
