@@ -21,9 +21,14 @@ for f in usr/bin/spfkit usr/sbin/spfkitd usr/include/spfkit.h \
 	usr/share/man/man1/spfkit.1 usr/share/man/man1/spfkit-lint.1 usr/share/man/man1/spfkit-tree.1 \
 	usr/share/man/man1/spfkit-trace.1 usr/share/man/man1/spfkit-message.1 usr/share/man/man1/spfkit-srs.1 usr/share/man/man1/spfkit-flatten.1 \
 	usr/share/man/man1/spfkit-diff.1 \
-	usr/share/man/man1/spfkit-report.1 \
+	usr/share/man/man1/spfkit-report.1 usr/share/man/man1/spfkit-dmarc.1 \
 	usr/share/man/man8/spfkitd.8 usr/share/man/man5/spfkitd.conf.5; do
 	[ -f "$tmp/root/$f" ] && ok || bad "missing /$f"
+done
+# Every page of the tree, whatever the list above forgets.
+for m in man/*.[158]; do
+	sec=${m##*.}
+	[ -f "$tmp/root/usr/share/man/man$sec/${m#man/}" ] && ok || bad "man page ${m#man/} not installed"
 done
 [ -f "$libdir/libspfkit.so.0" ] && [ -L "$libdir/libspfkit.so" ] && ok || bad "libspfkit.so{,.0} not installed"
 [ -f "$libdir/pkgconfig/spfkit.pc" ] && ok || bad "spfkit.pc not installed"
