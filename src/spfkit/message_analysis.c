@@ -525,7 +525,7 @@ static void pick_sender(const msg_opts *o, msg_analysis *a)
 
 /* The analysis with the public suffix list psl. */
 static int analyse(const msg_opts *o, const psl_ctx_t *psl, spfkit_config *cfg,
-		   cli_dns *dns, msg_analysis *a)
+		   cli_dns *dns, msg_dkim *dkim, msg_analysis *a)
 {
 	int status = choose_hop(o, psl, a);
 	if (status)
@@ -553,12 +553,25 @@ static int analyse(const msg_opts *o, const psl_ctx_t *psl, spfkit_config *cfg,
 	if (status)
 		return status;
 	msg_align(psl, a);
+	/* DKIM is verified for the message that was read: a bounce's own
+	 * signatures are not the original's. */
+	int rc =
+	    msg_dkim_finish(a->is_bounce ? NULL : dkim, dns, cfg, &a->dkim);
+	if (rc < 0)
+		return msg_refuse(a, CLI_EX_SOFTWARE, "DKIM: %s",
+				  spfkit_strerror(rc));
+	if (a->is_bounce)
+		a->dkim.why_not =
+		    "the original inside a bounce is not verified";
+	status = msg_dmarc_run(dns, cfg, a);
+	if (status)
+		return status;
 	msg_diagnose(psl, a);
 	return 0;
 }
 
 int msg_analyse(const msg_opts *o, const msgp_msg *top, spfkit_config *cfg,
-		cli_dns *dns, msg_analysis *a)
+		cli_dns *dns, msg_dkim *dkim, msg_analysis *a)
 {
 	*a = (msg_analysis){.top = top,
 			    .m = top,
@@ -573,7 +586,8 @@ int msg_analyse(const msg_opts *o, const msgp_msg *top, spfkit_config *cfg,
 	 * buffers, so the list can go when the analysis is done. */
 	psl_ctx_t *psl = psl_latest(NULL);
 	bool own_psl = psl != NULL;
-	int status = analyse(o, own_psl ? psl : psl_builtin(), cfg, dns, a);
+	int status =
+	    analyse(o, own_psl ? psl : psl_builtin(), cfg, dns, dkim, a);
 	if (own_psl)
 		psl_free(psl);
 	return status;
@@ -586,4 +600,5 @@ void msg_analysis_free(msg_analysis *a)
 	spfkit_check_free(a->up.chk);
 	free(a->rspf_trust);
 	free(a->ar_trust);
+	msg_dmarc_free(&a->dmarc);
 }
