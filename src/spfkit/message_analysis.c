@@ -523,6 +523,33 @@ static void pick_sender(const msg_opts *o, msg_analysis *a)
 			     "and no HELO name is known; give --helo";
 }
 
+/* A bounce: DKIM verifies the original inside it, from the octets the
+ * bounce holds of it (a bounce's own signatures are not the original's).
+ * Returns an spfkit_status. */
+static int verify_original(cli_dns *dns, const spfkit_config *cfg,
+			   msg_analysis *a)
+{
+	const msgp_msg *m = a->m;
+	if (m == a->top || !m->raw.p) {
+		a->dkim.why_not = "the original was not found in the bounce";
+		return SPFKIT_OK;
+	}
+	if (m->headers_only) {
+		a->dkim.why_not = "the bounce holds only the original's header "
+				  "section: its DKIM signatures cannot be "
+				  "verified";
+		return SPFKIT_OK;
+	}
+	msg_dkim *od = NULL;
+	int rc = msg_dkim_new(&od);
+	if (rc < 0)
+		return rc;
+	msg_dkim_feed(od, m->raw.p, m->raw.len);
+	rc = msg_dkim_finish(od, dns, cfg, &a->dkim);
+	msg_dkim_free(od);
+	return rc;
+}
+
 /* The analysis with the public suffix list psl. */
 static int analyse(const msg_opts *o, const psl_ctx_t *psl, spfkit_config *cfg,
 		   cli_dns *dns, msg_dkim *dkim, msg_analysis *a)
@@ -553,16 +580,11 @@ static int analyse(const msg_opts *o, const psl_ctx_t *psl, spfkit_config *cfg,
 	if (status)
 		return status;
 	msg_align(psl, a);
-	/* DKIM is verified for the message that was read: a bounce's own
-	 * signatures are not the original's. */
-	int rc =
-	    msg_dkim_finish(a->is_bounce ? NULL : dkim, dns, cfg, &a->dkim);
+	int rc = a->is_bounce ? verify_original(dns, cfg, a)
+			      : msg_dkim_finish(dkim, dns, cfg, &a->dkim);
 	if (rc < 0)
 		return msg_refuse(a, CLI_EX_SOFTWARE, "DKIM: %s",
 				  spfkit_strerror(rc));
-	if (a->is_bounce)
-		a->dkim.why_not =
-		    "the original inside a bounce is not verified";
 	status = msg_dmarc_run(dns, cfg, a);
 	if (status)
 		return status;

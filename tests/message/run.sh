@@ -449,6 +449,32 @@ dexpect helo-only 'r["helo"]["result"] == "pass" and m["result"] == "fail" and n
 drun two dmarc/two-authors.eml
 dexpect two 'x["result"] == "none" and "more than one mailbox" in x["why_not"] and "dmarc-no-author" in d'
 
+# A bounce: the original inside it is verified (its octets as the bounce
+# holds them); with only its header section, it cannot be.
+mkbounce() { # ORIGINAL TYPE OUT
+	{
+		printf 'Return-Path: <>\nFrom: MAILER-DAEMON@mx.shop.example\nTo: alice@author.example\n'
+		printf 'Subject: Undelivered Mail Returned to Sender\nMIME-Version: 1.0\n'
+		printf 'Content-Type: multipart/report; report-type=delivery-status; boundary="b1"\n\n'
+		printf -- '--b1\nContent-Type: text/plain\n\nThe mail system rejected it: DMARC policy.\n\n'
+		printf -- '--b1\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.shop.example\n\n'
+		printf 'Final-Recipient: rfc822; bob@shop.example\nAction: failed\nStatus: 5.7.1\n'
+		printf 'Remote-MTA: dns; mx.shop.example\nDiagnostic-Code: smtp; 550 5.7.1 rejected by DMARC policy (198.51.100.60)\n\n'
+		printf -- '--b1\nContent-Type: %s\n\n' "$2"
+		if [ "$2" = message/rfc822 ]; then cat "$1"; else sed '/^$/q' "$1"; fi
+		printf -- '\n--b1--\n'
+	} >"$3"
+}
+mkbounce "$tmp/good.eml" message/rfc822 "$tmp/bounce-good.eml"
+drun bounce-good "$tmp/bounce-good.eml"
+dexpect bounce-good 'b["original"] == "message" and k[0]["domain"] == "author.example" and k[0]["result"] == "pass" and x["dkim_why_not"] is None and x["dkim_aligned"]'
+mkbounce "$tmp/list.eml" message/rfc822 "$tmp/bounce-list.eml"
+drun bounce-list "$tmp/bounce-list.eml"
+dexpect bounce-list 'k[0]["result"] == "fail" and x["result"] == "fail" and "mailing-list-broke-dkim" in d'
+mkbounce "$tmp/good.eml" text/rfc822-headers "$tmp/bounce-hdr.eml"
+drun bounce-hdr "$tmp/bounce-hdr.eml"
+dexpect bounce-hdr 'b["original"] == "headers" and k == [] and "header section" in x["dkim_why_not"]'
+
 # Text output tells the verdict.
 "$bin" message --zone "$dz" "$tmp/list.eml" >"$tmp/list.txt" 2>&1
 for sec in '^DMARC \(RFC 9989\)$' '^  result +fail$' '^  disposition +reject$' '^  DKIM +fail d=author.example s=sel1' 'mailing-list-broke-dkim: '; do
