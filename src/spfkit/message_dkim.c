@@ -193,7 +193,9 @@ int msg_dkim_new(msg_dkim **out)
 	 * makes every line end CRLF, as it was on the wire (RFC 5322
 	 * §2.1). Signatures are processed at dkim_eom(), once the DNS
 	 * source is open. */
-	unsigned int flags = DKIM_LIBFLAGS_FIXCRLF | DKIM_LIBFLAGS_DELAYSIGPROC;
+	unsigned int flags = DKIM_LIBFLAGS_FIXCRLF |
+			     DKIM_LIBFLAGS_DELAYSIGPROC |
+			     DKIM_LIBFLAGS_BADSIGHANDLES;
 	(void)dkim_options(d->lib, DKIM_OP_SETOPT, DKIM_OPTS_FLAGS, &flags,
 			   sizeof flags);
 	(void)dkim_set_key_lookup(d->lib, key_lookup);

@@ -54,7 +54,7 @@ def sign(keyfile, domain, selector, src, dst, changes):
         elif c == "subject-tag":
             head = head.replace(b"\nSubject: ", b"\nSubject: [list] ", 1)
         elif c.startswith("on-top:"):
-            head = c[7:].encode() + b"\n" + head
+            head = c[7:].strip("\"").encode() + b"\n" + head
         else:
             sys.exit("unknown change " + c)
         out = head + b"\n\n" + body

@@ -374,6 +374,11 @@ drun body "$tmp/body.eml"
 dexpect body 'k[0]["result"] == "fail" and k[0]["reason"] == "body hash mismatch" and not k[0]["aligned"] and not x["dkim_aligned"]'
 dexpect body 'x["result"] == "pass" and x["spf_aligned"]'
 
+# A malformed DKIM-Signature (anyone can add one) hides no good one.
+sign garbage good author.example on-top:"DKIM-Signature: garbage"
+drun garbage "$tmp/garbage.eml"
+dexpect garbage 'x["dkim_signatures"] == 2 and [s["result"] for s in k] == ["neutral", "pass"] and k[0]["reason"] == "domain tag missing" and x["dkim_aligned"]'
+
 # A key that is not in DNS: permerror.
 SEL=nokey sign nokey good author.example
 drun nokey "$tmp/nokey.eml"
