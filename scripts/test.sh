@@ -52,6 +52,7 @@ run_all() { # build dir, label
 	count "$label message" tests/message/run.sh "$dir/src/spfkit/spfkit"
 	count "$label flatten" tests/flatten/run.sh "$dir/src/spfkit/spfkit"
 	count "$label diff" tests/diff/run.sh "$dir/src/spfkit/spfkit"
+	count "$label dmarc" tests/dmarc/run.sh "$dir/src/spfkit/spfkit"
 	count "$label daemon" tests/daemon/run.sh "$dir"
 	count "$label daemon milter" /usr/bin/python3 tests/daemon/milter.py "$dir/src/spfkitd/spfkitd"
 	count "$label daemon sendmail" /usr/bin/python3 tests/daemon/sendmail.py "$dir/src/spfkitd/spfkitd"

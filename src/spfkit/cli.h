@@ -29,7 +29,7 @@ int cli_exit_for_result(spfkit_result r);
  * writes its help text on f: check (check*.c), tree (tree.c), lint
  * (lintcmd.c), trace (trace.c; the three over walk.c), message
  * (message.c), srs (srs.c: `spfkit srs forward|reverse ...`), flatten
- * (flatten*.c) and diff (diff.c). */
+ * (flatten*.c), diff (diff.c) and dmarc (dmarc.c). */
 int cli_check_main(int argc, char **argv);
 int cli_tree_main(int argc, char **argv);
 int cli_lint_main(int argc, char **argv);
@@ -39,6 +39,7 @@ int cli_message_main(int argc, char **argv);
 int cli_srs_main(int argc, char **argv);
 int cli_flatten_main(int argc, char **argv);
 int cli_diff_main(int argc, char **argv);
+int cli_dmarc_main(int argc, char **argv);
 
 void cli_check_help(FILE *f);
 void cli_tree_help(FILE *f);
@@ -49,6 +50,15 @@ void cli_message_help(FILE *f);
 void cli_srs_help(FILE *f);
 void cli_flatten_help(FILE *f);
 void cli_diff_help(FILE *f);
+void cli_dmarc_help(FILE *f);
+
+/* lintcmd.c: the registrable domain of name by the public suffix list psl
+ * (the RFC 7489 §3.2 organizational domain), lower-cased into buf (cap
+ * octets); the name itself when the list gives none. For lint's owners
+ * and `spfkit dmarc --discovery psl`. */
+struct psl_ctx_st;
+const char *cli_org_domain(const struct psl_ctx_st *psl, const char *name,
+			   char *buf, size_t cap);
 
 /* ---------------------------------------------------------- output.c */
 

@@ -367,11 +367,8 @@ static int fix_drafts(lctx *c, walk_opts *o, char **tmp)
 
 /* ------------------------------------------------------------ owners */
 
-/* The registrable domain of name by the public suffix list (RFC 7489
- * organizational domain), lower-cased into buf; the name itself when the
- * list gives none. */
-static const char *org_domain(const psl_ctx_t *psl, const char *name, char *buf,
-			      size_t cap)
+const char *cli_org_domain(const psl_ctx_t *psl, const char *name, char *buf,
+			   size_t cap)
 {
 	size_t n = strlen(name);
 	if (n && name[n - 1] == '.')
@@ -390,7 +387,8 @@ static const char *org_domain(const psl_ctx_t *psl, const char *name, char *buf,
 static bool foreign(const psl_ctx_t *psl, const char *own, const char *name)
 {
 	char buf[512];
-	return name && strcmp(org_domain(psl, name, buf, sizeof buf), own) != 0;
+	return name &&
+	       strcmp(cli_org_domain(psl, name, buf, sizeof buf), own) != 0;
 }
 
 /* Marks the findings inside third parties' records and counts them apart
@@ -401,7 +399,7 @@ static void classify(lctx *c, const char *checked)
 	psl_ctx_t *latest = psl_latest(NULL);
 	const psl_ctx_t *psl = latest ? latest : psl_builtin();
 	char own[512];
-	const char *o = org_domain(psl, checked, own, sizeof own);
+	const char *o = cli_org_domain(psl, checked, own, sizeof own);
 	memmove(own, o, strlen(o) + 1);
 	for (size_t i = 0; i < c->n; i++) {
 		lfind *f = &c->v[i];

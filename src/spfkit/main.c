@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * main.c - the spfkit command: dispatches to one subcommand per file
- * (check*.c, tree.c, lintcmd.c, trace.c, message.c, srs.c), and answers
+ * (check*.c, tree.c, lintcmd.c, trace.c, message.c, srs.c, dmarc.c, ...), and
+ * answers
  * --help, --version and `spfkit help COMMAND`.
  */
 #include <stdio.h>
@@ -35,6 +36,8 @@ static const command commands[] = {
      cli_flatten_main, cli_flatten_help},
     {"diff", "what a draft record or zone changes: addresses, counts, results",
      cli_diff_main, cli_diff_help},
+    {"dmarc", "the DMARC policy for a domain (RFC 9989 tree walk), with lint",
+     cli_dmarc_main, cli_dmarc_help},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -77,6 +80,9 @@ static void main_help(FILE *f)
 	      "Exit status of srs: 0 rewritten (or left as it is), 1 refused, "
 	      "65 a\n"
 	      "secrets file without a usable secret; 64, 66 and 70 as above.\n"
+	      "Exit status of dmarc: 0 a policy applies, 1 no DMARC record, 2 "
+	      "temperror;\n"
+	      "64, 65, 66 and 70 as above.\n"
 	      "\n"
 	      "Run 'spfkit help COMMAND' for a command's options; see "
 	      "spfkit(1).\n",
