@@ -3,7 +3,8 @@
  * report.c - `spfkit report`: one self-contained HTML page about a
  * domain's SPF, to read in a browser or on a phone: the include tree as
  * a picture (svg.c), the lint findings with their fixes and
- * replacements, and the addresses each record authorises. The page
+ * replacements, the addresses each record authorises, and the DMARC
+ * policy that applies to the domain (dmarc.c). The page
  * fetches nothing: inline CSS and SVG, no script, no font, no image.
  *
  * Every text from DNS is hostile: it goes through xml_put(), which
@@ -15,6 +16,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "dmarc.h"
 #include "svg.h"
 #include "tree.h"
 #include "walk.h"
@@ -31,7 +33,9 @@ void cli_report_help(FILE *f)
 	      "findings\n"
 	      "marked, running lookup counts on each), the lint findings with "
 	      "their\n"
-	      "fixes, and the addresses each record authorises. The page "
+	      "fixes, the addresses each record authorises, and the DMARC "
+	      "policy\n"
+	      "that applies to DOMAIN (as spfkit dmarc finds it). The page "
 	      "fetches\n"
 	      "nothing (inline CSS and SVG, no script) and reads on a phone.\n"
 	      "\n"
@@ -167,6 +171,38 @@ static void html_record(FILE *f, const mark_find *x)
 	fputs("</pre>\n", f);
 }
 
+/* One finding: severity and code, where, message, the record with the
+ * offending octets marked, the fix. */
+static void html_finding(FILE *f, const mark_find *x)
+{
+	const char *name = spfkit_severity_name(x->severity);
+	fprintf(f, "<article class=\"finding %s\">\n<h3>%s: <code>", name,
+		name);
+	xml_puts(f, x->code ? x->code : "-");
+	fputs("</code>", f);
+	if (x->rfc) {
+		fputs(" <small>(", f);
+		xml_puts(f, x->rfc);
+		fputs(")</small>", f);
+	}
+	fputs("</h3>\n", f);
+	if (x->where && x->where[0]) {
+		fputs("<p class=\"where\">in ", f);
+		xml_puts(f, x->where);
+		fputs("</p>\n", f);
+	}
+	fputs("<p class=\"message\">", f);
+	xml_puts(f, x->message);
+	fputs("</p>\n", f);
+	html_record(f, x);
+	if (x->fix) {
+		fputs("<p class=\"fix\"><strong>Fix:</strong> ", f);
+		xml_puts(f, x->fix);
+		fputs("</p>\n", f);
+	}
+	fputs("</article>\n", f);
+}
+
 /* The findings, errors first, then warnings, then notes. */
 static void html_findings(FILE *f, const marks *m)
 {
@@ -174,42 +210,103 @@ static void html_findings(FILE *f, const marks *m)
 	if (m->n == 0)
 		fputs("<p>No problems found.</p>\n", f);
 	for (int sev = SPFKIT_SEVERITY_ERROR; sev >= SPFKIT_SEVERITY_INFO;
-	     sev--) {
-		for (size_t i = 0; i < m->n; i++) {
-			const mark_find *x = &m->v[i];
-			if ((int)x->severity != sev)
-				continue;
-			const char *name = spfkit_severity_name(x->severity);
-			fprintf(f,
-				"<article class=\"finding %s\">\n<h3>%s: "
-				"<code>",
-				name, name);
-			xml_puts(f, x->code ? x->code : "-");
-			fputs("</code>", f);
-			if (x->rfc) {
-				fputs(" <small>(", f);
-				xml_puts(f, x->rfc);
-				fputs(")</small>", f);
-			}
-			fputs("</h3>\n", f);
-			if (x->where && x->where[0]) {
-				fputs("<p class=\"where\">in ", f);
-				xml_puts(f, x->where);
-				fputs("</p>\n", f);
-			}
-			fputs("<p class=\"message\">", f);
-			xml_puts(f, x->message);
-			fputs("</p>\n", f);
-			html_record(f, x);
-			if (x->fix) {
-				fputs("<p class=\"fix\"><strong>Fix:</strong> ",
-				      f);
-				xml_puts(f, x->fix);
-				fputs("</p>\n", f);
-			}
-			fputs("</article>\n", f);
-		}
+	     sev--)
+		for (size_t i = 0; i < m->n; i++)
+			if ((int)m->v[i].severity == sev)
+				html_finding(f, &m->v[i]);
+	fputs("</section>\n", f);
+}
+
+/* A DMARC policy value, or "-" when the tag is absent. */
+static const char *disp(spfkit_dmarc_disp d)
+{
+	return spfkit_dmarc_disp_name(d) ? spfkit_dmarc_disp_name(d) : "-";
+}
+
+/* One row of the DMARC tags table. */
+static void dmarc_row(FILE *f, const char *tag, const char *value)
+{
+	fputs("<tr><th>", f);
+	xml_puts(f, tag);
+	fputs("</th><td>", f);
+	xml_puts(f, value);
+	fputs("</td></tr>\n", f);
+}
+
+/* The DMARC policy that applies to the domain (RFC 9989 §4.10.1), where
+ * it was found, its tags and the findings about it (dm_discover()). */
+static void html_dmarc(FILE *f, const dm_run *dm)
+{
+	const spfkit_dmarc_policy *p = dm->pol;
+	fputs("<section id=\"dmarc\">\n<h2>DMARC policy</h2>\n"
+	      "<p class=\"legend\">Found by the DNS tree walk of RFC 9989 "
+	      "(spfkit dmarc).</p>\n<p class=\"policy\">",
+	      f);
+	if (p->status == SPFKIT_DMARC_FOUND) {
+		bool own = strcmp(p->policy_domain, p->domain) == 0;
+		const char *tag = own                          ? "p"
+				  : !p->domain_exists && p->np ? "np"
+				  : p->sp                      ? "sp"
+							       : "p";
+		fputs("Policy for ", f);
+		xml_puts(f, p->domain);
+		fprintf(f,
+			": <strong class=\"disposition\">%s</strong> (%s= "
+			"of the record at <code>_dmarc.",
+			spfkit_dmarc_disp_name(p->policy), tag);
+		xml_puts(f, p->policy_domain);
+		fputs(p->testing ? "</code>; t=y: testing)" : "</code>)", f);
+	} else if (p->status == SPFKIT_DMARC_NONE) {
+		fputs("<strong class=\"disposition\">No DMARC record</strong>: "
+		      "DMARC does not apply to mail from ",
+		      f);
+		xml_puts(f, p->domain);
+	} else {
+		fputs("<strong class=\"disposition\">temperror</strong>: a DNS "
+		      "failure hid the policy",
+		      f);
 	}
+	fputs(".</p>\n", f);
+	if (p->record) {
+		fputs("<pre class=\"record\">", f);
+		xml_puts(f, p->record);
+		fputs("</pre>\n<table class=\"dmarc-tags\">\n<tbody>\n", f);
+		char c[2][2] = {{p->adkim, 0}, {p->aspf, 0}};
+		char psd[2] = {p->psd, 0};
+		dmarc_row(f, "p", disp(p->p));
+		dmarc_row(f, "sp", disp(p->sp));
+		dmarc_row(f, "np", disp(p->np));
+		dmarc_row(f, "adkim", c[0]);
+		dmarc_row(f, "aspf", c[1]);
+		dmarc_row(f, "t", p->testing ? "y" : "n");
+		dmarc_row(f, "psd", psd);
+		dmarc_row(f, "organizational domain", p->org_domain);
+		fputs("</tbody>\n</table>\n", f);
+	} else if (p->org_domain) {
+		fputs("<p>Organizational domain: <code>", f);
+		xml_puts(f, p->org_domain);
+		fputs("</code></p>\n", f);
+	}
+	for (int sev = SPFKIT_SEVERITY_ERROR; sev >= SPFKIT_SEVERITY_INFO;
+	     sev--)
+		for (size_t i = 0; i < dm->nf; i++) {
+			const dm_find *d = &dm->f[i];
+			if ((int)d->severity != sev)
+				continue;
+			mark_find x = {.severity = d->severity,
+				       .code = (char *)d->code,
+				       .rfc = (char *)d->rfc,
+				       .where = d->domain,
+				       .message = d->message,
+				       .fix = d->fix,
+				       .record = d->record,
+				       .replacement = d->replacement,
+				       .record_len = d->record_len,
+				       .pos = d->pos,
+				       .len = d->len,
+				       .replacement_len = d->replacement_len};
+			html_finding(f, &x);
+		}
 	fputs("</section>\n", f);
 }
 
@@ -287,7 +384,7 @@ static void html_addresses(FILE *f, const tree *t)
 /* The whole page; false when memory ran out before anything was
  * written. */
 static bool html_out(FILE *f, const tree *t, const walk_run *run,
-		     const marks *m)
+		     const marks *m, const dm_run *dm)
 {
 	const char *d = spfkit_check_domain(run->chk);
 	/* The picture first, into memory: out of memory writes nothing. */
@@ -324,6 +421,8 @@ static bool html_out(FILE *f, const tree *t, const walk_run *run,
 	free(pic);
 	fputs("</div>\n</section>\n", f);
 	html_findings(f, m);
+	if (dm && dm->pol)
+		html_dmarc(f, dm);
 	html_addresses(f, t);
 	fputs("<footer>\n<p class=\"legend\">spfkit " SPFKIT_VERSION
 	      " report; counts are the evaluator's own, with every term "
@@ -343,14 +442,22 @@ int cli_report_main(int argc, char **argv)
 	if (status)
 		return status < 0 ? 0 : status;
 	status = marks_walk(&o, &run, &m);
+	/* The DMARC policy of the checked domain, over the same DNS; when it
+	 * cannot be known (a message says why) the page goes without. */
+	dm_run dm = {0};
+	bool dmarc =
+	    !status && dm_discover(PROG, &o.dns, spfkit_check_domain(run.chk),
+				   false, &dm) == 0;
 	if (!status) {
 		tree t;
 		tree_build(&t, &run.log);
-		if (t.oom || !html_out(stdout, &t, &run, &m))
+		if (t.oom ||
+		    !html_out(stdout, &t, &run, &m, dmarc ? &dm : NULL))
 			status =
 			    cli_say(PROG, CLI_EX_SOFTWARE, "out of memory");
 		tree_free(&t);
 	}
+	dm_run_free(&dm);
 	marks_free(&m);
 	return walk_end(&o, &run, status);
 }

@@ -101,6 +101,30 @@ def self_contained(text):
     check("@media (max-width:" in text, "no CSS for small screens")
 
 
+def dmarc_section(text):
+    """big.report.example's DMARC policy: sp=reject of the organizational
+    domain's record (big exists), its tags, the removed pct= with its fix."""
+    m = re.search(r'<section id="dmarc">(.*?)</section>', text, re.S)
+    check(m is not None, "no DMARC section")
+    if m is None:
+        return
+    d = m.group(1)
+    check('<strong class="disposition">reject</strong> (sp= of the record '
+          'at <code>_dmarc.report.example</code>)' in d,
+          "the policy that applies, and where it was found")
+    check('<pre class="record">v=DMARC1; p=quarantine; sp=reject; pct=50; '
+          'rua=mailto:dmarc@report.example</pre>' in d, "the record")
+    for tag, value in (("p", "quarantine"), ("sp", "reject"), ("np", "-"),
+                       ("organizational domain", "report.example")):
+        check("<tr><th>%s</th><td>%s</td></tr>" % (tag, value) in d,
+              "the DMARC tag %s" % tag)
+    check(re.search(r'<article class="finding warning">\s*<h3>warning: '
+                    r'<code>dmarc-removed-tag</code>', d) is not None,
+          "the dmarc-removed-tag finding")
+    check("publish v=DMARC1; p=quarantine; sp=reject; "
+          "rua=mailto:dmarc@report.example" in d, "its fix")
+
+
 def main():
     kind, path = sys.argv[1], sys.argv[2]
     raw = open(path, "rb").read()
@@ -153,10 +177,14 @@ def main():
                         r"addresses\">256<", text) is not None,
               "t2's own ranges")
         check("12 of 10 DNS-querying terms" in text, "summary counts")
+        dmarc_section(text)
     elif kind == "html-evil":
         self_contained(text)
         svg_of_html(text)
         hostile(raw)
+        check('<pre class="record">v=DMARC1; p=none; rua=mailto:&lt;b&gt;'
+              'x&lt;/b&gt;@report.example</pre>' in text,
+              "the hostile DMARC record is not text")
         check("<code>bad-octet</code>" in text, "the bad-octet finding")
         check("<mark>a:&quot;q&#39;\\xC3\\xA9&lt;b&gt;.report.example</mark>"
               in text, "the offending term not marked")
@@ -170,6 +198,8 @@ def main():
         check('<article class="finding error">' in text and
               "too-many-lookups" in text, "the error finding")
         check('<article class="finding warning">' in text, "the warning")
+        # The DMARC section as the browser parsed it.
+        dmarc_section(text)
     elif kind == "dom-evil":
         check("<script" not in text.lower(), "a script element in the DOM")
         check("x&lt;script&gt;boom&lt;/script&gt;.report.example" in text,
