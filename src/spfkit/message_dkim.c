@@ -336,7 +336,7 @@ static const char *sig_result(const msg_dkim *d, DKIM_SIGINFO *sig,
 		return "fail";
 	case DKIM_SIGERROR_BADSIG:
 		snprintf(reason, cap,
-			 "signature mismatch (signed header fields changed)");
+			 "signature mismatch: signed header fields changed");
 		return "fail";
 	case DKIM_SIGERROR_EXPIRED:
 	case DKIM_SIGERROR_FUTURE:

@@ -345,11 +345,14 @@ static void text_dmarc(FILE *f, const msg_analysis *a)
 			 spfkit_result_name(a->main.result),
 			 found ? p->aspf : 'r');
 		tline(f, "SPF", msg_vstr(d->spf_domain), note);
+		const char *why = found && p->aspf == 's'
+				      ? "no (strict: not the same domain)"
+				      : "no (another organizational domain)";
 		fprintf(f, "  %-13s%s\n", "SPF aligned",
 			d->spf_aligned ? "yes"
 			: a->main.result != SPFKIT_RESULT_PASS
 			    ? "no (SPF did not pass)"
-			    : "no (another organizational domain)");
+			    : why);
 	}
 	text_dkim(f, a);
 	tline(f, "result", msg_vstr(d->result), NULL);

@@ -5,7 +5,8 @@
  * and run in the test's mount namespace, where /etc/resolv.conf names the
  * test's NSD: libopendmarc asks DNS through libresolv.
  *
- *   odmarc PSL_FILE FROM_DOMAIN [spf=DOMAIN:RESULT[:helo]] [dkim=DOMAIN:RESULT]...
+ *   odmarc PSL_FILE FROM_DOMAIN [spf=DOMAIN:RESULT[:helo]]
+ * [dkim=DOMAIN:RESULT]...
  *
  * RESULT is pass, fail, none or temperror. Prints one line of key=value
  * pairs: query (the status of the DMARC lookup), policy (what
@@ -122,8 +123,8 @@ int main(int argc, char **argv)
 	       "policy_domain=%s p=%c sp=%c adkim=%c aspf=%c\n",
 	       name(q), name(pol), da == DMARC_POLICY_DKIM_ALIGNMENT_PASS,
 	       sa == DMARC_POLICY_SPF_ALIGNMENT_PASS,
-	       used[0] ? (char *)used : "-", letter(pp), letter(sp),
-	       letter(ad), letter(as));
+	       used[0] ? (char *)used : "-", letter(pp), letter(sp), letter(ad),
+	       letter(as));
 	opendmarc_policy_connect_shutdown(p);
 	opendmarc_policy_library_shutdown(&lib);
 	return 0;
