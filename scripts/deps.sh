@@ -10,6 +10,7 @@ pkgs=(build-essential clang-format meson ninja-build pkg-config libldns-dev liby
       python3-spf python3-dns libmail-spf-perl libnet-dns-perl libspf2-dev spfquery
       debhelper dpkg-dev fakeroot lintian systemd
       postfix-policyd-spf-python chromium
+      libopendkim-dev libopendmarc-dev python3-dkim opendkim-tools publicsuffix strace
       m4 libdb5.3 libldap-2.5-0 libnsl2 libsasl2-2 libwrap0)
 # Sendmail for tests/daemon/sendmail.py: sendmail-bin conflicts with postfix
 # (tests/postfix), so it is unpacked, not installed, into SENDMAIL_ROOT

@@ -100,6 +100,11 @@ if [ -x build/src/spfkitd/spfkitd ] && [ -x build-asan/src/spfkitd/spfkitd ]; th
 	count "policyd-spf equivalence (asan)" tests/policyd/run.sh build-asan
 fi
 
+# spfkit's DMARC (RFC 9989) against OpenDMARC's libopendmarc (RFC 7489):
+# the same messages and DNS (NSD), in a private mount namespace.
+count "dmarc differential (opendmarc)" tests/dmarc-differential/run.sh build
+count "dmarc differential (opendmarc, asan)" tests/dmarc-differential/run.sh build-asan
+
 # SRS against postsrsd with the same secrets (private instances on loopback).
 count "srs (postsrsd)" tests/srs/run.sh build
 

@@ -135,6 +135,7 @@ static void parse_original(ctx *x, msgp_msg *m, msgp_view v, bool headers_only)
 			      "not parse");
 		return;
 	}
+	o->raw = v;
 	m->original = o;
 }
 

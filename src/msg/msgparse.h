@@ -190,6 +190,9 @@ struct msgp_msg {
 	msgp_bounce bounce;
 	msgp_dsn dsn;
 	msgp_msg *original; /* the original inside a bounce, or NULL */
+	msgp_view raw;      /* an original's octets as the bounce holds them
+			       (what it was parsed from: DKIM verifies
+			       them); absent for the top message */
 
 	const char *warnings[MSGP_WARNINGS]; /* static strings */
 	size_t nwarnings;

@@ -26,7 +26,7 @@
  * the parser, which holds only what the analysis looks at (msgparse.h:
  * the header sections and a bounce's parts, each under a cap), whatever
  * the size. Returns 0 or an exit status; *r is the caller's either way. */
-static int read_input(const char *path, msgp_reader **r)
+static int read_input(const char *path, msgp_reader **r, msg_dkim *dkim)
 {
 	FILE *f = stdin;
 	const char *name = "standard input";
@@ -48,6 +48,9 @@ static int read_input(const char *path, msgp_reader **r)
 	int status = 0;
 	for (;;) {
 		size_t got = fread(chunk, 1, sizeof chunk, f);
+		/* DKIM needs every octet, in order: libopendkim takes them
+		 * as they come and holds no more than it must. */
+		msg_dkim_feed(dkim, chunk, got);
 		if (got && msgp_reader_feed(*r, chunk, got) < 0) {
 			status = cli_say(MSG_PROG, CLI_EX_SOFTWARE, "%s",
 					 spfkit_strerror(SPFKIT_ENOMEM));
@@ -70,10 +73,10 @@ static int read_input(const char *path, msgp_reader **r)
 /* Analyses the parsed message and writes the analysis to standard
  * output. Returns 0 or an exit status. */
 static int analyse(const msg_opts *o, const msgp_msg *msg, spfkit_config *cfg,
-		   cli_dns *dns)
+		   cli_dns *dns, msg_dkim *dkim)
 {
 	msg_analysis a;
-	int status = msg_analyse(o, msg, cfg, dns, &a);
+	int status = msg_analyse(o, msg, cfg, dns, dkim, &a);
 	if (status)
 		cli_say(MSG_PROG, status, "%s", a.error);
 	else if (o->format == CLI_FORMAT_JSON)
@@ -89,6 +92,7 @@ int cli_message_main(int argc, char **argv)
 	msg_opts o = {.format = CLI_FORMAT_TEXT};
 	bool dns_ok = cli_dns_opts_init(&o.dns, argc);
 	msgp_reader *reader = NULL;
+	msg_dkim *dkim = NULL;
 	msgp_msg *msg = NULL;
 	spfkit_config *cfg = NULL;
 	cli_dns *dns = NULL;
@@ -101,7 +105,12 @@ int cli_message_main(int argc, char **argv)
 	status = msg_parse_args(argc, argv, &o);
 	if (status)
 		goto out;
-	status = read_input(o.file, &reader);
+	if (msg_dkim_new(&dkim) < 0) {
+		status = cli_say(MSG_PROG, CLI_EX_SOFTWARE, "%s",
+				 spfkit_strerror(SPFKIT_ENOMEM));
+		goto out;
+	}
+	status = read_input(o.file, &reader, dkim);
 	if (status)
 		goto out;
 	char err[256];
@@ -127,7 +136,7 @@ int cli_message_main(int argc, char **argv)
 	status = cli_dns_open(&o.dns, cfg, MSG_PROG, &dns);
 	if (status)
 		goto out;
-	status = analyse(&o, msg, cfg, dns);
+	status = analyse(&o, msg, cfg, dns, dkim);
 	if (status == 0 && (fflush(stdout) != 0 || ferror(stdout)))
 		status = cli_say(MSG_PROG, CLI_EX_SOFTWARE,
 				 "writing standard output: %s",
@@ -137,6 +146,7 @@ out:
 	spfkit_config_free(cfg);
 	msgp_free(msg);
 	msgp_reader_free(reader);
+	msg_dkim_free(dkim);
 	cli_dns_opts_free(&o.dns);
 	return status < 0 ? 0 : status;
 }

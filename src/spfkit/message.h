@@ -46,6 +46,51 @@ typedef struct msg_opts {
  * written, or an exit status after one line on stderr. */
 int msg_parse_args(int argc, char **argv, msg_opts *o);
 
+/* ------------------------------------------------------------ DKIM */
+
+/* DKIM-Signature fields verified at most (message_dkim.c): each costs a
+ * key lookup, and the message is anyone's. */
+#define MSG_DKIM_MAX 8u
+
+/* One DKIM-Signature verified (RFC 6376), with its result as RFC 8601
+ * §2.7.1 names them. */
+typedef struct msg_dkim_sig {
+	char domain[MSG_DOMAIN_MAX * 4 + 2];   /* d=, escaped for display */
+	char selector[MSG_DOMAIN_MAX * 4 + 2]; /* s=, escaped */
+	char domain_lc[MSG_DOMAIN_MAX + 2]; /* d= lower-cased, for alignment */
+	bool domain_ok;                     /* ... when it is a domain */
+	const char *result; /* pass, fail, neutral, temperror, permerror */
+	char reason[160];   /* why it did not pass ("" for a pass) */
+	bool testing;       /* the key says t=y (RFC 6376 §3.6.1) */
+	bool aligned;       /* a pass whose d= aligns with the author domain */
+	const char *org;    /* d='s organizational domain, or NULL */
+} msg_dkim_sig;
+
+/* Every signature of a message. */
+typedef struct msg_dkim_out {
+	msg_dkim_sig sigs[MSG_DKIM_MAX];
+	size_t n;            /* listed */
+	size_t total;        /* in the message */
+	const char *why_not; /* the signatures could not be verified */
+	char error[160];
+} msg_dkim_out;
+
+/* A DKIM verifier fed the message as it is read (message_dkim.c). */
+typedef struct msg_dkim msg_dkim;
+
+/* A new verifier in *out (free with msg_dkim_free()). Returns SPFKIT_OK
+ * or SPFKIT_ENOMEM. */
+int msg_dkim_new(msg_dkim **out);
+/* Hands n octets of the message to the verifier (p borrowed for the
+ * call); accepts a NULL d. */
+void msg_dkim_feed(msg_dkim *d, const char *p, size_t n);
+/* Ends the message and verifies its signatures, their keys looked up over
+ * dns (a TXT lookup check each, made with cfg); d may be NULL (nothing
+ * fed). Returns SPFKIT_OK or SPFKIT_ENOMEM. */
+int msg_dkim_finish(msg_dkim *d, cli_dns *dns, const spfkit_config *cfg,
+		    msg_dkim_out *out);
+void msg_dkim_free(msg_dkim *d);
+
 /* ------------------------------------------------------------ analysis */
 
 /* One SPF check run again. */
@@ -81,6 +126,36 @@ typedef struct msg_conflict {
 	const msgp_field *at; /* the field itself (line) */
 	size_t position;      /* 1-based, among the header section's fields */
 } msg_conflict;
+
+/* Identifier domains whose organizational domain a verdict looks up: the
+ * author's, the SPF domain's and each DKIM signature's. */
+#define MSG_ORGS_MAX (MSG_DKIM_MAX + 2u)
+
+/* A DMARC discovery (RFC 9989 §4.10) of one domain, kept for the run. */
+typedef struct msg_org {
+	char domain[MSG_DOMAIN_MAX + 2];
+	spfkit_check *chk;                /* owned */
+	const spfkit_dmarc_policy *found; /* borrowed from chk, or NULL */
+} msg_org;
+
+/* The DMARC verdict (message_dmarc.c, RFC 9989). */
+typedef struct msg_dmarc {
+	const char *why_not; /* no author domain: why (result none) */
+	char author[MSG_DOMAIN_MAX + 2];
+	const spfkit_dmarc_policy *pol; /* the author domain's discovery */
+	const char *result;             /* pass, fail, none, temperror */
+	const char *disposition;        /* none, quarantine, reject */
+	bool testing_lowered; /* t=y made the disposition one step milder */
+	bool spf_aligned;     /* SPF passed and its domain aligns */
+	bool spf_known;       /* the MAIL FROM check ran */
+	char spf_domain[MSG_DOMAIN_MAX + 2];
+	const char *spf_org;
+	bool spf_would_align; /* the SPF domain aligns, whatever SPF said */
+	bool dkim_aligned;    /* some signature passed and aligns */
+	bool org_temperror;   /* an identifier's discovery failed */
+	msg_org orgs[MSG_ORGS_MAX];
+	size_t norgs;
+} msg_dmarc;
 
 /* Everything `spfkit message` has to say about a message. Views point
  * into the parsed message, strings are static or the struct's own. */
@@ -130,6 +205,9 @@ typedef struct msg_analysis {
 	const char *spf_dom_source;
 	bool strict, relaxed, spf_pass, psl_ok;
 
+	msg_dkim_out dkim; /* every DKIM-Signature, verified */
+	msg_dmarc dmarc;
+
 	msg_diag diags[MSG_DIAG_MAX];
 	size_t ndiags;
 
@@ -138,12 +216,13 @@ typedef struct msg_analysis {
 
 /* Analyses the parsed message top: picks the receiving hop, judges the
  * trace fields, picks the identities, runs the checks over dns (cfg's
- * receiver is set for %{r}), works out alignment and the diagnoses.
+ * receiver is set for %{r}), verifies the DKIM signatures dkim was fed
+ * (NULL: none verified), works out DMARC and the diagnoses.
  * Prints nothing. Returns 0, or an exit status with the one-line reason in
  * a->error. Either way a is the caller's to free with
  * msg_analysis_free(); o, top and dns are borrowed until then. */
 int msg_analyse(const msg_opts *o, const msgp_msg *top, spfkit_config *cfg,
-		cli_dns *dns, msg_analysis *a);
+		cli_dns *dns, msg_dkim *dkim, msg_analysis *a);
 
 void msg_analysis_free(msg_analysis *a);
 
@@ -158,6 +237,13 @@ int msg_run_checks(cli_dns *dns, const spfkit_config *cfg, msg_analysis *a);
 
 /* DMARC's SPF alignment (message_recheck.c). */
 void msg_align(const psl_ctx_t *psl, msg_analysis *a);
+
+/* The DMARC verdict (message_dmarc.c): the author domain's policy, SPF
+ * and DKIM alignment, the result and disposition, over dns. Returns 0 or
+ * an exit status. */
+int msg_dmarc_run(cli_dns *dns, const spfkit_config *cfg, msg_analysis *a);
+/* Frees the discoveries of the verdict. */
+void msg_dmarc_free(msg_dmarc *d);
 
 /* The diagnoses (message_diagnose.c). */
 void msg_diagnose(const psl_ctx_t *psl, msg_analysis *a);

@@ -523,9 +523,36 @@ static void pick_sender(const msg_opts *o, msg_analysis *a)
 			     "and no HELO name is known; give --helo";
 }
 
+/* A bounce: DKIM verifies the original inside it, from the octets the
+ * bounce holds of it (a bounce's own signatures are not the original's).
+ * Returns an spfkit_status. */
+static int verify_original(cli_dns *dns, const spfkit_config *cfg,
+			   msg_analysis *a)
+{
+	const msgp_msg *m = a->m;
+	if (m == a->top || !m->raw.p) {
+		a->dkim.why_not = "the original was not found in the bounce";
+		return SPFKIT_OK;
+	}
+	if (m->headers_only) {
+		a->dkim.why_not = "the bounce holds only the original's header "
+				  "section: its DKIM signatures cannot be "
+				  "verified";
+		return SPFKIT_OK;
+	}
+	msg_dkim *od = NULL;
+	int rc = msg_dkim_new(&od);
+	if (rc < 0)
+		return rc;
+	msg_dkim_feed(od, m->raw.p, m->raw.len);
+	rc = msg_dkim_finish(od, dns, cfg, &a->dkim);
+	msg_dkim_free(od);
+	return rc;
+}
+
 /* The analysis with the public suffix list psl. */
 static int analyse(const msg_opts *o, const psl_ctx_t *psl, spfkit_config *cfg,
-		   cli_dns *dns, msg_analysis *a)
+		   cli_dns *dns, msg_dkim *dkim, msg_analysis *a)
 {
 	int status = choose_hop(o, psl, a);
 	if (status)
@@ -553,12 +580,20 @@ static int analyse(const msg_opts *o, const psl_ctx_t *psl, spfkit_config *cfg,
 	if (status)
 		return status;
 	msg_align(psl, a);
+	int rc = a->is_bounce ? verify_original(dns, cfg, a)
+			      : msg_dkim_finish(dkim, dns, cfg, &a->dkim);
+	if (rc < 0)
+		return msg_refuse(a, CLI_EX_SOFTWARE, "DKIM: %s",
+				  spfkit_strerror(rc));
+	status = msg_dmarc_run(dns, cfg, a);
+	if (status)
+		return status;
 	msg_diagnose(psl, a);
 	return 0;
 }
 
 int msg_analyse(const msg_opts *o, const msgp_msg *top, spfkit_config *cfg,
-		cli_dns *dns, msg_analysis *a)
+		cli_dns *dns, msg_dkim *dkim, msg_analysis *a)
 {
 	*a = (msg_analysis){.top = top,
 			    .m = top,
@@ -573,7 +608,8 @@ int msg_analyse(const msg_opts *o, const msgp_msg *top, spfkit_config *cfg,
 	 * buffers, so the list can go when the analysis is done. */
 	psl_ctx_t *psl = psl_latest(NULL);
 	bool own_psl = psl != NULL;
-	int status = analyse(o, own_psl ? psl : psl_builtin(), cfg, dns, a);
+	int status =
+	    analyse(o, own_psl ? psl : psl_builtin(), cfg, dns, dkim, a);
 	if (own_psl)
 		psl_free(psl);
 	return status;
@@ -586,4 +622,5 @@ void msg_analysis_free(msg_analysis *a)
 	spfkit_check_free(a->up.chk);
 	free(a->rspf_trust);
 	free(a->ar_trust);
+	msg_dmarc_free(&a->dmarc);
 }

@@ -383,6 +383,222 @@ static void diagnose_notes(msg_analysis *a)
 			 "--sender)");
 }
 
+/* ------------------------------------------------------------ DMARC */
+
+static bool has_diag(const msg_analysis *a, const char *code)
+{
+	for (size_t i = 0; i < a->ndiags; i++)
+		if (strcmp(a->diags[i].code, code) == 0)
+			return true;
+	return false;
+}
+
+/* The first DKIM signature whose result is want and whose aligned flag
+ * is aligned, or NULL. */
+static const msg_dkim_sig *find_sig(const msg_analysis *a, const char *want,
+				    bool aligned)
+{
+	for (size_t i = 0; i < a->dkim.n; i++) {
+		const msg_dkim_sig *s = &a->dkim.sigs[i];
+		if (strcmp(s->result, want) == 0 && s->aligned == aligned)
+			return s;
+	}
+	return NULL;
+}
+
+/* A signature of the author's own organization (its d= the author
+ * domain, or in its organizational domain) that failed: what a relay that
+ * changes the message leaves behind. */
+static const msg_dkim_sig *broken_author_sig(const msg_analysis *a)
+{
+	const msg_dmarc *d = &a->dmarc;
+	const char *aorg = d->pol ? d->pol->org_domain : NULL;
+	for (size_t i = 0; i < a->dkim.n; i++) {
+		const msg_dkim_sig *s = &a->dkim.sigs[i];
+		if (!s->domain_ok || strcmp(s->result, "fail") != 0)
+			continue;
+		if (strcmp(s->domain_lc, d->author) == 0 ||
+		    (aorg && s->org && strcmp(s->org, aorg) == 0))
+			return s;
+	}
+	return NULL;
+}
+
+/* What the policy asks, as words: "asks receivers to reject it". */
+static const char *asks(const msg_dmarc *d, char *buf, size_t cap)
+{
+	const char *p = d->pol ? spfkit_dmarc_disp_name(d->pol->policy) : NULL;
+	if (strcmp(d->disposition, "none") == 0)
+		snprintf(buf, cap,
+			 "%s publishes p=%s: receivers only report the "
+			 "failure, the message is delivered",
+			 d->pol->policy_domain, p ? p : "none");
+	else
+		snprintf(buf, cap,
+			 "%s publishes p=%s%s, which asks receivers to %s "
+			 "it",
+			 d->pol->policy_domain, p ? p : "none",
+			 d->testing_lowered ? " with t=y (testing: one step "
+					      "milder)"
+					    : "",
+			 strcmp(d->disposition, "reject") == 0 ? "reject"
+							       : "quarantine");
+	return buf;
+}
+
+/* Why nothing aligned: SPF's and DKIM's part in a few words. */
+static const char *no_alignment(const msg_analysis *a, char *buf, size_t cap)
+{
+	const msg_dmarc *d = &a->dmarc;
+	const char *spf = !d->spf_known ? "SPF was not checked"
+			  : a->main.result != SPFKIT_RESULT_PASS
+			      ? "SPF did not pass"
+			      : "SPF passed for a domain that does not align";
+	const char *dkim = a->dkim.total == 0 ? "the message has no DKIM "
+						"signature"
+			   : find_sig(a, "pass", false)
+			       ? "DKIM passed only for domains that do not "
+				 "align"
+			       : "no DKIM signature passed";
+	snprintf(buf, cap, "%s (%s), and %s", spf,
+		 d->spf_domain[0] ? d->spf_domain : "-", dkim);
+	return buf;
+}
+
+/* The contact form of story_contact_form(), as DMARC judges it. */
+static bool dmarc_contact_form(msg_analysis *a, const char *why,
+			       const char *ask)
+{
+	const msg_dmarc *d = &a->dmarc;
+	if (!has_diag(a, "contact-form"))
+		return false;
+	add_diag(a, "contact-form-dmarc",
+		 "DMARC fails for %s: %s. %s. A form that sends as its "
+		 "visitor can never pass DMARC for the visitor's domain. "
+		 "The fix: send From an address of the site's own domain "
+		 "(which its SPF and DKIM cover) and put the visitor's "
+		 "address in Reply-To",
+		 d->author, why, ask);
+	return true;
+}
+
+/* A mailing list that changed the message after the author signed. */
+static bool dmarc_list(msg_analysis *a, const char *ask)
+{
+	char b1[1024];
+	const msg_dmarc *d = &a->dmarc;
+	const msg_dkim_sig *s = broken_author_sig(a);
+	if (!a->m->list_id.p || !s)
+		return false;
+	bool tag = a->m->subject.p && a->m->subject.len > 0 &&
+		   a->m->subject.p[0] == '[';
+	bool body = strstr(s->reason, "body") != NULL;
+	add_diag(a, "mailing-list-broke-dkim",
+		 "a mailing list (%s) changed the message after %s signed "
+		 "it (%s%s%s): the signature d=%s fails (%s), and SPF "
+		 "passes at most for the list's own domain, which does not "
+		 "align. Nothing aligned: DMARC fails for %s, and %s. Fix "
+		 "at the list: leave subject and body as they are, or "
+		 "rewrite From to the list's address and keep the author "
+		 "in Reply-To (DMARC mitigation); receivers may trust the "
+		 "list's ARC seal",
+		 esc(a->m->list_id, b1, sizeof b1), d->author,
+		 body ? "a footer added to the body" : "",
+		 body && tag ? ", " : "",
+		 tag ? "a subject tag" : (!body ? "signed header fields" : ""),
+		 s->domain, s->reason, d->author, ask);
+	return true;
+}
+
+/* A sending service whose envelope domain is its own: DMARC rests on
+ * DKIM with the author's domain. */
+static bool dmarc_esp(msg_analysis *a, const char *ask)
+{
+	const msg_dmarc *d = &a->dmarc;
+	if (!has_diag(a, "different-envelope-domain"))
+		return false;
+	const msg_dkim_sig *own = find_sig(a, "pass", false);
+	if (own)
+		add_diag(a, "esp-dkim-not-aligned",
+			 "DMARC rests on DKIM here: the service's envelope "
+			 "domain %s is its own, so SPF cannot align, and it "
+			 "signs with its own domain only (d=%s), which does "
+			 "not align with %s either: DMARC fails, and %s. "
+			 "Have the service sign with %s (a key it gives you, "
+			 "published at SELECTOR._domainkey.%s, often a "
+			 "CNAME)",
+			 d->spf_domain, own->domain, d->author, ask, d->author,
+			 d->author);
+	else
+		add_diag(a, "esp-no-dkim",
+			 "DMARC rests on DKIM here: the service's envelope "
+			 "domain %s is its own, so SPF cannot align, and no "
+			 "DKIM signature passed: DMARC fails for %s, and %s. "
+			 "Have the service sign with %s",
+			 d->spf_domain, d->author, ask, d->author);
+	return true;
+}
+
+/* DMARC passed: say which identifier carried it, and why a forward did
+ * not break it. */
+static void dmarc_pass(msg_analysis *a)
+{
+	const msg_dmarc *d = &a->dmarc;
+	const msg_dkim_sig *s = find_sig(a, "pass", true);
+	if (has_diag(a, "forwarding") && s && !d->spf_aligned) {
+		add_diag(a, "forward-dkim-survived",
+			 "DMARC still passes for %s: SPF broke at the "
+			 "forwarder, which kept the envelope sender, but the "
+			 "author's DKIM signature (d=%s) survived the forward "
+			 "unchanged, and DMARC needs only one aligned pass "
+			 "(RFC 9989 section 4.4). DKIM is bound to the "
+			 "message, not to the path it took",
+			 d->author, s->domain);
+		return;
+	}
+	add_diag(a, "dmarc-pass", "DMARC passes for %s: %s%s%s%s", d->author,
+		 d->spf_aligned ? "SPF passed for the aligned domain " : "",
+		 d->spf_aligned ? d->spf_domain : "",
+		 d->spf_aligned && s ? " and " : "",
+		 s ? "a DKIM signature of an aligned domain passed" : "");
+}
+
+/* The DMARC verdict as a story (RFC 9989): the contact form, a list that
+ * broke DKIM, a service's own domains, a forward DKIM survived, or the
+ * plain result. */
+static void diagnose_dmarc(msg_analysis *a)
+{
+	char why[768], ask[512];
+	const msg_dmarc *d = &a->dmarc;
+	if (d->why_not) {
+		add_diag(a, "dmarc-no-author", "DMARC cannot be applied: %s",
+			 d->why_not);
+		return;
+	}
+	if (strcmp(d->result, "temperror") == 0) {
+		add_diag(a, "dmarc-temperror",
+			 "DMARC could not be evaluated for %s: a DNS lookup "
+			 "of its policy (or of an identifier's organizational "
+			 "domain) failed. Receivers defer or deliver; try "
+			 "again later",
+			 d->author);
+		return;
+	}
+	if (strcmp(d->result, "pass") == 0) {
+		dmarc_pass(a);
+		return;
+	}
+	if (strcmp(d->result, "fail") != 0)
+		return; /* none: no record, nothing to judge by */
+	no_alignment(a, why, sizeof why);
+	asks(d, ask, sizeof ask);
+	if (dmarc_contact_form(a, why, ask) || dmarc_list(a, ask) ||
+	    dmarc_esp(a, ask))
+		return;
+	add_diag(a, "dmarc-fail", "DMARC fails for %s: %s. %s", d->author, why,
+		 ask);
+}
+
 void msg_diagnose(const psl_ctx_t *psl, msg_analysis *a)
 {
 	const msgp_msg *m = a->m;
@@ -390,6 +606,7 @@ void msg_diagnose(const psl_ctx_t *psl, msg_analysis *a)
 	if (!a->main.done) {
 		add_diag(a, "not-checked", "SPF could not be checked again: %s",
 			 a->why_not ? a->why_not : "unknown");
+		diagnose_dmarc(a);
 		return;
 	}
 	orgs o;
@@ -404,5 +621,6 @@ void msg_diagnose(const psl_ctx_t *psl, msg_analysis *a)
 	if (!story_forwarding(a, &o) && !story_contact_form(a, &o) &&
 	    !story_list(a, &o))
 		story_result(a, &o);
+	diagnose_dmarc(a);
 	diagnose_notes(a);
 }

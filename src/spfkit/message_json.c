@@ -362,6 +362,66 @@ static void json_recheck(cli_jw *w, const msg_analysis *a)
 	cli_jw_obj_end(w);
 }
 
+/* "dkim" of "dmarc": every signature verified. */
+static void json_dkim(cli_jw *w, const msg_analysis *a)
+{
+	karr(w, "dkim");
+	for (size_t i = 0; i < a->dkim.n; i++) {
+		const msg_dkim_sig *s = &a->dkim.sigs[i];
+		cli_jw_obj(w);
+		cli_jw_kstr(w, "domain", s->domain);
+		cli_jw_kstr(w, "selector", s->selector);
+		cli_jw_kstr(w, "result", s->result);
+		cli_jw_kstr(w, "reason", s->reason[0] ? s->reason : NULL);
+		cli_jw_kbool(w, "aligned", s->aligned);
+		cli_jw_kstr(w, "organizational_domain", s->org);
+		cli_jw_kbool(w, "testing", s->testing);
+		cli_jw_obj_end(w);
+	}
+	cli_jw_arr_end(w);
+	cli_jw_kuint(w, "dkim_signatures", a->dkim.total);
+	cli_jw_kstr(w, "dkim_why_not", a->dkim.why_not);
+}
+
+/* "dmarc": the verdict (RFC 9989). */
+static void json_dmarc(cli_jw *w, const msg_analysis *a)
+{
+	const msg_dmarc *d = &a->dmarc;
+	const spfkit_dmarc_policy *p = d->pol;
+	bool found = p && p->status == SPFKIT_DMARC_FOUND;
+	kobj(w, "dmarc");
+	cli_jw_kstr(w, "result", d->result);
+	cli_jw_kstr(w, "why_not", d->why_not);
+	cli_jw_kstr(w, "author_domain", d->author[0] ? d->author : NULL);
+	cli_jw_kstr(w, "organizational_domain", p ? p->org_domain : NULL);
+	cli_jw_kstr(w, "policy_domain", found ? p->policy_domain : NULL);
+	cli_jw_kstr(w, "record", found ? p->record : NULL);
+	cli_jw_kstr(w, "policy",
+		    found ? spfkit_dmarc_disp_name(p->policy) : NULL);
+	cli_jw_kstr(w, "disposition", d->disposition);
+	cli_jw_kbool(w, "testing", found && p->testing);
+	cli_jw_kbool(w, "testing_lowered", d->testing_lowered);
+	const char ad[2] = {found ? p->adkim : 0, 0};
+	const char as[2] = {found ? p->aspf : 0, 0};
+	cli_jw_kstr(w, "adkim", found ? ad : NULL);
+	cli_jw_kstr(w, "aspf", found ? as : NULL);
+	cli_jw_kbool(w, "spf_aligned", d->spf_aligned);
+	if (d->spf_known) {
+		kobj(w, "spf");
+		cli_jw_kstr(w, "domain", d->spf_domain);
+		cli_jw_kstr(w, "source", a->null_sender ? "helo" : "mail-from");
+		cli_jw_kstr(w, "result", spfkit_result_name(a->main.result));
+		cli_jw_kstr(w, "organizational_domain", d->spf_org);
+		cli_jw_kbool(w, "aligned", d->spf_aligned);
+		cli_jw_obj_end(w);
+	} else {
+		knull(w, "spf");
+	}
+	cli_jw_kbool(w, "dkim_aligned", d->dkim_aligned);
+	json_dkim(w, a);
+	cli_jw_obj_end(w);
+}
+
 /* "alignment" (or null) and "diagnosis". */
 static void json_verdict(cli_jw *w, const msg_analysis *a)
 {
@@ -385,6 +445,7 @@ static void json_verdict(cli_jw *w, const msg_analysis *a)
 	} else {
 		knull(w, "alignment");
 	}
+	json_dmarc(w, a);
 
 	karr(w, "diagnosis");
 	for (size_t i = 0; i < a->ndiags; i++) {

@@ -298,6 +298,70 @@ static void text_alignment(FILE *f, const msg_analysis *a)
 	putc('\n', f);
 }
 
+/* The DKIM signatures, one a line. */
+static void text_dkim(FILE *f, const msg_analysis *a)
+{
+	char line[1200];
+	if (a->dkim.why_not)
+		tline(f, "DKIM", msg_vstr("not verified"), a->dkim.why_not);
+	else if (a->dkim.total == 0)
+		tline(f, "DKIM", msg_vstr("no signature"), NULL);
+	for (size_t i = 0; i < a->dkim.n; i++) {
+		const msg_dkim_sig *s = &a->dkim.sigs[i];
+		snprintf(line, sizeof line, "%s d=%s s=%s%s%s%s", s->result,
+			 s->domain, s->selector, s->reason[0] ? " (" : "",
+			 s->reason, s->reason[0] ? ")" : "");
+		tline(f, i == 0 ? "DKIM" : "", msg_vstr(line),
+		      s->aligned                       ? "aligned"
+		      : strcmp(s->result, "pass") == 0 ? "not aligned"
+						       : NULL);
+	}
+}
+
+/* The DMARC verdict (RFC 9989): the author domain's policy, SPF and DKIM
+ * alignment, the result and what the policy asks. */
+static void text_dmarc(FILE *f, const msg_analysis *a)
+{
+	const msg_dmarc *d = &a->dmarc;
+	const spfkit_dmarc_policy *p = d->pol;
+	bool found = p && p->status == SPFKIT_DMARC_FOUND;
+	char note[600];
+	fputs("DMARC (RFC 9989)\n", f);
+	tline(f, "author", msg_vstr(d->author[0] ? d->author : NULL),
+	      d->why_not);
+	if (found) {
+		snprintf(note, sizeof note, "at %s%s", p->policy_domain,
+			 p->testing ? ", t=y: testing" : "");
+		tline(f, "policy", msg_vstr(spfkit_dmarc_disp_name(p->policy)),
+		      note);
+		tline(f, "record", msg_vstr(p->record), NULL);
+	} else if (p && p->status == SPFKIT_DMARC_NONE) {
+		tline(f, "policy", msg_vstr("none published"),
+		      "no DMARC record: DMARC does not apply");
+	}
+	if (d->spf_known) {
+		snprintf(note, sizeof note, "%s %s, aspf=%c",
+			 a->null_sender ? "HELO" : "MAIL FROM",
+			 spfkit_result_name(a->main.result),
+			 found ? p->aspf : 'r');
+		tline(f, "SPF", msg_vstr(d->spf_domain), note);
+		const char *why = found && p->aspf == 's'
+				      ? "no (strict: not the same domain)"
+				      : "no (another organizational domain)";
+		fprintf(f, "  %-13s%s\n", "SPF aligned",
+			d->spf_aligned ? "yes"
+			: a->main.result != SPFKIT_RESULT_PASS
+			    ? "no (SPF did not pass)"
+			    : why);
+	}
+	text_dkim(f, a);
+	tline(f, "result", msg_vstr(d->result), NULL);
+	tline(f, "disposition", msg_vstr(d->disposition),
+	      d->testing_lowered ? "t=y: one step milder than the policy"
+				 : NULL);
+	putc('\n', f);
+}
+
 void msg_out_text(FILE *f, const msg_analysis *a)
 {
 	if (a->is_bounce)
@@ -307,6 +371,7 @@ void msg_out_text(FILE *f, const msg_analysis *a)
 	text_receiver_said(f, a);
 	text_recheck(f, a);
 	text_alignment(f, a);
+	text_dmarc(f, a);
 	fputs("Diagnosis\n", f);
 	for (size_t i = 0; i < a->ndiags; i++) {
 		char head[64];

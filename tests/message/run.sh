@@ -294,6 +294,205 @@ sys.exit(0 if rc1 == 0 and rc2 == 0 and peak < limit else 1)
 PY
 then ok; else bad "300 MiB through a pipe: memory not bounded or refused"; fi
 
+# ---------------------------------------------------------------- DMARC
+# The whole verdict (RFC 9989): DKIM signatures made here with a key made
+# here (dkimpy signs, libopendkim verifies), the public key and the DMARC
+# records in a zone written here, on top of message.zone. Fixtures in
+# dmarc/: *.in are signed (dkim_sign.py), *.eml are used as they are.
+dz="$tmp/dmarc.zone"
+if "$py" dkim_sign.py key "$tmp/k.pem" >"$tmp/k.txt"; then ok; else bad "dkim key"; fi
+"$py" - "$tmp/k.txt" >"$tmp/keys.zone" <<'PY'
+import sys
+key = open(sys.argv[1]).read().strip()
+# The key in character-strings of 200 octets: RFC 6376 §3.6.2.2 joins
+# them with nothing between.
+txt = " ".join('"%s"' % key[i:i + 200] for i in range(0, len(key), 200))
+for name in ("sel1._domainkey.author.example", "sel1._domainkey.news.author.example",
+             "sel1._domainkey.mail.strict.example", "sel1._domainkey.nodmarc.example",
+             "sel1._domainkey.esp.example"):
+    print("%s. IN TXT %s" % (name, txt))
+PY
+cat message.zone "$tmp/keys.zone" - >"$dz" <<'ZONE'
+; author.example: p=reject, relaxed alignment (the defaults).
+_dmarc.author.example.          IN  TXT   "v=DMARC1; p=reject; rua=mailto:dmarc@author.example"
+author.example.                 IN  TXT   "v=spf1 ip4:198.51.100.60 -all"
+news.author.example.            IN  TXT   "v=spf1 ip4:198.51.100.61 -all"
+mail.author.example.            IN  A     198.51.100.60
+mail.author.example.            IN  TXT   "v=spf1 a -all"
+mail2.author.example.           IN  TXT   "v=spf1 ip4:198.51.100.62 -all"
+www.author.example.             IN  TXT   "v=spf1 a -all"
+; strict.example: strict alignment of both.
+_dmarc.strict.example.          IN  TXT   "v=DMARC1; p=quarantine; adkim=s; aspf=s"
+strict.example.                 IN  TXT   "v=spf1 -all"
+mail.strict.example.            IN  TXT   "v=spf1 ip4:198.51.100.70 -all"
+; testing.example: p=reject, but t=y.
+_dmarc.testing.example.         IN  TXT   "v=DMARC1; p=reject; t=y"
+testing.example.                IN  TXT   "v=spf1 ip4:198.51.100.75 -all"
+; nodmarc.example: SPF and DKIM, no DMARC record.
+nodmarc.example.                IN  TXT   "v=spf1 ip4:198.51.100.80 -all"
+; esp.example: a sending service, its own bounce domain and key.
+bounce.esp.example.             IN  TXT   "v=spf1 ip4:192.0.2.128/25 -all"
+ZONE
+# Queries for tempfail.example's policy time out (YAML zonedata).
+cat >"$tmp/tempfail.yml" <<'YML'
+zonedata:
+  _dmarc.tempfail.example:
+    - TIMEOUT
+  tempfail.example:
+    - TXT: v=spf1 ip4:198.51.100.90 -all
+YML
+sign() { # NAME IN DOMAIN [CHANGE...]: dmarc/IN.in signed (d=DOMAIN,
+	# s=$SEL or sel1) into $tmp/NAME.eml, then changed as CHANGE says
+	local name=$1 in=$2 dom=$3; shift 3
+	if "$py" dkim_sign.py sign "$tmp/k.pem" "$dom" "${SEL:-sel1}" "dmarc/$in.in" "$tmp/$name.eml" "$@"; then ok; else bad "sign $name"; fi
+}
+# dexpect NAME EXPR: expect with x (the dmarc object) and k (its dkim list).
+dexpect() {
+	local name=$1 expr=$2
+	expect "$name" 'bool([x := o["dmarc"], k := x["dkim"]]) and ('"$expr"')'
+}
+drun() { # NAME FILE [ARGS...]
+	local name=$1 file=$2; shift 2
+	"$bin" message --zone "$dz" --zone "$tmp/tempfail.yml" --format json "$@" "$file" >"$tmp/$name.json" 2>"$tmp/$name.err"
+	local rc=$?
+	if [ "$rc" -ne 0 ]; then bad "$name: exit $rc"; cat "$tmp/$name.err"; return; fi
+	ok
+}
+
+# A good signature of the author's domain, and SPF aligned too.
+sign good good author.example
+drun good "$tmp/good.eml"
+dexpect good 'x["result"] == "pass" and x["disposition"] == "none" and x["policy"] == "reject" and x["policy_domain"] == "author.example"'
+dexpect good 'x["spf_aligned"] and x["dkim_aligned"] and x["author_domain"] == "author.example" and x["organizational_domain"] == "author.example"'
+dexpect good 'k == [{"domain": "author.example", "selector": "sel1", "result": "pass", "reason": None, "aligned": True, "organizational_domain": "author.example", "testing": False}]'
+dexpect good 'x["spf"] == {"domain": "author.example", "source": "mail-from", "result": "pass", "organizational_domain": "author.example", "aligned": True} and "dmarc-pass" in d'
+
+# The body changed after signing: DKIM fails (body hash), SPF still
+# carries DMARC.
+sign body good author.example footer
+drun body "$tmp/body.eml"
+dexpect body 'k[0]["result"] == "fail" and k[0]["reason"] == "body hash mismatch" and not k[0]["aligned"] and not x["dkim_aligned"]'
+dexpect body 'x["result"] == "pass" and x["spf_aligned"]'
+
+# A malformed DKIM-Signature (anyone can add one) hides no good one.
+sign garbage good author.example on-top:"DKIM-Signature: garbage"
+drun garbage "$tmp/garbage.eml"
+dexpect garbage 'x["dkim_signatures"] == 2 and [s["result"] for s in k] == ["neutral", "pass"] and k[0]["reason"] == "domain tag missing" and x["dkim_aligned"]'
+
+# A key that is not in DNS: permerror.
+SEL=nokey sign nokey good author.example
+drun nokey "$tmp/nokey.eml"
+dexpect nokey 'k[0]["selector"] == "nokey" and k[0]["result"] == "permerror" and k[0]["reason"].startswith("key not found")'
+
+# A mailing list that tagged the subject and added a footer: the author's
+# signature fails, SPF passes for the list only: DMARC fails, p=reject.
+sign list list author.example subject-tag footer
+drun list "$tmp/list.eml"
+dexpect list 'k[0]["domain"] == "author.example" and k[0]["result"] == "fail" and x["result"] == "fail" and x["disposition"] == "reject"'
+dexpect list 'x["spf"]["result"] == "pass" and x["spf"]["domain"] == "lists.example.net" and not x["spf_aligned"] and "mailing-list-broke-dkim" in d'
+expect list '"subject tag" in [t["text"] for t in o["diagnosis"] if t["code"] == "mailing-list-broke-dkim"][0]'
+# The subject tag alone: the signed header fields changed.
+sign list-tag list author.example subject-tag
+drun list-tag "$tmp/list-tag.eml"
+dexpect list-tag 'k[0]["result"] == "fail" and k[0]["reason"].startswith("signature mismatch") and x["result"] == "fail"'
+
+# The contact form: the visitor's domain publishes p=reject.
+drun contact dmarc/contact-form.eml
+dexpect contact 'x["result"] == "fail" and x["policy"] == "reject" and x["disposition"] == "reject" and k == [] and x["dkim_signatures"] == 0'
+dexpect contact '"contact-form" in d and "contact-form-dmarc" in d and "Reply-To" in [t["text"] for t in o["diagnosis"] if t["code"] == "contact-form-dmarc"][0]'
+
+# A forward without SRS: SPF fails at the last hop, the author's DKIM
+# signature survived: DMARC passes.
+sign forward forward author.example
+drun forward "$tmp/forward.eml"
+dexpect forward 'm["result"] == "fail" and "forwarding" in d and x["result"] == "pass" and not x["spf_aligned"] and x["dkim_aligned"]'
+dexpect forward '"forward-dkim-survived" in d and x["disposition"] == "none"'
+
+# A sending service with its own envelope domain and its own signature:
+# neither aligns.
+sign esp esp esp.example
+drun esp "$tmp/esp.eml"
+dexpect esp 'x["spf"]["result"] == "pass" and not x["spf_aligned"] and k[0]["domain"] == "esp.example" and k[0]["result"] == "pass" and not k[0]["aligned"]'
+dexpect esp 'x["result"] == "fail" and x["disposition"] == "reject" and "esp-dkim-not-aligned" in d and k[0]["organizational_domain"] == "esp.example"'
+# The same service signing with the author's domain: DMARC passes on DKIM.
+sign esp-author esp author.example
+drun esp-author "$tmp/esp-author.eml"
+dexpect esp-author 'x["result"] == "pass" and not x["spf_aligned"] and x["dkim_aligned"] and "esp-dkim-not-aligned" not in d'
+
+# Relaxed: a subdomain's SPF and DKIM align with the organizational
+# domain; strict: the same shape does not.
+sign relaxed relaxed news.author.example
+drun relaxed "$tmp/relaxed.eml"
+dexpect relaxed 'x["result"] == "pass" and x["spf_aligned"] and x["spf"]["domain"] == "news.author.example" and x["spf"]["organizational_domain"] == "author.example"'
+dexpect relaxed 'k[0]["domain"] == "news.author.example" and k[0]["aligned"] and k[0]["organizational_domain"] == "author.example" and x["adkim"] == "r" and x["aspf"] == "r"'
+sign strict strict mail.strict.example
+drun strict "$tmp/strict.eml"
+dexpect strict 'x["adkim"] == "s" and x["aspf"] == "s" and x["spf"]["result"] == "pass" and not x["spf_aligned"]'
+dexpect strict 'k[0]["result"] == "pass" and not k[0]["aligned"] and x["result"] == "fail" and x["policy"] == "quarantine" and x["disposition"] == "quarantine"'
+
+# t=y: p=reject is tested, so a failure is quarantined.
+drun testing dmarc/testing.eml
+dexpect testing 'x["result"] == "fail" and x["policy"] == "reject" and x["testing"] and x["testing_lowered"] and x["disposition"] == "quarantine"'
+
+# No DMARC record: none, whatever DKIM and SPF say.
+sign nodmarc nodmarc nodmarc.example
+drun nodmarc "$tmp/nodmarc.eml"
+dexpect nodmarc 'x["result"] == "none" and x["policy"] is None and x["policy_domain"] is None and x["disposition"] == "none" and k[0]["result"] == "pass"'
+
+# Discovery fails: temperror.
+drun tempfail dmarc/tempfail.eml
+dexpect tempfail 'x["result"] == "temperror" and "dmarc-temperror" in d'
+
+# The null sender: SPF's MAIL FROM check is postmaster@HELO, and it
+# aligns. A HELO that passes never counts when MAIL FROM fails.
+drun null dmarc/null-sender.eml
+dexpect null 'x["spf"]["source"] == "helo" and x["spf"]["domain"] == "mail.author.example" and x["spf_aligned"] and x["result"] == "pass"'
+drun helo-only dmarc/helo-only.eml
+dexpect helo-only 'r["helo"]["result"] == "pass" and m["result"] == "fail" and not x["spf_aligned"] and x["result"] == "fail"'
+
+# Two authors: no single author domain (RFC 9989 section 4.4).
+drun two dmarc/two-authors.eml
+dexpect two 'x["result"] == "none" and "more than one mailbox" in x["why_not"] and "dmarc-no-author" in d'
+
+# A bounce: the original inside it is verified (its octets as the bounce
+# holds them); with only its header section, it cannot be.
+mkbounce() { # ORIGINAL TYPE OUT
+	{
+		printf 'Return-Path: <>\nFrom: MAILER-DAEMON@mx.shop.example\nTo: alice@author.example\n'
+		printf 'Subject: Undelivered Mail Returned to Sender\nMIME-Version: 1.0\n'
+		printf 'Content-Type: multipart/report; report-type=delivery-status; boundary="b1"\n\n'
+		printf -- '--b1\nContent-Type: text/plain\n\nThe mail system rejected it: DMARC policy.\n\n'
+		printf -- '--b1\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.shop.example\n\n'
+		printf 'Final-Recipient: rfc822; bob@shop.example\nAction: failed\nStatus: 5.7.1\n'
+		printf 'Remote-MTA: dns; mx.shop.example\nDiagnostic-Code: smtp; 550 5.7.1 rejected by DMARC policy (198.51.100.60)\n\n'
+		printf -- '--b1\nContent-Type: %s\n\n' "$2"
+		if [ "$2" = message/rfc822 ]; then cat "$1"; else sed '/^$/q' "$1"; fi
+		printf -- '\n--b1--\n'
+	} >"$3"
+}
+mkbounce "$tmp/good.eml" message/rfc822 "$tmp/bounce-good.eml"
+drun bounce-good "$tmp/bounce-good.eml"
+dexpect bounce-good 'b["original"] == "message" and k[0]["domain"] == "author.example" and k[0]["result"] == "pass" and x["dkim_why_not"] is None and x["dkim_aligned"]'
+mkbounce "$tmp/list.eml" message/rfc822 "$tmp/bounce-list.eml"
+drun bounce-list "$tmp/bounce-list.eml"
+dexpect bounce-list 'k[0]["result"] == "fail" and x["result"] == "fail" and "mailing-list-broke-dkim" in d'
+mkbounce "$tmp/good.eml" text/rfc822-headers "$tmp/bounce-hdr.eml"
+drun bounce-hdr "$tmp/bounce-hdr.eml"
+dexpect bounce-hdr 'b["original"] == "headers" and k == [] and "header section" in x["dkim_why_not"]'
+
+# Text output tells the verdict.
+"$bin" message --zone "$dz" "$tmp/list.eml" >"$tmp/list.txt" 2>&1
+for sec in '^DMARC \(RFC 9989\)$' '^  result +fail$' '^  disposition +reject$' '^  DKIM +fail d=author.example s=sel1' 'mailing-list-broke-dkim: '; do
+	if grep -qE "$sec" "$tmp/list.txt"; then ok; else bad "DMARC text output lacks /$sec/"; cat "$tmp/list.txt"; fi
+done
+
+# libopendkim never reads the machine's resolver configuration: keys come
+# from the zone through spfkit's own DNS source.
+if command -v strace >/dev/null 2>&1; then
+	strace -f -e trace=open,openat,stat,newfstatat -o "$tmp/strace" "$bin" message --zone "$dz" "$tmp/good.eml" >/dev/null 2>&1
+	if [ -s "$tmp/strace" ] && ! grep -q 'resolv.conf' "$tmp/strace"; then ok; else bad "spfkit message looked at resolv.conf"; grep resolv "$tmp/strace"; fi
+fi
+
 # ---------------------------------------------------------------- errors
 : >"$tmp/empty"
 status "empty input" 65 --zone "$zone" "$tmp/empty"
