@@ -273,31 +273,6 @@ static void text_recheck(FILE *f, const msg_analysis *a)
 	putc('\n', f);
 }
 
-/* DMARC's SPF alignment. */
-static void text_alignment(FILE *f, const msg_analysis *a)
-{
-	fputs("Alignment (DMARC, RFC 7489 section 3.1.2)\n", f);
-	if (!a->have_align) {
-		fputs("  unknown: ", f);
-		fputs(!a->main.done ? "no re-check"
-				    : "no usable header From domain",
-		      f);
-		putc('\n', f);
-	} else {
-		tline(f, "From domain", msg_vstr(a->from_dom), a->from_org);
-		tline(f, "SPF domain", msg_vstr(a->spf_dom), a->spf_dom_source);
-		fprintf(f, "  %-13s%s\n", "strict", a->strict ? "yes" : "no");
-		fprintf(f, "  %-13s%s%s\n", "relaxed",
-			a->relaxed ? "yes" : "no",
-			a->psl_ok ? "" : "  (no public suffix list)");
-		fprintf(f, "  %-13s%s\n", "DMARC SPF",
-			a->spf_pass && a->relaxed ? "pass"
-			: a->spf_pass ? "fail (SPF passes, not aligned)"
-				      : "fail (SPF did not pass)");
-	}
-	putc('\n', f);
-}
-
 /* The DKIM signatures, one a line. */
 static void text_dkim(FILE *f, const msg_analysis *a)
 {
@@ -370,7 +345,6 @@ void msg_out_text(FILE *f, const msg_analysis *a)
 	text_envelope(f, a);
 	text_receiver_said(f, a);
 	text_recheck(f, a);
-	text_alignment(f, a);
 	text_dmarc(f, a);
 	fputs("Diagnosis\n", f);
 	for (size_t i = 0; i < a->ndiags; i++) {
