@@ -58,20 +58,6 @@ struct msg_dkim {
 	size_t nnotes;
 };
 
-/* dkim_init() calls res_init() (glibc's __res_init), which reads
- * /etc/resolv.conf, although no query of libopendkim's own is ever made
- * here (the hooks below). This definition in the executable comes before
- * libc's for libopendkim's call (the dynamic linker binds a shared
- * library's undefined symbols to the executable's first), so the
- * machine's resolver configuration is never read. Nothing else in the
- * command calls res_init(): libunbound reads resolv.conf itself, and
- * only when no DNS option is given. */
-int __res_init(void);
-int __res_init(void)
-{
-	return 0;
-}
-
 /* libopendkim's resolver hooks: nothing is set up and every query it
  * would start itself fails, so libresolv is never asked (every key comes
  * through key_lookup). */
