@@ -19,7 +19,8 @@
 #
 # Environment: LINES_N (stream length, default 10000), COLD_SAMPLE (150),
 # MAILSPF_LINES (3000), CONCURRENCY (spfkit --concurrency, 64),
-# ONLY (comma list of implementations), SKIP_DEPS=1.
+# STREAM_LINES (2000: the one-pass stream), RUNS (5: warm and stream runs,
+# medians), ONLY (comma list of implementations), SKIP_DEPS=1.
 set -eu
 
 CHECK=0
@@ -196,6 +197,7 @@ cp "$WORK/zones/depth.tsv" "$RAW/"
 	$SPFKIT_ARG --libspf2-run "$LIBSPF2" --isolate "$HERE/isolated $WORK/resolv.conf" \
 	--nsd-conf "$WORK/nsd.conf" --catcher "$CATCHER" --concurrency "${CONCURRENCY:-64}" \
 	--cold-sample "${COLD_SAMPLE:-150}" --mailspf-lines "${MAILSPF_LINES:-3000}" \
+	--stream-lines "${STREAM_LINES:-2000}" --runs "${RUNS:-5}" \
 	--only "${ONLY:-}" --out "$RAW/results.md" --raw "$RAW"
 
 {

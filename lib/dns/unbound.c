@@ -1106,6 +1106,22 @@ static bool deliver(spfkit_resolver *r, res_query *q)
 	return rc == SPFKIT_OK;
 }
 
+/* Milliseconds until the first query in flight times out (0: one has;
+ * UINT32_MAX: none is in flight). */
+static uint32_t next_due(const spfkit_resolver *r, uint64_t now_ms)
+{
+	uint64_t next = UINT64_MAX;
+	for (const spfkit_link *l = r->flight.head; l; l = l->next) {
+		const res_query *q = SPFKIT_CONTAINER(l, res_query, link);
+		uint64_t due = q->sent_ms + r->timeout_ms;
+		if (due <= now_ms)
+			return 0;
+		if (due - now_ms < next)
+			next = due - now_ms;
+	}
+	return next > UINT32_MAX ? UINT32_MAX : (uint32_t)next;
+}
+
 /* Answers TEMPFAIL for queries in flight past the timeout. Returns the
  * milliseconds until the next one expires (UINT32_MAX: none). */
 static uint32_t expire(spfkit_resolver *r, uint64_t now_ms)
@@ -1177,20 +1193,20 @@ int spfkit_resolver_process(spfkit_resolver *r, uint32_t timeout_ms,
 	if (!r)
 		return SPFKIT_EINVAL;
 	r->now_ms = now_ms;
-	/* Read what already arrived before timing anything out: a caller
-	 * that was busy elsewhere must not lose answers waiting in the
-	 * pipe. */
-	int rc = pump(r, 0);
+	/* One wait (one system call): for nothing when answers are ready,
+	 * never past the next query's timeout (the caller comes back with a
+	 * new clock). What arrived is read before anything is timed out: a
+	 * caller that was busy elsewhere must not lose answers waiting on
+	 * their sockets. */
+	uint32_t wait = 0;
+	if (r->ready.n == 0 && r->flight.n > 0 && timeout_ms > 0) {
+		uint32_t next = next_due(r, now_ms);
+		wait = next < timeout_ms ? next : timeout_ms;
+	}
+	int rc = pump(r, wait);
 	if (rc < 0)
 		return rc;
-	uint32_t next = expire(r, now_ms);
-	if (r->ready.n == 0 && r->flight.n > 0 && timeout_ms > 0) {
-		/* Never wait past the next query's timeout: the caller comes
-		 * back with a new clock. */
-		rc = pump(r, next < timeout_ms ? next : timeout_ms);
-		if (rc < 0)
-			return rc;
-	}
+	(void)expire(r, now_ms);
 
 	/* Hand every ready answer over, then call back each check once, so
 	 * a check that got several answers at once runs once. */
