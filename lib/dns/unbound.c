@@ -1008,6 +1008,7 @@ int spfkit_resolver_send(spfkit_resolver *r, spfkit_check *chk, uint64_t now_ms)
 	/* From now on the check's next queries are answered from memory as
 	 * it asks them, when they can be. */
 	spfkit__check_set_source(chk, &res_source, r);
+	uint64_t sent = r->sent;
 	unsigned id;
 	const char *name;
 	uint16_t type;
@@ -1015,13 +1016,15 @@ int spfkit_resolver_send(spfkit_resolver *r, spfkit_check *chk, uint64_t now_ms)
 	     k++) {
 		int rc = send_one(r, chk, id, name, type, now_ms);
 		if (rc < 0) {
-			if (r->started)
+			if (r->sent != sent)
 				spfkit__ev_settle(r->ev);
 			return rc;
 		}
 		spfkit__check_mark_sent(chk, k, true);
 	}
-	if (r->started)
+	/* Only what went to libunbound has timers to settle: a warm send
+	 * (every answer from memory) costs no clock read. */
+	if (r->sent != sent)
 		spfkit__ev_settle(r->ev);
 	return SPFKIT_OK;
 }
