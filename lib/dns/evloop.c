@@ -461,21 +461,9 @@ static void finish(spfkit__evloop *l)
 		arm(l, due);
 }
 
-bool spfkit__ev_run(spfkit__evloop *l, uint32_t wait_ms)
+/* Runs the callbacks of n readiness reports. */
+static void dispatch(spfkit__evloop *l, const struct epoll_event *got, int n)
 {
-	uint64_t now = now_us();
-	uint64_t next = earliest(l);
-	if (wait_ms > 0 && next) {
-		uint64_t left = next > now ? (next - now + 999) / 1000 : 0;
-		if (left < wait_ms)
-			wait_ms = (uint32_t)left;
-	}
-	struct epoll_event got[EV_BATCH];
-	int n = epoll_wait(l->epfd, got, EV_BATCH,
-			   wait_ms > INT32_MAX ? INT32_MAX : (int)wait_ms);
-	if (n < 0 && errno != EINTR)
-		return false;
-	l->running = true;
 	for (int i = 0; i < n; i++) {
 		if (got[i].data.ptr == &timer_mark) {
 			uint64_t ticks;
@@ -508,6 +496,31 @@ bool spfkit__ev_run(spfkit__evloop *l, uint32_t wait_ms)
 		else if (e->timed)
 			e->due_us = now_us() + e->period_us;
 		e->cb(e->fd, bits, e->arg);
+	}
+}
+
+bool spfkit__ev_run(spfkit__evloop *l, uint32_t wait_ms)
+{
+	uint64_t now = now_us();
+	uint64_t next = earliest(l);
+	if (wait_ms > 0 && next) {
+		uint64_t left = next > now ? (next - now + 999) / 1000 : 0;
+		if (left < wait_ms)
+			wait_ms = (uint32_t)left;
+	}
+	struct epoll_event got[EV_BATCH];
+	int n = epoll_wait(l->epfd, got, EV_BATCH,
+			   wait_ms > INT32_MAX ? INT32_MAX : (int)wait_ms);
+	if (n < 0 && errno != EINTR)
+		return false;
+	l->running = true;
+	dispatch(l, got, n);
+	/* Every answer that is there is read before any timer runs: a
+	 * caller busy elsewhere for longer than libunbound's retransmission
+	 * timeout must not have queries sent again whose answers wait. */
+	for (int rounds = 0; n == EV_BATCH && rounds < 64; rounds++) {
+		n = epoll_wait(l->epfd, got, EV_BATCH, 0);
+		dispatch(l, got, n);
 	}
 	finish(l);
 	return true;
