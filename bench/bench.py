@@ -40,7 +40,7 @@ from isolation import Accounting, IsolationError, minimum  # noqa: E402
 
 PY = "/usr/bin/python3"
 # spfkit's warm passes per timing (see Spfkit.warm)
-WARM_PASSES = 5
+WARM_PASSES = 20
 # runs of the warm (libspf2, spfkit) and stream measurements; medians
 RUNS = 5
 
