@@ -93,14 +93,24 @@ def main():
     text = "".join(lines)
     port = str(a.nsd_port)
 
+    # pyspf asks through dnspython when it can import it (installed), else
+    # pydns; DNSPYTHON_PATH adds the dnspython case where it is not
+    # installed. The case without it runs with whichever pyspf takes.
+    def backend(env):
+        probe = run([PY, "-c", "import spf; print(spf.DNSLookup.__name__)"], "", env)
+        return {"DNSLookup_dnspython": "dnspython",
+                "DNSLookup_pydns": "pydns"}.get(probe.stdout.strip(), "?")
+
+    default = backend(None)
     env_dnspy = None
-    if a.dnspython_path:
+    if default != "dnspython" and a.dnspython_path:
         env_dnspy = dict(os.environ, PYTHONPATH=a.dnspython_path)
-    probe = run([PY, "-c", "import spf; print(spf.DNSLookup.__name__)"], "", env_dnspy)
-    has_dnspython = probe.stdout.strip() == "DNSLookup_dnspython"
-    if not has_dnspython:
+        if backend(env_dnspy) != "dnspython":
+            env_dnspy = None
+    if default != "dnspython" and not env_dnspy:
         print("note: dnspython not importable (set DNSPYTHON_PATH): its cases are left out")
-        env_dnspy = None
+    if default == "dnspython":
+        print("note: dnspython is installed, so pyspf takes it: the pydns case is left out")
 
     # 1. the namespace
     p = run(iso + ["cat", "/etc/resolv.conf"], "")
@@ -111,7 +121,7 @@ def main():
     ok(f"nameserver {a.catcher}" not in host, "the machine's own resolv.conf is untouched")
 
     # 2. the runners as the bench runs them: accepted
-    right = [("pyspf runner (pydns)", [PY, os.path.join(HERE, "peers", "pyspf_run.py")], None),
+    right = [(f"pyspf runner ({default})", [PY, os.path.join(HERE, "peers", "pyspf_run.py")], None),
              ("Mail::SPF runner", ["perl", os.path.join(HERE, "peers", "mailspf_run.pl")], None),
              ("libspf2 runner", [a.libspf2_run], None)]
     if env_dnspy:
@@ -127,7 +137,7 @@ def main():
             ok(good, f"{name}: {len(res)} results, NSD saw {acc.last[0]} queries, "
                      f"catcher {acc.last[1]} (exit {p.returncode})")
             if name.startswith("pyspf"):
-                want = "dnspython" if env else "pydns"
+                want = "dnspython" if env else default
                 ok(f"backend {want}" in p.stderr, f"{name}: reports backend {want}")
         except IsolationError as e:
             ok(False, f"{name}: {e}")
@@ -136,7 +146,7 @@ def main():
     wrong = [("pyspf, no resolver setting", [PY, "-c", PYSPF_DEFAULT], None),
              ("Mail::SPF, Net::DNS's default resolver", ["perl", "-e", MAILSPF_DEFAULT], None),
              ("libspf2's spfquery", None, None)]
-    if env_dnspy:
+    if env_dnspy or default == "dnspython":
         wrong.insert(1, ("pyspf on dnspython, only pydns's port set (the old runner)",
                          [PY, "-c", PYSPF_OLD_RUNNER, port], env_dnspy))
     for name, argv, env in wrong:

@@ -19,7 +19,10 @@
 #
 # Environment: LINES_N (stream length, default 10000), COLD_SAMPLE (150),
 # MAILSPF_LINES (3000), CONCURRENCY (spfkit --concurrency, 64),
-# ONLY (comma list of implementations), SKIP_DEPS=1.
+# STREAM_LINES (2000: the one-pass stream), RUNS (5: warm and stream runs,
+# medians), ONLY (comma list of implementations), SKIP_DEPS=1, SPFKIT_BIN
+# (measure that spfkit instead of building this tree's; README.md is then
+# not rewritten).
 set -eu
 
 CHECK=0
@@ -39,7 +42,10 @@ RAW="$BUILD/bench-raw"
 [ "${SKIP_DEPS:-0}" = 1 ] || "$HERE/deps.sh"
 
 SPFKIT="$BUILD/src/spfkit/spfkit"
-if [ "$CHECK" = 1 ]; then
+if [ -n "${SPFKIT_BIN:-}" ]; then
+	# another build's spfkit (a before/after comparison); none is built
+	SPFKIT=$SPFKIT_BIN
+elif [ "$CHECK" = 1 ]; then
 	SPFKIT=/nonexistent
 	LINES_N=${LINES_N:-40}
 elif ! { [ -f "$BUILD/build.ninja" ] || meson setup "$BUILD" "$TOP" --buildtype=release >/dev/null; } ||
@@ -196,8 +202,13 @@ cp "$WORK/zones/depth.tsv" "$RAW/"
 	$SPFKIT_ARG --libspf2-run "$LIBSPF2" --isolate "$HERE/isolated $WORK/resolv.conf" \
 	--nsd-conf "$WORK/nsd.conf" --catcher "$CATCHER" --concurrency "${CONCURRENCY:-64}" \
 	--cold-sample "${COLD_SAMPLE:-150}" --mailspf-lines "${MAILSPF_LINES:-3000}" \
+	--stream-lines "${STREAM_LINES:-2000}" --runs "${RUNS:-5}" \
 	--only "${ONLY:-}" --out "$RAW/results.md" --raw "$RAW"
 
+if [ -n "${SPFKIT_BIN:-}" ]; then
+	echo "[run] SPFKIT_BIN: results in $RAW/results.md only" >&2
+	exit 0
+fi
 {
 	sed -n '1,/^<!-- results -->$/p' "$HERE/README.in"
 	cat "$RAW/results.md"

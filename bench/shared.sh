@@ -7,8 +7,8 @@
 #
 # Measures (bench/shared.py), unbound's cache warmed first so every miss of
 # spfkit's costs one loopback round trip to a resolver that has the answer:
-#   spfkit check --batch --concurrency 1, --no-cache (a fresh resolver and
-#     empty cache per check) and with its cache (one process, the stream);
+#   spfkit check --batch --concurrency 1, --no-cache (one resolver keeping no
+#     answer) and with its cache (one process, the stream);
 #   spfkitd, one policy request at a time over one connection: its cache
 #     empty (first pass), then warm (second pass), against a request it
 #     answers without a check (the protocol's own cost).

@@ -605,9 +605,9 @@ SPFKIT_API int spfkit_zone_check(const spfkit_zone *zone, spfkit_check *chk,
 
 /* ---------------------------------------------------------------- real DNS */
 
-/* A DNS driver over libunbound: asynchronous in one thread, many checks in
- * flight, libunbound's cache (answers are reused while their TTL lasts),
- * TCP fallback for truncated answers, DNSSEC validation when a trust
+/* A DNS driver over libunbound: asynchronous in the caller's thread, many
+ * checks in flight, libunbound's cache (answers are reused while their TTL
+ * lasts), TCP fallback for truncated answers, DNSSEC validation when a trust
  * anchor is set. Names held by an attached zone are answered from it
  * first; every other name goes to DNS. */
 typedef struct spfkit_resolver spfkit_resolver;
@@ -638,6 +638,10 @@ SPFKIT_API int spfkit_resolver_set_root_hints(spfkit_resolver *r,
  * /usr/share/dns/root.key). */
 SPFKIT_API int spfkit_resolver_set_trust_anchor_file(spfkit_resolver *r,
 						     const char *path);
+/* Keeps no answer past its query, nor does libunbound: every lookup asks
+ * the server (default: answers are reused while their TTL lasts). For
+ * measuring, or behind a local caching resolver. Before the first send. */
+SPFKIT_API int spfkit_resolver_set_no_cache(spfkit_resolver *r);
 /* Answers for names in zone come from it (borrowed until the resolver is
  * freed). */
 SPFKIT_API int spfkit_resolver_set_zone(spfkit_resolver *r,

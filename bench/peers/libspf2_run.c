@@ -11,6 +11,11 @@
  *                          gets "elapsed SECONDS" for pass 2 alone
  *   libspf2_run PORT cold  a fresh server (empty cache) per check; prints
  *                          RESULT<TAB>MILLISECONDS per line
+ *   libspf2_run PORT stream        one SPF_server_new(SPF_DNS_CACHE, 0),
+ *                          one pass (its cache fills as it goes); prints the
+ *                          results; stderr gets "elapsed SECONDS"
+ *   libspf2_run PORT stream-nocache  the same with SPF_DNS_RESOLV (no cache:
+ *                          every lookup asks the server)
  *
  * DNS: libspf2's resolver layer calls glibc's res_ninit()/res_nquery(), which
  * read /etc/resolv.conf and cannot take a port. This program defines
@@ -97,7 +102,8 @@ static const char *one(SPF_server_t *srv, const line *l)
 int main(int argc, char **argv)
 {
 	if (argc != 3) {
-		fprintf(stderr, "usage: libspf2_run PORT warm|cold < stream\n");
+		fprintf(stderr, "usage: libspf2_run PORT "
+				"warm|cold|stream|stream-nocache < stream\n");
 		return 64;
 	}
 	char *end;
@@ -108,6 +114,8 @@ int main(int argc, char **argv)
 	}
 	dns_port = (unsigned short)port;
 	int warm = strcmp(argv[2], "warm") == 0;
+	int stream = strcmp(argv[2], "stream") == 0;
+	int nocache = strcmp(argv[2], "stream-nocache") == 0;
 	size_t n = 0, cap = 1024;
 	line *ls = malloc(cap * sizeof *ls);
 	char *buf = NULL;
@@ -136,7 +144,19 @@ int main(int argc, char **argv)
 		}
 	}
 	free(buf);
-	if (warm) {
+	if (stream || nocache) {
+		SPF_server_t *srv =
+		    SPF_server_new(nocache ? SPF_DNS_RESOLV : SPF_DNS_CACHE, 0);
+		const char **res = malloc((n ? n : 1) * sizeof *res);
+		double t0 = now();
+		for (size_t i = 0; i < n; i++)
+			res[i] = one(srv, &ls[i]);
+		double el = now() - t0;
+		for (size_t i = 0; i < n; i++)
+			printf("%s\n", res[i]);
+		fprintf(stderr, "elapsed %.6f\n", el);
+		SPF_server_free(srv);
+	} else if (warm) {
 		SPF_server_t *srv = SPF_server_new(SPF_DNS_CACHE, 0);
 		const char **res = malloc((n ? n : 1) * sizeof *res);
 		for (size_t i = 0; i < n; i++)

@@ -12,13 +12,16 @@
  * spfkit_resolver_process(), so the caller's callback never runs inside
  * spfkit_resolver_send() or inside libunbound.
  *
- * libunbound runs its work in a background thread (ub_ctx_async(ctx, 1)):
- * the other choice, a forked process, would copy the caller's whole
- * address space and descriptors (a daemon holding thousands of checks) and
- * leave a second process to account for under LeakSanitizer. The caller
- * still sees one thread: results are read from ub_fd() by ub_process().
+ * libunbound runs in the caller's thread, on an event base of ours
+ * (dns/evloop.c, unbound-event.h's ub_ctx_create_ub_event() and
+ * ub_resolve_event()): its sockets and timers sit in one epoll descriptor
+ * (spfkit_resolver_fd()) and run inside spfkit_resolver_process(). Before,
+ * a worker thread (ub_ctx_async()) took each query over a pipe and sent
+ * its answer back over another: two thread wake-ups a query, which cost
+ * more than the loopback round trip to a local resolver (bench/README.md).
+ * ub_resolve_event() hands over the reply packet; dns/ubresult.c makes the
+ * ub_result the rest of this file reads from it.
  */
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +29,11 @@
 #include <ldns/ldns.h>
 #include <unbound.h>
 
+#include <unbound-event.h>
+
 #include "api.h"
+#include "dns/evloop.h"
+#include "dns/ubresult.h"
 #include "dns/zone.h"
 #include "internal.h"
 #include "list.h"
@@ -95,12 +102,14 @@ struct spfkit_resolver {
 	const spfkit_config *cfg;
 	const spfkit__alloc *a;
 	struct ub_ctx *ctx;
+	spfkit__evloop *ev; /* the event base ctx runs on */
 	const spfkit_zone *zone;
 	res_mode mode;
 	char *resolvconf; /* RES_MODE_RESOLVCONF path, or NULL */
 	char *root_hints; /* RES_MODE_RECURSIVE from these roots, or NULL */
 	bool trust_anchor;
-	bool started; /* the context was finalised by a first send */
+	bool no_cache; /* spfkit_resolver_set_no_cache() */
+	bool started;  /* the context was finalised by a first send */
 	uint32_t timeout_ms;
 	uint64_t sent; /* ub_resolve_async() calls */
 	spfkit_list flight, ready;
@@ -243,7 +252,7 @@ static void cache_put(spfkit_resolver *r, const char *key, size_t key_len,
 		      const unsigned char *const *data, const size_t *len,
 		      uint32_t ttl)
 {
-	if (ttl == 0 || !cache_room(r))
+	if (ttl == 0 || r->no_cache || !cache_room(r))
 		return;
 	size_t bytes = 0;
 	for (size_t i = 0; i < n; i++)
@@ -462,8 +471,10 @@ int spfkit_resolver_new(spfkit_resolver **out, const spfkit_config *cfg)
 	r->cfg = cfg;
 	r->a = a;
 	r->timeout_ms = RES_DEFAULT_TIMEOUT_MS;
-	r->ctx = ub_ctx_create();
+	r->ev = spfkit__ev_new(a);
+	r->ctx = r->ev ? ub_ctx_create_ub_event(spfkit__ev_base(r->ev)) : NULL;
 	if (!r->ctx) {
+		spfkit__ev_free(r->ev);
 		spfkit__free(a, r);
 		return SPFKIT_ENOMEM;
 	}
@@ -471,9 +482,9 @@ int spfkit_resolver_new(spfkit_resolver **out, const spfkit_config *cfg)
 	 * standard error, once per query while they last: out of descriptors
 	 * ("can't create socket") that was a line per lookup. What goes wrong
 	 * reaches the check as a failed lookup anyway. */
-	if (ub_ctx_async(r->ctx, 1) != 0 ||
-	    ub_ctx_debugout(r->ctx, NULL) != 0) {
+	if (ub_ctx_debugout(r->ctx, NULL) != 0) {
 		ub_ctx_delete(r->ctx);
+		spfkit__ev_free(r->ev);
 		spfkit__free(a, r);
 		return SPFKIT_ENOMEM;
 	}
@@ -501,7 +512,9 @@ void spfkit_resolver_free(spfkit_resolver *r)
 	}
 	cache_clear(r);
 	spfkit__free(r->a, r->cache);
+	/* Frees libunbound's events before the loop that holds them. */
 	ub_ctx_delete(r->ctx);
+	spfkit__ev_free(r->ev);
 	spfkit__free(r->a, r->resolvconf);
 	spfkit__free(r->a, r->root_hints);
 	spfkit__free(r->a, r->batch);
@@ -589,6 +602,16 @@ int spfkit_resolver_set_trust_anchor_file(spfkit_resolver *r, const char *path)
 	if (rc != 0)
 		return SPFKIT_EINVAL;
 	r->trust_anchor = true;
+	return SPFKIT_OK;
+}
+
+int spfkit_resolver_set_no_cache(spfkit_resolver *r)
+{
+	if (!r)
+		return SPFKIT_EINVAL;
+	if (r->started)
+		return SPFKIT_ESTATE;
+	r->no_cache = true;
 	return SPFKIT_OK;
 }
 
@@ -715,6 +738,24 @@ static int start(spfkit_resolver *r)
 	 * good names failed beside names that time out (tests/soak/run.sh). */
 	if (rc == 0)
 		rc = ub_ctx_set_option(r->ctx, "infra-host-ttl:", "10");
+	/* Without a trust anchor the validator module has nothing to do but
+	 * costs every query a pass through it (and its set-up). */
+	if (rc == 0 && !r->trust_anchor)
+		rc = ub_ctx_set_option(r->ctx, "module-config:", "iterator");
+	/* No cache: libunbound keeps nothing either. Its caches cannot be
+	 * turned off, nor emptied through its API: at size 0 an LRU table
+	 * keeps its one most recent entry per slab, and with a TTL of 0 that
+	 * entry is stale once the second it came in is over. */
+	for (size_t i = 0; rc == 0 && r->no_cache && i < 6; i++) {
+		static const char *const opt[6][2] = {
+		    {"msg-cache-size:", "0"},
+		    {"msg-cache-slabs:", "1"},
+		    {"rrset-cache-size:", "0"},
+		    {"rrset-cache-slabs:", "1"},
+		    {"cache-max-ttl:", "0"},
+		    {"cache-max-negative-ttl:", "0"}};
+		rc = ub_ctx_set_option(r->ctx, opt[i][0], opt[i][1]);
+	}
 	/* libunbound answers NXDOMAIN itself for the reverse zones of private
 	 * and documentation networks (RFC 6761, RFC 6303). Behind a resolver
 	 * of the user's choice, that resolver decides: its %{p} and ptr
@@ -761,12 +802,19 @@ static bool present_name(const char *name, char *out)
 	return true;
 }
 
-/* libunbound's callback (inside ub_process): keep the answer for
- * delivery after ub_process returns. */
-static void ub_done(void *mydata, int err, struct ub_result *result)
+/* libunbound's callback (inside spfkit__ev_run(), or inside
+ * ub_resolve_event() when libunbound holds the answer): keep the answer
+ * for delivery by spfkit_resolver_process(). */
+static void ub_done(void *mydata, int rcode, void *packet, int len, int sec,
+		    char *why_bogus, int ratelimited)
 {
+	(void)why_bogus;
+	(void)ratelimited;
 	res_query *q = mydata;
 	spfkit_resolver *r = q->r;
+	struct ub_result *result =
+	    spfkit__ub_result(packet, len, rcode, q->type, sec);
+	int err = result ? 0 : UB_NOMEM;
 	q->ub = result;
 	q->status = SPFKIT_DNS_TEMPFAIL;
 	q->dnssec = SPFKIT_DNSSEC_UNKNOWN;
@@ -871,9 +919,9 @@ static int send_one(spfkit_resolver *r, spfkit_check *chk, unsigned id,
 	}
 	q->in_flight = true;
 	list_push(&r->flight, q);
-	rc = ub_resolve_async(r->ctx, pres, type, RES_CLASS_IN, q, ub_done,
+	rc = ub_resolve_event(r->ctx, pres, type, RES_CLASS_IN, q, ub_done,
 			      &q->async_id);
-	if (rc != 0) {
+	if (rc != 0 && q->in_flight) {
 		/* Not handed over: no callback will come. A name libunbound
 		 * will not parse is a failed lookup, not our trouble. */
 		list_remove(&r->flight, q);
@@ -960,16 +1008,24 @@ int spfkit_resolver_send(spfkit_resolver *r, spfkit_check *chk, uint64_t now_ms)
 	/* From now on the check's next queries are answered from memory as
 	 * it asks them, when they can be. */
 	spfkit__check_set_source(chk, &res_source, r);
+	uint64_t sent = r->sent;
 	unsigned id;
 	const char *name;
 	uint16_t type;
 	for (size_t k = 0; spfkit__check_unsent(chk, &k, &id, &name, &type);
 	     k++) {
 		int rc = send_one(r, chk, id, name, type, now_ms);
-		if (rc < 0)
+		if (rc < 0) {
+			if (r->sent != sent)
+				spfkit__ev_settle(r->ev);
 			return rc;
+		}
 		spfkit__check_mark_sent(chk, k, true);
 	}
+	/* Only what went to libunbound has timers to settle: a warm send
+	 * (every answer from memory) costs no clock read. */
+	if (r->sent != sent)
+		spfkit__ev_settle(r->ev);
 	return SPFKIT_OK;
 }
 
@@ -1053,6 +1109,22 @@ static bool deliver(spfkit_resolver *r, res_query *q)
 	return rc == SPFKIT_OK;
 }
 
+/* Milliseconds until the first query in flight times out (0: one has;
+ * UINT32_MAX: none is in flight). */
+static uint32_t next_due(const spfkit_resolver *r, uint64_t now_ms)
+{
+	uint64_t next = UINT64_MAX;
+	for (const spfkit_link *l = r->flight.head; l; l = l->next) {
+		const res_query *q = SPFKIT_CONTAINER(l, res_query, link);
+		uint64_t due = q->sent_ms + r->timeout_ms;
+		if (due <= now_ms)
+			return 0;
+		if (due - now_ms < next)
+			next = due - now_ms;
+	}
+	return next > UINT32_MAX ? UINT32_MAX : (uint32_t)next;
+}
+
 /* Answers TEMPFAIL for queries in flight past the timeout. Returns the
  * milliseconds until the next one expires (UINT32_MAX: none). */
 static uint32_t expire(spfkit_resolver *r, uint64_t now_ms)
@@ -1075,22 +1147,22 @@ static uint32_t expire(spfkit_resolver *r, uint64_t now_ms)
 	return next > UINT32_MAX ? UINT32_MAX : (uint32_t)next;
 }
 
-/* Waits up to wait_ms for libunbound's descriptor and reads every answer
- * there (their callbacks move them to the ready list). */
+/* Waits up to wait_ms for libunbound's sockets and timers and runs what
+ * is ready (answers' callbacks move them to the ready list). Also with
+ * nothing of ours in flight while libunbound has work of its own
+ * (queries we cancelled, connections it keeps), without waiting: a
+ * caller polling spfkit_resolver_fd() would otherwise find it readable
+ * forever. */
 static int pump(spfkit_resolver *r, uint32_t wait_ms)
 {
-	if (!r->started || r->flight.n == 0)
+	if (!r->started)
 		return SPFKIT_OK;
-	struct pollfd pfd = {.fd = ub_fd(r->ctx), .events = POLLIN};
-	if (pfd.fd < 0)
-		return SPFKIT_EIO;
-	int prc = poll(&pfd, 1, wait_ms > INT32_MAX ? INT32_MAX : (int)wait_ms);
-	if (prc <= 0)
-		return SPFKIT_OK; /* timeout, or EINTR: the caller comes back */
-	int rc = ub_process(r->ctx);
-	if (rc != 0)
-		return rc == UB_NOMEM ? SPFKIT_ENOMEM : SPFKIT_EIO;
-	return SPFKIT_OK;
+	if (r->flight.n == 0) {
+		if (!spfkit__ev_busy(r->ev))
+			return SPFKIT_OK;
+		wait_ms = 0;
+	}
+	return spfkit__ev_run(r->ev, wait_ms) ? SPFKIT_OK : SPFKIT_EIO;
 }
 
 /* Orders check pointers so each is called back once. */
@@ -1124,20 +1196,20 @@ int spfkit_resolver_process(spfkit_resolver *r, uint32_t timeout_ms,
 	if (!r)
 		return SPFKIT_EINVAL;
 	r->now_ms = now_ms;
-	/* Read what already arrived before timing anything out: a caller
-	 * that was busy elsewhere must not lose answers waiting in the
-	 * pipe. */
-	int rc = pump(r, 0);
+	/* One wait (one system call): for nothing when answers are ready,
+	 * never past the next query's timeout (the caller comes back with a
+	 * new clock). What arrived is read before anything is timed out: a
+	 * caller that was busy elsewhere must not lose answers waiting on
+	 * their sockets. */
+	uint32_t wait = 0;
+	if (r->ready.n == 0 && r->flight.n > 0 && timeout_ms > 0) {
+		uint32_t next = next_due(r, now_ms);
+		wait = next < timeout_ms ? next : timeout_ms;
+	}
+	int rc = pump(r, wait);
 	if (rc < 0)
 		return rc;
-	uint32_t next = expire(r, now_ms);
-	if (r->ready.n == 0 && r->flight.n > 0 && timeout_ms > 0) {
-		/* Never wait past the next query's timeout: the caller comes
-		 * back with a new clock. */
-		rc = pump(r, next < timeout_ms ? next : timeout_ms);
-		if (rc < 0)
-			return rc;
-	}
+	(void)expire(r, now_ms);
 
 	/* Hand every ready answer over, then call back each check once, so
 	 * a check that got several answers at once runs once. */
@@ -1179,7 +1251,7 @@ int spfkit_resolver_fd(const spfkit_resolver *r)
 {
 	if (!r || !r->started)
 		return -1;
-	return ub_fd(r->ctx);
+	return spfkit__ev_fd(r->ev);
 }
 
 size_t spfkit_resolver_in_flight(const spfkit_resolver *r)

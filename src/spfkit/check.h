@@ -34,7 +34,7 @@ typedef struct check_opts {
 	unsigned concurrency; /* 0: the default */
 	bool batch;
 	bool real_dns; /* a DNS option, or no --zone */
-	bool no_cache; /* --no-cache: a fresh resolver per batch line */
+	bool no_cache; /* --no-cache: a resolver that keeps no answer */
 	bool timing;   /* --timing: show each check's time */
 } check_opts;
 

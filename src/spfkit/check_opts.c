@@ -90,7 +90,7 @@ void cli_check_help(FILE *f)
 	    "line as a\n"
 	    "                        receiver with empty caches would, one at "
 	    "a time\n"
-	    "                        (a fresh resolver per line)\n"
+	    "                        (every answer from the server)\n"
 	    "  --timing              show how long each check took, from its "
 	    "start\n"
 	    "                        (resolver set-up included) to its "

@@ -223,13 +223,6 @@ spfkit_resolver *cli_dns_resolver(const cli_dns *d)
 	return d->dns;
 }
 
-int cli_dns_renew(cli_dns *d)
-{
-	spfkit_resolver_free(d->dns);
-	d->dns = NULL;
-	return cli_dns_new_resolver(d->opts, d->cfg, d->prog, d->zone, &d->dns);
-}
-
 int cli_dns_run(cli_dns *d, spfkit_check *chk)
 {
 	if (d->dns)

@@ -50,12 +50,8 @@ int cli_dns_new_resolver(const cli_dns_opts *o, const spfkit_config *cfg,
 			 spfkit_resolver **out);
 
 /* The source's libunbound driver, or NULL when the zone answers alone
- * (borrowed until cli_dns_close() or cli_dns_renew()). */
+ * (borrowed until cli_dns_close()). */
 spfkit_resolver *cli_dns_resolver(const cli_dns *d);
-
-/* Replaces the libunbound driver by a new one with empty caches (nothing
- * may be in flight). Returns 0 or an exit status after a message. */
-int cli_dns_renew(cli_dns *d);
 
 /* A check's deadline under the options, in milliseconds. */
 uint32_t cli_dns_deadline_ms(const cli_dns_opts *o);

@@ -4,11 +4,15 @@
  * version macros and spfkit_version_number(), a check's deadline for an
  * event loop, spfkit_resolver_timeout() and the one-call
  * spfkit_resolver_check(). Real DNS is a UDP socket of this test on
- * loopback that never answers: nothing leaves the machine and nothing
- * asks /etc/resolv.conf.
+ * loopback that never answers, or one the test answers by hand (the
+ * driver's own thread, cache and timers): nothing leaves the machine and
+ * nothing asks /etc/resolv.conf.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -125,6 +129,147 @@ static void test_resolver(void)
 		close(fd);
 }
 
+/* Threads of this process (/proc/self/task). */
+static int threads(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	int n = 0;
+	struct dirent *e;
+	while (d && (e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* Receives one query on fd (waiting up to wait_ms; -1: forever) and, when
+ * answer is set, answers it with the TXT record "v=spf1 -all" (RFC 1035
+ * §4.1). Returns whether a query came. */
+static bool serve_one(int fd, int wait_ms, bool answer)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	if (poll(&p, 1, wait_ms) != 1)
+		return false;
+	unsigned char q[512], out[600];
+	struct sockaddr_in from;
+	socklen_t flen = sizeof from;
+	ssize_t n =
+	    recvfrom(fd, q, sizeof q, 0, (struct sockaddr *)&from, &flen);
+	if (n < 12)
+		return false;
+	size_t off = 12;
+	while (off < (size_t)n && q[off])
+		off += q[off] + 1u;
+	off += 5; /* the root label, QTYPE, QCLASS */
+	if (!answer || off > (size_t)n)
+		return true;
+	static const unsigned char rr[] = {
+	    0xc0, 0x0c, 0,   16,  0,   1,   0,   0,   1,   44,  0,   12,
+	    11,   'v',  '=', 's', 'p', 'f', '1', ' ', '-', 'a', 'l', 'l'};
+	memcpy(out, q, off);
+	out[2] |= 0x80;         /* QR */
+	out[3] = 0x80;          /* RA, RCODE 0 */
+	out[6] = 0, out[7] = 1; /* ANCOUNT */
+	memset(out + 8, 0, 4);  /* no NS, no additional */
+	memcpy(out + off, rr, sizeof rr);
+	(void)sendto(fd, out, off + sizeof rr, 0, (struct sockaddr *)&from,
+		     flen);
+	return true;
+}
+
+/* Runs chk over r, the test being the server on fd (answer: answers;
+ * else drops the first query and answers the rest), waiting only on
+ * spfkit_resolver_fd() and the server, for spfkit_resolver_timeout(), as
+ * an event loop does. Returns the queries the server got. */
+static int run_served(spfkit_resolver *r, spfkit_check *chk, int fd,
+		      bool drop_first, int *nthreads)
+{
+	int got = 0;
+	uint64_t now = 1000;
+	for (int round = 0; round < 50; round++) {
+		int rc = spfkit_check_run(chk, now);
+		if (rc != SPFKIT_WANT_DNS)
+			break;
+		spfkit_resolver_send(r, chk, now);
+		int64_t t = spfkit_resolver_timeout(r, now);
+		struct pollfd p[2] = {
+		    {.fd = fd, .events = POLLIN},
+		    {.fd = spfkit_resolver_fd(r), .events = POLLIN}};
+		if (t > 0 && poll(p, p[1].fd >= 0 ? 2 : 1, (int)t) == 0)
+			now += (uint64_t)t; /* nothing came: time is up */
+		if (p[0].revents && serve_one(fd, 0, !(drop_first && got == 0)))
+			got++;
+		if (nthreads && *nthreads == 0 && got)
+			*nthreads = threads();
+		spfkit_resolver_process(r, 0, now, NULL, NULL);
+	}
+	spfkit_resolver_cancel(r, chk);
+	return got;
+}
+
+/* The driver's own thread, cache, spfkit_resolver_set_no_cache(), and
+ * libunbound's retransmission reaching a caller that only polls
+ * spfkit_resolver_fd(). */
+static void test_resolver_served(void)
+{
+	spfkit_config *cfg = NULL;
+	spfkit_config_new(&cfg, NULL);
+	int port = 0, fd = silent_server(&port);
+	T_CHECK(fd >= 0, "a server on loopback");
+	char ns[32];
+	snprintf(ns, sizeof ns, "127.0.0.1@%d", port);
+
+	/* Answers are kept: the second check asks nothing. libunbound
+	 * works in this thread (no worker thread of its own). */
+	spfkit_resolver *r = NULL;
+	spfkit_resolver_new(&r, cfg);
+	spfkit_resolver_add_nameserver(r, ns);
+	spfkit_check *chk = new_check(cfg, "a@served.example");
+	int nthreads = 0;
+	T_EQ_INT(run_served(r, chk, fd, false, &nthreads), 1, "one query");
+	T_EQ_INT(spfkit_check_result(chk), SPFKIT_RESULT_FAIL, "answered");
+	T_EQ_INT(nthreads, 1, "one thread while a query was out");
+	spfkit_check_free(chk);
+	chk = new_check(cfg, "b@served.example");
+	T_EQ_INT(run_served(r, chk, fd, false, NULL), 0, "cached: none");
+	T_EQ_INT(spfkit_check_result(chk), SPFKIT_RESULT_FAIL, "cached");
+	spfkit_check_free(chk);
+	T_EQ_INT(spfkit_resolver_set_no_cache(r), SPFKIT_ESTATE,
+		 "no_cache after the first send");
+	T_EQ_INT(spfkit_resolver_set_no_cache(NULL), SPFKIT_EINVAL, "NULL");
+	spfkit_resolver_free(r);
+
+	/* No cache: every check's query reaches the server, through one
+	 * resolver. */
+	spfkit_resolver_new(&r, cfg);
+	spfkit_resolver_add_nameserver(r, ns);
+	T_EQ_INT(spfkit_resolver_set_no_cache(r), SPFKIT_OK, "no_cache");
+	for (int i = 0; i < 3; i++) {
+		chk = new_check(cfg, "c@served.example");
+		T_EQ_INT(run_served(r, chk, fd, false, NULL), 1,
+			 "no cache: the server is asked again");
+		T_EQ_INT(spfkit_check_result(chk), SPFKIT_RESULT_FAIL,
+			 "no cache: answered");
+		spfkit_check_free(chk);
+	}
+	spfkit_resolver_free(r);
+
+	/* The first query is lost: libunbound's retransmission (its timer)
+	 * must wake a caller that polls only spfkit_resolver_fd(); else the
+	 * query times out and the check is temperror. */
+	spfkit_resolver_new(&r, cfg);
+	spfkit_resolver_add_nameserver(r, ns);
+	chk = new_check(cfg, "d@served.example");
+	T_EQ_INT(run_served(r, chk, fd, true, NULL), 2, "asked again");
+	T_EQ_INT(spfkit_check_result(chk), SPFKIT_RESULT_FAIL,
+		 "the retry's answer");
+	spfkit_check_free(chk);
+	spfkit_resolver_free(r);
+	spfkit_config_free(cfg);
+	if (fd >= 0)
+		close(fd);
+}
+
 int main(void)
 {
 	spfkit_config *cfg = NULL;
@@ -132,6 +277,7 @@ int main(void)
 	test_version();
 	test_deadline(cfg);
 	test_resolver();
+	test_resolver_served();
 	spfkit_config_free(cfg);
 	return t_done();
 }
