@@ -59,7 +59,7 @@ typedef struct spfkitd_strlist {
 
 /* Where a key was last set: its line in the file. */
 typedef struct spfkitd_keyline {
-	char key[32];
+	char key[64]; /* as long as apply() reads: never truncated */
 	unsigned line;
 } spfkitd_keyline;
 
