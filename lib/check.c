@@ -78,17 +78,19 @@ void spfkit__emit(spfkit_check *chk, spfkit_event *ev)
 /* The parsed record for (text, len): from the cache, or parsed (and put
  * in the cache). NULL for a syntax error; *rc is SPFKIT_ENOMEM when out
  * of memory. */
-spfkit__record *spfkit__check_parse_record(spfkit_check *chk, const char *text,
-					   size_t len,
+spfkit__record *spfkit__check_parse_record(spfkit_check *chk,
+					   const spfkit__query *q,
+					   const char *text, size_t len,
 					   spfkit__parse_error *perr, int *rc)
 {
+	uint64_t hint = q ? q->hash : SPFKIT__CACHE_NO_HINT;
 	spfkit__record *rec =
-	    chk->cache ? spfkit__cache_get(chk->cache, text, len) : NULL;
+	    chk->cache ? spfkit__cache_get(chk->cache, text, len, hint) : NULL;
 	*rc = SPFKIT_OK;
 	if (!rec) {
 		*rc = spfkit__record_parse(chk->a, text, len, &rec, perr);
 		if (*rc == SPFKIT_OK && chk->cache)
-			spfkit__cache_put(chk->cache, rec);
+			spfkit__cache_put(chk->cache, rec, hint);
 	}
 	return *rc == SPFKIT_OK ? rec : NULL;
 }

@@ -255,11 +255,13 @@ static inline char *spfkit__arena_strndup(spfkit_check *chk, const char *s,
 /* Keeps one holder of r for the check's life; false (r released) when
  * out of memory. */
 bool spfkit__check_keep_record(spfkit_check *chk, spfkit__record *r);
-/* The parsed record for (text, len): from the cache, or parsed (and put
- * in the cache). NULL for a syntax error (perr filled); *rc is
- * SPFKIT_ENOMEM when out of memory. */
-spfkit__record *spfkit__check_parse_record(spfkit_check *chk, const char *text,
-					   size_t len,
+/* The parsed record for (text, len), the v=spf1 item of q's answer (q
+ * NULL: of none): from the cache, or parsed (and put in the cache). NULL
+ * for a syntax error (perr filled); *rc is SPFKIT_ENOMEM when out of
+ * memory. */
+spfkit__record *spfkit__check_parse_record(spfkit_check *chk,
+					   const spfkit__query *q,
+					   const char *text, size_t len,
 					   spfkit__parse_error *perr, int *rc);
 
 /* An event of kind k with every other field zero. */

@@ -882,6 +882,7 @@ static step fetch_record(spfkit_check *chk, frame *f)
 	const char *text = NULL;
 	size_t text_len = 0;
 	uint32_t ttl = 0;
+	const query *from = NULL; /* the answer the record is in, if any */
 	if (f->kind == FK_TOP && chk->has_override) {
 		text = chk->override;
 		text_len = chk->override_len;
@@ -894,6 +895,7 @@ static step fetch_record(spfkit_check *chk, frame *f)
 		if (!q)
 			return S_NEED;
 		q->ahead = false; /* reached: prefetch() below does it */
+		from = q;
 		if (q->status == SPFKIT_DNS_TEMPFAIL)
 			return term_error_dns(chk, q, FAIL_FRAME);
 		ttl = q->ttl;
@@ -943,7 +945,7 @@ static step fetch_record(spfkit_check *chk, frame *f)
 	spfkit__parse_error perr;
 	int rc;
 	spfkit__record *rec =
-	    spfkit__check_parse_record(chk, text, text_len, &perr, &rc);
+	    spfkit__check_parse_record(chk, from, text, text_len, &perr, &rc);
 	if (rc == SPFKIT_ENOMEM)
 		return end_oom(chk);
 	if (rc) {

@@ -345,12 +345,18 @@ void *spfkit__check_source(const spfkit_check *chk);
 
 /* ---------------------------------------------------------------- cache */
 
+/* No hint for spfkit__cache_get() and spfkit__cache_put(). */
+#define SPFKIT__CACHE_NO_HINT UINT64_MAX
+
 /* The cached parse of (text, n) with a holder added for the caller (free
- * with spfkit__record_free), or NULL. */
-spfkit__record *spfkit__cache_get(spfkit_cache *c, const char *text, size_t n);
-/* Adds r to the cache (which becomes one more holder); nothing happens
- * when out of memory. */
-void spfkit__cache_put(spfkit_cache *c, spfkit__record *r);
+ * with spfkit__record_free), or NULL. hint, the spfkit__name_hash() of the
+ * name the record was published at (or SPFKIT__CACHE_NO_HINT), finds the
+ * record that name had last time without hashing the whole text. */
+spfkit__record *spfkit__cache_get(spfkit_cache *c, const char *text, size_t n,
+				  uint64_t hint);
+/* Adds r to the cache (which becomes one more holder), found by hint
+ * next time; nothing happens when out of memory. */
+void spfkit__cache_put(spfkit_cache *c, spfkit__record *r, uint64_t hint);
 const spfkit_config *spfkit__cache_config(const spfkit_cache *c);
 
 /* ---------------------------------------------------------------- macro */

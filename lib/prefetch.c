@@ -183,7 +183,7 @@ void spfkit__prefetch_ahead(spfkit_check *chk)
 		spfkit__parse_error perr;
 		int rc;
 		spfkit__record *rec = spfkit__check_parse_record(
-		    chk, it->data, it->len, &perr, &rc);
+		    chk, q, it->data, it->len, &perr, &rc);
 		if (rc == SPFKIT_ENOMEM ||
 		    (rec && !spfkit__check_keep_record(chk, rec))) {
 			chk->oom = true;

@@ -1269,6 +1269,67 @@ static void test_cache(spfkit_config *cfg, spfkit_zone *z)
 	T_EQ_INT(spfkit_cache_new(NULL, cfg, 0), SPFKIT_EINVAL, "NULL out");
 }
 
+/* A one-TXT-record zone for test_cache_changed(). */
+static spfkit_zone *txt_zone(spfkit_config *cfg, const char *name,
+			     const char *txt)
+{
+	spfkit_zone *z = NULL;
+	T_EQ_INT(spfkit_zone_new(&z, cfg), SPFKIT_OK, "zone_new");
+	unsigned char rd[256];
+	size_t n = strlen(txt);
+	rd[0] = (unsigned char)n;
+	memcpy(rd + 1, txt, n);
+	T_EQ_INT(spfkit_zone_add(z, name, SPFKIT_TYPE_TXT, 300, rd, n + 1),
+		 SPFKIT_OK, "zone_add");
+	return z;
+}
+
+/* One sender domain checked against ip through cache and zone z. */
+static spfkit_result cached_check(spfkit_config *cfg, spfkit_cache *cache,
+				  spfkit_zone *z, const char *sender)
+{
+	spfkit_check *chk = NULL;
+	spfkit_check_new(&chk, cfg);
+	spfkit_check_set_cache(chk, cache);
+	spfkit_check_set_ip(chk, "192.0.2.1");
+	spfkit_check_set_sender(chk, sender, strlen(sender));
+	spfkit_zone_check(z, chk, 1000);
+	spfkit_result r = spfkit_check_result(chk);
+	spfkit_check_free(chk);
+	return r;
+}
+
+/* The cache finds a name's record by the name first (cache.c's hints): a
+ * name whose record changed gets its new record, and a hint whose entry
+ * was evicted (a cache of one) is not followed. */
+static void test_cache_changed(spfkit_config *cfg)
+{
+	spfkit_zone *deny = txt_zone(cfg, "moving.example", "v=spf1 -all");
+	spfkit_zone *allow = txt_zone(cfg, "moving.example", "v=spf1 +all");
+	spfkit_zone *other =
+	    txt_zone(cfg, "other.example", "v=spf1 ip4:192.0.2.0/24 -all");
+	spfkit_cache *cache = NULL;
+	T_EQ_INT(spfkit_cache_new(&cache, cfg, 1), SPFKIT_OK, "cache_new");
+	for (int round = 0; round < 2; round++) {
+		T_EQ_INT(cached_check(cfg, cache, deny, "a@moving.example"),
+			 SPFKIT_RESULT_FAIL, "moving.example, -all");
+		T_EQ_INT(cached_check(cfg, cache, deny, "a@moving.example"),
+			 SPFKIT_RESULT_FAIL, "moving.example, -all again");
+		T_EQ_INT(cached_check(cfg, cache, allow, "a@moving.example"),
+			 SPFKIT_RESULT_PASS, "moving.example, now +all");
+		T_EQ_INT(cached_check(cfg, cache, other, "a@other.example"),
+			 SPFKIT_RESULT_PASS, "other.example evicts it");
+		T_EQ_INT(cached_check(cfg, cache, allow, "a@moving.example"),
+			 SPFKIT_RESULT_PASS, "moving.example, +all after");
+	}
+	T_CHECK(spfkit_cache_hits(cache) > 0, "hits: %llu",
+		(unsigned long long)spfkit_cache_hits(cache));
+	spfkit_cache_free(cache);
+	spfkit_zone_free(deny);
+	spfkit_zone_free(allow);
+	spfkit_zone_free(other);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/spfkit-eval-XXXXXX";
@@ -1315,6 +1376,7 @@ int main(void)
 	test_telling(cfg, z);
 	spfkit_config_set_prefetch(cfg, 1);
 	test_cache(cfg, z);
+	test_cache_changed(cfg);
 	test_driver_hooks(cfg);
 	spfkit_zone_free(z);
 	spfkit_config_free(cfg);
