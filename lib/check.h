@@ -81,6 +81,7 @@ typedef struct spfkit__frame {
 	frame_state state;
 	const char *domain; /* owned by the check's string list */
 	size_t domain_len;
+	uint32_t hash; /* spfkit__ask_name_hash(domain, domain_len) */
 	const spfkit__record *rec; /* owned by the check's record list */
 	size_t ti;
 	/* Progress within the current term; cleared when it is left. */
@@ -284,6 +285,20 @@ void spfkit__emit(spfkit_check *chk, spfkit_event *ev);
  * (chk->oom). A source lent by the driver is looked up at once. */
 spfkit__query *spfkit__ask(spfkit_check *chk, const char *name, size_t n,
 			   uint16_t type, bool *need, bool report);
+/* spfkit__ask() with h, spfkit__ask_name_hash(name, n), worked out before
+ * (a cached record's literal targets have theirs: the SipHash of a name
+ * is a good part of a warm check's work). */
+spfkit__query *spfkit__ask_hashed(spfkit_check *chk, const char *name, size_t n,
+				  uint32_t h, uint16_t type, bool *need,
+				  bool report);
+/* The hash spfkit__ask() finds (name, n) by: a trailing dot is no part of
+ * the name. */
+static inline uint32_t spfkit__ask_name_hash(const char *name, size_t n)
+{
+	if (n && name[n - 1] == '.')
+		n--;
+	return spfkit__name_hash(name, n);
+}
 
 /* ---------------------------------------------------------------- eval.c */
 

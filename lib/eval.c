@@ -482,16 +482,25 @@ static step term_target(spfkit_check *chk, const frame *f,
 /* A term's target name, in storage of its own for the usual short one. */
 typedef struct term_name {
 	spfkit__buf b; /* free with spfkit__buf_free(&tg.b) */
+	uint32_t hash; /* spfkit__ask_name_hash() of it, once worked out */
 	char local[256];
 } term_name;
 
-/* Works out the target of term t of frame f into tg (term_target). */
+/* Works out the target of term t of frame f into tg (term_target), with
+ * its hash: a literal's from the (cached) record, <domain>'s from the
+ * frame. */
 static step target_open(spfkit_check *chk, const frame *f,
 			const spfkit__term *t, term_name *tg)
 {
 	spfkit__buf_init_local(&tg->b, chk->a, 1024, tg->local,
 			       sizeof tg->local);
-	return term_target(chk, f, t, &tg->b);
+	step s = term_target(chk, f, t, &tg->b);
+	if (s == S_MATCH)
+		tg->hash = t->spec_len == 0 ? f->hash
+			   : t->literal_ok
+			       ? t->target_hash
+			       : spfkit__ask_name_hash(tg->b.data, tg->b.len);
+	return s;
 }
 
 /* ---------------------------------------------------------------- terms */
@@ -564,10 +573,11 @@ static step count_void(spfkit_check *chk, frame *f, const query *q)
  * failure (temperror, §4.4), the void limit (§4.6.4) or running out of
  * memory made of the term. */
 static step term_query(spfkit_check *chk, frame *f, const char *target,
-		       size_t tn, uint16_t type, const query **out)
+		       size_t tn, uint32_t h, uint16_t type, const query **out)
 {
 	bool need = false;
-	const query *q = spfkit__ask(chk, target, tn, type, &need, true);
+	const query *q =
+	    spfkit__ask_hashed(chk, target, tn, h, type, &need, true);
 	if (chk->oom)
 		return end_oom(chk);
 	if (!q)
@@ -581,10 +591,10 @@ static step term_query(spfkit_check *chk, frame *f, const char *target,
 }
 
 static step eval_a(spfkit_check *chk, frame *f, const spfkit__term *t,
-		   const char *target, size_t tn)
+		   const char *target, size_t tn, uint32_t h)
 {
 	const query *q;
-	step s = term_query(chk, f, target, tn, spfkit__addr_type(chk), &q);
+	step s = term_query(chk, f, target, tn, h, spfkit__addr_type(chk), &q);
 	if (s != S_MATCH)
 		return s;
 	for (size_t i = 0; i < q->nitems; i++)
@@ -594,10 +604,10 @@ static step eval_a(spfkit_check *chk, frame *f, const spfkit__term *t,
 }
 
 static step eval_mx(spfkit_check *chk, frame *f, const spfkit__term *t,
-		    const char *target, size_t tn)
+		    const char *target, size_t tn, uint32_t h)
 {
 	const query *q;
-	step s = term_query(chk, f, target, tn, SPFKIT_TYPE_MX, &q);
+	step s = term_query(chk, f, target, tn, h, SPFKIT_TYPE_MX, &q);
 	if (s != S_MATCH)
 		return s;
 	bool need = false;
@@ -650,11 +660,11 @@ static step eval_ptr(spfkit_check *chk, frame *f, const char *target, size_t tn)
 }
 
 static step eval_exists(spfkit_check *chk, frame *f, const char *target,
-			size_t tn)
+			size_t tn, uint32_t h)
 {
 	/* RFC 7208 §5.7: always an A query, whatever the client's family. */
 	const query *q;
-	step s = term_query(chk, f, target, tn, SPFKIT_TYPE_A, &q);
+	step s = term_query(chk, f, target, tn, h, SPFKIT_TYPE_A, &q);
 	if (s != S_MATCH)
 		return s;
 	return q->nitems ? S_MATCH : S_NOMATCH;
@@ -662,7 +672,7 @@ static step eval_exists(spfkit_check *chk, frame *f, const char *target,
 
 /* Pushes a frame for an include or redirect target. */
 static step push_frame(spfkit_check *chk, frame_kind kind, const char *d,
-		       size_t dn)
+		       size_t dn, uint32_t h)
 {
 	frame *nf = spfkit__grow(chk->a, chk->frames, chk->nframes,
 				 &chk->cap_frames, sizeof *nf, 4);
@@ -679,6 +689,7 @@ static step push_frame(spfkit_check *chk, frame_kind kind, const char *d,
 	f->state = FS_FETCH;
 	f->domain = copy;
 	f->domain_len = dn;
+	f->hash = h;
 	chk->serial++;
 	if (chk->ev_cb) {
 		spfkit_event ev = spfkit__event_of(SPFKIT_EVENT_FRAME);
@@ -799,14 +810,16 @@ static step eval_mech(spfkit_check *chk, frame *f, const spfkit__term *t)
 		const char *d = tg.b.data;
 		size_t dn = tg.b.len;
 		switch (t->mech) {
-		case SPFKIT__A: s = eval_a(chk, f, t, d, dn); break;
-		case SPFKIT__MX: s = eval_mx(chk, f, t, d, dn); break;
+		case SPFKIT__A: s = eval_a(chk, f, t, d, dn, tg.hash); break;
+		case SPFKIT__MX: s = eval_mx(chk, f, t, d, dn, tg.hash); break;
 		case SPFKIT__PTR: s = eval_ptr(chk, f, d, dn); break;
-		case SPFKIT__EXISTS: s = eval_exists(chk, f, d, dn); break;
+		case SPFKIT__EXISTS:
+			s = eval_exists(chk, f, d, dn, tg.hash);
+			break;
 		case SPFKIT__INCLUDE:
 			s = loop_guard(chk, FK_INCLUDE, d, dn);
 			if (s == S_MATCH)
-				s = push_frame(chk, FK_INCLUDE, d, dn);
+				s = push_frame(chk, FK_INCLUDE, d, dn, tg.hash);
 			break;
 		default: s = S_NOMATCH; break;
 		}
@@ -888,7 +901,8 @@ static step fetch_record(spfkit_check *chk, frame *f)
 		text_len = chk->override_len;
 	} else {
 		bool need = false;
-		query *q = spfkit__ask(chk, f->domain, f->domain_len,
+		query *q =
+		    spfkit__ask_hashed(chk, f->domain, f->domain_len, f->hash,
 				       SPFKIT_TYPE_TXT, &need, true);
 		if (chk->oom)
 			return end_oom(chk);
@@ -1035,7 +1049,8 @@ static step step_frame(spfkit_check *chk)
 		chk->decider_rec = NULL;
 		s = loop_guard(chk, FK_REDIRECT, tg.b.data, tg.b.len);
 		if (s == S_MATCH)
-			s = push_frame(chk, FK_REDIRECT, tg.b.data, tg.b.len);
+			s = push_frame(chk, FK_REDIRECT, tg.b.data, tg.b.len,
+				       tg.hash);
 		else if (s == S_NOMATCH)
 			finish_frame(chk, SPFKIT_RESULT_PERMERROR,
 				     SPFKIT_REASON_LOOP);
@@ -1223,7 +1238,8 @@ static step start(spfkit_check *chk)
 	if (domain_len && domain[domain_len - 1] == '.')
 		domain_len--;
 
-	step st = push_frame(chk, FK_TOP, chk->sdomain, domain_len);
+	step st = push_frame(chk, FK_TOP, chk->sdomain, domain_len,
+			     spfkit__ask_name_hash(chk->sdomain, domain_len));
 	if (st == S_ENDED)
 		return st;
 	chk->domain = chk->frames[0].domain;

@@ -264,6 +264,7 @@ typedef struct spfkit__term {
 	 * records save the expansion on every check. */
 	bool literal_ok;
 	size_t target_len;
+	uint32_t target_hash; /* spfkit__name_hash() of it, when literal_ok */
 } spfkit__term;
 
 typedef struct spfkit__record {

@@ -52,19 +52,18 @@ static bool gate_open(spfkit_check *chk, pf_gate *g)
  * closed; a record asked for an include or redirect is marked, so its own
  * targets can be asked ahead once it arrives. */
 static void prefetch_ask(spfkit_check *chk, const char *name, size_t n,
-			 uint16_t type, bool record, pf_gate *g)
+			 uint32_t h, uint16_t type, bool record, pf_gate *g)
 {
 	/* What the driver holds is answered at once when it is reached:
 	 * asking it ahead would only do that work for terms never reached. */
 	if (chk->source && n && name[n - 1] != '.' &&
-	    chk->source->find(chk->source_ud, name, n,
-			      spfkit__name_hash(name, n), type, NULL))
+	    chk->source->find(chk->source_ud, name, n, h, type, NULL))
 		return;
 	if (!gate_open(chk, g))
 		return;
 	bool need = false;
 	size_t before = chk->nqueries;
-	spfkit__ask(chk, name, n, type, &need, false);
+	spfkit__ask_hashed(chk, name, n, h, type, &need, false);
 	if (record && chk->nqueries > before)
 		chk->queries[chk->nqueries - 1]->ahead = true;
 }
@@ -76,25 +75,31 @@ static void prefetch_target(spfkit_check *chk, const frame *f,
 	const char *spec = f->rec->text + t->spec_pos;
 	bool record = t->mech == SPFKIT__INCLUDE || t->mech == SPFKIT__REDIRECT;
 	if (t->literal_ok) {
-		prefetch_ask(chk, spec, t->target_len, type, record, g);
+		prefetch_ask(chk, spec, t->target_len, t->target_hash, type,
+			     record, g);
 		return;
 	}
-	if (t->spec_len && spfkit__macro_uses_p(spec, t->spec_len))
+	if (t->spec_len == 0) {
+		if (spfkit__domain_ok(f->domain, f->domain_len))
+			prefetch_ask(chk, f->domain, f->domain_len, f->hash,
+				     type, record, g);
+		return;
+	}
+	if (spfkit__macro_uses_p(spec, t->spec_len))
 		return;
 	spfkit__buf target;
 	char target_local[256];
 	spfkit__buf_init_local(&target, chk->a, 1024, target_local,
 			       sizeof target_local);
-	if (t->spec_len == 0)
-		spfkit__buf_add(&target, f->domain, f->domain_len);
-	else if (spfkit__expand(chk, f->domain, f->domain_len, spec,
-				t->spec_len, SPFKIT__MACRO_DOMAIN,
-				&target) != S_MATCH)
+	if (spfkit__expand(chk, f->domain, f->domain_len, spec, t->spec_len,
+			   SPFKIT__MACRO_DOMAIN, &target) != S_MATCH)
 		target.err = SPFKIT_EINVAL;
 	if (target.err == SPFKIT_ENOMEM)
 		chk->oom = true;
 	else if (!target.err && spfkit__domain_ok(target.data, target.len))
-		prefetch_ask(chk, target.data, target.len, type, record, g);
+		prefetch_ask(chk, target.data, target.len,
+			     spfkit__ask_name_hash(target.data, target.len),
+			     type, record, g);
 	spfkit__buf_free(&target);
 }
 
@@ -195,6 +200,7 @@ void spfkit__prefetch_ahead(spfkit_check *chk)
 		memset(&f, 0, sizeof f);
 		f.domain = q->name;
 		f.domain_len = q->name_len;
+		f.hash = q->hash;
 		f.rec = rec;
 		spfkit__prefetch(chk, &f, max);
 	}

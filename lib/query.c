@@ -77,9 +77,16 @@ static bool from_source(spfkit_check *chk, query *q)
 spfkit__query *spfkit__ask(spfkit_check *chk, const char *name, size_t n,
 			   uint16_t type, bool *need, bool report)
 {
+	return spfkit__ask_hashed(chk, name, n, spfkit__ask_name_hash(name, n),
+				  type, need, report);
+}
+
+spfkit__query *spfkit__ask_hashed(spfkit_check *chk, const char *name, size_t n,
+				  uint32_t h, uint16_t type, bool *need,
+				  bool report)
+{
 	if (n && name[n - 1] == '.')
 		n--;
-	uint32_t h = spfkit__name_hash(name, n);
 	for (size_t i = 0; i < chk->nqueries; i++) {
 		query *q = chk->queries[i];
 		if (q->type == type && q->hash == h &&

@@ -408,6 +408,8 @@ int spfkit__record_parse(const spfkit__alloc *a, const char *s, size_t n,
 			bool dot = s[t->spec_pos + t->spec_len - 1] == '.';
 			t->literal_ok = t->spec_len > (size_t)dot;
 			t->target_len = t->spec_len - dot;
+			t->target_hash =
+			    spfkit__name_hash(s + t->spec_pos, t->target_len);
 		}
 		if (t->mech == SPFKIT__REDIRECT || t->mech == SPFKIT__EXP) {
 			int *slot = t->mech == SPFKIT__REDIRECT ? &r->redirect
