@@ -66,6 +66,8 @@ static void format_where(const spfkit_check *chk, spfkit__buf *b, bool terms)
 		size_t n = f->len < 253 ? f->len : 253;
 		size_t start = b->len;
 		spfkit__buf_add(b, f->domain, n);
+		if (spfkit__printable(f->domain, n))
+			continue;
 		for (size_t o = start; !b->err && o < b->len; o++) {
 			unsigned char c = (unsigned char)b->data[o];
 			if (c < 0x20 || c >= 0x7f)

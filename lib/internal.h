@@ -183,6 +183,17 @@ static inline uint64_t spfkit__text_hash(const char *s, size_t n)
 
 /* ---------------------------------------------------------------- text */
 
+/* Is every octet of (s, n) a space or visible ASCII (0x20-0x7e)? One
+ * reduction with no early exit, so the compiler can do it a vector at a
+ * time (a check's route is shown through this on every check). */
+static inline bool spfkit__printable(const char *s, size_t n)
+{
+	unsigned bad = 0;
+	for (size_t i = 0; i < n; i++)
+		bad |= (unsigned char)((unsigned char)s[i] - 0x20u) >= 0x5fu;
+	return !bad;
+}
+
 /* Lower-case ASCII only; safe for any byte. */
 static inline unsigned char spfkit__lower(unsigned char c)
 {
