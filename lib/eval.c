@@ -711,7 +711,7 @@ static step push_frame(spfkit_check *chk, frame_kind kind, const char *d,
  * new names). S_MATCH: go on. */
 #define WALK_MAX_TERMS 200
 static step loop_guard(spfkit_check *chk, frame_kind kind, const char *d,
-		       size_t dn)
+		       size_t dn, uint32_t h)
 {
 	if (chk->walk && chk->lookups > WALK_MAX_TERMS)
 		return end_check(chk, SPFKIT_RESULT_PERMERROR,
@@ -720,9 +720,11 @@ static step loop_guard(spfkit_check *chk, frame_kind kind, const char *d,
 				 "terms; a check stops at the 11th",
 				 NULL, 0);
 	size_t i = chk->has_override ? 1 : 0;
+	/* Equal names have equal hashes (h is d's spfkit__ask_name_hash). */
 	while (i < chk->nframes &&
-	       !spfkit__ieq(chk->frames[i].domain, chk->frames[i].domain_len, d,
-			    dn))
+	       (chk->frames[i].hash != h ||
+		!spfkit__ieq(chk->frames[i].domain, chk->frames[i].domain_len,
+			     d, dn)))
 		i++;
 	if (i == chk->nframes)
 		return S_MATCH;
@@ -819,7 +821,7 @@ static step eval_mech(spfkit_check *chk, frame *f, const spfkit__term *t)
 			s = eval_exists(chk, f, d, dn, tg.hash);
 			break;
 		case SPFKIT__INCLUDE:
-			s = loop_guard(chk, FK_INCLUDE, d, dn);
+			s = loop_guard(chk, FK_INCLUDE, d, dn, tg.hash);
 			if (s == S_MATCH)
 				s = push_frame(chk, FK_INCLUDE, d, dn, tg.hash);
 			break;
@@ -1049,7 +1051,7 @@ static step step_frame(spfkit_check *chk)
 		/* A redirect's result stands for the whole record; the
 		 * decider of what follows is in the target. */
 		chk->decider_rec = NULL;
-		s = loop_guard(chk, FK_REDIRECT, tg.b.data, tg.b.len);
+		s = loop_guard(chk, FK_REDIRECT, tg.b.data, tg.b.len, tg.hash);
 		if (s == S_MATCH)
 			s = push_frame(chk, FK_REDIRECT, tg.b.data, tg.b.len,
 				       tg.hash);

@@ -189,17 +189,18 @@ static size_t split_tabs(const char *s, size_t n, const char *f[4],
 			 size_t fl[4])
 {
 	size_t k = 0, start = 0;
-	for (size_t i = 0; i <= n; i++) {
-		if (i == n || s[i] == '\t') {
-			if (k < 4) {
-				f[k] = s + start;
-				fl[k] = i - start;
-			}
-			k++;
-			start = i + 1;
+	for (;;) {
+		const char *tab = memchr(s + start, '\t', n - start);
+		size_t i = tab ? (size_t)(tab - s) : n;
+		if (k < 4) {
+			f[k] = s + start;
+			fl[k] = i - start;
 		}
+		k++;
+		if (!tab)
+			return k;
+		start = i + 1;
 	}
-	return k;
 }
 
 /* Parses a batch line into in (ip written to ipbuf, 64 octets; sender

@@ -131,10 +131,29 @@ static set_fn *once_setter(unsigned flags)
 	return flags & CLI_PARSE_NO_EMPTY ? cli_set_nonempty : cli_set_once;
 }
 
+/* Is s plain dotted-quad IPv4 ("192.0.2.1": four numbers 0-255, none
+ * with a leading zero), which inet_pton() accepts too? The usual batch
+ * line's address, told without its two calls. */
+static bool plain_ip4(const char *s)
+{
+	for (int part = 0; part < 4; part++) {
+		if (part && *s++ != '.')
+			return false;
+		unsigned v = 0, digits = 0;
+		for (; *s >= '0' && *s <= '9' && digits < 4; s++, digits++)
+			v = v * 10 + (unsigned)(*s - '0');
+		if (digits == 0 || digits > 3 || v > 255 ||
+		    (digits > 1 && s[-(int)digits] == '0'))
+			return false;
+	}
+	return *s == '\0';
+}
+
 bool cli_ip_ok(const char *s)
 {
 	unsigned char a[16];
-	return inet_pton(AF_INET, s, a) == 1 || inet_pton(AF_INET6, s, a) == 1;
+	return plain_ip4(s) || inet_pton(AF_INET, s, a) == 1 ||
+	       inet_pton(AF_INET6, s, a) == 1;
 }
 
 bool cli_parse_num(const char *s, uint64_t min, uint64_t max, uint64_t *out)
