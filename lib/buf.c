@@ -158,7 +158,7 @@ static int buf_reserve(spfkit__buf *b, size_t n)
 	return SPFKIT_OK;
 }
 
-int spfkit__buf_add(spfkit__buf *b, const void *p, size_t n)
+int spfkit__buf_add_grow(spfkit__buf *b, const void *p, size_t n)
 {
 	if (buf_reserve(b, n))
 		return b->err;
@@ -167,11 +167,6 @@ int spfkit__buf_add(spfkit__buf *b, const void *p, size_t n)
 	b->len += n;
 	b->data[b->len] = '\0';
 	return SPFKIT_OK;
-}
-
-int spfkit__buf_addc(spfkit__buf *b, char c)
-{
-	return spfkit__buf_add(b, &c, 1);
 }
 
 int spfkit__buf_adds(spfkit__buf *b, const char *s)

@@ -64,8 +64,25 @@ void spfkit__buf_init_local(spfkit__buf *b, const spfkit__alloc *a, size_t max,
 			    char *storage, size_t cap);
 void spfkit__buf_free(spfkit__buf *b);
 void spfkit__buf_reset(spfkit__buf *b); /* len = 0, err kept */
-int spfkit__buf_add(spfkit__buf *b, const void *p, size_t n);
-int spfkit__buf_addc(spfkit__buf *b, char c);
+/* spfkit__buf_add() when b may have to grow (or fail). */
+int spfkit__buf_add_grow(spfkit__buf *b, const void *p, size_t n);
+/* Appends (p, n): SPFKIT_OK, or b's error (which stays set). Inline for
+ * the usual append that fits: a check makes a few hundred. */
+static inline int spfkit__buf_add(spfkit__buf *b, const void *p, size_t n)
+{
+	/* len + n + 1 <= cap and len + n <= max, as the slow path asks */
+	if (b->err || n >= b->cap - b->len || b->len + n > b->max)
+		return spfkit__buf_add_grow(b, p, n);
+	if (n)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return SPFKIT_OK;
+}
+static inline int spfkit__buf_addc(spfkit__buf *b, char c)
+{
+	return spfkit__buf_add(b, &c, 1);
+}
 int spfkit__buf_adds(spfkit__buf *b, const char *s);
 int spfkit__buf_addu(spfkit__buf *b, uint64_t v);
 /* Takes ownership of data (NUL terminated); the buffer is left empty.
