@@ -114,6 +114,10 @@ typedef struct line_reader {
  * call, 0 when more input is needed (lr_fill), -1 at the end of input. */
 int lr_line(line_reader *r, const char **s, size_t *n, bool *toolong);
 
+/* True when a line (or the end of input) is buffered: lr_line() needs
+ * no read for it. */
+bool lr_has_line(const line_reader *r);
+
 /* Reads what the descriptor has (waiting for it when it has nothing and
  * is blocking). Sets eof at the end, failed (and eof) on an error. */
 void lr_fill(line_reader *r);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -56,6 +57,8 @@ typedef struct engine {
 	uint32_t deadline_ms; /* SPFKIT_LIMIT_DEADLINE_MS of the checks */
 	unsigned long finished;
 	bool all_ok;
+	/* input from a regular file: nobody waits for a line's result */
+	bool from_file;
 	/* progress line on a terminal */
 	bool progress;
 	uint64_t t0, last_progress;
@@ -296,11 +299,17 @@ int lr_line(line_reader *r, const char **s, size_t *n, bool *toolong)
 	}
 }
 
+bool lr_has_line(const line_reader *r)
+{
+	return r->eof || (!r->skipping && r->len &&
+			  memchr(r->buf + r->start, '\n', r->len));
+}
+
 void lr_fill(line_reader *r)
 {
 	/* A whole line still waiting needs no read (and no copying of what
 	 * is buffered, which would make a long input quadratic). */
-	if (!r->skipping && r->len && memchr(r->buf + r->start, '\n', r->len))
+	if (!r->eof && lr_has_line(r))
 		return;
 	if (r->start && r->len)
 		memmove(r->buf, r->buf + r->start, r->len);
@@ -364,10 +373,12 @@ int check_batch_dns(const check_env *env)
 		}
 	}
 	e.progress = isatty(STDERR_FILENO) == 1;
+	struct stat st;
+	e.from_file = fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode);
 	e.t0 = e.last_progress = cli_now_ms();
 
 	line_reader lr = {.fd = STDIN_FILENO};
-	bool toolong, eof = false, dns_broken = false;
+	bool toolong, eof = false, dns_broken = false, dns_look = true;
 	unsigned long lineno = 0;
 	for (;;) {
 		while (!eof && e.running < e.limit && e.tail - e.head < e.cap) {
@@ -401,12 +412,19 @@ int check_batch_dns(const check_env *env)
 
 		/* Hand over every answer already there (cache hits come
 		 * back at once), then wait for input or DNS, whichever comes
-		 * first. */
-		int rc;
-		do {
-			rc = spfkit_resolver_process(e.dns, 0, cli_now_ms(),
-						     job_answered, &e);
-		} while (rc > 0);
+		 * first. Looking costs a system call per round trip, so it is
+		 * done only when something may be there: answers the resolver
+		 * holds, or a descriptor the last wait saw ready (with one
+		 * check at a time, the wait below hands the answer over). */
+		int rc = 0;
+		if (dns_look ||
+		    spfkit_resolver_timeout(e.dns, cli_now_ms()) == 0) {
+			do {
+				rc = spfkit_resolver_process(
+				    e.dns, 0, cli_now_ms(), job_answered, &e);
+			} while (rc > 0);
+			dns_look = false;
+		}
 		if (rc < 0 && !dns_broken) {
 			/* The driver itself failed: every check left fails
 			 * with it, once. */
@@ -428,6 +446,10 @@ int check_batch_dns(const check_env *env)
 			wait = 1000;
 		bool want_input =
 		    !eof && e.running < e.limit && e.tail - e.head < e.cap;
+		/* A check just ended and the next line is buffered: start it
+		 * rather than ask poll() about input already read. */
+		if (want_input && lr_has_line(&lr))
+			continue;
 		struct pollfd pfd[2];
 		nfds_t nfd = 0;
 		if (want_input)
@@ -439,11 +461,17 @@ int check_batch_dns(const check_env *env)
 			    (struct pollfd){.fd = dfd, .events = POLLIN};
 		if (!want_input && e.running > 0 && dfd >= 0 && !dns_broken) {
 			/* Only DNS can wake us: wait inside the resolver, one
-			 * system call instead of a poll() before its own. */
-			check_flush_pending();
+			 * system call instead of a poll() before its own.
+			 * Results so far go out first to a reader that feeds
+			 * us line by line (a pipe), not for a file's batch:
+			 * that would be a write per check. */
+			if (!e.from_file)
+				check_flush_pending();
 			rc = spfkit_resolver_process(e.dns, wait, cli_now_ms(),
 						     job_answered, &e);
-			(void)rc; /* a failure comes back at the next call */
+			/* A failure comes back at the next call; answers
+			 * beyond one wait's batch, at the next wait. */
+			dns_look = rc < 0;
 		} else if (nfd > 0 || e.running > 0) {
 			/* Results written so far go out before a wait, so a
 			 * pipe held open (tail -f mail.log | ...) sees each
@@ -457,6 +485,9 @@ int check_batch_dns(const check_env *env)
 			}
 			if (prc > 0 && want_input && pfd[0].revents)
 				lr_fill(&lr);
+			if (prc > 0 && e.running > 0 && dfd >= 0 &&
+			    pfd[nfd - 1].revents)
+				dns_look = true;
 		}
 		now = cli_now_ms();
 		(void)expire_jobs(&e, now);
