@@ -267,6 +267,7 @@ $TTL 300
 .                 IN SOA ns.test. hostmaster.test. 1 3600 600 86400 300
 .                 IN NS  ns.test.
 ns.test.          IN A   127.0.0.1
+ttl.example.   77 IN TXT "v=spf1 include:gone.example -all"
 glue.example.     IN TXT "v=spf1 mx -all"
 glue.example.     IN MX  10 mx1.glue.example.
 glue.example.     IN MX  20 mx2.glue.example.
@@ -297,6 +298,12 @@ if nsd_start "$INT_TMP/glue/nsd" "$INT_TMP/glue/root.zone" "$gport"; then
 	"$spfkit" check --nameserver "127.0.0.1@$fport" --ip 192.0.2.12 \
 		--sender a@glue.example >/dev/null 2>&1
 	if [ $? -eq 0 ]; then ok; else bad "mx glue: 192.0.2.12 (mx2) does not pass"; fi
+	# The TTL as libunbound's answer carries it, the record's own (the
+	# negative TTL of RFC 2308 §5 is tests/unit/test_ubresult.c's).
+	"$spfkit" trace --nameserver "127.0.0.1@$fport" --ip 192.0.2.1 \
+		--sender a@ttl.example >"$INT_TMP/glue/ttl" 2>&1
+	if grep -q 'record "v=spf1 include:gone.example -all" (ttl 77)' "$INT_TMP/glue/ttl"; then ok; else
+		bad "TTL through libunbound: want ttl 77 on the record"; cat "$INT_TMP/glue/ttl"; fi
 	stop_pid "$delay_pid"; forget_pid "$delay_pid"
 	nsd_stop
 else
