@@ -238,6 +238,7 @@ def main():
     ap.add_argument("--delay-port", type=int, required=True)
     ap.add_argument("--spfkit")
     ap.add_argument("--libspf2-run", required=True)
+    ap.add_argument("--udp-floor", help="bench/peers/udp_floor.c, built: the round trip's floor")
     ap.add_argument("--isolate", default="",
                     help="command prefix every peer runs under (bench/isolated RESOLV-CONF)")
     ap.add_argument("--nsd-conf", required=True, help="for nsd-control's query counts")
@@ -258,7 +259,7 @@ def main():
         if not l.startswith("#"):
             d, inc, rounds, kind = l.rstrip("\n").split("\t")
             depth[d] = (int(inc), int(rounds), kind)
-    dom = lambda l: l.split("\t")[1].rsplit("@", 1)[-1].lower()
+    dom = sender_domain
 
     # cold sample: one line per distinct sender domain, seeded, at most K
     rng = random.Random(7208)
@@ -335,6 +336,11 @@ def measure(a, impls, stream, sample, acc, world):
     return rows
 
 
+def sender_domain(line):
+    """The domain of a stream line's sender (IP, SENDER, HELO)."""
+    return line.split("\t")[1].rsplit("@", 1)[-1].lower()
+
+
 def measure_runs(a, impls, stream, acc, world):
     """libspf2 and spfkit side by side, a.runs times, interleaved: warm (as
     in measure()), spfkit's warm with --format json, and the stream pass
@@ -348,7 +354,8 @@ def measure_runs(a, impls, stream, acc, world):
     part = stream[:a.stream_lines]
     ptext = "".join(part)
     keys = ("lib_warm", "sk_warm", "sk_json", "lib_stream", "sk_stream", "lib_nocache",
-            "sk_nocache", "lib_nocache_q", "sk_nocache_q")
+            "sk_nocache", "lib_nocache_q", "sk_nocache_q", "lib_stream_q", "sk_stream_q",
+            "floor_kept", "floor_fresh")
     runs = {k: [] for k in keys}
     runs["stream_n"] = len(part)
     runs["n"] = len(stream)
@@ -368,11 +375,21 @@ def measure_runs(a, impls, stream, acc, world):
                                minimum(part, world, cached=not nocache)):
                     res, el = im.stream(a.nsd_port, ptext, nocache)
                 runs[f"{who}_{tag}"].append(el)
-                if nocache:
-                    runs[f"{who}_nocache_q"].append(acc.last[0])
+                runs[f"{who}_{tag}_q"].append(acc.last[0])
                 if i == 0:
                     safe = f"{im.name.lower()}.stream{'-nocache' if nocache else ''}.txt"
                     open(os.path.join(a.raw, safe), "w").write("".join(r + "\n" for r in res))
+        if a.udp_floor:
+            # The round trip itself, in this run beside the passes: TXT
+            # queries for the pass's sender domains, one at a time.
+            names = "".join(sorted({sender_domain(l) + "\n" for l in part}))
+            for mode in ("kept", "fresh"):
+                with acc.phase(f"round trip floor ({mode} socket)", len(part)):
+                    p = subprocess.run([a.udp_floor, str(a.nsd_port), mode, str(len(part))],
+                                       input=names, capture_output=True, text=True)
+                if p.returncode != 0:
+                    raise RuntimeError(f"udp_floor {mode}: exit {p.returncode}: {p.stderr[-300:]}")
+                runs[f"floor_{mode}"].append(float(p.stdout.split()[0]))
     with open(os.path.join(a.raw, "runs.json"), "w") as f:
         json.dump(runs, f, indent=1)
     return runs
@@ -455,6 +472,24 @@ def report(a, rows, runs, stream, sample, depth, dom):
               f"(zones/gen.py seed 7208); cold sample: {len(sample)} checks, one per distinct sender "
               "domain, through dnsdelay.py (20 ms per answer).\n")
     md.extend(summary(rows, runs, sample))
+    if runs and runs.get("floor_fresh") and runs.get("sk_stream_q"):
+        med = statistics.median
+        sn = runs["stream_n"]
+        kept, fresh = med(runs["floor_kept"]), med(runs["floor_fresh"])
+        qs, ql = med(runs["sk_stream_q"]), med(runs["lib_stream_q"])
+        lib_ms = med(runs["lib_stream"]) * 1000
+        sk_ms = med(runs["sk_stream"]) * 1000
+        fl_ms = qs * fresh / 1000
+        md.append(f"What the round trips allow in the one-pass stream with caches (medians of "
+                  f"{len(runs['floor_fresh'])} runs): spfkit asked NSD {qs:,.0f} queries for the "
+                  f"{sn:,} checks, libspf2 {ql:,.0f}. A query's round trip to the same NSD, with "
+                  f"nothing else (`peers/udp_floor.c`), costs {kept:.1f} µs on a kept socket "
+                  f"(glibc's resolver, under libspf2) and {fresh:.1f} µs on a fresh socket per "
+                  f"query (libunbound's way: a new socket on a random port, its defence against "
+                  f"forged answers). spfkit's queries at that cost take {fl_ms:.1f} ms; its pass "
+                  f"took {sk_ms:.1f} ms and libspf2's {lib_ms:.1f} ms, so even with no work "
+                  f"besides the round trips, spfkit through libunbound could be at most "
+                  f"{lib_ms / fl_ms:.2f}x libspf2 here.\n")
     md.append("Every implementation, one run each (warm: spfkit's best of three):\n")
     md.append("| implementation | agreement with pyspf | warm checks/s | cold median ms | cold p95 ms "
               "| DNS msgs / cold check |")

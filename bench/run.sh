@@ -165,6 +165,8 @@ fi
 # itself (see peers/libspf2_run.c).
 cc -O2 -o "$WORK/libspf2_run" "$HERE/peers/libspf2_run.c" -lspf2 -ldl
 LIBSPF2="$WORK/libspf2_run"
+# the round trip alone, for the stream's floor
+cc -O2 -o "$WORK/udp_floor" "$HERE/peers/udp_floor.c"
 
 if [ "$CHECK" = 1 ]; then
 	# pyspf's other DNS library, for the runner's dnspython case: unpacked
@@ -199,7 +201,7 @@ mkdir -p "$RAW"
 cp "$WORK/zones/depth.tsv" "$RAW/"
 # shellcheck disable=SC2086
 "$PY" "$HERE/bench.py" --zones "$WORK/zones" --nsd-port "$NSD_PORT" --delay-port "$DELAY_PORT" \
-	$SPFKIT_ARG --libspf2-run "$LIBSPF2" --isolate "$HERE/isolated $WORK/resolv.conf" \
+	$SPFKIT_ARG --libspf2-run "$LIBSPF2" --udp-floor "$WORK/udp_floor" --isolate "$HERE/isolated $WORK/resolv.conf" \
 	--nsd-conf "$WORK/nsd.conf" --catcher "$CATCHER" --concurrency "${CONCURRENCY:-64}" \
 	--cold-sample "${COLD_SAMPLE:-150}" --mailspf-lines "${MAILSPF_LINES:-3000}" \
 	--stream-lines "${STREAM_LINES:-2000}" --runs "${RUNS:-5}" \
