@@ -41,8 +41,7 @@ static double now_s(void)
 
 /* A TXT query for name (dotted, no trailing dot) with id into q; its
  * length, 0 when the name does not fit. */
-static size_t query(unsigned char *q, size_t cap, const char *name,
-		    uint16_t id)
+static size_t query(unsigned char *q, size_t cap, const char *name, uint16_t id)
 {
 	size_t o = 12;
 	if (cap < 12 + 256 + 4)
@@ -86,7 +85,8 @@ static int fresh_socket(const struct sockaddr_in *to, int ep)
 	me.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	/* a random port as libunbound picks one; a taken one is tried again */
 	for (int tries = 0; tries < 64; tries++) {
-		me.sin_port = htons((uint16_t)(1024 + (unsigned)rand() % 64511));
+		me.sin_port =
+		    htons((uint16_t)(1024 + (unsigned)rand() % 64511));
 		if (bind(s, (const struct sockaddr *)&me, sizeof me) == 0)
 			break;
 	}
@@ -104,13 +104,19 @@ static int fresh_socket(const struct sockaddr_in *to, int ep)
 
 int main(int argc, char **argv)
 {
-	if (argc != 4 || (strcmp(argv[2], "kept") && strcmp(argv[2], "fresh"))) {
+	if (argc != 4 ||
+	    (strcmp(argv[2], "kept") && strcmp(argv[2], "fresh"))) {
 		fprintf(stderr, "usage: udp_floor PORT kept|fresh N < names\n");
 		return 2;
 	}
-	int port = atoi(argv[1]);
+	char *end;
+	long port = strtol(argv[1], &end, 10);
+	if (*end)
+		port = 0;
 	bool fresh = strcmp(argv[2], "fresh") == 0;
-	long n = atol(argv[3]);
+	long n = strtol(argv[3], &end, 10);
+	if (*end)
+		n = 0;
 	static char *names[MAX_NAMES];
 	size_t nn = 0;
 	char line[512];
@@ -152,7 +158,8 @@ int main(int argc, char **argv)
 			struct epoll_event ev;
 			int k = epoll_wait(ep, &ev, 1, 2000);
 			if (k == 0) {
-				fprintf(stderr, "udp_floor: no answer in 2 s\n");
+				fprintf(stderr,
+					"udp_floor: no answer in 2 s\n");
 				return 1;
 			}
 			if (k < 0 && errno == EINTR)
