@@ -70,6 +70,9 @@ typedef struct res_cached {
 	size_t n;
 	spfkit_rr *rrs; /* n records, rdata into blob */
 	unsigned char *blob;
+	/* The records decoded as a check keeps them, or NULL (out of
+	 * memory): a warm check copies them instead of decoding again. */
+	spfkit__decoded *decoded;
 	size_t name_len;
 	char name[]; /* lower case, NUL terminated */
 } res_cached;
@@ -159,6 +162,7 @@ static uint32_t cache_hash(const char *name, size_t n, uint16_t type)
 static void cache_unref(spfkit_resolver *r, res_cached *c)
 {
 	if (c && --c->refs == 0 && !c->in_table) {
+		spfkit__decoded_free(r->a, c->decoded);
 		spfkit__free(r->a, c->rrs);
 		spfkit__free(r->a, c->blob);
 		spfkit__free(r->a, c);
@@ -281,6 +285,7 @@ static void cache_put(spfkit_resolver *r, const char *key, size_t key_len,
 	c->n = n;
 	c->type = type;
 	c->status = status;
+	c->decoded = spfkit__decoded_new(r->a, type, status, c->rrs, n);
 	c->dnssec = dnssec;
 	c->expires_ms = r->now_ms + (uint64_t)ttl * 1000u;
 	memcpy(c->name, key, key_len);
@@ -984,6 +989,7 @@ static bool source_find(void *ud, const char *name, size_t name_len,
 		out->dnssec = c->dnssec;
 		out->rrs = c->rrs;
 		out->n = c->n;
+		out->decoded = c->decoded;
 		out->priv = NULL;
 	}
 	return true;
