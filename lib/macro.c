@@ -98,11 +98,12 @@ static bool mtok_next(const char *s, size_t n, size_t *pos,
 		const char *pct = memchr(s + p, '%', n - p);
 		size_t end = pct ? (size_t)(pct - s) : n;
 		unsigned char space = ctx == SPFKIT__MACRO_EXPLAIN ? ' ' : '!';
-		unsigned bad = 0;
+		unsigned char bad = 0; /* octet-wide: octet-wide lanes */
 		for (size_t k = p; k < end; k++) {
 			unsigned char c = (unsigned char)s[k];
-			bad |= ((unsigned char)(c - 0x21u) >= 0x5eu) &
-			       (c != space);
+			bad |= (unsigned char)(((unsigned char)(c - 0x21u) >=
+						0x5eu) &
+					       (c != space));
 		}
 		size_t i = end;
 		if (bad)

@@ -32,10 +32,10 @@ bool spfkit__domain_ok(const char *s, size_t n)
 	 * never a control character (NUL among them). One pass with no early
 	 * exit, that the compiler does a vector at a time: every target of a
 	 * check comes through here. */
-	unsigned bad = 0;
+	unsigned char bad = 0; /* octet-wide, for octet-wide vector lanes */
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		bad |= (c < 0x20u) | (c == 0x7fu);
+		bad |= (unsigned char)((c < 0x20u) | (c == 0x7fu));
 	}
 	if (bad)
 		return false;
