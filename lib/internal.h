@@ -205,9 +205,10 @@ static inline uint64_t spfkit__text_hash(const char *s, size_t n)
  * time (a check's route is shown through this on every check). */
 static inline bool spfkit__printable(const char *s, size_t n)
 {
-	unsigned bad = 0;
+	unsigned char bad = 0; /* octet-wide: sixteen octets a vector */
 	for (size_t i = 0; i < n; i++)
-		bad |= (unsigned char)((unsigned char)s[i] - 0x20u) >= 0x5fu;
+		bad |= (unsigned char)((unsigned char)((unsigned char)s[i] -
+						       0x20u) >= 0x5fu);
 	return !bad;
 }
 
