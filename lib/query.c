@@ -15,22 +15,29 @@
 typedef spfkit__item item;
 typedef spfkit__query query;
 
+/* An event of kind about answered query q: its name, type and answer. */
+static spfkit_event answer_event(const query *q, spfkit_event_kind kind)
+{
+	spfkit_event ev = spfkit__event_of(kind);
+	ev.query_id = q->id;
+	ev.name = q->name;
+	ev.type = q->type;
+	ev.status = q->status;
+	ev.ttl = q->ttl;
+	ev.dnssec = q->dnssec;
+	ev.failure = q->failure;
+	return ev;
+}
+
 /* A LOOKUP event: the current step uses q's answer (once per step). */
 static void emit_lookup(spfkit_check *chk, query *q)
 {
 	if (!chk->ev_cb || q->reported == chk->serial)
 		return;
 	q->reported = chk->serial;
-	spfkit_event ev = spfkit__event_of(SPFKIT_EVENT_LOOKUP);
-	ev.query_id = q->id;
-	ev.name = q->name;
-	ev.type = q->type;
-	ev.status = q->status;
+	spfkit_event ev = answer_event(q, SPFKIT_EVENT_LOOKUP);
 	ev.items = q->items;
 	ev.nitems = q->nitems;
-	ev.ttl = q->ttl;
-	ev.dnssec = q->dnssec;
-	ev.failure = q->failure;
 	spfkit__emit(chk, &ev);
 }
 
@@ -544,16 +551,9 @@ static int answered(spfkit_check *chk, query *q, const spfkit__decoded *d,
 	q->total = d->total;
 	q->ttl = d->ttl;
 	if (chk->ev_cb) {
-		spfkit_event ev = spfkit__event_of(SPFKIT_EVENT_ANSWER);
-		ev.query_id = q->id;
-		ev.name = q->name;
-		ev.type = q->type;
-		ev.status = d->status;
-		ev.nitems = d->total;
-		ev.ttl = d->ttl;
+		spfkit_event ev = answer_event(q, SPFKIT_EVENT_ANSWER);
+		ev.nitems = d->total; /* every record, past those kept */
 		ev.rdata_octets = d->octets;
-		ev.dnssec = dnssec;
-		ev.failure = q->failure;
 		spfkit__emit(chk, &ev);
 	}
 	return SPFKIT_OK;
