@@ -1012,6 +1012,18 @@ static step step_frame(spfkit_check *chk)
 				f->ti++;
 				continue;
 			}
+			/* An address term that does not hold the client, with
+			 * no one listening for events: what reach_term() and
+			 * eval_mech() would do, in short (records list dozens).
+			 */
+			if ((t->mech == SPFKIT__IP4 ||
+			     t->mech == SPFKIT__IP6) &&
+			    !chk->ev_cb && !chk->walk && !f->announced &&
+			    !spfkit__ip_term_matches(chk, t)) {
+				chk->serial++;
+				f->ti++;
+				continue;
+			}
 			step s = reach_term(chk, f, t);
 			if (s == S_NOMATCH)
 				s = eval_mech(chk, f, t);
