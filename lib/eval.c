@@ -174,7 +174,8 @@ static step end_check(spfkit_check *chk, spfkit_result r, spfkit_reason why,
 	chk->reason = why;
 	chk->ended = true;
 	spfkit__buf b;
-	spfkit__buf_init(&b, chk->a, 4096);
+	char b_local[256];
+	spfkit__buf_init_local(&b, chk->a, 4096, b_local, sizeof b_local);
 	problem_text(&b, what, detail, detail_len);
 	set_buf(chk, &chk->problem, &b);
 	if (chk->nframes)
@@ -222,7 +223,8 @@ static step fail(spfkit_check *chk, fail_scope scope, spfkit_result r,
 		*once = true;
 	}
 	spfkit__buf b;
-	spfkit__buf_init(&b, chk->a, 4096);
+	char b_local[256];
+	spfkit__buf_init_local(&b, chk->a, 4096, b_local, sizeof b_local);
 	problem_text(&b, what, detail, detail_len);
 	if (b.err) {
 		spfkit__buf_free(&b);
@@ -515,7 +517,8 @@ static step term_error_dns(spfkit_check *chk, const query *q, fail_scope scope)
 					    [SPFKIT_TYPE_TXT] = "TXT",
 					    [SPFKIT_TYPE_AAAA] = "AAAA"};
 	spfkit__buf b;
-	spfkit__buf_init(&b, chk->a, 512);
+	char b_local[256];
+	spfkit__buf_init_local(&b, chk->a, 512, b_local, sizeof b_local);
 	/* The kind the driver named (spfkit_dns_failure), else what a
 	 * temporary failure can be (RFC 7208 §4.4). */
 	spfkit__buf_adds(&b, "DNS failure (");
@@ -732,7 +735,8 @@ static step loop_guard(spfkit_check *chk, frame_kind kind, const char *d,
 	 * to b.example, whose record is already being evaluated; ..." */
 	const frame *f = &chk->frames[chk->nframes - 1];
 	spfkit__buf b;
-	spfkit__buf_init(&b, chk->a, 2048);
+	char b_local[256];
+	spfkit__buf_init_local(&b, chk->a, 2048, b_local, sizeof b_local);
 	spfkit__buf_adds(&b, kind == FK_INCLUDE ? "a loop: include:"
 						: "a loop: redirect=");
 	problem_text(&b, "", d, dn);
@@ -968,7 +972,9 @@ static step fetch_record(spfkit_check *chk, frame *f)
 		return end_oom(chk);
 	if (rc) {
 		spfkit__buf b;
-		spfkit__buf_init(&b, chk->a, 512);
+		char b_local[256];
+		spfkit__buf_init_local(&b, chk->a, 512, b_local,
+				       sizeof b_local);
 		spfkit__buf_adds(&b, "syntax error in the record of ");
 		spfkit__buf_add(&b, f->domain,
 				f->domain_len < 253 ? f->domain_len : 253);
@@ -1003,6 +1009,18 @@ static step step_frame(spfkit_check *chk)
 		while (f->ti < f->rec->nterms) {
 			const spfkit__term *t = &f->rec->terms[f->ti];
 			if (t->mech >= SPFKIT__REDIRECT) {
+				f->ti++;
+				continue;
+			}
+			/* An address term that does not hold the client, with
+			 * no one listening for events: what reach_term() and
+			 * eval_mech() would do, in short (records list dozens).
+			 */
+			if ((t->mech == SPFKIT__IP4 ||
+			     t->mech == SPFKIT__IP6) &&
+			    !chk->ev_cb && !chk->walk && !f->announced &&
+			    !spfkit__ip_term_matches(chk, t)) {
+				chk->serial++;
 				f->ti++;
 				continue;
 			}
@@ -1097,7 +1115,9 @@ static step explain(spfkit_check *chk)
 	if (rec && rec->exp >= 0) {
 		const spfkit__term *t = &rec->terms[rec->exp];
 		spfkit__buf name;
-		spfkit__buf_init(&name, chk->a, 1024);
+		char name_local[256];
+		spfkit__buf_init_local(&name, chk->a, 1024, name_local,
+				       sizeof name_local);
 		step s =
 		    spfkit__expand(chk, d, dn, rec->text + t->spec_pos,
 				   t->spec_len, SPFKIT__MACRO_DOMAIN, &name);
@@ -1124,7 +1144,10 @@ static step explain(spfkit_check *chk)
 				if ((unsigned char)it->data[i] >= 0x80)
 					ascii = false;
 			spfkit__buf out;
-			spfkit__buf_init(&out, chk->a, SPFKIT__EXPLAIN_MAX);
+			char out_local[512];
+			spfkit__buf_init_local(&out, chk->a,
+					       SPFKIT__EXPLAIN_MAX, out_local,
+					       sizeof out_local);
 			s = ascii
 				? spfkit__expand(chk, d, dn, it->data, it->len,
 						 SPFKIT__MACRO_EXPLAIN, &out)
@@ -1140,7 +1163,9 @@ static step explain(spfkit_check *chk)
 	}
 	const char *def = chk->cfg->default_exp;
 	spfkit__buf out;
-	spfkit__buf_init(&out, chk->a, SPFKIT__EXPLAIN_MAX);
+	char out_local[512];
+	spfkit__buf_init_local(&out, chk->a, SPFKIT__EXPLAIN_MAX, out_local,
+			       sizeof out_local);
 	step s = spfkit__expand(chk, d, dn, def, strlen(def),
 				SPFKIT__MACRO_EXPLAIN, &out);
 	if (s == S_MATCH)
@@ -1182,8 +1207,11 @@ static bool identity_domain_ok(const char *s, size_t n)
 /* Sets up <sender>, <domain> and the top frame (§4.1, §4.3, §2.3, §2.4). */
 static step start(spfkit_check *chk)
 {
+	/* Built on the stack, kept in the arena: no allocation of their own
+	 * (a warm check made four). */
 	spfkit__buf ipt;
-	spfkit__buf_init(&ipt, chk->a, 64);
+	char ipt_local[64];
+	spfkit__buf_init_local(&ipt, chk->a, 64, ipt_local, sizeof ipt_local);
 	spfkit__ip_format(&chk->ip, &ipt);
 	set_buf(chk, &chk->ip_text, &ipt);
 	if (chk->oom)
@@ -1226,7 +1254,9 @@ static step start(spfkit_check *chk)
 		}
 	}
 	spfkit__buf b;
-	spfkit__buf_init(&b, chk->a, 2 * SPFKIT__MAX_INPUT + 16);
+	char b_local[320];
+	spfkit__buf_init_local(&b, chk->a, 2 * SPFKIT__MAX_INPUT + 16, b_local,
+			       sizeof b_local);
 	spfkit__buf_add(&b, local, local_len);
 	spfkit__buf_addc(&b, '@');
 	spfkit__buf_add(&b, domain, domain_len);

@@ -205,9 +205,10 @@ static inline uint64_t spfkit__text_hash(const char *s, size_t n)
  * time (a check's route is shown through this on every check). */
 static inline bool spfkit__printable(const char *s, size_t n)
 {
-	unsigned bad = 0;
+	unsigned char bad = 0; /* octet-wide: sixteen octets a vector */
 	for (size_t i = 0; i < n; i++)
-		bad |= (unsigned char)((unsigned char)s[i] - 0x20u) >= 0x5fu;
+		bad |= (unsigned char)((unsigned char)((unsigned char)s[i] -
+						       0x20u) >= 0x5fu);
 	return !bad;
 }
 
@@ -349,12 +350,16 @@ void spfkit__check_unsend(spfkit_check *chk);
  * once when reached); with out it fills *out, whose rrs stay valid until
  * the check copied them; when out->priv is not NULL the check then calls
  * release() once (a cache entry that stays put needs none). */
+typedef struct spfkit__decoded spfkit__decoded;
 typedef struct spfkit__found {
 	spfkit_dns_status status;
 	spfkit_dns_failure failure; /* TEMPFAIL: why, or UNKNOWN */
 	spfkit_dnssec dnssec;
 	const spfkit_rr *rrs;
 	size_t n;
+	/* The same answer decoded already (spfkit__decoded_new), or NULL:
+	 * the check copies it instead of decoding rrs again. */
+	const spfkit__decoded *decoded;
 	void *priv; /* the driver's: not NULL asks for release() */
 } spfkit__found;
 
@@ -363,6 +368,20 @@ typedef struct spfkit__source {
 		     uint32_t name_hash, uint16_t type, spfkit__found *out);
 	void (*release)(void *ud, spfkit__found *found);
 } spfkit__source;
+
+/* An answer decoded once as a check keeps it (its records of the asked
+ * type as text or address octets), for a driver that hands the same
+ * answer to many checks (a cache): each copies it instead of decoding the
+ * wire RDATA again. The decoded form of (status, rrs, n) asked as type,
+ * from a; NULL when out of memory, for a temporary failure or for what
+ * no driver may give (spfkit_check_answer_dnssec()'s rules). Free with
+ * spfkit__decoded_free() and the same a (NULL is fine). */
+spfkit__decoded *spfkit__decoded_new(const spfkit__alloc *a, uint16_t type,
+				     spfkit_dns_status status,
+				     const spfkit_rr *rrs, size_t n);
+/* The type d was decoded as. */
+uint16_t spfkit__decoded_type(const spfkit__decoded *d);
+void spfkit__decoded_free(const spfkit__alloc *a, spfkit__decoded *d);
 
 /* Lends chk the source src (static, borrowed) with its ud, which must
  * outlive the check's runs while set; NULL src takes it back

@@ -91,10 +91,26 @@ static bool mtok_next(const char *s, size_t n, size_t *pos,
 	memset(t, 0, sizeof *t);
 
 	if (s[p] != '%') {
-		size_t i = p;
-		while (i < n && s[i] != '%' &&
-		       is_literal((unsigned char)s[i], ctx))
-			i++;
+		/* A run of literals up to the next '%': checked in one pass
+		 * with no early exit (a vector at a time), then walked octet
+		 * by octet only when it holds one that is no literal, to stop
+		 * there. Explanations are long runs of text. */
+		const char *pct = memchr(s + p, '%', n - p);
+		size_t end = pct ? (size_t)(pct - s) : n;
+		unsigned char space = ctx == SPFKIT__MACRO_EXPLAIN ? ' ' : '!';
+		unsigned char bad = 0; /* octet-wide: octet-wide lanes */
+		for (size_t k = p; k < end; k++) {
+			unsigned char c = (unsigned char)s[k];
+			bad |= (unsigned char)(((unsigned char)(c - 0x21u) >=
+						0x5eu) &
+					       (c != space));
+		}
+		size_t i = end;
+		if (bad)
+			for (i = p;
+			     i < end && is_literal((unsigned char)s[i], ctx);
+			     i++)
+				;
 		if (i == p)
 			return false;
 		t->lit = s + p;

@@ -15,22 +15,29 @@
 typedef spfkit__item item;
 typedef spfkit__query query;
 
+/* An event of kind about answered query q: its name, type and answer. */
+static spfkit_event answer_event(const query *q, spfkit_event_kind kind)
+{
+	spfkit_event ev = spfkit__event_of(kind);
+	ev.query_id = q->id;
+	ev.name = q->name;
+	ev.type = q->type;
+	ev.status = q->status;
+	ev.ttl = q->ttl;
+	ev.dnssec = q->dnssec;
+	ev.failure = q->failure;
+	return ev;
+}
+
 /* A LOOKUP event: the current step uses q's answer (once per step). */
 static void emit_lookup(spfkit_check *chk, query *q)
 {
 	if (!chk->ev_cb || q->reported == chk->serial)
 		return;
 	q->reported = chk->serial;
-	spfkit_event ev = spfkit__event_of(SPFKIT_EVENT_LOOKUP);
-	ev.query_id = q->id;
-	ev.name = q->name;
-	ev.type = q->type;
-	ev.status = q->status;
+	spfkit_event ev = answer_event(q, SPFKIT_EVENT_LOOKUP);
 	ev.items = q->items;
 	ev.nitems = q->nitems;
-	ev.ttl = q->ttl;
-	ev.dnssec = q->dnssec;
-	ev.failure = q->failure;
 	spfkit__emit(chk, &ev);
 }
 
@@ -56,6 +63,8 @@ static void note_dnssec(spfkit_check *chk, spfkit_dnssec s)
 static int fill(spfkit_check *chk, query *q, spfkit_dns_status status,
 		const spfkit_rr *rrs, size_t n, spfkit_dnssec dnssec,
 		spfkit_dns_failure failure);
+static int fill_decoded(spfkit_check *chk, query *q, const spfkit__decoded *src,
+			spfkit_dnssec dnssec, spfkit_dns_failure failure);
 
 /* Looks a new query up in the source the driver lent, if any: true when
  * it was answered from there, here and now. */
@@ -66,8 +75,11 @@ static bool from_source(spfkit_check *chk, query *q)
 	if (!src || !src->find(chk->source_ud, q->name, q->name_len, q->hash,
 			       q->type, &found))
 		return false;
-	int rc = fill(chk, q, found.status, found.rrs, found.n, found.dnssec,
-		      found.failure);
+	int rc = found.decoded && spfkit__decoded_type(found.decoded) == q->type
+		     ? fill_decoded(chk, q, found.decoded, found.dnssec,
+				    found.failure)
+		     : fill(chk, q, found.status, found.rrs, found.n,
+			    found.dnssec, found.failure);
 	if (found.priv)
 		src->release(chk->source_ud, &found);
 	/* Out of memory: the query goes out as usual. */
@@ -250,11 +262,11 @@ static void sort_mx(item *items, uint16_t *prefs, size_t n)
 }
 
 /* Decodes one record of the asked type into an item; false to skip it. */
-static bool decode_rr(const query *q, const spfkit_rr *rr, spfkit__buf *b)
+static bool decode_rr(uint16_t type, const spfkit_rr *rr, spfkit__buf *b)
 {
-	if (rr->type != q->type || (!rr->rdata && rr->rdlen))
+	if (rr->type != type || (!rr->rdata && rr->rdlen))
 		return false;
-	switch (q->type) {
+	switch (type) {
 	case SPFKIT_TYPE_A:
 		return rr->rdlen == 4 && !spfkit__buf_add(b, rr->rdata, 4);
 	case SPFKIT_TYPE_AAAA:
@@ -341,54 +353,99 @@ int spfkit_check_answer_failure(spfkit_check *chk, unsigned id,
 	return SPFKIT_ENOENT;
 }
 
-/* Decodes the answer of unanswered query q into the arena (n records,
- * borrowed for the call) and marks q answered, with an ANSWER event;
- * failure says why a TEMPFAIL failed. */
-static int fill(spfkit_check *chk, query *q, spfkit_dns_status status,
-		const spfkit_rr *rrs, size_t n, spfkit_dnssec dnssec,
-		spfkit_dns_failure failure)
+/* An answer decoded: the records kept as text (names, TXT strings joined)
+ * or address octets, each NUL terminated, their data one after the other
+ * in data. A check decodes into its arena; a driver's cache keeps one
+ * on the heap (spfkit__decoded_new) that checks copy. */
+struct spfkit__decoded {
+	uint16_t type; /* the type asked */
+	spfkit_dns_status status;
+	item *items;
+	size_t nitems;
+	size_t
+	    total; /* records of the asked type, past SPFKIT__MAX_ITEMS too */
+	size_t octets; /* RDATA octets of those records (ANSWER event) */
+	uint32_t ttl;  /* smallest TTL of the records counted */
+	char *data;    /* the kept items' data */
+	size_t data_len;
+	void *mem[4]; /* the heap form's allocations */
+	size_t nmem;
+};
+
+/* n octets for decode(): in chk's arena, or (chk NULL) from a, kept in
+ * d->mem to be freed with it. */
+static void *dec_alloc(spfkit_check *chk, const spfkit__alloc *a,
+		       spfkit__decoded *d, size_t n)
 {
-	if (!answer_ok(status, rrs, n))
-		return SPFKIT_EINVAL;
+	if (chk)
+		return spfkit__arena_alloc(chk, n);
+	void *p = d->nmem < sizeof d->mem / sizeof d->mem[0]
+		      ? spfkit__malloc(a, n)
+		      : NULL;
+	if (p)
+		d->mem[d->nmem++] = p;
+	return p;
+}
+
+static void *dec_calloc(spfkit_check *chk, const spfkit__alloc *a,
+			spfkit__decoded *d, size_t n)
+{
+	void *p = dec_alloc(chk, a, d, n);
+	if (p)
+		memset(p, 0, n);
+	return p;
+}
+
+/* Decodes (status, rrs, n), asked as type, into *d: its memory from chk's
+ * arena, or with chk NULL from a (d->mem). SPFKIT_ENOMEM when out of
+ * memory (what was allocated stays in the arena or d->mem). */
+static int decode(spfkit_check *chk, const spfkit__alloc *a, uint16_t type,
+		  spfkit_dns_status status, const spfkit_rr *rrs, size_t n,
+		  spfkit__decoded *d)
+{
+	if (chk)
+		a = chk->a;
+	d->type = type;
+	d->status = status;
+	if (status != SPFKIT_DNS_NOERROR || !n)
+		return SPFKIT_OK;
 	size_t keep = n < SPFKIT__MAX_ITEMS ? n : SPFKIT__MAX_ITEMS;
-	item *items = NULL;
-	uint16_t *prefs = NULL; /* MX preferences of the kept items */
-	if (status == SPFKIT_DNS_NOERROR && keep) {
-		items = spfkit__arena_calloc(chk, keep * sizeof *items);
-		if (q->type == SPFKIT_TYPE_MX && items)
-			prefs = spfkit__arena_calloc(chk, keep * sizeof *prefs);
-		if (!items || (q->type == SPFKIT_TYPE_MX && !prefs))
-			return SPFKIT_ENOMEM;
-	}
+	item *items = dec_calloc(chk, a, d, keep * sizeof *items);
+	/* MX preferences of the kept items */
+	uint16_t *prefs = type == SPFKIT_TYPE_MX && items
+			      ? dec_calloc(chk, a, d, keep * sizeof *prefs)
+			      : NULL;
+	if (!items || (type == SPFKIT_TYPE_MX && !prefs))
+		return SPFKIT_ENOMEM;
 	/* The kept items' data go one after the other (each NUL terminated)
-	 * into one arena block: decoded data is never longer than its RDATA
+	 * into one block: decoded data is never longer than its RDATA
 	 * (names lose a length octet, TXT strings theirs), so a block of the
 	 * RDATA's size holds them all and they are decoded in place. */
 	spfkit__buf all;
 	size_t bound = 1;
-	for (size_t i = 0; status == SPFKIT_DNS_NOERROR && keep && i < n; i++)
+	for (size_t i = 0; i < n; i++)
 		bound += rrs[i].rdlen + 1;
-	char *block = keep ? spfkit__arena_alloc(chk, bound) : NULL;
-	if (keep && !block)
+	char *block = dec_alloc(chk, a, d, bound);
+	if (!block)
 		return SPFKIT_ENOMEM;
-	spfkit__buf_init_local(&all, chk->a, bound, block, block ? bound : 0);
+	spfkit__buf_init_local(&all, a, bound, block, bound);
 	/* Records past SPFKIT__MAX_ITEMS are only counted (an MX set over the
 	 * limit must still be seen as over it): decoded here and dropped. */
 	spfkit__buf scratch;
 	char scratch_local[512];
-	spfkit__buf_init_local(&scratch, chk->a, SPFKIT__MAX_TXT, scratch_local,
+	spfkit__buf_init_local(&scratch, a, SPFKIT__MAX_TXT, scratch_local,
 			       sizeof scratch_local);
 	size_t nitems = 0, total = 0, octets = 0;
 	uint32_t ttl = 0;
-	for (size_t i = 0; status == SPFKIT_DNS_NOERROR && i < n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		size_t before = all.len;
 		bool ok;
 		if (nitems < keep) {
-			ok = decode_rr(q, &rrs[i], &all) &&
+			ok = decode_rr(type, &rrs[i], &all) &&
 			     !spfkit__buf_addc(&all, '\0');
 		} else {
 			spfkit__buf_reset(&scratch);
-			ok = decode_rr(q, &rrs[i], &scratch);
+			ok = decode_rr(type, &rrs[i], &scratch);
 			if (scratch.err == SPFKIT_ENOMEM)
 				all.err = SPFKIT_ENOMEM;
 			scratch.err = SPFKIT_OK;
@@ -396,7 +453,7 @@ static int fill(spfkit_check *chk, query *q, spfkit_dns_status status,
 		if (all.err == SPFKIT_ENOMEM) {
 			spfkit__buf_free(&all);
 			spfkit__buf_free(&scratch);
-			return SPFKIT_ENOMEM; /* items stay in the arena */
+			return SPFKIT_ENOMEM;
 		}
 		if (!ok) {
 			all.err = SPFKIT_OK; /* a record over a cap: skipped */
@@ -420,12 +477,13 @@ static int fill(spfkit_check *chk, query *q, spfkit_dns_status status,
 			nitems++;
 		}
 	}
+	char *data = NULL;
 	if (nitems) {
 		/* In place unless the bound was wrong (then the buffer went to
-		 * the heap, and the data come back into the arena). */
-		char *data = all.data;
+		 * the heap, and the data come back). */
+		data = all.data;
 		if (data != block) {
-			data = spfkit__arena_alloc(chk, all.len);
+			data = dec_alloc(chk, a, d, all.len);
 			if (!data) {
 				spfkit__buf_free(&all);
 				spfkit__buf_free(&scratch);
@@ -438,29 +496,101 @@ static int fill(spfkit_check *chk, query *q, spfkit_dns_status status,
 		if (prefs)
 			sort_mx(items, prefs, nitems);
 	}
+	d->items = nitems ? items : NULL;
+	d->nitems = nitems;
+	d->total = total;
+	d->octets = octets;
+	d->ttl = ttl;
+	d->data = data;
+	d->data_len = nitems ? all.len : 0;
 	spfkit__buf_free(&all);
 	spfkit__buf_free(&scratch);
+	return SPFKIT_OK;
+}
+
+spfkit__decoded *spfkit__decoded_new(const spfkit__alloc *a, uint16_t type,
+				     spfkit_dns_status status,
+				     const spfkit_rr *rrs, size_t n)
+{
+	if (status == SPFKIT_DNS_TEMPFAIL || !answer_ok(status, rrs, n))
+		return NULL;
+	spfkit__decoded *d = spfkit__calloc(a, 1, sizeof *d);
+	if (d && decode(NULL, a, type, status, rrs, n, d) != SPFKIT_OK) {
+		spfkit__decoded_free(a, d);
+		d = NULL;
+	}
+	return d;
+}
+
+uint16_t spfkit__decoded_type(const spfkit__decoded *d)
+{
+	return d->type;
+}
+
+void spfkit__decoded_free(const spfkit__alloc *a, spfkit__decoded *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->nmem; i++)
+		spfkit__free(a, d->mem[i]);
+	spfkit__free(a, d);
+}
+
+/* Marks unanswered query q answered with d (its memory the check's), with
+ * an ANSWER event; failure says why a TEMPFAIL failed. */
+static int answered(spfkit_check *chk, query *q, const spfkit__decoded *d,
+		    spfkit_dnssec dnssec, spfkit_dns_failure failure)
+{
 	q->answered = true;
-	q->status = status;
-	q->failure =
-	    status == SPFKIT_DNS_TEMPFAIL ? failure : SPFKIT_DNS_FAIL_UNKNOWN;
+	q->status = d->status;
+	q->failure = d->status == SPFKIT_DNS_TEMPFAIL ? failure
+						      : SPFKIT_DNS_FAIL_UNKNOWN;
 	q->dnssec = dnssec;
-	q->items = items;
-	q->nitems = nitems;
-	q->total = total;
-	q->ttl = ttl;
+	q->items = d->items;
+	q->nitems = d->nitems;
+	q->total = d->total;
+	q->ttl = d->ttl;
 	if (chk->ev_cb) {
-		spfkit_event ev = spfkit__event_of(SPFKIT_EVENT_ANSWER);
-		ev.query_id = q->id;
-		ev.name = q->name;
-		ev.type = q->type;
-		ev.status = status;
-		ev.nitems = total;
-		ev.ttl = ttl;
-		ev.rdata_octets = octets;
-		ev.dnssec = dnssec;
-		ev.failure = q->failure;
+		spfkit_event ev = answer_event(q, SPFKIT_EVENT_ANSWER);
+		ev.nitems = d->total; /* every record, past those kept */
+		ev.rdata_octets = d->octets;
 		spfkit__emit(chk, &ev);
 	}
 	return SPFKIT_OK;
+}
+
+/* Decodes the answer of unanswered query q into the arena (n records,
+ * borrowed for the call) and marks q answered; failure says why a
+ * TEMPFAIL failed. */
+static int fill(spfkit_check *chk, query *q, spfkit_dns_status status,
+		const spfkit_rr *rrs, size_t n, spfkit_dnssec dnssec,
+		spfkit_dns_failure failure)
+{
+	if (!answer_ok(status, rrs, n))
+		return SPFKIT_EINVAL;
+	spfkit__decoded d = {0};
+	int rc = decode(chk, NULL, q->type, status, rrs, n, &d);
+	return rc ? rc : answered(chk, q, &d, dnssec, failure);
+}
+
+/* As fill(), from an answer decoded already (a driver's copy, asked as
+ * q's type): its records are copied into the arena, not decoded again. */
+static int fill_decoded(spfkit_check *chk, query *q, const spfkit__decoded *src,
+			spfkit_dnssec dnssec, spfkit_dns_failure failure)
+{
+	spfkit__decoded d = *src;
+	if (src->nitems) {
+		d.items =
+		    spfkit__arena_alloc(chk, src->nitems * sizeof *d.items);
+		d.data = spfkit__arena_alloc(chk, src->data_len);
+		if (!d.items || !d.data)
+			return SPFKIT_ENOMEM;
+		memcpy(d.data, src->data, src->data_len);
+		for (size_t k = 0; k < src->nitems; k++) {
+			d.items[k].data =
+			    d.data + (src->items[k].data - src->data);
+			d.items[k].len = src->items[k].len;
+		}
+	}
+	return answered(chk, q, &d, dnssec, failure);
 }

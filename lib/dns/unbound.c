@@ -70,6 +70,9 @@ typedef struct res_cached {
 	size_t n;
 	spfkit_rr *rrs; /* n records, rdata into blob */
 	unsigned char *blob;
+	/* The records decoded as a check keeps them, or NULL (out of
+	 * memory): a warm check copies them instead of decoding again. */
+	spfkit__decoded *decoded;
 	size_t name_len;
 	char name[]; /* lower case, NUL terminated */
 } res_cached;
@@ -159,6 +162,7 @@ static uint32_t cache_hash(const char *name, size_t n, uint16_t type)
 static void cache_unref(spfkit_resolver *r, res_cached *c)
 {
 	if (c && --c->refs == 0 && !c->in_table) {
+		spfkit__decoded_free(r->a, c->decoded);
 		spfkit__free(r->a, c->rrs);
 		spfkit__free(r->a, c->blob);
 		spfkit__free(r->a, c);
@@ -197,8 +201,11 @@ static res_cached *cache_find_h(spfkit_resolver *r, const char *name, size_t n,
 	res_cached **pp = &r->cache[h & (r->cache_size - 1)];
 	while (*pp) {
 		res_cached *c = *pp;
-		if (c->hash == h && c->type == type &&
-		    spfkit__ieq(c->name, c->name_len, name, n)) {
+		/* Names are mostly asked as cached (lower case): one memcmp
+		 * inline, spfkit__ieq() for the rest. */
+		if (c->hash == h && c->type == type && c->name_len == n &&
+		    (memcmp(c->name, name, n) == 0 ||
+		     spfkit__ieq(c->name, c->name_len, name, n))) {
 			if (c->expires_ms > r->now_ms)
 				return c;
 			*pp = c->next;
@@ -281,6 +288,7 @@ static void cache_put(spfkit_resolver *r, const char *key, size_t key_len,
 	c->n = n;
 	c->type = type;
 	c->status = status;
+	c->decoded = spfkit__decoded_new(r->a, type, status, c->rrs, n);
 	c->dnssec = dnssec;
 	c->expires_ms = r->now_ms + (uint64_t)ttl * 1000u;
 	memcpy(c->name, key, key_len);
@@ -942,6 +950,35 @@ static int send_one(spfkit_resolver *r, spfkit_check *chk, unsigned id,
 	return SPFKIT_OK;
 }
 
+/* source_find() in the attached zone: 1 when the zone answers (name,
+ * type), with *out filled when out is not NULL; 0 when the name is not
+ * the zone's (ask DNS); -1 when the lookup failed. Apart, so that the
+ * cache's look-up (every warm query) keeps a small frame. */
+__attribute__((noinline)) static int zone_find(spfkit_resolver *r,
+					       const char *name, uint16_t type,
+					       spfkit__found *out)
+{
+	spfkit__zone_answer zans;
+	if (spfkit__zone_lookup(r->zone, name, type, &zans) != SPFKIT_OK)
+		return -1;
+	/* NXDOMAIN from the zone means "not ours": ask DNS. */
+	if (zans.status == SPFKIT_DNS_NXDOMAIN) {
+		spfkit__zone_answer_free(r->zone, &zans);
+		return 0;
+	}
+	if (!out) {
+		spfkit__zone_answer_free(r->zone, &zans);
+		return 1;
+	}
+	out->status = zans.status;
+	out->failure = zans.failure;
+	out->dnssec = SPFKIT_DNSSEC_UNKNOWN;
+	out->rrs = zans.rrs;
+	out->n = zans.n;
+	out->priv = zans.owned;
+	return 1;
+}
+
 /* spfkit__source: what the zone or the cache holds is looked up by the
  * check itself while it runs (the order of send_one: the zone, then the
  * cache); with out NULL, only whether it is held. A zone answer lent
@@ -952,25 +989,9 @@ static bool source_find(void *ud, const char *name, size_t name_len,
 {
 	spfkit_resolver *r = ud;
 	if (r->zone) {
-		spfkit__zone_answer zans;
-		if (spfkit__zone_lookup(r->zone, name, type, &zans) !=
-		    SPFKIT_OK)
-			return false;
-		/* NXDOMAIN from the zone means "not ours": ask DNS. */
-		if (zans.status != SPFKIT_DNS_NXDOMAIN) {
-			if (!out) {
-				spfkit__zone_answer_free(r->zone, &zans);
-				return true;
-			}
-			out->status = zans.status;
-			out->failure = zans.failure;
-			out->dnssec = SPFKIT_DNSSEC_UNKNOWN;
-			out->rrs = zans.rrs;
-			out->n = zans.n;
-			out->priv = zans.owned;
-			return true;
-		}
-		spfkit__zone_answer_free(r->zone, &zans);
+		int z = zone_find(r, name, type, out);
+		if (z != 0)
+			return z > 0;
 	}
 	res_cached *c = r->cache_size
 			    ? cache_find_h(r, name, name_len, type,
@@ -984,6 +1005,7 @@ static bool source_find(void *ud, const char *name, size_t name_len,
 		out->dnssec = c->dnssec;
 		out->rrs = c->rrs;
 		out->n = c->n;
+		out->decoded = c->decoded;
 		out->priv = NULL;
 	}
 	return true;

@@ -38,8 +38,9 @@ typedef struct job {
 	spfkit_check *chk;
 	char *helo; /* a copy (the line buffer is reused), or NULL */
 	size_t helo_len;
-	char *why; /* JOB_ERROR: the message (NULL: out of memory) */
-	bool ours; /* JOB_ERROR: trouble of ours, not of the input */
+	char helo_local[64]; /* helo's storage when it fits: no malloc */
+	char *why;           /* JOB_ERROR: the message (NULL: out of memory) */
+	bool ours;           /* JOB_ERROR: trouble of ours, not of the input */
 	uint64_t start_ms;
 	uint64_t t0_us, t1_us; /* --timing: started, and done */
 } job;
@@ -140,7 +141,9 @@ static void job_start(engine *e, job *j, unsigned long lineno, const char *s,
 		return;
 	}
 	if (in.helo) {
-		j->helo = malloc(in.helo_len ? in.helo_len : 1);
+		j->helo = in.helo_len <= sizeof j->helo_local
+			      ? j->helo_local
+			      : malloc(in.helo_len);
 		if (!j->helo) {
 			job_fail(e, j, "out of memory", true);
 			return;
@@ -204,7 +207,8 @@ static void flush_jobs(engine *e)
 			e->spare[e->nspare++] = j->chk;
 		else
 			spfkit_check_free(j->chk);
-		free(j->helo);
+		if (j->helo != j->helo_local)
+			free(j->helo);
 		free(j->why);
 		*j = (job){.state = JOB_FREE};
 		e->head++;

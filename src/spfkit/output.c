@@ -334,7 +334,9 @@ static void text_batch(const cli_out *o, const spfkit_check *chk,
 				 : spfkit_reason_name(why);
 	cli_jw w;
 	cli_jw_init(&w, o->f);
-	cli_jw_safe(&w, ip, strlen(ip), true);
+	/* The address in canonical text form (spfkit.h): digits, dots, hex
+	 * and colons, nothing to escape. */
+	cli_jw_raw(&w, ip, strlen(ip));
 	CLI_JW_LIT(&w, " ");
 	if (sender && sender[0])
 		cli_jw_safe(&w, sender, strlen(sender), true);

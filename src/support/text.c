@@ -60,11 +60,14 @@ const char *cli_shown(const char *s)
  * can do it a vector at a time: a batch line is written through here. */
 static bool all_plain(const unsigned char *u, size_t n, bool escape_space)
 {
-	unsigned bad = 0;
+	/* Octet-wide lanes: an unsigned accumulator made the vectors four
+	 * times narrower. */
+	unsigned char bad = 0;
 	unsigned char space = escape_space ? ' ' : 0;
 	for (size_t i = 0; i < n; i++)
-		bad |= ((unsigned char)(u[i] - 0x20u) >= 0x5fu) |
-		       (u[i] == '\\') | (u[i] == space);
+		bad |=
+		    (unsigned char)(((unsigned char)(u[i] - 0x20u) >= 0x5fu) |
+				    (u[i] == '\\') | (u[i] == space));
 	return !bad;
 }
 

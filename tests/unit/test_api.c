@@ -9,6 +9,7 @@
  * nothing asks /etc/resolv.conf.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -270,6 +271,211 @@ static void test_resolver_served(void)
 		close(fd);
 }
 
+/* ---------------------------------------------------------------------
+ * The resolver's cache keeps every answer decoded as a check keeps it,
+ * and a warm check copies that instead of the wire RDATA: a server on
+ * loopback answers by name and type (TTL 300), and what the checks see
+ * from the cache must be what they saw from the wire, for the right name
+ * and type: a TXT record of two strings joined, an MX set in its fixed
+ * order, TXT and MX at one name kept apart, two names never swapped. */
+
+/* One RR the rich server holds: owner, type and RDATA. */
+typedef struct rich_rr {
+	const char *name;
+	uint16_t type;
+	const char *rdata;
+	size_t rdlen;
+} rich_rr;
+
+#define RR_OF(n, t, lit)                                                       \
+	{                                                                      \
+		n, t, lit, sizeof(lit) - 1                                     \
+	}
+static const rich_rr rich_zone[] = {
+    RR_OF("a.served.example", 16, "\x0bv=spf1 -all"),
+    /* two character-strings: "v=spf1 " "+all" */
+    RR_OF("b.served.example", 16, "\x07v=spf1 \x04+all"),
+    RR_OF("m.served.example", 16, "\x0ev=spf1 mx -all"),
+    /* out of order: preference 20 first, then two of 10 by name z..x */
+    RR_OF("m.served.example", 15,
+	  "\x00\x14\x01z\x01m\x06served\x07"
+	  "example\x00"),
+    RR_OF("m.served.example", 15,
+	  "\x00\x0a\x01y\x01m\x06served\x07"
+	  "example\x00"),
+    RR_OF("m.served.example", 15,
+	  "\x00\x0a\x01x\x01m\x06served\x07"
+	  "example\x00"),
+    RR_OF("x.m.served.example", 1, "\xc0\x00\x02\x01"),
+};
+
+/* Answers one query waiting on fd from rich_zone (NOERROR, the RRs of
+ * that name and type, possibly none). Returns whether one came. */
+static bool serve_rich(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	if (poll(&p, 1, 0) != 1)
+		return false;
+	unsigned char q[512], out[1024];
+	struct sockaddr_in from;
+	socklen_t flen = sizeof from;
+	ssize_t n =
+	    recvfrom(fd, q, sizeof q, 0, (struct sockaddr *)&from, &flen);
+	if (n < 12)
+		return false;
+	char name[256];
+	size_t off = 12, nl = 0;
+	while (off < (size_t)n && q[off] && nl + q[off] + 1 < sizeof name) {
+		if (nl)
+			name[nl++] = '.';
+		for (size_t i = 0; i < q[off] && off + 1 + i < (size_t)n; i++)
+			name[nl++] = (char)tolower(q[off + 1 + i]);
+		off += q[off] + 1u;
+	}
+	name[nl] = '\0';
+	off += 5; /* the root label, QTYPE, QCLASS */
+	if (off > (size_t)n)
+		return true;
+	uint16_t qtype = (uint16_t)(q[off - 4] << 8 | q[off - 3]);
+	memcpy(out, q, off);
+	out[2] |= 0x80;        /* QR */
+	out[3] = 0x80;         /* RA, RCODE 0 */
+	memset(out + 6, 0, 6); /* no answer yet, no NS, no additional */
+	size_t o = off, an = 0;
+	for (size_t k = 0; k < sizeof rich_zone / sizeof rich_zone[0]; k++) {
+		const rich_rr *rr = &rich_zone[k];
+		if (rr->type != qtype || strcmp(rr->name, name) != 0)
+			continue;
+		unsigned char h[12] = {0xc0, 0x0c, 0, (unsigned char)rr->type,
+				       0,    1,    0, 0,
+				       1,    44,   0, (unsigned char)rr->rdlen};
+		memcpy(out + o, h, sizeof h);
+		memcpy(out + o + sizeof h, rr->rdata, rr->rdlen);
+		o += sizeof h + rr->rdlen;
+		an++;
+	}
+	out[7] = (unsigned char)an;
+	(void)sendto(fd, out, o, 0, (struct sockaddr *)&from, flen);
+	return true;
+}
+
+/* What a check saw: its LOOKUP events' answers, as "TYPE name: item|item"
+ * lines, in order. */
+typedef struct seen {
+	char text[2048];
+	size_t len;
+} seen;
+
+static void seen_cb(const spfkit_check *chk, const spfkit_event *ev, void *ud)
+{
+	(void)chk;
+	seen *s = ud;
+	if (ev->kind != SPFKIT_EVENT_LOOKUP)
+		return;
+	int k = snprintf(s->text + s->len, sizeof s->text - s->len,
+			 "%u %s:", (unsigned)ev->type, ev->name);
+	if (k > 0 && (size_t)k < sizeof s->text - s->len)
+		s->len += (size_t)k;
+	for (size_t i = 0; i < ev->nitems; i++) {
+		const spfkit_event_item *it = &ev->items[i];
+		for (size_t c = 0; c < it->len && s->len + 4 < sizeof s->text;
+		     c++) {
+			unsigned char u = (unsigned char)it->data[c];
+			s->text[s->len++] =
+			    u >= 0x20 && u < 0x7f ? (char)u : '#';
+		}
+		if (s->len + 2 < sizeof s->text)
+			s->text[s->len++] = '|';
+	}
+	if (s->len + 1 < sizeof s->text)
+		s->text[s->len++] = '\n';
+	s->text[s->len] = '\0';
+}
+
+/* Runs a check of sender from 192.0.2.1 over r, the test serving every
+ * query from rich_zone; returns its result, with what it saw in *sn and
+ * the queries the server got in *asked. */
+static spfkit_result rich_check(spfkit_config *cfg, spfkit_resolver *r, int fd,
+				const char *sender, seen *sn, int *asked)
+{
+	spfkit_check *chk = new_check(cfg, sender);
+	memset(sn, 0, sizeof *sn);
+	spfkit_check_set_events(chk, seen_cb, sn);
+	*asked = 0;
+	uint64_t now = 1000;
+	for (int round = 0; round < 200; round++) {
+		if (spfkit_check_run(chk, now) != SPFKIT_WANT_DNS)
+			break;
+		spfkit_resolver_send(r, chk, now);
+		struct pollfd p[2] = {
+		    {.fd = fd, .events = POLLIN},
+		    {.fd = spfkit_resolver_fd(r), .events = POLLIN}};
+		(void)poll(p, p[1].fd >= 0 ? 2 : 1, 100);
+		while (serve_rich(fd))
+			(*asked)++;
+		spfkit_resolver_process(r, 0, now, NULL, NULL);
+	}
+	spfkit_resolver_cancel(r, chk);
+	spfkit_result res = spfkit_check_result(chk);
+	spfkit_check_free(chk);
+	return res;
+}
+
+static void test_resolver_decoded(void)
+{
+	spfkit_config *cfg = NULL;
+	spfkit_config_new(&cfg, NULL);
+	int port = 0, fd = silent_server(&port);
+	T_CHECK(fd >= 0, "a server on loopback");
+	char ns[32];
+	snprintf(ns, sizeof ns, "127.0.0.1@%d", port);
+	spfkit_resolver *r = NULL;
+	spfkit_resolver_new(&r, cfg);
+	spfkit_resolver_add_nameserver(r, ns);
+
+	static const struct {
+		const char *sender;
+		spfkit_result want;
+		const char
+		    *saw; /* the LOOKUP answers, from the wire and cache */
+	} cases[] = {
+	    {"u@a.served.example", SPFKIT_RESULT_FAIL,
+	     "16 a.served.example:v=spf1 -all|\n"},
+	    {"u@b.served.example", SPFKIT_RESULT_PASS,
+	     "16 b.served.example:v=spf1 +all|\n"},
+	    {"u@m.served.example", SPFKIT_RESULT_PASS,
+	     "16 m.served.example:v=spf1 mx -all|\n"
+	     "15 m.served.example:x.m.served.example|y.m.served.example|"
+	     "z.m.served.example|\n"
+	     "1 x.m.served.example:####|\n"
+	     "1 y.m.served.example:\n"
+	     "1 z.m.served.example:\n"},
+	};
+	seen sn;
+	int asked = 0;
+	/* Cold, then warm twice, the names interleaved: the warm checks ask
+	 * nothing and see exactly what the cold ones saw. */
+	for (int pass = 0; pass < 3; pass++)
+		for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+			spfkit_result got = rich_check(
+			    cfg, r, fd, cases[i].sender, &sn, &asked);
+			T_CHECK(got == cases[i].want, "pass %d %s: result %d",
+				pass, cases[i].sender, (int)got);
+			T_CHECK(strcmp(sn.text, cases[i].saw) == 0,
+				"pass %d %s: saw\n%s", pass, cases[i].sender,
+				sn.text);
+			if (pass > 0)
+				T_EQ_INT(asked, 0, "warm: nothing asked");
+			else
+				T_CHECK(asked > 0, "cold: %s asked",
+					cases[i].sender);
+		}
+	spfkit_resolver_free(r);
+	spfkit_config_free(cfg);
+	if (fd >= 0)
+		close(fd);
+}
+
 int main(void)
 {
 	spfkit_config *cfg = NULL;
@@ -278,6 +484,7 @@ int main(void)
 	test_deadline(cfg);
 	test_resolver();
 	test_resolver_served();
+	test_resolver_decoded();
 	spfkit_config_free(cfg);
 	return t_done();
 }

@@ -255,6 +255,14 @@ static void test_check(void)
 	    /* n bounds the view: the bytes after it are never read. */
 	    {"%{d}%", 4, D, SPFKIT_OK, 0},
 	    {"", 0, D, SPFKIT_OK, 0},
+	    /* long literal runs: the bad octet past a vector's width, a
+	     * space (a literal in explanations only), DEL, a '%' ending it */
+	    {"abcdefghijklmnopqrstuvwxyz\x7f.example", 34, X, SPFKIT_EPARSE,
+	     26},
+	    {"abcdefghijklmnopqrstuvwxyz example", 34, D, SPFKIT_EPARSE, 26},
+	    {"abcdefghijklmnopqrstuvwxyz example", 34, X, SPFKIT_OK, 0},
+	    {"abcdefghijklmnopqrstuvwxyz%{d}.\x01x", 33, D, SPFKIT_EPARSE, 31},
+	    {"abcdefghijklmnopqrstuvwxyz%{d}\xff", 31, X, SPFKIT_EPARSE, 30},
 	};
 	for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++) {
 		size_t pos = 12345;

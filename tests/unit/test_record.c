@@ -181,6 +181,12 @@ static void test_domain_ok(void)
 	    {"Macro Error.example.com", true},
 	    {"a\tb.example", false},
 	    {"a\x7f.example", false},
+	    {"a..", false},
+	    {"a.b..", false},
+	    /* a control octet past the first 16 (a vector's tail) */
+	    {"mail.example.org.tail\x1f.example", false},
+	    {"abcdefghijklmnopqrstuvwxyz0123456789.example\x01", false},
+	    {"abcdefghijklmnopqrstuvwxyz0123456789.example.", true},
 	};
 	for (size_t i = 0; i < sizeof d / sizeof d[0]; i++)
 		T_CHECK(spfkit__domain_ok(d[i].s, strlen(d[i].s)) == d[i].ok,
@@ -195,6 +201,11 @@ static void test_domain_ok(void)
 				   "aaaaaaaaaaaaaaaaaaaaa.b",
 				   66),
 		"64-octet label");
+	T_CHECK(!spfkit__domain_ok("b.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+				   "aaaaaaaaaaaaaaaaaaaaaaa",
+				   66),
+		"64-octet last label");
+	T_CHECK(!spfkit__domain_ok("a\0b.example", 11), "a NUL inside");
 	T_CHECK(spfkit__domain_ok("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 				  "aaaaaaaaaaaaaaaaaaa.b",
 				  65),
