@@ -141,6 +141,9 @@ struct spfkit_check {
 	spfkit__query **queries;
 	size_t nqueries, cap_queries;
 	unsigned next_id;
+	/* records a driver handed over beside an answer, taken when a term
+	 * asks for them (spfkit__check_offer); in the arena */
+	struct spfkit__offer *offers;
 
 	spfkit__frame *frames;
 	size_t nframes, cap_frames;

@@ -391,6 +391,14 @@ void spfkit__check_set_source(spfkit_check *chk, const spfkit__source *src,
 /* The ud of the check's source, or NULL. */
 void *spfkit__check_source(const spfkit_check *chk);
 
+/* Hands chk the n records of (name, type) that came with another answer
+ * (an MX answer's exchange addresses, RFC 1035 §3.3.9), for this check
+ * alone: a later ask for them is answered here, as from a source, and
+ * counted then. An answer the check already has or asked for stays as
+ * it is. Copied into the check's arena, gone at its reset. */
+int spfkit__check_offer(spfkit_check *chk, const char *name, size_t name_len,
+			uint16_t type, const spfkit_rr *rrs, size_t n);
+
 /* ---------------------------------------------------------------- cache */
 
 /* No hint for spfkit__cache_get() and spfkit__cache_put(). */

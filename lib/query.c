@@ -86,6 +86,74 @@ static bool from_source(spfkit_check *chk, query *q)
 	return rc == SPFKIT_OK;
 }
 
+/* What a driver offered beside an answer (spfkit__check_offer). */
+typedef struct spfkit__offer {
+	struct spfkit__offer *next;
+	uint16_t type;
+	size_t n;
+	spfkit_rr *rrs; /* rdata in the arena too */
+	size_t name_len;
+	char name[];
+} offer;
+
+int spfkit__check_offer(spfkit_check *chk, const char *name, size_t name_len,
+			uint16_t type, const spfkit_rr *rrs, size_t n)
+{
+	if (!chk || !name || !name_len || (n && !rrs) ||
+	    name_len > SIZE_MAX / 2 || n > SPFKIT__MAX_ITEMS)
+		return SPFKIT_EINVAL;
+	if (name[name_len - 1] == '.')
+		name_len--;
+	uint32_t h = spfkit__ask_name_hash(name, name_len);
+	for (size_t i = 0; i < chk->nqueries; i++) {
+		const query *q = chk->queries[i];
+		if (q->type == type && q->hash == h &&
+		    spfkit__ieq(q->name, q->name_len, name, name_len))
+			return SPFKIT_OK;
+	}
+	for (const offer *o = chk->offers; o; o = o->next)
+		if (o->type == type &&
+		    spfkit__ieq(o->name, o->name_len, name, name_len))
+			return SPFKIT_OK;
+	offer *o = spfkit__arena_calloc(chk, sizeof *o + name_len + 1);
+	spfkit_rr *copy =
+	    n ? spfkit__arena_calloc(chk, n * sizeof *copy) : NULL;
+	if (!o || (n && !copy))
+		return SPFKIT_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		copy[i] = rrs[i];
+		unsigned char *data =
+		    rrs[i].rdlen ? spfkit__arena_alloc(chk, rrs[i].rdlen)
+				 : NULL;
+		if (rrs[i].rdlen && (!data || !rrs[i].rdata))
+			return data ? SPFKIT_EINVAL : SPFKIT_ENOMEM;
+		if (data)
+			memcpy(data, rrs[i].rdata, rrs[i].rdlen);
+		copy[i].rdata = data;
+	}
+	o->type = type;
+	o->n = n;
+	o->rrs = copy;
+	memcpy(o->name, name, name_len);
+	o->name_len = name_len;
+	o->next = chk->offers;
+	chk->offers = o;
+	return SPFKIT_OK;
+}
+
+/* Answers a new query from what was offered for it, if anything: true
+ * when answered here and now. */
+static bool from_offer(spfkit_check *chk, query *q)
+{
+	for (const offer *o = chk->offers; o; o = o->next)
+		if (o->type == q->type &&
+		    spfkit__ieq(o->name, o->name_len, q->name, q->name_len))
+			return fill(chk, q, SPFKIT_DNS_NOERROR, o->rrs, o->n,
+				    SPFKIT_DNSSEC_UNKNOWN,
+				    SPFKIT_DNS_FAIL_UNKNOWN) == SPFKIT_OK;
+	return false;
+}
+
 spfkit__query *spfkit__ask(spfkit_check *chk, const char *name, size_t n,
 			   uint16_t type, bool *need, bool report)
 {
@@ -143,7 +211,7 @@ spfkit__query *spfkit__ask_hashed(spfkit_check *chk, const char *name, size_t n,
 		ev.type = type;
 		spfkit__emit(chk, &ev);
 	}
-	if (from_source(chk, q)) {
+	if ((chk->offers && from_offer(chk, q)) || from_source(chk, q)) {
 		note_dnssec(chk, q->dnssec);
 		if (report)
 			emit_lookup(chk, q);

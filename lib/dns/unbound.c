@@ -317,13 +317,20 @@ static bool wire_name_key(const ldns_rdf *rdf, spfkit__buf *out)
 	return true;
 }
 
+/* Where mx_glue() hands each address RRset: the name (lower case), its
+ * type, the n records' data, and their TTL. */
+typedef void (*glue_sink)(spfkit_resolver *r, const res_query *q,
+			  const char *name, size_t name_len, uint16_t type,
+			  size_t n, const unsigned char *const *data,
+			  const size_t *len, uint32_t ttl);
+
 /* RFC 1035 §3.3.9: an MX answer's additional section usually carries the
  * exchanges' addresses, and the evaluator asks for exactly those next
  * (RFC 7208 §5.4). Keeping them saves a round trip and a message per
  * exchange, as pyspf does. Only address records whose owner is an
  * exchange of this very answer are taken, whole RRsets only, and never
  * while validating DNSSEC (additional data is not validated). */
-static void cache_mx_additional(spfkit_resolver *r, const res_query *q)
+static void mx_glue(spfkit_resolver *r, const res_query *q, glue_sink sink)
 {
 	const struct ub_result *ub = q->ub;
 	if (q->type != SPFKIT_TYPE_MX || q->status != SPFKIT_DNS_NOERROR ||
@@ -378,18 +385,47 @@ static void cache_mx_additional(spfkit_resolver *r, const res_query *q)
 			}
 			uint16_t type =
 			    t == 0 ? SPFKIT_TYPE_A : SPFKIT_TYPE_AAAA;
-			if (!whole || n == 0 ||
-			    cache_find(r, key.data, key.len, type))
+			if (!whole || n == 0)
 				continue;
 			if (ub->ttl > 0 && ttl > (uint32_t)ub->ttl)
 				ttl = (uint32_t)ub->ttl;
-			cache_put(r, key.data, key.len, type,
-				  SPFKIT_DNS_NOERROR, q->dnssec, n, data, len,
-				  ttl);
+			sink(r, q, key.data, key.len, type, n, data, len, ttl);
 		}
 		spfkit__buf_free(&key);
 	}
 	ldns_pkt_free(pkt);
+}
+
+/* The glue kept while its TTL lasts, for every check (the cache on). */
+static void glue_to_cache(spfkit_resolver *r, const res_query *q,
+			  const char *name, size_t name_len, uint16_t type,
+			  size_t n, const unsigned char *const *data,
+			  const size_t *len, uint32_t ttl)
+{
+	if (!cache_find(r, name, name_len, type))
+		cache_put(r, name, name_len, type, SPFKIT_DNS_NOERROR,
+			  q->dnssec, n, data, len, ttl);
+}
+
+/* The glue for the check that asked the MX alone (no cache: nothing is
+ * kept across checks, but a check need not ask what it was just told). */
+static void glue_to_check(spfkit_resolver *r, const res_query *q,
+			  const char *name, size_t name_len, uint16_t type,
+			  size_t n, const unsigned char *const *data,
+			  const size_t *len, uint32_t ttl)
+{
+	enum { MAX_SET = 64 };
+	spfkit_rr rrs[MAX_SET];
+	(void)r;
+	if (n > MAX_SET)
+		return;
+	for (size_t i = 0; i < n; i++)
+		rrs[i] = (spfkit_rr){.type = type,
+				     .ttl = ttl,
+				     .rdata = data[i],
+				     .rdlen = len[i]};
+	/* Out of memory: the check asks for them as usual. */
+	(void)spfkit__check_offer(q->chk, name, name_len, type, rrs, n);
 }
 
 /* Keeps libunbound's answer to q while its TTL lasts (and, for MX, the
@@ -425,7 +461,7 @@ static void cache_store(spfkit_resolver *r, const res_query *q)
 		spfkit__free(r->a, (void *)data);
 	if (len != len_s)
 		spfkit__free(r->a, len);
-	cache_mx_additional(r, q);
+	mx_glue(r, q, glue_to_cache);
 }
 
 /* Releases a query's answer and the query; it is in no list. */
@@ -1123,6 +1159,12 @@ static bool deliver(spfkit_resolver *r, res_query *q)
 			    q->ub->len[i] > 0 ? (size_t)q->ub->len[i] : 0;
 		}
 	}
+	/* Without a cache the exchanges' addresses that came with an MX
+	 * answer are still the check's own (with it, cache_store kept
+	 * them for every check). */
+	if (r->no_cache && status == SPFKIT_DNS_NOERROR &&
+	    q->type == SPFKIT_TYPE_MX)
+		mx_glue(r, q, glue_to_check);
 	rc = spfkit_check_answer_dnssec(q->chk, q->id, status, rrs, n,
 					q->dnssec);
 	if (rrs && rrs != stack)

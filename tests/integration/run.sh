@@ -298,6 +298,19 @@ if nsd_start "$INT_TMP/glue/nsd" "$INT_TMP/glue/root.zone" "$gport"; then
 	"$spfkit" check --nameserver "127.0.0.1@$fport" --ip 192.0.2.12 \
 		--sender a@glue.example >/dev/null 2>&1
 	if [ $? -eq 0 ]; then ok; else bad "mx glue: 192.0.2.12 (mx2) does not pass"; fi
+	# --no-cache keeps nothing across checks, yet a check takes the
+	# exchanges' addresses its own MX answer brought: two lines, TXT and
+	# MX each (four messages, not eight with the A queries for mx1, mx2).
+	before=$("$INT_PY" "$here/dnsq.py" "$fport" _count.dnsdelay. TXT | sed -n 's/.* TXT "\(.*\)"/\1/p' |
+		awk -F'[ =]' '{print $2 + $4}')
+	printf '192.0.2.12\ta@glue.example\n192.0.2.99\ta@glue.example\n' |
+		"$spfkit" check --batch --no-cache --nameserver "127.0.0.1@$fport" >"$INT_TMP/glue/nc" 2>&1
+	after=$("$INT_PY" "$here/dnsq.py" "$fport" _count.dnsdelay. TXT | sed -n 's/.* TXT "\(.*\)"/\1/p' |
+		awk -F'[ =]' '{print $2 + $4}')
+	if grep -q '^192.0.2.12 a@glue.example pass ' "$INT_TMP/glue/nc" &&
+		grep -q '^192.0.2.99 a@glue.example fail ' "$INT_TMP/glue/nc" &&
+		[ $((after - before)) = 4 ]; then ok; else
+		bad "mx glue, --no-cache: $((after - before)) DNS messages for two checks, want 4 (TXT and MX each), and pass, fail"; cat "$INT_TMP/glue/nc"; fi
 	# The TTL as libunbound's answer carries it, the record's own (the
 	# negative TTL of RFC 2308 §5 is tests/unit/test_ubresult.c's).
 	"$spfkit" trace --nameserver "127.0.0.1@$fport" --ip 192.0.2.1 \

@@ -664,6 +664,85 @@ static void test_manual_driver(spfkit_config *cfg)
 	spfkit_check_free(chk);
 }
 
+/* What a driver offers beside an answer (spfkit__check_offer: an MX
+ * answer's exchange addresses) answers the check's later ask at once, for
+ * that check only: other types and names are still asked, a reset drops
+ * it, and an answer already asked for is not replaced. */
+static void test_offer(spfkit_config *cfg)
+{
+	static const unsigned char txt[] =
+	    "\x23v=spf1 a:h.example a:g.example -all";
+	static const unsigned char a_h[] = {192, 0, 2, 1};
+	static const unsigned char a_x[] = {198, 51, 100, 1};
+	spfkit_rr rec = {SPFKIT_TYPE_TXT, 60, txt, sizeof txt - 1};
+	spfkit_rr ah = {SPFKIT_TYPE_A, 60, a_h, 4};
+	spfkit_rr ax = {SPFKIT_TYPE_A, 60, a_x, 4};
+	unsigned id;
+	const char *name;
+	uint16_t type;
+	for (int round = 0; round < 2; round++) {
+		/* round 1: the same check after a reset, nothing offered */
+		spfkit_check *chk = NULL;
+		spfkit_check_new(&chk, cfg);
+		if (round == 0) {
+			T_EQ_INT(spfkit__check_offer(chk, "H.Example.", 10,
+						     SPFKIT_TYPE_A, &ah, 1),
+				 SPFKIT_OK, "offer h.example A");
+			T_EQ_INT(spfkit__check_offer(chk, "h.example", 9,
+						     SPFKIT_TYPE_AAAA, &ax, 1),
+				 SPFKIT_OK, "offer h.example AAAA");
+			T_EQ_INT(spfkit__check_offer(chk, "", 0, SPFKIT_TYPE_A,
+						     &ah, 1),
+				 SPFKIT_EINVAL, "no name");
+			spfkit_check_reset(chk);
+		}
+		spfkit_check_set_ip(chk, "192.0.2.1");
+		spfkit_check_set_sender(chk, "a@d.example", 11);
+		if (round == 0)
+			T_EQ_INT(spfkit__check_offer(chk, "h.example", 9,
+						     SPFKIT_TYPE_A, &ah, 1),
+				 SPFKIT_OK, "offer after the reset");
+		T_EQ_INT(spfkit_check_run(chk, 0), SPFKIT_WANT_DNS,
+			 "wants the record");
+		spfkit_check_query(chk, 0, &id, &name, &type);
+		spfkit_check_answer(chk, id, SPFKIT_DNS_NOERROR, &rec, 1);
+		int rc = spfkit_check_run(chk, 0);
+		if (round == 0) {
+			T_EQ_INT(rc, SPFKIT_DONE, "offered: no A query");
+			T_EQ_INT(spfkit_check_result(chk), SPFKIT_RESULT_PASS,
+				 "pass through the offered A");
+		} else {
+			T_EQ_INT(rc, SPFKIT_WANT_DNS, "reset: A asked");
+			T_EQ_INT(spfkit_check_query(chk, 0, &id, &name, &type),
+				 SPFKIT_OK, "the A query");
+			T_EQ_STR(name, "h.example", "the A query's name");
+		}
+		spfkit_check_free(chk);
+	}
+
+	/* Offered for another name than the term's: asked all the same; and
+	 * an offer for a query already out does not answer it. */
+	spfkit_check *chk = NULL;
+	spfkit_check_new(&chk, cfg);
+	spfkit_check_set_ip(chk, "198.51.100.1");
+	spfkit_check_set_sender(chk, "a@d.example", 11);
+	spfkit_check_run(chk, 0);
+	spfkit_check_query(chk, 0, &id, &name, &type);
+	spfkit__check_offer(chk, "g.example", 9, SPFKIT_TYPE_A, &ax, 1);
+	spfkit__check_offer(chk, "d.example", 9, SPFKIT_TYPE_TXT, &rec, 1);
+	T_EQ_INT(spfkit_check_pending(chk), 1, "the record's query stays out");
+	spfkit_check_answer(chk, id, SPFKIT_DNS_NOERROR, &rec, 1);
+	T_EQ_INT(spfkit_check_run(chk, 0), SPFKIT_WANT_DNS,
+		 "h.example asked (g.example's was offered)");
+	spfkit_check_query(chk, 0, &id, &name, &type);
+	T_EQ_STR(name, "h.example", "h.example asked");
+	spfkit_check_answer(chk, id, SPFKIT_DNS_NOERROR, &ah, 1);
+	T_EQ_INT(spfkit_check_run(chk, 0), SPFKIT_DONE, "g.example offered");
+	T_EQ_INT(spfkit_check_result(chk), SPFKIT_RESULT_PASS,
+		 "pass through g.example's offered A");
+	spfkit_check_free(chk);
+}
+
 /* A fail whose exp= lookup outlives the deadline keeps its result and
  * gets the default explanation. */
 static void test_exp_deadline(spfkit_config *cfg, spfkit_zone *z)
@@ -1367,6 +1446,7 @@ int main(void)
 	test_huge(cfg, z);
 	test_api_misuse(cfg);
 	test_manual_driver(cfg);
+	test_offer(cfg);
 	test_exp_deadline(cfg, z);
 	test_events(cfg, z);
 	spfkit_config_set_prefetch(cfg, 1);
