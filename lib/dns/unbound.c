@@ -79,6 +79,9 @@ typedef struct res_cached {
 
 /* At most this many answers are cached; past it the table starts over. */
 #define RES_CACHE_MAX 65536u
+/* Address records taken per exchange from an MX answer's additional
+ * section (mx_glue); a larger set is not taken. */
+#define RES_GLUE_MAX 64
 
 typedef struct res_query {
 	spfkit_link link; /* in flight, ready, or a spare */
@@ -344,7 +347,6 @@ static void mx_glue(spfkit_resolver *r, const res_query *q, glue_sink sink)
 	const ldns_rr_list *ar = ldns_pkt_additional(pkt);
 	size_t nan = an ? ldns_rr_list_rr_count(an) : 0;
 	size_t nar = ar ? ldns_rr_list_rr_count(ar) : 0;
-	enum { MAX_SET = 64 };
 	for (size_t i = 0; i < nan && nar; i++) {
 		const ldns_rr *mx = ldns_rr_list_rr(an, i);
 		if (ldns_rr_get_type(mx) != LDNS_RR_TYPE_MX ||
@@ -360,8 +362,8 @@ static void mx_glue(spfkit_resolver *r, const res_query *q, glue_sink sink)
 			ldns_rr_type want =
 			    t == 0 ? LDNS_RR_TYPE_A : LDNS_RR_TYPE_AAAA;
 			size_t want_len = t == 0 ? 4 : 16;
-			const unsigned char *data[MAX_SET];
-			size_t len[MAX_SET], n = 0;
+			const unsigned char *data[RES_GLUE_MAX];
+			size_t len[RES_GLUE_MAX], n = 0;
 			uint32_t ttl = UINT32_MAX;
 			bool whole = true;
 			for (size_t k = 0; k < nar; k++) {
@@ -373,7 +375,7 @@ static void mx_glue(spfkit_resolver *r, const res_query *q, glue_sink sink)
 					continue;
 				const ldns_rdf *a = ldns_rr_rdf(rr, 0);
 				if (!a || ldns_rdf_size(a) != want_len ||
-				    n == MAX_SET) {
+				    n == RES_GLUE_MAX) {
 					whole = false;
 					break;
 				}
@@ -414,10 +416,9 @@ static void glue_to_check(spfkit_resolver *r, const res_query *q,
 			  size_t n, const unsigned char *const *data,
 			  const size_t *len, uint32_t ttl)
 {
-	enum { MAX_SET = 64 };
-	spfkit_rr rrs[MAX_SET];
+	spfkit_rr rrs[RES_GLUE_MAX]; /* mx_glue hands no more */
 	(void)r;
-	if (n > MAX_SET)
+	if (n > RES_GLUE_MAX)
 		return;
 	for (size_t i = 0; i < n; i++)
 		rrs[i] = (spfkit_rr){.type = type,
