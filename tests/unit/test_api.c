@@ -178,6 +178,25 @@ static bool serve_one(int fd, int wait_ms, bool answer)
 	return true;
 }
 
+/* The test's server on loopback (silent_server()), its descriptor, and
+ * its address as --nameserver takes it in ns. */
+static int served_ns(char *ns, size_t cap)
+{
+	int port = 0, fd = silent_server(&port);
+	T_CHECK(fd >= 0, "a server on loopback");
+	snprintf(ns, cap, "127.0.0.1@%d", port);
+	return fd;
+}
+
+/* A resolver whose one server is ns. */
+static spfkit_resolver *resolver_for(spfkit_config *cfg, const char *ns)
+{
+	spfkit_resolver *r = NULL;
+	spfkit_resolver_new(&r, cfg);
+	spfkit_resolver_add_nameserver(r, ns);
+	return r;
+}
+
 /* Runs chk over r, the test being the server on fd (answer: answers;
  * else drops the first query and answers the rest), waiting only on
  * spfkit_resolver_fd() and the server, for spfkit_resolver_timeout(), as
@@ -215,16 +234,12 @@ static void test_resolver_served(void)
 {
 	spfkit_config *cfg = NULL;
 	spfkit_config_new(&cfg, NULL);
-	int port = 0, fd = silent_server(&port);
-	T_CHECK(fd >= 0, "a server on loopback");
 	char ns[32];
-	snprintf(ns, sizeof ns, "127.0.0.1@%d", port);
+	int fd = served_ns(ns, sizeof ns);
 
 	/* Answers are kept: the second check asks nothing. libunbound
 	 * works in this thread (no worker thread of its own). */
-	spfkit_resolver *r = NULL;
-	spfkit_resolver_new(&r, cfg);
-	spfkit_resolver_add_nameserver(r, ns);
+	spfkit_resolver *r = resolver_for(cfg, ns);
 	spfkit_check *chk = new_check(cfg, "a@served.example");
 	int nthreads = 0;
 	T_EQ_INT(run_served(r, chk, fd, false, &nthreads), 1, "one query");
@@ -242,8 +257,7 @@ static void test_resolver_served(void)
 
 	/* No cache: every check's query reaches the server, through one
 	 * resolver. */
-	spfkit_resolver_new(&r, cfg);
-	spfkit_resolver_add_nameserver(r, ns);
+	r = resolver_for(cfg, ns);
 	T_EQ_INT(spfkit_resolver_set_no_cache(r), SPFKIT_OK, "no_cache");
 	for (int i = 0; i < 3; i++) {
 		chk = new_check(cfg, "c@served.example");
@@ -258,8 +272,7 @@ static void test_resolver_served(void)
 	/* The first query is lost: libunbound's retransmission (its timer)
 	 * must wake a caller that polls only spfkit_resolver_fd(); else the
 	 * query times out and the check is temperror. */
-	spfkit_resolver_new(&r, cfg);
-	spfkit_resolver_add_nameserver(r, ns);
+	r = resolver_for(cfg, ns);
 	chk = new_check(cfg, "d@served.example");
 	T_EQ_INT(run_served(r, chk, fd, true, NULL), 2, "asked again");
 	T_EQ_INT(spfkit_check_result(chk), SPFKIT_RESULT_FAIL,
@@ -425,13 +438,9 @@ static void test_resolver_decoded(void)
 {
 	spfkit_config *cfg = NULL;
 	spfkit_config_new(&cfg, NULL);
-	int port = 0, fd = silent_server(&port);
-	T_CHECK(fd >= 0, "a server on loopback");
 	char ns[32];
-	snprintf(ns, sizeof ns, "127.0.0.1@%d", port);
-	spfkit_resolver *r = NULL;
-	spfkit_resolver_new(&r, cfg);
-	spfkit_resolver_add_nameserver(r, ns);
+	int fd = served_ns(ns, sizeof ns);
+	spfkit_resolver *r = resolver_for(cfg, ns);
 
 	static const struct {
 		const char *sender;
