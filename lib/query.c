@@ -96,6 +96,30 @@ typedef struct spfkit__offer {
 	char name[];
 } offer;
 
+/* The check's query for (name, type) (h: the name's hash), or NULL. */
+static inline query *find_query(const spfkit_check *chk, const char *name,
+				size_t n, uint32_t h, uint16_t type)
+{
+	for (size_t i = 0; i < chk->nqueries; i++) {
+		query *q = chk->queries[i];
+		if (q->type == type && q->hash == h &&
+		    spfkit__ieq(q->name, q->name_len, name, n))
+			return q;
+	}
+	return NULL;
+}
+
+/* What was offered to the check for (name, type), or NULL. */
+static const offer *find_offer(const spfkit_check *chk, const char *name,
+			       size_t n, uint16_t type)
+{
+	for (const offer *o = chk->offers; o; o = o->next)
+		if (o->type == type &&
+		    spfkit__ieq(o->name, o->name_len, name, n))
+			return o;
+	return NULL;
+}
+
 int spfkit__check_offer(spfkit_check *chk, const char *name, size_t name_len,
 			uint16_t type, const spfkit_rr *rrs, size_t n)
 {
@@ -104,17 +128,10 @@ int spfkit__check_offer(spfkit_check *chk, const char *name, size_t name_len,
 		return SPFKIT_EINVAL;
 	if (name[name_len - 1] == '.')
 		name_len--;
-	uint32_t h = spfkit__ask_name_hash(name, name_len);
-	for (size_t i = 0; i < chk->nqueries; i++) {
-		const query *q = chk->queries[i];
-		if (q->type == type && q->hash == h &&
-		    spfkit__ieq(q->name, q->name_len, name, name_len))
-			return SPFKIT_OK;
-	}
-	for (const offer *o = chk->offers; o; o = o->next)
-		if (o->type == type &&
-		    spfkit__ieq(o->name, o->name_len, name, name_len))
-			return SPFKIT_OK;
+	if (find_query(chk, name, name_len,
+		       spfkit__ask_name_hash(name, name_len), type) ||
+	    find_offer(chk, name, name_len, type))
+		return SPFKIT_OK;
 	offer *o = spfkit__arena_calloc(chk, sizeof *o + name_len + 1);
 	spfkit_rr *copy =
 	    n ? spfkit__arena_calloc(chk, n * sizeof *copy) : NULL;
@@ -145,13 +162,10 @@ int spfkit__check_offer(spfkit_check *chk, const char *name, size_t name_len,
  * when answered here and now. */
 static bool from_offer(spfkit_check *chk, query *q)
 {
-	for (const offer *o = chk->offers; o; o = o->next)
-		if (o->type == q->type &&
-		    spfkit__ieq(o->name, o->name_len, q->name, q->name_len))
-			return fill(chk, q, SPFKIT_DNS_NOERROR, o->rrs, o->n,
-				    SPFKIT_DNSSEC_UNKNOWN,
-				    SPFKIT_DNS_FAIL_UNKNOWN) == SPFKIT_OK;
-	return false;
+	const offer *o = find_offer(chk, q->name, q->name_len, q->type);
+	return o && fill(chk, q, SPFKIT_DNS_NOERROR, o->rrs, o->n,
+			 SPFKIT_DNSSEC_UNKNOWN,
+			 SPFKIT_DNS_FAIL_UNKNOWN) == SPFKIT_OK;
 }
 
 spfkit__query *spfkit__ask(spfkit_check *chk, const char *name, size_t n,
@@ -167,19 +181,16 @@ spfkit__query *spfkit__ask_hashed(spfkit_check *chk, const char *name, size_t n,
 {
 	if (n && name[n - 1] == '.')
 		n--;
-	for (size_t i = 0; i < chk->nqueries; i++) {
-		query *q = chk->queries[i];
-		if (q->type == type && q->hash == h &&
-		    spfkit__ieq(q->name, q->name_len, name, n)) {
-			if (!q->answered) {
-				*need = true;
-				return NULL;
-			}
-			note_dnssec(chk, q->dnssec);
-			if (report)
-				emit_lookup(chk, q);
-			return q;
+	query *had = find_query(chk, name, n, h, type);
+	if (had) {
+		if (!had->answered) {
+			*need = true;
+			return NULL;
 		}
+		note_dnssec(chk, had->dnssec);
+		if (report)
+			emit_lookup(chk, had);
+		return had;
 	}
 	if (chk->no_dns)
 		return NULL; /* *need stays false: the caller goes without */
