@@ -9,10 +9,7 @@ INT_PY=/usr/bin/python3
 mkdir -p "$INT_TMP"
 # shellcheck source=../integration/lib.sh
 . tests/integration/lib.sh
-trap 'int_stop_all; rm -rf "$tmp"' EXIT
-int_root_zone "$tmp/root.zone" "$P"
-port=$(free_port)
-if nsd_start "$tmp/nsd" "$tmp/root.zone" "$port"; then
+if int_serve "$tmp" "$P"; then
 	for c in addinc rmrange many; do
 		"$bin" diff "$c.owner.test" --zone "$P" --zone "$D/draft-$c.zone" >"$tmp/files" 2>&1
 		"$bin" diff "$c.owner.test" --nameserver "127.0.0.1@$port" --zone "$D/draft-$c.zone" >"$tmp/dns" 2>"$tmp/e"

@@ -9,10 +9,7 @@ INT_PY=/usr/bin/python3
 mkdir -p "$INT_TMP"
 # shellcheck source=../integration/lib.sh
 . tests/integration/lib.sh
-trap 'int_stop_all; rm -rf "$tmp"' EXIT
-int_root_zone "$tmp/root.zone" "$D/dmarc.zone"
-port=$(free_port)
-if nsd_start "$tmp/nsd" "$tmp/root.zone" "$port"; then
+if int_serve "$tmp" "$D/dmarc.zone"; then
 	for d in org.test sub.org.test nx.org.test a.b.c.d.e.f.g.h.i.j.mail.org.test \
 		x.org1.psd.test x.mail.corp.test y.other.corp.test two.test mixed.test; do
 		"$bin" dmarc "$d" --zone "$D/dmarc.zone" >"$tmp/files" 2>&1

@@ -10,10 +10,7 @@ INT_PY=/usr/bin/python3
 mkdir -p "$INT_TMP"
 # shellcheck source=../integration/lib.sh
 . tests/integration/lib.sh
-trap 'int_stop_all; rm -rf "$tmp"' EXIT
-int_root_zone "$tmp/root.zone" "$Z"
-port=$(free_port)
-if nsd_start "$tmp/nsd" "$tmp/root.zone" "$port"; then
+if int_serve "$tmp" "$Z"; then
 	ok
 	for d in google.owner.test mixed.owner.test ses.owner.test sparkpost.owner.test; do
 		"$bin" flatten "$d" --nameserver "127.0.0.1@$port" >"$tmp/dns-$d.zone" 2>"$tmp/e"

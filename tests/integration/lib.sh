@@ -71,6 +71,20 @@ int_root_zone() { # OUT FILE...
 	} >"$out"
 }
 
+# int_serve DIR FILE...: the records of each master FILE in a root zone
+# served by NSD on 127.0.0.1 at a free port, which it sets in $port, its
+# files in DIR; every server started is stopped and DIR removed at exit.
+# Returns 1 when NSD does not answer (nsd_start).
+int_serve() { # DIR FILE...
+	local dir=$1
+	shift
+	# shellcheck disable=SC2064 # DIR as it is now
+	trap "int_stop_all; rm -rf '$dir'" EXIT
+	int_root_zone "$dir/root.zone" "$@"
+	port=$(free_port)
+	nsd_start "$dir/nsd" "$dir/root.zone" "$port"
+}
+
 # nsd_start DIR ZONEFILE PORT: NSD in the foreground (-d) in the
 # background, serving ZONEFILE as the root zone on 127.0.0.1@PORT, with
 # every file it writes in DIR. Sets NSD_PID; returns 1 if it does not
